@@ -1,0 +1,325 @@
+// A Kubernetes-compatible HTTP API server over the in-memory store: discovery, CRUD, status
+// subresource, patches, selectors, paging, watch, pod logs, cascading delete, CRD validation.
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import jsonPatch from 'fast-json-patch';
+import mergePatch from 'json-merge-patch';
+import { parse as parseYaml } from 'yaml';
+import { findType, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
+import { StatusError, badRequest, invalid, notFound } from './errors.ts';
+import { clone, type KObject, type Store } from './store.ts';
+import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, SERVER_VERSION } from './discovery.ts';
+import { columnsFor, toTable } from './table.ts';
+import { defaultTrainJob, validateTrainJob } from './admission.ts';
+import { readJson, sendError, sendJson, warningHeaders } from './http-util.ts';
+import type { CrdSchema } from './crd-schema.ts';
+import type { Clock } from './clock.ts';
+import { servePodLog, type LogSource } from './pod-logs.ts';
+import { orphanDependents } from './garbage-collector.ts';
+
+export interface ApiServerDeps {
+  store: Store;
+  clock: Clock;
+  /** Keyed by kind. */
+  schemas: Map<string, CrdSchema>;
+  logs: LogSource;
+  /** "verb plural" pairs the sandbox user may not perform (to exercise RBAC denials). */
+  forbidden: Set<string>;
+  user: string;
+}
+
+interface Route { t: ResourceType; ns?: string; name?: string; sub?: string }
+
+const isTrue = (v: string | null) => v === 'true' || v === '1';
+const rand5 = () => Array.from(randomBytes(5), (b) => 'bcdfghjklmnpqrstvwxz2456789'[b % 27]).join('');
+
+export function createApiServer(deps: ApiServerDeps) {
+  const { store } = deps;
+  const crdSchemaJson = new Map([...deps.schemas].map(([k, s]) => [k, s.schema]));
+
+  function route(parts: string[]): Route | undefined {
+    let group = '', version: string, rest: string[];
+    if (parts[0] === 'api') { version = parts[1]; rest = parts.slice(2); }
+    else { group = parts[1]; version = parts[2]; rest = parts.slice(3); }
+    let ns: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) { ns = rest[1]; rest = rest.slice(2); }
+    const t = findType(group, version, rest[0]);
+    if (!t || rest.length > 3) return undefined;
+    if (t.namespaced === false && ns) return undefined;
+    return { t, ns, name: rest[1], sub: rest[2] };
+  }
+
+  function authorize(verb: string, r: Route) {
+    if (!deps.forbidden.has(`${verb} ${r.t.plural}`) && !deps.forbidden.has(`* ${r.t.plural}`)) return;
+    const where = r.ns ? ` in the namespace "${r.ns}"` : ' at the cluster scope';
+    throw new StatusError(403, 'Forbidden',
+      `${qualifiedName(r.t)}${r.name ? ` "${r.name}"` : ''} is forbidden: User "${deps.user}" cannot ${verb} resource "${r.t.plural}" in API group "${r.t.group}"${where}`,
+      { name: r.name, group: r.t.group || undefined, kind: r.t.plural });
+  }
+
+  /** Prune, default and validate a CR; run the webhook for TrainJobs. Returns warnings. */
+  function admit(t: ResourceType, obj: KObject, old: KObject | undefined, strict: boolean): string[] {
+    const warnings: string[] = [];
+    const schema = deps.schemas.get(t.kind);
+    if (schema) {
+      const unknown = schema.prune(obj);
+      if (unknown.length && strict) {
+        throw new StatusError(400, 'BadRequest', `strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+      }
+      warnings.push(...unknown.map((u) => `unknown field "${u}"`));
+      const causes = schema.validate(obj, old);
+      if (causes.length) throw invalid(t, obj.metadata.name, causes);
+    }
+    if (t.kind === 'TrainJob') {
+      defaultTrainJob(obj, old, deps.clock.now());
+      warnings.push(...validateTrainJob(store, obj, old));
+    }
+    return warnings;
+  }
+
+  function checkObjectMeta(r: Route, obj: any, forCreate: boolean) {
+    if (!obj || typeof obj !== 'object') throw badRequest('the request body must be an object');
+    obj.metadata ??= {};
+    if (obj.apiVersion && obj.apiVersion !== apiVersionOf(r.t)) throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(r.t)})`);
+    if (obj.kind && obj.kind !== r.t.kind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${r.t.kind})`);
+    obj.apiVersion = apiVersionOf(r.t);
+    obj.kind = r.t.kind;
+    if (r.t.namespaced) {
+      if (obj.metadata.namespace && obj.metadata.namespace !== r.ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      obj.metadata.namespace = r.ns;
+      if (forCreate && !store.get(typeNamed('namespaces'), undefined, r.ns!)) throw notFound(typeNamed('namespaces'), r.ns!);
+    }
+    if (forCreate && !obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + rand5();
+    if (!obj.metadata.name) throw invalid(r.t, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(obj.metadata.name) || obj.metadata.name.length > 253) {
+      throw invalid(r.t, obj.metadata.name, [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` }]);
+    }
+  }
+
+  function create(r: Route, body: any, q: URLSearchParams) {
+    checkObjectMeta(r, body, true);
+    if (r.t.subresources.includes('status') && r.t.crd) delete body.status;
+    const warnings = admit(r.t, body, undefined, q.get('fieldValidation') === 'Strict');
+    const out = store.create(r.t, body, { dryRun: q.get('dryRun') === 'All' });
+    return { out, warnings };
+  }
+
+  function update(r: Route, body: any, q: URLSearchParams, current: KObject) {
+    checkObjectMeta(r, body, false);
+    if (body.metadata.name !== r.name) throw badRequest('the name of the object does not match the name on the URL');
+    let next: KObject;
+    if (r.sub === 'status') {
+      next = { ...clone(current), status: body.status };
+    } else {
+      next = body;
+      if (r.t.subresources.includes('status')) next.status = current.status;
+      if (next.status === undefined) delete next.status;
+    }
+    const warnings = r.sub === 'status' ? [] : admit(r.t, next, current, q.get('fieldValidation') === 'Strict');
+    const expectedRv = body.metadata.resourceVersion;
+    const out = store.update(r.t, next, { expectedRv, dryRun: q.get('dryRun') === 'All' });
+    return { out, warnings };
+  }
+
+  function applyPatch(r: Route, contentType: string, patch: any, current: KObject): KObject {
+    const base = clone(current);
+    if (contentType.startsWith('application/json-patch+json')) {
+      try {
+        return jsonPatch.applyPatch(base, patch, true, false).newDocument as KObject;
+      } catch (e) {
+        throw new StatusError(422, 'Invalid', `the server rejected our request due to an error in our request: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    if (contentType.startsWith('application/strategic-merge-patch+json') && r.t.crd) {
+      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+    }
+    // merge patch; strategic merge on built-ins and server-side apply are approximated by it
+    return mergePatch.apply(base, patch) as KObject;
+  }
+
+  function deleteOne(t: ResourceType, ns: string | undefined, name: string, policy = 'Background', dryRun = false): KObject {
+    const current = store.mustGet(t, ns, name);
+    if (dryRun) return current;
+    if (t.plural === 'pods' && !current.metadata.deletionTimestamp) {
+      // Pods terminate gracefully: they show deletionTimestamp first, then disappear.
+      const terminating = clone(current);
+      terminating.metadata.deletionTimestamp = new Date(deps.clock.now().getTime()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      terminating.metadata.deletionGracePeriodSeconds = 30;
+      const out = store.update(t, terminating);
+      deps.clock.after(1000, () => { if (store.get(t, ns, name)) store.remove(t, ns, name); });
+      return out;
+    }
+    if (policy === 'Orphan') orphanDependents(store, current.metadata.uid);
+    return store.remove(t, ns, name); // the garbage collector cascades the rest
+  }
+
+  function list(r: Route, q: URLSearchParams) {
+    const lp = parseLabelSelector(q.get('labelSelector'));
+    const fp = parseFieldSelector(q.get('fieldSelector'));
+    let items = store.list(r.t, r.ns).filter((o) => lp(o.metadata.labels ?? {}) && fp(o));
+    const limit = Number(q.get('limit') ?? 0);
+    const cont = q.get('continue');
+    const rv = String(store.resourceVersion);
+    let next: string | undefined;
+    if (cont) {
+      let c: { after: string; rv: string };
+      try { c = JSON.parse(Buffer.from(cont, 'base64url').toString()); } catch { throw badRequest('continue key is not valid'); }
+      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > c.after);
+    }
+    let remaining: number | undefined;
+    if (limit > 0 && items.length > limit) {
+      remaining = items.length - limit;
+      items = items.slice(0, limit);
+      const last = items[items.length - 1];
+      next = Buffer.from(JSON.stringify({ after: `${last.metadata.namespace ?? ''}/${last.metadata.name}`, rv })).toString('base64url');
+    }
+    return { items, meta: { resourceVersion: rv, ...(next ? { continue: next, remainingItemCount: remaining } : {}) } };
+  }
+
+  function wantsTable(req: http.IncomingMessage) { return /as=Table/.test(req.headers.accept ?? ''); }
+
+  function crdObject(t: ResourceType) { return t.crd ? store.get(typeNamed('customresourcedefinitions'), undefined, t.crd) : undefined; }
+
+  function watch(req: http.IncomingMessage, res: http.ServerResponse, r: Route, q: URLSearchParams) {
+    const lp = parseLabelSelector(q.get('labelSelector'));
+    const fp = parseFieldSelector(q.get('fieldSelector'));
+    const nameMatch = (o: KObject) => !r.name || o.metadata.name === r.name;
+    const matches = (o: KObject) => (!r.ns || !r.t.namespaced || o.metadata.namespace === r.ns) && nameMatch(o) && lp(o.metadata.labels ?? {}) && fp(o);
+    const table = wantsTable(req);
+    const cols = table ? columnsFor(r.t, crdObject(r.t)) : [];
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    const write = (type: string, o: KObject) => {
+      const object = table ? toTable(cols, [o], {}, deps.clock.now()) : o;
+      res.write(JSON.stringify({ type, object }) + '\n');
+    };
+    const rvParam = q.get('resourceVersion');
+    let lastRv = store.resourceVersion;
+    if (!rvParam || rvParam === '0') {
+      for (const o of store.list(r.t, r.ns)) if (matches(o)) write('ADDED', o);
+    } else {
+      const backlog = store.since(Number(rvParam));
+      if (!backlog) {
+        res.write(JSON.stringify({ type: 'ERROR', object: new StatusError(410, 'Expired', `too old resource version: ${rvParam} (${store.oldestWatchable})`).toStatus() }) + '\n');
+        res.end();
+        return;
+      }
+      for (const ev of backlog) if (ev.typeKey === keyOf(r.t) && matches(ev.object)) write(ev.type, ev.object);
+    }
+    const unsubscribe = store.subscribe((ev) => {
+      lastRv = ev.rv;
+      if (ev.typeKey === keyOf(r.t) && matches(ev.object)) write(ev.type, ev.object);
+    });
+    const timers: NodeJS.Timeout[] = [];
+    if (isTrue(q.get('allowWatchBookmarks'))) {
+      timers.push(setInterval(() => res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: r.t.kind, apiVersion: apiVersionOf(r.t), metadata: { resourceVersion: String(lastRv) } } }) + '\n'), 1000));
+    }
+    const timeout = Number(q.get('timeoutSeconds') ?? 1800);
+    timers.push(setTimeout(() => res.end(), timeout * 1000));
+    const close = () => { unsubscribe(); timers.forEach((t) => clearTimeout(t)); };
+    res.on('close', close);
+    req.on('close', close);
+  }
+
+  async function handleResource(req: http.IncomingMessage, res: http.ServerResponse, r: Route, q: URLSearchParams) {
+    const method = req.method ?? 'GET';
+    const { t } = r;
+    if (r.sub && !t.subresources.includes(r.sub)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    if (r.sub === 'log') {
+      authorize('get', r);
+      store.mustGet(t, r.ns, r.name!);
+      return servePodLog(req, res, deps, () => store.get(t, r.ns, r.name!), q);
+    }
+    if (t.plural === 'selfsubjectaccessreviews' && method === 'POST') {
+      const body = await readJson(req);
+      const ra = body?.spec?.resourceAttributes ?? {};
+      const allowed = !deps.forbidden.has(`${ra.verb} ${ra.resource}`) && !deps.forbidden.has(`* ${ra.resource}`);
+      return sendJson(res, 201, { ...body, status: { allowed, ...(allowed ? {} : { reason: 'denied by the sandbox RBAC settings' }) } });
+    }
+    if (method === 'GET') {
+      if (isTrue(q.get('watch'))) { authorize('watch', r); return watch(req, res, r, q); }
+      if (r.name) {
+        authorize('get', r);
+        const o = store.mustGet(t, r.ns, r.name);
+        return sendJson(res, 200, wantsTable(req) ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now()) : o);
+      }
+      authorize('list', r);
+      const { items, meta } = list(r, q);
+      if (wantsTable(req)) return sendJson(res, 200, toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now()));
+      return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: meta, items });
+    }
+    if (t.readOnly) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+    if (method === 'POST' && !r.name) {
+      authorize('create', r);
+      const { out, warnings } = create(r, await readJson(req), q);
+      return sendJson(res, 201, out, warningHeaders(warnings));
+    }
+    if (method === 'PUT' && r.name) {
+      authorize('update', r);
+      const current = store.mustGet(t, r.ns, r.name);
+      const { out, warnings } = update(r, await readJson(req), q, current);
+      return sendJson(res, 200, out, warningHeaders(warnings));
+    }
+    if (method === 'PATCH' && r.name) {
+      authorize('patch', r);
+      const ct = String(req.headers['content-type'] ?? '');
+      const patch = await readJson(req, parseYaml);
+      const current = store.get(t, r.ns, r.name);
+      if (!current) {
+        if (ct.startsWith('application/apply-patch')) { // server-side apply creates
+          authorize('create', r);
+          const { out, warnings } = create({ ...r, name: undefined }, { ...patch, metadata: { ...patch?.metadata, name: r.name } }, q);
+          return sendJson(res, 201, out, warningHeaders(warnings));
+        }
+        throw notFound(t, r.name);
+      }
+      const merged = applyPatch(r, ct, patch, current);
+      merged.metadata = { ...merged.metadata, resourceVersion: patch?.metadata?.resourceVersion };
+      if (r.sub === 'status') merged.metadata.name = r.name;
+      const { out, warnings } = update(r, merged, q, current);
+      return sendJson(res, 200, out, warningHeaders(warnings));
+    }
+    if (method === 'DELETE') {
+      const body = await readJson(req).catch(() => undefined);
+      const policy = q.get('propagationPolicy') ?? body?.propagationPolicy ?? 'Background';
+      const dryRun = q.get('dryRun') === 'All' || (body?.dryRun ?? []).includes('All');
+      if (r.name) {
+        authorize('delete', r);
+        return sendJson(res, 200, deleteOne(t, r.ns, r.name, policy, dryRun));
+      }
+      authorize('deletecollection', r);
+      const { items } = list(r, q);
+      const gone = items.map((o) => deleteOne(t, o.metadata.namespace, o.metadata.name, policy, dryRun));
+      return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: String(store.resourceVersion) }, items: gone });
+    }
+    throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const q = url.searchParams;
+    const p = url.pathname.replace(/\/$/, '');
+    if (p === '/version') return sendJson(res, 200, SERVER_VERSION);
+    if (p === '/healthz' || p === '/readyz' || p === '/livez') { res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('ok'); }
+    if (p === '/api') return sendJson(res, 200, apiVersions());
+    if (p === '/apis') return sendJson(res, 200, apiGroupList());
+    if (p === '/openapi/v3') return sendJson(res, 200, openApiIndex(crdSchemaJson));
+    if (parts[0] === 'openapi' && parts[1] === 'v3') {
+      const doc = parts[2] === 'api' ? openApiGroupDoc('', parts[3], crdSchemaJson) : openApiGroupDoc(parts[3], parts[4], crdSchemaJson);
+      if (doc) return sendJson(res, 200, doc);
+    }
+    if (parts[0] === 'api' && parts.length === 2) { const d = resourceList('', parts[1]); if (d) return sendJson(res, 200, d); }
+    if (parts[0] === 'apis' && parts.length === 2) { const d = apiGroup(parts[1]); if (d) return sendJson(res, 200, d); }
+    if (parts[0] === 'apis' && parts.length === 3) { const d = resourceList(parts[1], parts[2]); if (d) return sendJson(res, 200, d); }
+    if ((parts[0] === 'api' && parts.length >= 3) || (parts[0] === 'apis' && parts.length >= 4)) {
+      const r = route(parts);
+      if (r) return handleResource(req, res, r, q);
+    }
+    throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  return http.createServer((req, res) => {
+    handle(req, res).catch((e) => sendError(res, e));
+  });
+}

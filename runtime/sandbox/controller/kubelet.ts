@@ -1,0 +1,212 @@
+// The scheduler and kubelet of the sandbox: binds pods to nodes with enough free resources (or
+// leaves them Unschedulable with the scheduler's message), runs container attempts on the clock,
+// restarts failing containers once, and serves the attempts' logs.
+import { typeNamed } from '../resources.ts';
+import { clone, isoSeconds, type KObject, type Store } from '../store.ts';
+import { parseQuantity } from '../../quantity.ts';
+import type { Clock } from '../clock.ts';
+import type { LogLine, LogSource } from '../pod-logs.ts';
+import type { Recorder } from './events.ts';
+import { planLog, type LogContext, type Outcome } from './log-lines.ts';
+
+export interface Attempt { start: number; duration: number; end?: number; ctx: LogContext }
+export interface PodPlan { duration: number | 'until-stopped'; ctx: Omit<LogContext, 'attempt'>; restarts: number }
+
+const pods = typeNamed('pods');
+const nodes = typeNamed('nodes');
+const MAX_ATTEMPTS = 2;
+
+function requests(pod: KObject): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of pod.spec.containers ?? []) {
+    const r = { ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) };
+    for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + parseQuantity(v);
+  }
+  return out;
+}
+
+export class Kubelet implements LogSource {
+  private attempts = new Map<string, Attempt[]>();
+  private plans = new Map<string, PodPlan>();
+  private timers = new Map<string, Array<() => void>>();
+  private unschedulable = new Set<string>(); // "ns/name"
+
+  constructor(private store: Store, private clock: Clock, private record: Recorder, private onChange: (pod: KObject) => void) {}
+
+  private update(pod: KObject, mutate: (p: KObject) => void) {
+    const cur = this.store.get(pods, pod.metadata.namespace, pod.metadata.name);
+    if (!cur || cur.metadata.deletionTimestamp) return undefined;
+    const next = clone(cur);
+    mutate(next);
+    return this.store.update(pods, next);
+  }
+
+  private later(uid: string, ms: number, fn: () => void) {
+    const cancel = this.clock.after(ms, fn);
+    this.timers.set(uid, [...(this.timers.get(uid) ?? []), cancel]);
+  }
+
+  /** A new pod: plan its run and try to schedule it. */
+  admit(pod: KObject, plan: PodPlan, scheduleDelay: number) {
+    this.plans.set(pod.metadata.uid, plan);
+    this.trySchedule(pod, scheduleDelay);
+  }
+
+  private freeOn(node: KObject): Record<string, number> {
+    const free: Record<string, number> = {};
+    for (const [k, v] of Object.entries(node.status?.allocatable ?? {})) free[k] = parseQuantity(v);
+    for (const ns of this.store.list(typeNamed('namespaces'))) {
+      for (const p of this.store.list(pods, ns.metadata.name)) {
+        if (p.spec.nodeName !== node.metadata.name || ['Succeeded', 'Failed'].includes(p.status?.phase)) continue;
+        for (const [k, v] of Object.entries(requests(p))) free[k] = (free[k] ?? 0) - v;
+      }
+    }
+    return free;
+  }
+
+  private trySchedule(pod: KObject, delay: number) {
+    const want = requests(pod);
+    const all = this.store.list(nodes);
+    const selector: Record<string, string> = pod.spec.nodeSelector ?? {};
+    const reasons = new Map<string, number>();
+    const fit = all.find((n) => {
+      if (Object.entries(selector).some(([k, v]) => n.metadata.labels?.[k] !== v)) { reasons.set("didn't match Pod's node affinity/selector", (reasons.get("didn't match Pod's node affinity/selector") ?? 0) + 1); return false; }
+      const free = this.freeOn(n);
+      const short = Object.entries(want).find(([k, v]) => v > 0 && (free[k] ?? 0) < v - 1e-9);
+      if (short) { const why = `Insufficient ${short[0]}`; reasons.set(why, (reasons.get(why) ?? 0) + 1); return false; }
+      return true;
+    });
+    const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    if (!fit) {
+      const detail = [...reasons].map(([r, n]) => `${n} ${r}`).join(', ');
+      const message = `0/${all.length} nodes are available: ${detail}. preemption: 0/${all.length} nodes are available: ${all.length} No preemption victims found for incoming pod.`;
+      const first = !this.unschedulable.has(id);
+      this.unschedulable.add(id);
+      const updated = this.update(pod, (p) => { p.status.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: isoSeconds(this.clock.now()) }]; });
+      if (first && updated) this.record(updated, 'Warning', 'FailedScheduling', message, 'default-scheduler');
+      return;
+    }
+    this.unschedulable.delete(id);
+    const bound = this.update(pod, (p) => {
+      p.spec.nodeName = fit.metadata.name;
+      p.status.conditions = [{ type: 'PodScheduled', status: 'True', lastTransitionTime: isoSeconds(this.clock.now()) }];
+      p.status.hostIP = fit.status?.addresses?.[0]?.address ?? '10.0.0.1';
+    });
+    if (!bound) return;
+    this.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${id} to ${fit.metadata.name}`, 'default-scheduler');
+    for (const c of bound.spec.containers ?? []) this.record(bound, 'Normal', 'Pulling', `Pulling image "${c.image}"`, 'kubelet');
+    this.later(bound.metadata.uid, delay, () => this.startAttempt(bound));
+  }
+
+  /** A pod that was already running when the sandbox started (seeded system pods). */
+  adoptRunning(pod: KObject, ctx: Omit<LogContext, 'attempt'>) {
+    const start = Date.parse(pod.status?.startTime ?? pod.metadata.creationTimestamp);
+    this.plans.set(pod.metadata.uid, { duration: 'until-stopped', ctx, restarts: 0 });
+    this.attempts.set(pod.metadata.uid, [{ start, duration: Number.MAX_SAFE_INTEGER, ctx: { ...ctx, attempt: 0 } }]);
+  }
+
+  /** Retry pods that did not fit, after capacity was freed. */
+  rescheduleWaiting() {
+    for (const id of [...this.unschedulable]) {
+      const [ns, name] = id.split('/');
+      const p = this.store.get(pods, ns, name);
+      if (!p) { this.unschedulable.delete(id); continue; }
+      this.trySchedule(p, 1000);
+    }
+  }
+
+  private startAttempt(pod: KObject) {
+    const plan = this.plans.get(pod.metadata.uid);
+    if (!plan) return;
+    const list = this.attempts.get(pod.metadata.uid) ?? [];
+    const now = this.clock.now();
+    // Attempts are kept in clock time: simulated durations shrink with the clock's scale.
+    const duration = plan.duration === 'until-stopped' ? Number.MAX_SAFE_INTEGER : this.clock.scale(plan.duration);
+    const outcome: Outcome = plan.ctx.outcome;
+    list.push({ start: now.getTime(), duration, ctx: { ...plan.ctx, outcome, attempt: list.length } });
+    this.attempts.set(pod.metadata.uid, list);
+    const first = list.length === 1;
+    const updated = this.update(pod, (p) => {
+      const ts = isoSeconds(now);
+      p.status.phase = 'Running';
+      p.status.startTime ??= ts;
+      p.status.podIP ??= `10.244.${(p.metadata.uid.charCodeAt(0) % 200) + 1}.${(p.metadata.uid.charCodeAt(1) % 250) + 2}`;
+      p.status.conditions = [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: p.status.conditions?.[0]?.lastTransitionTime ?? ts },
+        { type: 'Initialized', status: 'True', lastTransitionTime: ts },
+        { type: 'ContainersReady', status: 'True', lastTransitionTime: ts },
+        { type: 'Ready', status: 'True', lastTransitionTime: ts },
+      ];
+      p.status.containerStatuses = p.status.containerStatuses.map((c: any) => ({ ...c, ready: true, started: true, state: { running: { startedAt: ts } } }));
+    });
+    if (!updated) return;
+    if (first) for (const c of updated.spec.containers ?? []) {
+      this.record(updated, 'Normal', 'Pulled', `Successfully pulled image "${c.image}"`, 'kubelet');
+      this.record(updated, 'Normal', 'Created', `Created container: ${c.name}`, 'kubelet');
+      this.record(updated, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
+    } else {
+      this.record(updated, 'Normal', 'Started', `Started container ${updated.spec.containers[0].name}`, 'kubelet');
+    }
+    this.onChange(updated);
+    if (plan.duration !== 'until-stopped') this.later(pod.metadata.uid, plan.duration, () => this.finishAttempt(updated, outcome === 'succeed' ? 0 : 1));
+  }
+
+  /** End the current attempt; `exitCode` 0 succeeds, anything else fails (and may restart). */
+  finishAttempt(pod: KObject, exitCode: number) {
+    const list = this.attempts.get(pod.metadata.uid);
+    const cur = list?.[list.length - 1];
+    if (!cur || cur.end !== undefined) return;
+    const now = this.clock.now();
+    cur.end = Math.min(now.getTime(), cur.start + cur.duration);
+    const plan = this.plans.get(pod.metadata.uid)!;
+    const restart = exitCode !== 0 && list!.length < Math.min(MAX_ATTEMPTS, plan.restarts + 1);
+    const terminated = {
+      exitCode, reason: exitCode === 0 ? 'Completed' : 'Error',
+      startedAt: isoSeconds(new Date(cur.start)), finishedAt: isoSeconds(now),
+    };
+    const updated = this.update(pod, (p) => {
+      p.status.containerStatuses = p.status.containerStatuses.map((c: any, i: number) => {
+        if (restart && i === 0) return { ...c, ready: false, restartCount: (c.restartCount ?? 0) + 1, lastState: { terminated }, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${c.name} pod=${p.metadata.name}` } } };
+        return { ...c, ready: false, started: false, state: { terminated } };
+      });
+      if (!restart) {
+        p.status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+        const ts = isoSeconds(now);
+        p.status.conditions = (p.status.conditions ?? []).map((c: any) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: ts } : c));
+      }
+    });
+    if (!updated) return;
+    if (restart) {
+      this.record(updated, 'Warning', 'BackOff', `Back-off restarting failed container ${updated.spec.containers[0].name} in pod ${updated.metadata.name}`, 'kubelet');
+      this.later(pod.metadata.uid, 1500, () => this.startAttempt(updated));
+    }
+    this.onChange(updated);
+    if (!restart) this.rescheduleWaiting();
+  }
+
+  /** Stop a pod for good (its Job finished elsewhere, or it was suspended). */
+  stop(pod: KObject) {
+    for (const c of this.timers.get(pod.metadata.uid) ?? []) c();
+    this.timers.delete(pod.metadata.uid);
+    this.unschedulable.delete(`${pod.metadata.namespace}/${pod.metadata.name}`);
+  }
+
+  forget(uid: string) {
+    for (const c of this.timers.get(uid) ?? []) c();
+    this.timers.delete(uid);
+    this.attempts.delete(uid);
+    this.plans.delete(uid);
+  }
+
+  read(pod: KObject, container: string, previous: boolean): { lines: LogLine[]; finished: boolean } {
+    const list = this.attempts.get(pod.metadata.uid) ?? [];
+    const a = previous ? list[list.length - 2] : list[list.length - 1];
+    if (!a) return { lines: [], finished: true };
+    const main = pod.spec.containers?.[0]?.name;
+    if (container !== main) return { lines: [], finished: a.end !== undefined };
+    const span = a.duration === Number.MAX_SAFE_INTEGER ? this.clock.scale(60_000) : a.duration;
+    const horizon = a.end ?? this.clock.now().getTime();
+    const lines = planLog(a.ctx).map((l) => ({ at: a.start + Math.round(l.frac * span), text: l.text })).filter((l) => l.at <= horizon);
+    return { lines, finished: a.end !== undefined };
+  }
+}

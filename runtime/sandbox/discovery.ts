@@ -1,0 +1,85 @@
+// Discovery documents (/api, /apis, group/version resource lists) and the /openapi/v3 documents
+// kubectl needs for its default validation (it then leaves validation to us via fieldValidation).
+import { createHash } from 'node:crypto';
+import { RESOURCE_TYPES, apiVersionOf, type ResourceType } from './resources.ts';
+
+export const SERVER_VERSION = {
+  major: '1', minor: '32', gitVersion: 'v1.32.0-kubeflow-mcp-sandbox', gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64',
+};
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function groups() {
+  const m = new Map<string, ResourceType[]>();
+  for (const t of RESOURCE_TYPES) if (t.group) m.set(t.group, [...(m.get(t.group) ?? []), t]);
+  return m;
+}
+
+const groupDoc = (group: string, version: string) => ({
+  name: group, versions: [{ groupVersion: `${group}/${version}`, version }],
+  preferredVersion: { groupVersion: `${group}/${version}`, version },
+});
+
+export function apiVersions() {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+}
+
+export function apiGroupList() {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...groups()].map(([g, ts]) => groupDoc(g, ts[0].version)) };
+}
+
+export function apiGroup(group: string) {
+  const ts = groups().get(group);
+  return ts ? { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(group, ts[0].version) } : undefined;
+}
+
+export function resourceList(group: string, version: string) {
+  const ts = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+  if (!ts.length) return undefined;
+  const resources: any[] = [];
+  for (const t of ts) {
+    const verbs = t.plural === 'selfsubjectaccessreviews' ? ['create'] : t.readOnly ? ['get', 'list', 'watch'] : ALL_VERBS;
+    resources.push({ name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs, ...(t.shortNames ? { shortNames: t.shortNames } : {}) });
+    for (const sub of t.subresources) {
+      resources.push({ name: `${t.plural}/${sub}`, singularName: '', namespaced: t.namespaced, kind: sub === 'log' ? 'Pod' : t.kind, verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'] });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+/** A minimal OpenAPI v3 document per group/version, enough for kubectl's server-side validation path. */
+export function openApiGroupDoc(group: string, version: string, crdSchemas: Map<string, any>) {
+  const ts = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+  if (!ts.length) return undefined;
+  const paths: Record<string, any> = {};
+  const schemas: Record<string, any> = {};
+  const params = [{ name: 'fieldValidation', in: 'query', schema: { type: 'string' } }, { name: 'dryRun', in: 'query', schema: { type: 'string' } }];
+  for (const t of ts) {
+    const gvk = { group: t.group, version: t.version, kind: t.kind };
+    const ref = `${t.group || 'core'}.${t.version}.${t.kind}`;
+    schemas[ref] = { ...(crdSchemas.get(t.kind) ?? { type: 'object' }), 'x-kubernetes-group-version-kind': [gvk] };
+    const base = `/${t.group ? `apis/${t.group}` : 'api'}/${t.version}${t.namespaced ? '/namespaces/{namespace}' : ''}/${t.plural}`;
+    const op = (action: string) => ({
+      'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, parameters: params,
+      responses: { '200': { content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } } },
+    });
+    paths[base] = { post: op('post'), get: op('list') };
+    paths[`${base}/{name}`] = { get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete') };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion }, paths, components: { schemas } };
+}
+
+export function openApiIndex(crdSchemas: Map<string, any>) {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  const seen = new Set<string>();
+  for (const t of RESOURCE_TYPES) {
+    const gv = apiVersionOf(t);
+    if (seen.has(gv)) continue;
+    seen.add(gv);
+    const key = t.group ? `apis/${t.group}/${t.version}` : `api/${t.version}`;
+    const hash = createHash('sha256').update(JSON.stringify(openApiGroupDoc(t.group, t.version, crdSchemas))).digest('hex').slice(0, 16);
+    paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash}` };
+  }
+  return { paths };
+}

@@ -1,0 +1,96 @@
+// Starts the sandbox cluster in-process: store + API server + garbage collector + simulated
+// Trainer controller, seeded, on 127.0.0.1. Returns its URL, a kubeconfig and a stop function.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { stringify as toYaml } from 'yaml';
+import { createApiServer } from './api-server.ts';
+import { CrdSchema } from './crd-schema.ts';
+import { ManualClock, ScaledClock, type Clock } from './clock.ts';
+import { Store, isoSeconds } from './store.ts';
+import { typeForKind, typeNamed } from './resources.ts';
+import { startGarbageCollector } from './garbage-collector.ts';
+import { DEFAULT_DURATIONS, TrainerController, type Durations } from './controller/trainjob-controller.ts';
+import { defaultSeed, loadCrds, loadYamlObjects } from './seed.ts';
+
+export interface SandboxOptions {
+  port?: number;
+  /** Every simulated duration is multiplied by this (0.1 = ten times faster). */
+  timeScale?: number;
+  durations?: Partial<Durations>;
+  /** YAML file whose objects replace the default seed (the CRDs always stay). */
+  stateFile?: string;
+  /** Extra objects to add after seeding. */
+  objects?: any[];
+  /** "verb resource" pairs the sandbox user is denied, e.g. "delete trainjobs". */
+  forbidden?: string[];
+  clock?: Clock;
+}
+
+export interface Sandbox {
+  url: string;
+  kubeconfig: string;
+  store: Store;
+  controller: TrainerController;
+  clock: Clock;
+  stop(): Promise<void>;
+}
+
+export function kubeconfigFor(url: string, namespace = 'default') {
+  return toYaml({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'kubeflow-mcp-sandbox',
+    clusters: [{ name: 'kubeflow-mcp-sandbox', cluster: { server: url } }],
+    users: [{ name: 'sandbox-user', user: { token: 'sandbox-token' } }],
+    contexts: [{ name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: 'sandbox-user', namespace } }],
+  });
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const clock = opts.clock ?? new ScaledClock(opts.timeScale ?? 1);
+  const store = new Store(clock);
+  const crds = loadCrds();
+  const schemas = new Map<string, CrdSchema>();
+  for (const crd of crds) {
+    schemas.set(crd.spec.names.kind, new CrdSchema(crd.spec.versions[0].schema.openAPIV3Schema));
+    crd.status = { conditions: [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }], acceptedNames: crd.spec.names, storedVersions: crd.spec.versions.map((v: any) => v.name) };
+    store.create(typeNamed('customresourcedefinitions'), crd);
+  }
+  const seed = opts.stateFile ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed();
+  for (const obj of [...seed, ...(opts.objects ?? [])]) {
+    const t = typeForKind(obj.apiVersion, obj.kind);
+    if (!t) throw new Error(`sandbox seed: unsupported object ${obj.apiVersion}/${obj.kind}`);
+    if (t.namespaced) obj.metadata.namespace ??= 'default';
+    if (t.crd) {
+      const causes = schemas.get(t.kind)!.validate(obj);
+      if (causes.length) throw new Error(`sandbox seed: ${obj.kind} ${obj.metadata.name} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`);
+    }
+    const created = store.create(t, obj);
+    if (t.kind === 'Pod' && created.status?.phase === 'Running') {
+      const copy = structuredClone(created);
+      copy.status.startTime = isoSeconds(clock.now());
+      for (const c of copy.status.containerStatuses ?? []) c.state = { running: { startedAt: copy.status.startTime } };
+      store.update(t, copy);
+    }
+  }
+
+  const controller = new TrainerController(store, clock, { ...DEFAULT_DURATIONS, ...opts.durations });
+  for (const ns of store.list(typeNamed('namespaces'))) for (const p of store.list(typeNamed('pods'), ns.metadata.name)) {
+    if (p.status?.phase === 'Running') controller.kubelet.adoptRunning(p, { kind: p.metadata.labels?.['app.kubernetes.io/name'] === 'trainer' ? 'trainer-controller' : 'generic', pod: p.metadata.name, rank: 0, world: 1, outcome: 'succeed' });
+  }
+  const stopGc = startGarbageCollector(store);
+  controller.start();
+
+  const server = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), user: 'sandbox-user' });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url, kubeconfig: kubeconfigFor(url), store, controller, clock,
+    async stop() {
+      controller.stop();
+      stopGc();
+      if (clock instanceof ScaledClock || clock instanceof ManualClock) clock.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

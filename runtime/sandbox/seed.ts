@@ -1,0 +1,93 @@
+// What a fresh sandbox holds: the Trainer CRDs, the default ClusterTrainingRuntimes as an installed
+// cluster shows them, the kubeflow-system namespace with the controller pod and the public
+// ConfigMap, a team namespace, and nodes with GPUs from several vendors. A YAML file may replace
+// everything but the CRDs.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { assetPath } from '../assets.ts';
+
+export const TRAINER_VERSION = 'v2.3.0';
+const IMAGE_TAG_PINNED = /^ghcr\.io\/kubeflow\/trainer\/[a-z-]+$/;
+
+const manifests = () => assetPath('runtime/sandbox/manifests');
+
+export function loadYamlObjects(text: string): any[] {
+  const out: any[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) throw new Error(`invalid YAML: ${doc.errors[0].message}`);
+    const v = doc.toJS();
+    if (!v) continue;
+    if (Array.isArray(v)) out.push(...v);
+    else if (v.kind?.endsWith('List') && Array.isArray(v.items)) out.push(...v.items);
+    else if (Array.isArray(v.objects)) out.push(...v.objects);
+    else out.push(v);
+  }
+  return out;
+}
+
+export function loadCrds(): any[] {
+  const dir = join(manifests(), 'crds');
+  return readdirSync(dir).sort().flatMap((f) => loadYamlObjects(readFileSync(join(dir, f), 'utf8')));
+}
+
+/** The shipped runtimes, labelled and pinned the way the install overlay leaves them. */
+export function defaultRuntimes(): any[] {
+  const dir = join(manifests(), 'runtimes');
+  return readdirSync(dir).sort().flatMap((f) => loadYamlObjects(readFileSync(join(dir, f), 'utf8'))).map((rt) => {
+    rt.metadata.labels = { ...rt.metadata.labels, 'trainer.kubeflow.org/webhook-validation': 'disabled' };
+    for (const rj of rt.spec.template.spec.replicatedJobs) {
+      for (const c of rj.template.spec.template.spec.containers ?? []) if (IMAGE_TAG_PINNED.test(c.image)) c.image = `${c.image}:${TRAINER_VERSION}`;
+    }
+    return rt;
+  });
+}
+
+function node(name: string, cpu: string, memory: string, extra: Record<string, string>, labels: Record<string, string>) {
+  return {
+    apiVersion: 'v1', kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...labels } },
+    spec: { providerID: `sandbox://${name}` },
+    status: {
+      capacity: { cpu, memory, pods: '110', ...extra }, allocatable: { cpu, memory, pods: '110', ...extra },
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
+      addresses: [{ type: 'InternalIP', address: `10.0.0.${10 + name.length}` }, { type: 'Hostname', address: name }],
+      nodeInfo: { kubeletVersion: 'v1.32.0', containerRuntimeVersion: 'containerd://2.0.0', osImage: 'Ubuntu 24.04 LTS', architecture: 'amd64', operatingSystem: 'linux' },
+    },
+  };
+}
+
+export function defaultSeed(): any[] {
+  const ns = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } }, status: { phase: 'Active' } });
+  return [
+    ns('default'), ns('kube-system'), ns('kubeflow-system'), ns('ml-team', { team: 'ml' }),
+    node('cpu-node-1', '16', '64Gi', {}, { 'node.kubernetes.io/instance-type': 'sandbox-cpu-16' }),
+    node('gpu-node-a100-1', '64', '512Gi', { 'nvidia.com/gpu': '4' }, {
+      'node.kubernetes.io/instance-type': 'sandbox-a100x4', 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB', 'nvidia.com/gpu.memory': '81920', 'nvidia.com/gpu.count': '4',
+    }),
+    node('gpu-node-t4-1', '16', '64Gi', { 'nvidia.com/gpu': '2' }, {
+      'node.kubernetes.io/instance-type': 'sandbox-t4x2', 'nvidia.com/gpu.product': 'Tesla-T4', 'nvidia.com/gpu.memory': '15360', 'nvidia.com/gpu.count': '2',
+    }),
+    node('gpu-node-mi300-1', '96', '1Ti', { 'amd.com/gpu': '2' }, {
+      'node.kubernetes.io/instance-type': 'sandbox-mi300x2', 'amd.com/gpu.product-name': 'AMD_Instinct_MI300X', 'amd.com/gpu.vram': '192G',
+    }),
+    {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kubeflow-trainer-public', namespace: 'kubeflow-system' },
+      data: { kubeflow_trainer_version: TRAINER_VERSION },
+    },
+    {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name: 'kubeflow-trainer-controller-manager-6d9c7b8f5-x2k4p', namespace: 'kubeflow-system',
+        labels: { 'app.kubernetes.io/name': 'trainer', 'app.kubernetes.io/component': 'manager', 'app.kubernetes.io/part-of': 'kubeflow', 'pod-template-hash': '6d9c7b8f5' },
+      },
+      spec: { nodeName: 'cpu-node-1', containers: [{ name: 'manager', image: `ghcr.io/kubeflow/trainer/trainer-controller-manager:${TRAINER_VERSION}`, resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: [{ name: 'manager', ready: true, restartCount: 0, started: true, image: `ghcr.io/kubeflow/trainer/trainer-controller-manager:${TRAINER_VERSION}`, state: { running: { startedAt: undefined } } }],
+      },
+    },
+    ...defaultRuntimes(),
+  ];
+}

@@ -1,0 +1,72 @@
+// meta.k8s.io Table rendering, so `kubectl get` prints the same columns as on a real cluster.
+import type { ResourceType } from './resources.ts';
+import type { KObject } from './store.ts';
+
+interface Column { name: string; type: string; format?: string; get: (o: KObject) => unknown }
+
+/** The tiny JSONPath subset printer columns use: `.a.b`, `[n]`, `[-1:]`. */
+export function jsonPath(o: unknown, path: string): unknown {
+  let cur: any = o;
+  for (const part of path.replace(/^\./, '').split('.')) {
+    const m = part.match(/^([^[]*)(?:\[(-?\d+)(:?)\])?$/);
+    if (!m) return undefined;
+    if (m[1]) cur = cur?.[m[1]];
+    if (m[2] !== undefined && Array.isArray(cur)) {
+      const i = Number(m[2]);
+      cur = m[3] ? cur.slice(i)[0] : cur[i < 0 ? cur.length + i : i];
+    }
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
+const name: Column = { name: 'Name', type: 'string', format: 'name', get: (o) => o.metadata.name };
+const age: Column = { name: 'Age', type: 'date', get: (o) => o.metadata.creationTimestamp };
+
+function podReady(o: KObject) {
+  const cs = o.status?.containerStatuses ?? [];
+  return `${cs.filter((c: any) => c.ready).length}/${(o.spec?.containers ?? []).length}`;
+}
+function podStatus(o: KObject) {
+  if (o.metadata.deletionTimestamp) return 'Terminating';
+  for (const c of o.status?.containerStatuses ?? []) {
+    if (c.state?.waiting?.reason) return c.state.waiting.reason;
+    if (c.state?.terminated?.reason && o.status?.phase !== 'Succeeded') return c.state.terminated.reason;
+  }
+  return o.status?.phase === 'Succeeded' ? 'Completed' : o.status?.phase ?? 'Pending';
+}
+
+const BUILTIN: Record<string, Column[]> = {
+  pods: [name, { name: 'Ready', type: 'string', get: podReady }, { name: 'Status', type: 'string', get: podStatus },
+    { name: 'Restarts', type: 'integer', get: (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0) }, age],
+  jobs: [name, { name: 'Status', type: 'string', get: (o) => (o.status?.conditions ?? []).find((c: any) => c.status === 'True' && ['Complete', 'Failed'].includes(c.type))?.type ?? (o.spec?.suspend ? 'Suspended' : 'Running') },
+    { name: 'Completions', type: 'string', get: (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}` }, age],
+  nodes: [name, { name: 'Status', type: 'string', get: () => 'Ready' }, age],
+  events: [{ name: 'Last Seen', type: 'date', get: (o) => o.lastTimestamp }, { name: 'Type', type: 'string', get: (o) => o.type },
+    { name: 'Reason', type: 'string', get: (o) => o.reason }, { name: 'Object', type: 'string', get: (o) => `${o.involvedObject?.kind?.toLowerCase()}/${o.involvedObject?.name}` },
+    { name: 'Message', type: 'string', get: (o) => o.message }],
+};
+
+export function columnsFor(t: ResourceType, crd?: KObject): Column[] {
+  if (BUILTIN[t.plural]) return BUILTIN[t.plural];
+  const printer = crd?.spec?.versions?.[0]?.additionalPrinterColumns as Array<{ name: string; type: string; jsonPath: string; format?: string }> | undefined;
+  if (printer?.length) return [name, ...printer.map((p) => ({ name: p.name, type: p.type, format: p.format, get: (o: KObject) => jsonPath(o, p.jsonPath) }))];
+  return [name, age];
+}
+
+const ageText = (ts: string | undefined, now: Date) => {
+  if (!ts) return '<unknown>';
+  const s = Math.max(0, Math.floor((now.getTime() - Date.parse(ts)) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : s < 172800 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+};
+
+export function toTable(cols: Column[], items: KObject[], listMeta: Record<string, unknown>, now: Date) {
+  return {
+    kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta,
+    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format ?? '', description: '', priority: 0 })),
+    rows: items.map((o) => ({
+      cells: cols.map((c) => { const v = c.get(o); return c.type === 'date' ? ageText(v as string, now) : v ?? '<none>'; }),
+      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    })),
+  };
+}
