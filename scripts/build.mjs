@@ -1,0 +1,18 @@
+// Bundles the CLI into dist/cli.mjs so the server starts from one file (fast start-up).
+// Runs on `npm ci` through the prepare script.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['runtime/cli.ts'],
+  outfile: 'dist/cli.mjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  splitting: false,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" },
+});
