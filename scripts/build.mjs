@@ -4,12 +4,16 @@ import { build } from 'esbuild';
 
 await build({
   entryPoints: ['runtime/cli.ts'],
-  outfile: 'dist/cli.mjs',
+  outdir: 'dist',
+  entryNames: 'cli',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  splitting: false,
+  // Lazily imported modules (client-node, the sandbox) become chunks loaded on first use.
+  splitting: true,
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',

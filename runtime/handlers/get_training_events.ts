@@ -1,1 +1,24 @@
-export default async function () { throw new Error('todo'); }
+// Events of the TrainJob and everything it owns: one events list and one pods list, filtered by
+// the object names Trainer and JobSet use (<name>, <name>-<rjob>-0, pod names).
+import type { GetTrainingEventsInput } from '../../generated/index.ts';
+import type { ToolContext } from '../pipeline.ts';
+import { fetchJob } from './get_training_job.ts';
+
+export default async function getTrainingEvents(input: GetTrainingEventsInput, ctx: ToolContext) {
+  await fetchJob(ctx, input.name);
+  const events = (await ctx.kube.list('events', { namespace: ctx.namespace })).items;
+  const own = (e: any) => {
+    const n: string = e.involvedObject?.name ?? '';
+    return n === input.name || n.startsWith(`${input.name}-`);
+  };
+  const time = (e: any) => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '';
+  const mine = events.filter(own).filter((e) => !input.warnings_only || e.type === 'Warning')
+    .sort((a, b) => String(e1(a)).localeCompare(String(e1(b))));
+  function e1(e: any) { return e.firstTimestamp ?? time(e); }
+  const rows = mine.map((e) => ({
+    type: e.type, reason: e.reason, message: e.message, involved_object_kind: e.involvedObject?.kind, involved_object_name: e.involvedObject?.name,
+    count: e.count ?? 1, first_seen: e.firstTimestamp ?? null, last_seen: time(e) || null, event_time: e.firstTimestamp ?? time(e) ?? '',
+  }));
+  const shown = rows.slice(Math.max(0, rows.length - input.limit!));
+  return { job: input.name, namespace: ctx.namespace, total: rows.length, warnings: rows.filter((r) => r.type === 'Warning').length, events: shown, ...(shown.length < rows.length ? { omitted_oldest: rows.length - shown.length } : {}) };
+}

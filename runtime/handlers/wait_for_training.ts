@@ -1,1 +1,38 @@
-export default async function () { throw new Error('todo'); }
+// Polls a TrainJob until it reaches a target status, sending MCP progress notifications with the
+// trainer's progress, and stopping at once when the client cancels the request.
+import type { WaitForTrainingInput } from '../../generated/index.ts';
+import { ToolError } from '../envelope.ts';
+import type { ToolContext } from '../pipeline.ts';
+import { jobStatus, statusReason } from '../trainer/views.ts';
+import { fetchJob } from './get_training_job.ts';
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  const t = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+});
+
+export default async function waitForTraining(input: WaitForTrainingInput, ctx: ToolContext) {
+  const raw = Array.isArray(input.target_statuses) ? input.target_statuses : [input.target_statuses ?? 'Complete'];
+  const targets = new Set(raw.map((s) => (s === 'Succeeded' ? 'Complete' : s)));
+  const deadline = Date.now() + input.timeout_seconds! * 1000;
+  const started = Date.now();
+  let polls = 0;
+  for (;;) {
+    if (ctx.signal.aborted) throw new ToolError('CANCELLED', `Stopped waiting for '${input.name}': the request was cancelled`);
+    const job = await fetchJob(ctx, input.name);
+    polls++;
+    const status = jobStatus(job);
+    const pct = job.status?.trainerStatus?.progressPercentage;
+    await ctx.progress(pct ?? (status === 'Complete' ? 100 : 0), 100, `${input.name}: ${status}${pct !== undefined ? ` ${pct}%` : ''}`).catch(() => {});
+    if (targets.has(status)) {
+      return { job: input.name, status, reached: true, message: `Job reached '${status}'`, waited_seconds: Math.round((Date.now() - started) / 100) / 10, polls, progress: job.status?.trainerStatus ?? null };
+    }
+    if ((status === 'Failed' || status === 'Complete') && !targets.has(status)) {
+      throw new ToolError('VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job) }, `Check get_training_logs(name='${input.name}') and get_training_events(name='${input.name}').`);
+    }
+    if (Date.now() >= deadline) {
+      return { job: input.name, status, reached: false, message: `Timeout after ${input.timeout_seconds}s`, polls, hint: 'Use get_training_events(name) to check for scheduling issues' };
+    }
+    await sleep(Math.min(input.polling_interval! * 1000, Math.max(0, deadline - Date.now())), ctx.signal);
+  }
+}

@@ -41,5 +41,5 @@ export async function readJson(req: IncomingMessage, parseYaml?: (s: string) => 
 }
 
 /** `Warning: 299 - "<text>"` headers, as the API server sends them. */
-export const warningHeaders = (warnings: string[]) =>
+export const warningHeaders = (warnings: string[]): Record<string, string[]> =>
   warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {};

@@ -38,7 +38,8 @@ export interface Sandbox {
 export function kubeconfigFor(url: string, namespace = 'default') {
   return toYaml({
     apiVersion: 'v1', kind: 'Config', 'current-context': 'kubeflow-mcp-sandbox',
-    clusters: [{ name: 'kubeflow-mcp-sandbox', cluster: { server: url } }],
+    // client-node refuses plain HTTP unless TLS verification is marked as skipped.
+    clusters: [{ name: 'kubeflow-mcp-sandbox', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
     users: [{ name: 'sandbox-user', user: { token: 'sandbox-token' } }],
     contexts: [{ name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: 'sandbox-user', namespace } }],
   });

@@ -1,0 +1,78 @@
+// Server settings from CLI flags, environment, config file and defaults (in that order of
+// precedence). Invalid values are a ConfigError: one line, exit code 2.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ConfigError } from './policy.ts';
+
+export interface ServeConfig {
+  clients: string[];
+  persona: string;
+  mode: 'full';
+  tier: 'full' | 'compact' | 'minimal';
+  transport: 'stdio';
+  logLevel: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+  logFormat: 'json' | 'console';
+  banner: boolean;
+  sandbox: boolean;
+  timeScale: number;
+  kubeconfig?: string;
+  controllerNamespace?: string;
+  configFile?: string;
+}
+
+const ENUMS = {
+  mode: ['full'], tier: ['full', 'compact', 'minimal'], transport: ['stdio'],
+  logLevel: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], logFormat: ['json', 'console'],
+} as const;
+
+export function findConfigFile(): string | undefined {
+  return [join(process.cwd(), '.kubeflow-mcp.yaml'), join(homedir(), '.kubeflow-mcp.yaml'), join(homedir(), '.kubeflow-mcp.yml'), join(homedir(), '.config/kubeflow-mcp/config.yaml')].find(existsSync);
+}
+
+function readConfigFile(path: string): any {
+  if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
+  let doc: unknown;
+  try { doc = parse(readFileSync(path, 'utf8')); } catch (e) { throw new ConfigError(`config file ${path}: ${(e as Error).message.split('\n')[0]}`); }
+  if (doc == null) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${path}: the top level must be a mapping`);
+  return doc;
+}
+
+function pick<T extends string>(name: string, allowed: readonly T[], ...candidates: Array<[string, unknown]>): T | undefined {
+  for (const [source, v] of candidates) {
+    if (v === undefined || v === null || v === '') continue;
+    const s = String(v);
+    const hit = allowed.find((a) => a.toLowerCase() === s.toLowerCase());
+    if (!hit) throw new ConfigError(`invalid ${name} "${s}" (from ${source}); expected one of: ${allowed.join(', ')}`);
+    return hit;
+  }
+  return undefined;
+}
+
+export function resolveServeConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const configFile = flags.config ?? env.KUBEFLOW_MCP_CONFIG ?? findConfigFile();
+  const file = configFile ? readConfigFile(configFile) : {};
+  const s = file.server ?? {}, l = file.logging ?? {};
+  const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
+  const clientsRaw = first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ?? 'trainer';
+  const timeScale = Number(first(flags.timeScale, env.KUBEFLOW_MCP_SANDBOX_TIME_SCALE) ?? 0.25);
+  if (!(timeScale > 0 && timeScale <= 100)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
+  const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
+  return {
+    clients: String(clientsRaw).split(',').map((c) => c.trim()).filter(Boolean),
+    persona,
+    mode: pick('mode', ENUMS.mode, ['--mode', flags.mode], ['KUBEFLOW_MCP_MODE', env.KUBEFLOW_MCP_MODE], ['config server.mode', s.mode]) ?? 'full',
+    tier: pick('instruction tier', ENUMS.tier, ['--instruction-tier', flags.instructionTier], ['KUBEFLOW_MCP_INSTRUCTION_TIER', env.KUBEFLOW_MCP_INSTRUCTION_TIER], ['config server.instruction_tier', s.instruction_tier]) ?? 'full',
+    transport: pick('transport', ENUMS.transport, ['--transport', flags.transport], ['MCP_TRANSPORT', env.MCP_TRANSPORT], ['config server.transport', s.transport]) ?? 'stdio',
+    logLevel: pick('log level', ENUMS.logLevel, ['--log-level', flags.logLevel], ['LOG_LEVEL', env.LOG_LEVEL], ['config logging.level', l.level]) ?? 'INFO',
+    logFormat: pick('log format', ENUMS.logFormat, ['--log-format', flags.logFormat], ['LOG_FORMAT', env.LOG_FORMAT], ['config logging.format', l.format]) ?? (process.stderr.isTTY ? 'console' : 'json'),
+    banner: flags.banner !== false,
+    sandbox: !!flags.sandbox,
+    timeScale,
+    kubeconfig: flags.kubeconfig,
+    controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,
+    configFile,
+  };
+}

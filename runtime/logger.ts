@@ -1,0 +1,64 @@
+// Logging: pino to stderr only (stdout carries the stdio transport), JSON or console format, and a
+// ring buffer that get_server_logs reads. Secrets are masked by key name and, for values the
+// server has been handed (tokens, keys), by value wherever they appear.
+import { Writable } from 'node:stream';
+import pino, { type Logger } from 'pino';
+
+export interface LogRecord { timestamp: string; level: string; logger: string; message: string; [k: string]: unknown }
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARNING', 50: 'ERROR', 60: 'CRITICAL' };
+export const LEVEL_ORDER = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
+const SECRET_KEY = /(token|secret|password|credential|authorization|bearer|private_key|access_key)/i;
+
+const secretValues = new Set<string>();
+/** Remember a secret value so that it is masked wherever it shows up in a log line. */
+export function registerSecret(v: unknown) { if (typeof v === 'string' && v.length >= 4) secretValues.add(v); }
+
+export function scrub(text: string): string {
+  let out = text;
+  for (const s of secretValues) out = out.split(s).join('***');
+  return out;
+}
+
+/** Deep copy with secret-looking keys masked (for audit parameters and previews). */
+export function maskSecrets<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(maskSecrets) as T;
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x)])) as T;
+  }
+  return (typeof v === 'string' ? scrub(v) : v) as T;
+}
+
+export class RingBuffer {
+  records: LogRecord[] = [];
+  constructor(public size = 1000) {}
+  push(r: LogRecord) { this.records.push(r); if (this.records.length > this.size) this.records.shift(); }
+}
+
+export interface LoggingOptions { level: string; format: 'json' | 'console'; ring?: RingBuffer; destination?: NodeJS.WritableStream }
+
+export function createLogger(o: LoggingOptions): { log: Logger; ring: RingBuffer } {
+  const ring = o.ring ?? new RingBuffer();
+  const dest = o.destination ?? process.stderr;
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      const line = scrub(chunk.toString());
+      try {
+        const j = JSON.parse(line);
+        const { level, time, msg, name, pid, hostname, ...rest } = j;
+        const rec: LogRecord = { timestamp: new Date(time).toISOString(), level: LEVEL_NAMES[level] ?? String(level), logger: name ?? 'kubeflow_mcp', message: msg ?? '', ...rest };
+        ring.push(rec);
+        dest.write(o.format === 'json' ? line : `${rec.timestamp} ${rec.level.padEnd(8)} ${rec.message}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`);
+      } catch {
+        dest.write(line);
+      }
+      done();
+    },
+  });
+  const level = ({ WARNING: 'warn', CRITICAL: 'fatal' } as Record<string, string>)[o.level.toUpperCase()] ?? o.level.toLowerCase();
+  const log = pino({
+    name: 'kubeflow_mcp', level, base: undefined,
+    redact: { paths: ['*.token', '*.hf_token', '*.access_token', '*.s3_secret_access_key', '*.s3_access_key_id', '*.authorization', 'parameters.*.token'], censor: '***' },
+  }, sink);
+  return { log, ring };
+}

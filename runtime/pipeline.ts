@@ -1,0 +1,115 @@
+// The call pipeline every tool goes through:
+// validate -> allowed? -> namespace policy -> ownership guard -> confirm gate -> execute ->
+// envelope -> _meta {phase, next} -> audit log. Bad input never reaches Kubernetes.
+import type { Logger } from 'pino';
+import type { ToolDescriptor } from '../generated/index.ts';
+import { Preview, ToolError, fail, ok } from './envelope.ts';
+import { Kube } from './k8s/client.ts';
+import { checkNamespace, type PolicyFile } from './policy.ts';
+import { maskSecrets, type RingBuffer } from './logger.ts';
+import { runDeclarative } from './executor.ts';
+
+export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
+export const OWNER_VALUE = 'mcp';
+export const CALLER_ANNOTATION = 'kubeflow-mcp/created-by';
+
+export interface ServerState {
+  kube: Kube;
+  persona: string;
+  bypassOwnership: boolean;
+  policy: PolicyFile;
+  log: Logger;
+  ring: RingBuffer;
+  startedAt: number;
+  version: string;
+  tools: Map<string, ToolDescriptor<any>>;
+  /** Every tool of the build, before persona and policy filtering. */
+  allTools: ToolDescriptor<any>[];
+}
+
+export interface ToolContext extends ServerState {
+  tool: ToolDescriptor<any>;
+  /** Namespace resolved from the input or the kubeconfig, already checked against the policy. */
+  namespace: string;
+  confirmed: boolean;
+  caller?: string;
+  signal: AbortSignal;
+  progress: (progress: number, total: number | undefined, message: string) => Promise<void>;
+  /** Checks a namespace the handler reaches on its own (cluster-wide scans). */
+  namespaceAllowed: (ns: string) => boolean;
+}
+
+export interface CallExtras { signal?: AbortSignal; progress?: ToolContext['progress']; caller?: string }
+
+const fieldOf = (e: { instancePath: string; keyword: string; params: Record<string, unknown> }) => {
+  const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (e.keyword === 'required') return base ? `${base}.${e.params.missingProperty}` : String(e.params.missingProperty);
+  if (e.keyword === 'additionalProperties') return base ? `${base}.${e.params.additionalProperty}` : String(e.params.additionalProperty);
+  return base || '(input)';
+};
+
+export function validationError(tool: ToolDescriptor<any>): ToolError {
+  const errs = (tool.validate.errors ?? []).filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
+  const problems = (errs.length ? errs : tool.validate.errors ?? []).map((e) => {
+    const field = fieldOf(e);
+    if (e.keyword === 'additionalProperties') return { field, message: 'is not a parameter of this tool' };
+    if (e.keyword === 'enum') return { field, message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    return { field, message: e.message ?? 'is invalid' };
+  });
+  const first = problems[0];
+  return new ToolError('VALIDATION_ERROR', first ? `Invalid input: '${first.field}' ${first.message}` : 'Invalid input', { problems }, `See the input schema of ${tool.name}.`);
+}
+
+async function guardOwnership(ctx: ToolContext, name: string) {
+  if (ctx.bypassOwnership) return;
+  const job = await ctx.kube.get('trainjobs', name, ctx.namespace).catch((e: ToolError) => {
+    if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `Training job '${name}' not found in namespace '${ctx.namespace}'`, { job: name, namespace: ctx.namespace }, 'Use list_training_jobs() to see the jobs.');
+    throw new ToolError(e.code, `Cannot verify ownership of training job '${name}': ${e.message}`, e.details, 'Retry, or ask a platform-admin.');
+  });
+  if (job.metadata?.labels?.[OWNER_LABEL] !== OWNER_VALUE) {
+    throw new ToolError('PERMISSION_DENIED', `Training job '${name}' was not created by this MCP server; the ${ctx.persona} persona may only change jobs it created`, { job: name, namespace: ctx.namespace, reason: 'not_created_by_mcp' }, 'Ask a platform-admin, or manage the job with its owner\'s tools.');
+  }
+}
+
+/** Runs one tool call and returns the envelope (never throws). */
+export async function runTool(state: ServerState, name: string, rawArgs: unknown, extras: CallExtras = {}): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  const tool = state.tools.get(name);
+  let result: Record<string, unknown>;
+  let args: Record<string, any> = {};
+  try {
+    if (!tool) {
+      const exists = state.allTools.some((t) => t.name === name);
+      throw new ToolError(exists ? 'PERMISSION_DENIED' : 'VALIDATION_ERROR', exists ? `Tool '${name}' is not available to the ${state.persona} persona or is blocked by the server policy` : `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.');
+    }
+    args = structuredClone(rawArgs ?? {}) as Record<string, any>;
+    if (typeof args !== 'object' || Array.isArray(args) || !tool.validate(args)) throw validationError(tool);
+    let namespace = '';
+    if (tool.namespaced) {
+      namespace = args.namespace ?? (await state.kube.defaultNamespace().catch(() => 'default'));
+      checkNamespace(state.policy, namespace);
+    }
+    const ctx: ToolContext = {
+      ...state, tool, namespace, confirmed: args.confirmed === true, caller: extras.caller,
+      signal: extras.signal ?? new AbortController().signal,
+      progress: extras.progress ?? (async () => {}),
+      namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },
+    };
+    if (tool.guard === 'owned-trainjob') await guardOwnership(ctx, args.name);
+    let out: unknown;
+    if (tool.handler) out = await (await tool.handler()).default(args, ctx);
+    else out = await runDeclarative(tool, args, ctx);
+    if (tool.confirm && !ctx.confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);
+    if (out instanceof Preview) {
+      result = { ...out.toJSON(), _meta: { phase: tool.phase, next: `Show this preview to the user; call ${name} again with confirmed=true only after they approve` } };
+    } else {
+      result = { ...ok(out), _meta: { phase: tool.phase, next: tool.next } };
+    }
+  } catch (e) {
+    const err = e instanceof ToolError ? e : new ToolError('INTERNAL_ERROR', `Unexpected error in ${name}: ${(e as Error)?.message ?? e}`);
+    if (!(e instanceof ToolError)) state.log.error({ err: (e as Error)?.stack }, `tool ${name} crashed`);
+    result = fail(err);
+  }
+  state.log.info({ audit: true, tool: name, parameters: maskSecrets(args), success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, 'tool_call');
+  return result;
+}

@@ -1,0 +1,80 @@
+// Which tools a server exposes and which namespaces it may touch: persona (built-in or from the
+// policy file, with inheritance), then the policy's allow, deny and read_only, fail-closed.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { PERSONAS, PERSONA_TOOLS, PHASES, type ToolDescriptor } from '../generated/index.ts';
+import { ToolError } from './envelope.ts';
+
+export interface PolicyFile {
+  policy?: { allow?: string[]; deny?: string[]; namespaces?: string[]; read_only?: boolean };
+  personas?: Record<string, { inherit?: string; tools?: string[] | '*' }>;
+}
+
+export class ConfigError extends Error {}
+
+export function findPolicyFile(): string | undefined {
+  return [join(homedir(), '.kf-mcp-policy.yaml'), join(homedir(), '.kf-mcp-policy.yml'), join(homedir(), '.config/kubeflow-mcp/policy.yaml')].find(existsSync);
+}
+
+export function loadPolicy(path: string | undefined): PolicyFile {
+  if (!path) return {};
+  let doc: unknown;
+  try { doc = parse(readFileSync(path, 'utf8')); } catch (e) { throw new ConfigError(`policy file ${path}: ${(e as Error).message}`); }
+  if (doc == null) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`policy file ${path}: the top level must be a mapping`);
+  const p = doc as PolicyFile;
+  const pol = p.policy ?? {};
+  for (const k of ['allow', 'deny', 'namespaces'] as const) {
+    if (pol[k] !== undefined && (!Array.isArray(pol[k]) || pol[k]!.some((x) => typeof x !== 'string'))) throw new ConfigError(`policy file ${path}: policy.${k} must be a list of strings`);
+  }
+  if (pol.read_only !== undefined && typeof pol.read_only !== 'boolean') throw new ConfigError(`policy file ${path}: policy.read_only must be true or false`);
+  return p;
+}
+
+/** Tool names of a persona: custom personas from the policy file first, then the built-ins. */
+export function personaToolNames(persona: string, policy: PolicyFile, all: string[], seen: string[] = []): Set<string> {
+  if (seen.includes(persona)) throw new ConfigError(`persona inheritance cycle: ${[...seen, persona].join(' -> ')}`);
+  const custom = policy.personas?.[persona];
+  if (custom) {
+    const own = custom.tools === '*' ? all : custom.tools ?? [];
+    const inherited = custom.inherit ? personaToolNames(custom.inherit, policy, all, [...seen, persona]) : new Set<string>();
+    return new Set([...inherited, ...own]);
+  }
+  if (PERSONAS[persona]) return new Set(PERSONA_TOOLS[persona]);
+  throw new ConfigError(`unknown persona "${persona}" (built-in: ${Object.keys(PERSONAS).join(', ')})`);
+}
+
+function matches(pattern: string, t: ToolDescriptor<any>): boolean {
+  if (pattern.startsWith('category:')) return t.phase === pattern.slice(9);
+  if (pattern === 'risk:destructive') return t.annotations.destructiveHint;
+  if (pattern === 'risk:mutating') return !t.annotations.readOnlyHint;
+  if (pattern.startsWith('risk:')) return false;
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return re.test(t.name);
+}
+
+export function allowedTools(tools: ToolDescriptor<any>[], persona: string, policy: PolicyFile): ToolDescriptor<any>[] {
+  const names = personaToolNames(persona, policy, tools.map((t) => t.name));
+  const pol = policy.policy ?? {};
+  return tools.filter((t) => {
+    if (!names.has(t.name)) return false;
+    if (pol.allow?.length && !pol.allow.some((p) => matches(p, t))) return false;
+    if (pol.deny?.some((p) => matches(p, t))) return false;
+    // Annotations drive this filter; a tool without readOnlyHint counts as writing (fail closed).
+    if (pol.read_only && t.annotations.readOnlyHint !== true) return false;
+    return true;
+  });
+}
+
+export const KNOWN_PHASES = PHASES.map((p) => p.name);
+
+/** Namespace allowlist check; unset list = unrestricted, empty list = nothing allowed. */
+export function checkNamespace(policy: PolicyFile, ns: string) {
+  const list = policy.policy?.namespaces;
+  if (!list) return;
+  if (!list.includes(ns)) {
+    throw new ToolError('PERMISSION_DENIED', `Namespace '${ns}' is not allowed by the server policy`, { allowed_namespaces: list, namespace: ns }, 'Use one of the allowed namespaces.');
+  }
+}

@@ -1,0 +1,78 @@
+// Assembles the MCP server from the generated registry: tools filtered by persona and policy,
+// the persona's instructions for the chosen tier, resources and prompts.
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
+  ListToolsRequestSchema, ReadResourceRequestSchema, McpError, ErrorCode,
+} from '@modelcontextprotocol/sdk/types.js';
+import { INSTRUCTIONS, MODULES, PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
+import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
+import { runTool, type ServerState } from './pipeline.ts';
+import type { Kube } from './k8s/client.ts';
+import type { Logger } from 'pino';
+import type { RingBuffer } from './logger.ts';
+
+export interface ServerOptions {
+  persona: string;
+  tier: 'full' | 'compact' | 'minimal';
+  clients: string[];
+  policy: PolicyFile;
+  kube: Kube;
+  log: Logger;
+  ring: RingBuffer;
+  version: string;
+}
+
+export function selectTools(o: Pick<ServerOptions, 'persona' | 'clients' | 'policy'>): ToolDescriptor<any>[] {
+  for (const c of o.clients) if (!MODULES[c]) throw new ConfigError(`unknown client module "${c}" (known: ${Object.keys(MODULES).filter((m) => !MODULES[m].always).join(', ')})`);
+  const modules = new Set([...o.clients, ...Object.keys(MODULES).filter((m) => MODULES[m].always)]);
+  return allowedTools(TOOLS.filter((t) => modules.has(t.module)), o.persona, o.policy);
+}
+
+export function buildServer(o: ServerOptions) {
+  const tools = selectTools(o);
+  const state: ServerState = {
+    kube: o.kube, persona: o.persona, // Only the built-in admin persona bypasses; a policy-file persona may not borrow its name.
+    bypassOwnership: !o.policy.personas?.[o.persona] && !!PERSONAS[o.persona]?.bypassOwnership,
+    policy: o.policy, log: o.log, ring: o.ring, startedAt: Date.now(), version: o.version,
+    tools: new Map(tools.map((t) => [t.name, t])), allTools: TOOLS,
+  };
+  const visible = new Set(tools.map((t) => t.name));
+  const instructions = (INSTRUCTIONS[o.persona] ?? INSTRUCTIONS.readonly)[o.tier];
+  const server = new Server({ name: 'kubeflow-mcp', version: o.version }, {
+    capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
+    instructions,
+  });
+  const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, annotations: t.annotations }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const token = req.params._meta?.progressToken;
+    const progress = async (p: number, total: number | undefined, message: string) => {
+      if (token === undefined) return;
+      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), message } });
+    };
+    const caller = extra.authInfo?.clientId ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
+    const result = await runTool(state, req.params.name, req.params.arguments, { signal: extra.signal, progress, caller });
+    return { content: [{ type: 'text', text: JSON.stringify(result) }], isError: result.success !== true };
+  });
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+    resources: RESOURCES.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
+  }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
+    const r = RESOURCES.find((x) => x.uri === req.params.uri);
+    if (!r) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`);
+    return { contents: [{ uri: r.uri, mimeType: 'text/markdown', text: r.text }] };
+  });
+  // A prompt is offered only when the persona can call every tool it names.
+  const prompts = PROMPTS.filter((p) => [...p.text.matchAll(/\b([a-z][a-z0-9_]*)\(/g)].every((m) => visible.has(m[1]) || !TOOLS.some((t) => t.name === m[1])));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: prompts.map(({ text, ...p }) => p) }));
+  server.setRequestHandler(GetPromptRequestSchema, async (req) => {
+    const p = prompts.find((x) => x.name === req.params.name);
+    if (!p) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${req.params.name}`);
+    const args = req.params.arguments ?? {};
+    for (const a of p.arguments) if (a.required && !args[a.name]) throw new McpError(ErrorCode.InvalidParams, `Missing required argument ${a.name}`);
+    const text = p.text.replace(/\{\{(\w+)\}\}/g, (_m, k) => String(args[k] ?? ''));
+    return { description: p.description, messages: [{ role: 'user', content: { type: 'text', text } }] };
+  });
+  return { server, state, tools };
+}

@@ -1,0 +1,3 @@
+// The package version, read at build time.
+import pkg from '../package.json' with { type: 'json' };
+export const VERSION: string = pkg.version;
