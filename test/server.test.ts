@@ -1,0 +1,123 @@
+// The MCP server driven by a real MCP client over stdio against `serve --sandbox`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call, connect, type Connected } from './helpers/mcp.ts';
+
+const PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'];
+
+describe('tool surface per persona', () => {
+  for (const persona of PERSONAS) {
+    it(`${persona} sees exactly its tools (snapshot in test/fixtures)`, async () => {
+      const c = await connect(['--persona', persona]);
+      try {
+        const { tools } = await c.client.listTools();
+        const snap = join(import.meta.dirname, 'fixtures', `tools-list.${persona}.json`);
+        const text = JSON.stringify(tools, null, 1) + '\n';
+        if (!existsSync(snap) || process.env.UPDATE_SNAPSHOTS) writeFileSync(snap, text);
+        expect(text).toBe(readFileSync(snap, 'utf8'));
+        for (const t of tools) expect(t.annotations?.title).toBe(t.title);
+        if (persona === 'readonly') expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
+      } finally { await c.close(); }
+    });
+  }
+});
+
+describe('tools end to end on the sandbox', () => {
+  let admin: Connected, ds: Connected;
+  beforeAll(async () => {
+    admin = await connect(['--sandbox', '--persona', 'platform-admin', '--time-scale', '0.02']);
+    ds = await connect(['--sandbox', '--persona', 'data-scientist', '--time-scale', '0.02']);
+  });
+  afterAll(async () => { await admin?.close(); await ds?.close(); });
+
+  it('health_check, list/get runtimes, inspect_crd, inspect_controller', async () => {
+    expect((await call(admin.client, 'health_check')).data).toMatchObject({ status: 'healthy', kubernetes: true });
+    const rts = (await call(admin.client, 'list_runtimes')).data;
+    expect(rts.total).toBe(8);
+    expect(rts.runtimes.find((r: any) => r.name === 'torchtune-llama3.2-1b')).toMatchObject({ framework: 'torchtune', trainer_type: 'BuiltinTrainer', device: 'gpu', device_count: 2, num_nodes: 1, initializers: ['dataset-initializer', 'model-initializer'] });
+    const rt = await call(admin.client, 'get_runtime', { name: 'torch-distributed' });
+    expect(rt.data).toMatchObject({ framework: 'torch', image: 'pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime' });
+    expect(rt._meta).toEqual({ phase: 'discovery', next: 'Ready to submit; use fine_tune() or run_custom_training()' });
+    expect((await call(admin.client, 'get_runtime', { name: 'nope' })).error_code).toBe('RESOURCE_NOT_FOUND');
+    expect((await call(admin.client, 'inspect_crd')).data.count).toBe(3);
+    expect((await call(admin.client, 'inspect_crd', { name: 'trainjobs.trainer.kubeflow.org' })).data.versions[0].spec_fields).toContain('runtimePatches');
+    expect((await call(admin.client, 'inspect_controller', { view: 'logs' })).data.logs).toContain('starting manager');
+  });
+
+  it('rejects bad input with VALIDATION_ERROR naming the field, before Kubernetes', async () => {
+    const r = await call(admin.client, 'get_training_logs', { name: 'x', tail_lines: 0 });
+    expect(r).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR', isError: true });
+    expect(r.error).toContain("'tail_lines'");
+    expect((await call(admin.client, 'update_training_job', { name: 'x', action: 'explode' })).error).toContain("'action' must be one of");
+    expect((await call(admin.client, 'list_training_jobs', { bogus: 1 })).error).toContain("'bogus' is not a parameter");
+  });
+
+  it('previews a runtime patch without changing it, then applies it', async () => {
+    const before = (await call(admin.client, 'get_runtime', { name: 'jax-distributed' })).data.labels;
+    const preview = await call(admin.client, 'patch_runtime', { name: 'jax-distributed', patch: { metadata: { labels: { team: 'a' } } } });
+    expect(preview).toMatchObject({ success: true, status: 'preview' });
+    expect(preview.config.changed_paths).toEqual(['metadata.labels.team']);
+    expect((await call(admin.client, 'get_runtime', { name: 'jax-distributed' })).data.labels).toEqual(before);
+    const done = await call(admin.client, 'patch_runtime', { name: 'jax-distributed', patch: { metadata: { labels: { team: 'a' } } }, confirmed: true });
+    expect(done.data.patched).toBe(true);
+    expect((await call(admin.client, 'get_runtime', { name: 'jax-distributed' })).data.labels.team).toBe('a');
+  });
+
+  it('creates and deletes a runtime with previews and dry runs', async () => {
+    const container = { name: 'node', image: 'busybox' };
+    const rjob = { name: 'node', template: { metadata: { labels: { 'trainer.kubeflow.org/trainjob-ancestor-step': 'trainer' } }, spec: { template: { spec: { containers: [container] } } } } };
+    const spec = { mlPolicy: { numNodes: 1, torch: {} }, template: { spec: { replicatedJobs: [rjob] } } };
+    expect((await call(admin.client, 'create_runtime', { name: 'my-rt', framework: 'torch', spec })).status).toBe('preview');
+    expect((await call(admin.client, 'get_runtime', { name: 'my-rt' })).error_code).toBe('RESOURCE_NOT_FOUND');
+    expect((await call(admin.client, 'create_runtime', { name: 'my-rt', framework: 'torch', spec, confirmed: true })).data.created).toBe(true);
+    expect((await call(admin.client, 'create_runtime', { name: 'my-rt', framework: 'torch', spec, confirmed: true })).error_code).toBe('ALREADY_EXISTS');
+    expect((await call(admin.client, 'list_runtimes')).data.runtimes.map((r: any) => r.name)).toContain('my-rt');
+    expect((await call(admin.client, 'delete_runtime', { name: 'my-rt' })).config.dependent_count).toBe(0);
+    expect((await call(admin.client, 'delete_runtime', { name: 'my-rt', confirmed: true })).data.deleted).toBe(true);
+  });
+
+  it('get_server_logs returns audit records with secrets masked', async () => {
+    await call(admin.client, 'get_training_job', { name: 'some-job' });
+    const logs = (await call(admin.client, 'get_server_logs', { level: 'INFO', limit: 5 })).data.logs;
+    expect(logs.some((l: any) => l.tool === 'get_training_job' && l.error_code === 'RESOURCE_NOT_FOUND')).toBe(true);
+  });
+
+  it('hides tools above the persona and says so when called', async () => {
+    const r = await call(ds.client, 'patch_runtime', { name: 'x', patch: { spec: {} } });
+    expect(r).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
+  });
+
+  it('serves resources and prompts whose hints exist', async () => {
+    const res = await admin.client.listResources();
+    expect(res.resources.map((r) => r.uri)).toEqual(['trainer://guides/training-patterns', 'trainer://guides/troubleshooting']);
+    const read = await admin.client.readResource({ uri: 'trainer://guides/troubleshooting' });
+    expect((read.contents[0] as any).text).toContain('FailedScheduling');
+    const p = await admin.client.getPrompt({ name: 'troubleshooting_guide', arguments: { job_name: 'abc' } });
+    expect((p.messages[0].content as any).text).toContain('TrainJob "abc"');
+  });
+});
+
+describe('policy file', () => {
+  it('applies deny, read_only and the namespace allowlist (fail closed)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kfmcp-home-'));
+    writeFileSync(join(home, '.kf-mcp-policy.yaml'), 'policy:\n  deny: ["inspect_*"]\n  namespaces: [ml-team]\n');
+    const c = await connect(['--sandbox', '--persona', 'ml-engineer'], { HOME: home });
+    try {
+      const names = (await c.client.listTools()).tools.map((t) => t.name);
+      expect(names).not.toContain('inspect_crd');
+      expect(names).toContain('update_training_job');
+      const r = await call(c.client, 'list_training_jobs', { namespace: 'default' });
+      expect(r).toMatchObject({ error_code: 'PERMISSION_DENIED' });
+      expect((await call(c.client, 'list_training_jobs', { namespace: 'ml-team' })).success).toBe(true);
+    } finally { await c.close(); }
+    writeFileSync(join(home, '.kf-mcp-policy.yaml'), 'policy:\n  read_only: true\n');
+    const ro = await connect(['--sandbox', '--persona', 'platform-admin'], { HOME: home });
+    try {
+      const tools = (await ro.client.listTools()).tools;
+      expect(tools.length).toBeGreaterThan(0);
+      expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    } finally { await ro.close(); }
+  });
+});
