@@ -1,1 +1,23 @@
-export default async function () { throw new Error('todo'); }
+// Offline memory estimate for fine-tuning; an unknown model is a validation error with close matches.
+import type { EstimateResourcesInput } from '../../generated/index.ts';
+import { ToolError } from '../envelope.ts';
+import type { ToolContext } from '../pipeline.ts';
+import { estimate, lookupModel, suggestModels } from '../trainer/models.ts';
+
+export function estimateFor(input: Omit<EstimateResourcesInput, 'model'> & { model: string }) {
+  const m = lookupModel(input.model);
+  if (!m) throw new ToolError('VALIDATION_ERROR', `Unknown model '${input.model}': not in the offline catalogue`, { suggestions: suggestModels(input.model) }, 'Use one of the suggestions, or a model id from the catalogue (e.g. google/gemma-2b).');
+  const e = estimate(m, { method: input.method ?? 'lora', batch_size: input.batch_size ?? 4, sequence_length: input.sequence_length ?? 2048, quantization: input.quantization ?? 'bf16', gradient_checkpointing: input.gradient_checkpointing ?? true, num_workers: input.num_workers ?? 1, gpu_memory_gb: input.gpu_memory_gb });
+  return {
+    model: input.model, resolved_model: m.id, method: input.method ?? 'lora', num_workers: input.num_workers ?? 1, batch_size: input.batch_size ?? 4,
+    sequence_length: input.sequence_length ?? 2048, quantization: input.method === 'qlora' ? 'int4 (QLoRA base)' : input.quantization ?? 'bf16', ...e,
+    gpu_memory_required: `${Math.ceil(e.gpu_memory_required_gb)}GB`,
+    training_type: `${(input.method ?? 'lora').toUpperCase()} (${input.quantization ?? 'bf16'})`,
+    recommendation: `Request ${e.total_gpu} GPU(s) - ${e.gpu_type_recommended}`,
+    source: 'offline catalogue',
+  };
+}
+
+export default async function estimateResources(input: EstimateResourcesInput, _ctx: ToolContext) {
+  return estimateFor(input);
+}

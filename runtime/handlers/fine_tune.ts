@@ -1,1 +1,61 @@
-export default async function () { throw new Error('todo'); }
+// fine_tune: torchtune BuiltinTrainer. Args in the SDK's order; model and dataset initializers;
+// the HF token or S3 keys go into a Secret referenced by secretRef, never into env values.
+import type { FineTuneInput } from '../../generated/index.ts';
+import { ToolError } from '../envelope.ts';
+import type { ToolContext } from '../pipeline.ts';
+import { baseJob, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch } from '../trainer/submit.ts';
+
+export function torchtuneArgs(i: FineTuneInput): string[] {
+  const a: string[] = [];
+  if (i.dtype) a.push(`dtype=${i.dtype}`);
+  a.push(`batch_size=${i.batch_size}`, `epochs=${i.epochs}`);
+  if (i.loss) a.push(`loss=torchtune.modules.loss.${i.loss}`);
+  if (i.dataset.startsWith('hf://')) {
+    const path = i.dataset.replace(/^hf:\/\//, '').split('/').slice(2).join('/');
+    a.push(path.includes('.') ? `dataset.data_files=/workspace/dataset/${path}` : `dataset.data_dir=/workspace/dataset/${path || '.'}`);
+  }
+  const py = (v: unknown) => (v === true ? 'True' : v === false ? 'False' : String(v));
+  for (const [k, v] of [['apply_lora_to_mlp', i.apply_lora_to_mlp], ['apply_lora_to_output', i.apply_lora_to_output], ['lora_rank', i.lora_rank], ['lora_alpha', i.lora_alpha], ['lora_dropout', i.lora_dropout], ['quantize_base', i.quantize_base], ['use_dora', i.use_dora]] as const) {
+    if (v !== undefined) a.push(`model.${k}=${py(v)}`);
+  }
+  a.push(`model.lora_attn_modules=[${(i.lora_attn_modules ?? ['q_proj', 'v_proj', 'output_proj']).join(',')}]`);
+  if (i.dataset_source || i.dataset_split || i.dataset_train_on_input !== undefined || i.dataset_system_prompt || i.dataset_column_map) {
+    a.push('dataset=torchtune.datasets.instruct_dataset');
+    if (i.dataset_source) a.push(`dataset.source=${i.dataset_source}`);
+    if (i.dataset_split) a.push(`dataset.split=${i.dataset_split}`);
+    if (i.dataset_train_on_input !== undefined) a.push(`dataset.train_on_input=${py(i.dataset_train_on_input)}`);
+    if (i.dataset_system_prompt) a.push(`dataset.new_system_prompt=${i.dataset_system_prompt}`);
+    if (i.dataset_column_map) a.push(`dataset.column_map={${Object.entries(i.dataset_column_map).map(([k, v]) => `'${k}': '${v}'`).join(', ')}}`);
+  }
+  return a;
+}
+
+export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
+  const runtimeName = input.runtime ?? 'torchtune-llama3.2-1b';
+  const { job, runtime } = await baseJob(input, ctx, runtimeName);
+  if (frameworkOf(runtime) !== 'torchtune') {
+    throw new ToolError('VALIDATION_ERROR', `Runtime '${runtimeName}' is a ${frameworkOf(runtime) ?? 'unlabelled'} runtime; fine_tune needs a torchtune runtime`, { runtime: runtimeName }, 'Pick a torchtune-* runtime from list_runtimes(), or use run_custom_training().');
+  }
+  const s3 = input.model.startsWith('s3://') || input.dataset.startsWith('s3://');
+  const secret = credentialsSecret(job.metadata.name, s3
+    ? { ACCESS_KEY_ID: input.s3_access_key_id, SECRET_ACCESS_KEY: input.s3_secret_access_key }
+    : { ACCESS_TOKEN: input.hf_token });
+  const envOf = (extra: Array<[string, string | undefined]>) => extra.filter(([, v]) => v).map(([name, value]) => ({ name, value: value! }));
+  const s3env: Array<[string, string | undefined]> = [['ENDPOINT', input.s3_endpoint], ['REGION', input.s3_region], ['ROLE_ARN', input.s3_role_arn]];
+  job.spec.trainer = {
+    command: ['tune', 'run'],
+    args: torchtuneArgs(input),
+    numNodes: input.num_nodes,
+    ...(input.resources_per_node || !input.resources_per_node ? { resourcesPerNode: resourcesPerNode(input.resources_per_node, input.resources_per_node ? undefined : 1) } : {}),
+    env: [{ name: 'HF_HOME', value: '/workspace/.hf' }],
+  };
+  job.spec.initializer = {
+    dataset: { storageUri: input.dataset, env: envOf([...(input.dataset.startsWith('s3://') ? s3env : []), ['IGNORE_PATTERNS', input.dataset_ignore_patterns?.join(',')]]), ...(secret ? { secretRef: { name: secret.metadata.name } } : {}) },
+    model: { storageUri: input.model, env: envOf([...(input.model.startsWith('s3://') ? s3env : []), ['IGNORE_PATTERNS', (input.model_ignore_patterns ?? ['*.msgpack', '*.h5', '*.bin', '*.pt', '*.pth']).join(',')]]), ...(secret ? { secretRef: { name: secret.metadata.name } } : {}) },
+  };
+  const patches = schedulingPatch(input, ['node', 'dataset-initializer', 'model-initializer'].slice(0, input.volumes || input.volume_mounts ? 3 : 1));
+  if (patches) job.spec.runtimePatches = patches;
+  const warnings: string[] = [];
+  if (!input.hf_token && input.model.startsWith('hf://meta-llama/')) warnings.push('Llama models are gated on Hugging Face: pass hf_token or the model download will fail.');
+  return previewOrSubmit({ job, secret, runtime, warnings }, ctx, 'fine-tuning job');
+}

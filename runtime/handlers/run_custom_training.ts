@@ -1,1 +1,49 @@
-export default async function () { throw new Error('todo'); }
+// run_custom_training: the script travels inside the TrainJob command as text (a quoted heredoc,
+// so the shell expands nothing in it) and runs with torchrun, python or mpirun by runtime.
+// Nothing of the script runs on the server host.
+import { randomBytes } from 'node:crypto';
+import type { RunCustomTrainingInput } from '../../generated/index.ts';
+import { ToolError } from '../envelope.ts';
+import { registerSecret } from '../logger.ts';
+import type { ToolContext } from '../pipeline.ts';
+import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch } from '../trainer/submit.ts';
+
+export function buildCommand(script: string, runtime: Record<string, any>, input: RunCustomTrainingInput): string[] {
+  const policy = runtime.spec?.mlPolicy ?? {};
+  const delim = `KUBEFLOW_MCP_SCRIPT_${randomBytes(4).toString('hex').toUpperCase()}`;
+  const call = input.func_args ? `\n\nif __name__ == "__main__" and "train" in globals() and callable(globals()["train"]):\n    train(**${pyDict(input.func_args)})\n` : '';
+  const file = policy.mpi ? '/home/mpiuser/train.py' : 'train.py';
+  const pip = input.packages?.length
+    ? `PIP_OPTS=(${(input.pip_index_urls ?? ['https://pypi.org/simple']).map((u, i) => `${i === 0 ? '--index-url' : '--extra-index-url'} '${u}'`).join(' ')})\npython -m pip install --quiet --no-warn-script-location --user "\${PIP_OPTS[@]}" ${input.packages.map((p) => `'${p}'`).join(' ')} || python -m pip install --quiet "\${PIP_OPTS[@]}" ${input.packages.map((p) => `'${p}'`).join(' ')}\n`
+    : '';
+  const runner = policy.torch ? 'torchrun' : 'python';
+  const body = `${pip}cat > "${file}" << '${delim}'\n${script}${call}\n${delim}\n${runner} "${file}"`;
+  return policy.mpi ? ['mpirun', '--hostfile', '/etc/mpi/hostfile', 'bash', '-c', body] : ['bash', '-c', body];
+}
+
+function pyDict(v: unknown): string {
+  if (v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (Array.isArray(v)) return `[${v.map(pyDict).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v as object).map(([k, x]) => `${JSON.stringify(k)}: ${pyDict(x)}`).join(', ')}}`;
+  return JSON.stringify(v);
+}
+
+export default async function runCustomTraining(input: RunCustomTrainingInput, ctx: ToolContext) {
+  if (!input.script.trim()) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' is blank");
+  for (const [k, v] of Object.entries(input.env ?? {})) if (/token|secret|password|key/i.test(k)) registerSecret(v);
+  const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
+  job.spec.trainer = {
+    ...(input.image ? { image: input.image } : {}),
+    command: buildCommand(input.script, runtime, input),
+    numNodes: input.num_nodes,
+    ...(resourcesPerNode(input.resources_per_node, input.gpu_per_node) ? { resourcesPerNode: resourcesPerNode(input.resources_per_node, input.gpu_per_node) } : {}),
+    ...(input.env ? { env: Object.entries(input.env).map(([name, value]) => ({ name, value })) } : {}),
+  };
+  const patches = schedulingPatch(input, ['node']);
+  if (patches) job.spec.runtimePatches = patches;
+  const warnings: string[] = [];
+  if (!/def |import |print\(/.test(input.script)) warnings.push('The script does not look like Python.');
+  return previewOrSubmit({ job, runtime, warnings }, ctx, 'custom training job');
+}

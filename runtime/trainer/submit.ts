@@ -1,0 +1,105 @@
+// Builds and submits TrainJobs for the three training tools: runtimeRef with apiGroup and kind,
+// resourcesPerNode with requests = limits, initializers with storageUri, runtimePatches for
+// scheduling fields, credentials in a Secret owned by the TrainJob. The preview is the exact body,
+// checked by a server-side dry run; the submit creates that same body.
+import { randomBytes } from 'node:crypto';
+import { Preview, ToolError } from '../envelope.ts';
+import { registerSecret } from '../logger.ts';
+import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
+import { findRuntime } from '../handlers/get_runtime.ts';
+import { clusterResources } from '../handlers/get_cluster_resources.ts';
+import { FRAMEWORK_LABEL, summarizeRuntime } from './views.ts';
+
+export const SDK_MANAGER = 'trainer.kubeflow.org/kubeflow-sdk';
+type Any = Record<string, any>;
+
+export const generateName = () => 'abcdefghijklmnopqrstuvwxyz'[randomBytes(1)[0] % 26] + randomBytes(6).toString('hex').slice(0, 11);
+
+/** SDK key aliases: gpu -> nvidia.com/gpu, mig-x -> nvidia.com/mig-x, storage -> ephemeral-storage. */
+export function resourcesPerNode(r: Record<string, string | number | undefined> | undefined, gpus?: number) {
+  const src = r ?? (gpus ? { gpu: gpus } : undefined);
+  if (!src) return undefined;
+  const out: Record<string, string | number> = {};
+  for (const [k0, v] of Object.entries(src)) {
+    if (v === undefined) continue;
+    const k = k0.toLowerCase();
+    const key = k === 'gpu' ? 'nvidia.com/gpu' : k.startsWith('mig-') ? `nvidia.com/${k}` : k === 'storage' ? 'ephemeral-storage' : ['cpu', 'memory', 'ephemeral-storage'].includes(k) ? k : k0;
+    out[key] = typeof v === 'number' ? (Number.isInteger(v) ? v : String(v)) : v;
+  }
+  return { requests: out, limits: { ...out } };
+}
+
+export function schedulingPatch(input: Any, jobs: string[]): Any[] | undefined {
+  const pod: Any = {};
+  if (input.node_selector) pod.nodeSelector = input.node_selector;
+  if (input.tolerations) pod.tolerations = input.tolerations;
+  if (input.volumes) pod.volumes = input.volumes;
+  if (input.affinity) pod.affinity = input.affinity;
+  if (input.service_account_name) pod.serviceAccountName = input.service_account_name;
+  if (input.image_pull_secrets) pod.imagePullSecrets = input.image_pull_secrets;
+  if (!Object.keys(pod).length && !input.volume_mounts) return undefined;
+  const replicatedJobs = jobs.map((name, i) => ({
+    name,
+    template: { spec: { template: { spec: { ...(i === 0 ? pod : input.volumes ? { volumes: input.volumes } : {}), ...(input.volume_mounts ? { containers: [{ name: name === 'node' ? 'node' : name, volumeMounts: input.volume_mounts }] } : {}) } } } },
+  }));
+  return [{ manager: SDK_MANAGER, trainingRuntimeSpec: { template: { spec: { replicatedJobs } } } }];
+}
+
+export interface Built { job: Any; secret?: Any; runtime: Any; warnings: string[] }
+
+export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string): Promise<{ job: Any; runtime: Any }> {
+  const runtime = await findRuntime(ctx, runtimeName).catch((e: ToolError) => {
+    if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `Runtime '${runtimeName}' not found`, { runtime: runtimeName }, 'Call list_runtimes() and pass an exact runtime name.');
+    throw e;
+  });
+  const labels = { ...(input.labels ?? {}), [OWNER_LABEL]: OWNER_VALUE };
+  const annotations = { ...(input.annotations ?? {}), ...(ctx.caller ? { [CALLER_ANNOTATION]: ctx.caller } : {}) };
+  return {
+    runtime,
+    job: {
+      apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob',
+      metadata: { name: input.name ?? generateName(), namespace: ctx.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+      spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: runtime.kind, name: runtime.metadata.name } },
+    },
+  };
+}
+
+/** Preview (dry run) or submit. The Secret is created first and then owned by the TrainJob. */
+export async function previewOrSubmit(b: Built, ctx: ToolContext, label: string) {
+  const ns = ctx.namespace;
+  const gpuAsked = JSON.stringify(b.job.spec.trainer?.resourcesPerNode ?? {}).match(/gpu|mig-/);
+  const cluster = await clusterResources(ctx, 1).catch(() => undefined);
+  if (gpuAsked && cluster && cluster.gpu_total === 0) b.warnings.push('The job asks for GPUs but the cluster has none: its pods will stay Pending.');
+  if (!ctx.confirmed) {
+    if (b.secret) await ctx.kube.create('secrets', b.secret, ns, true);
+    const dry = await ctx.kube.create('trainjobs', b.job, ns, true);
+    const shownSecret = b.secret ? { ...b.secret, stringData: Object.fromEntries(Object.keys(b.secret.stringData).map((k) => [k, '***'])) } : undefined;
+    return new Preview(`Review this ${label}; call again with the same arguments and confirmed=true to submit it.`, {
+      trainjob: b.job, ...(shownSecret ? { secret: shownSecret } : {}), runtime: summarizeRuntime(b.runtime), warnings: b.warnings,
+      dry_run: { accepted: true, defaults_applied: dry.spec?.managedBy ? { suspend: dry.spec.suspend, managedBy: dry.spec.managedBy } : {} },
+    });
+  }
+  if (b.secret) await ctx.kube.create('secrets', b.secret, ns);
+  const created = await ctx.kube.create('trainjobs', b.job, ns).catch(async (e) => {
+    if (b.secret) await ctx.kube.remove('secrets', b.secret.metadata.name, ns).catch(() => {});
+    throw e;
+  });
+  if (b.secret) {
+    await ctx.kube.patch('secrets', b.secret.metadata.name, { metadata: { ownerReferences: [{ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', name: created.metadata.name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false }] } }, ns);
+  }
+  const name = created.metadata.name;
+  return {
+    job_name: name, namespace: ns, status: 'Created', message: `${label[0].toUpperCase()}${label.slice(1)} '${name}' submitted`, warnings: b.warnings,
+    ...(b.secret ? { secret: b.secret.metadata.name } : {}),
+    next_steps: [`wait_for_training(name='${name}') to follow it to the end`, `get_training_logs(name='${name}') for its output`],
+  };
+}
+
+export function credentialsSecret(jobName: string, data: Record<string, string | undefined>): Any | undefined {
+  const stringData = Object.fromEntries(Object.entries(data).filter(([, v]) => v)) as Record<string, string>;
+  if (!Object.keys(stringData).length) return undefined;
+  for (const v of Object.values(stringData)) registerSecret(v);
+  return { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: `${jobName}-credentials`, labels: { [OWNER_LABEL]: OWNER_VALUE } }, stringData };
+}
+
+export const frameworkOf = (rt: Any) => rt.metadata?.labels?.[FRAMEWORK_LABEL];
