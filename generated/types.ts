@@ -8,7 +8,11 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   module: string;
   phase: string;
   persona: string;
-  annotations: { title: string; readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  /** Full safety annotations; every filter reads these. */
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  /** The same, as sent in tools/list (MCP defaults omitted). */
+  listedAnnotations: Record<string, boolean>;
+  /** Advertised input schema (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
   confirm: boolean;
   guard: 'owned-trainjob' | null;

@@ -28,6 +28,32 @@ export function inputSchemaOf(t: ToolSpec, defs: Record<string, any>) {
   return { type: 'object', properties: inputs.properties ?? {}, ...(inputs.required?.length ? { required: inputs.required } : {}), additionalProperties: false };
 }
 
+/** Keywords only the server-side validator needs; advertising them costs tokens and adds nothing
+ * an agent needs to call the tool (a violation still comes back as a VALIDATION_ERROR naming the field). */
+const VALIDATION_ONLY = new Set(['pattern', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'propertyNames', 'uniqueItems']);
+
+/** The schema sent in tools/list: the input schema without validation-only keywords. */
+export function advertisedSchema(node: any): any {
+  if (Array.isArray(node)) return node.map(advertisedSchema);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (VALIDATION_ONLY.has(k) || (k === 'additionalProperties' && v === false)) continue;
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, advertisedSchema(pv)])) : advertisedSchema(v);
+  }
+  return out;
+}
+
+/** MCP annotations with the spec's defaults left out (destructiveHint true, openWorldHint true;
+ * destructive and idempotent hints mean nothing on read-only tools). */
+export function advertisedAnnotations(t: ToolSpec) {
+  const a = t.annotations;
+  return {
+    ...(a.readOnly ? { readOnlyHint: true } : { ...(a.destructive ? {} : { destructiveHint: false }), ...(a.idempotent ? { idempotentHint: true } : {}) }),
+    ...(a.openWorld ? {} : { openWorldHint: false }),
+  };
+}
+
 /** Persona -> every tool it may call (own tools plus inherited ones). */
 export function personaTools(specs: Specs): Record<string, string[]> {
   const personas = specs.personas.personas;
@@ -76,8 +102,9 @@ async function toolModule(t: ToolSpec, specs: Specs): Promise<string> {
   const iface = await toTypeScript(schema as any, typeName, { bannerComment: '', additionalProperties: false, format: false, declareExternallyReferenced: true, strictIndexSignatures: true });
   const d = {
     name: t.name, title: t.title, description: t.description, module: t.module, phase: t.phase, persona: t.persona,
-    annotations: { title: t.title, readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
-    inputSchema: schema, confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
+    annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
+    listedAnnotations: advertisedAnnotations(t),
+    inputSchema: advertisedSchema(schema), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
     keywords: t.keywords ?? [], next: t.next, k8s: t.k8s ?? null,
   };
   const body = Object.entries(d).map(([k, v]) => `  ${k}: ${lit(v)},`).join('\n');
@@ -105,7 +132,11 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   module: string;
   phase: string;
   persona: string;
-  annotations: { title: string; readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  /** Full safety annotations; every filter reads these. */
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
+  /** The same, as sent in tools/list (MCP defaults omitted). */
+  listedAnnotations: Record<string, boolean>;
+  /** Advertised input schema (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
   confirm: boolean;
   guard: 'owned-trainjob' | null;

@@ -1,6 +1,9 @@
 // Bundles the CLI into dist/cli.mjs so the server starts from one file (fast start-up).
 // Runs on `npm ci` through the prepare script.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+rmSync('dist', { recursive: true, force: true });
 
 await build({
   entryPoints: ['runtime/cli.ts'],
@@ -16,6 +19,7 @@ await build({
   splitting: true,
   sourcemap: false,
   legalComments: 'none',
+  minify: true,
   logLevel: 'warning',
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" },

@@ -3,9 +3,6 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_check_compatibility } from '../validators.ts';
 
 export interface CheckCompatibilityInput {
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 }
 
@@ -16,8 +13,9 @@ export const descriptor: ToolDescriptor<CheckCompatibilityInput> = {
   module: "trainer",
   phase: "planning",
   persona: "readonly",
-  annotations: {"title":"Check Environment Compatibility","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"}},"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
   confirm: false,
   guard: null,
   namespaced: false,

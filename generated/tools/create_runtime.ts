@@ -22,9 +22,6 @@ template: {
 labels?: {
 [k: string]: string | undefined
 }
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -35,8 +32,9 @@ export const descriptor: ToolDescriptor<CreateRuntimeInput> = {
   module: "trainer",
   phase: "platform",
   persona: "platform-admin",
-  annotations: {"title":"Create Training Runtime","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"framework":{"type":"string","pattern":"^[a-z0-9][-a-z0-9]*$","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}},"additionalProperties":false},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["name","framework","spec"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+  listedAnnotations: {"destructiveHint":false},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"framework":{"type":"string","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["name","framework","spec"]},
   confirm: true,
   guard: null,
   namespaced: false,

@@ -4,9 +4,6 @@ import { validate_delete_runtime } from '../validators.ts';
 
 export interface DeleteRuntimeInput {
 name: string
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -17,8 +14,9 @@ export const descriptor: ToolDescriptor<DeleteRuntimeInput> = {
   module: "trainer",
   phase: "platform",
   persona: "platform-admin",
-  annotations: {"title":"Delete Training Runtime","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["name"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"idempotentHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name"]},
   confirm: true,
   guard: null,
   namespaced: false,

@@ -3,17 +3,8 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_delete_training_job } from '../validators.ts';
 
 export interface DeleteTrainingJobInput {
-/**
- * TrainJob name
- */
 name: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -24,8 +15,9 @@ export const descriptor: ToolDescriptor<DeleteTrainingJobInput> = {
   module: "trainer",
   phase: "lifecycle",
   persona: "data-scientist",
-  annotations: {"title":"Delete Training Job","readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["name"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"idempotentHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name"]},
   confirm: true,
   guard: "owned-trainjob",
   namespaced: true,

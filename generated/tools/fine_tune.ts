@@ -9,13 +9,7 @@ export interface FineTuneInput {
 model: string
 dataset: string
 runtime?: string
-/**
- * TrainJob name
- */
 name?: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 /**
  * stored in a Secret
@@ -79,9 +73,6 @@ labels?: {
 annotations?: {
 [k: string]: string | undefined
 }
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -92,8 +83,9 @@ export const descriptor: ToolDescriptor<FineTuneInput> = {
   module: "trainer",
   phase: "training",
   persona: "data-scientist",
-  annotations: {"title":"Fine-tune Model","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"model":{"type":"string","pattern":"^(hf|s3)://.+","maxLength":500,"description":"hf://org/model or s3://bucket/path"},"dataset":{"type":"string","pattern":"^(hf|s3)://.+","maxLength":2000},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"hf_token":{"type":"string","maxLength":500,"description":"stored in a Secret"},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"epochs":{"type":"integer","minimum":1,"maximum":1000,"default":1},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"dtype":{"type":"string","enum":["bf16","fp32"]},"loss":{"type":"string","enum":["CEWithChunkedOutputLoss"]},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"lora_rank":{"type":"integer","minimum":1,"maximum":256,"default":8},"lora_alpha":{"type":"integer","minimum":1,"maximum":1024,"default":16},"lora_dropout":{"type":"number","minimum":0,"maximum":1},"use_dora":{"type":"boolean"},"quantize_base":{"type":"boolean"},"apply_lora_to_mlp":{"type":"boolean"},"apply_lora_to_output":{"type":"boolean"},"lora_attn_modules":{"type":"array","items":{"type":"string","pattern":"^[a-z_]+$"}},"dataset_source":{"type":"string","enum":["json","csv","parquet","arrow","text","xml"]},"dataset_split":{"type":"string","maxLength":100},"dataset_train_on_input":{"type":"boolean"},"dataset_system_prompt":{"type":"string","maxLength":2000},"dataset_column_map":{"type":"object","additionalProperties":{"type":"string"}},"model_ignore_patterns":{"type":"array","items":{"type":"string"}},"dataset_ignore_patterns":{"type":"array","items":{"type":"string"}},"s3_endpoint":{"type":"string"},"s3_access_key_id":{"type":"string"},"s3_secret_access_key":{"type":"string"},"s3_region":{"type":"string"},"s3_role_arn":{"type":"string"},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["model","dataset"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+  listedAnnotations: {"destructiveHint":false},
+  inputSchema: {"type":"object","properties":{"model":{"type":"string","description":"hf://org/model or s3://bucket/path"},"dataset":{"type":"string"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"hf_token":{"type":"string","description":"stored in a Secret"},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"epochs":{"type":"integer","minimum":1,"maximum":1000,"default":1},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"dtype":{"type":"string","enum":["bf16","fp32"]},"loss":{"type":"string","enum":["CEWithChunkedOutputLoss"]},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"lora_rank":{"type":"integer","minimum":1,"maximum":256,"default":8},"lora_alpha":{"type":"integer","minimum":1,"maximum":1024,"default":16},"lora_dropout":{"type":"number","minimum":0,"maximum":1},"use_dora":{"type":"boolean"},"quantize_base":{"type":"boolean"},"apply_lora_to_mlp":{"type":"boolean"},"apply_lora_to_output":{"type":"boolean"},"lora_attn_modules":{"type":"array","items":{"type":"string"}},"dataset_source":{"type":"string","enum":["json","csv","parquet","arrow","text","xml"]},"dataset_split":{"type":"string"},"dataset_train_on_input":{"type":"boolean"},"dataset_system_prompt":{"type":"string"},"dataset_column_map":{"type":"object","additionalProperties":{"type":"string"}},"model_ignore_patterns":{"type":"array","items":{"type":"string"}},"dataset_ignore_patterns":{"type":"array","items":{"type":"string"}},"s3_endpoint":{"type":"string"},"s3_access_key_id":{"type":"string"},"s3_secret_access_key":{"type":"string"},"s3_region":{"type":"string"},"s3_role_arn":{"type":"string"},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["model","dataset"]},
   confirm: true,
   guard: null,
   namespaced: true,

@@ -4,9 +4,6 @@ import { validate_get_runtime } from '../validators.ts';
 
 export interface GetRuntimeInput {
 name: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 }
 
@@ -17,8 +14,9 @@ export const descriptor: ToolDescriptor<GetRuntimeInput> = {
   module: "trainer",
   phase: "discovery",
   persona: "readonly",
-  annotations: {"title":"Get Runtime Details","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"}},"required":["name"],"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -3,13 +3,7 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_get_training_events } from '../validators.ts';
 
 export interface GetTrainingEventsInput {
-/**
- * TrainJob name
- */
 name: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 limit?: number
 warnings_only?: boolean
@@ -22,8 +16,9 @@ export const descriptor: ToolDescriptor<GetTrainingEventsInput> = {
   module: "trainer",
   phase: "monitoring",
   persona: "readonly",
-  annotations: {"title":"Get Training Events","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"warnings_only":{"type":"boolean","default":false}},"required":["name"],"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"warnings_only":{"type":"boolean","default":false}},"required":["name"]},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -3,13 +3,7 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_get_training_job } from '../validators.ts';
 
 export interface GetTrainingJobInput {
-/**
- * TrainJob name
- */
 name: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 }
 
@@ -20,8 +14,9 @@ export const descriptor: ToolDescriptor<GetTrainingJobInput> = {
   module: "trainer",
   phase: "discovery",
   persona: "readonly",
-  annotations: {"title":"Get Training Job Details","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"}},"required":["name"],"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
   confirm: false,
   guard: null,
   namespaced: true,

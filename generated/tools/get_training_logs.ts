@@ -3,17 +3,11 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_get_training_logs } from '../validators.ts';
 
 export interface GetTrainingLogsInput {
-/**
- * TrainJob name
- */
 name: string
 /**
  * node-N, launcher, dataset-initializer or model-initializer
  */
 step?: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 container?: string
 tail_lines?: number
@@ -36,8 +30,9 @@ export const descriptor: ToolDescriptor<GetTrainingLogsInput> = {
   module: "trainer",
   phase: "monitoring",
   persona: "readonly",
-  annotations: {"title":"Get Training Logs","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"step":{"type":"string","default":"node-0","pattern":"^[a-z][-a-z0-9]*$","description":"node-N, launcher, dataset-initializer or model-initializer"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"container":{"type":"string","maxLength":63},"tail_lines":{"type":"integer","minimum":1,"maximum":5000,"default":200},"since_seconds":{"type":"integer","minimum":1},"previous":{"type":"boolean","default":false,"description":"the crashed attempt's logs"},"max_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"default":32768},"follow":{"type":"boolean","default":false,"description":"not streamed; use wait_for_training"}},"required":["name"],"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"step":{"type":"string","default":"node-0","description":"node-N, launcher, dataset-initializer or model-initializer"},"namespace":{"type":"string"},"container":{"type":"string"},"tail_lines":{"type":"integer","minimum":1,"maximum":5000,"default":200},"since_seconds":{"type":"integer","minimum":1},"previous":{"type":"boolean","default":false,"description":"the crashed attempt's logs"},"max_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"default":32768},"follow":{"type":"boolean","default":false,"description":"not streamed; use wait_for_training"}},"required":["name"]},
   confirm: false,
   guard: null,
   namespaced: true,

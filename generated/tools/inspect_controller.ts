@@ -4,9 +4,6 @@ import { validate_inspect_controller } from '../validators.ts';
 
 export interface InspectControllerInput {
 view?: ("logs" | "events")
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 tail_lines?: number
 }
@@ -18,8 +15,9 @@ export const descriptor: ToolDescriptor<InspectControllerInput> = {
   module: "trainer",
   phase: "platform",
   persona: "ml-engineer",
-  annotations: {"title":"Inspect Controller","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"view":{"type":"string","enum":["logs","events"],"default":"logs"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"tail_lines":{"type":"integer","minimum":1,"maximum":1000,"default":200}},"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"view":{"type":"string","enum":["logs","events"],"default":"logs"},"namespace":{"type":"string"},"tail_lines":{"type":"integer","minimum":1,"maximum":1000,"default":200}}},
   confirm: false,
   guard: null,
   namespaced: false,

@@ -3,9 +3,6 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_list_runtimes } from '../validators.ts';
 
 export interface ListRuntimesInput {
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 }
 
@@ -16,8 +13,9 @@ export const descriptor: ToolDescriptor<ListRuntimesInput> = {
   module: "trainer",
   phase: "discovery",
   persona: "readonly",
-  annotations: {"title":"List Training Runtimes","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"}},"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -5,9 +5,6 @@ import { validate_list_training_jobs } from '../validators.ts';
 export interface ListTrainingJobsInput {
 runtime?: string
 status?: ("Created" | "Running" | "Suspended" | "Complete" | "Succeeded" | "Failed")
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 limit?: number
 /**
@@ -23,8 +20,9 @@ export const descriptor: ToolDescriptor<ListTrainingJobsInput> = {
   module: "trainer",
   phase: "discovery",
   persona: "readonly",
-  annotations: {"title":"List Training Jobs","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"status":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"continue":{"type":"string","description":"token from a previous page"}},"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"runtime":{"type":"string"},"status":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"continue":{"type":"string","description":"token from a previous page"}}},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -7,9 +7,6 @@ name: string
 patch: {
 
 }
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -20,8 +17,9 @@ export const descriptor: ToolDescriptor<PatchRuntimeInput> = {
   module: "trainer",
   phase: "platform",
   persona: "platform-admin",
-  annotations: {"title":"Patch Training Runtime","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"patch":{"type":"object","minProperties":1,"propertyNames":{"enum":["metadata","spec"]}},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["name","patch"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+  listedAnnotations: {"destructiveHint":false},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"patch":{"type":"object"},"confirmed":{"type":"boolean","default":false}},"required":["name","patch"]},
   confirm: true,
   guard: null,
   namespaced: false,

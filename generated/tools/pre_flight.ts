@@ -8,9 +8,6 @@ method?: ("lora" | "qlora" | "full")
 num_workers?: number
 batch_size?: number
 quantization?: ("fp32" | "bf16" | "fp16" | "int8" | "int4")
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 }
 
@@ -21,8 +18,9 @@ export const descriptor: ToolDescriptor<PreFlightInput> = {
   module: "trainer",
   phase: "planning",
   persona: "readonly",
-  annotations: {"title":"Pre-flight Environment Check","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"model":{"type":"string","maxLength":200},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"}},"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"namespace":{"type":"string"}}},
   confirm: false,
   guard: null,
   namespaced: false,

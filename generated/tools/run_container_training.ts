@@ -6,14 +6,8 @@ export interface RunContainerTrainingInput {
 image: string
 command?: string[]
 args?: string[]
-/**
- * TrainJob name
- */
 name?: string
 runtime?: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 num_nodes?: number
 gpu_per_node?: number
@@ -51,9 +45,6 @@ labels?: {
 annotations?: {
 [k: string]: string | undefined
 }
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -64,8 +55,9 @@ export const descriptor: ToolDescriptor<RunContainerTrainingInput> = {
   module: "trainer",
   phase: "training",
   persona: "ml-engineer",
-  annotations: {"title":"Run Container Training","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"image":{"type":"string","minLength":1,"maxLength":500},"command":{"type":"array","items":{"type":"string"}},"args":{"type":"array","items":{"type":"string"}},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["image"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+  listedAnnotations: {"destructiveHint":false},
+  inputSchema: {"type":"object","properties":{"image":{"type":"string"},"command":{"type":"array","items":{"type":"string"}},"args":{"type":"array","items":{"type":"string"}},"name":{"type":"string"},"runtime":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["image"]},
   confirm: true,
   guard: null,
   namespaced: true,

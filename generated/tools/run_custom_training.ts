@@ -5,13 +5,7 @@ import { validate_run_custom_training } from '../validators.ts';
 export interface RunCustomTrainingInput {
 script: string
 runtime?: string
-/**
- * TrainJob name
- */
 name?: string
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 num_nodes?: number
 gpu_per_node?: number
@@ -58,9 +52,6 @@ labels?: {
 annotations?: {
 [k: string]: string | undefined
 }
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -71,8 +62,9 @@ export const descriptor: ToolDescriptor<RunCustomTrainingInput> = {
   module: "trainer",
   phase: "training",
   persona: "data-scientist",
-  annotations: {"title":"Run Custom Training Script","readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"script":{"type":"string","minLength":1,"maxLength":1000000},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","maxItems":50,"items":{"type":"string","pattern":"^[A-Za-z0-9_.\\-\\[\\],<>=!~ ]+$"}},"image":{"type":"string","maxLength":500},"pip_index_urls":{"type":"array","items":{"type":"string","pattern":"^https?://"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["script"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
+  listedAnnotations: {"destructiveHint":false},
+  inputSchema: {"type":"object","properties":{"script":{"type":"string"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"pip_index_urls":{"type":"array","items":{"type":"string"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["script"]},
   confirm: true,
   guard: null,
   namespaced: true,

@@ -3,18 +3,9 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_update_training_job } from '../validators.ts';
 
 export interface UpdateTrainingJobInput {
-/**
- * TrainJob name
- */
 name: string
 action: ("suspend" | "resume")
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
-/**
- * false previews only; true executes
- */
 confirmed?: boolean
 }
 
@@ -25,8 +16,9 @@ export const descriptor: ToolDescriptor<UpdateTrainingJobInput> = {
   module: "trainer",
   phase: "lifecycle",
   persona: "ml-engineer",
-  annotations: {"title":"Update Training Job","readOnlyHint":false,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"action":{"type":"string","enum":["suspend","resume"]},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"confirmed":{"type":"boolean","default":false,"description":"false previews only; true executes"}},"required":["name","action"],"additionalProperties":false},
+  annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"destructiveHint":false,"idempotentHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"action":{"type":"string","enum":["suspend","resume"]},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name","action"]},
   confirm: true,
   guard: "owned-trainjob",
   namespaced: true,

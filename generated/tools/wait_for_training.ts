@@ -3,14 +3,8 @@ import type { ToolDescriptor } from '../types.ts';
 import { validate_wait_for_training } from '../validators.ts';
 
 export interface WaitForTrainingInput {
-/**
- * TrainJob name
- */
 name: string
 target_statuses?: (("Created" | "Running" | "Suspended" | "Complete" | "Succeeded" | "Failed") | [("Created" | "Running" | "Suspended" | "Complete" | "Succeeded" | "Failed"), ...(("Created" | "Running" | "Suspended" | "Complete" | "Succeeded" | "Failed"))[]])
-/**
- * Namespace; defaults to the kubeconfig context's
- */
 namespace?: string
 timeout_seconds?: number
 polling_interval?: number
@@ -23,8 +17,9 @@ export const descriptor: ToolDescriptor<WaitForTrainingInput> = {
   module: "trainer",
   phase: "monitoring",
   persona: "data-scientist",
-  annotations: {"title":"Wait for Training Completion","readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"TrainJob name"},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","minItems":1,"items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63,"description":"Namespace; defaults to the kubeconfig context's"},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2}},"required":["name"],"additionalProperties":false},
+  annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
+  listedAnnotations: {"readOnlyHint":true},
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2}},"required":["name"]},
   confirm: false,
   guard: null,
   namespaced: true,

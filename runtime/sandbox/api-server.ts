@@ -36,6 +36,8 @@ const rand5 = () => Array.from(randomBytes(5), (b) => 'bcdfghjklmnpqrstvwxz24567
 
 export function createApiServer(deps: ApiServerDeps) {
   const { store } = deps;
+  /** Request count, for benchmarks and tests that check how many calls a tool makes. */
+  const stats = { requests: 0 };
   const crdSchemaJson = new Map([...deps.schemas].map(([k, s]) => [k, s.schema]));
 
   function route(parts: string[]): Route | undefined {
@@ -300,6 +302,8 @@ export function createApiServer(deps: ApiServerDeps) {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const q = url.searchParams;
     const p = url.pathname.replace(/\/$/, '');
+    if (p === '/sandbox/v1/stats') return sendJson(res, 200, { requests: stats.requests, objects: store.resourceVersion });
+    stats.requests++;
     if (p === '/version') return sendJson(res, 200, SERVER_VERSION);
     if (p === '/healthz' || p === '/readyz' || p === '/livez') { res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('ok'); }
     if (p === '/api') return sendJson(res, 200, apiVersions());
@@ -319,7 +323,8 @@ export function createApiServer(deps: ApiServerDeps) {
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     handle(req, res).catch((e) => sendError(res, e));
   });
+  return Object.assign(server, { stats });
 }

@@ -32,6 +32,8 @@ export interface Sandbox {
   store: Store;
   controller: TrainerController;
   clock: Clock;
+  /** API requests served so far. */
+  requests(): number;
   stop(): Promise<void>;
 }
 
@@ -85,7 +87,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url, kubeconfig: kubeconfigFor(url), store, controller, clock,
+    url, kubeconfig: kubeconfigFor(url), store, controller, clock, requests: () => server.stats.requests,
     async stop() {
       controller.stop();
       stopGc();
