@@ -15,7 +15,8 @@ describe('tool surface per persona', () => {
         const { tools } = await c.client.listTools();
         const snap = join(import.meta.dirname, 'fixtures', `tools-list.${persona}.json`);
         const text = JSON.stringify(tools, null, 1) + '\n';
-        if (!existsSync(snap) || process.env.UPDATE_SNAPSHOTS) writeFileSync(snap, text);
+        if (process.env.UPDATE_SNAPSHOTS) writeFileSync(snap, text);
+        expect(existsSync(snap), `${snap} missing: run with UPDATE_SNAPSHOTS=1`).toBe(true);
         expect(text).toBe(readFileSync(snap, 'utf8'));
         for (const t of tools) expect(t.title).toBeTruthy();
         if (persona === 'readonly') expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
