@@ -16,7 +16,7 @@ export default async function preFlight(input: PreFlightInput, ctx: ToolContext)
   if (!compat.compatible) return { compatibility: compat, next_steps: compat.blockers.map((b) => `Blocker: ${b}`) };
   const cluster = await clusterResources({ ...ctx, namespace: ns }, 20);
   let est: any;
-  if (input.model) { try { est = estimateFor({ ...input, model: input.model }); } catch (e) { est = { error: (e as ToolError).message, ...(e as ToolError).details }; } }
+  if (input.model) { try { est = await estimateFor({ ...input, model: input.model }); } catch (e) { est = { error: (e as ToolError).message, ...(e as ToolError).details }; } }
   const runtimes = (await allRuntimes({ ...ctx, namespace: ns })).usable.map(summarizeRuntime);
   const tune = runtimes.filter((r) => r.framework === 'torchtune');
   const key = (input.model ?? '').toLowerCase().replace(/^hf:\/\//, '').replace(/[-_.]/g, '');

@@ -63,6 +63,11 @@ export function createApiServer(deps: ApiServerDeps) {
   /** Prune, default and validate a CR; run the webhook for TrainJobs. Returns warnings. */
   function admit(t: ResourceType, obj: KObject, old: KObject | undefined, strict: boolean): string[] {
     const warnings: string[] = [];
+    if (t.kind === 'Secret' && obj.stringData) {
+      // The API server folds stringData into base64 data and never stores or returns it.
+      obj.data = { ...(obj.data ?? {}), ...Object.fromEntries(Object.entries<string>(obj.stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')])) };
+      delete obj.stringData;
+    }
     const schema = deps.schemas.get(t.kind);
     if (schema) {
       const unknown = schema.prune(obj);

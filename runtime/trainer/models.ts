@@ -1,31 +1,78 @@
-// Offline catalogue of popular open models (parameter count in billions, hidden size, layers) and
-// the memory estimate for fine-tuning them. Figures are the models' published sizes.
+// Offline catalogue of popular open models (their config.json architecture figures), the parameter
+// count computed from them, and the memory estimate for fine-tuning.
 
-export interface ModelInfo { id: string; params_b: number; hidden: number; layers: number }
+/** Architecture figures from each model's config.json; the parameter count is computed from them. */
+export interface Arch {
+  vocab: number; hidden: number; layers: number; intermediate: number; heads: number; kvHeads: number;
+  headDim?: number; tied: boolean; mlp: 'gated' | 'plain'; experts?: number; positions?: number;
+}
+export interface ModelInfo { id: string; params_b: number; hidden: number; layers: number; arch: Arch }
 
-const M = (id: string, params_b: number, hidden: number, layers: number): ModelInfo => ({ id, params_b, hidden, layers });
+/** Parameters of a decoder-only transformer: embeddings (+ untied head), attention, MLP. Norms and
+ * biases are under 0.1 % and left out. */
+export function paramCount(a: Arch): number {
+  const hd = a.headDim ?? a.hidden / a.heads;
+  const attn = a.hidden * a.heads * hd * 2 + a.hidden * a.kvHeads * hd * 2;
+  const mlp = (a.mlp === 'gated' ? 3 : 2) * a.hidden * a.intermediate * (a.experts ?? 1) + (a.experts ? a.hidden * a.experts : 0);
+  const emb = a.vocab * a.hidden * (a.tied ? 1 : 2) + (a.positions ?? 0) * a.hidden;
+  return emb + a.layers * (attn + mlp);
+}
 
-export const CATALOGUE: ModelInfo[] = [
-  M('meta-llama/Llama-2-7b-hf', 6.74, 4096, 32), M('meta-llama/Llama-2-13b-hf', 13.0, 5120, 40), M('meta-llama/Llama-2-70b-hf', 68.98, 8192, 80),
-  M('meta-llama/Meta-Llama-3-8B', 8.03, 4096, 32), M('meta-llama/Meta-Llama-3-70B', 70.55, 8192, 80),
-  M('meta-llama/Llama-3.1-8B', 8.03, 4096, 32), M('meta-llama/Llama-3.1-70B', 70.55, 8192, 80), M('meta-llama/Llama-3.1-405B', 405.85, 16384, 126),
-  M('meta-llama/Llama-3.2-1B', 1.24, 2048, 16), M('meta-llama/Llama-3.2-3B', 3.21, 3072, 28), M('meta-llama/Llama-3.3-70B-Instruct', 70.55, 8192, 80),
-  M('mistralai/Mistral-7B-v0.1', 7.24, 4096, 32), M('mistralai/Mixtral-8x7B-v0.1', 46.7, 4096, 32), M('mistralai/Mistral-Nemo-Base-2407', 12.25, 5120, 40),
-  M('google/gemma-2b', 2.51, 2048, 18), M('google/gemma-7b', 8.54, 3072, 28), M('google/gemma-2-2b', 2.61, 2304, 26), M('google/gemma-2-9b', 9.24, 3584, 42),
-  M('google/gemma-2-27b', 27.2, 4608, 46), M('google/gemma-3-1b-pt', 1.0, 1152, 26), M('google/gemma-3-4b-pt', 4.3, 2560, 34), M('google/gemma-3-12b-pt', 12.2, 3840, 48),
-  M('Qwen/Qwen2-7B', 7.62, 3584, 28), M('Qwen/Qwen2.5-0.5B', 0.49, 896, 24), M('Qwen/Qwen2.5-1.5B', 1.54, 1536, 28), M('Qwen/Qwen2.5-7B', 7.62, 3584, 28),
-  M('Qwen/Qwen2.5-14B', 14.7, 5120, 48), M('Qwen/Qwen2.5-72B', 72.7, 8192, 80), M('Qwen/Qwen3-8B', 8.19, 4096, 36),
-  M('microsoft/phi-2', 2.78, 2560, 32), M('microsoft/Phi-3-mini-4k-instruct', 3.82, 3072, 32), M('microsoft/phi-4', 14.7, 5120, 40),
-  M('tiiuae/falcon-7b', 7.22, 4544, 32), M('tiiuae/falcon-40b', 41.8, 8192, 60),
-  M('openai-community/gpt2', 0.124, 768, 12), M('openai-community/gpt2-medium', 0.355, 1024, 24), M('openai-community/gpt2-xl', 1.56, 1600, 48),
-  M('TinyLlama/TinyLlama-1.1B-Chat-v1.0', 1.1, 2048, 22), M('HuggingFaceTB/SmolLM2-135M', 0.135, 576, 30), M('HuggingFaceTB/SmolLM2-1.7B', 1.71, 2048, 24),
-  M('deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B', 1.78, 1536, 28), M('deepseek-ai/DeepSeek-R1-Distill-Llama-8B', 8.03, 4096, 32),
-];
+const A = (vocab: number, hidden: number, layers: number, intermediate: number, heads: number, kvHeads: number, tied: boolean, extra: Partial<Arch> = {}): Arch =>
+  ({ vocab, hidden, layers, intermediate, heads, kvHeads, tied, mlp: 'gated', ...extra });
+
+const LLAMA31_8B = A(128256, 4096, 32, 14336, 32, 8, false);
+const LLAMA31_70B = A(128256, 8192, 80, 28672, 64, 8, false);
+const QWEN25_7B = A(152064, 3584, 28, 18944, 28, 4, false);
+
+const ARCHS: Record<string, Arch> = {
+  'meta-llama/Llama-2-7b-hf': A(32000, 4096, 32, 11008, 32, 32, false),
+  'meta-llama/Llama-2-13b-hf': A(32000, 5120, 40, 13824, 40, 40, false),
+  'meta-llama/Llama-2-70b-hf': A(32000, 8192, 80, 28672, 64, 8, false),
+  'meta-llama/Meta-Llama-3-8B': LLAMA31_8B, 'meta-llama/Meta-Llama-3-70B': LLAMA31_70B,
+  'meta-llama/Llama-3.1-8B': LLAMA31_8B, 'meta-llama/Llama-3.1-70B': LLAMA31_70B,
+  'meta-llama/Llama-3.1-405B': A(128256, 16384, 126, 53248, 128, 8, false),
+  'meta-llama/Llama-3.2-1B': A(128256, 2048, 16, 8192, 32, 8, true),
+  'meta-llama/Llama-3.2-3B': A(128256, 3072, 28, 8192, 24, 8, true),
+  'meta-llama/Llama-3.3-70B-Instruct': LLAMA31_70B,
+  'mistralai/Mistral-7B-v0.1': A(32000, 4096, 32, 14336, 32, 8, false),
+  'mistralai/Mixtral-8x7B-v0.1': A(32000, 4096, 32, 14336, 32, 8, false, { experts: 8 }),
+  'mistralai/Mistral-Nemo-Base-2407': A(131072, 5120, 40, 14336, 32, 8, false, { headDim: 128 }),
+  'google/gemma-2b': A(256000, 2048, 18, 16384, 8, 1, true, { headDim: 256 }),
+  'google/gemma-7b': A(256000, 3072, 28, 24576, 16, 16, true, { headDim: 256 }),
+  'google/gemma-2-2b': A(256000, 2304, 26, 9216, 8, 4, true, { headDim: 256 }),
+  'google/gemma-2-9b': A(256000, 3584, 42, 14336, 16, 8, true, { headDim: 256 }),
+  'google/gemma-2-27b': A(256000, 4608, 46, 36864, 32, 16, true, { headDim: 128 }),
+  'google/gemma-3-1b-pt': A(262144, 1152, 26, 6912, 4, 1, true, { headDim: 256 }),
+  'Qwen/Qwen2-7B': QWEN25_7B,
+  'Qwen/Qwen2.5-0.5B': A(151936, 896, 24, 4864, 14, 2, true),
+  'Qwen/Qwen2.5-1.5B': A(151936, 1536, 28, 8960, 12, 2, true),
+  'Qwen/Qwen2.5-7B': QWEN25_7B,
+  'Qwen/Qwen2.5-14B': A(152064, 5120, 48, 13824, 40, 8, false),
+  'Qwen/Qwen2.5-72B': A(152064, 8192, 80, 29568, 64, 8, false),
+  'Qwen/Qwen3-8B': A(151936, 4096, 36, 12288, 32, 8, false, { headDim: 128 }),
+  'microsoft/phi-2': A(51200, 2560, 32, 10240, 32, 32, false, { mlp: 'plain' }),
+  'microsoft/Phi-3-mini-4k-instruct': A(32064, 3072, 32, 8192, 32, 32, false),
+  'microsoft/phi-4': A(100352, 5120, 40, 17920, 40, 10, false),
+  'tiiuae/falcon-7b': A(65024, 4544, 32, 18176, 71, 1, false, { mlp: 'plain', headDim: 64 }),
+  'tiiuae/falcon-40b': A(65024, 8192, 60, 32768, 128, 8, false, { mlp: 'plain', headDim: 64 }),
+  'openai-community/gpt2': A(50257, 768, 12, 3072, 12, 12, true, { mlp: 'plain', positions: 1024 }),
+  'openai-community/gpt2-medium': A(50257, 1024, 24, 4096, 16, 16, true, { mlp: 'plain', positions: 1024 }),
+  'openai-community/gpt2-xl': A(50257, 1600, 48, 6400, 25, 25, true, { mlp: 'plain', positions: 1024 }),
+  'TinyLlama/TinyLlama-1.1B-Chat-v1.0': A(32000, 2048, 22, 5632, 32, 4, false),
+  'HuggingFaceTB/SmolLM2-135M': A(49152, 576, 30, 1536, 9, 3, true),
+  'HuggingFaceTB/SmolLM2-1.7B': A(49152, 2048, 24, 8192, 32, 32, true),
+  'deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B': A(151936, 1536, 28, 8960, 12, 2, false),
+  'deepseek-ai/DeepSeek-R1-Distill-Llama-8B': LLAMA31_8B,
+};
+
+export const CATALOGUE: ModelInfo[] = Object.entries(ARCHS).map(([id, arch]) => ({ id, params_b: paramCount(arch) / 1e9, hidden: arch.hidden, layers: arch.layers, arch }));
 
 const norm = (s: string) => s.toLowerCase().replace(/^hf:\/\//, '').replace(/:[\w.-]+$/, '').trim();
 const bare = (id: string) => id.split('/').pop()!;
 
 export function lookupModel(raw: string): ModelInfo | undefined {
+  if (!raw.trim()) return undefined;
   const q = norm(raw);
   return CATALOGUE.find((m) => m.id.toLowerCase() === q) ?? CATALOGUE.find((m) => bare(m.id).toLowerCase() === bare(q))
     ?? CATALOGUE.find((m) => bare(m.id).toLowerCase().replace(/-(hf|instruct|chat.*|pt|it|base.*)$/, '') === bare(q).replace(/-(hf|instruct|chat.*|pt|it|base.*)$/, ''));

@@ -1,0 +1,205 @@
+// The seed workflow of the product, through a real MCP client against a sandbox reached over HTTP:
+// plan -> preview -> submit -> Complete -> logs; custom and container jobs; the failure paths; and
+// the TrainJob bodies compared with the reference bodies of the Trainer API notes (section 7).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { defaultSeed } from '../runtime/sandbox/seed.ts';
+import { call, connect, type Connected } from './helpers/mcp.ts';
+
+const FIX = join(import.meta.dirname, 'fixtures');
+let sb: Sandbox, mcp: Connected, core: k8s.CoreV1Api, co: k8s.CustomObjectsApi;
+
+async function sandboxAndServer(opts: Parameters<typeof startSandbox>[0], persona = 'ml-engineer') {
+  const s = await startSandbox({ timeScale: 0.02, ...opts });
+  const dir = mkdtempSync(join(tmpdir(), 'kfmcp-wf-'));
+  writeFileSync(join(dir, 'kc'), s.kubeconfig);
+  const c = await connect(['--kubeconfig', join(dir, 'kc'), '--persona', persona]);
+  return { s, c };
+}
+
+/** Every field of `ref` is in `got` with the same value (arrays compared whole). */
+function expectSubset(got: any, ref: any, path = '') {
+  if (ref && typeof ref === 'object' && !Array.isArray(ref)) {
+    for (const k of Object.keys(ref)) expectSubset(got?.[k], ref[k], `${path}.${k}`);
+  } else {
+    expect(got, path).toEqual(ref);
+  }
+}
+
+beforeAll(async () => {
+  ({ s: sb, c: mcp } = await sandboxAndServer({}));
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(sb.kubeconfig);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+  co = kc.makeApiClient(k8s.CustomObjectsApi);
+});
+afterAll(async () => { await mcp?.close(); await sb?.stop(); });
+
+const trainJobs = async () => ((await co.listNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default' })) as any).items;
+
+describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
+  it('plans, previews (creating nothing), submits, runs to Complete and shows training output', async () => {
+    const compat = await call(mcp.client, 'check_compatibility');
+    expect(compat.data).toMatchObject({ compatible: true, platform: 'sandbox' });
+    expect(compat.data.checks.trainer_version.version).toBe('v2.3.0');
+    const res = await call(mcp.client, 'get_cluster_resources');
+    expect(res.data.accelerators['nvidia.com/gpu']).toMatchObject({ allocatable: 6, vendor: 'nvidia' });
+    expect(res.data.accelerators['amd.com/gpu'].allocatable).toBe(2);
+    const est = await call(mcp.client, 'estimate_resources', { model: 'google/gemma-2b' });
+    expect(est.data).toMatchObject({ resolved_model: 'google/gemma-2b', method: 'lora', gpu_per_worker: 1 });
+    const pre = await call(mcp.client, 'pre_flight', { model: 'meta-llama/Llama-3.2-1B-Instruct' });
+    expect(pre.data.tool_selection).toMatchObject({ recommended: 'fine_tune', runtime: 'torchtune-llama3.2-1b' });
+    const runtimes = await call(mcp.client, 'list_runtimes');
+    expect(runtimes.data.runtimes.some((r: any) => r.framework === 'torchtune')).toBe(true);
+
+    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'gemma-alpaca', hf_token: 'hf_TopSecretValue42', resources_per_node: { gpu: 1 } };
+    const preview = await call(mcp.client, 'fine_tune', args);
+    expect(preview).toMatchObject({ success: true, status: 'preview' });
+    expect(preview._meta.next).not.toMatch(/Monitor/);
+    expect(preview.config.secret.stringData.ACCESS_TOKEN).toBe('***');
+    expect(await trainJobs()).toEqual([]);
+    expect((await core.listNamespacedSecret({ namespace: 'default' })).items).toEqual([]);
+
+    const submitted = await call(mcp.client, 'fine_tune', { ...args, confirmed: true });
+    expect(submitted.data).toMatchObject({ job_name: 'gemma-alpaca', status: 'Created', secret: 'gemma-alpaca-credentials' });
+    const [job] = await trainJobs();
+    const { metadata, status, ...body } = job;
+    const { metadata: _m, ...previewBody } = preview.config.trainjob;
+    expect(body.spec.trainer).toEqual(previewBody.spec.trainer);
+    expect(body.spec.initializer).toEqual(previewBody.spec.initializer);
+    expect(metadata.labels['kubeflow-mcp/managed-by']).toBe('mcp');
+    expect(JSON.stringify(job)).not.toContain('hf_TopSecretValue42');
+    const secret = await core.readNamespacedSecret({ namespace: 'default', name: 'gemma-alpaca-credentials' });
+    expect(Buffer.from(secret.data!.ACCESS_TOKEN, 'base64').toString()).toBe('hf_TopSecretValue42');
+    expect(secret.metadata!.ownerReferences![0]).toMatchObject({ kind: 'TrainJob', name: 'gemma-alpaca', uid: metadata.uid });
+
+    const progress: number[] = [];
+    const waited = await call(mcp.client, 'wait_for_training', { name: 'gemma-alpaca', timeout_seconds: 60, polling_interval: 0.1 }, { onprogress: (p: any) => progress.push(p.progress) });
+    expect(waited.data).toMatchObject({ status: 'Complete', reached: true });
+    expect(progress.length).toBeGreaterThan(0);
+    const logs = await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca' });
+    expect(logs.data.logs).toMatch(/\|Loss: \d/);
+    const init = await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', step: 'model-initializer' });
+    expect(init.data.logs).toContain('Downloading model: google/gemma-2b');
+    const logsText = (await call(mcp.client, 'get_server_logs', { limit: 200 })).data;
+    expect(JSON.stringify(logsText)).not.toContain('hf_TopSecretValue42');
+  });
+
+  it('runs a 2-node custom script and a container job to Complete', async () => {
+    const script = 'import torch.distributed as dist\ndist.init_process_group("nccl")\nprint(f"rank={dist.get_rank()} $HOME `id`")\n';
+    const sub = await call(mcp.client, 'run_custom_training', { script, num_nodes: 2, gpu_per_node: 1, name: 'two-nodes', confirmed: true });
+    expect(sub.success).toBe(true);
+    const job = (await trainJobs()).find((j: any) => j.metadata.name === 'two-nodes');
+    expect(job.spec.trainer.command[2]).toContain(script);
+    expect(job.spec.trainer.command[2]).toMatch(/<< 'KUBEFLOW_MCP_SCRIPT_[0-9A-F]+'/);
+    const done = await call(mcp.client, 'wait_for_training', { name: 'two-nodes', timeout_seconds: 60, polling_interval: 0.1 });
+    expect(done.data.status).toBe('Complete');
+    const detail = await call(mcp.client, 'get_training_job', { name: 'two-nodes' });
+    expect(detail.data.steps.map((s: any) => s.name)).toEqual(['node-0', 'node-1']);
+    expect((await call(mcp.client, 'get_training_logs', { name: 'two-nodes', step: 'node-1' })).data.logs).toContain('[rank1]: training finished');
+
+    const c = await call(mcp.client, 'run_container_training', { image: 'docker.io/acme/trainer:1.0', command: ['python', '/app/train.py'], gpu_per_node: 0, resources_per_node: { cpu: 4, memory: '16Gi' }, name: 'container-job', confirmed: true });
+    expect(c.success).toBe(true);
+    expect((await call(mcp.client, 'wait_for_training', { name: 'container-job', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');
+  });
+
+  it('reports a failing job: Failed status, a diagnosis in the logs, events explaining it', async () => {
+    await call(mcp.client, 'run_custom_training', { script: 'import torch\nprint(1)', name: 'oom-job', annotations: { 'sandbox.kubeflow-mcp.dev/outcome': 'oom' }, confirmed: true });
+    const w = await call(mcp.client, 'wait_for_training', { name: 'oom-job', timeout_seconds: 60, polling_interval: 0.1 });
+    expect(w).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR' });
+    expect(w.details.status).toBe('Failed');
+    const logs = await call(mcp.client, 'get_training_logs', { name: 'oom-job', previous: true });
+    expect(logs.data.failure_hint.category).toBe('OOM');
+    const ev = await call(mcp.client, 'get_training_events', { name: 'oom-job', warnings_only: true });
+    expect(ev.data.events.map((e: any) => e.reason)).toEqual(expect.arrayContaining(['BackoffLimitExceeded', 'FailedJobs']));
+  });
+
+  it('rejects a missing runtime, a non-torchtune runtime for fine_tune, and a blank script, creating nothing', async () => {
+    const before = (await trainJobs()).length;
+    expect((await call(mcp.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'no-such-runtime' })).error_code).toBe('RESOURCE_NOT_FOUND');
+    expect((await call(mcp.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torch-distributed' })).error).toContain('needs a torchtune runtime');
+    expect((await call(mcp.client, 'fine_tune', { model: 'google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca' })).error).toContain("'model'");
+    expect((await call(mcp.client, 'run_custom_training', { script: '   \n' })).error_code).toBe('VALIDATION_ERROR');
+    expect((await call(mcp.client, 'estimate_resources', { model: 'gemma-2x' })).details.suggestions).toContain('google/gemma-2b');
+    expect((await trainJobs()).length).toBe(before);
+  });
+
+  it('guards ownership: not-found and not-created-here are different errors', async () => {
+    await co.createNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default', body: { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'foreign' }, spec: { runtimeRef: { name: 'torch-distributed' }, suspend: true } } });
+    expect((await call(mcp.client, 'delete_training_job', { name: 'ghost' })).error_code).toBe('RESOURCE_NOT_FOUND');
+    const foreign = await call(mcp.client, 'delete_training_job', { name: 'foreign', confirmed: true });
+    expect(foreign).toMatchObject({ error_code: 'PERMISSION_DENIED', details: { reason: 'not_created_by_mcp' } });
+    const preview = await call(mcp.client, 'update_training_job', { name: 'two-nodes', action: 'suspend' });
+    expect(preview.status).toBe('preview');
+    expect((await trainJobs()).find((j: any) => j.metadata.name === 'two-nodes').spec.suspend).toBe(false);
+  });
+});
+
+describe('suspend and resume through update_training_job', () => {
+  it('suspends a running job (pods go) and resumes it to Complete', async () => {
+    await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'pausable', confirmed: true });
+    const s = await call(mcp.client, 'update_training_job', { name: 'pausable', action: 'suspend', confirmed: true });
+    expect(s.data).toMatchObject({ job: 'pausable', action: 'suspend', suspend: true });
+    expect((await call(mcp.client, 'wait_for_training', { name: 'pausable', target_statuses: 'Suspended', timeout_seconds: 30, polling_interval: 0.1 })).data.status).toBe('Suspended');
+    await call(mcp.client, 'update_training_job', { name: 'pausable', action: 'resume', confirmed: true });
+    expect((await call(mcp.client, 'wait_for_training', { name: 'pausable', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');
+  });
+});
+
+describe('a cluster without GPUs', () => {
+  it('recommends run_custom_training, warns in the fine_tune preview, and the pods stay Pending', async () => {
+    const cpuOnly = defaultSeed().filter((o: any) => o.kind !== 'Node' || o.metadata.name === 'cpu-node-1');
+    const dir = mkdtempSync(join(tmpdir(), 'kfmcp-cpu-'));
+    writeFileSync(join(dir, 'state.yaml'), stringify(cpuOnly));
+    const { s, c } = await sandboxAndServer({ stateFile: join(dir, 'state.yaml') }, 'data-scientist');
+    try {
+      const pre = await call(c.client, 'pre_flight', { model: 'google/gemma-2b' });
+      expect(pre.data.tool_selection.recommended).toBe('run_custom_training');
+      expect(pre.data.next_steps[0]).toContain('No GPUs detected');
+      const p = await call(c.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca' });
+      expect(p.config.warnings).toContain('The job asks for GPUs but the cluster has none: its pods will stay Pending.');
+      await call(c.client, 'run_custom_training', { script: 'print(1)', name: 'gpu-less', confirmed: true });
+      await new Promise((r) => setTimeout(r, 500));
+      const job = await call(c.client, 'get_training_job', { name: 'gpu-less' });
+      expect(job.data.steps[0].unschedulable).toMatch(/Insufficient nvidia\.com\/gpu/);
+      expect(job.data.status).toBe('Created');
+    } finally { await c.close(); await s.stop(); }
+  });
+});
+
+describe('TrainJob bodies against the reference bodies (section 7)', () => {
+  const ref = (n: string) => JSON.parse(readFileSync(join(FIX, `reference-${n}.json`), 'utf8'));
+  it('(a) torchtune LoRA fine-tune: same args in the same order; the token moves to a Secret', async () => {
+    const r = ref('a-fine-tune');
+    const p = await call(mcp.client, 'fine_tune', { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca/data', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_xxx', dtype: 'bf16', batch_size: 8, epochs: 1, loss: 'CEWithChunkedOutputLoss', lora_rank: 8, lora_alpha: 16, lora_dropout: 0.05, dataset_source: 'parquet', dataset_split: 'train[:95%]', resources_per_node: { gpu: 1 } });
+    const body = p.config.trainjob;
+    // Reference minus the plain-text token, which this server keeps in a Secret instead.
+    r.spec.initializer.model.env = r.spec.initializer.model.env.filter((e: any) => e.name !== 'ACCESS_TOKEN');
+    delete r.metadata;
+    expectSubset(body, r);
+    expect(body.spec.initializer.model.secretRef.name).toBe(`${body.metadata.name}-credentials`);
+    expect(p.config.secret.stringData).toEqual({ ACCESS_TOKEN: '***' });
+  });
+  it('(b) custom script on 2 nodes x 1 GPU', async () => {
+    const r = ref('b-custom');
+    const p = await call(mcp.client, 'run_custom_training', { script: 'def train_fn():\n    pass\n\ntrain_fn()', num_nodes: 2, gpu_per_node: 1 });
+    const body = p.config.trainjob;
+    const { command: refCommand, ...refTrainer } = r.spec.trainer;
+    delete r.metadata;
+    expectSubset(body, { ...r, spec: { ...r.spec, trainer: refTrainer } });
+    expect(body.spec.trainer.command.slice(0, 2)).toEqual(refCommand.slice(0, 2));
+    expect(body.spec.trainer.command[2]).toMatch(/torchrun "train\.py"$/);
+  });
+  it('(c) container image with command, args, env and labels', async () => {
+    const r = ref('c-container');
+    const p = await call(mcp.client, 'run_container_training', { image: 'docker.io/acme/trainer:1.0', command: ['python', '/app/train.py'], args: ['--epochs', '3'], num_nodes: 1, gpu_per_node: 0, resources_per_node: { cpu: 4, memory: '16Gi' }, env: { EPOCHS: '3' }, labels: { team: 'ml' } });
+    const body = p.config.trainjob;
+    const { name: _n, ...refMeta } = r.metadata;
+    expectSubset(body, { ...r, metadata: refMeta });
+  });
+});
