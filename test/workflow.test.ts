@@ -203,3 +203,29 @@ describe('TrainJob bodies against the reference bodies (section 7)', () => {
     expectSubset(body, { ...r, metadata: refMeta });
   });
 });
+
+describe('Kubernetes RBAC denials and cancellation', () => {
+  it('maps a 403 to PERMISSION_DENIED and reports missing RBAC in check_compatibility', async () => {
+    const { s, c } = await sandboxAndServer({ forbidden: ['delete trainjobs', 'list nodes'] }, 'platform-admin');
+    try {
+      await call(c.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'keep-me', confirmed: true });
+      const del = await call(c.client, 'delete_training_job', { name: 'keep-me', confirmed: true });
+      expect(del).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
+      expect(del.error).toContain('cannot delete resource "trainjobs"');
+      expect((await call(c.client, 'get_cluster_resources')).error_code).toBe('PERMISSION_DENIED');
+      const compat = await call(c.client, 'check_compatibility');
+      expect(compat.data.checks.rbac.denied).toEqual(expect.arrayContaining(['delete_training_job: delete trainjobs', 'get_cluster_resources: list nodes']));
+    } finally { await c.close(); await s.stop(); }
+  });
+
+  it('stops wait_for_training when the client cancels the request', async () => {
+    await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'long-wait', confirmed: true, annotations: {} });
+    await call(mcp.client, 'update_training_job', { name: 'long-wait', action: 'suspend', confirmed: true });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    await expect(mcp.client.callTool({ name: 'wait_for_training', arguments: { name: 'long-wait', timeout_seconds: 600, polling_interval: 0.1 } }, undefined, { signal: ac.signal })).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 300));
+    const logs = (await call(mcp.client, 'get_server_logs', { limit: 20 })).data.logs;
+    expect(logs.find((l: any) => l.tool === 'wait_for_training' && l.error_code === 'CANCELLED')).toBeTruthy();
+  });
+});
