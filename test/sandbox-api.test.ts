@@ -150,6 +150,20 @@ describe('sandbox API server', () => {
     expect(await gone.text()).toContain('"code":410');
   });
 
+  it('runs an MPI (deepspeed) job: workers first, the launcher once they are Ready, success judged on the launcher', async () => {
+    await co.createNamespacedCustomObject({ ...TJ, namespace: 'default', body: { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'mpi-job' }, spec: { runtimeRef: { name: 'deepspeed-distributed' }, trainer: { numNodes: 3 } } } });
+    const done = await until(async () => { const j = await get('mpi-job'); return condition(j, 'Complete') ? j : undefined; });
+    expect(done.status.jobsStatus.map((s: any) => s.name)).toEqual(['node', 'launcher']);
+    const pods = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=mpi-job' })).items;
+    const by = (rj: string) => pods.filter((p) => p.metadata!.labels!['jobset.sigs.k8s.io/replicatedjob-name'] === rj);
+    expect(by('node')).toHaveLength(2); // runLauncherAsNode: numNodes - 1 workers
+    expect(by('launcher')).toHaveLength(1);
+    expect(Date.parse(by('launcher')[0].metadata!.creationTimestamp as any)).toBeGreaterThanOrEqual(Date.parse(by('node')[0].status!.startTime as any));
+    const hostfile = await core.readNamespacedConfigMap({ namespace: 'default', name: 'mpi-job-mpi-hostfile' });
+    expect(hostfile.data!.hostfile).toBe('mpi-job-node-0-0.mpi-job slots=1\nmpi-job-node-0-1.mpi-job slots=1\n');
+    await core.readNamespacedSecret({ namespace: 'default', name: 'mpi-job-mpi-ssh-auth' });
+  });
+
   it('cascades deletes through owner references', async () => {
     await co.deleteNamespacedCustomObject({ ...TJ, namespace: 'default', name: 'two-node' });
     await until(async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=two-node' })).items.length === 0 || undefined);

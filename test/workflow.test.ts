@@ -229,3 +229,24 @@ describe('Kubernetes RBAC denials and cancellation', () => {
     expect(logs.find((l: any) => l.tool === 'wait_for_training' && l.error_code === 'CANCELLED')).toBeTruthy();
   });
 });
+
+describe('list_training_jobs', () => {
+  it('counts by status, filters, and pages with a continue token in one request per page', async () => {
+    const all = await call(mcp.client, 'list_training_jobs', {});
+    expect(all.data.total).toBeGreaterThanOrEqual(5);
+    expect(Object.values(all.data.counts_by_status).reduce((a: number, b: any) => a + b, 0)).toBe(all.data.total);
+    const complete = await call(mcp.client, 'list_training_jobs', { status: 'Succeeded' });
+    expect(complete.data.jobs.every((j: any) => j.status === 'Complete')).toBe(true);
+    const p1 = await call(mcp.client, 'list_training_jobs', { limit: 2 });
+    expect(p1.data.jobs).toHaveLength(2);
+    const p2 = await call(mcp.client, 'list_training_jobs', { limit: 100, continue: p1.data.continue });
+    expect(p2.data.jobs[0].name > p1.data.jobs[1].name).toBe(true);
+    expect(p1.data.jobs.length + p2.data.jobs.length).toBe(all.data.total);
+    expect((await call(mcp.client, 'list_training_jobs', { continue: 'garbage' })).error_code).toBe('VALIDATION_ERROR');
+    const before = sb.requests();
+    await call(mcp.client, 'list_training_jobs', {});
+    expect(sb.requests() - before).toBe(1);
+    const byRuntime = await call(mcp.client, 'list_training_jobs', { runtime: 'torchtune-llama3.2-1b' });
+    expect(byRuntime.data.jobs.map((j: any) => j.runtime)).toEqual(byRuntime.data.jobs.map(() => 'torchtune-llama3.2-1b'));
+  });
+});

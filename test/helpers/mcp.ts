@@ -2,6 +2,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { join } from 'node:path';
+import { PROMPTS, TOOLS } from '../../generated/index.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'kubeflow-mcp.mjs');
@@ -20,8 +21,19 @@ export async function connect(args: string[], env: Record<string, string> = {}):
   return { client, close: () => client.close(), stderr: () => err };
 }
 
+const KNOWN = new Set([...TOOLS.map((t) => t.name), ...PROMPTS.map((p) => p.name)]);
+
+/** Every `tool(` a hint, next step or _meta.next mentions must exist (checked on every call). */
+export function danglingHints(envelope: any): string[] {
+  const texts: string[] = [envelope?._meta?.next, envelope?.hint, ...(envelope?.data?.next_steps ?? []), envelope?.data?.hint].filter((t) => typeof t === 'string');
+  return texts.flatMap((t) => [...t.matchAll(/\b([a-z][a-z0-9_]*)\(/g)].map((m) => m[1])).filter((n) => !KNOWN.has(n));
+}
+
 /** Calls a tool and returns the parsed envelope. */
 export async function call(c: Client, name: string, args: Record<string, unknown> = {}, opts: Record<string, unknown> = {}) {
   const res: any = await c.callTool({ name, arguments: args }, undefined, opts as any);
-  return { ...JSON.parse(res.content[0].text), isError: res.isError };
+  const envelope = { ...JSON.parse(res.content[0].text), isError: res.isError };
+  const dangling = danglingHints(envelope);
+  if (dangling.length) throw new Error(`${name} returned hints naming tools that do not exist: ${dangling.join(', ')}`);
+  return envelope;
 }

@@ -1,0 +1,72 @@
+// The command line: version, help, status, one-line errors with exit code 2, and the sandbox
+// command run as a user would (kubeconfig written, kubectl-compatible, clean stop on SIGTERM).
+import { describe, expect, it } from 'vitest';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BIN } from './helpers/mcp.ts';
+
+const run = async (...args: string[]) => {
+  try {
+    const r = await promisify(execFile)(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, HOME: '/nonexistent-home' } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e: any) {
+    return { code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string };
+  }
+};
+
+describe('kubeflow-mcp CLI', () => {
+  it('prints its version, help and status', async () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'));
+    expect((await run('--version')).stdout.trim()).toBe(pkg.version);
+    expect((await run('serve', '--help')).stdout).toContain('--instruction-tier');
+    const status = await run('status');
+    expect(status.stdout).toContain('trainer: implemented (21 tools)');
+    expect(status.stdout).toMatch(/optimizer: not implemented yet \(0 tools\)/);
+  });
+
+  const bad: Array<[string[], RegExp]> = [
+    [['serve', '--persona', 'wizard'], /unknown persona "wizard"/],
+    [['serve', '--instruction-tier', 'huge'], /invalid instruction tier "huge" \(from --instruction-tier\)/],
+    [['serve', '--transport', 'carrier-pigeon'], /invalid transport "carrier-pigeon"/],
+    [['serve', '--clients', 'trainer,nope'], /unknown client module "nope"/],
+    [['serve', '--config', '/nonexistent.yaml'], /config file \/nonexistent.yaml does not exist/],
+    [['serve', '--bogus'], /unknown option '--bogus'/],
+    [['sandbox', '--port', 'abc'], /invalid --port "abc"/],
+  ];
+  for (const [args, msg] of bad) {
+    it(`rejects ${args.join(' ')} with one line and exit code 2`, async () => {
+      const r = await run(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('reads settings from env and config file, with flags first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kfmcp-cfg-'));
+    writeFileSync(join(dir, 'c.yaml'), 'server:\n  instruction_tier: bogus-from-file\n');
+    expect((await run('serve', '--config', join(dir, 'c.yaml'))).stderr).toMatch(/from config server.instruction_tier/);
+    const envRun = await promisify(execFile)(process.execPath, [BIN, 'serve', '--config', join(dir, 'c.yaml'), '--instruction-tier', 'full', '--no-banner'], { env: { ...process.env, KUBEFLOW_MCP_PERSONA: 'nobody' } }).catch((e) => e);
+    expect(envRun.stderr).toMatch(/unknown persona "nobody"/);
+  });
+
+  it('runs the sandbox in the foreground, writes a kubeconfig and stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kfmcp-sbcli-'));
+    const kc = join(dir, 'kc.yaml');
+    const p = spawn(process.execPath, [BIN, 'sandbox', '--kubeconfig', kc, '--time-scale', '0.1']);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      p.stdout.on('data', (d) => { out += d; const m = out.match(/listening on (http:\S+)/); if (m) resolve(m[1]); });
+      p.on('exit', () => reject(new Error(out)));
+    });
+    expect(readFileSync(kc, 'utf8')).toContain(url);
+    const nodes = await (await fetch(`${url}/api/v1/nodes`)).json();
+    expect(nodes.items.length).toBe(4);
+    const code = await new Promise((resolve) => { p.on('exit', resolve); p.kill('SIGTERM'); });
+    expect(code).toBe(0);
+  });
+});
