@@ -202,6 +202,7 @@ function docs(specs: Specs): Map<string, string> {
   const instrTpl = hb.compile(readFileSync(join(templates, 'instructions.md.hbs'), 'utf8'), { noEscape: true });
   const pt = personaTools(specs);
   for (const tier of TIERS) {
+    for (const [name, names] of Object.entries(pt)) out.set(`generated/instructions/${name}.${tier}.txt`, instructionsFor(specs, new Set(names), tier));
     const personas = Object.entries(pt).map(([name, names]) => {
       const text = instructionsFor(specs, new Set(names), tier);
       return { name, text: text.trimEnd(), tokens: text.length };

@@ -40,10 +40,11 @@ const readYaml = (root: string, rel: string) => {
 /** "/inputs/properties/name" -> "inputs.properties.name" */
 const yamlPath = (p: string) => p.replace(/^\//, '').split('/').join('.') || '(root)';
 
-export function loadSpecs(root: string): Specs {
+/** `schemaDir` holds the meta-schemas; by default the one inside `root`. */
+export function loadSpecs(root: string, schemaDir = join(root, 'schema')): Specs {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
-  const toolSchema = ajv.compile(readYaml(root, 'schema/tool.schema.yaml'));
-  const inputSchema = ajv.compile(readYaml(root, 'schema/input.schema.yaml'));
+  const toolSchema = ajv.compile(readYaml(schemaDir, 'tool.schema.yaml'));
+  const inputSchema = ajv.compile(readYaml(schemaDir, 'input.schema.yaml'));
   const errors: string[] = [];
 
   const toolFiles = readdirSync(join(root, 'tools')).filter((f) => f.endsWith('.yaml')).sort();
@@ -71,7 +72,7 @@ export function loadSpecs(root: string): Specs {
   }
   if (errors.length) throw new SpecError(errors.join('\n'));
 
-  const resourcesSpec = readYaml(root, 'resources.yaml').resources ?? [];
+  const resourcesSpec = readYaml(root, 'resources.yaml')?.resources ?? [];
   const resources = resourcesSpec.map((r: any) => {
     const path = join(root, r.file);
     if (!existsSync(path)) throw new SpecError(`specs/resources.yaml: resource ${r.uri}: file ${r.file} does not exist`);
@@ -87,6 +88,6 @@ export function loadSpecs(root: string): Specs {
     modules: readYaml(root, 'modules.yaml').modules,
     instructions: readYaml(root, 'instructions.yaml'),
     resources,
-    prompts: readYaml(root, 'prompts.yaml').prompts ?? [],
+    prompts: readYaml(root, 'prompts.yaml')?.prompts ?? [],
   };
 }

@@ -250,3 +250,16 @@ describe('list_training_jobs', () => {
     expect(byRuntime.data.jobs.map((j: any) => j.runtime)).toEqual(byRuntime.data.jobs.map(() => 'torchtune-llama3.2-1b'));
   });
 });
+
+describe('platform detection', () => {
+  it('recognises EKS from node labels and provider IDs', async () => {
+    const nodes = defaultSeed().filter((o: any) => o.kind === 'Node').map((n: any) => ({ ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, 'eks.amazonaws.com/nodegroup': 'gpu' } }, spec: { providerID: `aws:///us-east-1a/i-${n.metadata.name}` } }));
+    const state = [...defaultSeed().filter((o: any) => o.kind !== 'Node'), ...nodes];
+    const dir = mkdtempSync(join(tmpdir(), 'kfmcp-eks-'));
+    writeFileSync(join(dir, 'state.yaml'), stringify(state));
+    const { s, c } = await sandboxAndServer({ stateFile: join(dir, 'state.yaml') }, 'readonly');
+    try {
+      expect((await call(c.client, 'check_compatibility')).data.platform).toBe('eks');
+    } finally { await c.close(); await s.stop(); }
+  });
+});

@@ -60,14 +60,17 @@ export async function compatibility(ctx: ToolContext, namespace: string) {
 }
 
 async function detectPlatform(ctx: ToolContext) {
-  const nodes = (await ctx.kube.list('nodes', { limit: 20 }).catch(() => ({ items: [] }))).items;
+  const [nodeList, groups] = await Promise.all([ctx.kube.list('nodes', { limit: 20 }).catch(() => ({ items: [] })), ctx.kube.apiGroups().catch(() => [] as string[])]);
+  const nodes = nodeList.items;
   const signals: string[] = [];
+  const group = (g: string) => groups.includes(g);
+  if (group('config.openshift.io') || group('route.openshift.io')) return { name: 'openshift', signals: ['API groups config.openshift.io / route.openshift.io'] };
   const has = (re: RegExp) => nodes.some((n: any) => Object.keys(n.metadata.labels ?? {}).some((k) => re.test(k)));
   const provider = (re: RegExp) => nodes.some((n: any) => re.test(n.spec?.providerID ?? ''));
   const rules: Array<[string, () => boolean]> = [
     ['openshift', () => has(/^node\.openshift\.io\//)],
-    ['eks', () => has(/^eks\.amazonaws\.com\//) || provider(/^aws:\/\//)],
-    ['gke', () => has(/^cloud\.google\.com\/gke/) || provider(/^gce:\/\//)],
+    ['eks', () => has(/^eks\.amazonaws\.com\//) || provider(/^aws:\/\//) || group('vpcresources.k8s.aws')],
+    ['gke', () => has(/^cloud\.google\.com\/gke/) || provider(/^gce:\/\//) || group('networking.gke.io')],
     ['aks', () => has(/^kubernetes\.azure\.com\//) || provider(/^azure:\/\//)],
     ['kind', () => provider(/^kind:\/\//)],
     ['sandbox', () => provider(/^sandbox:\/\//)],

@@ -55,7 +55,7 @@ export class Kube {
       return {
         k8s, kc,
         core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi),
-        ext: kc.makeApiClient(k8s.ApiextensionsV1Api), version: kc.makeApiClient(k8s.VersionApi), authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+        ext: kc.makeApiClient(k8s.ApiextensionsV1Api), apis: kc.makeApiClient(k8s.ApisApi), version: kc.makeApiClient(k8s.VersionApi), authz: kc.makeApiClient(k8s.AuthorizationV1Api),
         mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       };
     })();
@@ -146,6 +146,12 @@ export class Kube {
 
   podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
     return this.call(`logs of pod ${name}`, async (a) => (await a.core.readNamespacedPodLog({ name, namespace, ...o })) ?? '');
+  }
+
+  /** Names of the API groups the server serves (for platform detection). */
+  async apiGroups(): Promise<string[]> {
+    const r: any = await this.call('discover API groups', (a) => a.apis.getAPIVersions());
+    return (r.groups ?? []).map((g: any) => g.name);
   }
 
   version(): Promise<Obj> { return this.call('get version', (a) => a.version.getCode()); }
