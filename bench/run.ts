@@ -26,11 +26,15 @@ async function connect(args: string[], env: Record<string, string> = {}) {
 }
 
 async function startup() {
-  const bare: number[] = [], ours: number[] = [], rss: number[] = [];
+  const bare: number[] = [], sdk: number[] = [], ours: number[] = [], rss: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     let t = performance.now();
     execFileSync(process.execPath, ['-e', '0']);
     bare.push(performance.now() - t);
+    t = performance.now();
+    // The MCP SDK's own import (it builds its zod schemas at load): a floor for any server on it.
+    execFileSync(process.execPath, ['--input-type=module', '-e', "await import('@modelcontextprotocol/sdk/server/index.js'); await import('@modelcontextprotocol/sdk/server/stdio.js')"], { cwd: ROOT });
+    sdk.push(performance.now() - t);
     t = performance.now();
     const { client, transport } = await connect(['--persona', 'platform-admin']);
     await client.listTools();
@@ -41,6 +45,7 @@ async function startup() {
   console.log('\n## Start-up (stdio, spawn -> tools/list answered), medians of', RUNS);
   row('figure', 'value'); row('---', '---');
   row('bare `node -e 0`', `${median(bare).toFixed(0)} ms`);
+  row('bare node importing the MCP SDK server (floor)', `${median(sdk).toFixed(0)} ms (${(median(sdk) / median(bare)).toFixed(2)}x)`);
   row('kubeflow-mcp serve -> tools/list', `${median(ours).toFixed(0)} ms`);
   row('ratio to bare node', `${(median(ours) / median(bare)).toFixed(2)}x`);
   row('idle RSS after tools/list', `${median(rss).toFixed(1)} MB`);

@@ -8,7 +8,9 @@ export interface LogRecord { timestamp: string; level: string; logger: string; m
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARNING', 50: 'ERROR', 60: 'CRITICAL' };
 export const LEVEL_ORDER = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
-const SECRET_KEY = /(token|secret|password|credential|authorization|bearer|private_key|access_key)/i;
+/** Names that hold secrets: masked in logs, kept out of plain env values. */
+const SECRET_NAME = /token|secret|password|passwd|credential|authorization|bearer|private_?key|access_?key|api_?key/i;
+export const isSecretName = (name: string) => SECRET_NAME.test(name);
 
 const secretValues = new Set<string>();
 /** Remember a secret value so that it is masked wherever it shows up in a log line. */
@@ -20,13 +22,18 @@ export function scrub(text: string): string {
   return out;
 }
 
-/** Deep copy with secret-looking keys masked (for audit parameters and previews). */
+const MAX_LOGGED_STRING = 300;
+
+/** Deep copy for the audit log: secret-looking keys and known secret values masked, long strings
+ * (a whole training script) cut to their first characters. */
 export function maskSecrets<T>(v: T): T {
   if (Array.isArray(v)) return v.map(maskSecrets) as T;
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEY.test(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x)])) as T;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretName(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x)])) as T;
   }
-  return (typeof v === 'string' ? scrub(v) : v) as T;
+  if (typeof v !== 'string') return v;
+  const s = scrub(v);
+  return (s.length > MAX_LOGGED_STRING ? `${s.slice(0, MAX_LOGGED_STRING)}... (${s.length} chars)` : s) as T;
 }
 
 export class RingBuffer {

@@ -103,15 +103,20 @@ describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
     expect(detail.data.steps.map((s: any) => s.name)).toEqual(['node-0', 'node-1']);
     expect((await call(mcp.client, 'get_training_logs', { name: 'two-nodes', step: 'node-1' })).data.logs).toContain('[rank1]: training finished');
 
-    const c = await call(mcp.client, 'run_container_training', { image: 'docker.io/acme/trainer:1.0', command: ['python', '/app/train.py'], gpu_per_node: 0, resources_per_node: { cpu: 4, memory: '16Gi' }, name: 'container-job', confirmed: true });
+    const c = await call(mcp.client, 'run_container_training', { image: 'docker.io/acme/trainer:1.0', command: ['python', '/app/train.py'], gpu_per_node: 0, resources_per_node: { cpu: 4, memory: '16Gi' }, env: { EPOCHS: '3', WANDB_API_KEY: 'wandb-SuperSecret-9' }, name: 'container-job', confirmed: true });
     expect(c.success).toBe(true);
+    // A secret-looking env value goes into the job's Secret and is referenced, never stored in plain text.
+    const cj = (await trainJobs()).find((j: any) => j.metadata.name === 'container-job');
+    expect(cj.spec.trainer.env).toEqual([{ name: 'EPOCHS', value: '3' }, { name: 'WANDB_API_KEY', valueFrom: { secretKeyRef: { name: 'container-job-credentials', key: 'WANDB_API_KEY' } } }]);
+    expect(JSON.stringify(cj)).not.toContain('wandb-SuperSecret-9');
+    expect(JSON.stringify((await call(mcp.client, 'get_server_logs', { limit: 100 })).data)).not.toContain('wandb-SuperSecret-9');
     expect((await call(mcp.client, 'wait_for_training', { name: 'container-job', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');
   });
 
   it('reports a failing job: Failed status, a diagnosis in the logs, events explaining it', async () => {
     await call(mcp.client, 'run_custom_training', { script: 'import torch\nprint(1)', name: 'oom-job', annotations: { 'sandbox.kubeflow-mcp.dev/outcome': 'oom' }, confirmed: true });
     const w = await call(mcp.client, 'wait_for_training', { name: 'oom-job', timeout_seconds: 60, polling_interval: 0.1 });
-    expect(w).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR' });
+    expect(w).toMatchObject({ success: false, error_code: 'JOB_FAILED' });
     expect(w.details.status).toBe('Failed');
     const logs = await call(mcp.client, 'get_training_logs', { name: 'oom-job', previous: true });
     expect(logs.data.failure_hint.category).toBe('OOM');

@@ -1,12 +1,11 @@
 // run_container_training: an image with an optional command and args on a runtime.
 import type { RunContainerTrainingInput } from '../../generated/index.ts';
-import { registerSecret } from '../logger.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch } from '../trainer/submit.ts';
+import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv } from '../trainer/submit.ts';
 
 export default async function runContainerTraining(input: RunContainerTrainingInput, ctx: ToolContext) {
-  for (const [k, v] of Object.entries(input.env ?? {})) if (/token|secret|password|key/i.test(k)) registerSecret(v);
   const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
+  const { env, secret } = splitEnv(input.env, job.metadata.name);
   const res = resourcesPerNode(input.resources_per_node, input.gpu_per_node);
   job.spec.trainer = {
     image: input.image,
@@ -14,9 +13,9 @@ export default async function runContainerTraining(input: RunContainerTrainingIn
     ...(input.args ? { args: input.args } : {}),
     numNodes: input.num_nodes,
     ...(res ? { resourcesPerNode: res } : {}),
-    ...(input.env ? { env: Object.entries(input.env).map(([name, value]) => ({ name, value })) } : {}),
+    ...(env ? { env } : {}),
   };
   const patches = schedulingPatch(input, ['node']);
   if (patches) job.spec.runtimePatches = patches;
-  return previewOrSubmit({ job, runtime, warnings: [] }, ctx, 'container training job');
+  return previewOrSubmit({ job, secret, runtime, warnings: [] }, ctx, 'container training job');
 }

@@ -4,9 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { RunCustomTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
-import { registerSecret } from '../logger.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch } from '../trainer/submit.ts';
+import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv } from '../trainer/submit.ts';
 
 export function buildCommand(script: string, runtime: Record<string, any>, input: RunCustomTrainingInput): string[] {
   const policy = runtime.spec?.mlPolicy ?? {};
@@ -32,18 +31,18 @@ function pyDict(v: unknown): string {
 
 export default async function runCustomTraining(input: RunCustomTrainingInput, ctx: ToolContext) {
   if (!input.script.trim()) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' is blank");
-  for (const [k, v] of Object.entries(input.env ?? {})) if (/token|secret|password|key/i.test(k)) registerSecret(v);
   const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
+  const { env, secret } = splitEnv(input.env, job.metadata.name);
   job.spec.trainer = {
     ...(input.image ? { image: input.image } : {}),
     command: buildCommand(input.script, runtime, input),
     numNodes: input.num_nodes,
     ...(resourcesPerNode(input.resources_per_node, input.gpu_per_node) ? { resourcesPerNode: resourcesPerNode(input.resources_per_node, input.gpu_per_node) } : {}),
-    ...(input.env ? { env: Object.entries(input.env).map(([name, value]) => ({ name, value })) } : {}),
+    ...(env ? { env } : {}),
   };
   const patches = schedulingPatch(input, ['node']);
   if (patches) job.spec.runtimePatches = patches;
   const warnings: string[] = [];
   if (!/def |import |print\(/.test(input.script)) warnings.push('The script does not look like Python.');
-  return previewOrSubmit({ job, runtime, warnings }, ctx, 'custom training job');
+  return previewOrSubmit({ job, secret, runtime, warnings }, ctx, 'custom training job');
 }

@@ -28,7 +28,7 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
       return { job: input.name, status, reached: true, message: `Job reached '${status}'`, waited_seconds: Math.round((Date.now() - started) / 100) / 10, polls, progress: job.status?.trainerStatus ?? null };
     }
     if ((status === 'Failed' || status === 'Complete') && !targets.has(status)) {
-      throw new ToolError('VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job) }, `Check get_training_logs(name='${input.name}') and get_training_events(name='${input.name}').`);
+      throw new ToolError(status === 'Failed' ? 'JOB_FAILED' : 'VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job) }, `Check get_training_logs(name='${input.name}') and get_training_events(name='${input.name}').`);
     }
     if (Date.now() >= deadline) {
       return { job: input.name, status, reached: false, message: `Timeout after ${input.timeout_seconds}s`, polls, hint: 'Use get_training_events(name) to check for scheduling issues' };

@@ -4,7 +4,7 @@
 // checked by a server-side dry run; the submit creates that same body.
 import { randomBytes } from 'node:crypto';
 import { Preview, ToolError } from '../envelope.ts';
-import { registerSecret } from '../logger.ts';
+import { isSecretName, registerSecret } from '../logger.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
 import { findRuntime } from '../handlers/get_runtime.ts';
 import { clusterResources } from '../handlers/get_cluster_resources.ts';
@@ -100,6 +100,22 @@ export function credentialsSecret(jobName: string, data: Record<string, string |
   if (!Object.keys(stringData).length) return undefined;
   for (const v of Object.values(stringData)) registerSecret(v);
   return { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: `${jobName}-credentials`, labels: { [OWNER_LABEL]: OWNER_VALUE } }, stringData };
+}
+
+/**
+ * Splits user env into plain values and secret-looking ones; the latter go into the job's
+ * credentials Secret and are referenced with secretKeyRef, so no secret is a plain env value.
+ */
+export function splitEnv(env: Record<string, string | undefined> | undefined, jobName: string) {
+  const plain: Any[] = [], secretData: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (value === undefined) continue;
+    if (isSecretName(name)) {
+      secretData[name] = value;
+      plain.push({ name, valueFrom: { secretKeyRef: { name: `${jobName}-credentials`, key: name } } });
+    } else plain.push({ name, value });
+  }
+  return { env: plain.length ? plain : undefined, secret: credentialsSecret(jobName, secretData) };
 }
 
 export const frameworkOf = (rt: Any) => rt.metadata?.labels?.[FRAMEWORK_LABEL];
