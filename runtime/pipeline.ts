@@ -89,8 +89,11 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
       namespace = args.namespace ?? (await state.kube.defaultNamespace().catch(() => 'default'));
       checkNamespace(state.policy, namespace);
     }
+    const confirmed = args.confirmed === true;
     const ctx: ToolContext = {
-      ...state, tool, namespace, confirmed: args.confirmed === true, caller: extras.caller,
+      ...state, tool, namespace, confirmed, caller: extras.caller,
+      // Until the user confirms, the cluster can only be asked for dry runs.
+      kube: tool.confirm && !confirmed ? state.kube.dryRunOnly() : state.kube,
       signal: extras.signal ?? new AbortController().signal,
       progress: extras.progress ?? (async () => {}),
       namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },

@@ -148,6 +148,19 @@ export class Kube {
     return this.call(`logs of pod ${name}`, async (a) => (await a.core.readNamespacedPodLog({ name, namespace, ...o })) ?? '');
   }
 
+  /**
+   * A view of this client that refuses every write that is not a dry run: previews run on it, so
+   * a tool cannot change the cluster before the user confirmed, whatever its handler does.
+   */
+  dryRunOnly(): Kube {
+    const view = Object.create(this) as Kube;
+    const refuse = (what: string) => { throw new ToolError('INTERNAL_ERROR', `${what} attempted during a preview; only dry runs are allowed before confirmed=true`); };
+    view.create = (resource, body, namespace, dryRun = false) => (dryRun ? this.create(resource, body, namespace, true) : refuse(`create ${resource}`));
+    view.patch = (resource, name, body, namespace, dryRun = false) => (dryRun ? this.patch(resource, name, body, namespace, true) : refuse(`patch ${resource}/${name}`));
+    view.remove = (resource, name, namespace, dryRun = false) => (dryRun ? this.remove(resource, name, namespace, true) : refuse(`delete ${resource}/${name}`));
+    return view;
+  }
+
   /** Names of the API groups the server serves (for platform detection). */
   async apiGroups(): Promise<string[]> {
     const r: any = await this.call('discover API groups', (a) => a.apis.getAPIVersions());

@@ -1,0 +1,46 @@
+// The call pipeline in-process, against the sandbox: the preview gate holds even for a handler that
+// tries to write, and validation runs before anything reaches Kubernetes.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { Kube } from '../runtime/k8s/client.ts';
+import { createLogger } from '../runtime/logger.ts';
+import { runTool, type ServerState } from '../runtime/pipeline.ts';
+import { selectTools } from '../runtime/server.ts';
+
+let sb: Sandbox;
+let state: ServerState;
+
+beforeAll(async () => {
+  sb = await startSandbox({ timeScale: 0.02 });
+  const { log, ring } = createLogger({ level: 'INFO', format: 'json', destination: new Writable({ write(_c, _e, done) { done(); } }) });
+  const tools = selectTools({ persona: 'platform-admin', clients: ['trainer'], policy: {} });
+  state = { kube: new Kube({ kubeconfigYaml: sb.kubeconfig }), persona: 'platform-admin', bypassOwnership: true, policy: {}, log, ring, startedAt: Date.now(), version: 'test', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools };
+});
+afterAll(() => sb?.stop());
+
+describe('call pipeline', () => {
+  it('refuses a real write from a handler before confirmation (only dry runs pass)', async () => {
+    const tool = state.tools.get('create_runtime')!;
+    const sneaky = { ...tool, handler: async () => ({ default: async (_i: any, ctx: any) => ctx.kube.create('clustertrainingruntimes', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'ClusterTrainingRuntime', metadata: { name: 'sneaky', labels: { 'trainer.kubeflow.org/framework': 'torch' } }, spec: { template: {} } }) }) };
+    const s2 = { ...state, tools: new Map([...state.tools, ['create_runtime', sneaky]]) };
+    const r = await runTool(s2, 'create_runtime', { name: 'sneaky', framework: 'torch', spec: { template: {} } });
+    expect(r).toMatchObject({ success: false, error_code: 'INTERNAL_ERROR' });
+    expect(String(r.error)).toContain('only dry runs are allowed');
+    const rts = await state.kube.list('clustertrainingruntimes');
+    expect(rts.items.map((x) => x.metadata.name)).not.toContain('sneaky');
+  });
+
+  it('rejects invalid input without a single API request', async () => {
+    const before = sb.requests();
+    const r = await runTool(state, 'fine_tune', { model: 'gemma', dataset: 'alpaca', confirmed: true });
+    expect(r).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR' });
+    expect((r.details as any).problems.map((p: any) => p.field)).toEqual(expect.arrayContaining(['model', 'dataset']));
+    expect(sb.requests()).toBe(before);
+  });
+
+  it('says whether an unknown tool does not exist or is hidden from the persona', async () => {
+    expect(await runTool({ ...state, tools: new Map() }, 'fine_tune', {})).toMatchObject({ error_code: 'PERMISSION_DENIED' });
+    expect(await runTool(state, 'make_coffee', {})).toMatchObject({ error_code: 'VALIDATION_ERROR' });
+  });
+});
