@@ -50,7 +50,7 @@ async function sandbox(flags: Record<string, any>) {
   const port = flags.port === undefined ? 0 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid --port "${flags.port}"`);
   const { startSandbox } = await import('./sandbox/index.ts');
-  const sb = await startSandbox({ port, timeScale: scale, stateFile: flags.state });
+  const sb = await startSandbox({ port, timeScale: scale, stateFile: flags.state, tls: !!flags.tls });
   const kubeconfig = flags.kubeconfig ?? 'kubeflow-mcp-sandbox.kubeconfig';
   writeFileSync(kubeconfig, sb.kubeconfig);
   process.stdout.write(`Sandbox cluster listening on ${sb.url} (time scale ${scale})\nkubeconfig written to ${kubeconfig}\nTry: KUBECONFIG=${kubeconfig} kubectl get clustertrainingruntimes\nPress Ctrl+C to stop.\n`);
@@ -94,6 +94,7 @@ program.command('sandbox').description('run the sandbox cluster (a simulated Kub
   .option('--kubeconfig <path>', 'where to write its kubeconfig', 'kubeflow-mcp-sandbox.kubeconfig')
   .option('--time-scale <factor>', 'multiply simulated durations by this factor', '1')
   .option('--state <file>', 'YAML objects that replace the default seed state')
+  .option('--tls', 'serve HTTPS with a self-signed certificate (written into the kubeconfig as its CA)')
   .action((flags) => sandbox(flags).catch(die));
 
 program.command('status').description('version and client modules (does not contact a cluster)').action(status);

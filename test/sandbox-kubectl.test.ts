@@ -67,3 +67,25 @@ spec:
     expect(err).toMatch(/The TrainJob "1bad" is invalid|TrainJob.trainer.kubeflow.org "1bad" is invalid/);
   });
 });
+
+describe('sandbox over TLS', () => {
+  it('serves HTTPS with its own CA in the kubeconfig, verified by client-node and kubectl', async () => {
+    const tls = await startSandbox({ tls: true });
+    try {
+      expect(tls.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(tls.kubeconfig).toContain('certificate-authority-data');
+      expect(tls.kubeconfig).not.toContain('insecure-skip-tls-verify');
+      const k8s = await import('@kubernetes/client-node');
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(tls.kubeconfig);
+      const nodes = await kc.makeApiClient(k8s.CoreV1Api).listNode();
+      expect(nodes.items).toHaveLength(4);
+      if (hasKubectl) {
+        const d = mkdtempSync(join(tmpdir(), 'kfmcp-tls-'));
+        writeFileSync(join(d, 'kc'), tls.kubeconfig);
+        const out = (await run('kubectl', ['--kubeconfig', join(d, 'kc'), 'get', 'nodes', '-o', 'name'], { encoding: 'utf8' })).stdout;
+        expect(out).toContain('node/gpu-node-a100-1');
+      }
+    } finally { await tls.stop(); }
+  });
+});

@@ -328,8 +328,7 @@ export function createApiServer(deps: ApiServerDeps) {
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((e) => sendError(res, e));
-  });
-  return Object.assign(server, { stats });
+  /** The request listener, for an http or https server. */
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => { handle(req, res).catch((e) => sendError(res, e)); };
+  return { listener, stats };
 }

@@ -1,6 +1,8 @@
 // Starts the sandbox cluster in-process: store + API server + garbage collector + simulated
 // Trainer controller, seeded, on 127.0.0.1. Returns its URL, a kubeconfig and a stop function.
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { stringify as toYaml } from 'yaml';
 import { createApiServer } from './api-server.ts';
@@ -23,6 +25,8 @@ export interface SandboxOptions {
   objects?: any[];
   /** "verb resource" pairs the sandbox user is denied, e.g. "delete trainjobs". */
   forbidden?: string[];
+  /** Serve HTTPS with a fresh self-signed certificate (its CA goes into the kubeconfig). */
+  tls?: boolean;
   clock?: Clock;
 }
 
@@ -37,14 +41,24 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-export function kubeconfigFor(url: string, namespace = 'default') {
+export function kubeconfigFor(url: string, caPem?: string, namespace = 'default') {
+  // client-node refuses plain HTTP unless TLS verification is marked as skipped; over HTTPS the
+  // kubeconfig carries the sandbox's own certificate as the CA, so verification stays on.
+  const cluster = caPem ? { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : { server: url, 'insecure-skip-tls-verify': true };
   return toYaml({
     apiVersion: 'v1', kind: 'Config', 'current-context': 'kubeflow-mcp-sandbox',
-    // client-node refuses plain HTTP unless TLS verification is marked as skipped.
-    clusters: [{ name: 'kubeflow-mcp-sandbox', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
+    clusters: [{ name: 'kubeflow-mcp-sandbox', cluster }],
     users: [{ name: 'sandbox-user', user: { token: 'sandbox-token' } }],
     contexts: [{ name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: 'sandbox-user', namespace } }],
   });
+}
+
+async function selfSignedCertificate() {
+  const { generate } = await import('selfsigned');
+  return generate([{ name: 'commonName', value: 'kubeflow-mcp-sandbox' }], {
+    keyType: 'ec', algorithm: 'sha256',
+    extensions: [{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
+  } as any);
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -82,12 +96,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const stopGc = startGarbageCollector(store);
   controller.start();
 
-  const server = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), user: 'sandbox-user' });
+  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), user: 'sandbox-user' });
+  const cert = opts.tls ? await selfSignedCertificate() : undefined;
+  const server = cert ? https.createServer({ key: cert.private, cert: cert.cert }, api.listener) : http.createServer(api.listener);
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${cert ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url, kubeconfig: kubeconfigFor(url), store, controller, clock, requests: () => server.stats.requests,
+    url, kubeconfig: kubeconfigFor(url, cert?.cert), store, controller, clock, requests: () => api.stats.requests,
     async stop() {
       controller.stop();
       stopGc();
