@@ -24,7 +24,7 @@ import { descriptor as run_custom_training } from './tools/run_custom_training.t
 import { descriptor as update_training_job } from './tools/update_training_job.ts';
 import { descriptor as wait_for_training } from './tools/wait_for_training.ts';
 
-export type { ToolDescriptor } from './types.ts';
+export type { ToolDescriptor, Validator } from './types.ts';
 export type { CheckCompatibilityInput } from './tools/check_compatibility.ts';
 export type { CreateRuntimeInput } from './tools/create_runtime.ts';
 export type { DeleteRuntimeInput } from './tools/delete_runtime.ts';

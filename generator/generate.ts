@@ -110,13 +110,12 @@ async function toolModule(t: ToolSpec, specs: Specs): Promise<string> {
   const body = Object.entries(d).map(([k, v]) => `  ${k}: ${lit(v)},`).join('\n');
   const handler = t.handler === 'custom' ? `() => import('../../runtime/handlers/${t.name}.ts')` : 'null';
   return `${tsBanner(t.file)}import type { ToolDescriptor } from '../types.ts';
-import { validate_${t.name} } from '../validators.ts';
 
 ${iface.trim()}
 
 export const descriptor: ToolDescriptor<${typeName}> = {
 ${body}
-  validate: validate_${t.name},
+  validator: () => import('../validators.ts').then((m) => m.validate_${t.name}),
   handler: ${handler},
 };
 `;
@@ -124,6 +123,8 @@ ${body}
 
 function typesModule(): string {
   return `${tsBanner('generator/generate.ts')}
+export type Validator = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null };
+
 /** What the runtime needs to know about a tool; one per spec. */
 export interface ToolDescriptor<I = Record<string, unknown>> {
   name: string;
@@ -144,8 +145,8 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   keywords: string[];
   next: string;
   k8s: { verb: 'get' | 'list' | 'delete' | 'patch'; resource: string; patch?: unknown; result?: Record<string, unknown>; fields?: Record<string, string> } | null;
-  /** Ajv validator (applies defaults in place); errors in \`.errors\`. */
-  validate: ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null };
+  /** Loads the Ajv validator (applies defaults in place; errors in \`.errors\`) on first use, off the start-up path. */
+  validator: () => Promise<Validator>;
   /** Escape hatch: loaded on first call. */
   handler: null | (() => Promise<{ default: (input: I, ctx: any) => Promise<unknown> }>);
 }
@@ -164,7 +165,7 @@ function indexModule(specs: Specs): string {
   return `${tsBanner('specs/')}import type { ToolDescriptor } from './types.ts';
 ${imports}
 
-export type { ToolDescriptor } from './types.ts';
+export type { ToolDescriptor, Validator } from './types.ts';
 ${typeExports}
 
 /** Every tool, sorted by name. */

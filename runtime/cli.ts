@@ -15,8 +15,8 @@ function die(e: unknown): never {
 }
 
 async function serve(flags: Record<string, any>) {
-  const cfg = resolveServeConfig(flags);
-  const policy = loadPolicy(process.env.KUBEFLOW_MCP_POLICY ?? findPolicyFile());
+  const cfg = await resolveServeConfig(flags);
+  const policy = await loadPolicy(process.env.KUBEFLOW_MCP_POLICY ?? findPolicyFile());
   const { createLogger } = await import('./logger.ts');
   const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   const { buildServer } = await import('./server.ts');

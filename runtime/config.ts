@@ -3,7 +3,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { ConfigError } from './policy.ts';
 
 export interface ServeConfig {
@@ -31,8 +30,9 @@ export function findConfigFile(): string | undefined {
   return [join(process.cwd(), '.kubeflow-mcp.yaml'), join(homedir(), '.kubeflow-mcp.yaml'), join(homedir(), '.kubeflow-mcp.yml'), join(homedir(), '.config/kubeflow-mcp/config.yaml')].find(existsSync);
 }
 
-function readConfigFile(path: string): any {
+async function readConfigFile(path: string): Promise<any> {
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
+  const { parse } = await import('yaml');
   let doc: unknown;
   try { doc = parse(readFileSync(path, 'utf8')); } catch (e) { throw new ConfigError(`config file ${path}: ${(e as Error).message.split('\n')[0]}`); }
   if (doc == null) return {};
@@ -51,9 +51,9 @@ function pick<T extends string>(name: string, allowed: readonly T[], ...candidat
   return undefined;
 }
 
-export function resolveServeConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
   const configFile = flags.config ?? env.KUBEFLOW_MCP_CONFIG ?? findConfigFile();
-  const file = configFile ? readConfigFile(configFile) : {};
+  const file = configFile ? await readConfigFile(configFile) : {};
   const s = file.server ?? {}, l = file.logging ?? {};
   const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
   const clientsRaw = first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ?? 'trainer';

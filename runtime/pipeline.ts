@@ -2,7 +2,7 @@
 // validate -> allowed? -> namespace policy -> ownership guard -> confirm gate -> execute ->
 // envelope -> _meta {phase, next} -> audit log. Bad input never reaches Kubernetes.
 import type { Logger } from 'pino';
-import type { ToolDescriptor } from '../generated/index.ts';
+import type { ToolDescriptor, Validator } from '../generated/index.ts';
 import { Preview, ToolError, fail, ok } from './envelope.ts';
 import { Kube } from './k8s/client.ts';
 import { checkNamespace, type PolicyFile } from './policy.ts';
@@ -48,9 +48,9 @@ const fieldOf = (e: { instancePath: string; keyword: string; params: Record<stri
   return base || '(input)';
 };
 
-export function validationError(tool: ToolDescriptor<any>): ToolError {
-  const errs = (tool.validate.errors ?? []).filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
-  const problems = (errs.length ? errs : tool.validate.errors ?? []).map((e) => {
+export function validationError(tool: ToolDescriptor<any>, validate: Validator): ToolError {
+  const errs = (validate.errors ?? []).filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
+  const problems = (errs.length ? errs : validate.errors ?? []).map((e) => {
     const field = fieldOf(e);
     if (e.keyword === 'additionalProperties') return { field, message: 'is not a parameter of this tool' };
     if (e.keyword === 'enum') return { field, message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
@@ -83,7 +83,8 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
       throw new ToolError(exists ? 'PERMISSION_DENIED' : 'VALIDATION_ERROR', exists ? `Tool '${name}' is not available to the ${state.persona} persona or is blocked by the server policy` : `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.');
     }
     args = structuredClone(rawArgs ?? {}) as Record<string, any>;
-    if (typeof args !== 'object' || Array.isArray(args) || !tool.validate(args)) throw validationError(tool);
+    const validate = await tool.validator();
+    if (typeof args !== 'object' || Array.isArray(args) || !validate(args)) throw validationError(tool, validate);
     let namespace = '';
     if (tool.namespaced) {
       namespace = args.namespace ?? (await state.kube.defaultNamespace().catch(() => 'default'));

@@ -3,7 +3,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { PERSONAS, PERSONA_TOOLS, PHASES, type ToolDescriptor } from '../generated/index.ts';
 import { ToolError } from './envelope.ts';
 
@@ -18,8 +17,10 @@ export function findPolicyFile(): string | undefined {
   return [join(homedir(), '.kf-mcp-policy.yaml'), join(homedir(), '.kf-mcp-policy.yml'), join(homedir(), '.config/kubeflow-mcp/policy.yaml')].find(existsSync);
 }
 
-export function loadPolicy(path: string | undefined): PolicyFile {
+/** Reads the policy file; the YAML parser is loaded only when there is a file to read. */
+export async function loadPolicy(path: string | undefined): Promise<PolicyFile> {
   if (!path) return {};
+  const { parse } = await import('yaml');
   let doc: unknown;
   try { doc = parse(readFileSync(path, 'utf8')); } catch (e) { throw new ConfigError(`policy file ${path}: ${(e as Error).message}`); }
   if (doc == null) return {};

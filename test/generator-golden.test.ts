@@ -28,11 +28,12 @@ describe('generator golden files', () => {
     const { TOOLS } = await import('./fixtures/generator/golden/generated/index.ts');
     const list = TOOLS.find((t: any) => t.name === 'list_things')!;
     const input: Record<string, unknown> = {};
-    expect(list.validate(input)).toBe(true);
+    expect((await list.validator())(input)).toBe(true);
     expect(input).toEqual({ limit: 5 });
     const del = TOOLS.find((t: any) => t.name === 'delete_thing')!;
-    expect(del.validate({ name: 'Bad!' })).toBe(false);
-    expect(del.validate.errors![0]).toMatchObject({ instancePath: '/name', keyword: 'pattern' });
+    const validate = await del.validator();
+    expect(validate({ name: 'Bad!' })).toBe(false);
+    expect(validate.errors![0]).toMatchObject({ instancePath: '/name', keyword: 'pattern' });
     expect(del.inputSchema).toEqual({ type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, confirmed: { type: 'boolean', default: false } }, required: ['name'] });
     expect(del.listedAnnotations).toEqual({ idempotentHint: true });
   });
