@@ -32,7 +32,8 @@ export function findConfigFile(): string | undefined {
 
 async function readConfigFile(path: string): Promise<any> {
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
-  const { parse } = await import('yaml');
+  const yaml: any = await import('yaml');
+  const parse: (text: string) => unknown = yaml.parse ?? yaml.default.parse; // ESM or bundled CJS shape
   let doc: unknown;
   try { doc = parse(readFileSync(path, 'utf8')); } catch (e) { throw new ConfigError(`config file ${path}: ${(e as Error).message.split('\n')[0]}`); }
   if (doc == null) return {};

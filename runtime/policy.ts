@@ -20,7 +20,8 @@ export function findPolicyFile(): string | undefined {
 /** Reads the policy file; the YAML parser is loaded only when there is a file to read. */
 export async function loadPolicy(path: string | undefined): Promise<PolicyFile> {
   if (!path) return {};
-  const { parse } = await import('yaml');
+  const yaml: any = await import('yaml');
+  const parse: (text: string) => unknown = yaml.parse ?? yaml.default.parse; // ESM or bundled CJS shape
   let doc: unknown;
   try { doc = parse(readFileSync(path, 'utf8')); } catch (e) { throw new ConfigError(`policy file ${path}: ${(e as Error).message}`); }
   if (doc == null) return {};
