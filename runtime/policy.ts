@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PERSONAS, PERSONA_TOOLS, PHASES, type ToolDescriptor } from '../generated/index.ts';
+import { PERSONAS, PERSONA_TOOLS, type ToolDescriptor } from '../generated/index.ts';
 import { ToolError } from './envelope.ts';
 
 export interface PolicyFile {
@@ -69,8 +69,6 @@ export function allowedTools(tools: ToolDescriptor<any>[], persona: string, poli
     return true;
   });
 }
-
-export const KNOWN_PHASES = PHASES.map((p) => p.name);
 
 /** Namespace allowlist check; unset list = unrestricted, empty list = nothing allowed. */
 export function checkNamespace(policy: PolicyFile, ns: string) {

@@ -7,7 +7,7 @@ import mergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
 import { findType, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
 import { StatusError, badRequest, invalid, notFound } from './errors.ts';
-import { clone, type KObject, type Store } from './store.ts';
+import { clone, isoSeconds, type KObject, type Store } from './store.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, SERVER_VERSION } from './discovery.ts';
 import { columnsFor, toTable } from './table.ts';
@@ -151,7 +151,7 @@ export function createApiServer(deps: ApiServerDeps) {
     if (t.plural === 'pods' && !current.metadata.deletionTimestamp) {
       // Pods terminate gracefully: they show deletionTimestamp first, then disappear.
       const terminating = clone(current);
-      terminating.metadata.deletionTimestamp = new Date(deps.clock.now().getTime()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      terminating.metadata.deletionTimestamp = isoSeconds(deps.clock.now());
       terminating.metadata.deletionGracePeriodSeconds = 30;
       const out = store.update(t, terminating);
       deps.clock.after(1000, () => { if (store.get(t, ns, name)) store.remove(t, ns, name); });
