@@ -150,9 +150,14 @@ async function main() {
     }
   }
 
-  console.log('\n## Instructions per persona, o200k tokens');
-  row('persona', 'full', 'compact', 'minimal'); row('---', '---', '---', '---');
-  for (const [p, i] of Object.entries(INSTRUCTIONS)) row(p, tokens(i.full), tokens(i.compact), tokens(i.minimal));
+  console.log('\n## Per persona: tools/list and instructions, o200k tokens');
+  row('persona', 'tools', 'tools/list tokens', 'instructions full / compact / minimal'); row('---', '---', '---', '---');
+  for (const [p, i] of Object.entries(INSTRUCTIONS)) {
+    const { client } = await connect({ ...ours, args: [...ours.args.slice(0, -2), '--persona', p] }, env);
+    const list = await client.listTools();
+    await client.close();
+    row(p, list.tools.length, tokens(list), `${tokens(i.full)} / ${tokens(i.compact)} / ${tokens(i.minimal)}`);
+  }
 
   console.log('\n## Sandbox with 1,000 TrainJobs (a third suspended, the rest running through the controller)');
   row('figure', 'value'); row('---', '---');
@@ -187,5 +192,6 @@ async function overhead() {
   }
 }
 
-await main();
+if (process.argv.includes('--overhead-only')) await overhead();
+else await main();
 process.exit(0);
