@@ -26,14 +26,14 @@ const MAX_LOGGED_STRING = 300;
 
 /** Deep copy for the audit log: secret-looking keys and known secret values masked, long strings
  * (a whole training script) cut to their first characters. */
-export function maskSecrets<T>(v: T): T {
-  if (Array.isArray(v)) return v.map(maskSecrets) as T;
+export function maskSecrets<T>(v: T, truncate = true): T {
+  if (Array.isArray(v)) return v.map((x) => maskSecrets(x, truncate)) as T;
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretName(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x)])) as T;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretName(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x, truncate)])) as T;
   }
   if (typeof v !== 'string') return v;
   const s = scrub(v);
-  return (s.length > MAX_LOGGED_STRING ? `${s.slice(0, MAX_LOGGED_STRING)}... (${s.length} chars)` : s) as T;
+  return (truncate && s.length > MAX_LOGGED_STRING ? `${s.slice(0, MAX_LOGGED_STRING)}... (${s.length} chars)` : s) as T;
 }
 
 export class RingBuffer {

@@ -129,7 +129,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     const err = e instanceof ToolError ? e : new ToolError('INTERNAL_ERROR', `Unexpected error in ${name}: ${(e as Error)?.message ?? e}`);
     if (!(e instanceof ToolError)) state.log.error({ err: (e as Error)?.stack }, `tool ${name} crashed`);
     // Error text can quote request bodies or server messages; known secret values never leave.
-    result = maskSecrets(fail(err));
+    result = maskSecrets(fail(err), false);
   }
   state.log.info({ audit: true, tool: name, parameters: maskSecrets(args), success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, 'tool_call');
   return result;
