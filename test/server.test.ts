@@ -113,6 +113,13 @@ describe('policy file', () => {
       expect(r).toMatchObject({ error_code: 'PERMISSION_DENIED' });
       expect((await call(c.client, 'list_training_jobs', { namespace: 'ml-team' })).success).toBe(true);
     } finally { await c.close(); }
+    writeFileSync(join(home, '.kf-mcp-policy.yaml'), 'policy:\n  namespaces: [ml-team]\n');
+    const scoped = await connect(['--sandbox', '--persona', 'platform-admin', '--time-scale', '0.02'], { HOME: home });
+    try {
+      expect((await call(scoped.client, 'inspect_controller')).error_code).toBe('PERMISSION_DENIED');
+      expect((await call(scoped.client, 'inspect_controller', { namespace: 'kubeflow-system' })).error_code).toBe('PERMISSION_DENIED');
+      expect((await call(scoped.client, 'run_container_training', { image: 'busybox', namespace: 'default', runtime: 'xgboost-distributed', confirmed: true })).error_code).toBe('PERMISSION_DENIED');
+    } finally { await scoped.close(); }
     writeFileSync(join(home, '.kf-mcp-policy.yaml'), 'policy:\n  read_only: true\n');
     const ro = await connect(['--sandbox', '--persona', 'platform-admin'], { HOME: home });
     try {

@@ -14,11 +14,11 @@ import { call, connect, type Connected } from './helpers/mcp.ts';
 const FIX = join(import.meta.dirname, 'fixtures');
 let sb: Sandbox, mcp: Connected, core: k8s.CoreV1Api, co: k8s.CustomObjectsApi;
 
-async function sandboxAndServer(opts: Parameters<typeof startSandbox>[0], persona = 'ml-engineer') {
+async function sandboxAndServer(opts: Parameters<typeof startSandbox>[0], persona = 'ml-engineer', env: Record<string, string> = {}) {
   const s = await startSandbox({ timeScale: 0.02, ...opts });
   const dir = mkdtempSync(join(tmpdir(), 'kfmcp-wf-'));
   writeFileSync(join(dir, 'kc'), s.kubeconfig);
-  const c = await connect(['--kubeconfig', join(dir, 'kc'), '--persona', persona]);
+  const c = await connect(['--kubeconfig', join(dir, 'kc'), '--persona', persona], env);
   return { s, c };
 }
 
@@ -253,6 +253,24 @@ describe('list_training_jobs', () => {
     expect(sb.requests() - before).toBe(1);
     const byRuntime = await call(mcp.client, 'list_training_jobs', { runtime: 'torchtune-llama3.2-1b' });
     expect(byRuntime.data.jobs.map((j: any) => j.runtime)).toEqual(byRuntime.data.jobs.map(() => 'torchtune-llama3.2-1b'));
+  });
+});
+
+describe('namespace policy on cluster-wide scans', () => {
+  it('delete_runtime lists dependent jobs only in allowed namespaces', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kfmcp-home-'));
+    writeFileSync(join(home, '.kf-mcp-policy.yaml'), 'policy:\n  namespaces: [ml-team]\n');
+    const { s, c } = await sandboxAndServer({}, 'platform-admin', { HOME: home });
+    try {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(s.kubeconfig);
+      const api = kc.makeApiClient(k8s.CustomObjectsApi);
+      for (const namespace of ['default', 'ml-team']) {
+        await api.createNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace, body: { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: `uses-xgb-${namespace}` }, spec: { runtimeRef: { name: 'xgboost-distributed' }, suspend: true } } });
+      }
+      const preview = await call(c.client, 'delete_runtime', { name: 'xgboost-distributed' });
+      expect(preview.config.dependent_jobs).toEqual([{ name: 'uses-xgb-ml-team', namespace: 'ml-team' }]);
+    } finally { await c.close(); await s.stop(); }
   });
 });
 

@@ -9,7 +9,10 @@ const SELECTORS = ['app.kubernetes.io/name=trainer,app.kubernetes.io/component=m
 
 export default async function inspectController(input: InspectControllerInput, ctx: ToolContext) {
   if (input.namespace) checkNamespace(ctx.policy, input.namespace);
-  const candidates = input.namespace ? [input.namespace] : [process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, 'kubeflow-system', 'kubeflow'].filter((n): n is string => !!n);
+  const usual = [process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, 'kubeflow-system', 'kubeflow'].filter((n): n is string => !!n);
+  // The default scan obeys the namespace policy too: namespaces outside it are not searched.
+  const candidates = input.namespace ? [input.namespace] : usual.filter((n) => ctx.namespaceAllowed(n));
+  if (!candidates.length) throw new ToolError('PERMISSION_DENIED', `The controller namespaces (${usual.join(', ')}) are outside the server's namespace policy`, { searched_namespaces: [] }, 'Ask the server operator to allow the controller namespace, or pass an allowed namespace=.');
   let pod: any;
   for (const ns of candidates) {
     for (const sel of SELECTORS) {
