@@ -124,6 +124,15 @@ describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
     expect(ev.data.events.map((e: any) => e.reason)).toEqual(expect.arrayContaining(['BackoffLimitExceeded', 'FailedJobs']));
   });
 
+  it('picks a matching torchtune runtime when none is given, and warns when the estimate outgrows every node', async () => {
+    const p = await call(mcp.client, 'fine_tune', { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', hf_token: 'hf_x' });
+    expect(p.config.trainjob.spec.runtimeRef.name).toBe('torchtune-llama3.2-1b');
+    expect(p.config.warnings[0]).toBe('runtime not given: chose torchtune-llama3.2-1b, which matches the model');
+    const big = await call(mcp.client, 'fine_tune', { model: 'hf://meta-llama/Llama-3.1-405B', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-3b', hf_token: 'hf_x' });
+    expect(big.config.warnings.join('\n')).toMatch(/needs \d+ GPUs per node, but the largest node has 4/);
+    expect(big.config.warnings.join('\n')).toMatch(/asks for 1 GPU\(s\) per node; the memory estimate needs \d+/);
+  });
+
   it('rejects a missing runtime, a non-torchtune runtime for fine_tune, and a blank script, creating nothing', async () => {
     const before = (await trainJobs()).length;
     expect((await call(mcp.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'no-such-runtime' })).error_code).toBe('RESOURCE_NOT_FOUND');

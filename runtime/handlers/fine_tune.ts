@@ -4,6 +4,8 @@ import type { FineTuneInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
 import { baseJob, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch } from '../trainer/submit.ts';
+import { allRuntimes } from './list_runtimes.ts';
+import { lookupModel, estimate } from '../trainer/models.ts';
 
 export function torchtuneArgs(i: FineTuneInput): string[] {
   const a: string[] = [];
@@ -30,8 +32,23 @@ export function torchtuneArgs(i: FineTuneInput): string[] {
   return a;
 }
 
+/** Without runtime=: the torchtune runtime whose name matches the model's family, else the first one. */
+async function pickRuntime(ctx: ToolContext, model: string): Promise<{ name: string; note: string }> {
+  const tune = (await allRuntimes(ctx)).usable.filter((r) => frameworkOf(r) === 'torchtune').map((r) => r.metadata.name as string).sort();
+  if (!tune.length) throw new ToolError('VALIDATION_ERROR', 'No torchtune runtime is installed, so fine_tune cannot run here', undefined, 'Use run_custom_training() with a training script instead.');
+  const key = model.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const match = tune.find((n) => key.includes(n.replace(/^torchtune-/, '').replace(/[^a-z0-9]/g, '')));
+  return match ? { name: match, note: `runtime not given: chose ${match}, which matches the model` } : { name: tune[0], note: `runtime not given: chose ${tune[0]}; no torchtune runtime matches this model's family, so its recipe config may not fit (pass runtime= to choose)` };
+}
+
 export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
-  const runtimeName = input.runtime ?? 'torchtune-llama3.2-1b';
+  const warnings: string[] = [];
+  let runtimeName = input.runtime;
+  if (!runtimeName) {
+    const picked = await pickRuntime(ctx, input.model);
+    runtimeName = picked.name;
+    warnings.push(picked.note);
+  }
   const { job, runtime } = await baseJob(input, ctx, runtimeName);
   if (frameworkOf(runtime) !== 'torchtune') {
     throw new ToolError('VALIDATION_ERROR', `Runtime '${runtimeName}' is a ${frameworkOf(runtime) ?? 'unlabelled'} runtime; fine_tune needs a torchtune runtime`, { runtime: runtimeName }, 'Pick a torchtune-* runtime from list_runtimes(), or use run_custom_training().');
@@ -46,7 +63,8 @@ export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
     command: ['tune', 'run'],
     args: torchtuneArgs(input),
     numNodes: input.num_nodes,
-    ...(input.resources_per_node || !input.resources_per_node ? { resourcesPerNode: resourcesPerNode(input.resources_per_node, input.resources_per_node ? undefined : 1) } : {}),
+    // One GPU per node unless resources_per_node says otherwise (torchtune needs a GPU).
+    resourcesPerNode: resourcesPerNode(input.resources_per_node, 1),
     env: [{ name: 'HF_HOME', value: '/workspace/.hf' }],
   };
   job.spec.initializer = {
@@ -55,7 +73,8 @@ export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
   };
   const patches = schedulingPatch(input, ['node', 'dataset-initializer', 'model-initializer'].slice(0, input.volumes || input.volume_mounts ? 3 : 1));
   if (patches) job.spec.runtimePatches = patches;
-  const warnings: string[] = [];
   if (!input.hf_token && input.model.startsWith('hf://meta-llama/')) warnings.push('Llama models are gated on Hugging Face: pass hf_token or the model download will fail.');
-  return previewOrSubmit({ job, secret, runtime, warnings }, ctx, 'fine-tuning job');
+  const known = lookupModel(input.model.replace(/^hf:\/\//, ''));
+  const est = known && estimate(known, { method: input.quantize_base ? 'qlora' : 'lora', batch_size: input.batch_size!, sequence_length: 2048, quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16', gradient_checkpointing: true, num_workers: input.num_nodes! });
+  return previewOrSubmit({ job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined }, ctx, 'fine-tuning job');
 }

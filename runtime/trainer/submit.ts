@@ -45,7 +45,11 @@ export function schedulingPatch(input: Any, jobs: string[]): Any[] | undefined {
   return [{ manager: SDK_MANAGER, trainingRuntimeSpec: { template: { spec: { replicatedJobs } } } }];
 }
 
-export interface Built { job: Any; secret?: Any; runtime: Any; warnings: string[] }
+export interface Built {
+  job: Any; secret?: Any; runtime: Any; warnings: string[];
+  /** From the memory estimate, when the model is known: GPUs one node needs. */
+  gpusNeededPerNode?: number;
+}
 
 export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string): Promise<{ job: Any; runtime: Any }> {
   const runtime = await findRuntime(ctx, runtimeName).catch((e: ToolError) => {
@@ -70,6 +74,11 @@ export async function previewOrSubmit(b: Built, ctx: ToolContext, label: string)
   const gpuAsked = JSON.stringify(b.job.spec.trainer?.resourcesPerNode ?? {}).match(/gpu|mig-/);
   const cluster = await clusterResources(ctx, 1).catch(() => undefined);
   if (gpuAsked && cluster && cluster.gpu_total === 0) b.warnings.push('The job asks for GPUs but the cluster has none: its pods will stay Pending.');
+  if (b.gpusNeededPerNode && cluster && cluster.gpu_total > 0 && b.gpusNeededPerNode > cluster.max_gpus_per_node) {
+    b.warnings.push(`The memory estimate needs ${b.gpusNeededPerNode} GPUs per node, but the largest node has ${cluster.max_gpus_per_node}: use qlora, a smaller model, or bigger GPUs.`);
+  }
+  const asked = Object.entries<any>(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter(([k]) => /gpu|mig-/.test(k)).reduce((n, [, v]) => n + Number(v), 0);
+  if (b.gpusNeededPerNode && asked > 0 && asked < b.gpusNeededPerNode) b.warnings.push(`The job asks for ${asked} GPU(s) per node; the memory estimate needs ${b.gpusNeededPerNode}.`);
   if (!ctx.confirmed) {
     if (b.secret) await ctx.kube.create('secrets', b.secret, ns, true);
     const dry = await ctx.kube.create('trainjobs', b.job, ns, true);
