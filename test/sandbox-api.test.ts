@@ -93,6 +93,10 @@ describe('sandbox API server', () => {
     const log = await core.readNamespacedPodLog({ namespace: 'default', name: pods.items[1].metadata!.name!, container: 'node', tailLines: 3 });
     expect(log.trim().split('\n')).toHaveLength(3);
     expect(log).toContain('training finished');
+    const capped = await core.readNamespacedPodLog({ namespace: 'default', name: pods.items[1].metadata!.name!, container: 'node', limitBytes: 50 });
+    expect(Buffer.byteLength(capped)).toBe(50);
+    const stamped = await core.readNamespacedPodLog({ namespace: 'default', name: pods.items[1].metadata!.name!, container: 'node', tailLines: 1, timestamps: true });
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z \[rank1\]: training finished\n$/);
     const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=two-node' });
     expect(events.items.map((e) => e.reason)).toContain('AllJobsCompleted');
     for (const e of events.items) expect(e.firstTimestamp).toBeTruthy();

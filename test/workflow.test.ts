@@ -295,3 +295,17 @@ describe('platform detection', () => {
     } finally { await c.close(); await s.stop(); }
   });
 });
+
+describe('get_training_logs options', () => {
+  it('caps by bytes and lines, filters by time, and rejects unknown steps and containers', async () => {
+    // The sandbox's torchtune log is under 1 KiB (the smallest cap), so it comes back whole.
+    const capped = await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', max_bytes: 1024, tail_lines: 5000 });
+    expect(Buffer.byteLength(capped.data.logs)).toBeLessThan(1024);
+    expect(capped.data.truncated).toBe(false);
+    expect((await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', tail_lines: 2 })).data.lines).toBe(2);
+    expect((await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', since_seconds: 1 })).data.lines).toBeLessThan(capped.data.lines + 100);
+    const badStep = await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', step: 'node-7' });
+    expect(badStep.details.available_steps).toEqual(['dataset-initializer', 'model-initializer', 'node-0']);
+    expect((await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', container: 'sidecar' })).error_code).toBe('VALIDATION_ERROR');
+  });
+});
