@@ -102,11 +102,28 @@ describe('sandbox API server', () => {
     for (const e of events.items) expect(e.firstTimestamp).toBeTruthy();
   });
 
+  it('follows a running container\'s log until the container ends', async () => {
+    await co.createNamespacedCustomObject({ ...TJ, namespace: 'default', body: trainJob('followed', { spec: { trainer: { numNodes: 1 } } }) });
+    const pod = await until(async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=followed' })).items.find((p) => p.status?.phase === 'Running'));
+    const t0 = Date.now();
+    const res = await fetch(`${sb.url}/api/v1/namespaces/default/pods/${pod.metadata!.name}/log?container=node&follow=true`);
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    const text = await res.text(); // resolves only when the server ends the stream
+    expect(text).toContain('training finished');
+    expect(text.split('\n').filter(Boolean).length).toBeGreaterThan(5);
+    expect(Date.now() - t0).toBeGreaterThan(50);
+    const waiting = await fetch(`${sb.url}/api/v1/namespaces/default/pods/${pod.metadata!.name}/log`);
+    expect(waiting.status).toBe(200);
+  });
+
   it('leaves GPU pods unschedulable with the scheduler message when no node fits', async () => {
     await co.createNamespacedCustomObject({ ...TJ, namespace: 'default', body: trainJob('too-big', { spec: { trainer: { numNodes: 1, resourcesPerNode: { limits: { 'nvidia.com/gpu': 16 } } } } }) });
     const pod = await until(async () => (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=too-big' })).items.find((p) => p.status?.conditions?.[0]?.reason === 'Unschedulable'));
     expect(pod.status!.conditions![0].message).toMatch(/^0\/4 nodes are available: .*Insufficient nvidia\.com\/gpu/);
     expect(pod.status!.phase).toBe('Pending');
+    const log = await fetch(`${sb.url}/api/v1/namespaces/default/pods/${pod.metadata!.name}/log?container=node`);
+    expect(log.status).toBe(400);
+    expect((await log.json()).message).toBe(`container "node" in pod "${pod.metadata!.name}" is waiting to start: ContainerCreating`);
   });
 
   it('fails a job on request, restarting once, with BackoffLimitExceeded and previous logs', async () => {
