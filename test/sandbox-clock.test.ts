@@ -19,6 +19,19 @@ beforeAll(async () => { sb = await startSandbox({ clock }); });
 afterAll(() => sb?.stop());
 
 describe('manual clock', () => {
+  it('stays idle while initializers run: no reconcile happens unless something changed', async () => {
+    await fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/default/trainjobs`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'idle' }, spec: { runtimeRef: { name: 'torchtune-llama3.2-1b' }, initializer: { dataset: { storageUri: 'hf://a/b' }, model: { storageUri: 'hf://c/d' } }, trainer: { command: ['tune', 'run'] } } }),
+    });
+    await advance(3000); // initializer pods are running now
+    const before = sb.controller.reconciles;
+    for (let i = 0; i < 10; i++) await settle(); // time stands still
+    expect(sb.controller.reconciles).toBe(before);
+    await advance(8000); // initializers finish; the trainer Job appears
+    expect(sb.store.get(typeNamed('jobs'), 'default', 'idle-node-0')).toBeDefined();
+  });
+
   it('moves a job through Pending, Running and Complete only as time is advanced', async () => {
     const res = await fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/default/trainjobs`, {
       method: 'POST', headers: { 'content-type': 'application/json' },

@@ -40,6 +40,8 @@ export class TrainerController {
   private queued = new Set<string>();
   private deadlines = new Map<string, () => void>();
   private unsubscribe?: () => void;
+  /** How many reconciles ran (a test guard against reconcile loops). */
+  reconciles = 0;
 
   constructor(private store: Store, private clock: Clock, private durations: Durations = DEFAULT_DURATIONS) {
     this.record = eventRecorder(store, clock);
@@ -88,6 +90,7 @@ export class TrainerController {
   }
 
   reconcile(ns: string, name: string) {
+    this.reconciles++;
     const job = this.store.get(T.trainjobs, ns, name);
     if (!job || job.spec.managedBy !== TRAINER_CONTROLLER || finished(job)) return;
     const ref = job.spec.runtimeRef;
@@ -238,7 +241,7 @@ export class TrainerController {
   private rollUp(trainJob: KObject, js: KObject) {
     const now = isoSeconds(this.clock.now());
     const entries = this.jobsOf(js);
-    let anyFailed = false;
+    let anyFailed = false, unblocking = false;
     for (const e of entries) {
       if (!e.job) continue;
       const pods = this.podsOf(e.job);
@@ -259,11 +262,14 @@ export class TrainerController {
           { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: now }];
         this.record(e.job, 'Normal', 'Completed', 'Job completed', 'job-controller');
       }
+      const before = e.job;
       e.job = this.store.update(T.jobs, next);
       if (condTrue(e.job, 'Failed')) anyFailed = true;
+      // Becoming Complete or fully Ready is what a dependsOn waits for.
+      if ((condTrue(e.job, 'Complete') && !condTrue(before, 'Complete')) || (e.job.status.ready >= (e.job.spec.parallelism ?? 1) && (before.status?.ready ?? 0) < (e.job.spec.parallelism ?? 1))) unblocking = true;
     }
     // A Job reaching Ready or Complete may unblock its dependents.
-    if (!anyFailed && entries.some((e: any) => !e.job)) this.progressLater(trainJob);
+    if (!anyFailed && unblocking && entries.some((e: any) => !e.job)) this.progressLater(trainJob);
 
     const jobsStatus = entries.map(({ rj, job }: any) => ({
       name: rj.name,
