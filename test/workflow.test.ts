@@ -113,6 +113,21 @@ describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
     expect((await call(mcp.client, 'wait_for_training', { name: 'container-job', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');
   });
 
+  it('submits exactly the previewed job, generated name and script delimiter included', async () => {
+    const args = { script: 'print("same job")', env: { STEPS: '10' }, gpu_per_node: 0 };
+    const preview = await call(mcp.client, 'run_custom_training', args);
+    const submitted = await call(mcp.client, 'run_custom_training', { ...args, confirmed: true });
+    const name = preview.config.trainjob.metadata.name;
+    expect(name).toMatch(/^[a-z][0-9a-f]{11}$/);
+    expect(submitted.data.job_name).toBe(name);
+    const created = (await trainJobs()).find((j: any) => j.metadata.name === name);
+    expect(created.spec.trainer).toEqual(preview.config.trainjob.spec.trainer);
+    expect(created.spec.runtimeRef).toEqual(preview.config.trainjob.spec.runtimeRef);
+    const again = await call(mcp.client, 'run_custom_training', { ...args, confirmed: true });
+    expect(again).toMatchObject({ error_code: 'ALREADY_EXISTS' });
+    expect(again.hint).toContain('pass name=');
+  });
+
   it('reports a failing job: Failed status, a diagnosis in the logs, events explaining it', async () => {
     await call(mcp.client, 'run_custom_training', { script: 'import torch\nprint(1)', name: 'oom-job', annotations: { 'sandbox.kubeflow-mcp.dev/outcome': 'oom' }, confirmed: true });
     const w = await call(mcp.client, 'wait_for_training', { name: 'oom-job', timeout_seconds: 60, polling_interval: 0.1 });

@@ -1,7 +1,7 @@
 // run_custom_training: the script travels inside the TrainJob command as text (a quoted heredoc,
 // so the shell expands nothing in it) and runs with torchrun, python or mpirun by runtime.
 // Nothing of the script runs on the server host.
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { RunCustomTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
@@ -9,7 +9,8 @@ import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv }
 
 export function buildCommand(script: string, runtime: Record<string, any>, input: RunCustomTrainingInput): string[] {
   const policy = runtime.spec?.mlPolicy ?? {};
-  const delim = `KUBEFLOW_MCP_SCRIPT_${randomBytes(4).toString('hex').toUpperCase()}`;
+  // Derived from the script, so preview and submit agree; a script cannot contain its own hash.
+  const delim = `KUBEFLOW_MCP_SCRIPT_${createHash('sha256').update(script).digest('hex').slice(0, 12).toUpperCase()}`;
   const call = input.func_args ? `\n\nif __name__ == "__main__" and "train" in globals() and callable(globals()["train"]):\n    train(**${pyDict(input.func_args)})\n` : '';
   const file = policy.mpi ? '/home/mpiuser/train.py' : 'train.py';
   const pip = input.packages?.length
@@ -33,11 +34,12 @@ export default async function runCustomTraining(input: RunCustomTrainingInput, c
   if (!input.script.trim()) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' is blank");
   const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
   const { env, secret } = splitEnv(input.env, job.metadata.name);
+  const resources = resourcesPerNode(input.resources_per_node, input.gpu_per_node);
   job.spec.trainer = {
     ...(input.image ? { image: input.image } : {}),
     command: buildCommand(input.script, runtime, input),
     numNodes: input.num_nodes,
-    ...(resourcesPerNode(input.resources_per_node, input.gpu_per_node) ? { resourcesPerNode: resourcesPerNode(input.resources_per_node, input.gpu_per_node) } : {}),
+    ...(resources ? { resourcesPerNode: resources } : {}),
     ...(env ? { env } : {}),
   };
   const patches = schedulingPatch(input, ['node']);

@@ -2,7 +2,7 @@
 // resourcesPerNode with requests = limits, initializers with storageUri, runtimePatches for
 // scheduling fields, credentials in a Secret owned by the TrainJob. The preview is the exact body,
 // checked by a server-side dry run; the submit creates that same body.
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Preview, ToolError } from '../envelope.ts';
 import { isSecretName, registerSecret } from '../logger.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
@@ -13,7 +13,17 @@ import { FRAMEWORK_LABEL, summarizeRuntime } from './views.ts';
 export const SDK_MANAGER = 'trainer.kubeflow.org/kubeflow-sdk';
 type Any = Record<string, any>;
 
-export const generateName = () => 'abcdefghijklmnopqrstuvwxyz'[randomBytes(1)[0] % 26] + randomBytes(6).toString('hex').slice(0, 11);
+/**
+ * A job name derived from the call's arguments (secrets and `confirmed` left out), in the SDK's
+ * shape: a letter and 11 hex digits. The preview and the confirmed call therefore name the same
+ * job; submitting identical arguments twice needs an explicit name= the second time.
+ */
+export function nameFor(input: Any): string {
+  const canonical = (v: any): any => (Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object'
+    ? Object.fromEntries(Object.keys(v).sort().filter((k) => k !== 'confirmed' && !isSecretName(k)).map((k) => [k, canonical(v[k])])) : v);
+  const hex = createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
+  return 'abcdefghijklmnopqrstuvwxyz'[parseInt(hex.slice(0, 2), 16) % 26] + hex.slice(2, 13);
+}
 
 /** SDK key aliases: gpu -> nvidia.com/gpu, mig-x -> nvidia.com/mig-x, storage -> ephemeral-storage. */
 export function resourcesPerNode(r: Record<string, string | number | undefined> | undefined, gpus?: number) {
@@ -62,7 +72,7 @@ export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string)
     runtime,
     job: {
       apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob',
-      metadata: { name: input.name ?? generateName(), namespace: ctx.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+      metadata: { name: input.name ?? nameFor(input), namespace: ctx.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
       spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: runtime.kind, name: runtime.metadata.name } },
     },
   };
@@ -89,8 +99,9 @@ export async function previewOrSubmit(b: Built, ctx: ToolContext, label: string)
     });
   }
   if (b.secret) await ctx.kube.create('secrets', b.secret, ns);
-  const created = await ctx.kube.create('trainjobs', b.job, ns).catch(async (e) => {
+  const created = await ctx.kube.create('trainjobs', b.job, ns).catch(async (e: ToolError) => {
     if (b.secret) await ctx.kube.remove('secrets', b.secret.metadata.name, ns).catch(() => {});
+    if (e.code === 'ALREADY_EXISTS') throw new ToolError('ALREADY_EXISTS', `A TrainJob named '${b.job.metadata.name}' already exists in '${ns}'`, { job: b.job.metadata.name }, 'Names without name= come from the arguments; pass name= to submit the same job again.');
     throw e;
   });
   if (b.secret) {
