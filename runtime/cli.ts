@@ -36,9 +36,19 @@ async function serve(flags: Record<string, any>) {
   if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`);
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const transport = new StdioServerTransport();
-  const shutdown = async () => { await server.close().catch(() => {}); await stopSandbox?.(); process.exit(0); };
+  // Closing the server closes the transport, which reports onclose again: shut down once.
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await server.close().catch(() => {});
+    await stopSandbox?.();
+    process.exit(0);
+  };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // The client going away (stdin closed) ends the server too.
+  process.stdin.on('end', shutdown);
   transport.onclose = () => { void shutdown(); };
   await server.connect(transport);
   log.info({ persona: cfg.persona, tier: cfg.tier, tools: tools.length, clients: cfg.clients }, 'Starting kubeflow-mcp');

@@ -54,6 +54,18 @@ describe('kubeflow-mcp CLI', () => {
     expect(envRun.stderr).toMatch(/unknown persona "nobody"/);
   });
 
+  it('serve exits cleanly when the client closes stdin, and on SIGTERM', async () => {
+    for (const how of ['stdin', 'SIGTERM'] as const) {
+      const p = spawn(process.execPath, [BIN, 'serve', '--sandbox', '--no-banner', '--log-level', 'ERROR'], { env: { ...process.env, HOME: '/nonexistent-home' } });
+      let err = '';
+      p.stderr.on('data', (d) => { err += d; });
+      await new Promise((r) => setTimeout(r, 800));
+      const code = await new Promise((resolve) => { p.on('exit', (c) => resolve(c)); if (how === 'stdin') p.stdin.end(); else p.kill('SIGTERM'); });
+      expect(code, `${how}: ${err}`).toBe(0);
+      expect(err).not.toMatch(/Maximum call stack|RangeError/);
+    }
+  });
+
   it('runs the sandbox in the foreground, writes a kubeconfig and stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kfmcp-sbcli-'));
     const kc = join(dir, 'kc.yaml');
