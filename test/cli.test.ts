@@ -59,7 +59,9 @@ describe('kubeflow-mcp CLI', () => {
       const p = spawn(process.execPath, [BIN, 'serve', '--sandbox', '--no-banner', '--log-level', 'ERROR'], { env: { ...process.env, HOME: '/nonexistent-home' } });
       let err = '';
       p.stderr.on('data', (d) => { err += d; });
-      await new Promise((r) => setTimeout(r, 800));
+      // Wait until it answers initialize, so its signal handlers are in place.
+      p.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) + '\n');
+      await new Promise((r) => p.stdout.once('data', r));
       const code = await new Promise((resolve) => { p.on('exit', (c) => resolve(c)); if (how === 'stdin') p.stdin.end(); else p.kill('SIGTERM'); });
       expect(code, `${how}: ${err}`).toBe(0);
       expect(err).not.toMatch(/Maximum call stack|RangeError/);
