@@ -57,6 +57,21 @@ describe('sandbox API server', () => {
     expect(JSON.parse(missing.body).message).toBe('trainjobs.trainer.kubeflow.org "nope" not found');
   });
 
+  it('prunes unknown fields with a Warning header, and rejects them under fieldValidation=Strict', async () => {
+    const body = { ...trainJob('pruned', { spec: { suspend: true } }), spec: { ...trainJob('x', { spec: { suspend: true } }).spec, labels: { team: 'a' } } };
+    const url = `${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/default/trainjobs`;
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('warning')).toBe('299 - "unknown field \\"spec.labels\\""');
+    expect((await res.json()).spec.labels).toBeUndefined();
+    const strict = await fetch(`${url}?fieldValidation=Strict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, metadata: { name: 'pruned-strict' } }) });
+    expect(strict.status).toBe(400);
+    expect((await strict.json()).message).toBe('strict decoding error: unknown field "spec.labels"');
+    const long = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, metadata: { name: 'a'.repeat(64) } }) });
+    expect(long.status).toBe(422);
+    expect((await long.json()).message).toContain('is invalid');
+  });
+
   it('rejects invalid TrainJobs with 422 causes, immutable fields and webhook denials', async () => {
     const bad = await co.createNamespacedCustomObject({ ...TJ, namespace: 'default', body: trainJob('bad-nodes', { spec: { trainer: { numNodes: -1, numProcPerNode: 0 } } }) }).catch((e) => e);
     expect(bad.code).toBe(422);
