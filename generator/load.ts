@@ -12,7 +12,7 @@ export interface ToolSpec {
   annotations: { readOnly: boolean; destructive: boolean; idempotent: boolean; openWorld: boolean };
   confirm?: boolean; confirmWaiver?: string; guard?: 'owned-trainjob'; namespaced?: boolean;
   keywords?: string[]; description: string;
-  inputs: { required?: string[]; properties?: Record<string, any> };
+  inputs: { required?: string[]; properties?: Record<string, any>; include?: string[] };
   k8s?: { verb: 'get' | 'list' | 'delete' | 'patch'; resource: string; patch?: any; result?: Record<string, unknown>; fields?: Record<string, string> };
   handler?: 'custom'; next: string;
   /** Where it came from, for error messages. */
@@ -47,6 +47,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema')): Specs
   const inputSchema = ajv.compile(readYaml(schemaDir, 'input.schema.yaml'));
   const errors: string[] = [];
 
+  const defs = readYaml(root, 'defs.yaml');
   const toolFiles = readdirSync(join(root, 'tools')).filter((f) => f.endsWith('.yaml')).sort();
   const tools: ToolSpec[] = [];
   for (const f of toolFiles) {
@@ -68,7 +69,15 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema')): Specs
       }
     }
     if (`${spec.name}.yaml` !== f) errors.push(`specs/${rel}: name: "${spec.name}" must match the file name`);
-    tools.push({ ...spec, file: `specs/${rel}` });
+    // inputs.include: property groups from defs.yaml, merged here so later stages see plain properties.
+    const { include = [], ...inputs } = spec.inputs;
+    for (const group of include) {
+      const props = defs?.[group]?.properties;
+      if (!props) { errors.push(`specs/${rel}: inputs.include: "${group}" is not a property group in defs.yaml`); continue; }
+      for (const k of Object.keys(props)) if (k in (inputs.properties ?? {})) errors.push(`specs/${rel}: inputs.include: "${group}" redefines input "${k}"`);
+      inputs.properties = { ...(inputs.properties ?? {}), ...props };
+    }
+    tools.push({ ...spec, inputs, file: `specs/${rel}` });
   }
   if (errors.length) throw new SpecError(errors.join('\n'));
 
@@ -82,7 +91,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema')): Specs
   return {
     root: relative(process.cwd(), root) || '.',
     tools,
-    defs: readYaml(root, 'defs.yaml'),
+    defs,
     personas: readYaml(root, 'personas.yaml'),
     phases: readYaml(root, 'phases.yaml').phases,
     modules: readYaml(root, 'modules.yaml').modules,

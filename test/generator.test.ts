@@ -8,7 +8,6 @@ import { loadSpecs } from '../generator/load.ts';
 import { generate } from '../generator/generate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const always = { handlerExists: () => true };
 
 function specsWith(file: string, edit: (text: string) => string) {
   const dir = mkdtempSync(join(tmpdir(), 'kfmcp-specs-'));
@@ -24,6 +23,8 @@ const cases: Array<{ name: string; file: string; edit: (s: string) => string; wa
   { name: 'next hint names no tool', file: 'tools/list_runtimes.yaml', edit: (s) => s.replace('get_runtime(name)', 'describe_runtime(name)'), want: /list_runtimes\.yaml: next: names "describe_runtime\(\)", which is no tool or prompt/ },
   { name: 'mutating tool without a preview', file: 'tools/patch_runtime.yaml', edit: (s) => s.replace('confirm: true\n', ''), want: /patch_runtime\.yaml: confirm: a mutating tool must preview first/ },
   { name: 'unknown input keyword', file: 'tools/get_runtime.yaml', edit: (s) => s.replace('name: {$ref: "defs#/runtimeName"}', 'name: {$ref: "defs#/runtimeName", colour: red}'), want: /get_runtime\.yaml: inputs\.properties\.name: .*unknown keyword "colour"/ },
+  { name: 'an include naming no property group', file: 'tools/fine_tune.yaml', edit: (s) => s.replace('include: [scheduling]', 'include: [nothing]'), want: /fine_tune\.yaml: inputs\.include: "nothing" is not a property group in defs\.yaml/ },
+  { name: 'an include clashing with an own input', file: 'tools/fine_tune.yaml', edit: (s) => s.replace('    confirmed: {$ref: "defs#/confirmed"}', '    confirmed: {$ref: "defs#/confirmed"}\n    labels: {type: object}'), want: /fine_tune\.yaml: inputs\.include: "scheduling" redefines input "labels"/ },
   { name: 'custom handler file missing', file: 'tools/health_check.yaml', edit: (s) => s, want: /health_check\.yaml: handler: runtime\/handlers\/health_check\.ts does not exist/, handlers: (t) => t !== 'health_check' },
   { name: 'handler file without the flag', file: 'tools/delete_training_job.yaml', edit: (s) => s, want: /delete_training_job\.yaml: handler: runtime\/handlers\/delete_training_job\.ts exists but the spec does not say handler: custom/, handlers: () => true },
 ];
@@ -48,7 +49,6 @@ describe('generate', () => {
     expect([...a.keys()].filter((k) => k.startsWith('generated/tools/'))).toHaveLength(specs.tools.length);
     expect([...a.keys()]).toEqual(expect.arrayContaining(['generated/index.ts', 'generated/validators.ts', 'generated/docs/tools.md', 'generated/docs/instructions-minimal.md']));
     for (const text of a.values()) expect(text).not.toMatch(/\/work\/|\d{4}-\d\d-\d\dT\d\d:\d\d/);
-    void always;
   });
 
   it('gen:check passes on the committed tree and fails after a spec edit', () => {

@@ -26,6 +26,7 @@ resources_per_node?: {
 env?: {
 [k: string]: string | undefined
 }
+confirmed?: boolean
 node_selector?: {
 [k: string]: string | undefined
 }
@@ -51,7 +52,6 @@ labels?: {
 annotations?: {
 [k: string]: string | undefined
 }
-confirmed?: boolean
 }
 
 export const descriptor: ToolDescriptor<RunCustomTrainingInput> = {
@@ -63,7 +63,7 @@ export const descriptor: ToolDescriptor<RunCustomTrainingInput> = {
   persona: "data-scientist",
   annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
   listedAnnotations: {"destructiveHint":false},
-  inputSchema: {"type":"object","properties":{"script":{"type":"string"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"pip_index_urls":{"type":"array","items":{"type":"string"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["script"]},
+  inputSchema: {"type":"object","properties":{"script":{"type":"string"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"pip_index_urls":{"type":"array","items":{"type":"string"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["script"]},
   confirm: true,
   guard: null,
   namespaced: true,
