@@ -76,15 +76,10 @@ const validators = new WeakMap<ToolDescriptor<any>, Validator>();
 const handlers = new WeakMap<ToolDescriptor<any>, Handler>();
 
 /** Validators and escape hatches are imported on a tool's first call and kept. */
-async function validatorOf(tool: ToolDescriptor<any>): Promise<Validator> {
-  let v = validators.get(tool);
-  if (!v) validators.set(tool, (v = await tool.validator()));
+async function once<T>(cache: WeakMap<ToolDescriptor<any>, T>, tool: ToolDescriptor<any>, load: () => Promise<T>): Promise<T> {
+  let v = cache.get(tool);
+  if (v === undefined) cache.set(tool, (v = await load()));
   return v;
-}
-async function handlerOf(tool: ToolDescriptor<any>): Promise<Handler> {
-  let h = handlers.get(tool);
-  if (!h) handlers.set(tool, (h = (await tool.handler!()).default));
-  return h;
 }
 
 /** Runs one tool call and returns the envelope (never throws). */
@@ -99,7 +94,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
       throw new ToolError(exists ? 'PERMISSION_DENIED' : 'VALIDATION_ERROR', exists ? `Tool '${name}' is not available to the ${state.persona} persona or is blocked by the server policy` : `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.');
     }
     args = structuredClone(rawArgs ?? {}) as Record<string, any>;
-    const validate = validators.get(tool) ?? (await validatorOf(tool));
+    const validate = await once(validators, tool, tool.validator);
     if (typeof args !== 'object' || Array.isArray(args) || !validate(args)) throw validationError(tool, validate);
     let namespace = '';
     if (tool.namespaced) {
@@ -117,7 +112,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     };
     if (tool.guard === 'owned-trainjob') await guardOwnership(ctx, args.name);
     let out: unknown;
-    if (tool.handler) out = await (handlers.get(tool) ?? (await handlerOf(tool)))(args, ctx);
+    if (tool.handler) out = await (await once(handlers, tool, async () => (await tool.handler!()).default))(args, ctx);
     else out = await runDeclarative(tool, args, ctx);
     if (tool.confirm && !ctx.confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);
     if (out instanceof Preview) {
