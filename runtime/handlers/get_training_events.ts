@@ -11,14 +11,15 @@ export default async function getTrainingEvents(input: GetTrainingEventsInput, c
     const n: string = e.involvedObject?.name ?? '';
     return n === input.name || n.startsWith(`${input.name}-`);
   };
-  const time = (e: any) => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '';
-  const mine = events.filter(own).filter((e) => !input.warnings_only || e.type === 'Warning')
-    .sort((a, b) => String(e1(a)).localeCompare(String(e1(b))));
-  function e1(e: any) { return e.firstTimestamp ?? time(e); }
-  const rows = mine.map((e) => ({
-    type: e.type, reason: e.reason, message: e.message, involved_object_kind: e.involvedObject?.kind, involved_object_name: e.involvedObject?.name,
-    count: e.count ?? 1, first_seen: e.firstTimestamp ?? null, last_seen: time(e) || null, event_time: e.firstTimestamp ?? time(e) ?? '',
-  }));
+  // events.k8s.io-style events may lack firstTimestamp (the SDK drops them); fall back, never drop.
+  const last = (e: any): string => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '';
+  const first = (e: any): string => e.firstTimestamp ?? last(e);
+  const rows = events.filter(own).filter((e) => !input.warnings_only || e.type === 'Warning')
+    .sort((a, b) => first(a).localeCompare(first(b)))
+    .map((e) => ({
+      type: e.type, reason: e.reason, message: e.message, involved_object_kind: e.involvedObject?.kind, involved_object_name: e.involvedObject?.name,
+      count: e.count ?? 1, first_seen: e.firstTimestamp ?? null, last_seen: last(e) || null, event_time: first(e),
+    }));
   const shown = rows.slice(Math.max(0, rows.length - input.limit!));
   return { job: input.name, namespace: ctx.namespace, total: rows.length, warnings: rows.filter((r) => r.type === 'Warning').length, events: shown, ...(shown.length < rows.length ? { omitted_oldest: rows.length - shown.length } : {}) };
 }
