@@ -12,13 +12,15 @@ export default async function getTrainingEvents(input: GetTrainingEventsInput, c
     return n === input.name || n.startsWith(`${input.name}-`);
   };
   // events.k8s.io-style events may lack firstTimestamp (the SDK drops them); fall back, never drop.
-  const last = (e: any): string => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? '';
-  const first = (e: any): string => e.firstTimestamp ?? last(e);
+  // client-node hands timestamps over as Date objects; compare and return them as ISO text.
+  const iso = (v: unknown): string | undefined => (v instanceof Date ? v.toISOString() : (v as string | undefined) ?? undefined);
+  const last = (e: any): string => iso(e.lastTimestamp) ?? iso(e.eventTime) ?? iso(e.firstTimestamp) ?? iso(e.metadata?.creationTimestamp) ?? '';
+  const first = (e: any): string => iso(e.firstTimestamp) ?? last(e);
   const rows = events.filter(own).filter((e) => !input.warnings_only || e.type === 'Warning')
     .sort((a, b) => first(a).localeCompare(first(b)))
     .map((e) => ({
       type: e.type, reason: e.reason, message: e.message, involved_object_kind: e.involvedObject?.kind, involved_object_name: e.involvedObject?.name,
-      count: e.count ?? 1, first_seen: e.firstTimestamp ?? null, last_seen: last(e) || null, event_time: first(e),
+      count: e.count ?? 1, first_seen: iso(e.firstTimestamp) ?? null, last_seen: last(e) || null, event_time: first(e),
     }));
   const shown = rows.slice(Math.max(0, rows.length - input.limit!));
   return { job: input.name, namespace: ctx.namespace, total: rows.length, warnings: rows.filter((r) => r.type === 'Warning').length, events: shown, ...(shown.length < rows.length ? { omitted_oldest: rows.length - shown.length } : {}) };
