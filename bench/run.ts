@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
-import { INSTRUCTIONS } from '../generated/index.ts';
+import { assembleInstructions, INSTRUCTION_SOURCE, PERSONA_TOOLS } from '../generated/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'kubeflow-mcp.mjs');
@@ -152,7 +152,8 @@ async function main() {
 
   console.log('\n## Per persona: tools/list and instructions, o200k tokens');
   row('persona', 'tools', 'tools/list tokens', 'instructions full / compact / minimal'); row('---', '---', '---', '---');
-  for (const [p, i] of Object.entries(INSTRUCTIONS)) {
+  for (const [p, names] of Object.entries(PERSONA_TOOLS)) {
+    const i = Object.fromEntries((['full', 'compact', 'minimal'] as const).map((t) => [t, assembleInstructions(INSTRUCTION_SOURCE, new Set(names), t)])) as Record<'full' | 'compact' | 'minimal', string>;
     const { client } = await connect({ ...ours, args: [...ours.args.slice(0, -2), '--persona', p] }, env);
     const list = await client.listTools();
     await client.close();

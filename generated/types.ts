@@ -2,6 +2,18 @@
 
 export type Validator = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null };
 
+/** One step of a declarative tool (see specs/README.md); every string but the resource is CEL. */
+export interface Step {
+  id: string; when?: string; forEach?: string;
+  get?: string; list?: string; create?: string; patch?: string; delete?: string; logs?: string; let?: string; fail?: string;
+  code?: string; hint?: string; name?: string; namespace?: string; allNamespaces?: boolean; labelSelector?: string; fieldSelector?: string;
+  limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
+  sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
+}
+export interface Operation { steps: Step[]; output: Record<string, string>; preview?: { message: string; fields: Record<string, string> } }
+export interface RbacRule { verb: string; resource: string; subresource?: string }
+export interface Example { title: string; input: Record<string, unknown>; persona?: string; expect?: string; error?: string }
+
 /** What the runtime needs to know about a tool; one per spec. */
 export interface ToolDescriptor<I = Record<string, unknown>> {
   name: string;
@@ -16,14 +28,21 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   listedAnnotations: Record<string, boolean>;
   /** Advertised input schema (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
+  /** The envelope with the tool's data schema; structuredContent conforms to it. */
+  outputSchema: Record<string, unknown>;
   confirm: boolean;
   guard: 'owned-trainjob' | null;
   namespaced: boolean;
   keywords: string[];
   next: string;
-  k8s: { verb: 'get' | 'list' | 'delete' | 'patch'; resource: string; patch?: unknown; result?: Record<string, unknown>; fields?: Record<string, string> } | null;
+  /** True when runtime/handlers/<name>.ts computes the answer instead of `operation`. */
+  custom: boolean;
+  operation: Operation | null;
+  /** Kubernetes permissions the tool needs (from its steps, or declared by a custom tool). */
+  rbac: RbacRule[];
+  examples: Example[];
   /** Loads the Ajv validator (applies defaults in place; errors in `.errors`) on first use, off the start-up path. */
   validator: () => Promise<Validator>;
-  /** Escape hatch: loaded on first call. */
-  handler: null | (() => Promise<{ default: (input: I, ctx: any) => Promise<unknown> }>);
+  /** Phantom: carries the input type for handler registration. */
+  readonly __input?: I;
 }

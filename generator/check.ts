@@ -1,19 +1,21 @@
-// Cross-spec checks the meta-schema cannot express: references between files, hint targets,
-// escape-hatch files, and safety consistency of annotations and the confirm gate.
-import { SpecError, type Specs, type ToolSpec } from './load.ts';
+// Cross-file checks the meta-schemas cannot express: references between files, hint targets,
+// escape-hatch files, safety consistency of annotations and the confirm gate, and (through
+// operations.ts) the meaning of every tool's steps. Problems carry file:line:col.
+import type { Specs, ToolSpec } from './load.ts';
+import { closest, type Path, type Problems, type SourceFile } from './source.ts';
 
-/** Resolve {$ref: "defs#/x"} against defs.yaml, recursively; dangling refs are errors. */
-export function resolveRefs(node: any, defs: Record<string, any>, where: string, seen: string[] = []): any {
-  if (Array.isArray(node)) return node.map((n) => resolveRefs(n, defs, where, seen));
+/** Resolve {$ref: "defs#/x"} against defs.yaml, recursively; dangling refs are reported. */
+export function resolveRefs(node: any, defs: Record<string, any>, report: (message: string, suggestion?: string) => void, seen: string[] = []): any {
+  if (Array.isArray(node)) return node.map((n) => resolveRefs(n, defs, report, seen));
   if (!node || typeof node !== 'object') return node;
   if (typeof node.$ref === 'string') {
-    const m = node.$ref.match(/^defs#\/(\w+)$/);
-    if (!m || !(m[1] in defs)) throw new SpecError(`${where}: dangling $ref "${node.$ref}"`);
-    if (seen.includes(m[1])) throw new SpecError(`${where}: circular $ref "${node.$ref}"`);
     const { $ref, ...rest } = node;
-    return { ...resolveRefs(defs[m[1]], defs, where, [...seen, m[1]]), ...resolveRefs(rest, defs, where, seen) };
+    const m = $ref.match(/^defs#\/(\w+)$/);
+    if (!m || !(m[1] in defs)) { report(`dangling $ref "${$ref}"`, m ? closest(m[1], Object.keys(defs)) : undefined); return resolveRefs(rest, defs, report, seen); }
+    if (seen.includes(m[1])) { report(`circular $ref "${$ref}"`); return rest; }
+    return { ...resolveRefs(defs[m[1]], defs, report, [...seen, m[1]]), ...resolveRefs(rest, defs, report, seen) };
   }
-  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveRefs(v, defs, where, seen)]));
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolveRefs(v, defs, report, seen)]));
 }
 
 /** Every `name(` and `trainer://...` a hint mentions. */
@@ -25,56 +27,61 @@ export function hintTargets(text: string) {
 
 export interface CheckOptions { handlerExists: (tool: string) => boolean }
 
-export function checkSpecs(specs: Specs, opts: CheckOptions): void {
-  const errors: string[] = [];
-  const toolNames = new Set(specs.tools.map((t) => t.name));
-  const promptNames = new Set(specs.prompts.map((p) => p.name));
-  const uris = new Set(specs.resources.map((r) => r.uri));
-  const phases = new Set(specs.phases.map((p) => p.name));
-  const personas = specs.personas.personas;
-
-  for (const [name, p] of Object.entries(personas)) {
-    if (p.inherits && !personas[p.inherits]) errors.push(`specs/personas.yaml: personas.${name}.inherits: unknown persona "${p.inherits}"`);
-  }
-  if (!personas[specs.personas.default]) errors.push(`specs/personas.yaml: default: unknown persona "${specs.personas.default}"`);
-
-  const checkHint = (where: string, text: string) => {
+export function makeHintChecker(specs: Specs, problems: Problems) {
+  const known = [...specs.tools.map((t) => t.name), ...specs.prompts.map((p) => p.name)];
+  const uris = specs.resources.map((r) => r.uri);
+  return (file: SourceFile | undefined, path: Path, text: string) => {
     const { calls, uris: used } = hintTargets(text);
-    for (const c of calls) if (!toolNames.has(c) && !promptNames.has(c)) errors.push(`${where}: names "${c}()", which is no tool or prompt`);
-    for (const u of used) if (!uris.has(u)) errors.push(`${where}: names resource ${u}, which does not exist`);
+    for (const c of calls) if (!known.includes(c)) problems.at(file, path, `names "${c}()", which is no tool or prompt`, closest(c, known));
+    for (const u of used) if (!uris.includes(u)) problems.at(file, path, `names resource ${u}, which does not exist`, closest(u, uris));
   };
-
-  for (const t of specs.tools) {
-    const at = (path: string) => `${t.file}: ${path}`;
-    if (!phases.has(t.phase)) errors.push(`${at('phase')}: unknown phase "${t.phase}"`);
-    if (!personas[t.persona]) errors.push(`${at('persona')}: unknown persona "${t.persona}"`);
-    if (!specs.modules[t.module]) errors.push(`${at('module')}: unknown module "${t.module}"`);
-    checkHint(at('next'), t.next);
-    checkToolSafety(t, errors);
-    if (t.handler === 'custom' && t.k8s) errors.push(`${at('handler')}: a tool is either declarative (k8s) or custom, not both`);
-    if (t.handler !== 'custom' && !t.k8s) errors.push(`${at('k8s')}: a tool without handler: custom needs a declarative k8s operation`);
-    const has = opts.handlerExists(t.name);
-    if (t.handler === 'custom' && !has) errors.push(`${at('handler')}: runtime/handlers/${t.name}.ts does not exist`);
-    if (t.handler !== 'custom' && has) errors.push(`${at('handler')}: runtime/handlers/${t.name}.ts exists but the spec does not say handler: custom`);
-    for (const r of t.inputs.required ?? []) if (!(r in (t.inputs.properties ?? {}))) errors.push(`${at('inputs.required')}: "${r}" is not an input`);
-    if (t.namespaced && !t.inputs.properties?.namespace) errors.push(`${at('namespaced')}: namespaced tools need a namespace input`);
-    try { resolveRefs(t.inputs, specs.defs, t.file); } catch (e) { errors.push((e as Error).message); }
-  }
-  for (const s of specs.instructions.sections) {
-    for (const name of s.tools) if (!toolNames.has(name)) errors.push(`specs/instructions.yaml: section ${s.name}: unknown tool "${name}"`);
-    checkHint(`specs/instructions.yaml: section ${s.name}`, s.text);
-  }
-  for (const p of specs.prompts) checkHint(`specs/prompts.yaml: prompt ${p.name}`, p.text);
-  if (errors.length) throw new SpecError(errors.join('\n'));
 }
 
-function checkToolSafety(t: ToolSpec, errors: string[]) {
-  const at = (path: string) => `${t.file}: ${path}`;
+export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems): void {
+  const src = (rel: string) => specs.sources.get(rel);
+  const toolNames = specs.tools.map((t) => t.name);
+  const phases = specs.phases.map((p) => p.name);
+  const personas = specs.personas.personas;
+  const checkHint = makeHintChecker(specs, problems);
+
+  for (const [name, p] of Object.entries(personas)) {
+    if (p.inherits && !personas[p.inherits]) problems.at(src('personas.yaml'), ['personas', name, 'inherits'], `unknown persona "${p.inherits}"`, closest(p.inherits, Object.keys(personas)));
+  }
+  if (!personas[specs.personas.default]) problems.at(src('personas.yaml'), ['default'], `unknown persona "${specs.personas.default}"`, closest(specs.personas.default, Object.keys(personas)));
+
+  for (const t of specs.tools) {
+    const f = t.source;
+    if (!phases.includes(t.phase)) problems.at(f, ['phase'], `unknown phase "${t.phase}"`, closest(t.phase, phases));
+    if (!personas[t.persona]) problems.at(f, ['persona'], `unknown persona "${t.persona}"`, closest(t.persona, Object.keys(personas)));
+    if (!specs.modules[t.module]) problems.at(f, ['module'], `unknown module "${t.module}"`, closest(t.module, Object.keys(specs.modules)));
+    checkHint(f, ['next'], t.next);
+    checkToolSafety(t, problems);
+    const has = opts.handlerExists(t.name);
+    if (t.handler === 'custom' && !has) problems.at(f, ['handler'], `runtime/handlers/${t.name}.ts does not exist`);
+    if (t.handler !== 'custom' && has) problems.at(f, ['name'], `runtime/handlers/${t.name}.ts exists but the spec does not say handler: custom`);
+    const props = Object.keys(t.inputs.properties ?? {});
+    (t.inputs.required ?? []).forEach((r, i) => { if (!props.includes(r)) problems.at(f, ['inputs', 'required', i], `"${r}" is not an input`, closest(r, props)); });
+    if (t.namespaced && !props.includes('namespace')) problems.at(f, ['namespaced'], 'namespaced tools need a namespace input');
+    if (!t.namespaced && props.includes('namespace')) problems.at(f, ['inputs', 'properties', 'namespace'], 'a tool with a namespace input must say namespaced: true, so the namespace policy applies to it');
+    resolveRefs(t.inputs, specs.defs, (message, suggestion) => problems.at(f, ['inputs'], message, suggestion));
+  }
+  const instr = src('instructions.yaml');
+  specs.instructions.sections.forEach((s, i) => {
+    s.tools.forEach((name, j) => { if (!toolNames.includes(name)) problems.at(instr, ['sections', i, 'tools', j], `unknown tool "${name}"`, closest(name, toolNames)); });
+    checkHint(instr, ['sections', i, 'text'], s.text);
+  });
+  checkHint(instr, ['header'], specs.instructions.header);
+  specs.prompts.forEach((p, i) => checkHint(src('prompts.yaml'), ['prompts', i, 'text'], p.text));
+}
+
+function checkToolSafety(t: ToolSpec, problems: Problems) {
+  const f = t.source;
   const a = t.annotations;
-  if (a.readOnly && a.destructive) errors.push(`${at('annotations')}: a read-only tool cannot be destructive`);
-  if (a.readOnly && t.confirm) errors.push(`${at('confirm')}: read-only tools have nothing to confirm`);
-  if (!a.readOnly && !t.confirm && !t.confirmWaiver) errors.push(`${at('confirm')}: a mutating tool must preview first (confirm: true) or give a confirmWaiver`);
-  if (a.destructive && !t.confirm) errors.push(`${at('confirm')}: destructive tools must confirm`);
-  if (t.confirm && !t.inputs.properties?.confirmed) errors.push(`${at('inputs')}: confirm: true needs a "confirmed" input`);
-  if (t.guard && !t.inputs.properties?.name) errors.push(`${at('guard')}: the ownership guard needs a "name" input`);
+  if (a.readOnly && a.destructive) problems.at(f, ['annotations'], 'a read-only tool cannot be destructive');
+  if (a.readOnly && t.confirm) problems.at(f, ['confirm'], 'read-only tools have nothing to confirm');
+  if (!a.readOnly && !t.confirm && !t.confirmWaiver) problems.at(f, ['confirm'], 'a mutating tool must preview first (confirm: true) or give a confirmWaiver');
+  if (a.destructive && !t.confirm) problems.at(f, ['confirm'], 'destructive tools must confirm');
+  if (t.confirm && !t.inputs.properties?.confirmed) problems.at(f, ['inputs'], 'confirm: true needs a "confirmed" input');
+  if (t.guard && !t.inputs.properties?.name) problems.at(f, ['guard'], 'the ownership guard needs a "name" input');
+  if (t.guard && a.readOnly) problems.at(f, ['guard'], 'the ownership guard protects changes; a read-only tool has none');
 }

@@ -1,11 +1,25 @@
-// Reads specs/ into one typed structure and checks every file against its meta-schema. Errors
-// name the spec file and the YAML path. Pure apart from reading the given directory.
+// Reads specs/ into one typed structure. Every file is checked against its meta-schema in
+// specs/schema/; every problem names the file, line, column and YAML path.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { parse } from 'yaml';
+import { dirname, join, relative } from 'node:path';
 import AjvModule from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { Problems, SourceFile, SpecError, closest, type Path } from './source.ts';
+import { loadCrdSchemas, type Catalogue } from './catalogue.ts';
+import type { FunctionDecl } from './cel-types.ts';
+
+export { SpecError } from './source.ts';
 
 const Ajv2020 = (AjvModule as any).default ?? AjvModule;
+
+export interface Step {
+  id: string; when?: string; forEach?: string;
+  get?: string; list?: string; create?: string; patch?: string; delete?: string; logs?: string; let?: string; fail?: string;
+  code?: string; hint?: string; name?: string; namespace?: string; allNamespaces?: boolean; labelSelector?: string; fieldSelector?: string;
+  limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
+  sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
+}
+export interface Example { title: string; input: Record<string, unknown>; persona?: string; expect?: string; error?: string }
 
 export interface ToolSpec {
   name: string; title: string; module: string; phase: string; persona: string;
@@ -13,14 +27,18 @@ export interface ToolSpec {
   confirm?: boolean; confirmWaiver?: string; guard?: 'owned-trainjob'; namespaced?: boolean;
   keywords?: string[]; description: string;
   inputs: { required?: string[]; properties?: Record<string, any>; include?: string[] };
-  k8s?: { verb: 'get' | 'list' | 'delete' | 'patch'; resource: string; patch?: any; result?: Record<string, unknown>; fields?: Record<string, string> };
-  handler?: 'custom'; next: string;
+  steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> };
+  outputSchema?: Record<string, any>; rbac?: Array<{ verb: string; resource: string; subresource?: string }>;
+  handler?: 'custom'; why?: string; examples: Example[]; next: string;
   /** Where it came from, for error messages. */
   file: string;
+  source: SourceFile;
 }
 
 export interface Specs {
   root: string;
+  /** Package root: where catalogue schema paths and runtime/handlers are resolved. */
+  packageRoot: string;
   tools: ToolSpec[];
   defs: Record<string, any>;
   personas: { personas: Record<string, { inherits?: string; description: string; bypassOwnership?: boolean }>; default: string };
@@ -29,74 +47,120 @@ export interface Specs {
   instructions: { header: string; sections: Array<{ name: string; tools: string[]; text: string }> };
   resources: Array<{ uri: string; name: string; description: string; file: string; text: string }>;
   prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean }>; text: string }>;
+  catalogue: Catalogue;
+  functions: FunctionDecl[];
+  examplesFixture: any[];
+  sources: Map<string, SourceFile>;
+  problems: Problems;
 }
 
-export class SpecError extends Error {}
-
-const readYaml = (root: string, rel: string) => {
-  try { return parse(readFileSync(join(root, rel), 'utf8')); } catch (e) { throw new SpecError(`${rel}: ${(e as Error).message}`); }
-};
-
-/** "/inputs/properties/name" -> "inputs.properties.name" */
-const yamlPath = (p: string) => p.replace(/^\//, '').split('/').join('.') || '(root)';
+/** Reports Ajv errors at their YAML positions, with the closest known key for unknown ones. */
+function reportSchemaErrors(file: SourceFile, errors: any[], problems: Problems, base: Path = []) {
+  // oneOf/anyOf failures are noise when a more precise error exists.
+  const precise = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
+  for (const e of precise.length ? precise : errors) {
+    const path: Path = [...base, ...e.instancePath.split('/').slice(1).map((s: string) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')))];
+    if (e.keyword === 'additionalProperties') {
+      const key = e.params.additionalProperty;
+      const known = Object.keys(e.parentSchema?.properties ?? {});
+      problems.at(file, [...path, key], `unknown key "${key}"`, closest(key, known));
+    } else if (e.keyword === 'enum') {
+      problems.at(file, path, `${e.message}: ${e.params.allowedValues.join(', ')}`, typeof e.data === 'string' ? closest(e.data, e.params.allowedValues) : undefined);
+    } else if (e.keyword === 'required') {
+      problems.at(file, path, `missing required key "${e.params.missingProperty}"`);
+    } else {
+      problems.at(file, path, e.message ?? 'is invalid');
+    }
+  }
+}
 
 /** `schemaDir` holds the meta-schemas; by default the one inside `root`. */
-export function loadSpecs(root: string, schemaDir = join(root, 'schema')): Specs {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  const toolSchema = ajv.compile(readYaml(schemaDir, 'tool.schema.yaml'));
-  const inputSchema = ajv.compile(readYaml(schemaDir, 'input.schema.yaml'));
-  const errors: string[] = [];
+export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packageRoot = findPackageRoot(root)): Specs {
+  const problems = new Problems();
+  const sources = new Map<string, SourceFile>();
+  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+  const metaCache = new Map<string, any>();
+  const meta = (name: string) => {
+    if (!metaCache.has(name)) metaCache.set(name, ajv.compile(parse(readFileSync(join(schemaDir, `${name}.schema.yaml`), 'utf8'))));
+    return metaCache.get(name);
+  };
+  /** Reads one spec file and checks it against its meta-schema; undefined when unusable. */
+  const read = (rel: string, schema: string, optional = false): any => {
+    const abs = join(root, rel);
+    if (!existsSync(abs)) {
+      if (!optional) problems.raw(`specs/${rel}: file is missing`);
+      return undefined;
+    }
+    const file = SourceFile.read(abs, `specs/${rel}`, problems);
+    sources.set(rel, file);
+    if (file.value === undefined) return undefined;
+    const validate = meta(schema);
+    if (!validate(file.value)) { reportSchemaErrors(file, validate.errors, problems); return undefined; }
+    return file.value;
+  };
 
-  const defs = readYaml(root, 'defs.yaml');
-  const toolFiles = readdirSync(join(root, 'tools')).filter((f) => f.endsWith('.yaml')).sort();
+  const defs = read('defs.yaml', 'defs') ?? {};
+  const inputSchema = meta('input');
   const tools: ToolSpec[] = [];
+  const toolFiles = existsSync(join(root, 'tools')) ? readdirSync(join(root, 'tools')).filter((f) => f.endsWith('.yaml')).sort() : [];
   for (const f of toolFiles) {
     const rel = `tools/${f}`;
-    const spec = readYaml(root, rel);
-    if (!toolSchema(spec)) {
-      for (const e of toolSchema.errors ?? []) {
-        const extra = e.keyword === 'additionalProperties' ? ` (unknown key "${(e.params as any).additionalProperty}")` : '';
-        errors.push(`specs/${rel}: ${yamlPath(e.instancePath)}: ${e.message}${extra}`);
-      }
-      continue;
-    }
+    const spec = read(rel, 'tool');
+    const file = sources.get(rel)!;
+    if (!spec) continue;
     for (const [prop, schema] of Object.entries<any>(spec.inputs?.properties ?? {})) {
-      if (!inputSchema(schema)) {
-        for (const e of inputSchema.errors ?? []) {
-          const extra = e.keyword === 'additionalProperties' ? ` (unknown keyword "${(e.params as any).additionalProperty}")` : '';
-          errors.push(`specs/${rel}: inputs.properties.${prop}${e.instancePath ? '.' + yamlPath(e.instancePath) : ''}: ${e.message}${extra}`);
-        }
-      }
+      if (!inputSchema(schema)) reportSchemaErrors(file, inputSchema.errors, problems, ['inputs', 'properties', prop]);
     }
-    if (`${spec.name}.yaml` !== f) errors.push(`specs/${rel}: name: "${spec.name}" must match the file name`);
+    if (`${spec.name}.yaml` !== f) problems.at(file, ['name'], `"${spec.name}" must match the file name ${f}`);
     // inputs.include: property groups from defs.yaml, merged here so later stages see plain properties.
     const { include = [], ...inputs } = spec.inputs;
-    for (const group of include) {
+    include.forEach((group: string, i: number) => {
       const props = defs?.[group]?.properties;
-      if (!props) { errors.push(`specs/${rel}: inputs.include: "${group}" is not a property group in defs.yaml`); continue; }
-      for (const k of Object.keys(props)) if (k in (inputs.properties ?? {})) errors.push(`specs/${rel}: inputs.include: "${group}" redefines input "${k}"`);
+      if (!props) { problems.at(file, ['inputs', 'include', i], `"${group}" is not a property group in defs.yaml`, closest(group, Object.keys(defs).filter((k) => defs[k]?.properties))); return; }
+      for (const k of Object.keys(props)) if (k in (inputs.properties ?? {})) problems.at(file, ['inputs', 'include', i], `"${group}" redefines input "${k}"`);
       inputs.properties = { ...(inputs.properties ?? {}), ...props };
-    }
-    tools.push({ ...spec, inputs, file: `specs/${rel}` });
+    });
+    tools.push({ ...spec, inputs, file: `specs/${rel}`, source: file });
   }
-  if (errors.length) throw new SpecError(errors.join('\n'));
 
-  const resourcesSpec = readYaml(root, 'resources.yaml')?.resources ?? [];
-  const resources = resourcesSpec.map((r: any) => {
+  const resourcesSpec = read('resources.yaml', 'resources')?.resources ?? [];
+  const resources = resourcesSpec.flatMap((r: any, i: number) => {
     const path = join(root, r.file);
-    if (!existsSync(path)) throw new SpecError(`specs/resources.yaml: resource ${r.uri}: file ${r.file} does not exist`);
-    return { ...r, text: readFileSync(path, 'utf8') };
+    if (!existsSync(path)) { problems.at(sources.get('resources.yaml'), ['resources', i, 'file'], `file ${r.file} does not exist`); return []; }
+    return [{ ...r, text: readFileSync(path, 'utf8') }];
   });
+  const catalogue: Catalogue = read('catalogue.yaml', 'catalogue') ?? { resources: {}, fields: {} };
+  for (const [plural, message] of loadCrdSchemas(catalogue, packageRoot)) problems.at(sources.get('catalogue.yaml'), ['resources', plural, 'schema'], message);
+  const functions = Object.entries<any>(read('functions.yaml', 'functions')?.functions ?? {}).map(([name, f]) => ({ name, ...f }));
+  for (const f of functions) if (!f.signature.startsWith(`${f.name}(`)) problems.at(sources.get('functions.yaml'), ['functions', f.name, 'signature'], `must declare ${f.name}(...)`);
 
-  return {
+  const specs: Specs = {
     root: relative(process.cwd(), root) || '.',
+    packageRoot,
     tools,
     defs,
-    personas: readYaml(root, 'personas.yaml'),
-    phases: readYaml(root, 'phases.yaml').phases,
-    modules: readYaml(root, 'modules.yaml').modules,
-    instructions: readYaml(root, 'instructions.yaml'),
+    personas: read('personas.yaml', 'personas') ?? { personas: {}, default: '' },
+    phases: read('phases.yaml', 'phases')?.phases ?? [],
+    modules: read('modules.yaml', 'modules')?.modules ?? {},
+    instructions: read('instructions.yaml', 'instructions') ?? { header: '', sections: [] },
     resources,
-    prompts: readYaml(root, 'prompts.yaml')?.prompts ?? [],
+    prompts: read('prompts.yaml', 'prompts')?.prompts ?? [],
+    catalogue,
+    functions,
+    examplesFixture: read('examples-fixture.yaml', 'examples-fixture', true)?.objects ?? [],
+    sources,
+    problems,
   };
+  problems.throwIfAny();
+  return specs;
+}
+
+function findPackageRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) return start;
+    dir = up;
+  }
+  return dir;
 }

@@ -1,59 +1,91 @@
-// Runs the declarative `k8s:` operation of a tool spec: get, list, delete or merge-patch one
-// resource, with a server-side dry run as the preview of mutating verbs, and a result built from
-// `$input.<field>`, `$namespace` and dotted paths into the returned object.
-import type { ToolDescriptor } from '../generated/index.ts';
-import { Preview } from './envelope.ts';
+// Runs a declarative tool: its steps in order (Kubernetes reads and writes, computed values and
+// checked failures), then its output. Before confirmation every write is a server-side dry run and
+// the preview is answered instead of the output. Every namespace a step touches passes the
+// namespace policy, whatever the spec says.
+import type { Operation, Step, ToolDescriptor } from '../generated/index.ts';
+import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './pipeline.ts';
+import { evaluate, fromCel, Optional, toCel } from './cel/evaluate.ts';
+import { checkNamespace } from './policy.ts';
 
-const at = (o: any, path: string) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), o);
-
-/** Fills a patch template: {$map: input, values: {...}} picks by an input's value. */
-function fill(tpl: any, input: Record<string, any>): any {
-  if (Array.isArray(tpl)) return tpl.map((x) => fill(x, input));
-  if (tpl && typeof tpl === 'object') {
-    if ('$map' in tpl) return tpl.values[input[tpl.$map]];
-    if ('$input' in tpl) return input[tpl.$input];
-    return Object.fromEntries(Object.entries(tpl).map(([k, v]) => [k, fill(v, input)]));
-  }
-  return tpl;
-}
-
-function project(spec: Record<string, unknown> | undefined, input: Record<string, any>, ns: string, obj: any) {
-  if (!spec) return obj;
-  return Object.fromEntries(Object.entries(spec).map(([k, v]) => {
-    if (typeof v !== 'string') return [k, v];
-    if (v === '$namespace') return [k, ns];
-    if (v.startsWith('$input.')) return [k, input[v.slice(7)]];
-    return [k, at(obj, v)];
-  }));
-}
+const MAX_FOR_EACH = 20;
 
 export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<string, any>, ctx: ToolContext): Promise<unknown> {
-  const op = tool.k8s!;
-  const ns = tool.namespaced ? ctx.namespace : undefined;
-  switch (op.verb) {
-    case 'get':
-      return project(op.fields, input, ctx.namespace, await ctx.kube.get(op.resource, input.name, ns));
-    case 'list': {
-      const res = await ctx.kube.list(op.resource, { namespace: ns, limit: input.limit, continueToken: input.continue });
-      return { items: res.items.map((o) => project(op.fields, input, ctx.namespace, o)), total: res.items.length, ...(res.continueToken ? { continue: res.continueToken } : {}) };
+  const op = tool.operation as Operation;
+  const allowed = ctx.policy.policy?.namespaces;
+  const vars: Record<string, unknown> = {
+    input: toCel(input),
+    ns: ctx.namespace,
+    server: { persona: ctx.persona, version: ctx.version, controllerNamespace: process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? '', namespacesRestricted: !!allowed, allowedNamespaces: allowed ?? [] },
+  };
+  const ev = (expr: string, where: string, extra: Record<string, unknown> = {}) => evaluate(expr, { ...vars, ...extra }, `${tool.name} ${where}`);
+  const str = (v: unknown) => (v === undefined ? undefined : String(fromCel(v)));
+  const num = (v: unknown) => (v === undefined ? undefined : Number(fromCel(v)));
+  /** Slot value; an empty optional means "leave this option out". */
+  const slot = (s: Step, key: keyof Step, extra: Record<string, unknown>) => {
+    const expr = s[key];
+    if (typeof expr !== 'string') return undefined;
+    const v = ev(expr, `steps.${s.id}.${String(key)}`, extra);
+    return v instanceof Optional ? (v.hasValue() ? v.value() : undefined) : v;
+  };
+
+  for (const s of op.steps) {
+    const conditional = s.when !== undefined || s.optional;
+    if (s.when !== undefined && ev(s.when, `steps.${s.id}.when`) !== true) { vars[s.id] = Optional.none(); continue; }
+    if (s.fail !== undefined) {
+      throw new ToolError((s.code ?? 'VALIDATION_ERROR') as ErrorCode, String(ev(s.fail, `steps.${s.id}.fail`)), undefined, s.hint);
     }
-    case 'delete':
-    case 'patch': {
-      const body = op.verb === 'patch' ? fill(op.patch, input) : undefined;
-      const run = (dryRun: boolean) => (op.verb === 'patch'
-        ? ctx.kube.patch(op.resource, input.name, body, ns, dryRun)
-        : ctx.kube.remove(op.resource, input.name, ns, dryRun));
-      if (!ctx.confirmed) {
-        // The server-side dry run proves the change would be accepted, and changes nothing.
-        const dry = await run(true);
-        return new Preview(`Will ${op.verb} ${op.resource} '${input.name}'${ns ? ` in namespace '${ns}'` : ''}. Call again with confirmed=true to proceed.`, {
-          action: op.verb, resource: op.resource, name: input.name, namespace: ns, ...(body ? { patch: body } : {}),
-          dry_run: project(op.result, input, ctx.namespace, dry),
-        });
+    if (s.let !== undefined) { vars[s.id] = conditional ? Optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
+    const runOnce = async (extra: Record<string, unknown>) => {
+      try {
+        return toCel(await kubeStep(s, ctx, extra, (k) => slot(s, k, extra), str, num));
+      } catch (e) {
+        if (e instanceof ToolError && e.code === 'RESOURCE_NOT_FOUND') {
+          if (s.optional) return undefined;
+          if (s.notFound) throw new ToolError('RESOURCE_NOT_FOUND', String(ev(s.notFound.message, `steps.${s.id}.notFound`, extra)), e.details, s.notFound.hint);
+        }
+        throw e;
       }
-      const out = await run(false);
-      return { ...project(op.result, input, ctx.namespace, out), message: `${op.resource} '${input.name}' ${op.verb === 'delete' ? 'deleted' : 'updated'}` };
-    }
+    };
+    let value: unknown;
+    if (s.forEach !== undefined) {
+      const items = ev(s.forEach, `steps.${s.id}.forEach`) as unknown[];
+      if (items.length > MAX_FOR_EACH) throw new ToolError('VALIDATION_ERROR', `${tool.name}: ${items.length} items to visit; at most ${MAX_FOR_EACH} per call`);
+      value = await Promise.all(items.map((each) => runOnce({ each })));
+    } else value = await runOnce({});
+    vars[s.id] = conditional ? (value === undefined ? Optional.none() : Optional.of(value)) : value;
   }
+
+  const fields = (spec: Record<string, string>, where: string) => fromCel(Object.fromEntries(Object.entries(spec).map(([k, e]) => [k, ev(e, `${where}.${k}`)])));
+  if (op.preview && !ctx.confirmed) return new Preview(String(ev(op.preview.message, 'preview.message')), fields(op.preview.fields, 'preview') as Record<string, unknown>);
+  return fields(op.output, 'output');
+}
+
+/** One Kubernetes call of a step. Writes are dry runs until the user confirmed. */
+async function kubeStep(s: Step, ctx: ToolContext, extra: Record<string, unknown>, slot: (k: keyof Step) => unknown, str: (v: unknown) => string | undefined, num: (v: unknown) => number | undefined) {
+  const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
+  const scoped = ctx.kube.isNamespaced(resource);
+  const ns = scoped ? (str(slot('namespace')) ?? ctx.namespace) : undefined;
+  if (ns !== undefined && !s.allNamespaces) checkNamespace(ctx.policy, ns);
+  const name = str(slot('name'));
+  const dryRun = !ctx.confirmed;
+  void extra;
+  if (s.get !== undefined) return ctx.kube.get(resource, name!, ns);
+  if (s.list !== undefined) {
+    const opts = { labelSelector: str(slot('labelSelector')), fieldSelector: str(slot('fieldSelector')), limit: num(slot('limit')), continueToken: str(slot('continue')) };
+    if (s.allNamespaces) {
+      // A restricted policy lists each allowed namespace; otherwise one cluster-wide request.
+      const allowed = ctx.policy.policy?.namespaces;
+      if (!allowed) return ctx.kube.list(resource, opts).then((r) => ({ items: r.items, metadata: { continue: r.continueToken } }));
+      const lists = await Promise.all(allowed.map((n) => ctx.kube.list(resource, { ...opts, namespace: n })));
+      return { items: lists.flatMap((l) => l.items), metadata: {} };
+    }
+    const r = await ctx.kube.list(resource, { ...opts, namespace: ns });
+    return { items: r.items, metadata: { ...(r.continueToken ? { continue: r.continueToken } : {}), ...(r.remaining !== undefined ? { remainingItemCount: r.remaining } : {}) } };
+  }
+  if (s.create !== undefined) return ctx.kube.create(resource, fromCel(slot('body')) as any, ns, dryRun);
+  if (s.patch !== undefined) return ctx.kube.patch(resource, name!, fromCel(slot('body')) as any, ns, dryRun, s.patchType ?? 'merge');
+  if (s.delete !== undefined) return ctx.kube.remove(resource, name!, ns, dryRun);
+  const previous = slot('previous');
+  return ctx.kube.podLog(ns!, name!, { container: str(slot('container')), tailLines: num(slot('tailLines')), sinceSeconds: num(slot('sinceSeconds')), limitBytes: num(slot('limitBytes')), previous: previous === true });
 }

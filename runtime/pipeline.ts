@@ -8,6 +8,7 @@ import { Kube } from './k8s/client.ts';
 import { checkNamespace, type PolicyFile } from './policy.ts';
 import { maskSecrets, type RingBuffer } from './logger.ts';
 import { runDeclarative } from './executor.ts';
+import { HANDLERS } from './handlers/index.ts';
 
 export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
 export const OWNER_VALUE = 'mcp';
@@ -112,7 +113,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     };
     if (tool.guard === 'owned-trainjob') await guardOwnership(ctx, args.name);
     let out: unknown;
-    if (tool.handler) out = await (await once(handlers, tool, async () => (await tool.handler!()).default))(args, ctx);
+    if (tool.custom) out = await (await once(handlers, tool, async () => (await (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>)[tool.name]()).default))(args, ctx);
     else out = await runDeclarative(tool, args, ctx);
     if (tool.confirm && !ctx.confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);
     if (out instanceof Preview) {

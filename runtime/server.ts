@@ -5,7 +5,7 @@ import {
   CallToolRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListToolsRequestSchema, ReadResourceRequestSchema, McpError, ErrorCode,
 } from '@modelcontextprotocol/sdk/types.js';
-import { INSTRUCTIONS, MODULES, PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
+import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
 import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
 import { runTool, type ServerState } from './pipeline.ts';
 import type { Kube } from './k8s/client.ts';
@@ -38,12 +38,13 @@ export function buildServer(o: ServerOptions) {
     tools: new Map(tools.map((t) => [t.name, t])), allTools: TOOLS,
   };
   const visible = new Set(tools.map((t) => t.name));
-  const instructions = (INSTRUCTIONS[o.persona] ?? INSTRUCTIONS.readonly)[o.tier];
+  // Assembled for exactly the tools this caller can call (built-in or policy persona, after policy).
+  const instructions = assembleInstructions(INSTRUCTION_SOURCE, visible, o.tier);
   const server = new Server({ name: 'kubeflow-mcp', version: o.version }, {
     capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
     instructions,
   });
-  const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, annotations: t.listedAnnotations }));
+  const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.outputSchema, annotations: t.listedAnnotations }));
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken;
@@ -53,7 +54,8 @@ export function buildServer(o: ServerOptions) {
     };
     const caller = extra.authInfo?.clientId ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
     const result = await runTool(state, req.params.name, req.params.arguments, { signal: extra.signal, progress, caller });
-    return { content: [{ type: 'text', text: JSON.stringify(result) }], isError: result.success !== true };
+    // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
+    return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result, isError: result.success !== true };
   });
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
     resources: RESOURCES.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),

@@ -4,7 +4,7 @@ import type { FineTuneInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
 import { baseJob, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch } from '../trainer/submit.ts';
-import { allRuntimes } from './list_runtimes.ts';
+import { allRuntimes } from '../trainer/lookup.ts';
 import { lookupModel, estimate } from '../trainer/models.ts';
 
 export function torchtuneArgs(i: FineTuneInput): string[] {

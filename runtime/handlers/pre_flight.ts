@@ -6,7 +6,7 @@ import type { ToolContext } from '../pipeline.ts';
 import { compatibility } from './check_compatibility.ts';
 import { clusterResources } from './get_cluster_resources.ts';
 import { estimateFor } from './estimate_resources.ts';
-import { allRuntimes } from './list_runtimes.ts';
+import { allRuntimes } from '../trainer/lookup.ts';
 import { summarizeRuntime } from '../trainer/views.ts';
 
 export default async function preFlight(input: PreFlightInput, ctx: ToolContext) {

@@ -4,7 +4,7 @@ import type { WaitForTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
 import { jobStatus, statusReason } from '../trainer/views.ts';
-import { fetchJob } from './get_training_job.ts';
+import { fetchJob } from '../trainer/lookup.ts';
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const t = setTimeout(resolve, ms);

@@ -1,21 +1,26 @@
 // The one way the server talks to Kubernetes: @kubernetes/client-node typed APIs behind a small
 // resource-oriented facade, with one timeout policy and one error mapping for every call.
 // client-node is imported lazily so server start-up does not pay for it.
+import { CATALOGUE, type ResourceType } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 
 export type Obj = Record<string, any>;
 export interface ListOpts { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number; continueToken?: string }
 export interface ListResult { items: Obj[]; continueToken?: string; remaining?: number }
 
-const TRAINER = { group: 'trainer.kubeflow.org', version: 'v1alpha1' };
-const CUSTOM: Record<string, { group: string; version: string; namespaced: boolean }> = {
-  trainjobs: { ...TRAINER, namespaced: true },
-  trainingruntimes: { ...TRAINER, namespaced: true },
-  clustertrainingruntimes: { ...TRAINER, namespaced: false },
-  jobsets: { group: 'jobset.x-k8s.io', version: 'v1alpha2', namespaced: true },
-};
-const CORE_NAMESPACED: Record<string, string> = { pods: 'Pod', events: 'Event', secrets: 'Secret', configmaps: 'ConfigMap' };
-const CORE_CLUSTER: Record<string, string> = { nodes: 'Node', namespaces: 'Namespace' };
+/** Resource types by plural, from the catalogue (specs/catalogue.yaml). */
+const TYPES = new Map(CATALOGUE.map((t) => [t.plural, t]));
+
+function typeOf(resource: string): ResourceType {
+  const t = TYPES.get(resource);
+  if (!t) throw new ToolError('INTERNAL_ERROR', `unknown resource ${resource}; resources come from specs/catalogue.yaml`);
+  return t;
+}
+
+/** A name that becomes a URL path segment must be a Kubernetes name, never a path. */
+function checkName(name: string, what: string) {
+  if (!name || name === '.' || name === '..' || /[/%?#\\]/.test(name)) throw new ToolError('VALIDATION_ERROR', `${what}: '${name}' is not a valid object name`);
+}
 
 export interface KubeOptions { kubeconfigPath?: string; kubeconfigYaml?: string; context?: string; timeoutMs?: number }
 
@@ -57,6 +62,7 @@ export class Kube {
         core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi),
         ext: kc.makeApiClient(k8s.ApiextensionsV1Api), apis: kc.makeApiClient(k8s.ApisApi), version: kc.makeApiClient(k8s.VersionApi), authz: kc.makeApiClient(k8s.AuthorizationV1Api),
         mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        jsonPatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
       };
     })();
     return this.apis;
@@ -79,69 +85,65 @@ export class Kube {
     }
   }
 
-  private customOf(resource: string) { return CUSTOM[resource]; }
+  isNamespaced(resource: string): boolean { return typeOf(resource).namespaced; }
+
+  /** Core kinds go through the typed CoreV1Api; every other group through the generic custom-object paths. */
+  private route(resource: string) {
+    const t = typeOf(resource);
+    return { t, core: t.group === '', c: { group: t.group, version: t.version, plural: t.plural } };
+  }
 
   async get(resource: string, name: string, namespace?: string): Promise<Obj> {
     const what = `get ${resource}/${name}`;
-    const c = this.customOf(resource);
-    if (c) return this.call(what, (a) => c.namespaced
-      ? a.custom.getNamespacedCustomObject({ ...c, plural: resource, namespace, name })
-      : a.custom.getClusterCustomObject({ ...c, plural: resource, name }));
-    if (CORE_NAMESPACED[resource]) return this.call(what, (a) => a.core[`readNamespaced${CORE_NAMESPACED[resource]}`]({ name, namespace }));
-    if (CORE_CLUSTER[resource]) return this.call(what, (a) => a.core[`read${CORE_CLUSTER[resource]}`]({ name }));
-    if (resource === 'customresourcedefinitions') return this.call(what, (a) => a.ext.readCustomResourceDefinition({ name }));
-    throw new Error(`unknown resource ${resource}`);
+    checkName(name, what);
+    const { t, core, c } = this.route(resource);
+    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`readNamespaced${t.kind}`]({ name, namespace }) : a.core[`read${t.kind}`]({ name })));
+    return this.call(what, (a) => (t.namespaced ? a.custom.getNamespacedCustomObject({ ...c, namespace, name }) : a.custom.getClusterCustomObject({ ...c, name })));
   }
 
   async list(resource: string, o: ListOpts = {}): Promise<ListResult> {
     const what = `list ${resource}`;
     const q = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continueToken };
-    const c = this.customOf(resource);
+    const { t, core, c } = this.route(resource);
     let res: any;
-    if (c) res = await this.call(what, (a) => c.namespaced && o.namespace
-      ? a.custom.listNamespacedCustomObject({ ...c, plural: resource, namespace: o.namespace, ...q })
-      : a.custom.listClusterCustomObject({ ...c, plural: resource, ...q }));
-    else if (CORE_NAMESPACED[resource]) res = await this.call(what, (a) => o.namespace
-      ? a.core[`listNamespaced${CORE_NAMESPACED[resource]}`]({ namespace: o.namespace, ...q })
-      : a.core[`list${CORE_NAMESPACED[resource]}ForAllNamespaces`](q));
-    else if (CORE_CLUSTER[resource]) res = await this.call(what, (a) => a.core[`list${CORE_CLUSTER[resource]}`](q));
-    else if (resource === 'customresourcedefinitions') res = await this.call(what, (a) => a.ext.listCustomResourceDefinition(q));
-    else throw new Error(`unknown resource ${resource}`);
+    if (core) {
+      res = await this.call(what, (a) => (!t.namespaced ? a.core[`list${t.kind}`](q) : o.namespace ? a.core[`listNamespaced${t.kind}`]({ namespace: o.namespace, ...q }) : a.core[`list${t.kind}ForAllNamespaces`](q)));
+    } else {
+      res = await this.call(what, (a) => (t.namespaced && o.namespace ? a.custom.listNamespacedCustomObject({ ...c, namespace: o.namespace, ...q }) : a.custom.listClusterCustomObject({ ...c, ...q })));
+    }
     return { items: res.items ?? [], continueToken: res.metadata?.['_continue'] ?? res.metadata?.continue ?? undefined, remaining: res.metadata?.remainingItemCount };
   }
 
   async create(resource: string, body: Obj, namespace?: string, dryRun = false): Promise<Obj> {
     const what = `create ${resource}/${body.metadata?.name ?? body.metadata?.generateName ?? ''}`;
     const dr = dryRun ? 'All' : undefined;
-    const c = this.customOf(resource);
-    if (c) return this.call(what, (a) => c.namespaced
-      ? a.custom.createNamespacedCustomObject({ ...c, plural: resource, namespace, body, dryRun: dr })
-      : a.custom.createClusterCustomObject({ ...c, plural: resource, body, dryRun: dr }));
-    if (CORE_NAMESPACED[resource]) return this.call(what, (a) => a.core[`createNamespaced${CORE_NAMESPACED[resource]}`]({ namespace, body, dryRun: dr }));
-    throw new Error(`cannot create ${resource}`);
+    const { t, core, c } = this.route(resource);
+    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`createNamespaced${t.kind}`]({ namespace, body, dryRun: dr }) : a.core[`create${t.kind}`]({ body, dryRun: dr })));
+    return this.call(what, (a) => (t.namespaced ? a.custom.createNamespacedCustomObject({ ...c, namespace, body, dryRun: dr }) : a.custom.createClusterCustomObject({ ...c, body, dryRun: dr })));
   }
 
-  /** JSON merge patch (RFC 7386). */
-  async patch(resource: string, name: string, body: Obj, namespace?: string, dryRun = false): Promise<Obj> {
+  /** JSON merge patch (RFC 7386) by default, or JSON patch (RFC 6902). */
+  async patch(resource: string, name: string, body: Obj | Obj[], namespace?: string, dryRun = false, type: 'merge' | 'json' = 'merge'): Promise<Obj> {
     const what = `patch ${resource}/${name}`;
+    checkName(name, what);
     const dr = dryRun ? 'All' : undefined;
-    const c = this.customOf(resource);
-    if (c) return this.call(what, (a) => c.namespaced
-      ? a.custom.patchNamespacedCustomObject({ ...c, plural: resource, namespace, name, body, dryRun: dr }, a.mergePatch)
-      : a.custom.patchClusterCustomObject({ ...c, plural: resource, name, body, dryRun: dr }, a.mergePatch));
-    if (CORE_NAMESPACED[resource]) return this.call(what, (a) => a.core[`patchNamespaced${CORE_NAMESPACED[resource]}`]({ name, namespace, body, dryRun: dr }, a.mergePatch));
-    throw new Error(`cannot patch ${resource}`);
+    const { t, core, c } = this.route(resource);
+    return this.call(what, (a) => {
+      const opt = type === 'json' ? a.jsonPatch : a.mergePatch;
+      if (core) return t.namespaced ? a.core[`patchNamespaced${t.kind}`]({ name, namespace, body, dryRun: dr }, opt) : a.core[`patch${t.kind}`]({ name, body, dryRun: dr }, opt);
+      return t.namespaced ? a.custom.patchNamespacedCustomObject({ ...c, namespace, name, body, dryRun: dr }, opt) : a.custom.patchClusterCustomObject({ ...c, name, body, dryRun: dr }, opt);
+    });
   }
 
   async remove(resource: string, name: string, namespace?: string, dryRun = false): Promise<Obj> {
     const what = `delete ${resource}/${name}`;
+    checkName(name, what);
     const dr = dryRun ? 'All' : undefined;
-    const c = this.customOf(resource);
-    if (c) return this.call(what, (a) => c.namespaced
-      ? a.custom.deleteNamespacedCustomObject({ ...c, plural: resource, namespace, name, dryRun: dr, propagationPolicy: 'Background' })
-      : a.custom.deleteClusterCustomObject({ ...c, plural: resource, name, dryRun: dr, propagationPolicy: 'Background' }));
-    if (CORE_NAMESPACED[resource]) return this.call(what, (a) => a.core[`deleteNamespaced${CORE_NAMESPACED[resource]}`]({ name, namespace, dryRun: dr }));
-    throw new Error(`cannot delete ${resource}`);
+    const { t, core, c } = this.route(resource);
+    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`deleteNamespaced${t.kind}`]({ name, namespace, dryRun: dr }) : a.core[`delete${t.kind}`]({ name, dryRun: dr })));
+    return this.call(what, (a) => (t.namespaced
+      ? a.custom.deleteNamespacedCustomObject({ ...c, namespace, name, dryRun: dr, propagationPolicy: 'Background' })
+      : a.custom.deleteClusterCustomObject({ ...c, name, dryRun: dr, propagationPolicy: 'Background' })));
   }
 
   podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
@@ -156,7 +158,7 @@ export class Kube {
     const view = Object.create(this) as Kube;
     const refuse = (what: string) => { throw new ToolError('INTERNAL_ERROR', `${what} attempted during a preview; only dry runs are allowed before confirmed=true`); };
     view.create = (resource, body, namespace, dryRun = false) => (dryRun ? this.create(resource, body, namespace, true) : refuse(`create ${resource}`));
-    view.patch = (resource, name, body, namespace, dryRun = false) => (dryRun ? this.patch(resource, name, body, namespace, true) : refuse(`patch ${resource}/${name}`));
+    view.patch = (resource, name, body, namespace, dryRun = false, type = 'merge') => (dryRun ? this.patch(resource, name, body, namespace, true, type) : refuse(`patch ${resource}/${name}`));
     view.remove = (resource, name, namespace, dryRun = false) => (dryRun ? this.remove(resource, name, namespace, true) : refuse(`delete ${resource}/${name}`));
     return view;
   }

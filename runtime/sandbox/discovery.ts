@@ -39,7 +39,7 @@ export function resourceList(group: string, version: string) {
   if (!ts.length) return undefined;
   const resources: any[] = [];
   for (const t of ts) {
-    const verbs = t.plural === 'selfsubjectaccessreviews' ? ['create'] : t.readOnly ? ['get', 'list', 'watch'] : ALL_VERBS;
+    const verbs = t.createOnly ? ['create'] : t.readOnly ? ['get', 'list', 'watch'] : ALL_VERBS;
     resources.push({ name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs, ...(t.shortNames ? { shortNames: t.shortNames } : {}) });
     for (const sub of t.subresources) {
       resources.push({ name: `${t.plural}/${sub}`, singularName: '', namespaced: t.namespaced, kind: sub === 'log' ? 'Pod' : t.kind, verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'] });

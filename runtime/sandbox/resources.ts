@@ -1,42 +1,11 @@
 // The resource types the sandbox API server knows: where each lives in the URL space,
 // whether it is namespaced, and whether a CRD schema governs it.
+// The types come from the project's one resource catalogue (specs/catalogue.yaml), so the sandbox
+// serves exactly what the tools and the client know about.
+import { CATALOGUE, type ResourceType } from '../../generated/index.ts';
 
-export interface ResourceType {
-  group: string; // "" for the core group
-  version: string;
-  kind: string;
-  plural: string;
-  singular: string;
-  namespaced: boolean;
-  /** CRD-backed: validated against the CRD's openAPIV3Schema. */
-  crd?: string;
-  subresources: string[];
-  shortNames?: string[];
-  /** Clients may not write these directly (the controller owns them). */
-  readOnly?: boolean;
-}
-
-const core = (kind: string, plural: string, namespaced: boolean, subresources: string[] = [], shortNames?: string[]): ResourceType => ({
-  group: '', version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced, subresources, shortNames,
-});
-
-export const RESOURCE_TYPES: ResourceType[] = [
-  core('Pod', 'pods', true, ['status', 'log'], ['po']),
-  core('Event', 'events', true, [], ['ev']),
-  core('Node', 'nodes', false, ['status'], ['no']),
-  core('Namespace', 'namespaces', false, ['status'], ['ns']),
-  core('Secret', 'secrets', true),
-  core('ConfigMap', 'configmaps', true, [], ['cm']),
-  core('Service', 'services', true, ['status'], ['svc']),
-  core('PersistentVolumeClaim', 'persistentvolumeclaims', true, ['status'], ['pvc']),
-  { group: 'batch', version: 'v1', kind: 'Job', plural: 'jobs', singular: 'job', namespaced: true, subresources: ['status'] },
-  { group: 'jobset.x-k8s.io', version: 'v1alpha2', kind: 'JobSet', plural: 'jobsets', singular: 'jobset', namespaced: true, subresources: ['status'] },
-  { group: 'trainer.kubeflow.org', version: 'v1alpha1', kind: 'TrainJob', plural: 'trainjobs', singular: 'trainjob', namespaced: true, crd: 'trainjobs.trainer.kubeflow.org', subresources: ['status'] },
-  { group: 'trainer.kubeflow.org', version: 'v1alpha1', kind: 'TrainingRuntime', plural: 'trainingruntimes', singular: 'trainingruntime', namespaced: true, crd: 'trainingruntimes.trainer.kubeflow.org', subresources: [] },
-  { group: 'trainer.kubeflow.org', version: 'v1alpha1', kind: 'ClusterTrainingRuntime', plural: 'clustertrainingruntimes', singular: 'clustertrainingruntime', namespaced: false, crd: 'clustertrainingruntimes.trainer.kubeflow.org', subresources: [] },
-  { group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', singular: 'customresourcedefinition', namespaced: false, subresources: ['status'], shortNames: ['crd', 'crds'], readOnly: true },
-  { group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false, subresources: [] },
-];
+export type { ResourceType };
+export const RESOURCE_TYPES: ResourceType[] = CATALOGUE;
 
 export const apiVersionOf = (t: ResourceType) => (t.group ? `${t.group}/${t.version}` : t.version);
 export const keyOf = (t: ResourceType) => `${t.group}/${t.plural}`;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Preview, ToolError } from '../envelope.ts';
 import { isSecretName, registerSecret } from '../logger.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
-import { findRuntime } from '../handlers/get_runtime.ts';
+import { findRuntime } from './lookup.ts';
 import { clusterResources } from '../handlers/get_cluster_resources.ts';
 import { FRAMEWORK_LABEL, summarizeRuntime } from './views.ts';
 

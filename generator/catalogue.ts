@@ -1,0 +1,41 @@
+// The resource catalogue (specs/catalogue.yaml): the one list of Kubernetes resource types, with
+// the CRD schemas it points at loaded for type checking.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+export interface ResourceDecl {
+  group: string; version: string; kind: string; namespaced: boolean;
+  subresources?: string[]; shortNames?: string[]; crd?: string; schema?: string; readOnly?: boolean; createOnly?: boolean;
+  /** Loaded from `schema` (a CRD manifest); not emitted. */
+  openAPIV3Schema?: any;
+}
+export interface Catalogue { resources: Record<string, ResourceDecl>; fields: Record<string, any> }
+
+/** Reads the CRD manifests the catalogue names; returns problems as [plural, message]. */
+export function loadCrdSchemas(cat: Catalogue, packageRoot: string): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  for (const [plural, r] of Object.entries(cat.resources)) {
+    if (!r.schema) continue;
+    const path = join(packageRoot, r.schema);
+    if (!existsSync(path)) { problems.push([plural, `schema file ${r.schema} does not exist`]); continue; }
+    const crd = parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS()).find((d: any) => d?.kind === 'CustomResourceDefinition');
+    const version = crd?.spec?.versions?.find((v: any) => v.name === r.version);
+    if (!crd || crd.spec.names?.plural !== plural || crd.spec.group !== r.group || !version) {
+      problems.push([plural, `${r.schema} is not the CRD of ${plural}.${r.group} ${r.version}`]);
+      continue;
+    }
+    if ((crd.spec.scope === 'Namespaced') !== r.namespaced) problems.push([plural, `namespaced: ${r.namespaced} contradicts the CRD's scope ${crd.spec.scope}`]);
+    r.openAPIV3Schema = version.schema?.openAPIV3Schema;
+  }
+  return problems;
+}
+
+/** The catalogue as the runtime and the sandbox see it (no schemas). */
+export function emittedCatalogue(cat: Catalogue) {
+  return Object.entries(cat.resources).map(([plural, r]) => ({
+    plural, singular: r.kind.toLowerCase(), group: r.group, version: r.version, kind: r.kind, namespaced: r.namespaced,
+    subresources: r.subresources ?? [], ...(r.shortNames ? { shortNames: r.shortNames } : {}), ...(r.crd ? { crd: r.crd } : {}),
+    ...(r.readOnly ? { readOnly: true } : {}), ...(r.createOnly ? { createOnly: true } : {}),
+  }));
+}

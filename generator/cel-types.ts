@@ -1,0 +1,113 @@
+// The CEL environment the generator checks expressions in. Every Kubernetes object type comes
+// from the catalogue (CRD schemas or declared core fields), every tool input from its JSON Schema,
+// and every function from specs/functions.yaml, so a misspelt input, field, step or function
+// fails at generation time instead of turning into a runtime error or a silent null.
+import { Environment } from '@marcbachmann/cel-js';
+import type { Catalogue } from './catalogue.ts';
+
+export const CEL_OPTIONS = { enableOptionalTypes: true, homogeneousAggregateLiterals: false } as const;
+
+const OBJECT_META = {
+  name: 'string', namespace: 'string', uid: 'string', resourceVersion: 'string', generateName: 'string', generation: 'int',
+  labels: 'map<string, string>', annotations: 'map<string, string>', creationTimestamp: 'string', deletionTimestamp: 'string',
+  ownerReferences: 'list<map<string, dyn>>', finalizers: 'list<string>',
+};
+const LIST_META = { continue: 'string', remainingItemCount: 'int', resourceVersion: 'string' };
+export const SERVER_FIELDS = { persona: 'string', version: 'string', controllerNamespace: 'string', namespacesRestricted: 'bool', allowedNamespaces: 'list<string>' };
+
+/** Field names of every registered object type, for "did you mean" suggestions. */
+export class TypeRegistry {
+  readonly fieldNames = new Set<string>();
+  constructor(readonly env: Environment) {}
+
+  /** Registers an object type for a JSON Schema and returns the CEL type name to use. */
+  fromJsonSchema(s: any, name: string): string {
+    if (!s || typeof s !== 'object') return 'dyn';
+    if (s['x-kubernetes-int-or-string'] || s['x-kubernetes-preserve-unknown-fields'] && !s.properties) return s.type === 'object' ? 'map<string, dyn>' : 'dyn';
+    const t = Array.isArray(s.type) ? (s.type.filter((x: string) => x !== 'null').length === 1 ? s.type.find((x: string) => x !== 'null') : undefined) : s.type;
+    switch (t) {
+      case 'string': return 'string';
+      case 'integer': return 'int';
+      case 'number': return 'double';
+      case 'boolean': return 'bool';
+      case 'array': return `list<${this.fromJsonSchema(s.items, `${name}.item`)}>`;
+      case 'object': {
+        if (s.properties) {
+          const fields: Record<string, string> = {};
+          for (const [k, v] of Object.entries<any>(s.properties)) fields[k] = k === 'metadata' && name.split('.').length === 1 ? 'ObjectMeta' : this.fromJsonSchema(v, `${name}.${k}`);
+          return this.object(name, fields);
+        }
+        if (s.additionalProperties && typeof s.additionalProperties === 'object') return `map<string, ${this.fromJsonSchema(s.additionalProperties, `${name}.value`)}>`;
+        return 'map<string, dyn>';
+      }
+      default: return 'dyn';
+    }
+  }
+
+  /** Registers nested field declarations ({a: 'string', b: {c: 'int'}}) as object types. */
+  fromFields(fields: Record<string, any>, name: string): string {
+    const flat: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields)) flat[k] = typeof v === 'string' ? v : this.fromFields(v, `${name}.${k}`);
+    return this.object(name, flat);
+  }
+
+  object(name: string, fields: Record<string, string>): string {
+    for (const k of Object.keys(fields)) this.fieldNames.add(k);
+    this.env.registerType(name, { fields });
+    return name;
+  }
+}
+
+export interface FunctionDecl { name: string; signature: string; description: string }
+
+/** The shared base: object types of the catalogue and the function library. Clone per tool. */
+export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[]) {
+  const env = new Environment(CEL_OPTIONS);
+  const reg = new TypeRegistry(env);
+  reg.object('ObjectMeta', OBJECT_META);
+  reg.object('ListMeta', LIST_META);
+  reg.object('ServerInfo', SERVER_FIELDS);
+  // Helper types referenced by declared fields (Container, CrdVersion...) come first.
+  const kinds = new Set(Object.values(catalogue.resources).map((r) => r.kind));
+  for (const [name, fields] of Object.entries(catalogue.fields)) if (!kinds.has(name)) reg.fromFields(fields, name);
+  const typeOf: Record<string, string> = {};
+  for (const [plural, r] of Object.entries(catalogue.resources)) {
+    if (r.openAPIV3Schema) typeOf[plural] = reg.fromJsonSchema(r.openAPIV3Schema, r.kind);
+    else typeOf[plural] = reg.fromFields({ apiVersion: 'string', kind: 'string', metadata: 'ObjectMeta', ...(catalogue.fields[r.kind] ?? {}) }, r.kind);
+    reg.object(`${r.kind}List`, { apiVersion: 'string', kind: 'string', metadata: 'ListMeta', items: `list<${r.kind}>` });
+  }
+  for (const f of functions) env.registerFunction(f.signature, () => null);
+  return { env, reg, typeOf };
+}
+
+/** A CEL type name as the JSON Schema advertised in outputSchema (coarse: objects stay open). */
+export function celTypeToJsonSchema(type: string): Record<string, unknown> {
+  const t = type.trim();
+  const inner = (s: string) => s.slice(s.indexOf('<') + 1, -1);
+  if (t.startsWith('optional<')) return celTypeToJsonSchema(inner(t));
+  if (t.startsWith('list<')) {
+    const items = celTypeToJsonSchema(inner(t));
+    return Object.keys(items).length ? { type: 'array', items } : { type: 'array' };
+  }
+  if (t.startsWith('map<')) return { type: 'object' };
+  switch (t) {
+    case 'string': return { type: 'string' };
+    case 'int': case 'uint': return { type: 'integer' };
+    case 'double': return { type: 'number' };
+    case 'bool': return { type: 'boolean' };
+    case 'null': return { type: 'null' };
+    case 'dyn': return {};
+    default: return /^[A-Z]/.test(t) ? { type: 'object' } : {};
+  }
+}
+
+/** Is a value of CEL type `got` usable where `want` is expected? dyn fits everything. */
+export function fits(got: string, want: string): boolean {
+  if (got === 'dyn' || want === 'dyn' || got === want) return true;
+  // An optional value in a step slot means "leave the option out when absent".
+  if (got.startsWith('optional<')) return fits(got.slice(9, -1), want);
+  const base = (s: string) => s.replace(/<.*$/, '');
+  if (want === 'map' || want === 'list') return base(got) === want || (want === 'map' && /^[A-Z]/.test(got));
+  if (want === 'int' && (got === 'uint')) return true;
+  return false;
+}

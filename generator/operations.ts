@@ -1,0 +1,184 @@
+// Checks the operation language of a tool spec (steps, output, preview, examples) for meaning:
+// resources exist in the catalogue with the right scope, every expression compiles, names only
+// real inputs, steps, fields and functions and has the type its slot needs, mutating steps are
+// confirm-gated and guarded steps touch only the guarded kind. Also derives what the runtime
+// needs from the steps: the output schema and the RBAC rules.
+import type { Environment } from '@marcbachmann/cel-js';
+import { celTypeToJsonSchema, fits, SERVER_FIELDS, TypeRegistry } from './cel-types.ts';
+import type { Specs, Step, ToolSpec } from './load.ts';
+import { closest, type Path, type Problems } from './source.ts';
+
+export const MUTATING = ['create', 'patch', 'delete'] as const;
+const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'let', 'fail'] as const;
+export type StepKind = (typeof KINDS)[number];
+export const stepKind = (s: Step): StepKind => KINDS.find((k) => (s as any)[k] !== undefined)!;
+
+/** Expected CEL type of each expression slot of a step. */
+const SLOT_TYPES: Record<string, string> = {
+  name: 'string', namespace: 'string', labelSelector: 'string', fieldSelector: 'string', limit: 'int', continue: 'string',
+  container: 'string', tailLines: 'int', sinceSeconds: 'int', limitBytes: 'int', previous: 'bool', when: 'bool', forEach: 'list', fail: 'string',
+};
+/** Which slots each kind of step accepts (besides id, when). */
+const SLOTS: Record<StepKind, string[]> = {
+  get: ['name', 'namespace', 'forEach', 'optional', 'notFound'],
+  list: ['namespace', 'allNamespaces', 'labelSelector', 'fieldSelector', 'limit', 'continue', 'forEach'],
+  create: ['namespace', 'body'],
+  patch: ['name', 'namespace', 'body', 'patchType', 'optional', 'notFound'],
+  delete: ['name', 'namespace', 'optional', 'notFound'],
+  logs: ['name', 'namespace', 'container', 'tailLines', 'sinceSeconds', 'limitBytes', 'previous', 'forEach'],
+  let: [],
+  fail: ['code', 'hint'],
+};
+const REQUIRED: Partial<Record<StepKind, string[]>> = { get: ['name'], patch: ['name', 'body'], delete: ['name'], create: ['body'], logs: ['name'] };
+
+export interface RbacRule { verb: string; resource: string; subresource?: string }
+export interface ToolAnalysis { outputSchema: Record<string, unknown>; rbac: RbacRule[] }
+
+interface Ctx { specs: Specs; tool: ToolSpec; problems: Problems; reg: TypeRegistry; vocabulary: string[] }
+
+/** Type-checks one expression; reports a located problem and returns its type (or undefined). */
+function checkExpr(c: Ctx, env: Environment, expr: string, path: Path, want?: string): string | undefined {
+  let r: any;
+  try { r = env.check(expr); } catch (e) { r = { valid: false, error: e }; }
+  if (!r.valid) {
+    const msg: string = (r.error?.message ?? String(r.error)).split('\n')[0];
+    const missing = msg.match(/(?:No such key|Unknown variable|found no matching overload for '|Function not found: )['"]?([\w.]+)/);
+    const word = missing?.[1];
+    c.problems.at(c.tool.source, path, `expression "${expr}" does not compile: ${msg}`, word ? closest(word, c.vocabulary) : undefined);
+    return undefined;
+  }
+  const type: string = String(r.type);
+  if (want && !fits(type, want)) c.problems.at(c.tool.source, path, `expression "${expr}" has type ${type}, but ${want} is needed here`);
+  return type;
+}
+
+export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environment; reg: TypeRegistry; typeOf: Record<string, string> }, inputSchema: any, problems: Problems, checkHint: (path: Path, text: string) => void): ToolAnalysis {
+  const f = tool.source;
+  const inputProps = Object.keys(inputSchema.properties ?? {});
+  const c: Ctx = { specs, tool, problems, reg: base.reg, vocabulary: [] };
+  let env = base.env.clone();
+  const inputType = new TypeRegistry(env).fromJsonSchema(inputSchema, 'ToolInput');
+  env.registerVariable('input', inputType);
+  env.registerVariable('ns', 'string');
+  env.registerVariable('server', 'ServerInfo');
+  const names = ['input', 'ns', 'server'];
+  c.vocabulary = [...inputProps, ...names, ...base.reg.fieldNames, ...specs.functions.map((fn) => fn.name), ...Object.keys(SERVER_FIELDS)];
+  const rbac: RbacRule[] = [];
+  const addRule = (r: RbacRule) => { if (!rbac.some((x) => x.verb === r.verb && x.resource === r.resource && x.subresource === r.subresource)) rbac.push(r); };
+  if (tool.guard === 'owned-trainjob') addRule({ verb: 'get', resource: 'trainjobs' });
+
+  if (tool.handler === 'custom') {
+    if (tool.steps || tool.output || tool.preview) problems.at(f, ['handler'], 'a custom tool declares no steps, output or preview (its handler computes them)');
+    if (!tool.why) problems.at(f, ['handler'], 'a custom tool must say in `why` what the spec language cannot express');
+    if (!tool.outputSchema) problems.at(f, ['handler'], 'a custom tool must declare outputSchema (the shape of its data)');
+    for (const [i, r] of (tool.rbac ?? []).entries()) {
+      if (!specs.catalogue.resources[r.resource]) problems.at(f, ['rbac', i, 'resource'], `unknown resource "${r.resource}"`, closest(r.resource, Object.keys(specs.catalogue.resources)));
+      addRule(r);
+    }
+    checkExamples(c, env);
+    return { outputSchema: tool.outputSchema ?? { type: 'object' }, rbac };
+  }
+  if (tool.outputSchema) problems.at(f, ['outputSchema'], 'declarative tools infer outputSchema from output; remove it');
+  if (tool.rbac) problems.at(f, ['rbac'], 'declarative tools derive their RBAC from their steps; remove it');
+  if (tool.why) problems.at(f, ['why'], 'only custom tools need a why');
+  if (!tool.steps || !tool.output) { problems.at(f, [], 'a tool needs steps and output, or handler: custom'); return { outputSchema: { type: 'object' }, rbac }; }
+
+  let mutating = false;
+  const seen = new Set(names);
+  tool.steps.forEach((s, i) => {
+    const at = (...p: Path) => ['steps', i, ...p];
+    const kind = stepKind(s);
+    if (seen.has(s.id)) problems.at(f, at('id'), `"${s.id}" is already a variable name`);
+    for (const slot of Object.keys(s)) {
+      if (['id', 'when', kind].includes(slot)) continue;
+      if (!SLOTS[kind].includes(slot)) problems.at(f, at(slot), `a ${kind} step has no "${slot}"`, closest(slot, SLOTS[kind]));
+    }
+    for (const req of REQUIRED[kind] ?? []) if ((s as any)[req] === undefined) problems.at(f, at(), `a ${kind} step needs "${req}"`);
+    const resource = (kind === 'let' || kind === 'fail') ? undefined : (s as any)[kind] as string;
+    const decl = resource ? specs.catalogue.resources[resource] : undefined;
+    if (resource && !decl) problems.at(f, at(kind), `unknown resource "${resource}"; resources come from specs/catalogue.yaml`, closest(resource, Object.keys(specs.catalogue.resources)));
+    if (decl) {
+      if ((MUTATING as readonly string[]).includes(kind)) {
+        mutating = true;
+        if (decl.readOnly || (decl.createOnly && kind !== 'create')) problems.at(f, at(kind), `${resource} cannot be changed with ${kind}`);
+        if (tool.annotations.readOnly) problems.at(f, at(kind), 'a read-only tool cannot have a mutating step');
+        if (!tool.confirm && !tool.confirmWaiver) problems.at(f, at(kind), `a ${kind} step changes the cluster, so the tool must preview first (confirm: true)`);
+        if (tool.guard === 'owned-trainjob' && (resource !== 'trainjobs' || kind === 'create' || s.name?.replace(/\s/g, '') !== 'input.name')) problems.at(f, at(kind), 'the owned-trainjob guard checks input.name on trainjobs only; a guarded tool may change nothing else');
+      }
+      if (!decl.namespaced && (s.namespace !== undefined || s.allNamespaces)) problems.at(f, at(s.namespace !== undefined ? 'namespace' : 'allNamespaces'), `${resource} is cluster-scoped; it takes no namespace`);
+      if (decl.namespaced && s.namespace === undefined && !s.allNamespaces && !tool.namespaced) problems.at(f, at(kind), `${resource} is namespaced: set namespaced: true on the tool (so the namespace policy applies to its namespace input) or give the step a namespace`);
+      if (s.allNamespaces && s.namespace !== undefined) problems.at(f, at('allNamespaces'), 'allNamespaces and namespace exclude each other');
+      if (s.allNamespaces && kind !== 'list') problems.at(f, at('allNamespaces'), 'only list steps can span namespaces');
+      if (kind === 'logs' && resource === 'pods') addRule({ verb: 'get', resource: 'pods', subresource: 'log' });
+      else addRule({ verb: kind, resource: resource! });
+    }
+    if (s.forEach !== undefined && !['get', 'list', 'logs'].includes(kind)) problems.at(f, at('forEach'), `forEach is for get, list and logs steps, not ${kind}`);
+    // Expressions see earlier steps; `each` inside a forEach step.
+    let stepEnv = env;
+    if (s.when !== undefined) checkExpr(c, env, s.when, at('when'), 'bool');
+    let eachType: string | undefined;
+    if (s.forEach !== undefined) {
+      const lt = checkExpr(c, env, s.forEach, at('forEach'), 'list');
+      eachType = lt?.startsWith('list<') ? lt.slice(5, -1) : 'dyn';
+      stepEnv = env.clone();
+      stepEnv.registerVariable('each', eachType);
+    }
+    for (const [slot, want] of Object.entries(SLOT_TYPES)) {
+      if (slot === 'when' || slot === 'forEach') continue;
+      const v = (s as any)[slot];
+      if (typeof v === 'string') checkExpr(c, stepEnv, v, at(slot), want);
+    }
+    if (s.body !== undefined) checkExpr(c, stepEnv, s.body, at('body'), s.patchType === 'json' ? 'list' : 'map');
+    if (s.notFound) {
+      checkExpr(c, stepEnv, s.notFound.message, at('notFound', 'message'), 'string');
+      if (s.notFound.hint) checkHint(at('notFound', 'hint'), s.notFound.hint);
+      if (s.optional) problems.at(f, at('notFound'), 'optional steps yield null when missing; notFound never applies');
+    }
+    if (s.hint) checkHint(at('hint'), s.hint);
+    let type = 'dyn';
+    if (kind === 'let') type = checkExpr(c, stepEnv, s.let!, at('let')) ?? 'dyn';
+    else if (kind === 'logs') type = 'string';
+    else if (kind === 'list') type = decl ? `${decl.kind}List` : 'dyn';
+    else if (kind === 'fail') type = 'null';
+    else if (kind === 'delete') type = 'map<string, dyn>';
+    else if (decl) type = decl.kind;
+    if (s.forEach !== undefined) type = `list<${type}>`;
+    // A step that may not run (when) or may find nothing (optional) is an optional<T>.
+    if ((s.when !== undefined || s.optional) && kind !== 'fail') type = `optional<${type}>`;
+    seen.add(s.id);
+    c.vocabulary.push(s.id);
+    env = env.clone();
+    env.registerVariable(s.id, type);
+  });
+
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const [k, expr] of Object.entries(tool.output)) {
+    const t = checkExpr(c, env, expr, ['output', k]);
+    if (t) {
+      properties[k] = celTypeToJsonSchema(t);
+      if (!t.startsWith('optional<')) required.push(k);
+    }
+  }
+  if (mutating && tool.confirm && !tool.preview) problems.at(f, ['preview'], 'a tool with mutating steps needs a preview (message and fields shown before confirmed=true)');
+  if (!mutating && tool.preview) problems.at(f, ['preview'], 'only tools with create, patch or delete steps preview');
+  if (tool.preview) {
+    checkExpr(c, env, tool.preview.message, ['preview', 'message'], 'string');
+    for (const [k, expr] of Object.entries(tool.preview.fields)) checkExpr(c, env, expr, ['preview', 'fields', k]);
+  }
+  if (tool.confirm && !mutating) problems.at(f, ['confirm'], 'confirm: true but no step changes anything');
+  checkExamples(c, env);
+  return { outputSchema: { type: 'object', properties, ...(required.length ? { required } : {}) }, rbac };
+}
+
+function checkExamples(c: Ctx, toolEnv: Environment) {
+  const personas = c.specs.personas.personas;
+  const env = toolEnv.clone();
+  env.registerVariable('result', 'map<string, dyn>');
+  env.registerVariable('data', 'dyn');
+  c.tool.examples.forEach((ex, i) => {
+    if (ex.persona && !personas[ex.persona]) c.problems.at(c.tool.source, ['examples', i, 'persona'], `unknown persona "${ex.persona}"`, closest(ex.persona, Object.keys(personas)));
+    if (ex.expect) checkExpr(c, env, ex.expect, ['examples', i, 'expect'], 'bool');
+    if (!ex.expect && !ex.error) c.problems.at(c.tool.source, ['examples', i], 'an example states its outcome: expect (a CEL check) or error (an error code)');
+  });
+}

@@ -1,0 +1,62 @@
+// The functions tool expressions may call besides CEL's standard library, one per entry of
+// specs/functions.yaml. The type annotation makes a missing or unknown function a type error.
+import mergePatch from 'json-merge-patch';
+import type { CelFunctionName } from '../../generated/index.ts';
+import { ToolError } from '../envelope.ts';
+import { diagnose } from '../trainer/failure-hints.ts';
+import { jobStatus, statusReason, stepsOf, summarizeRuntime, RJOB_LABEL } from '../trainer/views.ts';
+
+type Fn = (...args: any[]) => unknown;
+
+/** Dotted paths whose values differ between a and b. */
+export function changedPaths(a: any, b: any, base = ''): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) || Array.isArray(b)) return [base || '(root)'];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) => changedPaths(a[k], b[k], base ? `${base}.${k}` : k));
+}
+
+const keyOf = (v: unknown) => (v === undefined || v === null ? '' : v);
+const compare = (a: any, b: any) => {
+  const x = keyOf(a), y = keyOf(b);
+  if ((typeof x === 'number' || typeof x === 'bigint') && (typeof y === 'number' || typeof y === 'bigint')) return Number(x) - Number(y);
+  return String(x).localeCompare(String(y));
+};
+
+const token = { encode: (after: string) => Buffer.from(JSON.stringify({ after })).toString('base64url'), decode: (t: string) => {
+  try {
+    const after = JSON.parse(Buffer.from(t, 'base64url').toString()).after;
+    if (typeof after === 'string' && after) return after;
+  } catch { /* reported below */ }
+  throw new ToolError('VALIDATION_ERROR', "Invalid input: 'continue' is not a token this tool returned", { field: 'continue' });
+} };
+
+export const LIBRARY: Record<CelFunctionName, Fn> = {
+  jobStatus: (job) => jobStatus(job),
+  statusReason: (job) => statusReason(job) ?? '',
+  jobSteps: (pods: any[]) => stepsOf(pods, pods.some((p) => p.metadata?.labels?.[RJOB_LABEL] === 'launcher')),
+  runtimeSummary: (rt, kind: string) => summarizeRuntime({ ...rt, kind }),
+  mergeMaps: (a, b) => ({ ...a, ...b }),
+  without: (m, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k))),
+  sortBy: (list: any[], key: string) => [...list].sort((a, b) => compare(a?.[key], b?.[key])),
+  page: (list: any[], key: string, limit: bigint | number, tok: string) => {
+    const after = tok ? token.decode(tok) : undefined;
+    const start = after === undefined ? 0 : list.findIndex((r) => String(r?.[key]) > after);
+    const items = start < 0 ? [] : list.slice(start, start + Number(limit));
+    const more = start >= 0 && start + items.length < list.length;
+    return { items, ...(more ? { continue: token.encode(String(items[items.length - 1][key])), remaining: BigInt(list.length - start - items.length) } : {}) };
+  },
+  countBy: (list: any[], key: string) => {
+    const out: Record<string, bigint> = {};
+    for (const r of list) { const k = String(r?.[key]); out[k] = (out[k] ?? 0n) + 1n; }
+    return out;
+  },
+  flatten: (list: any[]) => list.flat(),
+  firstN: (list: any[], n) => list.slice(0, Math.max(0, Number(n))),
+  lastN: (list: any[], n) => (Number(n) <= 0 ? [] : list.slice(-Number(n))),
+  changedPaths: (a, b) => changedPaths(a, b),
+  applyMergePatch: (a, patch) => mergePatch.apply(structuredClone(a), patch),
+  diagnoseLog: (text: string) => diagnose(text) ?? null,
+  lineCount: (text: string) => BigInt(text ? text.replace(/\n$/, '').split('\n').length : 0),
+  byteLength: (text: string) => BigInt(Buffer.byteLength(text)),
+};
