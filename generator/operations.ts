@@ -27,7 +27,7 @@ const SLOTS: Record<StepKind, string[]> = {
   delete: ['name', 'namespace', 'optional', 'notFound'],
   logs: ['name', 'namespace', 'container', 'tailLines', 'sinceSeconds', 'limitBytes', 'previous', 'forEach'],
   let: [],
-  fail: ['code', 'hint'],
+  fail: ['code', 'hint', 'details'],
 };
 const REQUIRED: Partial<Record<StepKind, string[]>> = { get: ['name'], patch: ['name', 'body'], delete: ['name'], create: ['body'], logs: ['name'] };
 
@@ -42,10 +42,18 @@ function checkExpr(c: Ctx, env: Environment, expr: string, path: Path, want?: st
   try { r = env.check(expr); } catch (e) { r = { valid: false, error: e }; }
   if (!r.valid) {
     const msg: string = (r.error?.message ?? String(r.error)).split('\n')[0];
-    const missing = msg.match(/(?:No such key|Unknown variable|found no matching overload for '|Function not found: )['"]?([\w.]+)/);
+    const missing = msg.match(/(?:No such key|Unknown variable|found no matching overload for|Function not found|[Uu]nknown function):?\s*['"]?([\w]+)/);
     const word = missing?.[1];
     c.problems.at(c.tool.source, path, `expression "${expr}" does not compile: ${msg}`, word ? closest(word, c.vocabulary) : undefined);
     return undefined;
+  }
+  // The checker accepts any field name after `.?`; check the same selections made plainly, and
+  // report only the unknown fields that turns up.
+  if (/\.\?|\[\?/.test(expr)) {
+    let plain: any;
+    try { plain = env.check(expr.replace(/\.\?/g, '.').replace(/\[\?/g, '[')); } catch { plain = { valid: true }; }
+    const m = !plain.valid && String(plain.error?.message ?? '').split('\n')[0].match(/^No such key: (\w+)/);
+    if (m) { c.problems.at(c.tool.source, path, `expression "${expr}" does not compile: No such key: ${m[1]}`, closest(m[1], c.vocabulary)); return undefined; }
   }
   const type: string = String(r.type);
   if (want && !fits(type, want)) c.problems.at(c.tool.source, path, `expression "${expr}" has type ${type}, but ${want} is needed here`);
@@ -128,6 +136,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
       const v = (s as any)[slot];
       if (typeof v === 'string') checkExpr(c, stepEnv, v, at(slot), want);
     }
+    if (s.details !== undefined) checkExpr(c, stepEnv, s.details, at('details'), 'map');
     if (s.body !== undefined) checkExpr(c, stepEnv, s.body, at('body'), s.patchType === 'json' ? 'list' : 'map');
     if (s.notFound) {
       checkExpr(c, stepEnv, s.notFound.message, at('notFound', 'message'), 'string');

@@ -83,10 +83,15 @@ function distance(a: string, b: string): number {
 
 /** The candidate closest to `word`, if it is close enough to be a likely typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const w = word.toLowerCase();
   let best: string | undefined, bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
+  for (const c of new Set(candidates)) {
+    if (c === word) continue;
+    const d = distance(w, c.toLowerCase());
     if (d < bestD) { best = c; bestD = d; }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3))) return best;
+  // A word that is the tail or head of a longer name ("selector" for "labelSelector").
+  const part = [...new Set(candidates)].filter((c) => c !== word && w.length >= 4 && (c.toLowerCase().endsWith(w) || c.toLowerCase().startsWith(w)));
+  return part.length ? part.sort().join('" or "') : undefined;
 }

@@ -18,7 +18,8 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     ns: ctx.namespace,
     server: { persona: ctx.persona, version: ctx.version, controllerNamespace: process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? '', namespacesRestricted: !!allowed, allowedNamespaces: allowed ?? [] },
   };
-  const ev = (expr: string, where: string, extra: Record<string, unknown> = {}) => evaluate(expr, { ...vars, ...extra }, `${tool.name} ${where}`);
+  const scope = { name: tool.name, optionals: op.steps.filter((s) => (s.when !== undefined || s.optional) && s.fail === undefined).map((s) => s.id) };
+  const ev = (expr: string, where: string, extra: Record<string, unknown> = {}) => evaluate(scope, expr, { ...vars, ...extra }, `${tool.name} ${where}`);
   const str = (v: unknown) => (v === undefined ? undefined : String(fromCel(v)));
   const num = (v: unknown) => (v === undefined ? undefined : Number(fromCel(v)));
   /** Slot value; an empty optional means "leave this option out". */
@@ -33,12 +34,13 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     const conditional = s.when !== undefined || s.optional;
     if (s.when !== undefined && ev(s.when, `steps.${s.id}.when`) !== true) { vars[s.id] = Optional.none(); continue; }
     if (s.fail !== undefined) {
-      throw new ToolError((s.code ?? 'VALIDATION_ERROR') as ErrorCode, String(ev(s.fail, `steps.${s.id}.fail`)), undefined, s.hint);
+      const details = s.details === undefined ? undefined : fromCel(ev(s.details, `steps.${s.id}.details`)) as Record<string, unknown>;
+      throw new ToolError((s.code ?? 'VALIDATION_ERROR') as ErrorCode, String(ev(s.fail, `steps.${s.id}.fail`)), details, s.hint);
     }
     if (s.let !== undefined) { vars[s.id] = conditional ? Optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
     const runOnce = async (extra: Record<string, unknown>) => {
       try {
-        return toCel(await kubeStep(s, ctx, extra, (k) => slot(s, k, extra), str, num));
+        return toCel(await kubeStep(s, ctx, (k) => slot(s, k, extra), str, num));
       } catch (e) {
         if (e instanceof ToolError && e.code === 'RESOURCE_NOT_FOUND') {
           if (s.optional) return undefined;
@@ -62,14 +64,13 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
 }
 
 /** One Kubernetes call of a step. Writes are dry runs until the user confirmed. */
-async function kubeStep(s: Step, ctx: ToolContext, extra: Record<string, unknown>, slot: (k: keyof Step) => unknown, str: (v: unknown) => string | undefined, num: (v: unknown) => number | undefined) {
+async function kubeStep(s: Step, ctx: ToolContext, slot: (k: keyof Step) => unknown, str: (v: unknown) => string | undefined, num: (v: unknown) => number | undefined) {
   const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
   const scoped = ctx.kube.isNamespaced(resource);
   const ns = scoped ? (str(slot('namespace')) ?? ctx.namespace) : undefined;
   if (ns !== undefined && !s.allNamespaces) checkNamespace(ctx.policy, ns);
   const name = str(slot('name'));
   const dryRun = !ctx.confirmed;
-  void extra;
   if (s.get !== undefined) return ctx.kube.get(resource, name!, ns);
   if (s.list !== undefined) {
     const opts = { labelSelector: str(slot('labelSelector')), fieldSelector: str(slot('fieldSelector')), limit: num(slot('limit')), continueToken: str(slot('continue')) };

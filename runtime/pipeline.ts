@@ -26,6 +26,8 @@ export interface ServerState {
   tools: Map<string, ToolDescriptor<any>>;
   /** Every tool of the build, before persona and policy filtering. */
   allTools: ToolDescriptor<any>[];
+  /** The escape hatches; tests may substitute their own. */
+  handlers?: Record<string, () => Promise<{ default: Handler }>>;
 }
 
 export interface ToolContext extends ServerState {
@@ -113,7 +115,10 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     };
     if (tool.guard === 'owned-trainjob') await guardOwnership(ctx, args.name);
     let out: unknown;
-    if (tool.custom) out = await (await once(handlers, tool, async () => (await (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>)[tool.name]()).default))(args, ctx);
+    if (tool.custom) {
+      const registry = state.handlers ?? (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>);
+      out = await (await once(handlers, tool, async () => (await registry[tool.name]()).default))(args, ctx);
+    }
     else out = await runDeclarative(tool, args, ctx);
     if (tool.confirm && !ctx.confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);
     if (out instanceof Preview) {

@@ -39,11 +39,15 @@ describe('generator golden files', () => {
   });
 
   it('gives each persona its instructions per tier', async () => {
-    const { INSTRUCTIONS } = await import('./fixtures/generator/golden/generated/index.ts');
-    expect(INSTRUCTIONS.viewer.full).toContain('list_things()');
-    expect(INSTRUCTIONS.viewer.full).not.toContain('LIFECYCLE');
-    expect(INSTRUCTIONS.operator.full).toContain('LIFECYCLE');
-    expect(INSTRUCTIONS.operator.compact).not.toContain('trainer://');
-    expect(INSTRUCTIONS.operator.minimal).toBe('Fixture server.\n\nDISCOVERY: list_things\n\nLIFECYCLE: delete_thing\n');
+    const { assembleInstructions, INSTRUCTION_SOURCE, PERSONA_TOOLS } = await import('./fixtures/generator/golden/generated/index.ts');
+    const text = (persona: string, tier: 'full' | 'compact' | 'minimal') => assembleInstructions(INSTRUCTION_SOURCE, new Set(PERSONA_TOOLS[persona]), tier);
+    expect(text('viewer', 'full')).toContain('list_things()');
+    expect(text('viewer', 'full')).not.toContain('LIFECYCLE');
+    expect(text('operator', 'full')).toContain('LIFECYCLE');
+    expect(text('operator', 'compact')).not.toContain('trainer://');
+    expect(text('operator', 'minimal')).toBe('Fixture server.\n\nDISCOVERY: list_things\n\nLIFECYCLE: delete_thing\n');
+    // A line naming a tool the persona lacks is left out, even inside a section it can see.
+    const src = { ...INSTRUCTION_SOURCE, sections: [{ tools: ['list_things'], lines: ['DISCOVERY', '- list_things() lists them.', '- then delete_thing(name) removes one.'] }] };
+    expect(assembleInstructions(src, new Set(['list_things']), 'full')).not.toContain('delete_thing');
   });
 });

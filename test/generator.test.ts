@@ -1,6 +1,7 @@
-// The generator: spec errors name the file and path; a clean tree is current (gen:check).
+// The generator refuses contributor mistakes with file:line:col, the YAML path and, for near-miss
+// names, a suggestion; a clean tree is current (gen:check).
 import { describe, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,47 +9,115 @@ import { loadSpecs } from '../generator/load.ts';
 import { generate } from '../generator/generate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
+const custom = (t: string) => ['check_compatibility', 'estimate_resources', 'fine_tune', 'get_cluster_resources', 'get_server_logs', 'health_check', 'pre_flight', 'run_container_training', 'run_custom_training', 'wait_for_training'].includes(t);
 
-function specsWith(file: string, edit: (text: string) => string) {
+function specsWith(edits: Array<[string, (text: string) => string]>) {
   const dir = mkdtempSync(join(tmpdir(), 'kfmcp-specs-'));
   cpSync(join(ROOT, 'specs'), dir, { recursive: true });
-  writeFileSync(join(dir, file), edit(readFileSync(join(dir, file), 'utf8')));
+  for (const [file, edit] of edits) {
+    const before = existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : '';
+    const after = edit(before);
+    if (after === before) throw new Error(`edit of ${file} changed nothing`);
+    writeFileSync(join(dir, file), after);
+  }
   return dir;
 }
+const replace = (a: string, b: string) => (s: string) => s.replace(a, b);
+const append = (a: string) => (s: string) => s + a;
 
-const cases: Array<{ name: string; file: string; edit: (s: string) => string; want: RegExp; handlers?: (t: string) => boolean }> = [
-  { name: 'unknown key', file: 'tools/health_check.yaml', edit: (s) => s + 'colour: blue\n', want: /specs\/tools\/health_check\.yaml: \(root\): must NOT have additional properties \(unknown key "colour"\)/ },
-  { name: 'bad enum', file: 'tools/health_check.yaml', edit: (s) => s.replace('phase: health', 'phase: nowhere'), want: /health_check\.yaml: phase: unknown phase "nowhere"/ },
-  { name: 'dangling $ref', file: 'tools/get_training_job.yaml', edit: (s) => s.replace('defs#/jobName', 'defs#/nothing'), want: /get_training_job\.yaml: dangling \$ref "defs#\/nothing"/ },
-  { name: 'next hint names no tool', file: 'tools/list_runtimes.yaml', edit: (s) => s.replace('get_runtime(name)', 'describe_runtime(name)'), want: /list_runtimes\.yaml: next: names "describe_runtime\(\)", which is no tool or prompt/ },
-  { name: 'mutating tool without a preview', file: 'tools/patch_runtime.yaml', edit: (s) => s.replace('confirm: true\n', ''), want: /patch_runtime\.yaml: confirm: a mutating tool must preview first/ },
-  { name: 'unknown input keyword', file: 'tools/get_runtime.yaml', edit: (s) => s.replace('name: {$ref: "defs#/runtimeName"}', 'name: {$ref: "defs#/runtimeName", colour: red}'), want: /get_runtime\.yaml: inputs\.properties\.name: .*unknown keyword "colour"/ },
-  { name: 'an include naming no property group', file: 'tools/fine_tune.yaml', edit: (s) => s.replace('include: [scheduling]', 'include: [nothing]'), want: /fine_tune\.yaml: inputs\.include: "nothing" is not a property group in defs\.yaml/ },
-  { name: 'an include clashing with an own input', file: 'tools/fine_tune.yaml', edit: (s) => s.replace('    confirmed: {$ref: "defs#/confirmed"}', '    confirmed: {$ref: "defs#/confirmed"}\n    labels: {type: object}'), want: /fine_tune\.yaml: inputs\.include: "scheduling" redefines input "labels"/ },
-  { name: 'custom handler file missing', file: 'tools/health_check.yaml', edit: (s) => s, want: /health_check\.yaml: handler: runtime\/handlers\/health_check\.ts does not exist/, handlers: (t) => t !== 'health_check' },
-  { name: 'handler file without the flag', file: 'tools/delete_training_job.yaml', edit: (s) => s, want: /delete_training_job\.yaml: handler: runtime\/handlers\/delete_training_job\.ts exists but the spec does not say handler: custom/, handlers: () => true },
+/** A read tool that lists pods: the guide's first example, used as a base for mistakes. */
+const podsTool = (steps: string, extra = 'namespaced: true\n') => `name: list_job_pods
+title: List Job Pods
+module: trainer
+phase: monitoring
+persona: readonly
+annotations: {readOnly: true, destructive: false, idempotent: true, openWorld: true}
+${extra}description: The pods of one TrainJob with their phase.
+inputs:
+  required: [name]
+  properties:
+    name: {$ref: "defs#/jobName"}
+    namespace: {$ref: "defs#/namespace"}
+steps:
+${steps}
+output:
+  count: size(pods.items)
+examples:
+  - title: pods of demo
+    input: {name: demo}
+    expect: "data.count >= 0"
+next: Read one pod's output with get_training_logs(name)
+`;
+const podsStep = "  - id: pods\n    list: pods\n    labelSelector: \"'jobset.sigs.k8s.io/jobset-name=' + input.name\"";
+const newTool = (text: string) => (_s: string) => text;
+
+const cases: Array<{ name: string; file: string; edit: (s: string) => string; want: RegExp; more?: Array<[string, (s: string) => string]> }> = [
+  // The mistakes a new contributor made.
+  { name: 'a misspelt selector key (the list would return every pod)', file: 'tools/get_training_job.yaml', edit: replace('    labelSelector:', '    selector:'), want: /specs\/tools\/get_training_job\.yaml:\d+:\d+: steps\.1\.selector: unknown key "selector" \(did you mean "fieldSelector" or "labelSelector"\?\)/ },
+  { name: 'string templating instead of an expression', file: 'tools/update_training_job.yaml', edit: replace(`body: "{'spec': {'suspend': input.action == 'suspend'}}"`, 'body: "{\'metadata\': {\'labels\': $input.labels}}"'), want: /update_training_job\.yaml:\d+:\d+: steps\.0\.body: expression .* does not compile/ },
+  { name: 'a namespaced list in a tool that is not namespaced', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep, '')), want: /list_job_pods\.yaml:\d+:\d+: steps\.0\.list: pods is namespaced: set namespaced: true/ },
+  { name: '"inherit" instead of "inherits" in personas.yaml', file: 'personas.yaml', edit: replace('inherits: readonly', 'inherit: readonly'), want: /specs\/personas\.yaml:\d+:\d+: personas\.data-scientist\.inherit: unknown key "inherit" \(did you mean "inherits"\?\)/ },
+  { name: 'a typo in instructions.yaml', file: 'instructions.yaml', edit: replace('    tools: [list_training_jobs, get_training_job]', '    tool: [list_training_jobs, get_training_job]'), want: /specs\/instructions\.yaml:\d+:\d+: sections\.1\.tool: unknown key "tool" \(did you mean "tools"\?\)/ },
+  // And more.
+  { name: 'an unknown resource', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep.replace('list: pods', 'list: pod'))), want: /list_job_pods\.yaml:\d+:\d+: steps\.0\.list: unknown resource "pod"; .* \(did you mean "pods"\?\)/ },
+  { name: 'a namespace on a cluster-scoped resource', file: 'tools/delete_runtime.yaml', edit: replace('    get: clustertrainingruntimes\n    name: input.name', '    get: clustertrainingruntimes\n    namespace: "\'default\'"\n    name: input.name'), want: /delete_runtime\.yaml:\d+:\d+: steps\.0\.namespace: clustertrainingruntimes is cluster-scoped; it takes no namespace/ },
+  { name: 'an expression naming a missing input', file: 'tools/get_training_job.yaml', edit: replace('    name: input.name\n', '    name: input.nme\n'), want: /get_training_job\.yaml:\d+:\d+: steps\.0\.name: expression "input\.nme" does not compile: No such key: nme \(did you mean "name"\?\)/ },
+  { name: 'an expression naming a missing field', file: 'tools/get_training_job.yaml', edit: replace('jobs_status: job.?status.?jobsStatus', 'jobs_status: job.?status.?jobStatus'), want: /get_training_job\.yaml:\d+:\d+: output\.jobs_status: expression .* No such key: jobStatus \(did you mean "jobsStatus"\?\)/ },
+  { name: 'a type mismatch', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(`${podsStep}\n    limit: input.name`)), want: /list_job_pods\.yaml:\d+:\d+: steps\.0\.limit: expression "input\.name" has type string, but int is needed here/ },
+  { name: 'a mutating step without the confirm gate', file: 'tools/update_training_job.yaml', edit: replace('confirm: true\n', ''), want: /update_training_job\.yaml:\d+:\d+: steps\.0\.patch: a patch step changes the cluster, so the tool must preview first/ },
+  { name: 'a guard on another kind', file: 'tools/update_training_job.yaml', edit: replace('    patch: trainjobs', '    patch: trainingruntimes'), want: /update_training_job\.yaml:\d+:\d+: steps\.0\.patch: the owned-trainjob guard checks input\.name on trainjobs only/ },
+  { name: 'an unknown persona', file: 'tools/health_check.yaml', edit: replace('persona: readonly', 'persona: read-only'), want: /health_check\.yaml:5:\d+: persona: unknown persona "read-only" \(did you mean "readonly"\?\)/ },
+  { name: 'a dangling reference', file: 'tools/get_training_job.yaml', edit: replace('defs#/jobName', 'defs#/jobNme'), want: /get_training_job\.yaml:\d+:\d+: inputs: dangling \$ref "defs#\/jobNme" \(did you mean "jobName"\?\)/ },
+  { name: 'a hint naming no tool', file: 'tools/list_runtimes.yaml', edit: replace('get_runtime(name)', 'get_runtimes(name)'), want: /list_runtimes\.yaml:\d+:\d+: next: names "get_runtimes\(\)", which is no tool or prompt \(did you mean "get_runtime"\?\)/ },
+  { name: 'a YAML syntax error', file: 'tools/health_check.yaml', edit: replace('title: Health Check', 'title: "Health Check'), want: /specs\/tools\/health_check\.yaml:\d+:\d+: YAML syntax error/ },
+  { name: 'an unknown function', file: 'tools/get_training_job.yaml', edit: replace('let: jobStatus(job)', 'let: jobStatu(job)'), want: /get_training_job\.yaml:\d+:\d+: steps\.3\.let: expression "jobStatu\(job\)" does not compile/ },
+  { name: 'a step used before it runs', file: 'tools/get_training_job.yaml', edit: replace('let: jobSteps(pods.items)', 'let: jobSteps(finished)'), want: /get_training_job\.yaml:\d+:\d+: steps\.2\.let: expression "jobSteps\(finished\)" does not compile: Unknown variable: finished/ },
+  { name: 'a key a step kind does not take', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(`${podsStep}\n    body: input.name`)), want: /list_job_pods\.yaml:\d+:\d+: steps\.0\.body: a list step has no "body"/ },
+  { name: 'an example whose input is invalid', file: 'tools/get_runtime.yaml', edit: replace('input: {name: torch-distributed}', 'input: {name: torch-distributed, colour: red}'), want: /get_runtime\.yaml:\d+:\d+: examples\.0\.input: is not valid input/ },
+  { name: 'a custom tool that does not say why', file: 'tools/health_check.yaml', edit: (s) => s.replace(/^why: .*\n/m, ''), want: /health_check\.yaml:\d+:\d+: handler: a custom tool must say in `why`/ },
+  { name: 'a namespace input without the namespace policy', file: 'tools/check_compatibility.yaml', edit: replace('namespaced: true\n', ''), want: /check_compatibility\.yaml:\d+:\d+: inputs\.properties\.namespace: a tool with a namespace input must say namespaced: true/ },
+  { name: 'a preview naming a step that does not exist', file: 'tools/delete_runtime.yaml', edit: replace('dependent_count: size(dependents)', 'dependent_count: size(dependent)'), want: /delete_runtime\.yaml:\d+:\d+: preview\.fields\.dependent_count: .*Unknown variable: dependent \(did you mean "dependents"\?\)/ },
+  { name: 'an unknown key in a catalogue entry', file: 'catalogue.yaml', edit: replace('{group: "", version: v1, kind: Secret, namespaced: true}', '{group: "", version: v1, kind: Secret, namespace: true}'), want: /specs\/catalogue\.yaml:\d+:\d+: resources\.secrets\.namespace: unknown key "namespace" \(did you mean "namespaced"\?\)/ },
 ];
 
 describe('spec checks', () => {
   for (const c of cases) {
-    it(`reports ${c.name}`, async () => {
-      const dir = specsWith(c.file, c.edit);
-      const handlers = c.handlers ?? ((t: string) => t !== 'delete_training_job' && t !== 'update_training_job');
-      await expect((async () => generate(loadSpecs(dir), { handlerExists: handlers }))()).rejects.toThrow(c.want);
+    it(`refuses ${c.name}`, async () => {
+      const dir = specsWith([[c.file, c.edit], ...(c.more ?? [])].map(([f, e]) => [f, e]) as any);
+      const handlerExists = (t: string) => custom(t);
+      let message = '';
+      try { await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists }); } catch (e) { message = (e as Error).message; }
+      expect(message, 'the generator accepted the mistake').not.toBe('');
+      expect(message).toMatch(c.want);
     });
   }
+
+  it('accepts the guide\'s YAML-only read tool', async () => {
+    const dir = specsWith([['tools/list_job_pods.yaml', newTool(podsTool(podsStep))]]);
+    const files = await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists: custom });
+    expect(files.get('generated/tools/list_job_pods.ts')).toContain('jobset.sigs.k8s.io/jobset-name=');
+    expect(files.get('generated/rbac/readonly.yaml')).toMatch(/- pods\n\s+verbs:\n\s+- list/);
+  });
+
+  it('refuses a handler file without handler: custom, and a custom spec without its file', async () => {
+    const specs = () => loadSpecs(join(ROOT, 'specs'));
+    await expect(generate(specs(), { handlerExists: () => true })).rejects.toThrow(/delete_training_job\.yaml:1:1: name: runtime\/handlers\/delete_training_job\.ts exists but the spec does not say handler: custom/);
+    await expect(generate(specs(), { handlerExists: (t) => custom(t) && t !== 'health_check' })).rejects.toThrow(/health_check\.yaml:\d+:\d+: handler: runtime\/handlers\/health_check\.ts does not exist/);
+  });
 });
 
 describe('generate', () => {
-  it('is deterministic and writes every tool, validator, instruction tier and doc page', async () => {
-    const specs = loadSpecs(join(ROOT, 'specs'));
-    const handlers = (t: string) => specs.tools.find((x) => x.name === t)?.handler === 'custom';
-    const a = await generate(specs, { handlerExists: handlers });
-    const b = await generate(loadSpecs(join(ROOT, 'specs')), { handlerExists: handlers });
+  it('is deterministic and writes every tool, validator, RBAC manifest, instruction tier and doc page', async () => {
+    const a = await generate(loadSpecs(join(ROOT, 'specs')), { handlerExists: custom });
+    const b = await generate(loadSpecs(join(ROOT, 'specs')), { handlerExists: custom });
     expect([...a]).toEqual([...b]);
+    const specs = loadSpecs(join(ROOT, 'specs'));
     expect([...a.keys()].filter((k) => k.startsWith('generated/tools/'))).toHaveLength(specs.tools.length);
-    expect([...a.keys()]).toEqual(expect.arrayContaining(['generated/index.ts', 'generated/validators.ts', 'generated/docs/tools.md', 'generated/docs/instructions-minimal.md']));
+    expect([...a.keys()].filter((k) => k.startsWith('generated/validators/'))).toHaveLength(specs.tools.length);
+    expect([...a.keys()]).toEqual(expect.arrayContaining(['generated/index.ts', 'generated/docs/tools.md', 'generated/docs/instructions-minimal.md', 'generated/rbac/platform-admin.yaml']));
     for (const text of a.values()) expect(text).not.toMatch(/\/work\/|\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    // Generated code imports nothing from runtime/.
+    for (const [path, text] of a) if (path.endsWith('.ts')) expect(text, path).not.toMatch(/from ['"][./]*runtime\/|import\(['"][./]*runtime\//);
   });
 
   it('gen:check passes on the committed tree and fails after a spec edit', () => {

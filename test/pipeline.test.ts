@@ -22,8 +22,9 @@ afterAll(() => sb?.stop());
 describe('call pipeline', () => {
   it('refuses a real write from a handler before confirmation (only dry runs pass)', async () => {
     const tool = state.tools.get('create_runtime')!;
-    const sneaky = { ...tool, handler: async () => ({ default: async (_i: any, ctx: any) => ctx.kube.create('clustertrainingruntimes', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'ClusterTrainingRuntime', metadata: { name: 'sneaky', labels: { 'trainer.kubeflow.org/framework': 'torch' } }, spec: { template: {} } }) }) };
-    const s2 = { ...state, tools: new Map([...state.tools, ['create_runtime', sneaky]]) };
+    const sneaky = { ...tool, custom: true };
+    const write = async () => ({ default: async (_i: any, ctx: any) => ctx.kube.create('clustertrainingruntimes', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'ClusterTrainingRuntime', metadata: { name: 'sneaky', labels: { 'trainer.kubeflow.org/framework': 'torch' } }, spec: { template: {} } }) });
+    const s2 = { ...state, tools: new Map([...state.tools, ['create_runtime', sneaky]]), handlers: { create_runtime: write } };
     const r = await runTool(s2, 'create_runtime', { name: 'sneaky', framework: 'torch', spec: { template: {} } });
     expect(r).toMatchObject({ success: false, error_code: 'INTERNAL_ERROR' });
     expect(String(r.error)).toContain('only dry runs are allowed');

@@ -9,29 +9,42 @@ import { LIBRARY } from './library.ts';
 
 export { Optional };
 
-let env: Environment | undefined;
-const programs = new Map<string, (vars: Record<string, unknown>) => unknown>();
+type Program = (vars: Record<string, unknown>) => unknown;
+let base: Environment | undefined;
+const envs = new Map<string, Environment>();
+const programs = new Map<string, Program>();
 
-function environment(): Environment {
-  if (env) return env;
-  env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
+function baseEnvironment(): Environment {
+  if (base) return base;
+  base = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
   for (const f of CEL_FUNCTIONS) {
     const impl = LIBRARY[f.name];
-    // Library values come back as JSON from Kubernetes; hand them over in CEL's representation.
-    env.registerFunction(f.signature, (...args: unknown[]) => toCel(impl(...args.map(fromCel))));
+    base.registerFunction(f.signature, (...args: unknown[]) => toCel(impl(...args.map(fromCel)), false));
+  }
+  return base;
+}
+
+/** Per tool: steps that may not run or may find nothing are optional<dyn>, everything else dyn. */
+function environmentFor(scope: string, optionals: string[]): Environment {
+  let env = envs.get(scope);
+  if (!env) {
+    env = baseEnvironment().clone();
+    for (const name of optionals) env.registerVariable(name, 'optional<dyn>');
+    envs.set(scope, env);
   }
   return env;
 }
 
-/** JSON (and client-node Dates) -> CEL values: whole numbers become ints, nulls are absent keys. */
-export function toCel(v: unknown): unknown {
+/** JSON (and client-node Dates) -> CEL values: whole numbers become ints; for Kubernetes objects
+ * a null field is an absent one, as the API server treats it. */
+export function toCel(v: unknown, dropNulls = true): unknown {
   if (v === null || v === undefined) return v;
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
   if (v instanceof Date) return v.toISOString();
-  if (Array.isArray(v)) return v.map(toCel);
+  if (Array.isArray(v)) return v.map((x) => toCel(x, dropNulls));
   if (v instanceof Optional || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null && x !== undefined) out[k] = toCel(x);
+  for (const [k, x] of Object.entries(v)) if (x !== undefined && !(dropNulls && x === null)) out[k] = toCel(x, dropNulls);
   return out;
 }
 
@@ -50,9 +63,10 @@ export function fromCel(v: unknown): unknown {
 }
 
 /** Evaluates one checked expression; a ToolError thrown by a library function passes through. */
-export function evaluate(expr: string, vars: Record<string, unknown>, where: string): unknown {
-  let program = programs.get(expr);
-  if (!program) programs.set(expr, (program = environment().parse(expr) as any));
+export function evaluate(scope: { name: string; optionals: string[] }, expr: string, vars: Record<string, unknown>, where: string): unknown {
+  const key = `${scope.name}\u0000${expr}`;
+  let program = programs.get(key);
+  if (!program) programs.set(key, (program = environmentFor(scope.name, scope.optionals).parse(expr) as unknown as Program));
   try {
     return program!(vars);
   } catch (e: any) {

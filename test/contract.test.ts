@@ -1,0 +1,66 @@
+// Every example of every tool spec, run through a real MCP client against the sandbox: the call
+// ends as the example says, and its structuredContent conforms to the tool's outputSchema. A tool
+// is tested the moment its spec has an example.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import AjvModule from 'ajv';
+import { Environment } from '@marcbachmann/cel-js';
+import { EXAMPLES_FIXTURE, TOOLS } from '../generated/index.ts';
+import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { toCel } from '../runtime/cel/evaluate.ts';
+import { connect, danglingHints, type Connected } from './helpers/mcp.ts';
+
+const Ajv = (AjvModule as any).default ?? AjvModule;
+const ajv = new Ajv({ strict: false, allErrors: true });
+const cel = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
+
+let sb: Sandbox;
+const clients = new Map<string, Connected>();
+let kubeconfig = '';
+
+async function client(persona: string) {
+  if (!clients.has(persona)) clients.set(persona, await connect(['--kubeconfig', kubeconfig, '--persona', persona]));
+  return clients.get(persona)!;
+}
+
+beforeAll(async () => {
+  sb = await startSandbox({ timeScale: 0.02, objects: structuredClone(EXAMPLES_FIXTURE) });
+  const dir = mkdtempSync(join(tmpdir(), 'kfmcp-contract-'));
+  kubeconfig = join(dir, 'kc');
+  writeFileSync(kubeconfig, sb.kubeconfig);
+  // Let the controller give the fixture job its pods, so examples about steps and logs have them.
+  for (let i = 0; i < 100 && !sb.store.list(typeNamed('pods'), 'default').some((p: any) => p.metadata.labels?.['jobset.sigs.k8s.io/jobset-name'] === 'demo' && p.status?.phase !== 'Pending'); i++) await new Promise((r) => setTimeout(r, 50));
+});
+afterAll(async () => { for (const c of clients.values()) await c.close(); await sb?.stop(); });
+
+describe('tool examples', () => {
+  it('every tool has at least one example', () => {
+    expect(TOOLS.filter((t) => !t.examples.length).map((t) => t.name)).toEqual([]);
+  });
+
+  for (const tool of TOOLS) {
+    for (const ex of tool.examples) {
+      it(`${tool.name}: ${ex.title}`, async () => {
+        const c = await client(ex.persona ?? 'platform-admin');
+        const listed = (await c.client.listTools()).tools.find((t) => t.name === tool.name)!;
+        expect(listed.outputSchema).toEqual(tool.outputSchema);
+        const res: any = await c.client.callTool({ name: tool.name, arguments: ex.input });
+        const envelope = res.structuredContent;
+        expect(JSON.parse(res.content[0].text)).toEqual(envelope);
+        const validate = ajv.compile(tool.outputSchema);
+        expect(validate(envelope), JSON.stringify(validate.errors)).toBe(true);
+        expect(danglingHints(envelope)).toEqual([]);
+        if (ex.error) {
+          expect(envelope, JSON.stringify(envelope).slice(0, 500)).toMatchObject({ success: false, error_code: ex.error });
+        } else {
+          expect(envelope.success, JSON.stringify(envelope).slice(0, 500)).toBe(true);
+          const ok = cel.evaluate(ex.expect!, { result: toCel(envelope, false), data: toCel(envelope.data ?? {}, false) });
+          expect(ok, `${ex.expect}\n${JSON.stringify(envelope).slice(0, 800)}`).toBe(true);
+        }
+      });
+    }
+  }
+});
