@@ -1,14 +1,8 @@
 // Kubernetes and Trainer versions, served CRD versions, RBAC for this persona's tools
-// (SelfSubjectAccessReview) and platform detection from API groups, node labels and provider IDs.
-import type { CheckCompatibilityInput } from '../../generated/index.ts';
+// (SelfSubjectAccessReview of the rules the specs derive) and platform detection from API groups,
+// node labels and provider IDs.
+import { CATALOGUE, type CheckCompatibilityInput } from '../../generated/index.ts';
 import type { ToolContext } from '../pipeline.ts';
-
-const RBAC_NEEDS: Record<string, Array<[string, string, string]>> = {
-  list_training_jobs: [['list', 'trainjobs', 'trainer.kubeflow.org']], fine_tune: [['create', 'trainjobs', 'trainer.kubeflow.org'], ['create', 'secrets', '']],
-  delete_training_job: [['delete', 'trainjobs', 'trainer.kubeflow.org']], update_training_job: [['patch', 'trainjobs', 'trainer.kubeflow.org']],
-  get_training_logs: [['get', 'pods', '']], get_training_events: [['list', 'events', '']], get_cluster_resources: [['list', 'nodes', '']],
-  patch_runtime: [['patch', 'clustertrainingruntimes', 'trainer.kubeflow.org']],
-};
 
 export async function compatibility(ctx: ToolContext, namespace: string) {
   const checks: Record<string, unknown> = {}, blockers: string[] = [], recommendations: string[] = [];
@@ -43,13 +37,21 @@ export async function compatibility(ctx: ToolContext, namespace: string) {
     checks.trainer_version = { status: 'warn', detail: 'ConfigMap kubeflow-system/kubeflow-trainer-public not readable' };
   }
   checks.server = { status: 'info', version: ctx.version, persona: ctx.persona };
-  const denied: string[] = [];
-  for (const [tool, needs] of Object.entries(RBAC_NEEDS)) {
-    if (!ctx.tools.has(tool)) continue;
-    for (const [verb, resource, group] of needs) {
-      const allowed = await ctx.kube.canI(verb, resource, group, resource === 'nodes' || resource.startsWith('cluster') ? undefined : namespace).catch(() => true);
-      if (!allowed) denied.push(`${tool}: ${verb} ${resource}`);
+  // The permissions each tool needs come from its spec (its steps, or a custom tool's rbac list):
+  // one access review per distinct rule, reported per tool.
+  const types = new Map(CATALOGUE.map((t) => [t.plural, t]));
+  const verdicts = new Map<string, Promise<boolean>>();
+  const allowed = (r: { verb: string; resource: string; subresource?: string }) => {
+    const key = `${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}`;
+    if (!verdicts.has(key)) {
+      const t = types.get(r.resource)!;
+      verdicts.set(key, ctx.kube.canI(r.verb, r.resource, t.group, t.namespaced ? namespace : undefined, r.subresource).catch(() => true));
     }
+    return verdicts.get(key)!;
+  };
+  const denied: string[] = [];
+  for (const tool of [...ctx.tools.values()].sort((x, y) => x.name.localeCompare(y.name))) {
+    for (const r of tool.rbac) if (!(await allowed(r))) denied.push(`${tool.name}: ${r.verb} ${r.resource}${r.subresource ? `/${r.subresource}` : ''}`);
   }
   checks.rbac = { status: denied.length ? 'warn' : 'pass', denied };
   if (denied.length) recommendations.push(`The kubeconfig user lacks permissions some tools need: ${denied.join('; ')}`);

@@ -172,9 +172,9 @@ export class Kube {
   version(): Promise<Obj> { return this.call('get version', (a) => a.version.getCode()); }
 
   /** SelfSubjectAccessReview: may the current user do `verb` on `resource`? */
-  canI(verb: string, resource: string, group: string, namespace?: string): Promise<boolean> {
+  canI(verb: string, resource: string, group: string, namespace?: string, subresource?: string): Promise<boolean> {
     return this.call(`access review ${verb} ${resource}`, async (a) => {
-      const r = await a.authz.createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, group, namespace } } } });
+      const r = await a.authz.createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, group, namespace, ...(subresource ? { subresource } : {}) } } } });
       return !!r.status?.allowed;
     });
   }
