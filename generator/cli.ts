@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSpecs, SpecError } from './load.ts';
-import { generate } from './generate.ts';
+import { generate, readmeSummary } from './generate.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -18,6 +18,12 @@ try {
   const specs = loadSpecs(join(root, 'specs'));
   const files = await generate(specs, { handlerExists: (tool) => existsSync(join(root, 'runtime/handlers', `${tool}.ts`)) });
   const onDisk = listFiles(join(root, 'generated')).map((f) => relative(root, f));
+  // The README's summary block is generated too (between its markers), so its counts stay true.
+  const readmePath = join(root, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const marked = /(<!-- generated:tools -->\n)[\s\S]*?(<!-- \/generated:tools -->)/;
+  if (!marked.test(readme)) throw new SpecError('README.md: the <!-- generated:tools --> markers are missing');
+  const readmeNext = readme.replace(marked, (_m, a, b) => `${a}${readmeSummary(specs)}\n${b}`);
   if (check) {
     const problems: string[] = [];
     for (const [path, text] of files) {
@@ -26,6 +32,7 @@ try {
       else if (readFileSync(abs, 'utf8') !== text) problems.push(`stale: ${path}`);
     }
     for (const f of onDisk) if (!files.has(f)) problems.push(`orphan: ${f}`);
+    if (readmeNext !== readme) problems.push('stale: README.md (the generated:tools block)');
     if (problems.length) {
       console.error(`generated/ is out of date with specs/ (run \`npm run gen\`):\n  ${problems.join('\n  ')}`);
       process.exit(1);
@@ -37,6 +44,7 @@ try {
       mkdirSync(dirname(join(root, path)), { recursive: true });
       writeFileSync(join(root, path), text);
     }
+    if (readmeNext !== readme) writeFileSync(readmePath, readmeNext);
     console.log(`gen: wrote ${files.size} files to generated/`);
   }
 } catch (e) {

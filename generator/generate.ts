@@ -291,6 +291,21 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
   return out;
 }
 
+/** The README's tool summary (between its `generated:tools` markers), so its counts come from the specs. */
+export function readmeSummary(specs: Specs): string {
+  const pt = personaTools(specs);
+  const custom = specs.tools.filter((t) => t.handler === 'custom').length;
+  const phases = new Set(specs.tools.map((t) => t.phase)).size;
+  const personas = Object.entries(pt).map(([p, names]) => `\`${p}\` (${names.length}${specs.personas.personas[p].bypassOwnership ? ', bypasses the ownership guard' : ''})`);
+  return [
+    `${specs.tools.length} tools in ${phases} phases, ${specs.tools.length - custom} of them declared entirely in YAML steps and ${custom} with a`,
+    'hand-written handler; see [generated/docs/tools.md](generated/docs/tools.md) and the guide in',
+    '[specs/README.md](specs/README.md).',
+    `Personas (\`--persona\`): ${personas.join(', ')}.`,
+    `Per-persona RBAC manifests: \`generated/rbac/<persona>.yaml\`.`,
+  ].join('\n');
+}
+
 export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<string, string>> {
   const problems = specs.problems;
   checkSpecs(specs, opts, problems);
