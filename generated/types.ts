@@ -28,8 +28,10 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   listedAnnotations: Record<string, boolean>;
   /** Advertised input schema (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
-  /** The envelope with the tool's data schema; structuredContent conforms to it. */
+  /** The envelope with the tool's full data schema; structuredContent conforms to it. */
   outputSchema: Record<string, unknown>;
+  /** The same, relaxed to top-level field types, as sent in tools/list. */
+  listedOutputSchema: Record<string, unknown>;
   confirm: boolean;
   guard: 'owned-trainjob' | null;
   namespaced: boolean;

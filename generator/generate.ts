@@ -51,9 +51,17 @@ export function advertisedSchema(node: any): any {
   return out;
 }
 
-/** The outputSchema sent in tools/list: the envelope, with the tool's data inside. */
+/** A tool's output schema: the envelope, with the tool's data inside. */
 export function envelopeSchema(data: Record<string, unknown>) {
   return { type: 'object', properties: { success: { type: 'boolean' }, data }, required: ['success'] };
+}
+
+/** What tools/list advertises: the data's top-level fields and their types (tokens are paid on every
+ * turn); the full schema stays in the descriptor, and answers conform to both. */
+export function advertisedOutputSchema(data: any) {
+  const top = (s: any) => (s?.type ? { type: s.type } : {});
+  const props = data?.properties ? Object.fromEntries(Object.entries<any>(data.properties).map(([k, v]) => [k, top(v)])) : undefined;
+  return { type: 'object', properties: { success: { type: 'boolean' }, data: { type: 'object', ...(props ? { properties: props } : {}) } } };
 }
 
 /** MCP annotations with the spec's defaults left out (destructiveHint true, openWorldHint true;
@@ -106,7 +114,7 @@ async function toolModule(t: ToolSpec, specs: Specs, a: ToolAnalysis): Promise<s
     name: t.name, title: t.title, description: t.description, module: t.module, phase: t.phase, persona: t.persona,
     annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
     listedAnnotations: advertisedAnnotations(t),
-    inputSchema: advertisedSchema(schema), outputSchema: envelopeSchema(a.outputSchema), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
+    inputSchema: advertisedSchema(schema), outputSchema: envelopeSchema(a.outputSchema), listedOutputSchema: advertisedOutputSchema(a.outputSchema), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
     keywords: t.keywords ?? [], next: t.next, custom: t.handler === 'custom',
     operation: t.handler === 'custom' ? null : { steps: t.steps, output: t.output, ...(t.preview ? { preview: t.preview } : {}) },
     rbac: a.rbac, examples: t.examples,
@@ -153,8 +161,10 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   listedAnnotations: Record<string, boolean>;
   /** Advertised input schema (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
-  /** The envelope with the tool's data schema; structuredContent conforms to it. */
+  /** The envelope with the tool's full data schema; structuredContent conforms to it. */
   outputSchema: Record<string, unknown>;
+  /** The same, relaxed to top-level field types, as sent in tools/list. */
+  listedOutputSchema: Record<string, unknown>;
   confirm: boolean;
   guard: 'owned-trainjob' | null;
   namespaced: boolean;

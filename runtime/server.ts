@@ -44,7 +44,7 @@ export function buildServer(o: ServerOptions) {
     capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
     instructions,
   });
-  const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.outputSchema, annotations: t.listedAnnotations }));
+  const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations }));
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const token = req.params._meta?.progressToken;

@@ -18,7 +18,7 @@ describe('tool surface per persona', () => {
         const want = TOOLS.filter((t) => PERSONA_TOOLS[persona].includes(t.name));
         expect(tools.map((t) => t.name)).toEqual(want.map((t) => t.name));
         for (const [i, t] of tools.entries()) {
-          expect(t).toEqual({ name: want[i].name, title: want[i].title, description: want[i].description, inputSchema: want[i].inputSchema, outputSchema: want[i].outputSchema, annotations: want[i].listedAnnotations });
+          expect(t).toEqual({ name: want[i].name, title: want[i].title, description: want[i].description, inputSchema: want[i].inputSchema, outputSchema: want[i].listedOutputSchema, annotations: want[i].listedAnnotations });
         }
         if (persona === 'readonly') expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
         const instructions = c.client.getInstructions() ?? '';

@@ -16,6 +16,7 @@ export const descriptor: ToolDescriptor<CheckCompatibilityInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["compatible","checks","blockers","platform"],"properties":{"compatible":{"type":"boolean"},"checks":{"type":"object"},"blockers":{"type":"array","items":{"type":"string"}},"platform":{"type":"string"},"recommendations":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatible":{"type":"boolean"},"checks":{"type":"object"},"blockers":{"type":"array"},"platform":{"type":"string"},"recommendations":{"type":"array"}}}}},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -35,6 +35,7 @@ export const descriptor: ToolDescriptor<CreateRuntimeInput> = {
   listedAnnotations: {"destructiveHint":false},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"framework":{"type":"string","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["name","framework","spec"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"created":{"type":"boolean"},"framework":{"type":"string"},"resource_version":{"type":"string"},"message":{"type":"string"}},"required":["runtime","created","framework","resource_version","message"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"created":{"type":"boolean"},"framework":{"type":"string"},"resource_version":{"type":"string"},"message":{"type":"string"}}}}},
   confirm: true,
   guard: null,
   namespaced: false,

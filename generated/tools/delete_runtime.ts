@@ -17,6 +17,7 @@ export const descriptor: ToolDescriptor<DeleteRuntimeInput> = {
   listedAnnotations: {"idempotentHint":true},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"deleted":{"type":"boolean"},"dependent_jobs_affected":{"type":"integer"},"message":{"type":"string"}},"required":["runtime","deleted","dependent_jobs_affected","message"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"deleted":{"type":"boolean"},"dependent_jobs_affected":{"type":"integer"},"message":{"type":"string"}}}}},
   confirm: true,
   guard: null,
   namespaced: false,

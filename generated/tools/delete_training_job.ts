@@ -18,6 +18,7 @@ export const descriptor: ToolDescriptor<DeleteTrainingJobInput> = {
   listedAnnotations: {"idempotentHint":true},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"deleted":{"type":"boolean"},"message":{"type":"string"}},"required":["job","namespace","deleted","message"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"deleted":{"type":"boolean"},"message":{"type":"string"}}}}},
   confirm: true,
   guard: "owned-trainjob",
   namespaced: true,

@@ -16,6 +16,7 @@ export const descriptor: ToolDescriptor<GetClusterResourcesInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"max_nodes":{"type":"integer","minimum":1,"maximum":500,"default":50}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"node_count":{"type":"integer"},"gpu_total":{"type":"integer"},"gpu_free":{"type":"integer"},"accelerators":{"type":"object"},"nodes":{"type":"array","items":{"type":"object"}}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"node_count":{"type":"integer"},"gpu_total":{"type":"integer"},"gpu_free":{"type":"integer"},"accelerators":{"type":"object"},"nodes":{"type":"array"}}}}},
   confirm: false,
   guard: null,
   namespaced: false,

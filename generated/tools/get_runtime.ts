@@ -17,6 +17,7 @@ export const descriptor: ToolDescriptor<GetRuntimeInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{},"kind":{},"framework":{},"trainer_type":{},"ml_policy":{},"image":{},"command":{},"num_nodes":{},"device":{},"device_count":{},"steps":{},"initializers":{},"deprecated":{},"ml_policy_spec":{},"labels":{},"replicated_jobs":{"type":"array","items":{"type":"object"}}},"required":["name","kind","framework","trainer_type","ml_policy","image","command","num_nodes","device","device_count","steps","initializers","ml_policy_spec","labels","replicated_jobs"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{},"kind":{},"framework":{},"trainer_type":{},"ml_policy":{},"image":{},"command":{},"num_nodes":{},"device":{},"device_count":{},"steps":{},"initializers":{},"deprecated":{},"ml_policy_spec":{},"labels":{},"replicated_jobs":{"type":"array"}}}}},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -17,6 +17,7 @@ export const descriptor: ToolDescriptor<GetServerLogsInput> = {
   listedAnnotations: {"readOnlyHint":true,"openWorldHint":false},
   inputSchema: {"type":"object","properties":{"level":{"type":"string","enum":["DEBUG","INFO","WARNING","ERROR","CRITICAL"],"default":"INFO"},"limit":{"type":"integer","minimum":1,"maximum":1000,"default":100}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["logs","total"],"properties":{"logs":{"type":"array","items":{"type":"object"}},"total":{"type":"integer"},"buffer_size":{"type":"integer"}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"logs":{"type":"array"},"total":{"type":"integer"},"buffer_size":{"type":"integer"}}}}},
   confirm: false,
   guard: null,
   namespaced: false,

@@ -19,6 +19,7 @@ export const descriptor: ToolDescriptor<GetTrainingEventsInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"warnings_only":{"type":"boolean","default":false}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"total":{"type":"integer"},"warnings":{"type":"integer"},"events":{},"omitted_oldest":{"type":"integer"}},"required":["job","namespace","total","warnings","events"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"total":{"type":"integer"},"warnings":{"type":"integer"},"events":{},"omitted_oldest":{"type":"integer"}}}}},
   confirm: false,
   guard: null,
   namespaced: true,

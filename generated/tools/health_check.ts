@@ -16,6 +16,7 @@ export const descriptor: ToolDescriptor<HealthCheckInput> = {
   listedAnnotations: {"readOnlyHint":true,"openWorldHint":false},
   inputSchema: {"type":"object","properties":{}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["status","version"],"properties":{"status":{"type":"string"},"version":{"type":"string"},"persona":{"type":"string"},"tools":{"type":"integer"},"uptime_seconds":{"type":"integer"},"kubernetes":{"type":"boolean"},"kubernetes_version":{"type":"string"}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"status":{"type":"string"},"version":{"type":"string"},"persona":{"type":"string"},"tools":{"type":"integer"},"uptime_seconds":{"type":"integer"},"kubernetes":{"type":"boolean"},"kubernetes_version":{"type":"string"}}}}},
   confirm: false,
   guard: null,
   namespaced: false,

@@ -18,6 +18,7 @@ export const descriptor: ToolDescriptor<InspectControllerInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"view":{"type":"string","enum":["logs","events"],"default":"logs"},"namespace":{"type":"string"},"tail_lines":{"type":"integer","minimum":1,"maximum":1000,"default":200}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"pod":{},"namespace":{},"phase":{},"events":{"type":"array","items":{"type":"object"}},"count":{"type":"integer"},"logs":{"type":"string"},"tail_lines":{"type":"integer"}},"required":["pod","namespace","phase"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"pod":{},"namespace":{},"phase":{},"events":{"type":"array"},"count":{"type":"integer"},"logs":{"type":"string"},"tail_lines":{"type":"integer"}}}}},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -19,6 +19,7 @@ export const descriptor: ToolDescriptor<InspectCrdInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"name":{"type":"string","description":"full CRD name, e.g. trainjobs.trainer.kubeflow.org"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"crds":{"type":"array","items":{"type":"object"}},"count":{"type":"integer"},"hint":{"type":"string"},"name":{},"group":{},"kind":{},"scope":{},"versions":{"type":"array","items":{"type":"object"}},"conditions":{"type":"array","items":{"type":"object"}}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"crds":{"type":"array"},"count":{"type":"integer"},"hint":{"type":"string"},"name":{},"group":{},"kind":{},"scope":{},"versions":{"type":"array"},"conditions":{"type":"array"}}}}},
   confirm: false,
   guard: null,
   namespaced: false,

@@ -16,6 +16,7 @@ export const descriptor: ToolDescriptor<ListRuntimesInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtimes":{},"total":{"type":"integer"},"skipped_without_framework_label":{"type":"array"}},"required":["runtimes","total"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtimes":{},"total":{"type":"integer"},"skipped_without_framework_label":{"type":"array"}}}}},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -23,6 +23,7 @@ export const descriptor: ToolDescriptor<ListTrainingJobsInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"runtime":{"type":"string"},"status":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"continue":{"type":"string","description":"token from a previous page"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"namespace":{"type":"string"},"total":{"type":"integer"},"counts_by_status":{"type":"object"},"jobs":{},"continue":{},"remaining":{}},"required":["namespace","total","counts_by_status","jobs"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"namespace":{"type":"string"},"total":{"type":"integer"},"counts_by_status":{"type":"object"},"jobs":{},"continue":{},"remaining":{}}}}},
   confirm: false,
   guard: null,
   namespaced: true,

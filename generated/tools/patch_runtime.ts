@@ -20,6 +20,7 @@ export const descriptor: ToolDescriptor<PatchRuntimeInput> = {
   listedAnnotations: {"destructiveHint":false},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"patch":{"type":"object"},"confirmed":{"type":"boolean","default":false}},"required":["name","patch"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"patched":{"type":"boolean"},"changed_paths":{"type":"array","items":{"type":"string"}},"resource_version":{"type":"string"},"message":{"type":"string"}},"required":["runtime","patched","changed_paths","resource_version","message"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"patched":{"type":"boolean"},"changed_paths":{"type":"array"},"resource_version":{"type":"string"},"message":{"type":"string"}}}}},
   confirm: true,
   guard: null,
   namespaced: false,

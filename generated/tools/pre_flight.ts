@@ -21,6 +21,7 @@ export const descriptor: ToolDescriptor<PreFlightInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"namespace":{"type":"string"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array","items":{"type":"object"}},"tool_selection":{"type":"object"},"recommendations":{"type":"array","items":{"type":"string"}},"next_steps":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array"},"tool_selection":{"type":"object"},"recommendations":{"type":"array"},"next_steps":{"type":"array"}}}}},
   confirm: false,
   guard: null,
   namespaced: true,

@@ -19,6 +19,7 @@ export const descriptor: ToolDescriptor<UpdateTrainingJobInput> = {
   listedAnnotations: {"destructiveHint":false,"idempotentHint":true},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"action":{"type":"string","enum":["suspend","resume"]},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name","action"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"action":{"type":"string"},"suspend":{"type":"boolean"},"message":{"type":"string"}},"required":["job","namespace","action","suspend","message"]}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"action":{"type":"string"},"suspend":{"type":"boolean"},"message":{"type":"string"}}}}},
   confirm: true,
   guard: "owned-trainjob",
   namespaced: true,

@@ -20,6 +20,7 @@ export const descriptor: ToolDescriptor<WaitForTrainingInput> = {
   listedAnnotations: {"readOnlyHint":true},
   inputSchema: {"type":"object","properties":{"name":{"type":"string"},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"status":{"type":"string"},"reached":{"type":"boolean"},"message":{"type":"string"},"waited_seconds":{"type":"number"},"polls":{"type":"integer"},"progress":{},"hint":{"type":"string"}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"status":{"type":"string"},"reached":{"type":"boolean"},"message":{"type":"string"},"waited_seconds":{"type":"number"},"polls":{"type":"integer"},"progress":{},"hint":{"type":"string"}}}}},
   confirm: false,
   guard: null,
   namespaced: true,
