@@ -34,7 +34,8 @@ import type { RunContainerTrainingInput } from './tools/run_container_training.t
 import type { RunCustomTrainingInput } from './tools/run_custom_training.ts';
 import type { WaitForTrainingInput } from './tools/wait_for_training.ts';
 
-export type { ToolDescriptor, Validator, Step, Operation, RbacRule, Example } from './types.ts';
+export type { ToolDescriptor, Validator } from './types.ts';
+export type { Step, Operation, RbacRule, Example } from './spec-types.ts';
 export { assembleInstructions } from './instructions.ts';
 export type { InstructionSource, Tier } from './instructions.ts';
 export type { CheckCompatibilityInput } from './tools/check_compatibility.ts';

@@ -9,7 +9,8 @@ import AjvModule from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { stringify as toYaml } from 'yaml';
 import { checkSpecs, makeHintChecker, resolveRefs, type CheckOptions } from './check.ts';
-import { analyseTool, type RbacRule, type ToolAnalysis } from './operations.ts';
+import { analyseTool, type ToolAnalysis } from './operations.ts';
+import type { RbacRule } from './spec-types.ts';
 import { baseEnvironment } from './cel-types.ts';
 import { emittedCatalogue } from './catalogue.ts';
 import { assembleInstructions, type InstructionSource, type Tier } from './assemble-instructions.ts';
@@ -132,20 +133,9 @@ ${body}
 }
 
 function typesModule(): string {
-  return `${tsBanner('generator/generate.ts')}
-export type Validator = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null };
+  return `${tsBanner('generator/generate.ts')}import type { Example, Operation, RbacRule } from './spec-types.ts';
 
-/** One step of a declarative tool (see specs/README.md); every string but the resource is CEL. */
-export interface Step {
-  id: string; when?: string; forEach?: string;
-  get?: string; list?: string; create?: string; patch?: string; delete?: string; logs?: string; let?: string; fail?: string;
-  code?: string; hint?: string; details?: string; name?: string; namespace?: string; allNamespaces?: boolean; labelSelector?: string; fieldSelector?: string;
-  limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
-  sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
-}
-export interface Operation { steps: Step[]; output: Record<string, string>; preview?: { message: string; fields: Record<string, string> } }
-export interface RbacRule { verb: string; resource: string; subresource?: string }
-export interface Example { title: string; input: Record<string, unknown>; persona?: string; expect?: string; error?: string }
+export type Validator = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null };
 
 /** What the runtime needs to know about a tool; one per spec. */
 export interface ToolDescriptor<I = Record<string, unknown>> {
@@ -194,7 +184,8 @@ function indexModule(specs: Specs): string {
 ${imports}
 ${typeImports}
 
-export type { ToolDescriptor, Validator, Step, Operation, RbacRule, Example } from './types.ts';
+export type { ToolDescriptor, Validator } from './types.ts';
+export type { Step, Operation, RbacRule, Example } from './spec-types.ts';
 export { assembleInstructions } from './instructions.ts';
 export type { InstructionSource, Tier } from './instructions.ts';
 ${typeExports}
@@ -335,6 +326,7 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
   problems.throwIfAny();
   const files = new Map<string, string>();
   files.set('generated/types.ts', typesModule());
+  files.set('generated/spec-types.ts', `${tsBanner('generator/spec-types.ts')}${readFileSync(join(here, 'spec-types.ts'), 'utf8')}`);
   files.set('generated/instructions.ts', `${tsBanner('generator/assemble-instructions.ts')}${readFileSync(join(here, 'assemble-instructions.ts'), 'utf8')}`);
   for (const t of byName(specs)) {
     files.set(`generated/tools/${t.name}.ts`, await toolModule(t, specs, analyses.get(t.name)!));

@@ -7,19 +7,13 @@ import { parse } from 'yaml';
 import { Problems, SourceFile, SpecError, closest, type Path } from './source.ts';
 import { loadCrdSchemas, type Catalogue } from './catalogue.ts';
 import type { FunctionDecl } from './cel-types.ts';
+import type { Example, RbacRule, Step } from './spec-types.ts';
 
 export { SpecError } from './source.ts';
 
 const Ajv2020 = (AjvModule as any).default ?? AjvModule;
 
-export interface Step {
-  id: string; when?: string; forEach?: string;
-  get?: string; list?: string; create?: string; patch?: string; delete?: string; logs?: string; let?: string; fail?: string;
-  code?: string; hint?: string; details?: string; name?: string; namespace?: string; allNamespaces?: boolean; labelSelector?: string; fieldSelector?: string;
-  limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
-  sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
-}
-export interface Example { title: string; input: Record<string, unknown>; persona?: string; expect?: string; error?: string }
+export type { Step, Example } from './spec-types.ts';
 
 export interface ToolSpec {
   name: string; title: string; module: string; phase: string; persona: string;
@@ -28,7 +22,7 @@ export interface ToolSpec {
   keywords?: string[]; description: string;
   inputs: { required?: string[]; properties?: Record<string, any>; include?: string[] };
   steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> };
-  outputSchema?: Record<string, any>; rbac?: Array<{ verb: string; resource: string; subresource?: string }>;
+  outputSchema?: Record<string, any>; rbac?: RbacRule[];
   handler?: 'custom'; why?: string; examples: Example[]; next: string;
   /** Where it came from, for error messages. */
   file: string;

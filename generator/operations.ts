@@ -5,7 +5,8 @@
 // needs from the steps: the output schema and the RBAC rules.
 import type { Environment } from '@marcbachmann/cel-js';
 import { celTypeToJsonSchema, fits, SERVER_FIELDS, TypeRegistry } from './cel-types.ts';
-import type { Specs, Step, ToolSpec } from './load.ts';
+import type { Specs, ToolSpec } from './load.ts';
+import type { RbacRule, Step } from './spec-types.ts';
 import { closest, type Path, type Problems } from './source.ts';
 
 export const MUTATING = ['create', 'patch', 'delete'] as const;
@@ -31,7 +32,6 @@ const SLOTS: Record<StepKind, string[]> = {
 };
 const REQUIRED: Partial<Record<StepKind, string[]>> = { get: ['name'], patch: ['name', 'body'], delete: ['name'], create: ['body'], logs: ['name'] };
 
-export interface RbacRule { verb: string; resource: string; subresource?: string }
 export interface ToolAnalysis { outputSchema: Record<string, unknown>; rbac: RbacRule[] }
 
 interface Ctx { specs: Specs; tool: ToolSpec; problems: Problems; reg: TypeRegistry; vocabulary: string[] }

@@ -1,0 +1,14 @@
+// The shapes of the operation language, shared by the generator (which checks them) and the
+// runtime (which runs them): this file is copied into generated/ as it is.
+
+/** One step of a declarative tool (see specs/README.md); every string but the resource is CEL. */
+export interface Step {
+  id: string; when?: string; forEach?: string;
+  get?: string; list?: string; create?: string; patch?: string; delete?: string; logs?: string; let?: string; fail?: string;
+  code?: string; hint?: string; details?: string; name?: string; namespace?: string; allNamespaces?: boolean; labelSelector?: string; fieldSelector?: string;
+  limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
+  sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
+}
+export interface Operation { steps: Step[]; output: Record<string, string>; preview?: { message: string; fields: Record<string, string> } }
+export interface RbacRule { verb: string; resource: string; subresource?: string }
+export interface Example { title: string; input: Record<string, unknown>; persona?: string; expect?: string; error?: string }
