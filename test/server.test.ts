@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, connect, type Connected } from './helpers/mcp.ts';
-import { PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
+import { assembleInstructions, INSTRUCTION_SOURCE, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
 
 const PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'];
 
@@ -21,9 +21,13 @@ describe('tool surface per persona', () => {
           expect(t).toEqual({ name: want[i].name, title: want[i].title, description: want[i].description, inputSchema: want[i].inputSchema, outputSchema: want[i].listedOutputSchema, annotations: want[i].listedAnnotations });
         }
         if (persona === 'readonly') expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
-        const instructions = c.client.getInstructions() ?? '';
-        const named = TOOLS.map((t) => t.name).filter((n) => new RegExp(`\\b${n}\\b`).test(instructions));
-        expect(named.filter((n) => !PERSONA_TOOLS[persona].includes(n))).toEqual([]);
+        // The served instructions, and every tier of them, name only tools this persona has.
+        const texts = [c.client.getInstructions() ?? '', ...(['full', 'compact', 'minimal'] as const).map((tier) => assembleInstructions(INSTRUCTION_SOURCE, new Set(PERSONA_TOOLS[persona]), tier))];
+        for (const text of texts) {
+          const named = TOOLS.map((t) => t.name).filter((n) => new RegExp(`\\b${n}\\b`).test(text));
+          expect(named.filter((n) => !PERSONA_TOOLS[persona].includes(n))).toEqual([]);
+          expect(named.length).toBeGreaterThan(0);
+        }
       } finally { await c.close(); }
     });
   }

@@ -32,6 +32,8 @@ const token = { encode: (after: string) => Buffer.from(JSON.stringify({ after })
 } };
 
 export const LIBRARY: Record<CelFunctionName, Fn> = {
+  // fromCel has already unwrapped the optional: an empty one arrives as undefined.
+  orNull: (v) => (v === undefined ? null : v),
   jobStatus: (job) => jobStatus(job),
   statusReason: (job) => statusReason(job) ?? '',
   jobSteps: (pods: any[]) => stepsOf(pods, pods.some((p) => p.metadata?.labels?.[RJOB_LABEL] === 'launcher')),
