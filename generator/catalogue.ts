@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 
 export interface ResourceDecl {
   group: string; version: string; kind: string; namespaced: boolean;
-  subresources?: string[]; shortNames?: string[]; crd?: string; schema?: string; readOnly?: boolean; createOnly?: boolean;
+  subresources?: string[]; shortNames?: string[]; crd?: string; schema?: string; readOnly?: boolean; createOnly?: boolean; redact?: string[];
   /** Loaded from `schema` (a CRD manifest); not emitted. */
   openAPIV3Schema?: any;
 }
@@ -36,6 +36,6 @@ export function emittedCatalogue(cat: Catalogue) {
   return Object.entries(cat.resources).map(([plural, r]) => ({
     plural, singular: r.kind.toLowerCase(), group: r.group, version: r.version, kind: r.kind, namespaced: r.namespaced,
     subresources: r.subresources ?? [], ...(r.shortNames ? { shortNames: r.shortNames } : {}), ...(r.crd ? { crd: r.crd } : {}),
-    ...(r.readOnly ? { readOnly: true } : {}), ...(r.createOnly ? { createOnly: true } : {}),
+    ...(r.readOnly ? { readOnly: true } : {}), ...(r.createOnly ? { createOnly: true } : {}), ...(r.redact ? { redact: r.redact } : {}),
   }));
 }

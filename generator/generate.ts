@@ -212,7 +212,7 @@ export const RESOURCES: Array<{ uri: string; name: string; description: string; 
 export const PROMPTS: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean }>; text: string }> = ${lit(specs.prompts)};
 
 /** The resource catalogue (specs/catalogue.yaml): the client and the sandbox build on it. */
-export interface ResourceType { plural: string; singular: string; group: string; version: string; kind: string; namespaced: boolean; subresources: string[]; shortNames?: string[]; crd?: string; readOnly?: boolean; createOnly?: boolean }
+export interface ResourceType { plural: string; singular: string; group: string; version: string; kind: string; namespaced: boolean; subresources: string[]; shortNames?: string[]; crd?: string; readOnly?: boolean; createOnly?: boolean; redact?: string[] }
 export const CATALOGUE: ResourceType[] = ${lit(emittedCatalogue(specs.catalogue))};
 
 /** Functions tool expressions may call (specs/functions.yaml); runtime/cel implements each. */

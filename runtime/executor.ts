@@ -2,13 +2,27 @@
 // checked failures), then its output. Before confirmation every write is a server-side dry run and
 // the preview is answered instead of the output. Every namespace a step touches passes the
 // namespace policy, whatever the spec says.
-import type { Operation, Step, ToolDescriptor } from '../generated/index.ts';
+import { CATALOGUE, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './pipeline.ts';
 import { evaluate, fromCel, Optional, toCel } from './cel/evaluate.ts';
 import { checkNamespace } from './policy.ts';
 
 const MAX_FOR_EACH = 20;
+const REDACT = new Map(CATALOGUE.filter((t) => t.redact).map((t) => [t.plural, t.redact!]));
+
+/** Masks the values of a sensitive resource's fields (Secret data) in an object or a list of them. */
+function redact(resource: string, value: any): any {
+  const fields = REDACT.get(resource);
+  if (!fields || !value || typeof value !== 'object') return value;
+  const one = (o: any) => {
+    if (!o || typeof o !== 'object') return o;
+    const copy = { ...o };
+    for (const f of fields) if (copy[f] && typeof copy[f] === 'object') copy[f] = Object.fromEntries(Object.keys(copy[f]).map((k) => [k, '***']));
+    return copy;
+  };
+  return Array.isArray(value.items) ? { ...value, items: value.items.map(one) } : one(value);
+}
 
 export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<string, any>, ctx: ToolContext): Promise<unknown> {
   const op = tool.operation as Operation;
@@ -40,7 +54,8 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     if (s.let !== undefined) { vars[s.id] = conditional ? Optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
     const runOnce = async (extra: Record<string, unknown>) => {
       try {
-        return toCel(await kubeStep(s, ctx, (k) => slot(s, k, extra), str, num));
+        const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
+        return toCel(redact(resource, await kubeStep(s, ctx, (k) => slot(s, k, extra), str, num)));
       } catch (e) {
         if (e instanceof ToolError && e.code === 'RESOURCE_NOT_FOUND') {
           if (s.optional) return undefined;
