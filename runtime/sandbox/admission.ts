@@ -106,3 +106,16 @@ function torchtuneRules(runtimeName: string, spec: any): string[] {
   for (const a of args) if (reserved.some((r) => a.startsWith(r))) errs.push(`spec.trainer.args: Invalid value: "${a}": must not set ${a.split('=')[0]}, the runtime sets it`);
   return errs;
 }
+
+export const OPTIMIZATION_VALIDATOR = 'validator.optimizationjob.trainer.kubeflow.org';
+
+/** Validating webhook for OptimizationJobs: every declared parameter appears in the TrainJob
+ * template as a {{.name}} placeholder, and names are unique. */
+export function validateOptimizationJob(job: KObject) {
+  const text = JSON.stringify(job.spec?.trainJobTemplate ?? {});
+  const names: string[] = (job.spec?.parameters ?? []).map((p: any) => p.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw webhookDenied(OPTIMIZATION_VALIDATOR, `spec.parameters: Duplicate value: "${dup}"`);
+  const missing = names.filter((n) => !new RegExp(`\\{\\{\\s*\\.${n}\\s*\\}\\}`).test(text));
+  if (missing.length) throw webhookDenied(OPTIMIZATION_VALIDATOR, `spec.trainJobTemplate: Invalid value: parameters ${missing.map((n) => `"${n}"`).join(', ')} do not appear in the template as {{.${missing[0]}}} placeholders`);
+}

@@ -11,7 +11,7 @@ import { clone, isoSeconds, type KObject, type Store } from './store.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, SERVER_VERSION } from './discovery.ts';
 import { columnsFor, toTable } from './table.ts';
-import { defaultTrainJob, validateTrainJob } from './admission.ts';
+import { defaultTrainJob, validateOptimizationJob, validateTrainJob } from './admission.ts';
 import { readJson, sendError, sendJson, warningHeaders } from './http-util.ts';
 import type { CrdSchema } from './crd-schema.ts';
 import type { Clock } from './clock.ts';
@@ -82,6 +82,7 @@ export function createApiServer(deps: ApiServerDeps) {
       defaultTrainJob(obj, old, deps.clock.now());
       warnings.push(...validateTrainJob(store, obj, old));
     }
+    if (t.kind === 'OptimizationJob') validateOptimizationJob(obj);
     return warnings;
   }
 

@@ -13,6 +13,7 @@ import { typeForKind, typeNamed } from './resources.ts';
 import { startGarbageCollector } from './garbage-collector.ts';
 import { DEFAULT_DURATIONS, TrainerController, type Durations } from './controller/trainjob-controller.ts';
 import { defaultSeed, loadCrds, loadYamlObjects } from './seed.ts';
+import { OptimizationController } from './controller/optimization-controller.ts';
 
 export interface SandboxOptions {
   port?: number;
@@ -95,6 +96,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
   const stopGc = startGarbageCollector(store);
   controller.start();
+  const optimizer = new OptimizationController(store, clock);
+  optimizer.start();
 
   const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), user: 'sandbox-user' });
   const cert = opts.tls ? await selfSignedCertificate() : undefined;
@@ -106,6 +109,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     url, kubeconfig: kubeconfigFor(url, cert?.cert), store, controller, clock, requests: () => api.stats.requests,
     async stop() {
       controller.stop();
+      optimizer.stop();
       stopGc();
       if (clock instanceof ScaledClock || clock instanceof ManualClock) clock.stop();
       server.closeAllConnections();

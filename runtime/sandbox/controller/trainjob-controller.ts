@@ -12,6 +12,8 @@ import { eventRecorder, type Recorder } from './events.ts';
 import { Kubelet, type PodPlan } from './kubelet.ts';
 import { TRAINER_CONTROLLER, buildJob, buildJobSet, buildPod, ownerRef } from './build.ts';
 import type { LogContext, Outcome } from './log-lines.ts';
+import { trialMetrics } from './objective.ts';
+import { TRIAL_PARAMETERS_ANNOTATION } from './optimization-controller.ts';
 
 export interface Durations { schedule: number; initializer: number; trainer: number; launcher: number; retry: number }
 export const DEFAULT_DURATIONS: Durations = { schedule: 2000, initializer: 6000, trainer: 24000, launcher: 18000, retry: 5000 };
@@ -335,6 +337,9 @@ export class TrainerController {
     this.writeStatus(cur, (s) => {
       s.conditions = [...(s.conditions ?? []).filter((c: any) => c.type !== type), { type, status: 'True', reason, message, lastTransitionTime: now }];
       if (type === 'Complete' && s.trainerStatus) s.trainerStatus = { ...s.trainerStatus, progressPercentage: 100, estimatedRemainingSeconds: 0, lastUpdatedTime: now };
+      // A hyperparameter trial reports its objective from the sandbox's known surface.
+      const params = cur.metadata.annotations?.[TRIAL_PARAMETERS_ANNOTATION];
+      if (type === 'Complete' && params) s.trainerStatus = { ...(s.trainerStatus ?? {}), progressPercentage: 100, estimatedRemainingSeconds: 0, metrics: trialMetrics(JSON.parse(params)), lastUpdatedTime: now };
     });
   }
 }
