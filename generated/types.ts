@@ -22,7 +22,7 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   /** The same, relaxed to top-level field types, as sent in tools/list. */
   listedOutputSchema: Record<string, unknown>;
   confirm: boolean;
-  guard: 'owned-trainjob' | null;
+  guard: 'owned-trainjob' | 'owned-optimizationjob' | null;
   namespaced: boolean;
   keywords: string[];
   next: string;

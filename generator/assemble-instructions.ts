@@ -5,7 +5,8 @@
 export interface InstructionSource {
   header: string;
   sections: Array<{ tools: string[]; lines: string[] }>;
-  resources: Array<{ uri: string; description: string }>;
+  /** `tools`: listed only when one of these is callable (a module's guide). */
+  resources: Array<{ uri: string; description: string; tools?: string[] }>;
   /** Every tool name, to find the ones a line mentions. */
   allTools: string[];
 }
@@ -25,8 +26,9 @@ export function assembleInstructions(src: InstructionSource, visible: ReadonlySe
     const kept = body.filter(usable).filter((l) => tier === 'full' || !l.includes('trainer://'));
     if (kept.length) parts.push([title, ...kept].join('\n'));
   }
-  if (tier === 'full' && src.resources.length) {
-    parts.push(['RESOURCES (read when needed):', ...src.resources.map((r) => `- ${r.uri}: ${r.description}`)].join('\n'));
+  const resources = src.resources.filter((r) => !r.tools || r.tools.some((t) => visible.has(t)));
+  if (tier === 'full' && resources.length) {
+    parts.push(['RESOURCES (read when needed):', ...resources.map((r) => `- ${r.uri}: ${r.description}`)].join('\n'));
   }
   return parts.join('\n\n') + '\n';
 }

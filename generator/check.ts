@@ -72,6 +72,7 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
   });
   checkHint(instr, ['header'], specs.instructions.header);
   specs.prompts.forEach((p, i) => checkHint(src('prompts.yaml'), ['prompts', i, 'text'], p.text));
+  specs.resources.forEach((r, i) => { if (r.module && !specs.modules[r.module]) problems.at(src('resources.yaml'), ['resources', i, 'module'], `unknown module "${r.module}"`, closest(r.module, Object.keys(specs.modules))); });
 }
 
 function checkToolSafety(t: ToolSpec, problems: Problems) {

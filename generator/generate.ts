@@ -89,7 +89,7 @@ export function instructionSource(specs: Specs): InstructionSource {
   return {
     header: specs.instructions.header,
     sections: specs.instructions.sections.map((s) => ({ tools: s.tools, lines: s.text.trim().split('\n') })),
-    resources: specs.resources.map((r) => ({ uri: r.uri, description: r.description })),
+    resources: specs.resources.map((r) => ({ uri: r.uri, description: r.description, ...(r.module ? { tools: specs.tools.filter((t) => t.module === r.module).map((t) => t.name).sort() } : {}) })),
     allTools: specs.tools.map((t) => t.name).sort(),
   };
 }
@@ -156,7 +156,7 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   /** The same, relaxed to top-level field types, as sent in tools/list. */
   listedOutputSchema: Record<string, unknown>;
   confirm: boolean;
-  guard: 'owned-trainjob' | null;
+  guard: 'owned-trainjob' | 'owned-optimizationjob' | null;
   namespaced: boolean;
   keywords: string[];
   next: string;
@@ -208,7 +208,7 @@ export const PHASES: Array<{ name: string; title: string; summary: string }> = $
 export const MODULES: Record<string, { description: string; status: string; always?: boolean }> = ${lit(specs.modules)};
 /** The material server instructions are assembled from (see assembleInstructions). */
 export const INSTRUCTION_SOURCE = ${lit(instructionSource(specs))};
-export const RESOURCES: Array<{ uri: string; name: string; description: string; text: string }> = ${lit(specs.resources.map(({ file, ...r }) => r))};
+export const RESOURCES: Array<{ uri: string; name: string; description: string; text: string; module?: string }> = ${lit(specs.resources.map(({ file, ...r }) => r))};
 export const PROMPTS: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean }>; text: string }> = ${lit(specs.prompts)};
 
 /** The resource catalogue (specs/catalogue.yaml): the client and the sandbox build on it. */

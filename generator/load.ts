@@ -18,7 +18,7 @@ export type { Step, Example } from './spec-types.ts';
 export interface ToolSpec {
   name: string; title: string; module: string; phase: string; persona: string;
   annotations: { readOnly: boolean; destructive: boolean; idempotent: boolean; openWorld: boolean };
-  confirm?: boolean; confirmWaiver?: string; guard?: 'owned-trainjob'; namespaced?: boolean;
+  confirm?: boolean; confirmWaiver?: string; guard?: 'owned-trainjob' | 'owned-optimizationjob'; namespaced?: boolean;
   keywords?: string[]; description: string;
   inputs: { required?: string[]; properties?: Record<string, any>; include?: string[] };
   steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> };
@@ -39,7 +39,7 @@ export interface Specs {
   phases: Array<{ name: string; title: string; summary: string }>;
   modules: Record<string, { description: string; status: string; always?: boolean }>;
   instructions: { header: string; sections: Array<{ name: string; tools: string[]; text: string }> };
-  resources: Array<{ uri: string; name: string; description: string; file: string; text: string }>;
+  resources: Array<{ uri: string; name: string; description: string; file: string; text: string; module?: string }>;
   prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean }>; text: string }>;
   catalogue: Catalogue;
   functions: FunctionDecl[];

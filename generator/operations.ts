@@ -10,6 +10,8 @@ import type { RbacRule, Step } from './spec-types.ts';
 import { closest, type Path, type Problems } from './source.ts';
 
 export const MUTATING = ['create', 'patch', 'delete'] as const;
+/** The kind each ownership guard protects. */
+export const GUARDED: Record<string, string> = { 'owned-trainjob': 'trainjobs', 'owned-optimizationjob': 'optimizationjobs' };
 const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'let', 'fail'] as const;
 export type StepKind = (typeof KINDS)[number];
 export const stepKind = (s: Step): StepKind => KINDS.find((k) => (s as any)[k] !== undefined)!;
@@ -73,7 +75,8 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
   c.vocabulary = [...inputProps, ...names, ...base.reg.fieldNames, ...specs.functions.map((fn) => fn.name), ...Object.keys(SERVER_FIELDS)];
   const rbac: RbacRule[] = [];
   const addRule = (r: RbacRule) => { if (!rbac.some((x) => x.verb === r.verb && x.resource === r.resource && x.subresource === r.subresource)) rbac.push(r); };
-  if (tool.guard === 'owned-trainjob') addRule({ verb: 'get', resource: 'trainjobs' });
+  const guarded = tool.guard ? GUARDED[tool.guard] : undefined;
+  if (guarded) addRule({ verb: 'get', resource: guarded });
 
   if (tool.handler === 'custom') {
     if (tool.steps || tool.output || tool.preview) problems.at(f, ['handler'], 'a custom tool declares no steps, output or preview (its handler computes them)');
@@ -111,7 +114,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
         if (decl.readOnly || (decl.createOnly && kind !== 'create')) problems.at(f, at(kind), `${resource} cannot be changed with ${kind}`);
         if (tool.annotations.readOnly) problems.at(f, at(kind), 'a read-only tool cannot have a mutating step');
         if (!tool.confirm && !tool.confirmWaiver) problems.at(f, at(kind), `a ${kind} step changes the cluster, so the tool must preview first (confirm: true)`);
-        if (tool.guard === 'owned-trainjob' && (resource !== 'trainjobs' || kind === 'create' || s.name?.replace(/\s/g, '') !== 'input.name')) problems.at(f, at(kind), 'the owned-trainjob guard checks input.name on trainjobs only; a guarded tool may change nothing else');
+        if (guarded && (resource !== guarded || kind === 'create' || s.name?.replace(/\s/g, '') !== 'input.name')) problems.at(f, at(kind), `the ${tool.guard} guard checks input.name on ${guarded} only; a guarded tool may change nothing else`);
       }
       if (!decl.namespaced && (s.namespace !== undefined || s.allNamespaces)) problems.at(f, at(s.namespace !== undefined ? 'namespace' : 'allNamespaces'), `${resource} is cluster-scoped; it takes no namespace`);
       if (decl.namespaced && s.namespace === undefined && !s.allNamespaces && !tool.namespaced) problems.at(f, at(kind), `${resource} is namespaced: set namespaced: true on the tool (so the namespace policy applies to its namespace input) or give the step a namespace`);

@@ -63,14 +63,18 @@ export function validationError(tool: ToolDescriptor<any>, validate: Validator):
   return new ToolError('VALIDATION_ERROR', first ? `Invalid input: '${first.field}' ${first.message}` : 'Invalid input', { problems }, `See the input schema of ${tool.name}.`);
 }
 
-async function guardOwnership(ctx: ToolContext, name: string) {
+const GUARDED = { 'owned-trainjob': { resource: 'trainjobs', what: 'Training job', list: 'list_training_jobs' }, 'owned-optimizationjob': { resource: 'optimizationjobs', what: 'Optimization job', list: 'list_optimization_jobs' } } as const;
+
+/** The object a guarded tool changes must carry this server's ownership label. */
+async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, name: string) {
   if (ctx.bypassOwnership) return;
-  const job = await ctx.kube.get('trainjobs', name, ctx.namespace).catch((e: ToolError) => {
-    if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `Training job '${name}' not found in namespace '${ctx.namespace}'`, { job: name, namespace: ctx.namespace }, 'Use list_training_jobs() to see the jobs.');
-    throw new ToolError(e.code, `Cannot verify ownership of training job '${name}': ${e.message}`, e.details, 'Retry, or ask a platform-admin.');
+  const g = GUARDED[guard];
+  const obj = await ctx.kube.get(g.resource, name, ctx.namespace).catch((e: ToolError) => {
+    if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `${g.what} '${name}' not found in namespace '${ctx.namespace}'`, { [g.resource === 'trainjobs' ? 'job' : 'optimization_job']: name, namespace: ctx.namespace }, ctx.tools.has(g.list) ? `Use ${g.list}() to see them.` : undefined);
+    throw new ToolError(e.code, `Cannot verify ownership of ${g.what.toLowerCase()} '${name}': ${e.message}`, e.details, 'Retry, or ask a platform-admin.');
   });
-  if (job.metadata?.labels?.[OWNER_LABEL] !== OWNER_VALUE) {
-    throw new ToolError('PERMISSION_DENIED', `Training job '${name}' was not created by this MCP server; the ${ctx.persona} persona may only change jobs it created`, { job: name, namespace: ctx.namespace, reason: 'not_created_by_mcp' }, 'Ask a platform-admin, or manage the job with its owner\'s tools.');
+  if (obj.metadata?.labels?.[OWNER_LABEL] !== OWNER_VALUE) {
+    throw new ToolError('PERMISSION_DENIED', `${g.what} '${name}' was not created by this MCP server; the ${ctx.persona} persona may only change jobs it created`, { [g.resource === 'trainjobs' ? 'job' : 'optimization_job']: name, namespace: ctx.namespace, reason: 'not_created_by_mcp' }, 'Ask a platform-admin, or manage the job with its owner\'s tools.');
   }
 }
 
@@ -113,7 +117,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
       progress: extras.progress ?? (async () => {}),
       namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },
     };
-    if (tool.guard === 'owned-trainjob') await guardOwnership(ctx, args.name);
+    if (tool.guard) await guardOwnership(ctx, tool.guard, args.name);
     let out: unknown;
     if (tool.custom) {
       const registry = state.handlers ?? (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>);

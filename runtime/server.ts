@@ -57,11 +57,14 @@ export function buildServer(o: ServerOptions) {
     // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
     return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result, isError: result.success !== true };
   });
+  // A module's guide is served only with the module.
+  const enabled = new Set(tools.map((t) => t.module));
+  const resources = RESOURCES.filter((r) => !r.module || enabled.has(r.module));
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: RESOURCES.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
+    resources: resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
   }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
-    const r = RESOURCES.find((x) => x.uri === req.params.uri);
+    const r = resources.find((x) => x.uri === req.params.uri);
     if (!r) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`);
     return { contents: [{ uri: r.uri, mimeType: 'text/markdown', text: r.text }] };
   });

@@ -24,7 +24,8 @@ describe('kubeflow-mcp CLI', () => {
     expect((await run('serve', '--help')).stdout).toContain('--instruction-tier');
     const status = await run('status');
     expect(status.stdout).toContain('trainer: implemented (21 tools)');
-    expect(status.stdout).toMatch(/optimizer: not implemented yet \(0 tools\)/);
+    expect(status.stdout).toMatch(/optimizer: implemented \(6 tools\)/);
+    expect(status.stdout).toMatch(/hub: not implemented yet \(0 tools\)/);
   });
 
   const bad: Array<[string[], RegExp]> = [

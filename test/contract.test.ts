@@ -22,7 +22,7 @@ const clients = new Map<string, Connected>();
 let kubeconfig = '';
 
 async function client(persona: string) {
-  if (!clients.has(persona)) clients.set(persona, await connect(['--kubeconfig', kubeconfig, '--persona', persona]));
+  if (!clients.has(persona)) clients.set(persona, await connect(['--kubeconfig', kubeconfig, '--persona', persona, '--clients', 'trainer,optimizer']));
   return clients.get(persona)!;
 }
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, connect, type Connected } from './helpers/mcp.ts';
-import { assembleInstructions, INSTRUCTION_SOURCE, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
+import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
 
 const PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'];
 
@@ -15,17 +15,19 @@ describe('tool surface per persona', () => {
       const c = await connect(['--persona', persona]);
       try {
         const { tools } = await c.client.listTools();
-        const want = TOOLS.filter((t) => PERSONA_TOOLS[persona].includes(t.name));
+        // The default client modules: trainer (and the always-on server tools).
+        const want = TOOLS.filter((t) => PERSONA_TOOLS[persona].includes(t.name) && (t.module === 'trainer' || MODULES[t.module].always));
         expect(tools.map((t) => t.name)).toEqual(want.map((t) => t.name));
         for (const [i, t] of tools.entries()) {
           expect(t).toEqual({ name: want[i].name, title: want[i].title, description: want[i].description, inputSchema: want[i].inputSchema, outputSchema: want[i].listedOutputSchema, annotations: want[i].listedAnnotations });
         }
         if (persona === 'readonly') expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
         // The served instructions, and every tier of them, name only tools this persona has.
-        const texts = [c.client.getInstructions() ?? '', ...(['full', 'compact', 'minimal'] as const).map((tier) => assembleInstructions(INSTRUCTION_SOURCE, new Set(PERSONA_TOOLS[persona]), tier))];
+        const served = new Set(want.map((t) => t.name));
+        const texts = [c.client.getInstructions() ?? '', ...(['full', 'compact', 'minimal'] as const).map((tier) => assembleInstructions(INSTRUCTION_SOURCE, served, tier))];
         for (const text of texts) {
           const named = TOOLS.map((t) => t.name).filter((n) => new RegExp(`\\b${n}\\b`).test(text));
-          expect(named.filter((n) => !PERSONA_TOOLS[persona].includes(n))).toEqual([]);
+          expect(named.filter((n) => !served.has(n))).toEqual([]);
           expect(named.length).toBeGreaterThan(0);
         }
       } finally { await c.close(); }
@@ -50,7 +52,7 @@ describe('tools end to end on the sandbox', () => {
     expect(rt.data).toMatchObject({ framework: 'torch', image: 'pytorch/pytorch:2.13.0-cuda13.0-cudnn9-runtime' });
     expect(rt._meta).toEqual({ phase: 'discovery', next: 'Ready to submit; use fine_tune() or run_custom_training()' });
     expect((await call(admin.client, 'get_runtime', { name: 'nope' })).error_code).toBe('RESOURCE_NOT_FOUND');
-    expect((await call(admin.client, 'inspect_crd')).data.count).toBe(3);
+    expect((await call(admin.client, 'inspect_crd')).data.count).toBe(4);
     expect((await call(admin.client, 'inspect_crd', { name: 'trainjobs.trainer.kubeflow.org' })).data.versions[0].spec_fields).toContain('runtimePatches');
     expect((await call(admin.client, 'inspect_controller', { view: 'logs' })).data.logs).toContain('starting manager');
   });

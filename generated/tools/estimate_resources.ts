@@ -19,6 +19,10 @@ gradient_checkpointing?: boolean
  * size the count for this GPU instead of picking one
  */
 gpu_memory_gb?: number
+/**
+ * trials of a hyperparameter search running at once
+ */
+parallel_trials?: number
 }
 
 export const descriptor: ToolDescriptor<EstimateResourcesInput> = {
@@ -30,9 +34,9 @@ export const descriptor: ToolDescriptor<EstimateResourcesInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false},
   listedAnnotations: {"readOnlyHint":true,"openWorldHint":false},
-  inputSchema: {"type":"object","properties":{"model":{"type":"string","description":"e.g. google/gemma-2b, hf://meta-llama/Llama-3.2-1B, gpt2"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"sequence_length":{"type":"integer","minimum":64,"maximum":131072,"default":2048},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16","description":"precision of the frozen weights"},"gradient_checkpointing":{"type":"boolean","default":true},"gpu_memory_gb":{"type":"number","minimum":4,"maximum":1024,"description":"size the count for this GPU instead of picking one"}},"required":["model"]},
-  outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["model","resolved_model","method"],"properties":{"model":{"type":"string"},"resolved_model":{"type":"string"},"method":{"type":"string"},"gpu_memory_required_gb":{"type":"number"},"total_gpu":{"type":"integer"},"recommendation":{"type":"string"}}}},"required":["success"]},
-  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"model":{"type":"string"},"resolved_model":{"type":"string"},"method":{"type":"string"},"gpu_memory_required_gb":{"type":"number"},"total_gpu":{"type":"integer"},"recommendation":{"type":"string"}}}}},
+  inputSchema: {"type":"object","properties":{"model":{"type":"string","description":"e.g. google/gemma-2b, hf://meta-llama/Llama-3.2-1B, gpt2"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"sequence_length":{"type":"integer","minimum":64,"maximum":131072,"default":2048},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16","description":"precision of the frozen weights"},"gradient_checkpointing":{"type":"boolean","default":true},"gpu_memory_gb":{"type":"number","minimum":4,"maximum":1024,"description":"size the count for this GPU instead of picking one"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"}},"required":["model"]},
+  outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["model","resolved_model","method"],"properties":{"model":{"type":"string"},"resolved_model":{"type":"string"},"method":{"type":"string"},"gpu_memory_required_gb":{"type":"number"},"total_gpu":{"type":"integer"},"parallel_trials":{"type":"integer"},"total_gpu_all_trials":{"type":"integer"},"recommendation":{"type":"string"}}}},"required":["success"]},
+  listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"model":{"type":"string"},"resolved_model":{"type":"string"},"method":{"type":"string"},"gpu_memory_required_gb":{"type":"number"},"total_gpu":{"type":"integer"},"parallel_trials":{"type":"integer"},"total_gpu_all_trials":{"type":"integer"},"recommendation":{"type":"string"}}}}},
   confirm: false,
   guard: null,
   namespaced: false,

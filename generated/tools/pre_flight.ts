@@ -7,6 +7,10 @@ method?: ("lora" | "qlora" | "full")
 num_workers?: number
 batch_size?: number
 quantization?: ("fp32" | "bf16" | "fp16" | "int8" | "int4")
+/**
+ * trials of a hyperparameter search running at once
+ */
+parallel_trials?: number
 namespace?: string
 }
 
@@ -19,7 +23,7 @@ export const descriptor: ToolDescriptor<PreFlightInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"namespace":{"type":"string"}}},
+  inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array","items":{"type":"object"}},"tool_selection":{"type":"object"},"recommendations":{"type":"array","items":{"type":"string"}},"next_steps":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array"},"tool_selection":{"type":"object"},"recommendations":{"type":"array"},"next_steps":{"type":"array"}}}}},
   confirm: false,

@@ -4,6 +4,7 @@ import mergePatch from 'json-merge-patch';
 import type { CelFunctionName } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import { diagnose } from '../trainer/failure-hints.ts';
+import { bestTrial, optimizationStatus, plannedTrials, trialRows, type TrialRow } from '../trainer/optimization.ts';
 import { jobStatus, statusReason, stepsOf, summarizeRuntime, RJOB_LABEL } from '../trainer/views.ts';
 
 type Fn = (...args: any[]) => unknown;
@@ -38,6 +39,10 @@ export const LIBRARY: Record<CelFunctionName, Fn> = {
   statusReason: (job) => statusReason(job) ?? '',
   jobSteps: (pods: any[]) => stepsOf(pods, pods.some((p) => p.metadata?.labels?.[RJOB_LABEL] === 'launcher')),
   runtimeSummary: (rt, kind: string) => summarizeRuntime({ ...rt, kind }),
+  optimizationStatus: (oj) => optimizationStatus(oj),
+  plannedTrials: (oj) => BigInt(plannedTrials(oj)),
+  trialRows: (trials: any[], metric: string) => trialRows(trials, metric),
+  bestTrial: (rows: TrialRow[], direction: string) => bestTrial(rows, direction),
   mergeMaps: (a, b) => ({ ...a, ...b }),
   without: (m, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k))),
   sortBy: (list: any[], key: string) => [...list].sort((a, b) => compare(a?.[key], b?.[key])),
@@ -54,6 +59,8 @@ export const LIBRARY: Record<CelFunctionName, Fn> = {
     return out;
   },
   flatten: (list: any[]) => list.flat(),
+  reverse: (list: any[]) => [...list].reverse(),
+  parseJson: (text: string) => { try { return JSON.parse(text); } catch { return null; } },
   firstN: (list: any[], n) => list.slice(0, Math.max(0, Number(n))),
   lastN: (list: any[], n) => (Number(n) <= 0 ? [] : list.slice(-Number(n))),
   changedPaths: (a, b) => changedPaths(a, b),

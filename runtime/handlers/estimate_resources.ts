@@ -15,7 +15,11 @@ export async function estimateFor(input: Omit<EstimateResourcesInput, 'model'> &
     sequence_length: input.sequence_length ?? 2048, quantization: input.method === 'qlora' ? 'int4 (QLoRA base)' : input.quantization ?? 'bf16', ...e,
     gpu_memory_required: `${Math.ceil(e.gpu_memory_required_gb)}GB`,
     training_type: `${(input.method ?? 'lora').toUpperCase()} (${input.quantization ?? 'bf16'})`,
-    recommendation: `Request ${e.total_gpu} GPU(s) - ${e.gpu_type_recommended}`,
+    // A hyperparameter search runs this many copies at once: the GPU plan is per trial times that.
+    ...(input.parallel_trials && input.parallel_trials > 1 ? { parallel_trials: input.parallel_trials, total_gpu_all_trials: e.total_gpu * input.parallel_trials } : {}),
+    recommendation: input.parallel_trials && input.parallel_trials > 1
+      ? `Request ${e.total_gpu} GPU(s) per trial, ${e.total_gpu * input.parallel_trials} for ${input.parallel_trials} trials at once - ${e.gpu_type_recommended}`
+      : `Request ${e.total_gpu} GPU(s) - ${e.gpu_type_recommended}`,
     source: local ? 'offline catalogue' : 'Hugging Face Hub',
   };
 }

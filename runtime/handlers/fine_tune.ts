@@ -3,7 +3,7 @@
 import type { FineTuneInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { baseJob, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch } from '../trainer/submit.ts';
+import { baseJob, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch, type Built } from '../trainer/submit.ts';
 import { allRuntimes } from '../trainer/lookup.ts';
 import { lookupModel, estimate } from '../trainer/models.ts';
 
@@ -41,7 +41,8 @@ async function pickRuntime(ctx: ToolContext, model: string): Promise<{ name: str
   return match ? { name: match, note: `runtime not given: chose ${match}, which matches the model` } : { name: tune[0], note: `runtime not given: chose ${tune[0]}; no torchtune runtime matches this model's family, so its recipe config may not fit (pass runtime= to choose)` };
 }
 
-export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
+/** The TrainJob (and credentials Secret) a fine_tune call describes, not yet submitted. */
+export async function buildFineTune(input: FineTuneInput, ctx: ToolContext): Promise<Built> {
   const warnings: string[] = [];
   let runtimeName = input.runtime;
   if (!runtimeName) {
@@ -76,5 +77,9 @@ export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
   if (!input.hf_token && input.model.startsWith('hf://meta-llama/')) warnings.push('Llama models are gated on Hugging Face: pass hf_token or the model download will fail.');
   const known = lookupModel(input.model.replace(/^hf:\/\//, ''));
   const est = known && estimate(known, { method: input.quantize_base ? 'qlora' : 'lora', batch_size: input.batch_size!, sequence_length: 2048, quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16', gradient_checkpointing: true, num_workers: input.num_nodes! });
-  return previewOrSubmit({ job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined }, ctx, 'fine-tuning job');
+  return { job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined };
+}
+
+export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
+  return previewOrSubmit(await buildFineTune(input, ctx), ctx, 'fine-tuning job');
 }

@@ -9,9 +9,11 @@ export const HANDLERS: CustomHandlers<ToolContext> = {
   fine_tune: () => import('./fine_tune.ts'),
   get_cluster_resources: () => import('./get_cluster_resources.ts'),
   get_server_logs: () => import('./get_server_logs.ts'),
+  optimize: () => import('./optimize.ts'),
   health_check: () => import('./health_check.ts'),
   pre_flight: () => import('./pre_flight.ts'),
   run_container_training: () => import('./run_container_training.ts'),
   run_custom_training: () => import('./run_custom_training.ts'),
+  wait_for_optimization: () => import('./wait_for_optimization.ts'),
   wait_for_training: () => import('./wait_for_training.ts'),
 };

@@ -27,6 +27,10 @@ export default async function preFlight(input: PreFlightInput, ctx: ToolContext)
   else tool_selection = { recommended: null, reason: 'No training runtimes are installed' };
   if (cluster.gpu_total === 0) next_steps.push('No GPUs detected: LLM fine-tuning needs GPUs; use run_custom_training() with gloo for small CPU jobs');
   if (est?.gpu_memory_required_gb && est.gpu_per_worker > 1) next_steps.push(`The model needs ~${est.gpu_memory_required} per replica: consider qlora, or ${est.gpu_per_worker} GPUs per node`);
+  const parallel = input.parallel_trials ?? 1;
+  if (parallel > 1 && est?.total_gpu && est.total_gpu * parallel > cluster.gpu_free) {
+    next_steps.push(`${parallel} trials at once need ${est.total_gpu * parallel} GPUs but ${cluster.gpu_free} are free: at most ${Math.floor(cluster.gpu_free / est.total_gpu)} can run in parallel`);
+  }
   if (tool_selection.recommended) next_steps.push(`Preview with ${tool_selection.recommended}() on runtime ${tool_selection.runtime}`);
   return { compatibility: compat, cluster: { gpu_total: cluster.gpu_total, gpu_free: cluster.gpu_free, accelerators: cluster.accelerators, node_count: cluster.node_count }, ...(est ? { estimate: est } : {}), runtimes: runtimes.map((r) => ({ name: r.name, framework: r.framework, trainer_type: r.trainer_type })), tool_selection, recommendations: compat.recommendations, next_steps };
 }

@@ -1,9 +1,10 @@
 // run_container_training: an image with an optional command and args on a runtime.
 import type { RunContainerTrainingInput } from '../../generated/index.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv } from '../trainer/submit.ts';
+import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv, type Built } from '../trainer/submit.ts';
 
-export default async function runContainerTraining(input: RunContainerTrainingInput, ctx: ToolContext) {
+/** The TrainJob (and Secret) a run_container_training call describes, not yet submitted. */
+export async function buildContainerTraining(input: RunContainerTrainingInput, ctx: ToolContext): Promise<Built> {
   const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
   const { env, secret } = splitEnv(input.env, job.metadata.name);
   const res = resourcesPerNode(input.resources_per_node, input.gpu_per_node);
@@ -17,5 +18,9 @@ export default async function runContainerTraining(input: RunContainerTrainingIn
   };
   const patches = schedulingPatch(input, ['node']);
   if (patches) job.spec.runtimePatches = patches;
-  return previewOrSubmit({ job, secret, runtime, warnings: [] }, ctx, 'container training job');
+  return { job, secret, runtime, warnings: [] };
+}
+
+export default async function runContainerTraining(input: RunContainerTrainingInput, ctx: ToolContext) {
+  return previewOrSubmit(await buildContainerTraining(input, ctx), ctx, 'container training job');
 }

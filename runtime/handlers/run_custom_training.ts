@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { RunCustomTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv } from '../trainer/submit.ts';
+import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv, type Built } from '../trainer/submit.ts';
 
 export function buildCommand(script: string, runtime: Record<string, any>, input: RunCustomTrainingInput): string[] {
   const policy = runtime.spec?.mlPolicy ?? {};
@@ -30,7 +30,8 @@ function pyDict(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export default async function runCustomTraining(input: RunCustomTrainingInput, ctx: ToolContext) {
+/** The TrainJob (and Secret) a run_custom_training call describes, not yet submitted. */
+export async function buildCustomTraining(input: RunCustomTrainingInput, ctx: ToolContext): Promise<Built> {
   if (!input.script.trim()) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' is blank");
   const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
   const { env, secret } = splitEnv(input.env, job.metadata.name);
@@ -46,5 +47,9 @@ export default async function runCustomTraining(input: RunCustomTrainingInput, c
   if (patches) job.spec.runtimePatches = patches;
   const warnings: string[] = [];
   if (!/def |import |print\(/.test(input.script)) warnings.push('The script does not look like Python.');
-  return previewOrSubmit({ job, secret, runtime, warnings }, ctx, 'custom training job');
+  return { job, secret, runtime, warnings };
+}
+
+export default async function runCustomTraining(input: RunCustomTrainingInput, ctx: ToolContext) {
+  return previewOrSubmit(await buildCustomTraining(input, ctx), ctx, 'custom training job');
 }

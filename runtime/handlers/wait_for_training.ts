@@ -17,13 +17,19 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
   const deadline = Date.now() + input.timeout_seconds! * 1000;
   const started = Date.now();
   let polls = 0;
+  let reported = -1;
   for (;;) {
     if (ctx.signal.aborted) throw new ToolError('CANCELLED', `Stopped waiting for '${input.name}': the request was cancelled`);
     const job = await fetchJob(ctx, input.name);
     polls++;
     const status = jobStatus(job);
     const pct = job.status?.trainerStatus?.progressPercentage;
-    await ctx.progress(pct ?? (status === 'Complete' ? 100 : 0), 100, `${input.name}: ${status}${pct !== undefined ? ` ${pct}%` : ''}`).catch(() => {});
+    // MCP progress must increase, so a poll that saw no progress sends nothing.
+    const value = pct ?? (status === 'Complete' ? 100 : 0);
+    if (value > reported) {
+      reported = value;
+      await ctx.progress(value, 100, `${input.name}: ${status}${pct !== undefined ? ` ${pct}%` : ''}`).catch(() => {});
+    }
     if (targets.has(status)) {
       return { job: input.name, status, reached: true, message: `Job reached '${status}'`, waited_seconds: Math.round((Date.now() - started) / 100) / 10, polls, progress: job.status?.trainerStatus ?? null };
     }

@@ -78,9 +78,9 @@ export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string)
   };
 }
 
-/** Preview (dry run) or submit. The Secret is created first and then owned by the TrainJob. */
-export async function previewOrSubmit(b: Built, ctx: ToolContext, label: string) {
-  const ns = ctx.namespace;
+/** Warnings about GPUs: none in the cluster, more per node than any node has, fewer than the
+ * estimate needs, and (for `parallel` trials at once) more in total than are free. */
+export async function gpuWarnings(b: Built, ctx: ToolContext, parallel = 1) {
   const gpuAsked = JSON.stringify(b.job.spec.trainer?.resourcesPerNode ?? {}).match(/gpu|mig-/);
   const cluster = await clusterResources(ctx, 1).catch(() => undefined);
   if (gpuAsked && cluster && cluster.gpu_total === 0) b.warnings.push('The job asks for GPUs but the cluster has none: its pods will stay Pending.');
@@ -89,24 +89,44 @@ export async function previewOrSubmit(b: Built, ctx: ToolContext, label: string)
   }
   const asked = Object.entries<any>(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter(([k]) => /gpu|mig-/.test(k)).reduce((n, [, v]) => n + Number(v), 0);
   if (b.gpusNeededPerNode && asked > 0 && asked < b.gpusNeededPerNode) b.warnings.push(`The job asks for ${asked} GPU(s) per node; the memory estimate needs ${b.gpusNeededPerNode}.`);
+  const perTrial = asked * (Number(b.job.spec.trainer?.numNodes) || 1);
+  if (parallel > 1 && cluster && perTrial > 0 && perTrial * parallel > cluster.gpu_free) {
+    b.warnings.push(`${parallel} trials in parallel need ${perTrial * parallel} GPUs, but ${cluster.gpu_free} are free: some trials will wait for others to finish.`);
+  }
+}
+
+/** The credentials Secret as a preview shows it: keys only. */
+export const shownSecret = (secret: Any | undefined) => (secret ? { ...secret, stringData: Object.fromEntries(Object.keys(secret.stringData).map((k) => [k, '***'])) } : undefined);
+
+/** Creates the Secret, then the object that uses it, then makes that object the Secret's owner
+ * (so deleting it deletes the credentials). A failed create removes the Secret again. */
+export async function createWithSecret(ctx: ToolContext, resource: string, body: Any, secret: Any | undefined, onExists: () => ToolError): Promise<Any> {
+  const ns = ctx.namespace;
+  if (secret) await ctx.kube.create('secrets', secret, ns);
+  const created = await ctx.kube.create(resource, body, ns).catch(async (e: ToolError) => {
+    if (secret) await ctx.kube.remove('secrets', secret.metadata.name, ns).catch(() => {});
+    throw e.code === 'ALREADY_EXISTS' ? onExists() : e;
+  });
+  if (secret) {
+    await ctx.kube.patch('secrets', secret.metadata.name, { metadata: { ownerReferences: [{ apiVersion: body.apiVersion, kind: body.kind, name: created.metadata.name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false }] } }, ns);
+  }
+  return created;
+}
+
+/** Preview (dry run) or submit. The Secret is created first and then owned by the TrainJob. */
+export async function previewOrSubmit(b: Built, ctx: ToolContext, label: string) {
+  const ns = ctx.namespace;
+  await gpuWarnings(b, ctx);
   if (!ctx.confirmed) {
     if (b.secret) await ctx.kube.create('secrets', b.secret, ns, true);
     const dry = await ctx.kube.create('trainjobs', b.job, ns, true);
-    const shownSecret = b.secret ? { ...b.secret, stringData: Object.fromEntries(Object.keys(b.secret.stringData).map((k) => [k, '***'])) } : undefined;
+    const secret = shownSecret(b.secret);
     return new Preview(`Review this ${label}; call again with the same arguments and confirmed=true to submit it.`, {
-      trainjob: b.job, ...(shownSecret ? { secret: shownSecret } : {}), runtime: summarizeRuntime(b.runtime), warnings: b.warnings,
+      trainjob: b.job, ...(secret ? { secret } : {}), runtime: summarizeRuntime(b.runtime), warnings: b.warnings,
       dry_run: { accepted: true, defaults_applied: dry.spec?.managedBy ? { suspend: dry.spec.suspend, managedBy: dry.spec.managedBy } : {} },
     });
   }
-  if (b.secret) await ctx.kube.create('secrets', b.secret, ns);
-  const created = await ctx.kube.create('trainjobs', b.job, ns).catch(async (e: ToolError) => {
-    if (b.secret) await ctx.kube.remove('secrets', b.secret.metadata.name, ns).catch(() => {});
-    if (e.code === 'ALREADY_EXISTS') throw new ToolError('ALREADY_EXISTS', `A TrainJob named '${b.job.metadata.name}' already exists in '${ns}'`, { job: b.job.metadata.name }, 'Names without name= come from the arguments; pass name= to submit the same job again.');
-    throw e;
-  });
-  if (b.secret) {
-    await ctx.kube.patch('secrets', b.secret.metadata.name, { metadata: { ownerReferences: [{ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', name: created.metadata.name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false }] } }, ns);
-  }
+  const created = await createWithSecret(ctx, 'trainjobs', b.job, b.secret, () => new ToolError('ALREADY_EXISTS', `A TrainJob named '${b.job.metadata.name}' already exists in '${ns}'`, { job: b.job.metadata.name }, 'Names without name= come from the arguments; pass name= to submit the same job again.'));
   const name = created.metadata.name;
   return {
     job_name: name, namespace: ns, status: 'Created', message: `${label[0].toUpperCase()}${label.slice(1)} '${name}' submitted`, warnings: b.warnings,

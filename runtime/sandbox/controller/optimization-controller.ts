@@ -9,9 +9,9 @@ import type { Clock } from '../clock.ts';
 import { TRAINER_CONTROLLER, ownerRef } from './build.ts';
 import { eventRecorder, type Recorder } from './events.ts';
 
-export const TRIAL_OF_LABEL = 'trainer.kubeflow.org/optimization-job';
-export const TRIAL_INDEX_LABEL = 'trainer.kubeflow.org/trial-index';
-export const TRIAL_PARAMETERS_ANNOTATION = 'trainer.kubeflow.org/trial-parameters';
+import { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION } from '../../trainer/optimization.ts';
+
+export { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION };
 
 const T = { ojs: typeNamed('optimizationjobs'), trainjobs: typeNamed('trainjobs') };
 const condTrue = (o: KObject | undefined, type: string) => (o?.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
