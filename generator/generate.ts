@@ -297,11 +297,19 @@ export function readmeSummary(specs: Specs): string {
   const pt = personaTools(specs);
   const custom = specs.tools.filter((t) => t.handler === 'custom').length;
   const phases = new Set(specs.tools.map((t) => t.phase)).size;
-  const personas = Object.entries(pt).map(([p, names]) => `\`${p}\` (${names.length}${specs.personas.personas[p].bypassOwnership ? ', bypasses the ownership guard' : ''})`);
+  const byModule = (m: string) => specs.tools.filter((t) => t.module === m).length;
+  const modules = Object.entries(specs.modules).filter(([m]) => byModule(m) > 0).map(([m, d]) => `\`${m}\` ${byModule(m)}${d.always ? ' (always on)' : ''}`);
+  const tool = new Map(specs.tools.map((t) => [t.name, t]));
+  const personas = Object.entries(pt).map(([p, names]) => {
+    const base = names.filter((n) => ['trainer', ...Object.keys(specs.modules).filter((m) => specs.modules[m].always)].includes(tool.get(n)!.module)).length;
+    return `\`${p}\` (${base}, ${names.length} with optimizer${specs.personas.personas[p].bypassOwnership ? '; bypasses the ownership guard' : ''})`;
+  });
   return [
     `${specs.tools.length} tools in ${phases} phases, ${specs.tools.length - custom} of them declared entirely in YAML steps and ${custom} with a`,
     'hand-written handler; see [generated/docs/tools.md](generated/docs/tools.md) and the guide in',
     '[specs/README.md](specs/README.md).',
+    `By client module: ${modules.join(', ')}. \`--clients\` chooses them (default \`trainer\`; add`,
+    '`optimizer` for hyperparameter search: `--clients trainer,optimizer`).',
     `Personas (\`--persona\`): ${personas.join(', ')}.`,
     `Per-persona RBAC manifests: \`generated/rbac/<persona>.yaml\`.`,
   ].join('\n');

@@ -58,6 +58,17 @@ describe('hyperparameter search, as an agent would run it', () => {
     expect(await searches()).toEqual([]);
   });
 
+  it('plans GPUs for trials running in parallel', async () => {
+    const one = await call(ds.client, 'estimate_resources', { model: 'google/gemma-2b' });
+    const four = await call(ds.client, 'estimate_resources', { model: 'google/gemma-2b', parallel_trials: 4 });
+    expect(four.data).toMatchObject({ parallel_trials: 4, total_gpu_all_trials: 4 * one.data.total_gpu });
+    expect(four.data.recommendation).toContain('4 trials at once');
+    const plan = await call(ds.client, 'pre_flight', { model: 'google/gemma-2b', parallel_trials: 20 });
+    expect(plan.data.next_steps.join(' ')).toMatch(/20 trials at once need \d+ GPUs but \d+ are free/);
+    const wide = await call(ds.client, 'optimize', { ...request, parallel_trials: 8 });
+    expect(wide.config.warnings.join(' ')).toMatch(/8 trials in parallel need 8 GPUs, but 6 nvidia.com\/gpu are free/);
+  });
+
   it('is not available to a readonly caller', async () => {
     const r = await call(ro.client, 'optimize', { ...request, confirmed: true });
     expect(r.error_code).toBe('PERMISSION_DENIED');

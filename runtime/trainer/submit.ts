@@ -89,9 +89,12 @@ export async function gpuWarnings(b: Built, ctx: ToolContext, parallel = 1) {
   }
   const asked = Object.entries<any>(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter(([k]) => /gpu|mig-/.test(k)).reduce((n, [, v]) => n + Number(v), 0);
   if (b.gpusNeededPerNode && asked > 0 && asked < b.gpusNeededPerNode) b.warnings.push(`The job asks for ${asked} GPU(s) per node; the memory estimate needs ${b.gpusNeededPerNode}.`);
+  // Trials in parallel need the same kind of GPU: count the free ones of the resource asked for.
+  const kinds = Object.keys(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter((k) => /gpu|mig-/.test(k));
   const perTrial = asked * (Number(b.job.spec.trainer?.numNodes) || 1);
-  if (parallel > 1 && cluster && perTrial > 0 && perTrial * parallel > cluster.gpu_free) {
-    b.warnings.push(`${parallel} trials in parallel need ${perTrial * parallel} GPUs, but ${cluster.gpu_free} are free: some trials will wait for others to finish.`);
+  const free = kinds.reduce((n, k) => n + (cluster?.accelerators[k]?.free ?? 0), 0);
+  if (parallel > 1 && cluster && perTrial > 0 && perTrial * parallel > free) {
+    b.warnings.push(`${parallel} trials in parallel need ${perTrial * parallel} GPUs, but ${free} ${kinds.join(' + ')} are free: some trials will wait for others to finish.`);
   }
 }
 
