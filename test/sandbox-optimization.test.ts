@@ -84,6 +84,23 @@ describe('OptimizationJobs in the sandbox', () => {
     expect(winner.status.trainerStatus.metrics.find((m: any) => m.name === 'loss').value).toBe(trialLoss({ learning_rate: '3e-4', lora_rank: '16' }).toFixed(4));
   });
 
+  it('carries on past failed trials and fails when every trial failed', async () => {
+    const body: any = oj('doomed', { numTrials: 2, parallelTrials: 2, searchAlgorithm: { random: { seed: 3 } }, parameters: [{ name: 'learning_rate', searchSpace: { logUniform: { min: '1e-5', max: '1e-2' } } }, { name: 'lora_rank', searchSpace: { uniform: { min: '4', max: '32', type: 'Int' } } }] });
+    body.spec.trainJobTemplate.metadata = { annotations: { 'sandbox.kubeflow-mcp.dev/outcome': 'fail' } };
+    await co.createNamespacedCustomObject({ ...G, plural: 'optimizationjobs', body });
+    let o: any;
+    for (let i = 0; i < 400; i++) {
+      o = await getOj('doomed');
+      if ((o.status?.conditions ?? []).some((c: any) => c.type === 'Failed' && c.status === 'True')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(o.status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'AllTrialsFailed' });
+    expect(o.status.result).toBeUndefined();
+    const ts = await trials('doomed');
+    expect(ts).toHaveLength(2);
+    for (const t of ts) expect(Number(t.spec.trainer.args[0].replace('--lr=', ''))).toBeGreaterThanOrEqual(1e-5);
+  });
+
   it('deletes its trials with it', async () => {
     await co.deleteNamespacedCustomObject({ ...G, plural: 'optimizationjobs', name: 'grid' });
     for (let i = 0; i < 100 && (await trials('grid')).length; i++) await new Promise((r) => setTimeout(r, 20));
