@@ -8,6 +8,7 @@ import { clone, isoSeconds, type KObject, type Store } from '../store.ts';
 import type { Clock } from '../clock.ts';
 import { TRAINER_CONTROLLER, ownerRef } from './build.ts';
 import { eventRecorder, type Recorder } from './events.ts';
+import { WorkQueue } from './work-queue.ts';
 
 import { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION } from '../../trainer/optimization.ts';
 
@@ -65,7 +66,7 @@ export function objectiveOf(trial: KObject, metric: string): number | undefined 
 }
 
 export class OptimizationController {
-  private queued = new Set<string>();
+  private queue = new WorkQueue((ns, name) => this.reconcile(ns, name), 'optimization controller');
   private unsubscribe?: () => void;
   private record: Recorder;
 
@@ -81,16 +82,7 @@ export class OptimizationController {
 
   stop() { this.unsubscribe?.(); }
 
-  private enqueue(ns: string | undefined, name: string | undefined) {
-    if (!ns || !name) return;
-    const key = `${ns}/${name}`;
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    setImmediate(() => {
-      this.queued.delete(key);
-      try { this.reconcile(ns, name); } catch (e) { process.emitWarning(`sandbox optimization controller: ${(e as Error).stack}`); }
-    });
-  }
+  private enqueue(ns: string | undefined, name: string | undefined) { this.queue.enqueue(ns, name); }
 
   trialsOf(oj: KObject): KObject[] {
     return this.store.list(T.trainjobs, oj.metadata.namespace).filter((j) => j.metadata.labels?.[TRIAL_OF_LABEL] === oj.metadata.name

@@ -13,6 +13,7 @@ import { Kubelet, type PodPlan } from './kubelet.ts';
 import { TRAINER_CONTROLLER, buildJob, buildJobSet, buildPod, ownerRef } from './build.ts';
 import type { LogContext, Outcome } from './log-lines.ts';
 import { trialMetrics } from './objective.ts';
+import { WorkQueue } from './work-queue.ts';
 import { TRIAL_PARAMETERS_ANNOTATION } from './optimization-controller.ts';
 
 export interface Durations { schedule: number; initializer: number; trainer: number; launcher: number; retry: number }
@@ -39,7 +40,7 @@ function outcomeOf(job: KObject): Outcome {
 export class TrainerController {
   readonly kubelet: Kubelet;
   private record: Recorder;
-  private queued = new Set<string>();
+  private queue = new WorkQueue((ns, name) => this.reconcile(ns, name), 'controller');
   private deadlines = new Map<string, () => void>();
   private unsubscribe?: () => void;
   /** How many reconciles ran (a test guard against reconcile loops). */
@@ -63,17 +64,7 @@ export class TrainerController {
 
   stop() { this.unsubscribe?.(); for (const c of this.deadlines.values()) c(); }
 
-  /** Reconciles run outside the store's write path, one per object at a time. */
-  private enqueue(ns: string | undefined, name: string | undefined) {
-    if (!ns || !name) return;
-    const key = `${ns}/${name}`;
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    setImmediate(() => {
-      this.queued.delete(key);
-      try { this.reconcile(ns, name); } catch (e) { process.emitWarning(`sandbox controller: ${(e as Error).stack}`); }
-    });
-  }
+  private enqueue(ns: string | undefined, name: string | undefined) { this.queue.enqueue(ns, name); }
 
   private writeStatus(job: KObject, mutate: (s: any) => void) {
     const cur = this.store.get(T.trainjobs, job.metadata.namespace, job.metadata.name);
