@@ -99,9 +99,11 @@ async function kubeStep(s: Step, ctx: ToolContext, slot: (k: keyof Step) => unkn
     const r = await ctx.kube.list(resource, { ...opts, namespace: ns });
     return { items: r.items, metadata: { ...(r.continueToken ? { continue: r.continueToken } : {}), ...(r.remaining !== undefined ? { remainingItemCount: r.remaining } : {}) } };
   }
+  // Writes to the object the ownership guard checked apply only to that very object (its uid).
+  const uid = ctx.guarded && ctx.guarded.resource === resource && ctx.guarded.name === name ? ctx.guarded.uid : undefined;
   if (s.create !== undefined) return ctx.kube.create(resource, fromCel(slot('body')) as any, ns, dryRun);
-  if (s.patch !== undefined) return ctx.kube.patch(resource, name!, fromCel(slot('body')) as any, ns, dryRun, s.patchType ?? 'merge');
-  if (s.delete !== undefined) return ctx.kube.remove(resource, name!, ns, dryRun);
+  if (s.patch !== undefined) return ctx.kube.patch(resource, name!, fromCel(slot('body')) as any, ns, dryRun, s.patchType ?? 'merge', uid);
+  if (s.delete !== undefined) return ctx.kube.remove(resource, name!, ns, dryRun, uid);
   const previous = slot('previous');
   return ctx.kube.podLog(ns!, name!, { container: str(slot('container')), tailLines: num(slot('tailLines')), sinceSeconds: num(slot('sinceSeconds')), limitBytes: num(slot('limitBytes')), previous: previous === true });
 }

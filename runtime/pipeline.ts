@@ -40,6 +40,9 @@ export interface ToolContext extends ServerState {
   progress: (progress: number, total: number | undefined, message: string) => Promise<void>;
   /** Checks a namespace the handler reaches on its own (cluster-wide scans). */
   namespaceAllowed: (ns: string) => boolean;
+  /** The object the ownership guard checked: writes to it carry its uid as a precondition, so an
+   * object swapped in under the same name meanwhile is not touched. */
+  guarded?: { resource: string; name: string; uid: string };
 }
 
 export interface CallExtras { signal?: AbortSignal; progress?: ToolContext['progress']; caller?: string }
@@ -66,8 +69,8 @@ export function validationError(tool: ToolDescriptor<any>, validate: Validator):
 const GUARDED = { 'owned-trainjob': { resource: 'trainjobs', what: 'Training job', list: 'list_training_jobs' }, 'owned-optimizationjob': { resource: 'optimizationjobs', what: 'Optimization job', list: 'list_optimization_jobs' } } as const;
 
 /** The object a guarded tool changes must carry this server's ownership label. */
-async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, name: string) {
-  if (ctx.bypassOwnership) return;
+async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, name: string): Promise<ToolContext['guarded']> {
+  if (ctx.bypassOwnership) return undefined;
   const g = GUARDED[guard];
   const obj = await ctx.kube.get(g.resource, name, ctx.namespace).catch((e: ToolError) => {
     if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `${g.what} '${name}' not found in namespace '${ctx.namespace}'`, { [g.resource === 'trainjobs' ? 'job' : 'optimization_job']: name, namespace: ctx.namespace }, ctx.tools.has(g.list) ? `Use ${g.list}() to see them.` : undefined);
@@ -76,6 +79,7 @@ async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, nam
   if (obj.metadata?.labels?.[OWNER_LABEL] !== OWNER_VALUE) {
     throw new ToolError('PERMISSION_DENIED', `${g.what} '${name}' was not created by this MCP server; the ${ctx.persona} persona may only change jobs it created`, { [g.resource === 'trainjobs' ? 'job' : 'optimization_job']: name, namespace: ctx.namespace, reason: 'not_created_by_mcp' }, 'Ask a platform-admin, or manage the job with its owner\'s tools.');
   }
+  return { resource: g.resource, name, uid: obj.metadata.uid };
 }
 
 type Handler = (input: any, ctx: ToolContext) => Promise<unknown>;
@@ -117,7 +121,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
       progress: extras.progress ?? (async () => {}),
       namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },
     };
-    if (tool.guard) await guardOwnership(ctx, tool.guard, args.name);
+    if (tool.guard) ctx.guarded = await guardOwnership(ctx, tool.guard, args.name);
     let out: unknown;
     if (tool.custom) {
       const registry = state.handlers ?? (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>);

@@ -11,6 +11,11 @@ import { runTool, type ServerState } from './pipeline.ts';
 import type { Kube } from './k8s/client.ts';
 import type { Logger } from 'pino';
 import type { RingBuffer } from './logger.ts';
+import * as z from 'zod/v4';
+
+/** tools/call as the SDK declares it, but with arguments of any shape, so that a non-object is
+ * answered with JSON-RPC -32602 (invalid params) instead of an internal error. */
+const CallToolAnyArgs = CallToolRequestSchema.extend({ params: CallToolRequestSchema.shape.params.extend({ arguments: z.unknown().optional() }) });
 
 export interface ServerOptions {
   persona: string;
@@ -46,14 +51,18 @@ export function buildServer(o: ServerOptions) {
   });
   const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations }));
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+  server.setRequestHandler(CallToolAnyArgs, async (req, extra) => {
+    const args = req.params.arguments;
+    if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+      throw new McpError(ErrorCode.InvalidParams, `tools/call: arguments must be an object, not ${args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args}`);
+    }
     const token = req.params._meta?.progressToken;
     const progress = async (p: number, total: number | undefined, message: string) => {
       if (token === undefined) return;
       await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), message } });
     };
     const caller = extra.authInfo?.clientId ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
-    const result = await runTool(state, req.params.name, req.params.arguments, { signal: extra.signal, progress, caller });
+    const result = await runTool(state, req.params.name, args, { signal: extra.signal, progress, caller });
     // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
     return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result, isError: result.success !== true };
   });

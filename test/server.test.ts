@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, connect, type Connected } from './helpers/mcp.ts';
+import * as z from 'zod/v4';
 import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
 
 const PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'];
@@ -55,6 +56,20 @@ describe('tools end to end on the sandbox', () => {
     expect((await call(admin.client, 'inspect_crd')).data.count).toBe(4);
     expect((await call(admin.client, 'inspect_crd', { name: 'trainjobs.trainer.kubeflow.org' })).data.versions[0].spec_fields).toContain('runtimePatches');
     expect((await call(admin.client, 'inspect_controller', { view: 'logs' })).data.logs).toContain('starting manager');
+  });
+
+  it('answers non-object arguments with JSON-RPC invalid params (-32602)', async () => {
+    for (const bad of [[1, 2], 'x', 7, null]) {
+      const err = await admin.client.request({ method: 'tools/call', params: { name: 'health_check', arguments: bad as any } }, z.object({}).passthrough()).then(() => undefined, (e) => e);
+      expect(err?.code, JSON.stringify(bad)).toBe(-32602);
+    }
+  });
+
+  it('reports a Trainer webhook refusal as a validation error quoting its reason, not as RBAC', async () => {
+    const r = await call(admin.client, 'run_custom_training', { script: 'print(1)', runtime: 'torch-distributed', env: { PET_NNODES: '2' } });
+    expect(r).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR', details: { webhook: 'validator.trainjob.trainer.kubeflow.org' } });
+    expect(r.error).toContain('PET_NNODES');
+    expect(r.hint).not.toMatch(/RBAC/);
   });
 
   it('rejects bad input with VALIDATION_ERROR naming the field, before Kubernetes', async () => {

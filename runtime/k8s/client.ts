@@ -33,6 +33,9 @@ export function mapK8sError(e: any, what: string): ToolError {
   const msg = status?.message ?? e?.message ?? String(e);
   const details = { status: code, reason: status?.reason, message: msg, ...(status?.details?.causes ? { causes: status.details.causes } : {}) };
   if (code === 404) return new ToolError('RESOURCE_NOT_FOUND', `${what}: ${msg}`, details);
+  // An admission webhook's refusal is about the object, not about permissions.
+  const webhook = code === 403 && /admission webhook "([^"]+)" denied the request: ([\s\S]*)/.exec(String(msg));
+  if (webhook) return new ToolError('VALIDATION_ERROR', `${what}: rejected by ${webhook[1]}: ${webhook[2]}`, { ...details, webhook: webhook[1], reason: webhook[2] }, 'Change what the webhook names and preview again.');
   if (code === 403 || code === 401) return new ToolError('PERMISSION_DENIED', `${what}: ${msg}`, details, 'Check the RBAC rules of the kubeconfig user or service account.');
   if (code === 409) return new ToolError(status?.reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT', `${what}: ${msg}`, details, status?.reason === 'AlreadyExists' ? 'Pick another name, or omit name to get a generated one.' : 'Re-read the object and retry.');
   if (code === 422 || code === 400) return new ToolError('VALIDATION_ERROR', `${what}: ${msg}`, details);
@@ -123,9 +126,11 @@ export class Kube {
   }
 
   /** JSON merge patch (RFC 7386) by default, or JSON patch (RFC 6902). */
-  async patch(resource: string, name: string, body: Obj | Obj[], namespace?: string, dryRun = false, type: 'merge' | 'json' = 'merge'): Promise<Obj> {
+  async patch(resource: string, name: string, body0: Obj | Obj[], namespace?: string, dryRun = false, type: 'merge' | 'json' = 'merge', uid?: string): Promise<Obj> {
     const what = `patch ${resource}/${name}`;
     checkName(name, what);
+    // With a uid the patch applies only to that very object (another one of the same name is a 409 or 422).
+    const body = !uid ? body0 : type === 'json' ? [{ op: 'test', path: '/metadata/uid', value: uid }, ...(body0 as Obj[])] : { ...(body0 as Obj), metadata: { ...(body0 as Obj).metadata, uid } };
     const dr = dryRun ? 'All' : undefined;
     const { t, core, c } = this.route(resource);
     return this.call(what, (a) => {
@@ -135,15 +140,17 @@ export class Kube {
     });
   }
 
-  async remove(resource: string, name: string, namespace?: string, dryRun = false): Promise<Obj> {
+  /** Deletes by name; with a uid, only that very object (a newer one of the same name is a 409). */
+  async remove(resource: string, name: string, namespace?: string, dryRun = false, uid?: string): Promise<Obj> {
     const what = `delete ${resource}/${name}`;
     checkName(name, what);
     const dr = dryRun ? 'All' : undefined;
+    const body = uid ? { preconditions: { uid } } : undefined;
     const { t, core, c } = this.route(resource);
-    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`deleteNamespaced${t.kind}`]({ name, namespace, dryRun: dr }) : a.core[`delete${t.kind}`]({ name, dryRun: dr })));
+    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`deleteNamespaced${t.kind}`]({ name, namespace, dryRun: dr, body }) : a.core[`delete${t.kind}`]({ name, dryRun: dr, body })));
     return this.call(what, (a) => (t.namespaced
-      ? a.custom.deleteNamespacedCustomObject({ ...c, namespace, name, dryRun: dr, propagationPolicy: 'Background' })
-      : a.custom.deleteClusterCustomObject({ ...c, name, dryRun: dr, propagationPolicy: 'Background' })));
+      ? a.custom.deleteNamespacedCustomObject({ ...c, namespace, name, dryRun: dr, propagationPolicy: 'Background', body })
+      : a.custom.deleteClusterCustomObject({ ...c, name, dryRun: dr, propagationPolicy: 'Background', body })));
   }
 
   podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
@@ -158,8 +165,8 @@ export class Kube {
     const view = Object.create(this) as Kube;
     const refuse = (what: string) => { throw new ToolError('INTERNAL_ERROR', `${what} attempted during a preview; only dry runs are allowed before confirmed=true`); };
     view.create = (resource, body, namespace, dryRun = false) => (dryRun ? this.create(resource, body, namespace, true) : refuse(`create ${resource}`));
-    view.patch = (resource, name, body, namespace, dryRun = false, type = 'merge') => (dryRun ? this.patch(resource, name, body, namespace, true, type) : refuse(`patch ${resource}/${name}`));
-    view.remove = (resource, name, namespace, dryRun = false) => (dryRun ? this.remove(resource, name, namespace, true) : refuse(`delete ${resource}/${name}`));
+    view.patch = (resource, name, body, namespace, dryRun = false, type = 'merge', uid) => (dryRun ? this.patch(resource, name, body, namespace, true, type, uid) : refuse(`patch ${resource}/${name}`));
+    view.remove = (resource, name, namespace, dryRun = false, uid) => (dryRun ? this.remove(resource, name, namespace, true, uid) : refuse(`delete ${resource}/${name}`));
     return view;
   }
 

@@ -6,7 +6,7 @@ import jsonPatch from 'fast-json-patch';
 import mergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
 import { findType, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
-import { StatusError, badRequest, invalid, notFound } from './errors.ts';
+import { StatusError, badRequest, conflict, invalid, notFound, uidPrecondition } from './errors.ts';
 import { clone, isoSeconds, type KObject, type Store } from './store.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, SERVER_VERSION } from './discovery.ts';
@@ -124,6 +124,8 @@ export function createApiServer(deps: ApiServerDeps) {
       if (r.t.subresources.includes('status')) next.status = current.status;
       if (next.status === undefined) delete next.status;
     }
+    // A uid in the new object is a precondition: it must be the stored object's uid.
+    if (next.metadata?.uid && next.metadata.uid !== current.metadata.uid) throw uidPrecondition(r.t, r.name!, next.metadata.uid, current.metadata.uid);
     const warnings = r.sub === 'status' ? [] : admit(r.t, next, current, q.get('fieldValidation') === 'Strict');
     const expectedRv = body.metadata.resourceVersion;
     const out = store.update(r.t, next, { expectedRv, dryRun: q.get('dryRun') === 'All' });
@@ -293,6 +295,12 @@ export function createApiServer(deps: ApiServerDeps) {
       const dryRun = q.get('dryRun') === 'All' || (body?.dryRun ?? []).includes('All');
       if (r.name) {
         authorize('delete', r);
+        const pre = body?.preconditions;
+        if (pre?.uid || pre?.resourceVersion) {
+          const current = store.mustGet(t, r.ns, r.name);
+          if (pre.uid && pre.uid !== current.metadata.uid) throw uidPrecondition(t, r.name, pre.uid, current.metadata.uid);
+          if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw conflict(t, r.name);
+        }
         return sendJson(res, 200, deleteOne(t, r.ns, r.name, policy, dryRun));
       }
       authorize('deletecollection', r);

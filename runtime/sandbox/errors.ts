@@ -32,6 +32,11 @@ export const conflict = (t: ResourceType, name: string) =>
     `Operation cannot be fulfilled on ${qualifiedName(t)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
     { name, group: t.group || undefined, kind: t.plural });
 
+/** A UID precondition (delete options, or the uid in an update or patch) that names another object. */
+export const uidPrecondition = (t: ResourceType, name: string, wanted: string, actual: string) =>
+  new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedName(t)} "${name}": Precondition failed: UID in precondition: ${wanted}, UID in object meta: ${actual}`,
+    { name, group: t.group || undefined, kind: t.plural });
+
 export const badRequest = (message: string) => new StatusError(400, 'BadRequest', message);
 
 export function invalid(t: ResourceType, name: string, causes: StatusCause[]) {
