@@ -13,8 +13,12 @@ const SECRET_NAME = /token|secret|password|passwd|credential|authorization|beare
 export const isSecretName = (name: string) => SECRET_NAME.test(name);
 
 const secretValues = new Set<string>();
+/** Values shorter than this are not searched for in text: a "token" such as `train` would otherwise
+ * turn every `list_training_jobs()` hint into `list_***ing_jobs()`. Keys are still masked by name. */
+const MIN_SECRET_LENGTH = 8;
+
 /** Remember a secret value so that it is masked wherever it shows up in a log line. */
-export function registerSecret(v: unknown) { if (typeof v === 'string' && v.length >= 4) secretValues.add(v); }
+export function registerSecret(v: unknown) { if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secretValues.add(v); }
 
 export function scrub(text: string): string {
   let out = text;

@@ -140,6 +140,10 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     // Error text can quote request bodies or server messages; known secret values never leave.
     result = maskSecrets(fail(err), false);
   }
-  state.log.info({ audit: true, tool: name, parameters: maskSecrets(args), success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, 'tool_call');
+  // Parameters the tool does not have (a misspelt hf_tokn, say) are rejected, and their values are
+  // never logged: only the names are.
+  const known = new Set(Object.keys((tool?.inputSchema as any)?.properties ?? {}));
+  const logged = args && typeof args === 'object' && !Array.isArray(args) ? Object.fromEntries(Object.entries(args).map(([k, v]) => [k, known.has(k) ? v : '***'])) : args;
+  state.log.info({ audit: true, tool: name, parameters: maskSecrets(logged), success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, 'tool_call');
   return result;
 }

@@ -110,6 +110,31 @@ describe('tools end to end on the sandbox', () => {
     expect(logs.some((l: any) => l.tool === 'get_training_job' && l.error_code === 'RESOURCE_NOT_FOUND')).toBe(true);
   });
 
+  it('never logs the value of a misspelt credential parameter, and leaves short words alone', async () => {
+    const typo = await call(admin.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', hf_tokn: 'hf_MisspeltSecret77' });
+    expect(typo.error_code).toBe('VALIDATION_ERROR');
+    const logs = JSON.stringify((await call(admin.client, 'get_server_logs', { level: 'INFO', limit: 20 })).data.logs);
+    expect(logs).toContain('hf_tokn');
+    expect(logs).not.toContain('MisspeltSecret');
+    // A short "token" is masked by its key, but not searched for in every text.
+    await call(admin.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'train' });
+    const missing = await call(admin.client, 'get_training_job', { name: 'no-such-job' });
+    expect(missing.hint).toContain('list_training_jobs()');
+  });
+
+  it('refuses pip index URLs a shell could read as commands, NUL bytes, and scripts no command line can carry', async () => {
+    const base = { script: 'print(1)', runtime: 'torch-distributed', packages: ['numpy'] };
+    for (const url of ["https://x' $(touch M) '", 'https://x/simple;rm -rf /', 'file:///etc/passwd', 'https://x/ $(id)']) {
+      const r = await call(admin.client, 'run_custom_training', { ...base, pip_index_urls: [url] });
+      expect(r.error_code, url).toBe('VALIDATION_ERROR');
+    }
+    const ok = await call(admin.client, 'run_custom_training', { ...base, pip_index_urls: ['https://pypi.example.com:8443/simple/'] });
+    expect(ok.config.trainjob.spec.trainer.command[2]).toContain("--index-url 'https://pypi.example.com:8443/simple/'");
+    expect((await call(admin.client, 'run_custom_training', { ...base, script: 'print(1)\u0000' })).error).toContain('NUL');
+    const big = await call(admin.client, 'run_custom_training', { ...base, script: `print("${'é'.repeat(70000)}")` });
+    expect(big).toMatchObject({ error_code: 'VALIDATION_ERROR', details: { limit: 131072 } });
+  });
+
   it('hides tools above the persona and says so when called', async () => {
     const r = await call(ds.client, 'patch_runtime', { name: 'x', patch: { spec: {} } });
     expect(r).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });

@@ -2,6 +2,9 @@
 import type { ToolDescriptor } from '../types.ts';
 
 export interface RunCustomTrainingInput {
+/**
+ * Python source, at most 120,000 characters
+ */
 script: string
 runtime?: string
 name?: string
@@ -16,7 +19,10 @@ func_args?: {
  */
 packages?: string[]
 image?: string
-pip_index_urls?: string[]
+/**
+ * @maxItems 10
+ */
+pip_index_urls?: []|[string]|[string, string]|[string, string, string]|[string, string, string, string]|[string, string, string, string, string]|[string, string, string, string, string, string]|[string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string, string]
 /**
  * Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}
  */
@@ -63,7 +69,7 @@ export const descriptor: ToolDescriptor<RunCustomTrainingInput> = {
   persona: "data-scientist",
   annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
   listedAnnotations: {"destructiveHint":false},
-  inputSchema: {"type":"object","properties":{"script":{"type":"string"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"pip_index_urls":{"type":"array","items":{"type":"string"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["script"]},
+  inputSchema: {"type":"object","properties":{"script":{"type":"string","description":"Python source, at most 120,000 characters"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"pip_index_urls":{"type":"array","items":{"type":"string"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["script"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job_name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},"warnings":{"type":"array","items":{"type":"string"}},"secret":{"type":"string"},"next_steps":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job_name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},"warnings":{"type":"array"},"secret":{"type":"string"},"next_steps":{"type":"array"}}}}},
   confirm: true,

@@ -2,14 +2,14 @@
 // @ts-nocheck
 import func3_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"script":{"type":"string","minLength":1,"maxLength":1000000},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","maxItems":50,"items":{"type":"string","pattern":"^[A-Za-z0-9_.\\-\\[\\],<>=!~ ]+$"}},"image":{"type":"string","maxLength":500},"pip_index_urls":{"type":"array","items":{"type":"string","pattern":"^https?://"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["script"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"script":{"type":"string","minLength":1,"maxLength":120000,"description":"Python source, at most 120,000 characters"},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","maxItems":50,"items":{"type":"string","pattern":"^[A-Za-z0-9_.\\-\\[\\],<>=!~ ]+$"}},"image":{"type":"string","maxLength":500},"pip_index_urls":{"type":"array","maxItems":10,"items":{"type":"string","maxLength":2048,"pattern":"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["script"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ((func3_mod as any).default ?? func3_mod);
 const pattern0 = new RegExp("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[a-z]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern3 = new RegExp("^[A-Za-z0-9_.\\-\\[\\],<>=!~ ]+$", "u");
-const pattern4 = new RegExp("^https?://", "u");
+const pattern4 = new RegExp("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -49,8 +49,8 @@ errors++;
 if(data.script !== undefined){
 let data0 = data.script;
 if(typeof data0 === "string"){
-if(func3(data0) > 1000000){
-const err2 = {instancePath:instancePath+"/script",schemaPath:"#/properties/script/maxLength",keyword:"maxLength",params:{limit: 1000000},message:"must NOT have more than 1000000 characters"};
+if(func3(data0) > 120000){
+const err2 = {instancePath:instancePath+"/script",schemaPath:"#/properties/script/maxLength",keyword:"maxLength",params:{limit: 120000},message:"must NOT have more than 120000 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -344,12 +344,8 @@ errors++;
 if(data.pip_index_urls !== undefined){
 let data10 = data.pip_index_urls;
 if(Array.isArray(data10)){
-const len1 = data10.length;
-for(let i1=0; i1<len1; i1++){
-let data11 = data10[i1];
-if(typeof data11 === "string"){
-if(!pattern4.test(data11)){
-const err27 = {instancePath:instancePath+"/pip_index_urls/" + i1,schemaPath:"#/properties/pip_index_urls/items/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(data10.length > 10){
+const err27 = {instancePath:instancePath+"/pip_index_urls",schemaPath:"#/properties/pip_index_urls/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -358,9 +354,12 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/pip_index_urls/" + i1,schemaPath:"#/properties/pip_index_urls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len1 = data10.length;
+for(let i1=0; i1<len1; i1++){
+let data11 = data10[i1];
+if(typeof data11 === "string"){
+if(func3(data11) > 2048){
+const err28 = {instancePath:instancePath+"/pip_index_urls/" + i1,schemaPath:"#/properties/pip_index_urls/items/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -369,10 +368,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-}
-else {
-const err29 = {instancePath:instancePath+"/pip_index_urls",schemaPath:"#/properties/pip_index_urls/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!pattern4.test(data11)){
+const err29 = {instancePath:instancePath+"/pip_index_urls/" + i1,schemaPath:"#/properties/pip_index_urls/items/pattern",keyword:"pattern",params:{pattern: "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$"},message:"must match pattern \""+"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/+-]*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -382,13 +379,8 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data.resources_per_node !== undefined){
-let data12 = data.resources_per_node;
-if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-for(const key1 in data12){
-let data13 = data12[key1];
-if((typeof data13 !== "string") && (!((typeof data13 == "number") && (isFinite(data13))))){
-const err30 = {instancePath:instancePath+"/resources_per_node/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/resources_per_node/additionalProperties/type",keyword:"type",params:{type: schema11.properties.resources_per_node.additionalProperties.type},message:"must be string,number"};
+else {
+const err30 = {instancePath:instancePath+"/pip_index_urls/" + i1,schemaPath:"#/properties/pip_index_urls/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -400,7 +392,7 @@ errors++;
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/resources_per_node",schemaPath:"#/properties/resources_per_node/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err31 = {instancePath:instancePath+"/pip_index_urls",schemaPath:"#/properties/pip_index_urls/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -410,12 +402,13 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data14 = data.env;
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-for(const key2 in data14){
-if(typeof data14[key2] !== "string"){
-const err32 = {instancePath:instancePath+"/env/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.resources_per_node !== undefined){
+let data12 = data.resources_per_node;
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+for(const key1 in data12){
+let data13 = data12[key1];
+if((typeof data13 !== "string") && (!((typeof data13 == "number") && (isFinite(data13))))){
+const err32 = {instancePath:instancePath+"/resources_per_node/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/resources_per_node/additionalProperties/type",keyword:"type",params:{type: schema11.properties.resources_per_node.additionalProperties.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -427,7 +420,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err33 = {instancePath:instancePath+"/resources_per_node",schemaPath:"#/properties/resources_per_node/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -437,8 +430,12 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(typeof data.confirmed !== "boolean"){
-const err34 = {instancePath:instancePath+"/confirmed",schemaPath:"#/properties/confirmed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.env !== undefined){
+let data14 = data.env;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key2 in data14){
+if(typeof data14[key2] !== "string"){
+const err34 = {instancePath:instancePath+"/env/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/env/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -447,12 +444,10 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data.node_selector !== undefined){
-let data17 = data.node_selector;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key3 in data17){
-if(typeof data17[key3] !== "string"){
-const err35 = {instancePath:instancePath+"/node_selector/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/node_selector/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -462,9 +457,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-}
-else {
-const err36 = {instancePath:instancePath+"/node_selector",schemaPath:"#/properties/node_selector/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data.confirmed !== "boolean"){
+const err36 = {instancePath:instancePath+"/confirmed",schemaPath:"#/properties/confirmed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -473,15 +467,12 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data.tolerations !== undefined){
-let data19 = data.tolerations;
-if(Array.isArray(data19)){
-const len2 = data19.length;
-for(let i2=0; i2<len2; i2++){
-let data20 = data19[i2];
-if(!(data20 && typeof data20 == "object" && !Array.isArray(data20))){
-const err37 = {instancePath:instancePath+"/tolerations/" + i2,schemaPath:"#/properties/tolerations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.node_selector !== undefined){
+let data17 = data.node_selector;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key3 in data17){
+if(typeof data17[key3] !== "string"){
+const err37 = {instancePath:instancePath+"/node_selector/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/node_selector/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -493,7 +484,7 @@ errors++;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/tolerations",schemaPath:"#/properties/tolerations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err38 = {instancePath:instancePath+"/node_selector",schemaPath:"#/properties/node_selector/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -503,14 +494,14 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data.volumes !== undefined){
-let data21 = data.volumes;
-if(Array.isArray(data21)){
-const len3 = data21.length;
-for(let i3=0; i3<len3; i3++){
-let data22 = data21[i3];
-if(!(data22 && typeof data22 == "object" && !Array.isArray(data22))){
-const err39 = {instancePath:instancePath+"/volumes/" + i3,schemaPath:"#/properties/volumes/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.tolerations !== undefined){
+let data19 = data.tolerations;
+if(Array.isArray(data19)){
+const len2 = data19.length;
+for(let i2=0; i2<len2; i2++){
+let data20 = data19[i2];
+if(!(data20 && typeof data20 == "object" && !Array.isArray(data20))){
+const err39 = {instancePath:instancePath+"/tolerations/" + i2,schemaPath:"#/properties/tolerations/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -522,7 +513,7 @@ errors++;
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/volumes",schemaPath:"#/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err40 = {instancePath:instancePath+"/tolerations",schemaPath:"#/properties/tolerations/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -532,14 +523,14 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data.volume_mounts !== undefined){
-let data23 = data.volume_mounts;
-if(Array.isArray(data23)){
-const len4 = data23.length;
-for(let i4=0; i4<len4; i4++){
-let data24 = data23[i4];
-if(!(data24 && typeof data24 == "object" && !Array.isArray(data24))){
-const err41 = {instancePath:instancePath+"/volume_mounts/" + i4,schemaPath:"#/properties/volume_mounts/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.volumes !== undefined){
+let data21 = data.volumes;
+if(Array.isArray(data21)){
+const len3 = data21.length;
+for(let i3=0; i3<len3; i3++){
+let data22 = data21[i3];
+if(!(data22 && typeof data22 == "object" && !Array.isArray(data22))){
+const err41 = {instancePath:instancePath+"/volumes/" + i3,schemaPath:"#/properties/volumes/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -551,7 +542,7 @@ errors++;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/volume_mounts",schemaPath:"#/properties/volume_mounts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err42 = {instancePath:instancePath+"/volumes",schemaPath:"#/properties/volumes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -561,10 +552,14 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data.affinity !== undefined){
-let data25 = data.affinity;
-if(!(data25 && typeof data25 == "object" && !Array.isArray(data25))){
-const err43 = {instancePath:instancePath+"/affinity",schemaPath:"#/properties/affinity/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.volume_mounts !== undefined){
+let data23 = data.volume_mounts;
+if(Array.isArray(data23)){
+const len4 = data23.length;
+for(let i4=0; i4<len4; i4++){
+let data24 = data23[i4];
+if(!(data24 && typeof data24 == "object" && !Array.isArray(data24))){
+const err43 = {instancePath:instancePath+"/volume_mounts/" + i4,schemaPath:"#/properties/volume_mounts/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -574,14 +569,39 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data.service_account_name !== undefined){
-if(typeof data.service_account_name !== "string"){
-const err44 = {instancePath:instancePath+"/service_account_name",schemaPath:"#/properties/service_account_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err44 = {instancePath:instancePath+"/volume_mounts",schemaPath:"#/properties/volume_mounts/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err44];
 }
 else {
 vErrors.push(err44);
+}
+errors++;
+}
+}
+if(data.affinity !== undefined){
+let data25 = data.affinity;
+if(!(data25 && typeof data25 == "object" && !Array.isArray(data25))){
+const err45 = {instancePath:instancePath+"/affinity",schemaPath:"#/properties/affinity/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data.service_account_name !== undefined){
+if(typeof data.service_account_name !== "string"){
+const err46 = {instancePath:instancePath+"/service_account_name",schemaPath:"#/properties/service_account_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
 }
 errors++;
 }
@@ -593,34 +613,7 @@ const len5 = data27.length;
 for(let i5=0; i5<len5; i5++){
 let data28 = data27[i5];
 if(!(data28 && typeof data28 == "object" && !Array.isArray(data28))){
-const err45 = {instancePath:instancePath+"/image_pull_secrets/" + i5,schemaPath:"#/properties/image_pull_secrets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-}
-else {
-const err46 = {instancePath:instancePath+"/image_pull_secrets",schemaPath:"#/properties/image_pull_secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-}
-if(data.labels !== undefined){
-let data29 = data.labels;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key4 in data29){
-if(typeof data29[key4] !== "string"){
-const err47 = {instancePath:instancePath+"/labels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err47 = {instancePath:instancePath+"/image_pull_secrets/" + i5,schemaPath:"#/properties/image_pull_secrets/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -632,7 +625,7 @@ errors++;
 }
 }
 else {
-const err48 = {instancePath:instancePath+"/labels",schemaPath:"#/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err48 = {instancePath:instancePath+"/image_pull_secrets",schemaPath:"#/properties/image_pull_secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -642,12 +635,12 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data.annotations !== undefined){
-let data31 = data.annotations;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-for(const key5 in data31){
-if(typeof data31[key5] !== "string"){
-const err49 = {instancePath:instancePath+"/annotations/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.labels !== undefined){
+let data29 = data.labels;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key4 in data29){
+if(typeof data29[key4] !== "string"){
+const err49 = {instancePath:instancePath+"/labels/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -659,7 +652,7 @@ errors++;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/annotations",schemaPath:"#/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err50 = {instancePath:instancePath+"/labels",schemaPath:"#/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -669,14 +662,41 @@ vErrors.push(err50);
 errors++;
 }
 }
-}
-else {
-const err51 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.annotations !== undefined){
+let data31 = data.annotations;
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key5 in data31){
+if(typeof data31[key5] !== "string"){
+const err51 = {instancePath:instancePath+"/annotations/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/annotations/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
 else {
 vErrors.push(err51);
+}
+errors++;
+}
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/annotations",schemaPath:"#/properties/annotations/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
 }
 errors++;
 }

@@ -14,12 +14,18 @@ export function buildCommand(script: string, runtime: Record<string, any>, input
   const call = input.func_args ? `\n\nif __name__ == "__main__" and "train" in globals() and callable(globals()["train"]):\n    train(**${pyDict(input.func_args)})\n` : '';
   const file = policy.mpi ? '/home/mpiuser/train.py' : 'train.py';
   const pip = input.packages?.length
-    ? `PIP_OPTS=(${(input.pip_index_urls ?? ['https://pypi.org/simple']).map((u, i) => `${i === 0 ? '--index-url' : '--extra-index-url'} '${u}'`).join(' ')})\npython -m pip install --quiet --no-warn-script-location --user "\${PIP_OPTS[@]}" ${input.packages.map((p) => `'${p}'`).join(' ')} || python -m pip install --quiet "\${PIP_OPTS[@]}" ${input.packages.map((p) => `'${p}'`).join(' ')}\n`
+    ? `PIP_OPTS=(${(input.pip_index_urls ?? ['https://pypi.org/simple']).map((u, i) => `${i === 0 ? '--index-url' : '--extra-index-url'} ${shellQuote(u)}`).join(' ')})\npython -m pip install --quiet --no-warn-script-location --user "\${PIP_OPTS[@]}" ${input.packages.map(shellQuote).join(' ')} || python -m pip install --quiet "\${PIP_OPTS[@]}" ${input.packages.map(shellQuote).join(' ')}\n`
     : '';
   const runner = policy.torch ? 'torchrun' : 'python';
   const body = `${pip}cat > "${file}" << '${delim}'\n${script}${call}\n${delim}\n${runner} "${file}"`;
   return policy.mpi ? ['mpirun', '--hostfile', '/etc/mpi/hostfile', 'bash', '-c', body] : ['bash', '-c', body];
 }
+
+/** One shell word whatever the value holds: single quotes, with embedded ones closed and escaped. */
+export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/** Linux refuses a single exec argument over 128 KiB (MAX_ARG_STRLEN): the pod would never start. */
+const MAX_ARG_BYTES = 131072;
 
 function pyDict(v: unknown): string {
   if (v === null) return 'None';
@@ -33,12 +39,18 @@ function pyDict(v: unknown): string {
 /** The TrainJob (and Secret) a run_custom_training call describes, not yet submitted. */
 export async function buildCustomTraining(input: RunCustomTrainingInput, ctx: ToolContext): Promise<Built> {
   if (!input.script.trim()) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' is blank");
+  if (input.script.includes('\0')) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' contains a NUL character, which no command line can carry");
   const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
   const { env, secret } = splitEnv(input.env, job.metadata.name);
   const resources = resourcesPerNode(input.resources_per_node, input.gpu_per_node);
+  const command = buildCommand(input.script, runtime, input);
+  const longest = Math.max(...command.map((c) => Buffer.byteLength(c)));
+  if (longest > MAX_ARG_BYTES) {
+    throw new ToolError('VALIDATION_ERROR', `Invalid input: 'script' makes a command of ${longest} bytes; a container command argument can carry at most ${MAX_ARG_BYTES}`, { bytes: longest, limit: MAX_ARG_BYTES }, 'Shorten the script, or put it in an image and use run_container_training.');
+  }
   job.spec.trainer = {
     ...(input.image ? { image: input.image } : {}),
-    command: buildCommand(input.script, runtime, input),
+    command,
     numNodes: input.num_nodes,
     ...(resources ? { resourcesPerNode: resources } : {}),
     ...(env ? { env } : {}),
