@@ -178,6 +178,31 @@ describe('suspend and resume through update_training_job', () => {
     await call(mcp.client, 'update_training_job', { name: 'pausable', action: 'resume', confirmed: true });
     expect((await call(mcp.client, 'wait_for_training', { name: 'pausable', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');
   });
+
+  it('does not wait for what cannot come: a suspended job, or pods the scheduler refuses', async () => {
+    await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'held', confirmed: true });
+    await call(mcp.client, 'update_training_job', { name: 'held', action: 'suspend', confirmed: true });
+    let t0 = Date.now();
+    const held = await call(mcp.client, 'wait_for_training', { name: 'held', timeout_seconds: 600, polling_interval: 0.1 });
+    expect(held.data).toMatchObject({ status: 'Suspended', reached: false, stopped_because: 'suspended' });
+    expect(held.data.hint).toContain("update_training_job(name='held', action='resume')");
+    expect(Date.now() - t0).toBeLessThan(5000);
+
+    await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 16, name: 'too-big', confirmed: true });
+    t0 = Date.now();
+    const big = await call(mcp.client, 'wait_for_training', { name: 'too-big', timeout_seconds: 600, polling_interval: 0.1, unschedulable_grace_seconds: 1 });
+    expect(big.data).toMatchObject({ status: 'Created', reached: false, stopped_because: 'unschedulable' });
+    expect(big.data.message).toMatch(/Insufficient nvidia\.com\/gpu/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+
+    t0 = Date.now();
+    const timed = await call(mcp.client, 'wait_for_training', { name: 'too-big', timeout_seconds: 2, polling_interval: 0.5, unschedulable_grace_seconds: 600 });
+    expect(timed.data).toMatchObject({ reached: false, stopped_because: 'timeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    await call(mcp.client, 'delete_training_job', { name: 'too-big', confirmed: true });
+    await call(mcp.client, 'delete_training_job', { name: 'held', confirmed: true });
+  });
 });
 
 describe('a cluster without GPUs', () => {
@@ -248,11 +273,13 @@ describe('Kubernetes RBAC denials and cancellation', () => {
   });
 
   it('stops wait_for_training when the client cancels the request', async () => {
-    await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'long-wait', confirmed: true, annotations: {} });
-    await call(mcp.client, 'update_training_job', { name: 'long-wait', action: 'suspend', confirmed: true });
+    // Pods that cannot be scheduled, with a long grace: the wait would go on for minutes.
+    await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 16, name: 'long-wait', confirmed: true, annotations: {} });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
-    await expect(mcp.client.callTool({ name: 'wait_for_training', arguments: { name: 'long-wait', timeout_seconds: 600, polling_interval: 0.1 } }, undefined, { signal: ac.signal })).rejects.toThrow();
+    const t0 = Date.now();
+    await expect(mcp.client.callTool({ name: 'wait_for_training', arguments: { name: 'long-wait', timeout_seconds: 600, polling_interval: 0.1, unschedulable_grace_seconds: 600 } }, undefined, { signal: ac.signal })).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(2000);
     await new Promise((r) => setTimeout(r, 300));
     const logs = (await call(mcp.client, 'get_server_logs', { limit: 20 })).data.logs;
     expect(logs.find((l: any) => l.tool === 'wait_for_training' && l.error_code === 'CANCELLED')).toBeTruthy();

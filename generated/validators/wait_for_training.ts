@@ -2,7 +2,7 @@
 // @ts-nocheck
 import func2_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","minItems":1,"items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2}},"required":["name"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","minItems":1,"items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2},"unschedulable_grace_seconds":{"type":"integer","minimum":0,"maximum":3600,"default":20,"description":"stop when pods stay unschedulable this long"}},"required":["name"],"additionalProperties":false};
 const func2 = ((func2_mod as any).default ?? func2_mod);
 const pattern0 = new RegExp("^[a-z]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
@@ -20,6 +20,9 @@ data.timeout_seconds = 600;
 if(data.polling_interval === undefined){
 data.polling_interval = 2;
 }
+if(data.unschedulable_grace_seconds === undefined){
+data.unschedulable_grace_seconds = 20;
+}
 if(data.name === undefined){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
@@ -31,7 +34,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(((((key0 === "name") || (key0 === "target_statuses")) || (key0 === "namespace")) || (key0 === "timeout_seconds")) || (key0 === "polling_interval"))){
+if(!((((((key0 === "name") || (key0 === "target_statuses")) || (key0 === "namespace")) || (key0 === "timeout_seconds")) || (key0 === "polling_interval")) || (key0 === "unschedulable_grace_seconds"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -287,14 +290,47 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-else {
-const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+let data6 = data.unschedulable_grace_seconds;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err21 = {instancePath:instancePath+"/unschedulable_grace_seconds",schemaPath:"#/properties/unschedulable_grace_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err21];
 }
 else {
 vErrors.push(err21);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 3600 || isNaN(data6)){
+const err22 = {instancePath:instancePath+"/unschedulable_grace_seconds",schemaPath:"#/properties/unschedulable_grace_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(data6 < 0 || isNaN(data6)){
+const err23 = {instancePath:instancePath+"/unschedulable_grace_seconds",schemaPath:"#/properties/unschedulable_grace_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }

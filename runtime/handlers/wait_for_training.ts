@@ -1,9 +1,10 @@
 // Polls a TrainJob until it reaches a target status, sending MCP progress notifications with the
-// trainer's progress, and stopping at once when the client cancels the request.
+// trainer's progress. It stops at once when the client cancels, and does not wait for what cannot
+// come: a suspended job, or pods the scheduler has refused for longer than a short grace period.
 import type { WaitForTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { jobStatus, statusReason } from '../trainer/views.ts';
+import { JOBSET_LABEL, jobStatus, statusReason } from '../trainer/views.ts';
 import { fetchJob } from '../trainer/lookup.ts';
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
@@ -18,6 +19,8 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
   const started = Date.now();
   let polls = 0;
   let reported = -1;
+  let unschedulableSince: number | undefined;
+  const waited = () => Math.round((Date.now() - started) / 100) / 10;
   for (;;) {
     if (ctx.signal.aborted) throw new ToolError('CANCELLED', `Stopped waiting for '${input.name}': the request was cancelled`);
     const job = await fetchJob(ctx, input.name);
@@ -31,13 +34,33 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
       await ctx.progress(value, 100, `${input.name}: ${status}${pct !== undefined ? ` ${pct}%` : ''}`).catch(() => {});
     }
     if (targets.has(status)) {
-      return { job: input.name, status, reached: true, message: `Job reached '${status}'`, waited_seconds: Math.round((Date.now() - started) / 100) / 10, polls, progress: job.status?.trainerStatus ?? null };
+      return { job: input.name, status, reached: true, message: `Job reached '${status}'`, waited_seconds: waited(), polls, progress: job.status?.trainerStatus ?? null };
     }
     if ((status === 'Failed' || status === 'Complete') && !targets.has(status)) {
       throw new ToolError(status === 'Failed' ? 'JOB_FAILED' : 'VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job) }, `Check get_training_logs(name='${input.name}') and get_training_events(name='${input.name}').`);
     }
+    if (status === 'Suspended') {
+      return {
+        job: input.name, status, reached: false, stopped_because: 'suspended', waited_seconds: waited(), polls,
+        message: 'The job is suspended: it will not progress until it is resumed',
+        ...(ctx.tools.has('update_training_job') ? { hint: `Resume it with update_training_job(name='${input.name}', action='resume')` } : {}),
+      };
+    }
+    if (status === 'Created') {
+      // Pods the scheduler keeps refusing will not start by waiting; say why instead.
+      const pods = (await ctx.kube.list('pods', { namespace: ctx.namespace, labelSelector: `${JOBSET_LABEL}=${input.name}` })).items;
+      const refused = pods.map((p) => (p.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable')).find(Boolean);
+      unschedulableSince = refused ? unschedulableSince ?? Date.now() : undefined;
+      if (refused && Date.now() - unschedulableSince! >= input.unschedulable_grace_seconds! * 1000) {
+        return {
+          job: input.name, status, reached: false, stopped_because: 'unschedulable', waited_seconds: waited(), polls,
+          message: `Its pods cannot be scheduled: ${refused.message}`,
+          hint: `See get_training_events(name='${input.name}'); ask for fewer GPUs or wait for capacity`,
+        };
+      }
+    }
     if (Date.now() >= deadline) {
-      return { job: input.name, status, reached: false, message: `Timeout after ${input.timeout_seconds}s`, polls, hint: 'Use get_training_events(name) to check for scheduling issues' };
+      return { job: input.name, status, reached: false, stopped_because: 'timeout', message: `Timeout after ${input.timeout_seconds}s`, waited_seconds: waited(), polls, hint: `Call wait_for_training(name='${input.name}') again, or see get_training_events(name='${input.name}')` };
     }
     await sleep(Math.min(input.polling_interval! * 1000, Math.max(0, deadline - Date.now())), ctx.signal);
   }
