@@ -169,6 +169,35 @@ describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
   });
 });
 
+describe('preview warnings', () => {
+  const ft = { dataset: 'hf://tatsu-lab/alpaca' };
+  const warnings = async (tool: string, args: Record<string, unknown>) => {
+    const r = await call(mcp.client, tool, args);
+    expect(r.status, JSON.stringify(r).slice(0, 300)).toBe('preview');
+    return (r.config.warnings as string[]).join('\n');
+  };
+
+  it('names every gated model without a token, and only those', async () => {
+    for (const model of ['hf://google/gemma-2b', 'hf://meta-llama/Llama-3.2-1B', 'hf://mistralai/Mistral-7B-v0.1']) {
+      expect(await warnings('fine_tune', { ...ft, model, runtime: 'torchtune-llama3.2-1b' }), model).toMatch(/is gated on Hugging Face: pass hf_token/);
+    }
+    expect(await warnings('fine_tune', { ...ft, model: 'hf://Qwen/Qwen2.5-1.5B', runtime: 'torchtune-qwen2.5-1.5b' })).not.toMatch(/gated/);
+    expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_SomeLongTokenValue' })).not.toMatch(/gated/);
+  });
+
+  it('says when a torchtune recipe is for another model family, given or chosen', async () => {
+    expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_SomeLongTokenValue' })).toMatch(/recipe for llama3\.2 models; hf:\/\/google\/gemma-2b is another family/);
+    expect(await warnings('fine_tune', { ...ft, model: 'hf://Qwen/Qwen2.5-1.5B', runtime: 'torchtune-qwen2.5-1.5b' })).not.toMatch(/another family/);
+    expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', hf_token: 'hf_SomeLongTokenValue' })).toMatch(/no torchtune runtime matches this model's family/);
+  });
+
+  it('says when a node would need more GPUs than any node has', async () => {
+    expect(await warnings('run_container_training', { image: 'busybox', gpu_per_node: 8 })).toMatch(/asks for 8 nvidia\.com\/gpu per node, but the largest node has 4/);
+    expect(await warnings('run_custom_training', { script: 'print(1)', resources_per_node: { gpu: 8 } })).toMatch(/largest node has 4/);
+    expect(await warnings('run_container_training', { image: 'busybox', gpu_per_node: 4 })).not.toMatch(/largest node/);
+  });
+});
+
 describe('suspend and resume through update_training_job', () => {
   it('suspends a running job (pods go) and resumes it to Complete', async () => {
     await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'pausable', confirmed: true });

@@ -5,7 +5,7 @@ import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
 import { baseJob, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch, type Built } from '../trainer/submit.ts';
 import { allRuntimes } from '../trainer/lookup.ts';
-import { lookupModel, estimate } from '../trainer/models.ts';
+import { lookupModel, estimate, isGated } from '../trainer/models.ts';
 
 export function torchtuneArgs(i: FineTuneInput): string[] {
   const a: string[] = [];
@@ -31,6 +31,14 @@ export function torchtuneArgs(i: FineTuneInput): string[] {
   }
   return a;
 }
+
+/** The model family a torchtune runtime's recipe is for, from its name: torchtune-llama3.2-1b -> llama3.2. */
+export function recipeFamily(runtime: string): string | undefined {
+  const m = /^torchtune-([a-z]+[0-9.]*?)(-[0-9.]+b)?$/i.exec(runtime);
+  return m?.[1];
+}
+const squash = (s: string) => s.toLowerCase().replace(/^hf:\/\//, '').replace(/[^a-z0-9]/g, '');
+const sameFamily = (model: string, family: string) => squash(model).includes(squash(family));
 
 /** Without runtime=: the torchtune runtime whose name matches the model's family, else the first one. */
 async function pickRuntime(ctx: ToolContext, model: string): Promise<{ name: string; note: string }> {
@@ -74,7 +82,9 @@ export async function buildFineTune(input: FineTuneInput, ctx: ToolContext): Pro
   };
   const patches = schedulingPatch(input, ['node', 'dataset-initializer', 'model-initializer'].slice(0, input.volumes || input.volume_mounts ? 3 : 1));
   if (patches) job.spec.runtimePatches = patches;
-  if (!input.hf_token && input.model.startsWith('hf://meta-llama/')) warnings.push('Llama models are gated on Hugging Face: pass hf_token or the model download will fail.');
+  if (!input.hf_token && input.model.startsWith('hf://') && isGated(input.model)) warnings.push(`${input.model.replace(/^hf:\/\//, '')} is gated on Hugging Face: pass hf_token (an account that accepted its licence) or the model download will fail with 401.`);
+  const family = recipeFamily(runtimeName);
+  if (input.runtime && family && !sameFamily(input.model, family)) warnings.push(`Runtime '${runtimeName}' carries a torchtune recipe for ${family} models; ${input.model} is another family, so the recipe's model settings may not fit it.`);
   const known = lookupModel(input.model.replace(/^hf:\/\//, ''));
   const est = known && estimate(known, { method: input.quantize_base ? 'qlora' : 'lora', batch_size: input.batch_size!, sequence_length: 2048, quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16', gradient_checkpointing: true, num_workers: input.num_nodes! });
   return { job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined };

@@ -39,7 +39,8 @@ export async function clusterResources(ctx: ToolContext, maxNodes = 50) {
   rows.sort((a, b) => (b.accelerators?.length ?? 0) - (a.accelerators?.length ?? 0) || a.name.localeCompare(b.name));
   const gpusOn = (r: (typeof rows)[number]) => (r.accelerators ?? []).filter((a) => !a.resource.startsWith('google.com/tpu')).reduce((n, a) => n + a.allocatable, 0);
   return {
-    node_count: rows.length, gpu_total: sum('allocatable'), gpu_free: sum('free'), max_gpus_per_node: rows.reduce((m, r) => Math.max(m, gpusOn(r)), 0), nodes_with_gpu: rows.filter((r) => r.accelerators?.some((a) => !a.resource.startsWith('google.com/tpu'))).length,
+    node_count: rows.length, gpu_total: sum('allocatable'), gpu_free: sum('free'), max_gpus_per_node: rows.reduce((m, r) => Math.max(m, gpusOn(r)), 0),
+    max_per_node: Object.fromEntries(Object.keys(byResource).map((k) => [k, rows.reduce((m, r) => Math.max(m, (r.accelerators ?? []).find((a) => a.resource === k)?.allocatable ?? 0), 0)])), nodes_with_gpu: rows.filter((r) => r.accelerators?.some((a) => !a.resource.startsWith('google.com/tpu'))).length,
     accelerators: byResource, nodes: rows.slice(0, maxNodes), ...(rows.length > maxNodes ? { nodes_omitted: rows.length - maxNodes } : {}),
   };
 }

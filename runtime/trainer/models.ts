@@ -71,6 +71,15 @@ export const CATALOGUE: ModelInfo[] = Object.entries(ARCHS).map(([id, arch]) => 
 const norm = (s: string) => s.toLowerCase().replace(/^hf:\/\//, '').replace(/:[\w.-]+$/, '').trim();
 const bare = (id: string) => id.split('/').pop()!;
 
+/** Hugging Face organisations (and model prefixes) whose models need an accepted licence and a token. */
+const GATED = ['meta-llama/', 'google/gemma', 'mistralai/'];
+
+/** Is this Hugging Face model id (hf:// optional) gated, by its catalogue id or its own name? */
+export function isGated(raw: string): boolean {
+  const id = lookupModel(raw)?.id ?? norm(raw);
+  return GATED.some((g) => id.toLowerCase().startsWith(g.toLowerCase()));
+}
+
 export function lookupModel(raw: string): ModelInfo | undefined {
   if (!raw.trim()) return undefined;
   const q = norm(raw);

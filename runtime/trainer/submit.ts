@@ -88,6 +88,13 @@ export async function gpuWarnings(b: Built, ctx: ToolContext, parallel = 1) {
     b.warnings.push(`The memory estimate needs ${b.gpusNeededPerNode} GPUs per node, but the largest node has ${cluster.max_gpus_per_node}: use qlora, a smaller model, or bigger GPUs.`);
   }
   const asked = Object.entries<any>(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter(([k]) => /gpu|mig-/.test(k)).reduce((n, [, v]) => n + Number(v), 0);
+  // More of a GPU kind per node than any single node has can never be scheduled.
+  for (const [k, v] of Object.entries<any>(b.job.spec.trainer?.resourcesPerNode?.limits ?? {})) {
+    const most = cluster?.max_per_node[k];
+    if (/gpu|mig-/.test(k) && cluster && cluster.gpu_total > 0 && Number(v) > (most ?? 0)) {
+      b.warnings.push(`The job asks for ${v} ${k} per node, but the largest node has ${most ?? 0}: its pods will stay Pending. Ask for at most ${most ?? 0} per node and more nodes instead.`);
+    }
+  }
   if (b.gpusNeededPerNode && asked > 0 && asked < b.gpusNeededPerNode) b.warnings.push(`The job asks for ${asked} GPU(s) per node; the memory estimate needs ${b.gpusNeededPerNode}.`);
   // Trials in parallel need the same kind of GPU: count the free ones of the resource asked for.
   const kinds = Object.keys(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter((k) => /gpu|mig-/.test(k));
