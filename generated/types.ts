@@ -25,7 +25,9 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   guard: 'owned-trainjob' | 'owned-optimizationjob' | null;
   namespaced: boolean;
   keywords: string[];
+  /** The hint after a successful answer, unless one of nextWhen's conditions holds first. */
   next: string;
+  nextWhen: Array<{ when?: string; text: string }>;
   /** True when runtime/handlers/<name>.ts computes the answer instead of `operation`. */
   custom: boolean;
   operation: Operation | null;

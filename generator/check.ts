@@ -54,7 +54,9 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
     if (!phases.includes(t.phase)) problems.at(f, ['phase'], `unknown phase "${t.phase}"`, closest(t.phase, phases));
     if (!personas[t.persona]) problems.at(f, ['persona'], `unknown persona "${t.persona}"`, closest(t.persona, Object.keys(personas)));
     if (!specs.modules[t.module]) problems.at(f, ['module'], `unknown module "${t.module}"`, closest(t.module, Object.keys(specs.modules)));
-    checkHint(f, ['next'], t.next);
+    const alternatives = typeof t.next === 'string' ? [{ text: t.next }] : t.next;
+    alternatives.forEach((n, i) => checkHint(f, typeof t.next === 'string' ? ['next'] : ['next', i, 'text'], n.text));
+    if (Array.isArray(t.next)) t.next.forEach((n, i) => { if ((i === t.next.length - 1) === (n.when !== undefined)) problems.at(f, ['next', i], i === t.next.length - 1 ? 'the last hint is the default: it takes no when' : 'every hint but the last needs a when'); });
     checkToolSafety(t, problems);
     const has = opts.handlerExists(t.name);
     if (t.handler === 'custom' && !has) problems.at(f, ['handler'], `runtime/handlers/${t.name}.ts does not exist`);

@@ -116,7 +116,8 @@ async function toolModule(t: ToolSpec, specs: Specs, a: ToolAnalysis): Promise<s
     annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
     listedAnnotations: advertisedAnnotations(t),
     inputSchema: advertisedSchema(schema), outputSchema: envelopeSchema(a.outputSchema), listedOutputSchema: advertisedOutputSchema(a.outputSchema), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
-    keywords: t.keywords ?? [], next: t.next, custom: t.handler === 'custom',
+    keywords: t.keywords ?? [], next: typeof t.next === 'string' ? t.next : t.next[t.next.length - 1].text,
+    nextWhen: typeof t.next === 'string' ? [] : t.next.slice(0, -1), custom: t.handler === 'custom',
     operation: t.handler === 'custom' ? null : { steps: t.steps, output: t.output, ...(t.preview ? { preview: t.preview } : {}) },
     rbac: a.rbac, examples: t.examples,
   };
@@ -159,7 +160,9 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   guard: 'owned-trainjob' | 'owned-optimizationjob' | null;
   namespaced: boolean;
   keywords: string[];
+  /** The hint after a successful answer, unless one of nextWhen's conditions holds first. */
   next: string;
+  nextWhen: Array<{ when?: string; text: string }>;
   /** True when runtime/handlers/<name>.ts computes the answer instead of \`operation\`. */
   custom: boolean;
   operation: Operation | null;
@@ -274,7 +277,8 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
       title: e.title, call: `${t.name}(${Object.entries(e.input).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})`,
       outcome: e.error ? `error ${e.error}` : `\`${e.expect}\``,
     }));
-    return { ...t, confirm: !!t.confirm, custom: t.handler === 'custom', params, outputs, rbac, examples };
+    const next = typeof t.next === 'string' ? t.next : t.next.map((n) => (n.when ? `${n.text} (when \`${n.when}\`)` : n.text)).join('; otherwise ');
+    return { ...t, next, confirm: !!t.confirm, custom: t.handler === 'custom', params, outputs, rbac, examples };
   });
   const custom = tools.filter((t) => t.custom).length;
   out.set('generated/docs/tools.md', toolsTpl({ banner: banner('specs/tools/*.yaml'), tools, custom, declarative: tools.length - custom }));

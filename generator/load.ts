@@ -23,7 +23,7 @@ export interface ToolSpec {
   inputs: { required?: string[]; properties?: Record<string, any>; include?: string[] };
   steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> };
   outputSchema?: Record<string, any>; rbac?: RbacRule[];
-  handler?: 'custom'; why?: string; examples: Example[]; next: string;
+  handler?: 'custom'; why?: string; examples: Example[]; next: string | Array<{ when?: string; text: string }>;
   /** Where it came from, for error messages. */
   file: string;
   source: SourceFile;

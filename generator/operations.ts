@@ -87,6 +87,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
       addRule(r);
     }
     checkExamples(c, env);
+    checkNext(c, env);
     return { outputSchema: tool.outputSchema ?? { type: 'object' }, rbac };
   }
   if (tool.outputSchema) problems.at(f, ['outputSchema'], 'declarative tools infer outputSchema from output; remove it');
@@ -180,7 +181,16 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
   }
   if (tool.confirm && !mutating) problems.at(f, ['confirm'], 'confirm: true but no step changes anything');
   checkExamples(c, env);
+  checkNext(c, env);
   return { outputSchema: { type: 'object', properties, ...(required.length ? { required } : {}) }, rbac };
+}
+
+/** Result-dependent hints: each condition sees the answer's data and the input. */
+function checkNext(c: Ctx, toolEnv: Environment) {
+  if (!Array.isArray(c.tool.next)) return;
+  const env = toolEnv.clone();
+  env.registerVariable('data', 'dyn');
+  c.tool.next.forEach((n, i) => { if (n.when) checkExpr(c, env, n.when, ['next', i, 'when'], 'bool'); });
 }
 
 function checkExamples(c: Ctx, toolEnv: Environment) {

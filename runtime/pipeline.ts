@@ -9,6 +9,7 @@ import { checkNamespace, type PolicyFile } from './policy.ts';
 import { maskSecrets, type RingBuffer } from './logger.ts';
 import { runDeclarative } from './executor.ts';
 import { HANDLERS } from './handlers/index.ts';
+import { nextFor, tailorEnvelope } from './hints.ts';
 
 export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
 export const OWNER_VALUE = 'mcp';
@@ -132,7 +133,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     if (out instanceof Preview) {
       result = { ...out.toJSON(), _meta: { phase: tool.phase, next: `Show this preview to the user; call ${name} again with confirmed=true only after they approve` } };
     } else {
-      result = { ...ok(out), _meta: { phase: tool.phase, next: tool.next } };
+      result = { ...ok(out), _meta: { phase: tool.phase, next: nextFor(tool, out, args) } };
     }
   } catch (e) {
     const err = e instanceof ToolError ? e : new ToolError('INTERNAL_ERROR', `Unexpected error in ${name}: ${(e as Error)?.message ?? e}`);
@@ -140,6 +141,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     // Error text can quote request bodies or server messages; known secret values never leave.
     result = maskSecrets(fail(err), false);
   }
+  tailorEnvelope(result, new Set(state.tools.keys()));
   // Parameters the tool does not have (a misspelt hf_tokn, say) are rejected, and their values are
   // never logged: only the names are.
   const known = new Set(Object.keys((tool?.inputSchema as any)?.properties ?? {}));

@@ -169,6 +169,51 @@ describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
   });
 });
 
+describe('hints that are true for this caller and this answer', () => {
+  it('tells a readonly caller of no tool it cannot call', async () => {
+    const ro = await connect(['--sandbox', '--persona', 'readonly', '--time-scale', '0.02']);
+    try {
+      const visible = new Set((await ro.client.listTools()).tools.map((t) => t.name));
+      const texts = (e: any) => [e._meta?.next, e.hint, ...(e.data?.next_steps ?? []), ...(e.data?.recommendations ?? [])].filter((t) => typeof t === 'string').join('\n');
+      for (const [tool, args] of [['pre_flight', { model: 'google/gemma-2b' }], ['get_runtime', { name: 'torch-distributed' }], ['estimate_resources', { model: 'google/gemma-2b' }], ['get_training_events', { name: 'nope' }]] as const) {
+        const e = await call(ro.client, tool, args);
+        const named = [...texts(e).matchAll(/\b([a-z][a-z0-9_]*)\(/g)].map((m) => m[1]);
+        expect(named.filter((n) => !visible.has(n)), `${tool}: ${texts(e)}`).toEqual([]);
+      }
+    } finally { await ro.close(); }
+  });
+
+  it('does not say "proceed" when pre_flight found blockers or no runtime, and never points back at itself', async () => {
+    const blocked = await sandboxAndServer({ forbidden: ['get customresourcedefinitions'] }, 'platform-admin');
+    try {
+      const r = await call(blocked.c.client, 'pre_flight', {});
+      expect(r.data.compatibility.compatible).toBe(false);
+      expect(r._meta.next).not.toMatch(/[Pp]roceed/);
+      expect(r._meta.next).toContain('check_compatibility()');
+    } finally { await blocked.c.close(); await blocked.s.stop(); }
+    const dir = mkdtempSync(join(tmpdir(), 'kfmcp-bare-'));
+    writeFileSync(join(dir, 'state.yaml'), stringify(defaultSeed().filter((o: any) => !/TrainingRuntime$/.test(o.kind))));
+    const bare = await sandboxAndServer({ stateFile: join(dir, 'state.yaml') }, 'platform-admin');
+    try {
+      const r = await call(bare.c.client, 'pre_flight', { model: 'google/gemma-2b' });
+      expect(r.data.tool_selection.recommended).toBeNull();
+      expect(r._meta.next).not.toMatch(/[Pp]roceed/);
+      expect(r._meta.next).toContain('create_runtime()');
+      expect(JSON.stringify(r.data.recommendations)).not.toContain('pre_flight(');
+    } finally { await bare.c.close(); await bare.s.stop(); }
+  });
+
+  it('does not tell a caller to omit a name it had to give', async () => {
+    const spec = { template: { spec: { replicatedJobs: [{ name: 'node', template: { metadata: { labels: { 'trainer.kubeflow.org/trainjob-ancestor-step': 'trainer' } }, spec: { template: { spec: { containers: [{ name: 'node', image: 'busybox' }] } } } } }] } } };
+    const admin = await sandboxAndServer({}, 'platform-admin');
+    try {
+      const r = await call(admin.c.client, 'create_runtime', { name: 'torch-distributed', framework: 'torch', spec, confirmed: true });
+      expect(r.error_code).toBe('ALREADY_EXISTS');
+      expect(r.hint ?? '').not.toMatch(/omit/);
+    } finally { await admin.c.close(); await admin.s.stop(); }
+  });
+});
+
 describe('preview warnings', () => {
   const ft = { dataset: 'hf://tatsu-lab/alpaca' };
   const warnings = async (tool: string, args: Record<string, unknown>) => {

@@ -22,6 +22,7 @@ export const descriptor: ToolDescriptor<CheckCompatibilityInput> = {
   namespaced: true,
   keywords: ["compatibility","version","installed","rbac","permissions","platform","openshift","eks","gke","aks","prerequisites"],
   next: "Call get_cluster_resources() or use pre_flight() for the full check",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [{"verb":"get","resource":"customresourcedefinitions"},{"verb":"get","resource":"configmaps"},{"verb":"list","resource":"nodes"},{"verb":"create","resource":"selfsubjectaccessreviews"}],

@@ -41,6 +41,7 @@ export const descriptor: ToolDescriptor<CreateRuntimeInput> = {
   namespaced: false,
   keywords: ["create","add","new","runtime","template","register runtime"],
   next: "Verify with list_runtimes() or get_runtime(name)",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"body","let":"{'apiVersion': 'trainer.kubeflow.org/v1alpha1', 'kind': 'ClusterTrainingRuntime',\n 'metadata': {'name': input.name, 'labels': mergeMaps(input.?labels.orValue({}), {'trainer.kubeflow.org/framework': input.framework})},\n 'spec': input.spec}"},{"id":"created","create":"clustertrainingruntimes","body":"body"}],"output":{"runtime":"input.name","created":"true","framework":"input.framework","resource_version":"created.metadata.resourceVersion","message":"\"Runtime '\" + input.name + \"' created\""},"preview":{"message":"\"Will create ClusterTrainingRuntime '\" + input.name + \"' (framework \" + input.framework + \"); the API server accepted a dry run. Call again with confirmed=true to create it.\"","fields":{"runtime":"input.name","body":"body"}}},
   rbac: [{"verb":"create","resource":"clustertrainingruntimes"}],

@@ -23,6 +23,7 @@ export const descriptor: ToolDescriptor<DeleteRuntimeInput> = {
   namespaced: false,
   keywords: ["delete","remove","runtime","uninstall"],
   next: "Confirm removal with list_runtimes()",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"runtime","get":"clustertrainingruntimes","name":"input.name","notFound":{"message":"\"Runtime '\" + input.name + \"' not found\"","hint":"Use list_runtimes() to see the runtimes."}},{"id":"jobs","list":"trainjobs","allNamespaces":true},{"id":"dependents","let":"jobs.items.filter(j, j.spec.runtimeRef.name == input.name && j.spec.runtimeRef.?kind.orValue('ClusterTrainingRuntime') == 'ClusterTrainingRuntime')\n  .map(j, {'name': j.metadata.name, 'namespace': j.metadata.namespace})"},{"id":"deleted","delete":"clustertrainingruntimes","name":"input.name"}],"output":{"runtime":"input.name","deleted":"true","dependent_jobs_affected":"size(dependents)","message":"\"Runtime '\" + input.name + \"' deleted\""},"preview":{"message":"\"Will permanently delete ClusterTrainingRuntime '\" + input.name + \"'. Call again with confirmed=true to proceed.\"","fields":{"runtime":"input.name","dependent_jobs":"firstN(dependents, 50)","dependent_count":"size(dependents)","warning":"size(dependents) > 0 ? string(size(dependents)) + ' TrainJob(s) reference this runtime; running ones keep their snapshot, new ones will be rejected.' : 'No dependent TrainJobs found.'"}}},
   rbac: [{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"trainjobs"},{"verb":"delete","resource":"clustertrainingruntimes"}],

@@ -24,6 +24,7 @@ export const descriptor: ToolDescriptor<DeleteTrainingJobInput> = {
   namespaced: true,
   keywords: ["delete","remove","cancel","kill","stop","cleanup"],
   next: "Resubmit with fine_tune() or run_custom_training() if needed",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"deleted","delete":"trainjobs","name":"input.name"}],"output":{"job":"input.name","namespace":"ns","deleted":"true","message":"\"trainjobs '\" + input.name + \"' deleted\""},"preview":{"message":"\"Will delete trainjobs '\" + input.name + \"' in namespace '\" + ns + \"'. Call again with confirmed=true to proceed.\"","fields":{"action":"'delete'","resource":"'trainjobs'","name":"input.name","namespace":"ns","dry_run":"{'job': input.name, 'namespace': ns, 'deleted': true}"}}},
   rbac: [{"verb":"get","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"}],

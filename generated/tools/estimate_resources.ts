@@ -42,6 +42,7 @@ export const descriptor: ToolDescriptor<EstimateResourcesInput> = {
   namespaced: false,
   keywords: ["estimate","memory","vram","size","gpus needed","sizing","lora","qlora","full fine-tune","how many gpus"],
   next: "Call list_runtimes() to pick a runtime, then preview with fine_tune()",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [],

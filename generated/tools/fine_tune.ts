@@ -92,6 +92,7 @@ export const descriptor: ToolDescriptor<FineTuneInput> = {
   namespaced: true,
   keywords: ["fine-tune","finetune","lora","qlora","torchtune","llm","train model","adapt","instruct"],
   next: "Monitor with wait_for_training(name), get_training_job(name) and get_training_logs(name)",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"create","resource":"trainjobs"},{"verb":"create","resource":"secrets"},{"verb":"patch","resource":"secrets"},{"verb":"delete","resource":"secrets"}],

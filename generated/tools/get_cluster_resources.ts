@@ -22,6 +22,7 @@ export const descriptor: ToolDescriptor<GetClusterResourcesInput> = {
   namespaced: false,
   keywords: ["gpu","gpus","capacity","free","nodes","cpu","memory","accelerators","nvidia","amd","tpu","mig"],
   next: "Call estimate_resources(model) or list_runtimes()",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"}],

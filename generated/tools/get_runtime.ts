@@ -23,6 +23,7 @@ export const descriptor: ToolDescriptor<GetRuntimeInput> = {
   namespaced: true,
   keywords: ["runtime","details","image","framework","steps","initializers"],
   next: "Ready to submit; use fine_tune() or run_custom_training()",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"local","get":"trainingruntimes","name":"input.name","optional":true},{"id":"cluster","get":"clustertrainingruntimes","name":"input.name","when":"!local.hasValue()","optional":true},{"id":"missing","fail":"\"Runtime '\" + input.name + \"' not found\"","when":"!local.hasValue() && !cluster.hasValue()","code":"RESOURCE_NOT_FOUND","hint":"Use list_runtimes() to see the available runtimes."},{"id":"raw","let":"local.hasValue() ? dyn(local.value()) : dyn(cluster.value())"},{"id":"rt","let":"runtimeSummary(raw, local.hasValue() ? 'TrainingRuntime' : 'ClusterTrainingRuntime')"}],"output":{"name":"rt.name","kind":"rt.kind","framework":"rt.framework","trainer_type":"rt.trainer_type","ml_policy":"rt.ml_policy","image":"rt.image","command":"rt.command","num_nodes":"rt.num_nodes","device":"rt.device","device_count":"rt.device_count","steps":"rt.steps","initializers":"rt.initializers","deprecated":"rt.?deprecated","ml_policy_spec":"raw.spec.?mlPolicy.orValue({})","labels":"raw.metadata.?labels.orValue({})","replicated_jobs":"raw.spec.template.spec.replicatedJobs.map(r, {'name': r.name, 'depends_on': r.?dependsOn.orValue([])})"}},
   rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"}],

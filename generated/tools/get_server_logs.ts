@@ -23,6 +23,7 @@ export const descriptor: ToolDescriptor<GetServerLogsInput> = {
   namespaced: false,
   keywords: ["server logs","audit","errors","debug","diagnostics"],
   next: "Filter with level='ERROR' to find problems",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [],

@@ -22,6 +22,7 @@ export const descriptor: ToolDescriptor<HealthCheckInput> = {
   namespaced: false,
   keywords: ["health","status","alive","connectivity","ping","up"],
   next: "If degraded, check get_server_logs() for errors",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [],

@@ -27,6 +27,7 @@ export const descriptor: ToolDescriptor<ListOptimizationJobsInput> = {
   namespaced: true,
   keywords: ["hpo","sweeps","searches","tuning","optimization jobs","experiments"],
   next: "Call get_optimization_job(name) for the trials of one search",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"jobs","list":"optimizationjobs"},{"id":"trials","list":"trainjobs","labelSelector":"'trainer.kubeflow.org/optimization-job'"},{"id":"rows","let":"jobs.items.map(o, cel.bind(rows, trialRows(trials.items.filter(t, t.metadata.labels['trainer.kubeflow.org/optimization-job'] == o.metadata.name), o.spec.objectives[0].metric),\n  cel.bind(best, bestTrial(rows, o.spec.objectives[0].?direction.orValue('Minimize')),\n    {'name': o.metadata.name, 'status': optimizationStatus(o), 'metric': o.spec.objectives[0].metric,\n     'direction': o.spec.objectives[0].?direction.orValue('Minimize'),\n     'trials_finished': size(rows.filter(r, r.status == 'Complete' || r.status == 'Failed')), 'trials_total': plannedTrials(o),\n     'best_objective': best == null ? dyn(null) : best.objective, 'created': o.metadata.creationTimestamp})))"},{"id":"shown","let":"page(sortBy(rows, 'name'), 'name', input.limit, input.?continue.orValue(''))"}],"output":{"namespace":"ns","total":"size(rows)","counts_by_status":"countBy(rows, 'status')","jobs":"shown.items","continue":"shown.?continue","remaining":"shown.?remaining"}},
   rbac: [{"verb":"list","resource":"optimizationjobs"},{"verb":"list","resource":"trainjobs"}],

@@ -29,6 +29,7 @@ export const descriptor: ToolDescriptor<ListTrainingJobsInput> = {
   namespaced: true,
   keywords: ["jobs","trainjobs","list","status","running","failed","queue","show"],
   next: "Call get_training_job(name) for one job's steps, conditions and progress",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"jobs","list":"trainjobs"},{"id":"rows","let":"jobs.items\n  .filter(j, !has(input.runtime) || j.spec.runtimeRef.name == input.runtime)\n  .map(j, {'name': j.metadata.name, 'status': jobStatus(j), 'runtime': j.spec.runtimeRef.name,\n           'created': j.metadata.creationTimestamp, 'progress': j.?status.?trainerStatus.?progressPercentage})"},{"id":"wanted","let":"!has(input.status) ? '' : input.status == 'Succeeded' ? 'Complete' : input.status"},{"id":"matching","let":"sortBy(rows.filter(r, wanted == '' || r.status == wanted), 'name')"},{"id":"shown","let":"page(matching, 'name', input.limit, input.?continue.orValue(''))"}],"output":{"namespace":"ns","total":"size(matching)","counts_by_status":"countBy(rows, 'status')","jobs":"shown.items","continue":"shown.?continue","remaining":"shown.?remaining"}},
   rbac: [{"verb":"list","resource":"trainjobs"}],

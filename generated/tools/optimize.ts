@@ -649,6 +649,7 @@ export const descriptor: ToolDescriptor<OptimizeInput> = {
   namespaced: true,
   keywords: ["tune","hyperparameter","hpo","sweep","search","learning rate","katib","best","optimise"],
   next: "Follow it with wait_for_optimization(name), then get_best_hyperparameters(name)",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [{"verb":"create","resource":"optimizationjobs"},{"verb":"patch","resource":"secrets"},{"verb":"create","resource":"secrets"},{"verb":"delete","resource":"secrets"},{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"}],

@@ -26,6 +26,7 @@ export const descriptor: ToolDescriptor<PatchRuntimeInput> = {
   namespaced: false,
   keywords: ["patch","edit","change","modify","runtime","image","update runtime"],
   next: "Verify the change with get_runtime(name)",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"current","get":"clustertrainingruntimes","name":"input.name","notFound":{"message":"\"Runtime '\" + input.name + \"' not found\"","hint":"Use list_runtimes() to see the runtimes."}},{"id":"patched","patch":"clustertrainingruntimes","name":"input.name","body":"input.patch"},{"id":"before","let":"{'metadata': {'labels': current.metadata.?labels.orValue({}), 'annotations': current.metadata.?annotations.orValue({})}, 'spec': current.spec}"},{"id":"after","let":"{'metadata': {'labels': patched.metadata.?labels.orValue({}), 'annotations': patched.metadata.?annotations.orValue({})}, 'spec': patched.spec}"}],"output":{"runtime":"input.name","patched":"true","changed_paths":"changedPaths(before, after)","resource_version":"patched.metadata.resourceVersion","message":"\"Runtime '\" + input.name + \"' patched\""},"preview":{"message":"\"Will apply a JSON merge patch to ClusterTrainingRuntime '\" + input.name + \"' (lists are replaced, not merged). Call again with confirmed=true to apply.\"","fields":{"runtime":"input.name","patch":"input.patch","changed_paths":"changedPaths(before, after)","result":"after","dry_run":"'accepted by the API server'"}}},
   rbac: [{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"patch","resource":"clustertrainingruntimes"}],

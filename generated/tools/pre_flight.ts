@@ -31,6 +31,7 @@ export const descriptor: ToolDescriptor<PreFlightInput> = {
   namespaced: true,
   keywords: ["preflight","start","first","plan","ready","recommend","which tool","check everything"],
   next: "Proceed to list_runtimes() or preview the recommended training tool",
+  nextWhen: [{"when":"has(data.compatibility) && !data.compatibility.compatible","text":"Resolve the blockers in next_steps first, then check again with check_compatibility()"},{"when":"!has(data.tool_selection) || data.tool_selection.recommended == null","text":"No training runtime is usable here; a platform admin can add one with create_runtime()"}],
   custom: true,
   operation: null,
   rbac: [{"verb":"get","resource":"customresourcedefinitions"},{"verb":"get","resource":"configmaps"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"trainingruntimes"},{"verb":"create","resource":"selfsubjectaccessreviews"}],

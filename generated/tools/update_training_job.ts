@@ -25,6 +25,7 @@ export const descriptor: ToolDescriptor<UpdateTrainingJobInput> = {
   namespaced: true,
   keywords: ["suspend","resume","pause","continue","hold","update"],
   next: "Check get_training_job(name) to verify the new status",
+  nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"updated","patch":"trainjobs","name":"input.name","body":"{'spec': {'suspend': input.action == 'suspend'}}"}],"output":{"job":"input.name","namespace":"ns","action":"input.action","suspend":"updated.spec.?suspend.orValue(false)","message":"\"trainjobs '\" + input.name + \"' updated\""},"preview":{"message":"\"Will patch trainjobs '\" + input.name + \"' in namespace '\" + ns + \"' (\" + input.action + \"). Call again with confirmed=true to proceed.\"","fields":{"action":"'patch'","resource":"'trainjobs'","name":"input.name","namespace":"ns","patch":"{'spec': {'suspend': input.action == 'suspend'}}","dry_run":"{'job': input.name, 'namespace': ns, 'action': input.action, 'suspend': updated.spec.?suspend.orValue(false)}"}}},
   rbac: [{"verb":"get","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"}],

@@ -25,6 +25,7 @@ export const descriptor: ToolDescriptor<WaitForOptimizationInput> = {
   namespaced: true,
   keywords: ["wait","follow","until","trials","finish","hpo","sweep"],
   next: "Then call get_best_hyperparameters(name)",
+  nextWhen: [],
   custom: true,
   operation: null,
   rbac: [{"verb":"get","resource":"optimizationjobs"},{"verb":"list","resource":"trainjobs"}],

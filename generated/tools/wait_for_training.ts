@@ -30,6 +30,7 @@ export const descriptor: ToolDescriptor<WaitForTrainingInput> = {
   namespaced: true,
   keywords: ["wait","block","until","complete","finish","done","poll"],
   next: "Check get_training_logs(name) for the final output",
+  nextWhen: [{"when":"has(data.reached) && !data.reached","text":"It has not got there; the answer says why, and get_training_events(name) shows the details"}],
   custom: true,
   operation: null,
   rbac: [{"verb":"get","resource":"trainjobs"},{"verb":"list","resource":"pods"}],

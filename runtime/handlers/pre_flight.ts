@@ -32,5 +32,5 @@ export default async function preFlight(input: PreFlightInput, ctx: ToolContext)
     next_steps.push(`${parallel} trials at once need ${est.total_gpu * parallel} GPUs but ${cluster.gpu_free} are free: at most ${Math.floor(cluster.gpu_free / est.total_gpu)} can run in parallel`);
   }
   if (tool_selection.recommended) next_steps.push(`Preview with ${tool_selection.recommended}() on runtime ${tool_selection.runtime}`);
-  return { compatibility: compat, cluster: { gpu_total: cluster.gpu_total, gpu_free: cluster.gpu_free, accelerators: cluster.accelerators, node_count: cluster.node_count }, ...(est ? { estimate: est } : {}), runtimes: runtimes.map((r) => ({ name: r.name, framework: r.framework, trainer_type: r.trainer_type })), tool_selection, recommendations: compat.recommendations, next_steps };
+  return { compatibility: compat, cluster: { gpu_total: cluster.gpu_total, gpu_free: cluster.gpu_free, accelerators: cluster.accelerators, node_count: cluster.node_count }, ...(est ? { estimate: est } : {}), runtimes: runtimes.map((r) => ({ name: r.name, framework: r.framework, trainer_type: r.trainer_type })), tool_selection, recommendations: compat.recommendations.filter((r) => !/\bpre_flight\(/.test(r)), next_steps };
 }

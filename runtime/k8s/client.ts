@@ -37,7 +37,7 @@ export function mapK8sError(e: any, what: string): ToolError {
   const webhook = code === 403 && /admission webhook "([^"]+)" denied the request: ([\s\S]*)/.exec(String(msg));
   if (webhook) return new ToolError('VALIDATION_ERROR', `${what}: rejected by ${webhook[1]}: ${webhook[2]}`, { ...details, webhook: webhook[1], reason: webhook[2] }, 'Change what the webhook names and preview again.');
   if (code === 403 || code === 401) return new ToolError('PERMISSION_DENIED', `${what}: ${msg}`, details, 'Check the RBAC rules of the kubeconfig user or service account.');
-  if (code === 409) return new ToolError(status?.reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT', `${what}: ${msg}`, details, status?.reason === 'AlreadyExists' ? 'Pick another name, or omit name to get a generated one.' : 'Re-read the object and retry.');
+  if (code === 409) return new ToolError(status?.reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT', `${what}: ${msg}`, details, status?.reason === 'AlreadyExists' ? 'Pick another name.' : 'Re-read the object and retry.');
   if (code === 422 || code === 400) return new ToolError('VALIDATION_ERROR', `${what}: ${msg}`, details);
   if (e?.name === 'AbortError' || /timed out/.test(msg)) return new ToolError('TIMEOUT', `${what}: the Kubernetes API did not answer in time`, details, 'Retry; check health_check() if it persists.');
   return new ToolError('KUBERNETES_ERROR', `${what}: ${msg}`, details, 'Check connectivity with health_check().');
