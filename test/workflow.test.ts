@@ -118,7 +118,7 @@ describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
     const preview = await call(mcp.client, 'run_custom_training', args);
     const submitted = await call(mcp.client, 'run_custom_training', { ...args, confirmed: true });
     const name = preview.config.trainjob.metadata.name;
-    expect(name).toMatch(/^[a-z][0-9a-f]{11}$/);
+    expect(name).toMatch(/^torch-script-[a-z0-9]{5}$/);
     expect(submitted.data.job_name).toBe(name);
     const created = (await trainJobs()).find((j: any) => j.metadata.name === name);
     expect(created.spec.trainer).toEqual(preview.config.trainjob.spec.trainer);
@@ -234,6 +234,16 @@ describe('preview warnings', () => {
     expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_SomeLongTokenValue' })).toMatch(/recipe for llama3\.2 models; hf:\/\/google\/gemma-2b is another family/);
     expect(await warnings('fine_tune', { ...ft, model: 'hf://Qwen/Qwen2.5-1.5B', runtime: 'torchtune-qwen2.5-1.5b' })).not.toMatch(/another family/);
     expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', hf_token: 'hf_SomeLongTokenValue' })).toMatch(/no torchtune runtime matches this model's family/);
+  });
+
+  it('names jobs after what they are, the same for the same arguments', async () => {
+    const args = { dataset: 'hf://tatsu-lab/alpaca', model: 'hf://google/gemma-2b', runtime: 'torchtune-llama3.2-1b' };
+    const a = (await call(mcp.client, 'fine_tune', args)).config.trainjob.metadata.name;
+    expect(a).toMatch(/^gemma-2b-lora-[a-z0-9]{5}$/);
+    expect((await call(mcp.client, 'fine_tune', args)).config.trainjob.metadata.name).toBe(a);
+    expect((await call(mcp.client, 'fine_tune', { ...args, batch_size: 8 })).config.trainjob.metadata.name).not.toBe(a);
+    expect((await call(mcp.client, 'fine_tune', { ...args, quantize_base: true })).config.trainjob.metadata.name).toMatch(/^gemma-2b-qlora-/);
+    expect((await call(mcp.client, 'run_container_training', { image: 'ghcr.io/acme/trainer:1.2', gpu_per_node: 0 })).config.trainjob.metadata.name).toMatch(/^trainer-[a-z0-9]{5}$/);
   });
 
   it('says when a node would need more GPUs than any node has', async () => {

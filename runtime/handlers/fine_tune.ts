@@ -3,7 +3,7 @@
 import type { FineTuneInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { baseJob, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch, type Built } from '../trainer/submit.ts';
+import { baseJob, baseNameOf, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch, type Built } from '../trainer/submit.ts';
 import { allRuntimes } from '../trainer/lookup.ts';
 import { lookupModel, estimate, isGated } from '../trainer/models.ts';
 
@@ -58,7 +58,7 @@ export async function buildFineTune(input: FineTuneInput, ctx: ToolContext): Pro
     runtimeName = picked.name;
     warnings.push(picked.note);
   }
-  const { job, runtime } = await baseJob(input, ctx, runtimeName);
+  const { job, runtime } = await baseJob(input, ctx, runtimeName, `${baseNameOf(input.model)}-${input.quantize_base ? 'qlora' : 'lora'}`);
   if (frameworkOf(runtime) !== 'torchtune') {
     throw new ToolError('VALIDATION_ERROR', `Runtime '${runtimeName}' is a ${frameworkOf(runtime) ?? 'unlabelled'} runtime; fine_tune needs a torchtune runtime`, { runtime: runtimeName }, 'Pick a torchtune-* runtime from list_runtimes(), or use run_custom_training().');
   }

@@ -4,7 +4,7 @@
 import { TOOLS, type OptimizeInput } from '../../generated/index.ts';
 import { Preview, ToolError } from '../envelope.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
-import { createWithSecret, gpuWarnings, nameFor, shownSecret, type Built } from '../trainer/submit.ts';
+import { baseNameOf, createWithSecret, gpuWarnings, nameFor, shownSecret, type Built } from '../trainer/submit.ts';
 import { summarizeRuntime } from '../trainer/views.ts';
 import { buildFineTune } from './fine_tune.ts';
 import { buildCustomTraining } from './run_custom_training.ts';
@@ -91,7 +91,8 @@ export default async function optimize(input: OptimizeInput, ctx: ToolContext) {
   const parallel = input.parallel_trials!;
   if (parallel > numTrials) throw bad(`'parallel_trials' (${parallel}) must not exceed the number of trials (${numTrials})`);
 
-  const name = input.name ?? `hpo-${nameFor(input)}`;
+  const model = (input.base_args as Record<string, unknown>).model;
+  const name = input.name ?? nameFor(input, `${input.base_tool === 'fine_tune' && typeof model === 'string' ? baseNameOf(model) : input.base_tool!.replace(/_/g, '-')}-hpo`);
   const built = await template(input, name, ctx);
   const warnings = [...built.warnings];
   if (grid && numTrials < combinations) warnings.push(`The grid has ${combinations} combinations; only the first ${numTrials} will run.`);

@@ -1,11 +1,11 @@
 // run_container_training: an image with an optional command and args on a runtime.
 import type { RunContainerTrainingInput } from '../../generated/index.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv, type Built } from '../trainer/submit.ts';
+import { baseJob, baseNameOf, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv, type Built } from '../trainer/submit.ts';
 
 /** The TrainJob (and Secret) a run_container_training call describes, not yet submitted. */
 export async function buildContainerTraining(input: RunContainerTrainingInput, ctx: ToolContext): Promise<Built> {
-  const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
+  const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed', baseNameOf(input.image));
   const { env, secret } = splitEnv(input.env, job.metadata.name);
   const res = resourcesPerNode(input.resources_per_node, input.gpu_per_node);
   job.spec.trainer = {

@@ -40,7 +40,7 @@ function pyDict(v: unknown): string {
 export async function buildCustomTraining(input: RunCustomTrainingInput, ctx: ToolContext): Promise<Built> {
   if (!input.script.trim()) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' is blank");
   if (input.script.includes('\0')) throw new ToolError('VALIDATION_ERROR', "Invalid input: 'script' contains a NUL character, which no command line can carry");
-  const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed');
+  const { job, runtime } = await baseJob(input, ctx, input.runtime ?? 'torch-distributed', `${(input.runtime ?? 'torch-distributed').replace(/-distributed$/, '')}-script`);
   const { env, secret } = splitEnv(input.env, job.metadata.name);
   const resources = resourcesPerNode(input.resources_per_node, input.gpu_per_node);
   const command = buildCommand(input.script, runtime, input);

@@ -14,16 +14,23 @@ export const SDK_MANAGER = 'trainer.kubeflow.org/kubeflow-sdk';
 type Any = Record<string, any>;
 
 /**
- * A job name derived from the call's arguments (secrets and `confirmed` left out), in the SDK's
- * shape: a letter and 11 hex digits. The preview and the confirmed call therefore name the same
- * job; submitting identical arguments twice needs an explicit name= the second time.
+ * A job name that says what the job is and is derived from the call's arguments (secrets and
+ * `confirmed` left out): `<what>-<5 characters of a hash>`, e.g. `gemma-2b-lora-x7k2p`. The preview
+ * and the confirmed call therefore name the same job; submitting identical arguments twice needs an
+ * explicit name= the second time.
  */
-export function nameFor(input: Any): string {
+export function nameFor(input: Any, what = 'job'): string {
   const canonical = (v: any): any => (Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object'
     ? Object.fromEntries(Object.keys(v).sort().filter((k) => k !== 'confirmed' && !isSecretName(k)).map((k) => [k, canonical(v[k])])) : v);
-  const hex = createHash('sha256').update(JSON.stringify(canonical(input))).digest('hex');
-  return 'abcdefghijklmnopqrstuvwxyz'[parseInt(hex.slice(0, 2), 16) % 26] + hex.slice(2, 13);
+  const digest = createHash('sha256').update(JSON.stringify(canonical(input))).digest();
+  const suffix = [...digest.subarray(0, 5)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+  let slug = what.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+/, '').slice(0, 40).replace(/-+$/, '');
+  if (!slug) slug = 'job';
+  return `${slug}-${suffix}`;
 }
+
+/** The last path part of a model, dataset or image reference: hf://google/gemma-2b -> gemma-2b. */
+export const baseNameOf = (ref: string) => ref.replace(/^[a-z0-9]+:\/\//, '').replace(/[:@].*$/, '').split('/').filter(Boolean).pop() ?? ref;
 
 /** SDK key aliases: gpu -> nvidia.com/gpu, mig-x -> nvidia.com/mig-x, storage -> ephemeral-storage. */
 export function resourcesPerNode(r: Record<string, string | number | undefined> | undefined, gpus?: number) {
@@ -61,7 +68,7 @@ export interface Built {
   gpusNeededPerNode?: number;
 }
 
-export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string): Promise<{ job: Any; runtime: Any }> {
+export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string, what = 'job'): Promise<{ job: Any; runtime: Any }> {
   const runtime = await findRuntime(ctx, runtimeName).catch((e: ToolError) => {
     if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `Runtime '${runtimeName}' not found`, { runtime: runtimeName }, 'Call list_runtimes() and pass an exact runtime name.');
     throw e;
@@ -72,7 +79,7 @@ export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string)
     runtime,
     job: {
       apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob',
-      metadata: { name: input.name ?? nameFor(input), namespace: ctx.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+      metadata: { name: input.name ?? nameFor(input, what), namespace: ctx.namespace, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
       spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: runtime.kind, name: runtime.metadata.name } },
     },
   };
