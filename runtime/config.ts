@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from './policy.ts';
+import { PERSONA_TOOLS } from '../generated/index.ts';
+import { ConfigError, onlyKeys } from './policy.ts';
 
 export interface ServeConfig {
   clients: string[];
@@ -53,9 +54,24 @@ function pick<T extends string>(name: string, allowed: readonly T[], ...candidat
 }
 
 export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
-  const configFile = flags.config ?? env.KUBEFLOW_MCP_CONFIG ?? findConfigFile();
+  const explicit = flags.config ?? env.KUBEFLOW_MCP_CONFIG;
+  const configFile = explicit ?? findConfigFile();
   const file = configFile ? await readConfigFile(configFile) : {};
+  const where = `config file ${configFile}`;
+  onlyKeys(file, ['server', 'logging', 'trainer'], where, '');
+  onlyKeys(file.server, ['clients', 'persona', 'mode', 'transport', 'instruction_tier'], where, 'server.');
+  onlyKeys(file.logging, ['level', 'format'], where, 'logging.');
+  onlyKeys(file.trainer, ['controller_namespace'], where, 'trainer.');
   const s = file.server ?? {}, l = file.logging ?? {};
+  // A file that happens to lie in the working directory (a cloned repository, say) may not hand
+  // out more tools than the default persona has, unless it was named or trusted explicitly.
+  if (!explicit && configFile === join(process.cwd(), '.kubeflow-mcp.yaml') && s.persona && env.KUBEFLOW_MCP_TRUST_CWD_CONFIG !== '1' && !flags.persona && !env.KUBEFLOW_MCP_PERSONA) {
+    const base = new Set(PERSONA_TOOLS.readonly ?? []);
+    const asked = PERSONA_TOOLS[String(s.persona)];
+    if (!asked || asked.some((t) => !base.has(t))) {
+      throw new ConfigError(`${where} (found in the working directory) sets server.persona "${s.persona}", which has more tools than the default; pass --config ${configFile} or set KUBEFLOW_MCP_TRUST_CWD_CONFIG=1 to use it`);
+    }
+  }
   const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
   const clientsRaw = first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ?? 'trainer';
   const timeScale = Number(first(flags.timeScale, env.KUBEFLOW_MCP_SANDBOX_TIME_SCALE) ?? 0.25);

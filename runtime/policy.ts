@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PERSONAS, PERSONA_TOOLS, type ToolDescriptor } from '../generated/index.ts';
+import { PERSONAS, PERSONA_TOOLS, PHASES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
 import { ToolError } from './envelope.ts';
 
 export interface PolicyFile {
@@ -27,13 +27,53 @@ export async function loadPolicy(path: string | undefined): Promise<PolicyFile> 
   if (doc == null) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`policy file ${path}: the top level must be a mapping`);
   const p = doc as PolicyFile;
+  const where = `policy file ${path}`;
+  // A misspelt key or pattern would silently allow more than meant: every one is an error.
+  onlyKeys(doc, ['policy', 'personas'], where, '');
   const pol = p.policy ?? {};
+  onlyKeys(pol, ['allow', 'deny', 'namespaces', 'read_only'], where, 'policy.');
   for (const k of ['allow', 'deny', 'namespaces'] as const) {
-    if (pol[k] !== undefined && (!Array.isArray(pol[k]) || pol[k]!.some((x) => typeof x !== 'string'))) throw new ConfigError(`policy file ${path}: policy.${k} must be a list of strings`);
+    if (pol[k] !== undefined && (!Array.isArray(pol[k]) || pol[k]!.some((x) => typeof x !== 'string'))) throw new ConfigError(`${where}: policy.${k} must be a list of strings`);
   }
-  if (pol.read_only !== undefined && typeof pol.read_only !== 'boolean') throw new ConfigError(`policy file ${path}: policy.read_only must be true or false`);
+  if (pol.read_only !== undefined && typeof pol.read_only !== 'boolean') throw new ConfigError(`${where}: policy.read_only must be true or false`);
+  for (const k of ['allow', 'deny'] as const) for (const pattern of pol[k] ?? []) checkPattern(pattern, `${where}: policy.${k}`);
+  if (p.personas !== undefined && (typeof p.personas !== 'object' || Array.isArray(p.personas))) throw new ConfigError(`${where}: personas must be a mapping`);
+  for (const [name, persona] of Object.entries(p.personas ?? {})) {
+    onlyKeys(persona ?? {}, ['inherit', 'tools'], where, `personas.${name}.`);
+    const tools = persona?.tools;
+    if (tools !== undefined && tools !== '*' && (!Array.isArray(tools) || tools.some((t) => typeof t !== 'string'))) throw new ConfigError(`${where}: personas.${name}.tools must be a list of tool names or "*"`);
+    if (Array.isArray(tools)) for (const t of tools) if (!TOOLS.some((d) => d.name === t)) throw new ConfigError(`${where}: personas.${name}.tools: unknown tool "${t}"${suggest(t, TOOLS.map((d) => d.name))}`);
+    if (persona?.inherit !== undefined && !PERSONAS[persona.inherit] && !p.personas?.[persona.inherit]) throw new ConfigError(`${where}: personas.${name}.inherit: unknown persona "${persona.inherit}"${suggest(persona.inherit, [...Object.keys(PERSONAS), ...Object.keys(p.personas ?? {})])}`);
+  }
   return p;
 }
+
+function suggest(word: string, known: string[]): string {
+  const near = known.find((k) => k.toLowerCase().replace(/[-_ ]/g, '') === word.toLowerCase().replace(/[-_ ]/g, ''))
+    ?? known.find((k) => k.length > 3 && (k.startsWith(word.slice(0, 4)) || word.startsWith(k.slice(0, 4))));
+  return near ? ` (did you mean "${near}"?)` : '';
+}
+
+/** Refuses keys the file format does not have, naming the closest one. */
+export function onlyKeys(obj: unknown, allowed: string[], where: string, prefix: string) {
+  if (!obj || typeof obj !== 'object') return;
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw new ConfigError(`${where}: unknown key "${prefix}${k}"${suggest(k, allowed)}; known: ${allowed.map((a) => prefix + a).join(', ')}`);
+}
+
+/** A pattern must name something: a known phase or risk, or at least one tool. */
+function checkPattern(pattern: string, where: string) {
+  if (pattern.startsWith('category:')) {
+    const phase = pattern.slice(9);
+    if (!PHASES.some((p) => p.name === phase)) throw new ConfigError(`${where}: unknown category "${phase}"${suggest(phase, PHASES.map((p) => p.name))}`);
+  } else if (pattern.startsWith('risk:')) {
+    const risk = pattern.slice(5);
+    if (!['destructive', 'mutating'].includes(risk)) throw new ConfigError(`${where}: unknown risk "${risk}"${suggest(risk, ['destructive', 'mutating'])}; known: destructive, mutating`);
+  } else if (!TOOLS.some((t) => globRe(pattern).test(t.name))) {
+    throw new ConfigError(`${where}: "${pattern}" matches no tool${suggest(pattern, TOOLS.map((t) => t.name))}`);
+  }
+}
+
+const globRe = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 
 /** Tool names of a persona: custom personas from the policy file first, then the built-ins. */
 export function personaToolNames(persona: string, policy: PolicyFile, all: string[], seen: string[] = []): Set<string> {
@@ -53,8 +93,7 @@ function matches(pattern: string, t: ToolDescriptor<any>): boolean {
   if (pattern === 'risk:destructive') return t.annotations.destructiveHint;
   if (pattern === 'risk:mutating') return !t.annotations.readOnlyHint;
   if (pattern.startsWith('risk:')) return false;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(t.name);
+  return globRe(pattern).test(t.name);
 }
 
 export function allowedTools(tools: ToolDescriptor<any>[], persona: string, policy: PolicyFile): ToolDescriptor<any>[] {

@@ -47,6 +47,46 @@ describe('kubeflow-mcp CLI', () => {
     });
   }
 
+  it('refuses a policy or config file with a typo instead of starting with fewer limits', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['.kf-mcp-policy.yaml', 'policy:\n  namespace: [ml-team]\n', /unknown key "policy.namespace" \(did you mean "namespaces"\?\)/],
+      ['.kf-mcp-policy.yaml', 'policy:\n  readonly: true\n', /unknown key "policy.readonly" \(did you mean "read_only"\?\)/],
+      ['.kf-mcp-policy.yaml', 'policy:\n  deny: ["risk:destuctive"]\n', /unknown risk "destuctive" \(did you mean "destructive"\?\)/],
+      ['.kf-mcp-policy.yaml', 'policy:\n  deny: ["delete_trainjob"]\n', /"delete_trainjob" matches no tool/],
+      ['.kf-mcp-policy.yaml', 'policy:\n  allow: ["category:training"]\n  deny: ["category:lifecyle"]\n', /unknown category "lifecyle"/],
+      ['.kf-mcp-policy.yaml', 'personas:\n  reviewer: {inherits: readonly}\n', /unknown key "personas.reviewer.inherits" \(did you mean "inherit"\?\)/],
+      ['.kubeflow-mcp.yaml', 'server:\n  personna: readonly\n', /unknown key "server.personna" \(did you mean "persona"\?\)/],
+    ];
+    for (const [file, text, want] of cases) {
+      const home = mkdtempSync(join(tmpdir(), 'kfmcp-home-'));
+      writeFileSync(join(home, file), text);
+      const r = await promisify(execFile)(process.execPath, [BIN, 'serve', '--no-banner'], { encoding: 'utf8', env: { ...process.env, HOME: home } }).then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code, stderr: String(e.stderr) }));
+      expect(r.code, text).toBe(2);
+      expect(r.stderr, text).toMatch(want);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('does not let a config file in the working directory raise the persona unless named or trusted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kfmcp-cwd-'));
+    writeFileSync(join(dir, '.kubeflow-mcp.yaml'), 'server:\n  persona: platform-admin\n');
+    const opts = (env: Record<string, string> = {}) => ({ cwd: dir, encoding: 'utf8' as const, env: { ...process.env, HOME: '/nonexistent-home', ...env } });
+    const refused = await promisify(execFile)(process.execPath, [BIN, 'serve', '--no-banner'], opts()).then(() => ({ code: 0, stderr: '' }), (e) => ({ code: e.code, stderr: String(e.stderr) }));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/found in the working directory\) sets server.persona "platform-admin"/);
+    // Named explicitly, or trusted: it applies. (The server then waits on stdin; end it at once.)
+    for (const [args, env] of [[['--config', join(dir, '.kubeflow-mcp.yaml')], {}], [[], { KUBEFLOW_MCP_TRUST_CWD_CONFIG: '1' }]] as const) {
+      const child = spawn(process.execPath, [BIN, 'serve', '--no-banner', '--log-format', 'json', ...args], { ...opts(env), stdio: ['pipe', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => { err += d; });
+      await new Promise((r) => setTimeout(r, 800));
+      child.stdin.end();
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(code, err).toBe(0);
+      expect(err).toMatch(/platform-admin/);
+    }
+  });
+
   it('reads settings from env and config file, with flags first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kfmcp-cfg-'));
     writeFileSync(join(dir, 'c.yaml'), 'server:\n  instruction_tier: bogus-from-file\n');
