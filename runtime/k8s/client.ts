@@ -22,6 +22,28 @@ function checkName(name: string, what: string) {
   if (!name || name === '.' || name === '..' || /[/%?#\\]/.test(name)) throw new ToolError('VALIDATION_ERROR', `${what}: '${name}' is not a valid object name`);
 }
 
+/** Options that send a client-node request with an abort signal, merged into any given ones. */
+function signalOptions(signal: AbortSignal, http: { send: (ctx: any) => unknown }, given?: any) {
+  return { ...(given ?? {}), httpApi: { send: (ctx: any) => { ctx.setSignal(signal); return http.send(ctx); } } };
+}
+
+const API_KEYS = ['core', 'custom', 'ext', 'apis', 'version', 'authz'];
+
+/** The API clients of one call, each method given the call's abort signal as its options. */
+function withSignal(a: any, signal: AbortSignal) {
+  const http = a.http;
+  const view: any = { ...a };
+  for (const key of API_KEYS) {
+    view[key] = new Proxy(a[key], {
+      get: (target, prop) => {
+        const v = target[prop];
+        return typeof v === 'function' ? (param: unknown, options?: unknown) => v.call(target, param, signalOptions(signal, http, options)) : v;
+      },
+    });
+  }
+  return view;
+}
+
 export interface KubeOptions { kubeconfigPath?: string; kubeconfigYaml?: string; context?: string; timeoutMs?: number }
 
 /** Maps an API failure to the tool error codes. */
@@ -64,6 +86,7 @@ export class Kube {
         k8s, kc,
         core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi),
         ext: kc.makeApiClient(k8s.ApiextensionsV1Api), apis: kc.makeApiClient(k8s.ApisApi), version: kc.makeApiClient(k8s.VersionApi), authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+        http: new k8s.IsomorphicFetchHttpLibrary(),
         mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
         jsonPatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
       };
@@ -73,16 +96,23 @@ export class Kube {
 
   async defaultNamespace(): Promise<string> { await this.load(); return this.ns; }
 
-  /** Runs one API call under the shared timeout and error mapping. */
+  /**
+   * Runs one API call under the shared timeout and error mapping. The timeout aborts the HTTP request
+   * itself (its socket is closed), rather than leaving it running behind a rejected promise.
+   */
   async call<T>(what: string, fn: (a: any) => Promise<T>): Promise<T> {
     const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or run with --sandbox.'); });
     this.calls++;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { name: 'AbortError' })), this.timeoutMs); });
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    const timedOut = () => Object.assign(new Error('timed out'), { name: 'AbortError' });
     try {
-      return await Promise.race([fn(a), timeout]);
+      const call = fn(withSignal(a, abort.signal));
+      // A call that does not honour the signal still ends at the deadline.
+      const deadline = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(timedOut()), { once: true }));
+      return await Promise.race([call, deadline]);
     } catch (e) {
-      throw mapK8sError(e, what);
+      throw mapK8sError(abort.signal.aborted ? timedOut() : e, what);
     } finally {
       clearTimeout(timer);
     }

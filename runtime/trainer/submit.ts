@@ -115,17 +115,21 @@ export async function gpuWarnings(b: Built, ctx: ToolContext, parallel = 1) {
 /** The credentials Secret as a preview shows it: keys only. */
 export const shownSecret = (secret: Any | undefined) => (secret ? { ...secret, stringData: Object.fromEntries(Object.keys(secret.stringData).map((k) => [k, '***'])) } : undefined);
 
-/** Creates the Secret, then the object that uses it, then makes that object the Secret's owner
- * (so deleting it deletes the credentials). A failed create removes the Secret again. */
+/**
+ * Creates the object, then its credentials Secret already owned by it, so no Secret can ever exist
+ * without an owner: whatever fails or is killed between the two writes, the credentials either do
+ * not exist or go when the object goes. Pods that start before the Secret exists wait for it (the
+ * kubelet retries). If the Secret cannot be created, the object is removed again.
+ */
 export async function createWithSecret(ctx: ToolContext, resource: string, body: Any, secret: Any | undefined, onExists: () => ToolError): Promise<Any> {
   const ns = ctx.namespace;
-  if (secret) await ctx.kube.create('secrets', secret, ns);
-  const created = await ctx.kube.create(resource, body, ns).catch(async (e: ToolError) => {
-    if (secret) await ctx.kube.remove('secrets', secret.metadata.name, ns).catch(() => {});
-    throw e.code === 'ALREADY_EXISTS' ? onExists() : e;
-  });
+  const created = await ctx.kube.create(resource, body, ns).catch((e: ToolError) => { throw e.code === 'ALREADY_EXISTS' ? onExists() : e; });
   if (secret) {
-    await ctx.kube.patch('secrets', secret.metadata.name, { metadata: { ownerReferences: [{ apiVersion: body.apiVersion, kind: body.kind, name: created.metadata.name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false }] } }, ns);
+    const owned = { ...secret, metadata: { ...secret.metadata, ownerReferences: [{ apiVersion: body.apiVersion, kind: body.kind, name: created.metadata.name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false }] } };
+    await ctx.kube.create('secrets', owned, ns).catch(async (e: ToolError) => {
+      await ctx.kube.remove(resource, created.metadata.name, ns, false, created.metadata.uid).catch(() => {});
+      throw new ToolError(e.code, `${body.kind} '${created.metadata.name}' was not started: its credentials Secret could not be created (${e.message})`, e.details, 'Retry the same call.');
+    });
   }
   return created;
 }

@@ -1,0 +1,98 @@
+// Faults between the writes of a submit (500s, dropped connections, a server killed mid-submit) and
+// a hanging API: no credentials Secret is ever left without an owner, and timed-out calls close
+// their sockets instead of leaving them open.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import * as k8s from '@kubernetes/client-node';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { kubeconfigFor, startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { Kube } from '../runtime/k8s/client.ts';
+import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.ts';
+import { BIN, call, connect, type Connected } from './helpers/mcp.ts';
+
+let sb: Sandbox, proxy: FaultProxy, mcp: Connected, core: k8s.CoreV1Api, kc: string;
+const secretsPath = /\/api\/v1\/namespaces\/default\/secrets(\?|$)/;
+const trainjobsPath = /\/apis\/trainer\.kubeflow\.org\/v1alpha1\/namespaces\/default\/trainjobs(\?|$)/;
+const job = (name: string) => ({ model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_FaultInjectedToken1', name, confirmed: true });
+
+/** Every credentials Secret must have an owner that exists. */
+async function orphans() {
+  const secrets = (await core.listNamespacedSecret({ namespace: 'default' })).items.filter((s) => s.metadata?.name?.endsWith('-credentials'));
+  const cfg = new k8s.KubeConfig(); cfg.loadFromString(sb.kubeconfig);
+  const jobs = ((await cfg.makeApiClient(k8s.CustomObjectsApi).listNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default' })) as any).items;
+  const uids = new Set(jobs.map((j: any) => j.metadata.uid));
+  return secrets.filter((s) => !(s.metadata?.ownerReferences ?? []).some((o) => uids.has(o.uid))).map((s) => s.metadata!.name);
+}
+
+beforeAll(async () => {
+  sb = await startSandbox({ timeScale: 0.02 });
+  proxy = await startFaultProxy(sb.url);
+  const dir = mkdtempSync(join(tmpdir(), 'kfmcp-faults-'));
+  kc = join(dir, 'kc');
+  writeFileSync(kc, kubeconfigFor(proxy.url));
+  mcp = await connect(['--kubeconfig', kc, '--persona', 'data-scientist']);
+  const cfg = new k8s.KubeConfig(); cfg.loadFromString(sb.kubeconfig);
+  core = cfg.makeApiClient(k8s.CoreV1Api);
+});
+afterAll(async () => { await mcp?.close(); await proxy?.close(); await sb?.stop(); });
+
+describe('faults between the writes of a submit', () => {
+  for (const [what, rule] of [
+    ['a 500 on creating the TrainJob', { method: 'POST', path: trainjobsPath, fault: 'error' as const, times: 1 }],
+    ['a dropped connection on creating the TrainJob', { method: 'POST', path: trainjobsPath, fault: 'drop' as const, times: 1 }],
+    ['a 500 on creating the Secret', { method: 'POST', path: secretsPath, fault: 'error' as const, times: 1 }],
+    ['a dropped connection on creating the Secret', { method: 'POST', path: secretsPath, fault: 'drop' as const, times: 1 }],
+    ['a 500 on any later change of the Secret', { method: 'PATCH|PUT', path: /\/secrets\//, fault: 'error' as const }],
+  ] as const) {
+    it(`leaves no unowned Secret after ${what}`, async () => {
+      proxy.rules.splice(0, proxy.rules.length, { ...rule });
+      const name = `fault-${proxy.seen.length}`;
+      const r = await call(mcp.client, 'fine_tune', job(name));
+      // Whether or not the fault hit a write this submit makes, nothing is left half-done.
+      expect(JSON.stringify(r)).not.toContain('hf_FaultInjectedToken1');
+      expect(await orphans()).toEqual([]);
+      proxy.rules.splice(0);
+      // The same call then succeeds (or already did), and its Secret is owned from the start.
+      const again = r.success ? r : await call(mcp.client, 'fine_tune', job(name));
+      expect(again.success, JSON.stringify(again)).toBe(true);
+      expect(await orphans()).toEqual([]);
+    });
+  }
+
+  it('leaves no unowned Secret when the server is killed between the writes', async () => {
+    // The first write of the submit goes through; the second one hangs until the server dies.
+    proxy.rules.splice(0, proxy.rules.length, { method: 'POST|PATCH', path: /\/namespaces\/default\/(secrets|trainjobs)/, fault: 'hang', skip: 1 });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'serve', '--no-banner', '--kubeconfig', kc, '--persona', 'data-scientist'], env: { ...process.env as Record<string, string>, HOME: '/nonexistent-home' }, stderr: 'pipe' });
+    const client = new Client({ name: 'kill-test', version: '1' });
+    await client.connect(transport);
+    const from = proxy.seen.length;
+    const pending = client.callTool({ name: 'fine_tune', arguments: job('killed-midway') }).catch(() => undefined);
+    const writes = () => proxy.seen.slice(from).filter((s) => /^(POST|PATCH) .*\/namespaces\/default\/(secrets|trainjobs)/.test(s) && !s.includes('dryRun')).length;
+    for (let i = 0; i < 200 && writes() < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(writes()).toBe(2);
+    (transport as any)._process.kill('SIGKILL');
+    await pending;
+    proxy.rules.splice(0);
+    expect(await orphans()).toEqual([]);
+    expect((await core.listNamespacedSecret({ namespace: 'default' })).items.map((s) => s.metadata?.name)).not.toContain('killed-midway-credentials');
+  });
+});
+
+describe('a hanging API', () => {
+  it('aborts timed-out calls and frees their sockets', async () => {
+    proxy.rules.splice(0, proxy.rules.length, { method: 'GET', path: /\/apis\/trainer\.kubeflow\.org\/v1alpha1\/namespaces\/default\/trainjobs\/hang-/, fault: 'hang' });
+    const kube = new Kube({ kubeconfigYaml: kubeconfigFor(proxy.url), timeoutMs: 300 });
+    await kube.list('nodes');
+    const before = await proxy.openConnections();
+    const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => kube.get('trainjobs', `hang-${i}`, 'default')));
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as any).code === 'TIMEOUT')).toBe(true);
+    let open = await proxy.openConnections();
+    for (let i = 0; i < 50 && open > before; i++) { await new Promise((r) => setTimeout(r, 20)); open = await proxy.openConnections(); }
+    expect(open).toBeLessThanOrEqual(before);
+    proxy.rules.splice(0);
+  });
+});
