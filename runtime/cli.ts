@@ -33,6 +33,12 @@ async function serve(flags: Record<string, any>) {
     kube = new Kube({ kubeconfigPath: cfg.kubeconfig });
   }
   const { server, tools } = buildServer({ persona: cfg.persona, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
+  // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
+  const kubeProblem = await kube.check();
+  if (kubeProblem) {
+    const offline = tools.filter((t) => !t.annotations.openWorldHint).map((t) => t.name);
+    process.stderr.write(`kubeflow-mcp: ${kubeProblem}; serving anyway, but only ${offline.join(', ')} work without a cluster\n`);
+  }
   if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`);
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const transport = new StdioServerTransport();

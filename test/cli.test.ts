@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BIN } from './helpers/mcp.ts';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 const run = async (...args: string[]) => {
   try {
@@ -85,6 +87,43 @@ describe('kubeflow-mcp CLI', () => {
       expect(code, err).toBe(0);
       expect(err).toMatch(/platform-admin/);
     }
+  });
+
+  it('says once that there is no kubeconfig, keeps the offline tools, and talks plain HTTP to a local API server', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kfmcp-nokc-'));
+    const env = { ...process.env as Record<string, string>, HOME: home, KUBECONFIG: '' };
+    delete (env as any).KUBECONFIG;
+    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'serve', '--no-banner', '--log-format', 'json'], env, stderr: 'pipe' });
+    let err = '';
+    transport.stderr?.on('data', (d) => { err += d; });
+    const client = new Client({ name: 'nokc', version: '1' });
+    await client.connect(transport);
+    try {
+      const health = JSON.parse(((await client.callTool({ name: 'health_check', arguments: {} })) as any).content[0].text);
+      expect(health.data).toMatchObject({ status: 'degraded', kubernetes: false });
+      expect(health.data.offline_tools).toContain('estimate_resources');
+      const est = JSON.parse(((await client.callTool({ name: 'estimate_resources', arguments: { model: 'gpt2' } })) as any).content[0].text);
+      expect(est.success).toBe(true);
+      const jobs = JSON.parse(((await client.callTool({ name: 'list_training_jobs', arguments: {} })) as any).content[0].text);
+      expect(jobs).toMatchObject({ success: false, error_code: 'KUBERNETES_ERROR' });
+      expect(jobs.error).toMatch(/no kubeconfig/);
+    } finally { await client.close(); }
+    expect(err.split('\n').filter((l) => l.startsWith('kubeflow-mcp: no kubeconfig'))).toHaveLength(1);
+
+    // kubectl proxy style: an http:// server with no TLS settings at all.
+    const { startSandbox } = await import('../runtime/sandbox/index.ts');
+    const sb = await startSandbox({ timeScale: 0.1 });
+    try {
+      const kc = join(home, 'plain.kubeconfig');
+      writeFileSync(kc, `apiVersion: v1\nkind: Config\nclusters: [{name: p, cluster: {server: '${sb.url}'}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: p, user: u}}]\ncurrent-context: c\n`);
+      const t2 = new StdioClientTransport({ command: process.execPath, args: [BIN, 'serve', '--no-banner', '--kubeconfig', kc], env, stderr: 'pipe' });
+      const c2 = new Client({ name: 'plain', version: '1' });
+      await c2.connect(t2);
+      try {
+        const health = JSON.parse(((await c2.callTool({ name: 'health_check', arguments: {} })) as any).content[0].text);
+        expect(health.data, JSON.stringify(health)).toMatchObject({ status: 'healthy', kubernetes: true });
+      } finally { await c2.close(); }
+    } finally { await sb.stop(); }
   });
 
   it('reads settings from env and config file, with flags first', async () => {

@@ -13,6 +13,9 @@ export default async function healthCheck(_input: unknown, ctx: ToolContext) {
   return {
     status: kubernetes ? 'healthy' : 'degraded', version: ctx.version, persona: ctx.persona, tools: ctx.tools.size,
     uptime_seconds: Math.floor((Date.now() - ctx.startedAt) / 1000), kubernetes, ...(kubernetesVersion ? { kubernetes_version: kubernetesVersion } : {}),
-    ...(error ? { kubernetes_error: error } : {}), timestamp: new Date().toISOString(),
+    ...(error ? { kubernetes_error: error } : {}),
+    // Without a cluster, say which tools still answer.
+    ...(kubernetes ? {} : { offline_tools: [...ctx.tools.values()].filter((t) => !t.annotations.openWorldHint).map((t) => t.name) }),
+    timestamp: new Date().toISOString(),
   };
 }

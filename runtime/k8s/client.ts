@@ -1,6 +1,9 @@
 // The one way the server talks to Kubernetes: @kubernetes/client-node typed APIs behind a small
 // resource-oriented facade, with one timeout policy and one error mapping for every call.
 // client-node is imported lazily so server start-up does not pay for it.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { CATALOGUE, type ResourceType } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 
@@ -77,10 +80,17 @@ export class Kube {
     this.apis ??= (async () => {
       const k8s = await import('@kubernetes/client-node');
       const kc = new k8s.KubeConfig();
+      const missing = this.missingKubeconfig();
+      if (missing) throw new Error(missing);
       if (this.opts.kubeconfigYaml) kc.loadFromString(this.opts.kubeconfigYaml);
       else if (this.opts.kubeconfigPath) kc.loadFromFile(this.opts.kubeconfigPath);
       else kc.loadFromDefault();
       if (this.opts.context) kc.setCurrentContext(this.opts.context);
+      // Plain HTTP (kubectl proxy, a local API server) has no certificate to verify; client-node
+      // refuses it unless TLS verification is marked as skipped, so mark it for those clusters only.
+      if (kc.clusters.some((c) => c.server.startsWith('http://') && !c.skipTLSVerify)) {
+        kc.loadFromOptions({ clusters: kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c)), users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
+      }
       this.ns = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
       return {
         k8s, kc,
@@ -96,12 +106,28 @@ export class Kube {
 
   async defaultNamespace(): Promise<string> { await this.load(); return this.ns; }
 
+  /** Why no kubeconfig can be used (a named file is missing, or none is found), or undefined. */
+  missingKubeconfig(): string | undefined {
+    if (this.opts.kubeconfigYaml) return undefined;
+    if (this.opts.kubeconfigPath) return existsSync(this.opts.kubeconfigPath) ? undefined : `kubeconfig ${this.opts.kubeconfigPath} does not exist`;
+    if (process.env.KUBERNETES_SERVICE_HOST) return undefined; // in-cluster service account
+    const env = process.env.KUBECONFIG;
+    if (env) return env.split(delimiter).some((p) => p && existsSync(p)) ? undefined : `no file named by KUBECONFIG exists (${env})`;
+    const home = join(homedir(), '.kube', 'config');
+    return existsSync(home) ? undefined : `no kubeconfig: KUBECONFIG is unset and ${home} does not exist`;
+  }
+
+  /** Loads the kubeconfig now (no API request) and says what is wrong with it, if anything. */
+  async check(): Promise<string | undefined> {
+    return this.load().then(() => undefined, (e: Error) => e.message.split('\n')[0]);
+  }
+
   /**
    * Runs one API call under the shared timeout and error mapping. The timeout aborts the HTTP request
    * itself (its socket is closed), rather than leaving it running behind a rejected promise.
    */
   async call<T>(what: string, fn: (a: any) => Promise<T>): Promise<T> {
-    const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or run with --sandbox.'); });
+    const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or pass --kubeconfig to the server, or run it with --sandbox.'); });
     this.calls++;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
