@@ -9,6 +9,7 @@ import { createLogger } from '../runtime/logger.ts';
 import { runTool, type ServerState } from '../runtime/pipeline.ts';
 import { selectTools } from '../runtime/server.ts';
 import type { Operation, ToolDescriptor } from '../generated/index.ts';
+import { typeNamed } from '../runtime/sandbox/resources.ts';
 
 let sb: Sandbox;
 let state: ServerState;
@@ -74,6 +75,24 @@ describe('declarative steps', () => {
     expect(out).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
     const each = await run({ steps: [{ id: 'l', list: 'pods', forEach: "['ml-team', 'default']", namespace: 'each' }], output: { n: 'size(l)' } }, { namespace: 'ml-team' }, { namespaced: true }, { policy: { namespaces: ['ml-team'] } });
     expect(each).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
+  });
+
+  it('reads only the events of the job asked about, in a bounded number of requests', async () => {
+    const ev = typeNamed('events');
+    // 3,000 events of other objects, some named like the job with a suffix (another job "bounded-2").
+    for (let i = 0; i < 3000; i++) {
+      const name = i % 3 === 0 ? `bounded-2-node-0-0-x${i}` : `other-${i}`;
+      sb.store.create(ev, { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: 'default' }, involvedObject: { kind: 'Pod', name, namespace: 'default' }, reason: 'Noise', message: 'unrelated', type: 'Warning', count: 1, firstTimestamp: '2026-01-01T00:00:00Z' });
+    }
+    await kube().create('trainjobs', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'bounded' }, spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' } } }, 'default');
+    for (let i = 0; i < 100 && !(await kube().list('pods', { namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=bounded' })).items.length; i++) await new Promise((r) => setTimeout(r, 20));
+    const before = sb.requests();
+    const out: any = await runTool(state, 'get_training_events', { name: 'bounded', namespace: 'default', limit: 500 });
+    expect(out.success, JSON.stringify(out).slice(0, 300)).toBe(true);
+    expect(sb.requests() - before).toBeLessThanOrEqual(24);
+    expect(out.data.events.length).toBeGreaterThan(0);
+    expect(out.data.events.every((e: any) => e.involved_object_name === 'bounded' || e.involved_object_name.startsWith('bounded-node'))).toBe(true);
+    expect(out.data.events.some((e: any) => e.reason === 'Noise')).toBe(false);
   });
 
   it('reports a failing expression as an internal error naming the tool and the place', async () => {
