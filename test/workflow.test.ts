@@ -214,6 +214,39 @@ describe('hints that are true for this caller and this answer', () => {
   });
 });
 
+describe('a failed or stuck job comes with its fix, ready to preview', () => {
+  it('offers the same fine-tune with QLoRA after an out-of-memory failure, then a smaller batch', async () => {
+    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_FixTestToken123', batch_size: 8, annotations: { 'sandbox.kubeflow-mcp.dev/outcome': 'oom' } };
+    await call(mcp.client, 'fine_tune', { ...args, name: 'oom-tune', confirmed: true });
+    const w = await call(mcp.client, 'wait_for_training', { name: 'oom-tune', timeout_seconds: 60, polling_interval: 0.1 });
+    expect(w).toMatchObject({ error_code: 'JOB_FAILED', details: { diagnosis: { category: 'OOM' }, fix: { tool: 'fine_tune', arguments: { quantize_base: true, batch_size: 8, model: args.model } } } });
+    expect(w.hint).toContain('Preview the fix with fine_tune(');
+    expect(JSON.stringify(w)).not.toContain('hf_FixTestToken123');
+    const logs = await call(mcp.client, 'get_training_logs', { name: 'oom-tune', previous: true });
+    expect(logs.data.fix).toMatchObject({ tool: 'fine_tune', arguments: { quantize_base: true } });
+    // The fix is a ready call: it previews (nothing runs without confirmation).
+    const { annotations, ...rest } = w.details.fix.arguments;
+    const preview = await call(mcp.client, 'fine_tune', { ...rest, hf_token: 'hf_FixTestToken123' });
+    expect(preview.status).toBe('preview');
+    expect(preview.config.trainjob.spec.trainer.args).toEqual(expect.arrayContaining(['model.quantize_base=True']));
+    void annotations;
+    // Already QLoRA: the next fix halves the batch.
+    await call(mcp.client, 'fine_tune', { ...args, quantize_base: true, name: 'oom-tune-q', confirmed: true });
+    const w2 = await call(mcp.client, 'wait_for_training', { name: 'oom-tune-q', timeout_seconds: 60, polling_interval: 0.1 });
+    expect(w2.details.fix.arguments).toMatchObject({ quantize_base: true, batch_size: 4 });
+  });
+
+  it('offers the largest shape that fits when the pods cannot be scheduled', async () => {
+    await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 8, name: 'wide-job', confirmed: true });
+    const w = await call(mcp.client, 'wait_for_training', { name: 'wide-job', timeout_seconds: 60, polling_interval: 0.1, unschedulable_grace_seconds: 1 });
+    expect(w.data).toMatchObject({ stopped_because: 'unschedulable', fix: { tool: 'run_container_training', arguments: { image: 'busybox', num_nodes: 2 } } });
+    expect(w.data.fix.arguments.gpu_per_node).toBeGreaterThanOrEqual(1);
+    expect(w.data.fix.arguments.gpu_per_node).toBeLessThanOrEqual(4);
+    expect(w.data.hint).toContain('Preview the fix with run_container_training(');
+    await call(mcp.client, 'delete_training_job', { name: 'wide-job', confirmed: true });
+  });
+});
+
 describe('preview warnings', () => {
   const ft = { dataset: 'hf://tatsu-lab/alpaca' };
   const warnings = async (tool: string, args: Record<string, unknown>) => {

@@ -4,6 +4,7 @@ import mergePatch from 'json-merge-patch';
 import type { CelFunctionName } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import { diagnose } from '../trainer/failure-hints.ts';
+import { oomFix } from '../trainer/fixes.ts';
 import { bestTrial, optimizationStatus, plannedTrials, trialRows, type TrialRow } from '../trainer/optimization.ts';
 import { jobStatus, statusReason, stepsOf, summarizeRuntime, RJOB_LABEL } from '../trainer/views.ts';
 
@@ -43,6 +44,7 @@ export const LIBRARY: Record<CelFunctionName, Fn> = {
   plannedTrials: (oj) => BigInt(plannedTrials(oj)),
   trialRows: (trials: any[], metric: string) => trialRows(trials, metric),
   bestTrial: (rows: TrialRow[], direction: string) => bestTrial(rows, direction),
+  oomFix: (job) => oomFix(job) ?? null,
   mergeMaps: (a, b) => ({ ...a, ...b }),
   without: (m, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k))),
   sortBy: (list: any[], key: string) => [...list].sort((a, b) => compare(a?.[key], b?.[key])),

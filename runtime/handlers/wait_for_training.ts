@@ -6,6 +6,22 @@ import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
 import { JOBSET_LABEL, jobStatus, statusReason } from '../trainer/views.ts';
 import { fetchJob } from '../trainer/lookup.ts';
+import { diagnose } from '../trainer/failure-hints.ts';
+import { fixStep, oomFix, shapeFix } from '../trainer/fixes.ts';
+import { clusterResources } from './get_cluster_resources.ts';
+
+/** Why a failed job failed, from the end of its first trainer pod's log, and the fix for it. */
+async function failureFix(ctx: ToolContext, job: Record<string, any>) {
+  const pods = (await ctx.kube.list('pods', { namespace: ctx.namespace, labelSelector: `${JOBSET_LABEL}=${job.metadata.name}` }).catch(() => ({ items: [] }))).items;
+  const trainer = pods.find((p) => ['node', 'launcher'].includes(p.metadata.labels?.['jobset.sigs.k8s.io/replicatedjob-name']));
+  if (!trainer) return undefined;
+  const container = trainer.spec?.containers?.[0]?.name;
+  const text = await ctx.kube.podLog(ctx.namespace, trainer.metadata.name, { container, tailLines: 100, limitBytes: 65536 })
+    .catch(() => ctx.kube.podLog(ctx.namespace, trainer.metadata.name, { container, tailLines: 100, limitBytes: 65536, previous: true }).catch(() => ''));
+  const diagnosis = diagnose(text);
+  if (!diagnosis) return undefined;
+  return { diagnosis, fix: diagnosis.category === 'OOM' ? oomFix(job) : undefined };
+}
 
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const t = setTimeout(resolve, ms);
@@ -37,7 +53,8 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
       return { job: input.name, status, reached: true, message: `Job reached '${status}'`, waited_seconds: waited(), polls, progress: job.status?.trainerStatus ?? null };
     }
     if ((status === 'Failed' || status === 'Complete') && !targets.has(status)) {
-      throw new ToolError(status === 'Failed' ? 'JOB_FAILED' : 'VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job) }, `Check get_training_logs(name='${input.name}') and get_training_events(name='${input.name}').`);
+      const fix = status === 'Failed' ? await failureFix(ctx, job) : undefined;
+      throw new ToolError(status === 'Failed' ? 'JOB_FAILED' : 'VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job), ...(fix ? { diagnosis: fix.diagnosis, fix: fix.fix } : {}) }, fix?.fix ? fixStep(fix.fix) : `Check get_training_logs(name='${input.name}') and get_training_events(name='${input.name}').`);
     }
     if (status === 'Suspended') {
       return {
@@ -52,10 +69,14 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
       const refused = pods.map((p) => (p.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable')).find(Boolean);
       unschedulableSince = refused ? unschedulableSince ?? Date.now() : undefined;
       if (refused && Date.now() - unschedulableSince! >= input.unschedulable_grace_seconds! * 1000) {
+        const cluster = await clusterResources(ctx, 500).catch(() => undefined);
+        const free: Record<string, number> = {};
+        for (const n of cluster?.nodes ?? []) for (const a of n.accelerators ?? []) free[a.resource] = Math.max(free[a.resource] ?? 0, a.free);
+        const fix = shapeFix(job, free);
         return {
           job: input.name, status, reached: false, stopped_because: 'unschedulable', waited_seconds: waited(), polls,
           message: `Its pods cannot be scheduled: ${refused.message}`,
-          hint: `See get_training_events(name='${input.name}'); ask for fewer GPUs or wait for capacity`,
+          ...(fix ? { fix, hint: fixStep(fix) } : { hint: `See get_training_events(name='${input.name}'); ask for fewer GPUs or wait for capacity` }),
         };
       }
     }

@@ -7,6 +7,7 @@ import { Preview, ToolError } from '../envelope.ts';
 import { isSecretName, registerSecret } from '../logger.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
 import { findRuntime } from './lookup.ts';
+import { REQUEST_ANNOTATION, requestAnnotation } from './fixes.ts';
 import { clusterResources } from '../handlers/get_cluster_resources.ts';
 import { FRAMEWORK_LABEL, summarizeRuntime } from './views.ts';
 
@@ -69,12 +70,14 @@ export interface Built {
 }
 
 export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string, what = 'job'): Promise<{ job: Any; runtime: Any }> {
+  // Kept on the job, so a failure can be answered with the same call, fixed.
+  const request = ctx.tool && ['fine_tune', 'run_custom_training', 'run_container_training'].includes(ctx.tool.name) ? requestAnnotation(ctx.tool.name, input) : undefined;
   const runtime = await findRuntime(ctx, runtimeName).catch((e: ToolError) => {
     if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `Runtime '${runtimeName}' not found`, { runtime: runtimeName }, 'Call list_runtimes() and pass an exact runtime name.');
     throw e;
   });
   const labels = { ...(input.labels ?? {}), [OWNER_LABEL]: OWNER_VALUE };
-  const annotations = { ...(input.annotations ?? {}), ...(ctx.caller ? { [CALLER_ANNOTATION]: ctx.caller } : {}) };
+  const annotations = { ...(input.annotations ?? {}), ...(ctx.caller ? { [CALLER_ANNOTATION]: ctx.caller } : {}), ...(request ? { [REQUEST_ANNOTATION]: request } : {}) };
   return {
     runtime,
     job: {
