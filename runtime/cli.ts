@@ -22,15 +22,19 @@ async function serve(flags: Record<string, any>) {
   const { buildServer } = await import('./server.ts');
   const { Kube } = await import('./k8s/client.ts');
   let kube: InstanceType<typeof Kube>;
+  // One deadline for every Kubernetes request (default 10 s).
+  const timeoutSeconds = Number(process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS ?? 10);
+  if (!(timeoutSeconds > 0 && timeoutSeconds <= 600)) throw new ConfigError(`invalid KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS "${process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS}"; expected seconds between 0 and 600`);
+  const timeoutMs = timeoutSeconds * 1000;
   let stopSandbox: (() => Promise<void>) | undefined;
   if (cfg.sandbox) {
     const { startSandbox } = await import('./sandbox/index.ts');
     const sb = await startSandbox({ timeScale: cfg.timeScale });
     stopSandbox = sb.stop;
-    kube = new Kube({ kubeconfigYaml: sb.kubeconfig });
+    kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs });
     log.info({ url: sb.url }, 'sandbox cluster started in-process');
   } else {
-    kube = new Kube({ kubeconfigPath: cfg.kubeconfig });
+    kube = new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs });
   }
   const { server, tools } = buildServer({ persona: cfg.persona, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
   // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.

@@ -95,6 +95,17 @@ describe('declarative steps', () => {
     expect(out.data.events.some((e: any) => e.reason === 'Noise')).toBe(false);
   });
 
+  it('bounds the delete_runtime preview however many jobs use the runtime, with the count', async () => {
+    for (let i = 0; i < 70; i++) {
+      await kube().create('trainjobs', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: `dep-${i}` }, spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'mlx-distributed' }, suspend: true } }, 'default');
+    }
+    const out: any = await runTool(state, 'delete_runtime', { name: 'mlx-distributed' });
+    expect(out.status).toBe('preview');
+    expect(out.config.dependent_count).toBe(70);
+    expect(out.config.dependent_jobs).toHaveLength(50);
+    expect(JSON.stringify(out).length).toBeLessThan(6000);
+  });
+
   it('reports a failing expression as an internal error naming the tool and the place', async () => {
     const out: any = await run({ steps: [{ id: 'x', let: 'input.missing + 1' }], output: { x: 'x' } }, {});
     expect(out).toMatchObject({ success: false, error_code: 'INTERNAL_ERROR' });

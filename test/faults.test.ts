@@ -83,6 +83,31 @@ describe('faults between the writes of a submit', () => {
 });
 
 describe('a hanging API', () => {
+  it('gives every training and lifecycle tool a bounded answer: an error within the deadline', async () => {
+    const slow = await connect(['--kubeconfig', kc, '--persona', 'ml-engineer'], { KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS: '1' });
+    try {
+      proxy.rules.splice(0, proxy.rules.length, { method: 'GET|POST|PATCH|DELETE|PUT', path: /\/apis\/trainer/, fault: 'hang' });
+      const calls: Array<[string, Record<string, unknown>]> = [
+        ['fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b' }],
+        ['run_custom_training', { script: 'print(1)' }],
+        ['run_container_training', { image: 'busybox' }],
+        ['update_training_job', { name: 'x', action: 'suspend', confirmed: true }],
+        ['delete_training_job', { name: 'x', confirmed: true }],
+        ['wait_for_training', { name: 'x', timeout_seconds: 30 }],
+        ['get_training_job', { name: 'x' }],
+        ['list_training_jobs', {}],
+      ];
+      for (const [tool, args] of calls) {
+        const t0 = Date.now();
+        const r = await call(slow.client, tool, args);
+        expect(r.success, tool).toBe(false);
+        expect(r.error_code, `${tool}: ${r.error}`).toBe('TIMEOUT');
+        expect(Date.now() - t0, tool).toBeLessThan(4000);
+        expect(JSON.stringify(r).length, tool).toBeLessThan(2000);
+      }
+    } finally { proxy.rules.splice(0); await slow.close(); }
+  }, 60_000);
+
   it('aborts timed-out calls and frees their sockets', async () => {
     proxy.rules.splice(0, proxy.rules.length, { method: 'GET', path: /\/apis\/trainer\.kubeflow\.org\/v1alpha1\/namespaces\/default\/trainjobs\/hang-/, fault: 'hang' });
     const kube = new Kube({ kubeconfigYaml: kubeconfigFor(proxy.url), timeoutMs: 300 });

@@ -167,6 +167,10 @@ describe('policy file', () => {
     const scoped = await connect(['--sandbox', '--persona', 'platform-admin', '--time-scale', '0.02'], { HOME: home });
     try {
       expect((await call(scoped.client, 'inspect_controller')).error_code).toBe('PERMISSION_DENIED');
+      // Every tool with a namespace input obeys the allowlist (the generator refuses one that does not).
+      expect((await call(scoped.client, 'pre_flight', { namespace: 'kube-system' })).error_code).toBe('PERMISSION_DENIED');
+      expect((await call(scoped.client, 'check_compatibility', { namespace: 'kube-system' })).error_code).toBe('PERMISSION_DENIED');
+      expect((await call(scoped.client, 'list_runtimes', { namespace: 'kube-system' })).error_code).toBe('PERMISSION_DENIED');
       expect((await call(scoped.client, 'inspect_controller', { namespace: 'kubeflow-system' })).error_code).toBe('PERMISSION_DENIED');
       expect((await call(scoped.client, 'run_container_training', { image: 'busybox', namespace: 'default', runtime: 'xgboost-distributed', confirmed: true })).error_code).toBe('PERMISSION_DENIED');
     } finally { await scoped.close(); }
