@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
-import { assembleInstructions, INSTRUCTION_SOURCE, PERSONA_TOOLS } from '../generated/index.ts';
+import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'kubeflow-mcp.mjs');
@@ -152,7 +152,10 @@ async function main() {
 
   console.log('\n## Per persona: tools/list and instructions, o200k tokens');
   row('persona', 'tools', 'tools/list tokens', 'instructions full / compact / minimal'); row('---', '---', '---', '---');
-  for (const [p, names] of Object.entries(PERSONA_TOOLS)) {
+  // The instructions as served with the default client modules (trainer and the always-on ones).
+  const served = new Set(TOOLS.filter((t) => t.module === 'trainer' || MODULES[t.module].always).map((t) => t.name));
+  for (const [p, all] of Object.entries(PERSONA_TOOLS)) {
+    const names = all.filter((n) => served.has(n));
     const i = Object.fromEntries((['full', 'compact', 'minimal'] as const).map((t) => [t, assembleInstructions(INSTRUCTION_SOURCE, new Set(names), t)])) as Record<'full' | 'compact' | 'minimal', string>;
     const { client } = await connect({ ...ours, args: [...ours.args.slice(0, -2), '--persona', p] }, env);
     const list = await client.listTools();

@@ -38,11 +38,14 @@ async function serve(flags: Record<string, any>) {
   }
   const { server, tools } = buildServer({ persona: cfg.persona, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
   // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
-  const kubeProblem = await kube.check();
-  if (kubeProblem) {
+  // A missing file is seen at once; an unreadable one when the client library has loaded it, after
+  // start-up (loading it first would delay the first answer by the library's import).
+  const sayKubeProblem = (problem: string) => {
     const offline = tools.filter((t) => !t.annotations.openWorldHint).map((t) => t.name);
-    process.stderr.write(`kubeflow-mcp: ${kubeProblem}; serving anyway, but only ${offline.join(', ')} work without a cluster\n`);
-  }
+    process.stderr.write(`kubeflow-mcp: ${problem}; serving anyway, but only ${offline.join(', ')} work without a cluster\n`);
+  };
+  const missing = kube.missingKubeconfig();
+  if (missing) sayKubeProblem(missing);
   if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`);
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const transport = new StdioServerTransport();
@@ -61,6 +64,7 @@ async function serve(flags: Record<string, any>) {
   process.stdin.on('end', shutdown);
   transport.onclose = () => { void shutdown(); };
   await server.connect(transport);
+  if (!missing && !cfg.sandbox) setTimeout(() => { void kube.check().then((p) => { if (p) sayKubeProblem(p); }); }, 500).unref();
   log.info({ persona: cfg.persona, tier: cfg.tier, tools: tools.length, clients: cfg.clients }, 'Starting kubeflow-mcp');
 }
 

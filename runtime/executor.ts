@@ -5,7 +5,7 @@
 import { CATALOGUE, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './pipeline.ts';
-import { evaluate, fromCel, Optional, toCel } from './cel/evaluate.ts';
+import { evaluate, fromCel, loadCel, optional, toCel } from './cel/evaluate.ts';
 import { checkNamespace } from './policy.ts';
 
 const MAX_FOR_EACH = 20;
@@ -26,6 +26,7 @@ function redact(resource: string, value: any): any {
 
 export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<string, any>, ctx: ToolContext): Promise<unknown> {
   const op = tool.operation as Operation;
+  await loadCel();
   const allowed = ctx.policy.policy?.namespaces;
   const vars: Record<string, unknown> = {
     input: toCel(input),
@@ -41,17 +42,17 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     const expr = s[key];
     if (typeof expr !== 'string') return undefined;
     const v = ev(expr, `steps.${s.id}.${String(key)}`, extra);
-    return v instanceof Optional ? (v.hasValue() ? v.value() : undefined) : v;
+    return optional.is(v) ? (v.hasValue() ? v.value() : undefined) : v;
   };
 
   for (const s of op.steps) {
     const conditional = s.when !== undefined || s.optional;
-    if (s.when !== undefined && ev(s.when, `steps.${s.id}.when`) !== true) { vars[s.id] = Optional.none(); continue; }
+    if (s.when !== undefined && ev(s.when, `steps.${s.id}.when`) !== true) { vars[s.id] = optional.none(); continue; }
     if (s.fail !== undefined) {
       const details = s.details === undefined ? undefined : fromCel(ev(s.details, `steps.${s.id}.details`)) as Record<string, unknown>;
       throw new ToolError((s.code ?? 'VALIDATION_ERROR') as ErrorCode, String(ev(s.fail, `steps.${s.id}.fail`)), details, s.hint);
     }
-    if (s.let !== undefined) { vars[s.id] = conditional ? Optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
+    if (s.let !== undefined) { vars[s.id] = conditional ? optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
     const runOnce = async (extra: Record<string, unknown>) => {
       try {
         const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
@@ -70,7 +71,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
       if (items.length > MAX_FOR_EACH) throw new ToolError('VALIDATION_ERROR', `${tool.name}: ${items.length} items to visit; at most ${MAX_FOR_EACH} per call`);
       value = await Promise.all(items.map((each) => runOnce({ each })));
     } else value = await runOnce({});
-    vars[s.id] = conditional ? (value === undefined ? Optional.none() : Optional.of(value)) : value;
+    vars[s.id] = conditional ? (value === undefined ? optional.none() : optional.of(value)) : value;
   }
 
   const fields = (spec: Record<string, string>, where: string) => fromCel(Object.fromEntries(Object.entries(spec).map(([k, e]) => [k, ev(e, `${where}.${k}`)])));

@@ -2,7 +2,7 @@
 // hint, next step and recommendation cut down to the tools this caller can call, so no answer
 // suggests a tool the persona or the policy has taken away.
 import { TOOLS, type ToolDescriptor } from '../generated/index.ts';
-import { evaluate, toCel } from './cel/evaluate.ts';
+import { evaluate, loadCel, toCel } from './cel/evaluate.ts';
 
 const ALL_TOOLS = new Set(TOOLS.map((t) => t.name));
 const named = (text: string) => [...text.matchAll(/\b([a-z][a-z0-9_]*)\(/g)].map((m) => m[1]).filter((n) => ALL_TOOLS.has(n));
@@ -18,7 +18,8 @@ export function tailorText(text: string, visible: ReadonlySet<string>): string |
 }
 
 /** The spec's hint for this answer: the first `nextWhen` whose condition holds, else the default. */
-export function nextFor(tool: ToolDescriptor<any>, data: unknown, input: Record<string, unknown>): string {
+export async function nextFor(tool: ToolDescriptor<any>, data: unknown, input: Record<string, unknown>): Promise<string> {
+  if (tool.nextWhen.length) await loadCel();
   for (const n of tool.nextWhen) {
     try {
       if (evaluate({ name: `${tool.name}#next`, optionals: [] }, n.when!, { data: toCel(data, false), input: toCel(input) }, `${tool.name} next`) === true) return n.text;

@@ -133,7 +133,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     if (out instanceof Preview) {
       result = { ...out.toJSON(), _meta: { phase: tool.phase, next: `Show this preview to the user; call ${name} again with confirmed=true only after they approve` } };
     } else {
-      result = { ...ok(out), _meta: { phase: tool.phase, next: nextFor(tool, out, args) } };
+      result = { ...ok(out), _meta: { phase: tool.phase, next: await nextFor(tool, out, args) } };
     }
   } catch (e) {
     const err = e instanceof ToolError ? e : new ToolError('INTERNAL_ERROR', `Unexpected error in ${name}: ${(e as Error)?.message ?? e}`);

@@ -2,23 +2,40 @@
 // against the catalogue and the inputs, so at run time values are plain JSON: integers become
 // CEL ints (BigInt) on the way in and numbers again on the way out, and a field whose value is an
 // empty optional is left out of the answer.
-import { Environment, Optional } from '@marcbachmann/cel-js';
+//
+// The CEL engine and the function library are loaded on first use (loadCel), off the start-up path.
+import type { Environment, Optional as OptionalType } from '@marcbachmann/cel-js';
 import { CEL_FUNCTIONS } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
-import { LIBRARY } from './library.ts';
-
-export { Optional };
 
 type Program = (vars: Record<string, unknown>) => unknown;
+let engine: { cel: typeof import('@marcbachmann/cel-js'); library: typeof import('./library.ts')['LIBRARY'] } | undefined;
 let base: Environment | undefined;
 const envs = new Map<string, Environment>();
 const programs = new Map<string, Program>();
 
+/** Loads the engine and the library once; every evaluation needs it done. */
+export async function loadCel() {
+  if (!engine) {
+    const [cel, lib] = await Promise.all([import('@marcbachmann/cel-js'), import('./library.ts')]);
+    engine ??= { cel, library: lib.LIBRARY };
+  }
+  return engine.cel;
+}
+
+/** CEL's optional values (the engine must be loaded). */
+export const optional = {
+  none: (): OptionalType<unknown> => engine!.cel.Optional.none(),
+  of: (v: unknown): OptionalType<unknown> => engine!.cel.Optional.of(v),
+  is: (v: unknown): v is OptionalType<unknown> => !!engine && v instanceof engine.cel.Optional,
+};
+
 function baseEnvironment(): Environment {
   if (base) return base;
-  base = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
+  if (!engine) throw new Error('the CEL engine is used before loadCel()');
+  base = new engine.cel.Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
   for (const f of CEL_FUNCTIONS) {
-    const impl = LIBRARY[f.name];
+    const impl = engine.library[f.name];
     base.registerFunction(f.signature, (...args: unknown[]) => toCel(impl(...args.map(fromCel)), false));
   }
   return base;
@@ -42,7 +59,7 @@ export function toCel(v: unknown, dropNulls = true): unknown {
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
   if (v instanceof Date) return v.toISOString();
   if (Array.isArray(v)) return v.map((x) => toCel(x, dropNulls));
-  if (v instanceof Optional || typeof v !== 'object') return v;
+  if (optional.is(v) || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== undefined && !(dropNulls && x === null)) out[k] = toCel(x, dropNulls);
   return out;
@@ -51,7 +68,7 @@ export function toCel(v: unknown, dropNulls = true): unknown {
 /** CEL values -> JSON: ints become numbers, optionals are unwrapped, empty optionals dropped. */
 export function fromCel(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
-  if (v instanceof Optional) return v.hasValue() ? fromCel(v.value()) : undefined;
+  if (optional.is(v)) return v.hasValue() ? fromCel(v.value()) : undefined;
   if (Array.isArray(v)) return v.map(fromCel);
   if (v instanceof Map) return fromCel(Object.fromEntries(v));
   if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
