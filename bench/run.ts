@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { parse as parseYaml } from 'yaml';
 import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
+import { LexicalRanker } from '../runtime/modes/ranker.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'kubeflow-mcp.mjs');
@@ -162,6 +164,35 @@ async function main() {
     await client.close();
     row(p, list.tools.length, tokens(list), `${tokens(i.full)} / ${tokens(i.compact)} / ${tokens(i.minimal)}`);
   }
+
+  console.log('\n## Per mode (platform-admin): tools/list and instructions, o200k tokens');
+  row('mode', 'tools listed', 'tools/list tokens', 'instructions full / minimal', 'target'); row('---', '---', '---', '---', '---');
+  for (const [mode, target] of [['full', 2500], ['progressive', 350], ['semantic', 300]] as const) {
+    const texts: Record<string, string> = {};
+    let listed: any;
+    for (const tier of ['full', 'minimal']) {
+      const { client } = await connect({ ...ours, args: [...ours.args, '--mode', mode, '--instruction-tier', tier] }, env);
+      listed = await client.listTools();
+      texts[tier] = client.getInstructions() ?? '';
+      await client.close();
+    }
+    row(mode, listed.tools.length, tokens(listed), `${tokens(texts.full)} / ${tokens(texts.minimal)}`, `under ${target}: ${tokens(listed) < target ? 'met' : '**not met**'}`);
+  }
+
+  console.log('\n## find_tools (semantic mode), offline lexical ranker, on bench/tool-search-queries.yaml');
+  const queries: Array<{ q: string; want: string[] }> = parseYaml(readFileSync(join(ROOT, 'bench', 'tool-search-queries.yaml'), 'utf8')).queries;
+  const ranker = new LexicalRanker(TOOLS.map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module })));
+  let top1 = 0, top3 = 0;
+  const rankMs: number[] = [];
+  for (const { q, want } of queries) {
+    const t0 = performance.now();
+    const r = await ranker.rank(q, 3);
+    rankMs.push(performance.now() - t0);
+    if (want.includes(r[0]?.name)) top1++;
+    if (r.some((x) => want.includes(x.name))) top3++;
+  }
+  row('requests', 'top-1', 'top-3', 'ranking p50'); row('---', '---', '---', '---');
+  row(queries.length, `${((100 * top1) / queries.length).toFixed(1)} %`, `${((100 * top3) / queries.length).toFixed(1)} %`, `${(median(rankMs) * 1000).toFixed(0)} µs`);
 
   console.log('\n## Sandbox with 1,000 TrainJobs (a third suspended, the rest running through the controller)');
   row('figure', 'value'); row('---', '---');

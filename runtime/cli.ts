@@ -36,7 +36,7 @@ async function serve(flags: Record<string, any>) {
   } else {
     kube = new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs });
   }
-  const { server, tools } = buildServer({ persona: cfg.persona, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
+  const { server, tools } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
   // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
   // A missing file is seen at once; an unreadable one when the client library has loaded it, after
   // start-up (loading it first would delay the first answer by the library's import).
@@ -101,7 +101,7 @@ const program = new Command('kubeflow-mcp')
 program.command('serve').description('run the MCP server')
   .option('-c, --clients <list>', 'client modules, comma-separated (trainer, optimizer, hub)')
   .option('-p, --persona <name>', 'readonly | data-scientist | ml-engineer | platform-admin | a policy-file persona')
-  .option('-m, --mode <mode>', 'tool mode: full')
+  .option('-m, --mode <mode>', 'tool mode: full (every tool), progressive (list/describe/execute) or semantic (find/execute)')
   .option('--instruction-tier <tier>', 'full | compact | minimal')
   .option('-t, --transport <transport>', 'stdio')
   .option('-l, --log-level <level>', 'DEBUG | INFO | WARNING | ERROR')

@@ -9,7 +9,7 @@ import { ConfigError, onlyKeys } from './policy.ts';
 export interface ServeConfig {
   clients: string[];
   persona: string;
-  mode: 'full';
+  mode: 'full' | 'progressive' | 'semantic';
   tier: 'full' | 'compact' | 'minimal';
   transport: 'stdio';
   logLevel: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
@@ -23,7 +23,7 @@ export interface ServeConfig {
 }
 
 const ENUMS = {
-  mode: ['full'], tier: ['full', 'compact', 'minimal'], transport: ['stdio'],
+  mode: ['full', 'progressive', 'semantic'], tier: ['full', 'compact', 'minimal'], transport: ['stdio'],
   logLevel: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], logFormat: ['json', 'console'],
 } as const;
 

@@ -8,6 +8,7 @@ import {
 import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
 import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
 import { runTool, type ServerState } from './pipeline.ts';
+import { lazyRanker, metaToolsFor, runMetaTool, type Mode } from './modes/meta-tools.ts';
 import type { Kube } from './k8s/client.ts';
 import type { Logger } from 'pino';
 import type { RingBuffer } from './logger.ts';
@@ -19,6 +20,7 @@ const CallToolAnyArgs = CallToolRequestSchema.extend({ params: CallToolRequestSc
 
 export interface ServerOptions {
   persona: string;
+  mode?: Mode;
   tier: 'full' | 'compact' | 'minimal';
   clients: string[];
   policy: PolicyFile;
@@ -44,12 +46,18 @@ export function buildServer(o: ServerOptions) {
   };
   const visible = new Set(tools.map((t) => t.name));
   // Assembled for exactly the tools this caller can call (built-in or policy persona, after policy).
-  const instructions = assembleInstructions(INSTRUCTION_SOURCE, visible, o.tier);
+  const mode = o.mode ?? 'full';
+  const meta = metaToolsFor(mode);
+  // In the meta modes the tools the text names are reached through the meta-tools.
+  const via = mode === 'progressive' ? 'Tools named below are reached with list_tools(), describe_tools(names) and execute_tool(name, arguments).\n\n'
+    : mode === 'semantic' ? 'Tools named below are found with find_tools(query) and run with execute_tool(name, arguments).\n\n' : '';
+  const instructions = via + assembleInstructions(INSTRUCTION_SOURCE, visible, o.tier);
   const server = new Server({ name: 'kubeflow-mcp', version: o.version }, {
     capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
     instructions,
   });
-  const listed = tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations }));
+  const listed = meta.length ? meta : tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations }));
+  const ranker = lazyRanker(state);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   server.setRequestHandler(CallToolAnyArgs, async (req, extra) => {
     const args = req.params.arguments;
@@ -62,7 +70,13 @@ export function buildServer(o: ServerOptions) {
       await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), message } });
     };
     const caller = extra.authInfo?.clientId ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
-    const result = await runTool(state, req.params.name, args, { signal: extra.signal, progress, caller });
+    const extras = { signal: extra.signal, progress, caller };
+    if (meta.length) {
+      if (!meta.some((m) => m.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`);
+      const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, ranker);
+      return { content: [{ type: 'text', text: JSON.stringify(result) }], isError: result.success !== true };
+    }
+    const result = await runTool(state, req.params.name, args, extras);
     // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
     return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result, isError: result.success !== true };
   });

@@ -20,7 +20,7 @@ export const descriptor: ToolDescriptor<CheckCompatibilityInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["compatibility","version","installed","rbac","permissions","platform","openshift","eks","gke","aks","prerequisites"],
+  keywords: ["compatibility","version","installed","rbac","permissions","platform","openshift","eks","gke","aks","prerequisites","supported","can-i","allowed","access","requirements","kubernetes version","cluster ready"],
   next: "Call get_cluster_resources() or use pre_flight() for the full check",
   nextWhen: [],
   custom: true,

@@ -22,7 +22,7 @@ export const descriptor: ToolDescriptor<DeleteTrainingJobInput> = {
   confirm: true,
   guard: "owned-trainjob",
   namespaced: true,
-  keywords: ["delete","remove","cancel","kill","stop","cleanup"],
+  keywords: ["delete","remove","cancel","kill","stop","cleanup","terminate","abort","get rid of"],
   next: "Resubmit with fine_tune() or run_custom_training() if needed",
   nextWhen: [],
   custom: false,

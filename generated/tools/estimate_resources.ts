@@ -40,7 +40,7 @@ export const descriptor: ToolDescriptor<EstimateResourcesInput> = {
   confirm: false,
   guard: null,
   namespaced: false,
-  keywords: ["estimate","memory","vram","size","gpus needed","sizing","lora","qlora","full fine-tune","how many gpus"],
+  keywords: ["estimate","memory","vram","size","gpus needed","sizing","lora","qlora","full fine-tune","how many gpus","fit","requirements","how much memory","footprint"],
   next: "Call list_runtimes() to pick a runtime, then preview with fine_tune()",
   nextWhen: [],
   custom: true,

@@ -90,7 +90,7 @@ export const descriptor: ToolDescriptor<FineTuneInput> = {
   confirm: true,
   guard: null,
   namespaced: true,
-  keywords: ["fine-tune","finetune","lora","qlora","torchtune","llm","train model","adapt","instruct"],
+  keywords: ["fine-tune","finetune","lora","qlora","torchtune","llm","train model","adapt","instruct","sft","instruction tuning","chat model","adapter"],
   next: "Monitor with wait_for_training(name), get_training_job(name) and get_training_logs(name)",
   nextWhen: [],
   custom: true,

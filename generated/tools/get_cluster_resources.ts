@@ -20,7 +20,7 @@ export const descriptor: ToolDescriptor<GetClusterResourcesInput> = {
   confirm: false,
   guard: null,
   namespaced: false,
-  keywords: ["gpu","gpus","capacity","free","nodes","cpu","memory","accelerators","nvidia","amd","tpu","mig"],
+  keywords: ["gpu","gpus","capacity","free","nodes","cpu","memory","accelerators","nvidia","amd","tpu","mig","available","a100","h100","t4","l4","gpu types","hardware","enough gpus","quota"],
   next: "Call estimate_resources(model) or list_runtimes()",
   nextWhen: [],
   custom: true,

@@ -21,7 +21,7 @@ export const descriptor: ToolDescriptor<GetRuntimeInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["runtime","details","image","framework","steps","initializers"],
+  keywords: ["runtime","details","image","framework","steps","initializers","container image","inspect runtime","runtime spec","command"],
   next: "Ready to submit; use fine_tune() or run_custom_training()",
   nextWhen: [],
   custom: false,

@@ -23,7 +23,7 @@ export const descriptor: ToolDescriptor<GetTrainingEventsInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["events","pending","stuck","scheduling","unschedulable","warnings","debug","why"],
+  keywords: ["events","pending","stuck","scheduling","unschedulable","warnings","debug","why","not starting","waiting","insufficient","failed scheduling"],
   next: "Fix the cause and retry, or delete_training_job(name) and resubmit",
   nextWhen: [],
   custom: false,

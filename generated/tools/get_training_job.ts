@@ -21,7 +21,7 @@ export const descriptor: ToolDescriptor<GetTrainingJobInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["job","details","status","progress","steps","pods","conditions","describe"],
+  keywords: ["job","details","status","progress","steps","pods","conditions","describe","how far","percent","eta","state","inspect job","info"],
   next: "Use get_training_logs(name) for output or get_training_events(name) for scheduling issues",
   nextWhen: [],
   custom: false,

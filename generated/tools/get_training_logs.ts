@@ -37,7 +37,7 @@ export const descriptor: ToolDescriptor<GetTrainingLogsInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["logs","output","stdout","loss","errors","traceback","crash","print"],
+  keywords: ["logs","output","stdout","loss","errors","traceback","crash","print","see output","printed","console","log lines"],
   next: "If errors are found, check get_training_events(name) for Kubernetes-level causes",
   nextWhen: [],
   custom: false,

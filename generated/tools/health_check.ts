@@ -20,7 +20,7 @@ export const descriptor: ToolDescriptor<HealthCheckInput> = {
   confirm: false,
   guard: null,
   namespaced: false,
-  keywords: ["health","status","alive","connectivity","ping","up"],
+  keywords: ["health","status","alive","connectivity","ping","up","ok","working","server status","reachable"],
   next: "If degraded, check get_server_logs() for errors",
   nextWhen: [],
   custom: true,

@@ -22,7 +22,7 @@ export const descriptor: ToolDescriptor<InspectControllerInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["controller","operator","manager","webhook","installation","logs","events"],
+  keywords: ["controller","operator","manager","webhook","installation","logs","events","operator health","trainer controller","manager pod"],
   next: "Check get_training_events(name) if a specific job is failing",
   nextWhen: [],
   custom: false,

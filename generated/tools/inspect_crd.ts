@@ -23,7 +23,7 @@ export const descriptor: ToolDescriptor<InspectCrdInput> = {
   confirm: false,
   guard: null,
   namespaced: false,
-  keywords: ["crd","crds","api","versions","installed","schema","trainer installed"],
+  keywords: ["crd","crds","api","versions","installed","schema","trainer installed","api version","served","v1alpha1","custom resource","definitions"],
   next: "Use inspect_controller(view='logs') to check the controller's health",
   nextWhen: [],
   custom: false,

@@ -20,7 +20,7 @@ export const descriptor: ToolDescriptor<ListRuntimesInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["runtimes","frameworks","torch","torchtune","deepspeed","templates","available"],
+  keywords: ["runtimes","frameworks","torch","torchtune","deepspeed","templates","available","installed","options","which runtime"],
   next: "Call get_runtime(name) to inspect one before training",
   nextWhen: [],
   custom: false,

@@ -27,7 +27,7 @@ export const descriptor: ToolDescriptor<ListTrainingJobsInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["jobs","trainjobs","list","status","running","failed","queue","show"],
+  keywords: ["jobs","trainjobs","list","status","running","failed","queue","show","my jobs","overview","all jobs"],
   next: "Call get_training_job(name) for one job's steps, conditions and progress",
   nextWhen: [],
   custom: false,

@@ -647,7 +647,7 @@ export const descriptor: ToolDescriptor<OptimizeInput> = {
   confirm: true,
   guard: null,
   namespaced: true,
-  keywords: ["tune","hyperparameter","hpo","sweep","search","learning rate","katib","best","optimise"],
+  keywords: ["tune","hyperparameter","hpo","sweep","search","learning rate","katib","best","optimise","hyperparameters","tuning","trials","grid search","random search","find best values"],
   next: "Follow it with wait_for_optimization(name), then get_best_hyperparameters(name)",
   nextWhen: [],
   custom: true,

@@ -62,7 +62,7 @@ export const descriptor: ToolDescriptor<RunContainerTrainingInput> = {
   confirm: true,
   guard: null,
   namespaced: true,
-  keywords: ["container","image","docker","entrypoint","command","custom image"],
+  keywords: ["container","image","docker","entrypoint","command","custom image","registry","ghcr","dockerhub","prebuilt image"],
   next: "Monitor with wait_for_training(name), get_training_job(name) and get_training_logs(name)",
   nextWhen: [],
   custom: true,

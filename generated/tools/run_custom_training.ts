@@ -75,7 +75,7 @@ export const descriptor: ToolDescriptor<RunCustomTrainingInput> = {
   confirm: true,
   guard: null,
   namespaced: true,
-  keywords: ["script","python","custom","pytorch","torchrun","distributed","code","train function"],
+  keywords: ["script","python","custom","pytorch","torchrun","distributed","code","train function","my script","train.py","training code","run code"],
   next: "Monitor with wait_for_training(name), get_training_job(name) and get_training_logs(name)",
   nextWhen: [],
   custom: true,

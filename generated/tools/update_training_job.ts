@@ -23,7 +23,7 @@ export const descriptor: ToolDescriptor<UpdateTrainingJobInput> = {
   confirm: true,
   guard: "owned-trainjob",
   namespaced: true,
-  keywords: ["suspend","resume","pause","continue","hold","update"],
+  keywords: ["suspend","resume","pause","continue","hold","update","stop temporarily","freeze","unpause","later"],
   next: "Check get_training_job(name) to verify the new status",
   nextWhen: [],
   custom: false,

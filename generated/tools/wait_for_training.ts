@@ -28,7 +28,7 @@ export const descriptor: ToolDescriptor<WaitForTrainingInput> = {
   confirm: false,
   guard: null,
   namespaced: true,
-  keywords: ["wait","block","until","complete","finish","done","poll"],
+  keywords: ["wait","block","until","complete","finish","done","poll","notify","when finished","completion"],
   next: "Check get_training_logs(name) for the final output",
   nextWhen: [{"when":"has(data.reached) && !data.reached","text":"It has not got there; the answer says why, and get_training_events(name) shows the details"}],
   custom: true,

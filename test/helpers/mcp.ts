@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { join } from 'node:path';
 import { PROMPTS, TOOLS } from '../../generated/index.ts';
+import { metaToolsFor } from '../../runtime/modes/meta-tools.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'kubeflow-mcp.mjs');
@@ -21,7 +22,8 @@ export async function connect(args: string[], env: Record<string, string> = {}):
   return { client, close: () => client.close(), stderr: () => err };
 }
 
-const KNOWN = new Set([...TOOLS.map((t) => t.name), ...PROMPTS.map((p) => p.name)]);
+const META = [...metaToolsFor('progressive'), ...metaToolsFor('semantic')].map((t) => t.name);
+const KNOWN = new Set([...TOOLS.map((t) => t.name), ...PROMPTS.map((p) => p.name), ...META]);
 
 /** Every `tool(` a hint, next step or _meta.next mentions must exist (checked on every call). */
 export function danglingHints(envelope: any): string[] {

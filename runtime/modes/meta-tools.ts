@@ -1,0 +1,80 @@
+// Progressive and semantic modes: instead of every tool, tools/list offers a few meta-tools that
+// find, describe and run the persona's tools. execute_tool runs the very same pipeline as a direct
+// call (validation, persona and policy, namespace policy, ownership guard, preview gate, envelope,
+// audit), so no mode is a way around any check.
+import { PHASES, type ToolDescriptor } from '../../generated/index.ts';
+import { ok, ToolError, fail } from '../envelope.ts';
+import { runTool, type CallExtras, type ServerState } from '../pipeline.ts';
+import { rankerFor, type ToolRanker } from './ranker.ts';
+
+export type Mode = 'full' | 'progressive' | 'semantic';
+
+interface MetaTool { name: string; title: string; description: string; inputSchema: Record<string, unknown>; annotations: Record<string, boolean> }
+
+const EXECUTE: MetaTool = {
+  name: 'execute_tool', title: 'Execute Tool',
+  description: 'Run a tool by name with its arguments (see its schema first). Mutating tools preview unless arguments.confirmed=true.',
+  inputSchema: { type: 'object', properties: { name: { type: 'string' }, arguments: { type: 'object' } }, required: ['name'] },
+  annotations: { destructiveHint: true },
+};
+const LIST: MetaTool = {
+  name: 'list_tools', title: 'List Tools',
+  description: 'The tools you can call, by workflow phase: name, title, one-line purpose.',
+  inputSchema: { type: 'object', properties: { phase: { type: 'string', enum: PHASES.map((p) => p.name) } } },
+  annotations: { readOnlyHint: true },
+};
+const DESCRIBE: MetaTool = {
+  name: 'describe_tools', title: 'Describe Tools',
+  description: 'Full input and output JSON Schemas, annotations and preview flag of named tools.',
+  inputSchema: { type: 'object', properties: { names: { type: 'array', items: { type: 'string' } } }, required: ['names'] },
+  annotations: { readOnlyHint: true },
+};
+const FIND: MetaTool = {
+  name: 'find_tools', title: 'Find Tools',
+  description: 'The tools that best match a request in plain words, with their input schemas.',
+  inputSchema: { type: 'object', properties: { query: { type: 'string' }, top_k: { type: 'integer', default: 3 } }, required: ['query'] },
+  annotations: { readOnlyHint: true },
+};
+
+export const metaToolsFor = (mode: Mode): MetaTool[] => (mode === 'progressive' ? [LIST, DESCRIBE, EXECUTE] : mode === 'semantic' ? [FIND, EXECUTE] : []);
+
+const summary = (t: ToolDescriptor<any>) => ({ name: t.name, title: t.title, description: t.description, phase: t.phase, read_only: t.annotations.readOnlyHint, previews_first: t.confirm });
+const schemaOf = (t: ToolDescriptor<any>) => ({ ...summary(t), input_schema: t.inputSchema, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations });
+
+/** Runs one meta-tool call and returns its envelope (never throws). */
+export async function runMetaTool(state: ServerState, name: string, args: Record<string, any>, extras: CallExtras, ranker: () => ToolRanker): Promise<Record<string, unknown>> {
+  if (name === EXECUTE.name) {
+    if (typeof args.name !== 'string') return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'name' is required (the tool to run)"));
+    if (args.arguments !== undefined && (args.arguments === null || typeof args.arguments !== 'object' || Array.isArray(args.arguments))) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'arguments' must be an object"));
+    return runTool(state, args.name, args.arguments ?? {}, extras);
+  }
+  const visible = [...state.tools.values()];
+  if (name === LIST.name) {
+    const phase = args.phase;
+    if (phase !== undefined && !PHASES.some((p) => p.name === phase)) return fail(new ToolError('VALIDATION_ERROR', `Invalid input: 'phase' must be one of ${PHASES.map((p) => p.name).join(', ')}`));
+    const tools = visible.filter((t) => !phase || t.phase === phase).map(summary);
+    return { ...ok({ tools, total: tools.length }), _meta: { next: 'Call describe_tools(names) for the schemas, then execute_tool(name, arguments)' } };
+  }
+  if (name === DESCRIBE.name) {
+    const names: unknown = args.names;
+    if (!Array.isArray(names) || !names.length || names.length > 10 || names.some((n) => typeof n !== 'string')) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'names' must be a list of 1 to 10 tool names"));
+    const unknown = names.filter((n) => !state.tools.has(n as string));
+    if (unknown.length) return fail(new ToolError('VALIDATION_ERROR', `Unknown or unavailable tool(s): ${unknown.join(', ')}`, { available: [...state.tools.keys()] }, 'Call list_tools() to see the tools you can call.'));
+    return { ...ok({ tools: names.map((n) => schemaOf(state.tools.get(n as string)!)) }), _meta: { next: 'Run one with execute_tool(name, arguments)' } };
+  }
+  if (name === FIND.name) {
+    if (typeof args.query !== 'string' || !args.query.trim()) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'query' is required"));
+    const k = args.top_k === undefined ? 3 : Number(args.top_k);
+    if (!Number.isInteger(k) || k < 1 || k > 10) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'top_k' must be an integer from 1 to 10"));
+    const ranked = await ranker().rank(args.query, k);
+    const tools = ranked.filter((r) => state.tools.has(r.name)).map((r) => ({ ...schemaOf(state.tools.get(r.name)!), score: r.score }));
+    return { ...ok({ query: args.query, tools }), _meta: { next: tools.length ? 'Run the best match with execute_tool(name, arguments)' : 'Rephrase the request in other words' } };
+  }
+  return fail(new ToolError('VALIDATION_ERROR', `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.'));
+}
+
+/** The ranker over exactly the persona's tools, built on first use. */
+export function lazyRanker(state: ServerState): () => ToolRanker {
+  let r: ToolRanker | undefined;
+  return () => (r ??= rankerFor([...state.tools.values()].map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module }))));
+}

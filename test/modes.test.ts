@@ -1,0 +1,109 @@
+// Progressive and semantic modes through a real MCP client: a few meta-tools instead of every tool,
+// the seed workflow run through them, every check of full mode still holding, small tools/list
+// answers, and the offline ranker's accuracy on requests written the way users speak.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { TOOLS } from '../generated/index.ts';
+import { LexicalRanker } from '../runtime/modes/ranker.ts';
+import { call, connect, ROOT, type Connected } from './helpers/mcp.ts';
+
+const servers: Connected[] = [];
+const start = async (mode: string, persona: string) => {
+  const c = await connect(['--sandbox', '--time-scale', '0.02', '--mode', mode, '--persona', persona]);
+  servers.push(c);
+  return c;
+};
+afterAll(async () => { for (const s of servers) await s.close(); });
+
+const exec = (c: Connected, name: string, args: Record<string, unknown> = {}, opts: Record<string, unknown> = {}) => call(c.client, 'execute_tool', { name, arguments: args }, opts);
+
+describe('progressive mode', () => {
+  let ds: Connected, ro: Connected;
+  beforeAll(async () => { ds = await start('progressive', 'data-scientist'); ro = await start('progressive', 'readonly'); });
+
+  it('lists three meta-tools in under 350 tokens and says how to reach the rest', async () => {
+    const { tools } = await ds.client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(['list_tools', 'describe_tools', 'execute_tool']);
+    expect(encode(JSON.stringify({ tools })).length).toBeLessThan(350);
+    expect(ds.client.getInstructions()).toContain('execute_tool(name, arguments)');
+  });
+
+  it('runs the seed workflow: plan, discover, train, monitor', async () => {
+    const listed = await call(ds.client, 'list_tools', { phase: 'training' });
+    expect(listed.data.tools.map((t: any) => t.name)).toEqual(expect.arrayContaining(['fine_tune', 'run_custom_training']));
+    const described = await call(ds.client, 'describe_tools', { names: ['fine_tune'] });
+    expect(described.data.tools[0].input_schema.required).toEqual(['model', 'dataset']);
+    expect((await exec(ds, 'pre_flight', { model: 'google/gemma-2b' })).data.tool_selection.recommended).toBe('fine_tune');
+    expect((await exec(ds, 'list_runtimes')).data.total).toBeGreaterThan(0);
+    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-progressive' };
+    const preview = await exec(ds, 'fine_tune', args);
+    expect(preview.status).toBe('preview');
+    expect((await exec(ds, 'list_training_jobs')).data.total).toBe(0);
+    expect((await exec(ds, 'fine_tune', { ...args, confirmed: true })).data.job_name).toBe('via-progressive');
+    const progress: number[] = [];
+    const waited = await exec(ds, 'wait_for_training', { name: 'via-progressive', timeout_seconds: 60, polling_interval: 0.1 }, { onprogress: (p: any) => progress.push(p.progress) });
+    expect(waited.data.status).toBe('Complete');
+    expect(progress.length).toBeGreaterThan(0);
+    expect((await exec(ds, 'get_training_logs', { name: 'via-progressive' })).data.logs).toMatch(/Loss/);
+  });
+
+  it('keeps every check: persona, validation, the preview gate', async () => {
+    expect((await exec(ro, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', confirmed: true })).error_code).toBe('PERMISSION_DENIED');
+    expect((await call(ro.client, 'describe_tools', { names: ['fine_tune'] })).error_code).toBe('VALIDATION_ERROR');
+    expect((await call(ro.client, 'list_tools')).data.tools.map((t: any) => t.name)).not.toContain('fine_tune');
+    expect((await exec(ds, 'get_training_logs', { name: 'x', tail_lines: 0 })).error).toContain("'tail_lines'");
+    expect((await exec(ds, 'delete_training_job', { name: 'via-progressive' })).status).toBe('preview');
+    expect((await exec(ds, 'get_training_job', { name: 'via-progressive' })).success).toBe(true);
+    expect((await call(ds.client, 'execute_tool', { name: 'fine_tune', arguments: 'oops' })).error_code).toBe('VALIDATION_ERROR');
+    await expect(ds.client.callTool({ name: 'fine_tune', arguments: {} })).rejects.toThrow(/progressive mode/);
+  });
+});
+
+describe('semantic mode', () => {
+  let ds: Connected, ro: Connected;
+  beforeAll(async () => { ds = await start('semantic', 'data-scientist'); ro = await start('semantic', 'readonly'); });
+
+  it('lists two meta-tools in under 300 tokens', async () => {
+    const { tools } = await ds.client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(['find_tools', 'execute_tool']);
+    expect(encode(JSON.stringify({ tools })).length).toBeLessThan(300);
+  });
+
+  it('finds the tool for a request in plain words and runs the seed workflow with it', async () => {
+    const found = await call(ds.client, 'find_tools', { query: 'fine-tune gemma on the alpaca dataset', top_k: 3 });
+    expect(found.data.tools[0].name).toBe('fine_tune');
+    expect(found.data.tools[0].input_schema.properties.model).toBeTruthy();
+    const plan = (await call(ds.client, 'find_tools', { query: 'is my cluster ready, what should I check first' })).data.tools.map((t: any) => t.name);
+    expect(plan).toEqual(expect.arrayContaining(['pre_flight']));
+    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-semantic' };
+    expect((await exec(ds, 'fine_tune', args)).status).toBe('preview');
+    expect((await exec(ds, 'fine_tune', { ...args, confirmed: true })).success).toBe(true);
+    expect((await exec(ds, 'wait_for_training', { name: 'via-semantic', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');
+  });
+
+  it('never offers or runs what the persona lacks', async () => {
+    const found = await call(ro.client, 'find_tools', { query: 'fine-tune gemma on alpaca', top_k: 10 });
+    expect(found.data.tools.map((t: any) => t.name)).not.toContain('fine_tune');
+    expect((await exec(ro, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca' })).error_code).toBe('PERMISSION_DENIED');
+    expect((await call(ro.client, 'find_tools', { query: 'x', top_k: 99 })).error_code).toBe('VALIDATION_ERROR');
+  });
+});
+
+describe('the offline ranker', () => {
+  it('ranks the right tool first for at least 85 % of requests as users phrase them, and in the top 3 for 95 %', async () => {
+    const ranker = new LexicalRanker(TOOLS.map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module })));
+    const queries: Array<{ q: string; want: string[] }> = parse(readFileSync(join(ROOT, 'bench', 'tool-search-queries.yaml'), 'utf8')).queries;
+    expect(queries.length).toBeGreaterThanOrEqual(80);
+    let top1 = 0, top3 = 0;
+    for (const { q, want } of queries) {
+      const r = await ranker.rank(q, 3);
+      if (want.includes(r[0]?.name)) top1++;
+      if (r.some((x) => want.includes(x.name))) top3++;
+    }
+    expect(top1 / queries.length).toBeGreaterThanOrEqual(0.85);
+    expect(top3 / queries.length).toBeGreaterThanOrEqual(0.95);
+  });
+});
