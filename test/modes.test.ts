@@ -92,6 +92,44 @@ describe('semantic mode', () => {
   });
 });
 
+describe('an embeddings endpoint as the ranker', () => {
+  it('ranks by cosine similarity of the endpoint\'s vectors, and falls back to the lexical ranker when it fails', async () => {
+    const { createServer } = await import('node:http');
+    // A stand-in endpoint: one dimension per word, so texts sharing words are close.
+    let calls = 0, failing = false;
+    const vocab = new Map<string, number>();
+    const vec = (text: string) => {
+      const v = new Array(512).fill(0);
+      for (const w of text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean)) { if (!vocab.has(w)) vocab.set(w, vocab.size % 512); v[vocab.get(w)!] += 1; }
+      return v;
+    };
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => {
+        calls++;
+        if (failing) { res.writeHead(503); res.end(); return; }
+        const { input } = JSON.parse(body);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: input.map((t: string) => ({ embedding: vec(t) })) }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { rankerFor } = await import('../runtime/modes/ranker.ts');
+      const tools = TOOLS.map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module }));
+      const ranker = rankerFor(tools, { KUBEFLOW_MCP_EMBEDDINGS_URL: `http://127.0.0.1:${(server.address() as any).port}/v1/embeddings` });
+      const r = await ranker.rank('Logs of one step pod, tail and byte capped', 3);
+      expect(r[0].name).toBe('get_training_logs');
+      expect(r[0].score).toBeLessThanOrEqual(1);
+      expect(calls).toBe(2); // the tools once, then the query
+      failing = true;
+      const fallback = await ranker.rank('fine-tune gemma on alpaca', 3);
+      expect(fallback[0].name).toBe('fine_tune');
+    } finally { server.close(); }
+  });
+});
+
 describe('the offline ranker', () => {
   it('ranks the right tool first for at least 85 % of requests as users phrase them, and in the top 3 for 95 %', async () => {
     const ranker = new LexicalRanker(TOOLS.map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module })));
