@@ -42,8 +42,15 @@ export function maskSecrets<T>(v: T, truncate = true): T {
 
 export class RingBuffer {
   records: LogRecord[] = [];
+  private listeners = new Set<(r: LogRecord) => void>();
   constructor(public size = 1000) {}
-  push(r: LogRecord) { this.records.push(r); if (this.records.length > this.size) this.records.shift(); }
+  push(r: LogRecord) {
+    this.records.push(r);
+    if (this.records.length > this.size) this.records.shift();
+    for (const l of this.listeners) l(r);
+  }
+  /** Called with every (already masked) record; returns the unsubscribe function. */
+  listen(fn: (r: LogRecord) => void) { this.listeners.add(fn); return () => this.listeners.delete(fn); }
 }
 
 export interface LoggingOptions { level: string; format: 'json' | 'console'; ring?: RingBuffer; destination?: NodeJS.WritableStream }

@@ -3,7 +3,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
-  ListToolsRequestSchema, ReadResourceRequestSchema, McpError, ErrorCode,
+  ListToolsRequestSchema, ReadResourceRequestSchema, SetLevelRequestSchema, McpError, ErrorCode,
 } from '@modelcontextprotocol/sdk/types.js';
 import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
 import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
@@ -59,6 +59,17 @@ export function buildServer(o: ServerOptions) {
   const listed = meta.length ? meta : tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations }));
   const ranker = lazyRanker(state);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  // MCP logging: after logging/setLevel the server's own (masked) log records go to the client.
+  const MCP_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+  const fromOurs: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warning', ERROR: 'error', CRITICAL: 'critical' };
+  let clientLevel: string | undefined;
+  server.setRequestHandler(SetLevelRequestSchema, async (req) => { clientLevel = req.params.level; return {}; });
+  o.ring.listen((r) => {
+    const level = fromOurs[r.level] ?? 'info';
+    if (!clientLevel || MCP_LEVELS.indexOf(level) < MCP_LEVELS.indexOf(clientLevel)) return;
+    const { timestamp, level: _l, logger, message, ...rest } = r;
+    void server.sendLoggingMessage({ level: level as any, logger, data: { message, timestamp, ...rest } }).catch(() => {});
+  });
   server.setRequestHandler(CallToolAnyArgs, async (req, extra) => {
     const args = req.params.arguments;
     if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, connect, type Connected } from './helpers/mcp.ts';
 import * as z from 'zod/v4';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
 
 const PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'];
@@ -133,6 +134,22 @@ describe('tools end to end on the sandbox', () => {
     expect((await call(admin.client, 'run_custom_training', { ...base, script: 'print(1)\u0000' })).error).toContain('NUL');
     const big = await call(admin.client, 'run_custom_training', { ...base, script: `print("${'é'.repeat(70000)}")` });
     expect(big).toMatchObject({ error_code: 'VALIDATION_ERROR', details: { limit: 131072 } });
+  });
+
+  it('sends its log records to a client that set a level, masked, and none below that level', async () => {
+    const got: any[] = [];
+    admin.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { got.push(n.params); });
+    await admin.client.setLoggingLevel('info');
+    await call(admin.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_LoggedOverMcp999' });
+    for (let i = 0; i < 50 && !got.some((g) => g.data?.message === 'tool_call'); i++) await new Promise((r) => setTimeout(r, 20));
+    const audit = got.find((g) => g.data?.message === 'tool_call' && g.data?.tool === 'fine_tune');
+    expect(audit).toMatchObject({ level: 'info', logger: 'kubeflow_mcp' });
+    expect(JSON.stringify(got)).not.toContain('hf_LoggedOverMcp999');
+    await admin.client.setLoggingLevel('error');
+    const before = got.length;
+    await call(admin.client, 'health_check');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.length).toBe(before);
   });
 
   it('hides tools above the persona and says so when called', async () => {
