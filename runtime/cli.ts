@@ -1,6 +1,7 @@
 // kubeflow-mcp command line: `serve` (the MCP server), `sandbox` (the simulated cluster on its
 // own), `status`. Bad flags print one line and exit 2; nothing prints a stack trace to users.
-import { writeFileSync } from 'node:fs';
+import { existsSync, watch, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { MODULES, TOOLS } from '../generated/index.ts';
 import { ConfigError, findPolicyFile, loadPolicy } from './policy.ts';
@@ -14,9 +15,23 @@ function die(e: unknown): never {
   process.exit(e instanceof ConfigError || e instanceof CommanderError ? 2 : 1);
 }
 
+/** Calls `changed` (debounced) whenever the file at `path` is written, replaced or removed. */
+function watchPolicy(path: string, changed: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  const name = basename(path);
+  try {
+    watch(dirname(path), { persistent: false }, (_event, file) => {
+      if (file && file.toString() !== name) return;
+      clearTimeout(timer);
+      timer = setTimeout(changed, 150);
+    });
+  } catch { /* a directory that cannot be watched: the policy stays as loaded */ }
+}
+
 async function serve(flags: Record<string, any>) {
   const cfg = await resolveServeConfig(flags);
-  const policy = await loadPolicy(process.env.KUBEFLOW_MCP_POLICY ?? findPolicyFile());
+  const policyPath = process.env.KUBEFLOW_MCP_POLICY ?? findPolicyFile();
+  const policy = await loadPolicy(policyPath);
   const { createLogger } = await import('./logger.ts');
   const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   const { buildServer } = await import('./server.ts');
@@ -36,7 +51,7 @@ async function serve(flags: Record<string, any>) {
   } else {
     kube = new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs });
   }
-  const { server, tools } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
+  const { server, tools, reloadPolicy } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
   // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
   // A missing file is seen at once; an unreadable one when the client library has loaded it, after
   // start-up (loading it first would delay the first answer by the library's import).
@@ -64,6 +79,16 @@ async function serve(flags: Record<string, any>) {
   process.stdin.on('end', shutdown);
   transport.onclose = () => { void shutdown(); };
   await server.connect(transport);
+  if (policyPath) watchPolicy(policyPath, async () => {
+    // A broken or removed file keeps the last good policy (never fewer limits by accident).
+    if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
+    try {
+      const next = await reloadPolicy(await loadPolicy(policyPath));
+      log.info({ tools: next.length, policy: policyPath }, 'policy reloaded');
+    } catch (e) {
+      process.stderr.write(`kubeflow-mcp: ${(e as Error).message}; keeping the last policy\n`);
+    }
+  });
   if (!missing && !cfg.sandbox) setTimeout(() => { void kube.check().then((p) => { if (p) sayKubeProblem(p); }); }, 500).unref();
   log.info({ persona: cfg.persona, tier: cfg.tier, tools: tools.length, clients: cfg.clients }, 'Starting kubeflow-mcp');
 }

@@ -53,11 +53,12 @@ export function buildServer(o: ServerOptions) {
     : mode === 'semantic' ? 'Tools named below are found with find_tools(query) and run with execute_tool(name, arguments).\n\n' : '';
   const instructions = via + assembleInstructions(INSTRUCTION_SOURCE, visible, o.tier);
   const server = new Server({ name: 'kubeflow-mcp', version: o.version }, {
-    capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
+    capabilities: { tools: { listChanged: true }, resources: {}, prompts: {}, logging: {} },
     instructions,
   });
-  const listed = meta.length ? meta : tools.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations }));
-  const ranker = lazyRanker(state);
+  const listing = (ts: ToolDescriptor<any>[]) => (meta.length ? meta : ts.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations })));
+  let listed = listing(tools);
+  let ranker = lazyRanker(state);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
   // MCP logging: after logging/setLevel the server's own (masked) log records go to the client.
   const MCP_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
@@ -84,7 +85,7 @@ export function buildServer(o: ServerOptions) {
     const extras = { signal: extra.signal, progress, caller };
     if (meta.length) {
       if (!meta.some((m) => m.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`);
-      const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, ranker);
+      const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, () => ranker());
       return { content: [{ type: 'text', text: JSON.stringify(result) }], isError: result.success !== true };
     }
     const result = await runTool(state, req.params.name, args, extras);
@@ -113,5 +114,18 @@ export function buildServer(o: ServerOptions) {
     const text = p.text.replace(/\{\{(\w+)\}\}/g, (_m, k) => String(args[k] ?? ''));
     return { description: p.description, messages: [{ role: 'user', content: { type: 'text', text } }] };
   });
-  return { server, state, tools };
+  /** A changed policy file: the tools, guard bypass and namespace policy change in place, and the
+   * client is told to list the tools again. */
+  const reloadPolicy = async (policy: PolicyFile) => {
+    const next = selectTools({ ...o, policy });
+    state.policy = policy;
+    state.bypassOwnership = !policy.personas?.[o.persona] && !!PERSONAS[o.persona]?.bypassOwnership;
+    state.tools.clear();
+    for (const t of next) state.tools.set(t.name, t);
+    listed = listing(next);
+    ranker = lazyRanker(state);
+    await server.sendToolListChanged().catch(() => {});
+    return next;
+  };
+  return { server, state, tools, reloadPolicy };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, connect, type Connected } from './helpers/mcp.ts';
 import * as z from 'zod/v4';
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONA_TOOLS, TOOLS } from '../generated/index.ts';
 
 const PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'];
@@ -164,6 +164,34 @@ describe('tools end to end on the sandbox', () => {
     expect((read.contents[0] as any).text).toContain('FailedScheduling');
     const p = await admin.client.getPrompt({ name: 'troubleshooting_guide', arguments: { job_name: 'abc' } });
     expect((p.messages[0].content as any).text).toContain('TrainJob "abc"');
+  });
+});
+
+describe('policy file, changed while the server runs', () => {
+  it('reloads it, changes the tool list and tells the client; a broken edit keeps the last policy', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kfmcp-reload-'));
+    const file = join(home, '.kf-mcp-policy.yaml');
+    writeFileSync(file, 'policy:\n  deny: ["inspect_*"]\n');
+    const c = await connect(['--sandbox', '--persona', 'ml-engineer'], { HOME: home });
+    try {
+      let changes = 0;
+      c.client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changes++; });
+      expect((await c.client.listTools()).tools.map((t) => t.name)).toContain('list_training_jobs');
+      writeFileSync(file, 'policy:\n  deny: ["inspect_*", "list_*"]\n');
+      for (let i = 0; i < 100 && !changes; i++) await new Promise((r) => setTimeout(r, 30));
+      expect(changes).toBeGreaterThan(0);
+      const names = (await c.client.listTools()).tools.map((t) => t.name);
+      expect(names).not.toContain('list_training_jobs');
+      expect(names).toContain('get_training_job');
+      expect((await call(c.client, 'list_training_jobs')).error_code).toBe('PERMISSION_DENIED');
+      // A typo is refused and the last good policy stays in force.
+      const seen = changes;
+      writeFileSync(file, 'policy:\n  dny: ["list_*"]\n');
+      await new Promise((r) => setTimeout(r, 600));
+      expect(changes).toBe(seen);
+      expect((await call(c.client, 'list_training_jobs')).error_code).toBe('PERMISSION_DENIED');
+      expect(c.stderr()).toMatch(/unknown key "policy.dny".*keeping the last policy/);
+    } finally { await c.close(); }
   });
 });
 
