@@ -212,7 +212,7 @@ export const MODULES: Record<string, { description: string; status: string; alwa
 /** The material server instructions are assembled from (see assembleInstructions). */
 export const INSTRUCTION_SOURCE = ${lit(instructionSource(specs))};
 export const RESOURCES: Array<{ uri: string; name: string; description: string; text: string; module?: string }> = ${lit(specs.resources.map(({ file, ...r }) => r))};
-export const PROMPTS: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean }>; text: string }> = ${lit(specs.prompts)};
+export const PROMPTS: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: 'jobs' | 'runtimes' | 'namespaces' | 'models' }>; text: string }> = ${lit(specs.prompts)};
 
 /** The resource catalogue (specs/catalogue.yaml): the client and the sandbox build on it. */
 export interface ResourceType { plural: string; singular: string; group: string; version: string; kind: string; namespaced: boolean; subresources: string[]; shortNames?: string[]; crd?: string; readOnly?: boolean; createOnly?: boolean; redact?: string[] }

@@ -40,7 +40,7 @@ export interface Specs {
   modules: Record<string, { description: string; status: string; always?: boolean }>;
   instructions: { header: string; sections: Array<{ name: string; tools: string[]; text: string }> };
   resources: Array<{ uri: string; name: string; description: string; file: string; text: string; module?: string }>;
-  prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean }>; text: string }>;
+  prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: string }>; text: string }>;
   catalogue: Catalogue;
   functions: FunctionDecl[];
   examplesFixture: any[];

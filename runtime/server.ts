@@ -4,11 +4,13 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListToolsRequestSchema, ReadResourceRequestSchema, SetLevelRequestSchema, McpError, ErrorCode,
+  ListResourceTemplatesRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema, CompleteRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
 import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
 import { runTool, type ServerState } from './pipeline.ts';
 import { lazyRanker, metaToolsFor, runMetaTool, type Mode } from './modes/meta-tools.ts';
+import { LiveResources, TEMPLATES } from './live-resources.ts';
 import type { Kube } from './k8s/client.ts';
 import type { Logger } from 'pino';
 import type { RingBuffer } from './logger.ts';
@@ -53,7 +55,7 @@ export function buildServer(o: ServerOptions) {
     : mode === 'semantic' ? 'Tools named below are found with find_tools(query) and run with execute_tool(name, arguments).\n\n' : '';
   const instructions = via + assembleInstructions(INSTRUCTION_SOURCE, visible, o.tier);
   const server = new Server({ name: 'kubeflow-mcp', version: o.version }, {
-    capabilities: { tools: { listChanged: true }, resources: {}, prompts: {}, logging: {} },
+    capabilities: { tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} },
     instructions,
   });
   const listing = (ts: ToolDescriptor<any>[]) => (meta.length ? meta : ts.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations })));
@@ -98,14 +100,33 @@ export function buildServer(o: ServerOptions) {
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
     resources: resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
   }));
+  const live = new LiveResources(state, (uri) => server.sendResourceUpdated({ uri }));
+  server.onclose = () => live.close();
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     const r = resources.find((x) => x.uri === req.params.uri);
-    if (!r) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`);
-    return { contents: [{ uri: r.uri, mimeType: 'text/markdown', text: r.text }] };
+    if (r) return { contents: [{ uri: r.uri, mimeType: 'text/markdown', text: r.text }] };
+    const job = await live.read(req.params.uri).catch((e) => { throw new McpError(ErrorCode.InvalidParams, (e as Error).message); });
+    if (!job) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`);
+    return { contents: [{ uri: req.params.uri, ...job }] };
   });
+  server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    await live.subscribe(req.params.uri).catch((e) => { throw new McpError(ErrorCode.InvalidParams, (e as Error).message); });
+    return {};
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (req) => { live.unsubscribe(req.params.uri); return {}; });
   // A prompt is offered only when the persona can call every tool it names.
   const prompts = PROMPTS.filter((p) => [...p.text.matchAll(/\b([a-z][a-z0-9_]*)\(/g)].every((m) => visible.has(m[1]) || !TOOLS.some((t) => t.name === m[1])));
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: prompts.map(({ text, ...p }) => p) }));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: prompts.map(({ text, ...p }) => ({ ...p, arguments: p.arguments.map(({ complete, ...a }) => a) })) }));
+  server.setRequestHandler(CompleteRequestSchema, async (req) => {
+    const { ref, argument } = req.params;
+    const context = (req.params as any).context?.arguments ?? {};
+    let kind: string | undefined;
+    if (ref.type === 'ref/prompt') kind = prompts.find((p) => p.name === (ref as any).name)?.arguments.find((a) => a.name === argument.name)?.complete;
+    else if (ref.type === 'ref/resource' && String((ref as any).uri).startsWith('trainjob://')) kind = argument.name === 'namespace' ? 'namespaces' : argument.name === 'name' ? 'jobs' : undefined;
+    const values = await live.complete(kind, argument.value, context.namespace);
+    return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
+  });
   server.setRequestHandler(GetPromptRequestSchema, async (req) => {
     const p = prompts.find((x) => x.name === req.params.name);
     if (!p) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${req.params.name}`);

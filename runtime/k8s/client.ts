@@ -209,6 +209,27 @@ export class Kube {
       : a.custom.deleteClusterCustomObject({ ...c, name, dryRun: dr, propagationPolicy: 'Background', body })));
   }
 
+  /**
+   * Watches a resource (in one namespace, or all): `onEvent` gets every change. The watch restarts
+   * after the server closes it, until the returned stop function is called.
+   */
+  async watch(resource: string, namespace: string | undefined, onEvent: (type: string, obj: Obj) => void): Promise<() => void> {
+    const a = await this.load();
+    const t = typeOf(resource);
+    const scope = t.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    const path = t.group === '' ? `/api/${t.version}${scope}/${t.plural}` : `/apis/${t.group}/${t.version}${scope}/${t.plural}`;
+    let stopped = false;
+    let current: AbortController | undefined;
+    const start = async () => {
+      if (stopped) return;
+      current = await new a.k8s.Watch(a.kc).watch(path, { allowWatchBookmarks: true }, (type: string, obj: Obj) => onEvent(type, obj), () => {
+        if (!stopped) setTimeout(() => { void start().catch(() => {}); }, 1000).unref();
+      }).catch(() => { if (!stopped) setTimeout(() => { void start().catch(() => {}); }, 1000).unref(); return undefined; });
+    };
+    await start();
+    return () => { stopped = true; current?.abort(); };
+  }
+
   podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
     return this.call(`logs of pod ${name}`, async (a) => (await a.core.readNamespacedPodLog({ name, namespace, ...o })) ?? '');
   }

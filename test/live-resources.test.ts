@@ -1,0 +1,75 @@
+// TrainJobs as live MCP resources: templates, reads with parsed metrics, subscriptions that update
+// within a second from one shared watch, and completions for prompt arguments and template variables.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { metricsFromLog } from '../runtime/live-resources.ts';
+import { call, connect, type Connected } from './helpers/mcp.ts';
+
+let sb: Sandbox, c: Connected;
+
+beforeAll(async () => {
+  sb = await startSandbox({ timeScale: 0.02 });
+  const dir = mkdtempSync(join(tmpdir(), 'kfmcp-live-'));
+  writeFileSync(join(dir, 'kc'), sb.kubeconfig);
+  c = await connect(['--kubeconfig', join(dir, 'kc'), '--persona', 'ml-engineer']);
+});
+afterAll(async () => { await c?.close(); await sb?.stop(); });
+
+describe('live TrainJob resources', () => {
+  it('lists the templates and reads a job with its metrics, and its logs', async () => {
+    const { resourceTemplates } = await c.client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['trainjob://{namespace}/{name}', 'trainjob://{namespace}/{name}/logs']);
+    await call(c.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'live-one', confirmed: true });
+    await call(c.client, 'wait_for_training', { name: 'live-one', timeout_seconds: 60, polling_interval: 0.1 });
+    const job = JSON.parse((await c.client.readResource({ uri: 'trainjob://default/live-one' })).contents[0].text as string);
+    expect(job).toMatchObject({ name: 'live-one', status: 'Complete', metrics: { progress_percent: 100 } });
+    expect(job.metrics.loss).toBeGreaterThan(0);
+    expect(job.metrics.step).toBeGreaterThan(0);
+    const logs = (await c.client.readResource({ uri: 'trainjob://default/live-one/logs' })).contents[0].text as string;
+    expect(logs).toMatch(/Loss/);
+    await expect(c.client.readResource({ uri: 'trainjob://default/no-such-job' })).rejects.toThrow(/not found/);
+    await expect(c.client.readResource({ uri: 'trainjob://Bad_NS/x' })).rejects.toThrow(/Unknown resource/);
+  });
+
+  it('parses loss, step and throughput from torchtune and torchrun lines', () => {
+    expect(metricsFromLog('1|45|Loss: 0.9132\n1|50|Loss: 0.8705\n')).toEqual({ loss: 0.8705, step: 50 });
+    expect(metricsFromLog('[rank0] epoch=1 step=120 loss=1.2034 12.5 samples/s\n')).toMatchObject({ loss: 1.2034, step: 120, throughput: '12.5 samples/s' });
+  });
+
+  it('tells a subscriber within a second when the job changes, with one watch for every subscription', async () => {
+    await call(c.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'live-two', confirmed: true });
+    const updates: string[] = [];
+    c.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { updates.push(n.params.uri); });
+    await c.client.subscribeResource({ uri: 'trainjob://default/live-two' });
+    const before = sb.requests();
+    for (let i = 0; i < 1000; i++) await c.client.subscribeResource({ uri: `trainjob://default/other-${i}` });
+    expect(sb.requests() - before).toBeLessThanOrEqual(1);
+    updates.length = 0;
+    const t0 = Date.now();
+    await call(c.client, 'update_training_job', { name: 'live-two', action: 'suspend', confirmed: true });
+    while (!updates.includes('trainjob://default/live-two') && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+    expect(updates).toContain('trainjob://default/live-two');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(updates.some((u) => u.startsWith('trainjob://default/other-'))).toBe(false);
+    await c.client.unsubscribeResource({ uri: 'trainjob://default/live-two' });
+  });
+
+  it('completes prompt arguments and template variables', async () => {
+    const jobs = await c.client.complete({ ref: { type: 'ref/prompt', name: 'troubleshoot_training_job' }, argument: { name: 'job_name', value: 'live' } });
+    expect(jobs.completion.values).toEqual(expect.arrayContaining(['live-one', 'live-two']));
+    const models = await c.client.complete({ ref: { type: 'ref/prompt', name: 'plan_fine_tuning' }, argument: { name: 'model', value: 'google/gem' } });
+    expect(models.completion.values).toContain('google/gemma-2b');
+    const ns = await c.client.complete({ ref: { type: 'ref/resource', uri: 'trainjob://{namespace}/{name}' }, argument: { name: 'namespace', value: 'ml' } });
+    expect(ns.completion.values).toEqual(['ml-team']);
+    const names = await c.client.complete({ ref: { type: 'ref/resource', uri: 'trainjob://{namespace}/{name}' }, argument: { name: 'name', value: 'live-o' } });
+    expect(names.completion.values).toEqual(['live-one']);
+    const prompts = (await c.client.listPrompts()).prompts.map((p) => p.name);
+    expect(prompts).toEqual(expect.arrayContaining(['plan_fine_tuning', 'troubleshoot_training_job', 'compare_training_jobs']));
+    const text = (await c.client.getPrompt({ name: 'compare_training_jobs', arguments: { job_a: 'live-one', job_b: 'live-two' } })).messages[0].content as any;
+    expect(text.text).toContain('"live-one" and "live-two"');
+  });
+});
