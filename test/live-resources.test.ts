@@ -25,11 +25,11 @@ describe('live TrainJob resources', () => {
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['trainjob://{namespace}/{name}', 'trainjob://{namespace}/{name}/logs']);
     await call(c.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'live-one', confirmed: true });
     await call(c.client, 'wait_for_training', { name: 'live-one', timeout_seconds: 60, polling_interval: 0.1 });
-    const job = JSON.parse((await c.client.readResource({ uri: 'trainjob://default/live-one' })).contents[0].text as string);
+    const job = JSON.parse(((await c.client.readResource({ uri: 'trainjob://default/live-one' })).contents[0] as any).text as string);
     expect(job).toMatchObject({ name: 'live-one', status: 'Complete', metrics: { progress_percent: 100 } });
     expect(job.metrics.loss).toBeGreaterThan(0);
     expect(job.metrics.step).toBeGreaterThan(0);
-    const logs = (await c.client.readResource({ uri: 'trainjob://default/live-one/logs' })).contents[0].text as string;
+    const logs = ((await c.client.readResource({ uri: 'trainjob://default/live-one/logs' })).contents[0] as any).text as string;
     expect(logs).toMatch(/Loss/);
     await expect(c.client.readResource({ uri: 'trainjob://default/no-such-job' })).rejects.toThrow(/not found/);
     await expect(c.client.readResource({ uri: 'trainjob://Bad_NS/x' })).rejects.toThrow(/Unknown resource/);
