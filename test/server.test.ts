@@ -159,7 +159,8 @@ describe('tools end to end on the sandbox', () => {
 
   it('serves resources and prompts whose hints exist', async () => {
     const res = await admin.client.listResources();
-    expect(res.resources.map((r) => r.uri)).toEqual(['trainer://guides/training-patterns', 'trainer://guides/troubleshooting']);
+    expect(res.resources.map((r) => r.uri)).toEqual(['trainer://guides/training-patterns', 'trainer://guides/troubleshooting', 'trainer://guides/platform-fixes']);
+    expect(((await admin.client.readResource({ uri: 'trainer://guides/platform-fixes' })).contents[0] as any).text).toMatch(/OpenShift[\s\S]*EKS[\s\S]*GKE[\s\S]*AKS/);
     const read = await admin.client.readResource({ uri: 'trainer://guides/troubleshooting' });
     expect((read.contents[0] as any).text).toContain('FailedScheduling');
     const p = await admin.client.getPrompt({ name: 'troubleshooting_guide', arguments: { job_name: 'abc' } });

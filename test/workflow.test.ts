@@ -450,7 +450,9 @@ describe('platform detection', () => {
     writeFileSync(join(dir, 'state.yaml'), stringify(state));
     const { s, c } = await sandboxAndServer({ stateFile: join(dir, 'state.yaml') }, 'readonly');
     try {
-      expect((await call(c.client, 'check_compatibility')).data.platform).toBe('eks');
+      const compat = await call(c.client, 'check_compatibility');
+      expect(compat.data.platform).toBe('eks');
+      expect(compat.data.recommendations.join(' ')).toContain('trainer://guides/platform-fixes');
     } finally { await c.close(); await s.stop(); }
   });
 });

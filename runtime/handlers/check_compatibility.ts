@@ -57,6 +57,7 @@ export async function compatibility(ctx: ToolContext, namespace: string) {
   if (denied.length) recommendations.push(`The kubeconfig user lacks permissions some tools need: ${denied.join('; ')}`);
   const platform = await detectPlatform(ctx);
   checks.platform = { status: 'info', detected: platform.name, signals: platform.signals };
+  if (['openshift', 'eks', 'gke', 'aks'].includes(platform.name)) recommendations.push(`Known ${platform.name} issues and their fixes: trainer://guides/platform-fixes`);
   if (!blockers.length) recommendations.push('Environment compatible; continue with get_cluster_resources() or pre_flight()');
   return { compatible: blockers.length === 0, checks, blockers, platform: platform.name, recommendations };
 }
