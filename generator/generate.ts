@@ -15,6 +15,10 @@ import { baseEnvironment } from './cel-types.ts';
 import { emittedCatalogue } from './catalogue.ts';
 import { assembleInstructions, type InstructionSource, type Tier } from './assemble-instructions.ts';
 import type { Specs, ToolSpec } from './load.ts';
+import type { Problems } from './source.ts';
+import { encode as countTokensOf } from 'gpt-tokenizer/encoding/o200k_base';
+
+const countTokens = (text: string) => countTokensOf(text).length;
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const standaloneCode = (standaloneModule as any).default ?? standaloneModule;
@@ -208,7 +212,7 @@ export const DEFAULT_PERSONA = ${lit(specs.personas.default)};
 /** Persona -> tool names it may call. */
 export const PERSONA_TOOLS: Record<string, string[]> = ${lit(personaTools(specs))};
 export const PHASES: Array<{ name: string; title: string; summary: string }> = ${lit(specs.phases)};
-export const MODULES: Record<string, { description: string; status: string; always?: boolean }> = ${lit(specs.modules)};
+export const MODULES: Record<string, { description: string; status: string; always?: boolean; default?: boolean }> = ${lit(specs.modules)};
 /** The material server instructions are assembled from (see assembleInstructions). */
 export const INSTRUCTION_SOURCE = ${lit(instructionSource(specs))};
 export const RESOURCES: Array<{ uri: string; name: string; description: string; text: string; module?: string }> = ${lit(specs.resources.map(({ file, ...r }) => r))};
@@ -296,6 +300,29 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
   return out;
 }
 
+/** Token budgets (specs/budgets.yaml): the full-mode tools/list answer per persona with the default
+ * modules, and the instructions of every persona per tier, measured as the server sends them. */
+function checkBudgets(specs: Specs, analyses: Map<string, ToolAnalysis>, problems: Problems) {
+  const file = specs.sources.get('budgets.yaml');
+  if (!file) return;
+  const enabled = new Set(Object.entries(specs.modules).filter(([, m]) => m.default || m.always).map(([k]) => k));
+  const pt = personaTools(specs);
+  const byName = new Map(specs.tools.map((t) => [t.name, t]));
+  const src = instructionSource(specs);
+  for (const [persona, names] of Object.entries(pt)) {
+    const served = names.map((n) => byName.get(n)!).filter((t) => enabled.has(t.module));
+    const listing = served.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: advertisedSchema(inputSchemaOf(t, specs.defs)), outputSchema: advertisedOutputSchema(analyses.get(t.name)!.outputSchema), annotations: advertisedAnnotations(t) }));
+    const n = countTokens(JSON.stringify({ tools: listing }));
+    const budget = specs.budgets.tools_list[persona];
+    if (budget !== undefined && n > budget) problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, over its budget of ${budget}: trim descriptions or schemas, or raise the budget on purpose`);
+    for (const tier of TIERS) {
+      const limit = (specs.budgets.instructions as Record<string, number>)[tier];
+      const m = countTokens(assembleInstructions(src, new Set(served.map((t) => t.name)), tier));
+      if (limit !== undefined && m > limit) problems.at(file, ['instructions', tier], `the ${tier} instructions for ${persona} are ${m} tokens, over the budget of ${limit}`);
+    }
+  }
+}
+
 /** The README's tool summary (between its `generated:tools` markers), so its counts come from the specs. */
 export function readmeSummary(specs: Specs): string {
   const pt = personaTools(specs);
@@ -335,6 +362,7 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
       if (!validate(structuredClone(ex.input)) && ex.error !== 'VALIDATION_ERROR') problems.at(t.source, ['examples', i, 'input'], `is not valid input: ${validate.errors.map((e: any) => `${e.instancePath || '(input)'} ${e.message}`).join('; ')}`);
     });
   }
+  checkBudgets(specs, analyses, problems);
   problems.throwIfAny();
   const files = new Map<string, string>();
   files.set('generated/types.ts', typesModule());

@@ -37,7 +37,8 @@ export interface Specs {
   defs: Record<string, any>;
   personas: { personas: Record<string, { inherits?: string; description: string; bypassOwnership?: boolean }>; default: string };
   phases: Array<{ name: string; title: string; summary: string }>;
-  modules: Record<string, { description: string; status: string; always?: boolean }>;
+  modules: Record<string, { description: string; status: string; always?: boolean; default?: boolean }>;
+  budgets: { tools_list: Record<string, number>; instructions: Record<string, number> };
   instructions: { header: string; sections: Array<{ name: string; tools: string[]; text: string }> };
   resources: Array<{ uri: string; name: string; description: string; file: string; text: string; module?: string }>;
   prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: string }>; text: string }>;
@@ -136,6 +137,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     personas: read('personas.yaml', 'personas') ?? { personas: {}, default: '' },
     phases: read('phases.yaml', 'phases')?.phases ?? [],
     modules: read('modules.yaml', 'modules')?.modules ?? {},
+    budgets: read('budgets.yaml', 'budgets', true) ?? { tools_list: {}, instructions: {} },
     instructions: read('instructions.yaml', 'instructions') ?? { header: '', sections: [] },
     resources,
     prompts: read('prompts.yaml', 'prompts')?.prompts ?? [],

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PERSONA_TOOLS } from '../generated/index.ts';
+import { MODULES, PERSONA_TOOLS } from '../generated/index.ts';
 import { ConfigError, onlyKeys } from './policy.ts';
 
 export interface ServeConfig {
@@ -73,7 +73,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     }
   }
   const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
-  const clientsRaw = first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ?? 'trainer';
+  const clientsRaw = first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ?? Object.keys(MODULES).filter((m) => MODULES[m].default).join(',');
   const timeScale = Number(first(flags.timeScale, env.KUBEFLOW_MCP_SANDBOX_TIME_SCALE) ?? 0.25);
   if (!(timeScale > 0 && timeScale <= 100)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
