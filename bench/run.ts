@@ -135,6 +135,18 @@ async function main() {
 
   const results: Array<{ s: ServerUnderTest; st: Awaited<ReturnType<typeof startupOf>>; l: Awaited<ReturnType<typeof listThousand>> }> = [];
   for (const [i, s] of servers.entries()) results.push({ s, st: starts[i], l: await listThousand(s, env, sb.url) });
+  // Completions of a job name among the 1,000 (completion/complete for a prompt argument).
+  const completeMs: number[] = [];
+  {
+    const { client } = await connect(ours, env);
+    await client.complete({ ref: { type: 'ref/prompt', name: 'troubleshoot_training_job' }, argument: { name: 'job_name', value: 'job-01' } });
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      await client.complete({ ref: { type: 'ref/prompt', name: 'troubleshoot_training_job' }, argument: { name: 'job_name', value: `job-0${i}` } });
+      completeMs.push(performance.now() - t);
+    }
+    await client.close();
+  }
 
   console.log(`\n## Servers, stdio, medians (start-up of ${RUNS}; list latency of 5)`);
   console.log(`Bare \`node -e 0\`: ${ms(median(bare))}. Bare node importing the MCP SDK server and stdio transport (unbundled): ${ms(median(sdk))}.\n`);
@@ -199,6 +211,7 @@ async function main() {
   row('create 1,000 (50 concurrent POSTs)', `${(createMs / 1000).toFixed(1)} s`);
   row('GET list of 1,000, median of 10', `${ms(median(listMs))} (${(bytes / 1e6).toFixed(1)} MB JSON)`);
   row('RSS with 1,000 jobs and their pods', `${sbRss.toFixed(0)} MB`);
+  row('completion/complete of a job name among 1,000, median of 10 (target under 50 ms)', ms(median(completeMs)));
   sb.proc.kill('SIGTERM');
 
   await overhead();
