@@ -2,12 +2,9 @@
 // JSON patch, forEach, creating core objects, redaction of Secret values, and the namespace policy
 // on every namespace a step touches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { Kube } from '../runtime/k8s/client.ts';
-import { createLogger } from '../runtime/logger.ts';
 import { runTool, type ServerState } from '../runtime/pipeline.ts';
-import { selectTools } from '../runtime/server.ts';
+import { inProcessState } from './helpers/in-process.ts';
 import type { Operation, ToolDescriptor } from '../generated/index.ts';
 import { typeNamed } from '../runtime/sandbox/resources.ts';
 
@@ -17,9 +14,7 @@ const kube = () => state.kube;
 
 beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.02 });
-  const { log, ring } = createLogger({ level: 'INFO', format: 'json', destination: new Writable({ write(_c, _e, done) { done(); } }) });
-  const tools = selectTools({ persona: 'platform-admin', clients: ['trainer'], policy: {} });
-  state = { kube: new Kube({ kubeconfigYaml: sb.kubeconfig }), persona: 'platform-admin', bypassOwnership: true, policy: {}, log, ring, startedAt: Date.now(), version: 'test', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools };
+  state = inProcessState(sb.kubeconfig);
 });
 afterAll(() => sb?.stop());
 

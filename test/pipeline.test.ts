@@ -1,21 +1,16 @@
 // The call pipeline in-process, against the sandbox: the preview gate holds even for a handler that
 // tries to write, and validation runs before anything reaches Kubernetes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { Kube } from '../runtime/k8s/client.ts';
-import { createLogger } from '../runtime/logger.ts';
 import { runTool, type ServerState } from '../runtime/pipeline.ts';
-import { selectTools } from '../runtime/server.ts';
+import { inProcessState } from './helpers/in-process.ts';
 
 let sb: Sandbox;
 let state: ServerState;
 
 beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.02 });
-  const { log, ring } = createLogger({ level: 'INFO', format: 'json', destination: new Writable({ write(_c, _e, done) { done(); } }) });
-  const tools = selectTools({ persona: 'platform-admin', clients: ['trainer'], policy: {} });
-  state = { kube: new Kube({ kubeconfigYaml: sb.kubeconfig }), persona: 'platform-admin', bypassOwnership: true, policy: {}, log, ring, startedAt: Date.now(), version: 'test', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools };
+  state = inProcessState(sb.kubeconfig);
 });
 afterAll(() => sb?.stop());
 

@@ -1,0 +1,13 @@
+// The call pipeline in-process against a sandbox: a server state as serve builds it, with logs
+// kept in the ring buffer only.
+import { Writable } from 'node:stream';
+import { Kube } from '../../runtime/k8s/client.ts';
+import { createLogger } from '../../runtime/logger.ts';
+import type { ServerState } from '../../runtime/pipeline.ts';
+import { selectTools } from '../../runtime/server.ts';
+
+export function inProcessState(kubeconfig: string, persona = 'platform-admin', clients = ['trainer']): ServerState {
+  const { log, ring } = createLogger({ level: 'INFO', format: 'json', destination: new Writable({ write(_c, _e, done) { done(); } }) });
+  const tools = selectTools({ persona, clients, policy: {} });
+  return { kube: new Kube({ kubeconfigYaml: kubeconfig }), persona, bypassOwnership: persona === 'platform-admin', policy: {}, log, ring, startedAt: Date.now(), version: 'test', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools };
+}
