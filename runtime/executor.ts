@@ -75,7 +75,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
   }
 
   const fields = (spec: Record<string, string>, where: string) => fromCel(Object.fromEntries(Object.entries(spec).map(([k, e]) => [k, ev(e, `${where}.${k}`)])));
-  if (op.preview && !ctx.confirmed) return new Preview(String(ev(op.preview.message, 'preview.message')), fields(op.preview.fields, 'preview') as Record<string, unknown>);
+  if (op.preview && tool.confirm && !ctx.confirmed) return new Preview(String(ev(op.preview.message, 'preview.message')), fields(op.preview.fields, 'preview') as Record<string, unknown>);
   return fields(op.output, 'output');
 }
 
@@ -86,7 +86,8 @@ async function kubeStep(s: Step, ctx: ToolContext, slot: (k: keyof Step) => unkn
   const ns = scoped ? (str(slot('namespace')) ?? ctx.namespace) : undefined;
   if (ns !== undefined && !s.allNamespaces) checkNamespace(ctx.policy, ns);
   const name = str(slot('name'));
-  const dryRun = !ctx.confirmed;
+  // Only a confirm-gated tool previews; one with a written waiver writes at once.
+  const dryRun = ctx.tool.confirm && !ctx.confirmed;
   if (s.get !== undefined) return ctx.kube.get(resource, name!, ns);
   if (s.list !== undefined) {
     const opts = { labelSelector: str(slot('labelSelector')), fieldSelector: str(slot('fieldSelector')), limit: num(slot('limit')), continueToken: str(slot('continue')) };

@@ -56,6 +56,13 @@ describe('declarative steps', () => {
     expect((await kube().get('configmaps', 'probe-cm', 'default')).data).toEqual({ k: 'v1' });
   });
 
+  it('writes at once for a tool with a written confirm waiver, and previews only when confirm-gated', async () => {
+    const op: Operation = { steps: [{ id: 'made', create: 'configmaps', body: "{'metadata': {'name': 'waived-cm'}, 'data': {'k': 'v'}}" }], preview: { message: "'would create'", fields: {} }, output: { name: 'made.metadata.name' } };
+    const out: any = await run(op, {}, { confirm: false, namespaced: true });
+    expect(out).toMatchObject({ success: true, data: { name: 'waived-cm' } });
+    expect((await kube().get('configmaps', 'waived-cm', 'default')).data).toEqual({ k: 'v' });
+  });
+
   it('never lets an expression see Secret values', async () => {
     await kube().create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'probe-secret' }, stringData: { token: 'hf_SuperSecretValue' } }, 'default');
     const out: any = await run({ steps: [{ id: 's', get: 'secrets', name: "'probe-secret'" }], output: { data: 's.data' } }, {}, { namespaced: true });
