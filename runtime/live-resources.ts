@@ -6,7 +6,6 @@ import type { Obj } from './k8s/client.ts';
 import type { ServerState } from './pipeline.ts';
 import { runTool } from './pipeline.ts';
 import { checkNamespace } from './policy.ts';
-import { CATALOGUE as MODEL_CATALOGUE } from './trainer/models.ts';
 
 export const TEMPLATES = [
   { uriTemplate: 'trainjob://{namespace}/{name}', name: 'trainjob', description: 'A TrainJob: status, steps, conditions and the latest metrics (loss, step, ETA)', mimeType: 'application/json' },
@@ -89,7 +88,7 @@ export class LiveResources {
   async complete(kind: string | undefined, typed: string, namespace?: string): Promise<string[]> {
     const ns = namespace ?? (await this.state.kube.defaultNamespace().catch(() => 'default'));
     let values: string[] = [];
-    if (kind === 'models') values = MODEL_CATALOGUE.map((m) => m.id);
+    if (kind === 'models') values = (await import('./trainer/models.ts')).CATALOGUE.map((m) => m.id);
     else if (kind === 'namespaces') values = (await this.state.kube.list('namespaces').catch(() => ({ items: [] }))).items.map((n) => n.metadata.name).filter((n) => this.allowed(n));
     else if (kind === 'jobs' && this.allowed(ns)) values = (await this.state.kube.list('trainjobs', { namespace: ns }).catch(() => ({ items: [] }))).items.map((j) => j.metadata.name);
     else if (kind === 'runtimes') values = [...(await this.state.kube.list('clustertrainingruntimes').catch(() => ({ items: [] }))).items, ...(this.allowed(ns) ? (await this.state.kube.list('trainingruntimes', { namespace: ns }).catch(() => ({ items: [] }))).items : [])].map((r) => r.metadata.name);

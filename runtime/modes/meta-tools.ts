@@ -5,7 +5,7 @@
 import { PHASES, type ToolDescriptor } from '../../generated/index.ts';
 import { ok, ToolError, fail } from '../envelope.ts';
 import { runTool, type CallExtras, type ServerState } from '../pipeline.ts';
-import { rankerFor, type ToolRanker } from './ranker.ts';
+import type { ToolRanker } from './ranker.ts';
 
 export type Mode = 'full' | 'progressive' | 'semantic';
 
@@ -42,7 +42,7 @@ const summary = (t: ToolDescriptor<any>) => ({ name: t.name, title: t.title, des
 const schemaOf = (t: ToolDescriptor<any>) => ({ ...summary(t), input_schema: t.inputSchema, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations });
 
 /** Runs one meta-tool call and returns its envelope (never throws). */
-export async function runMetaTool(state: ServerState, name: string, args: Record<string, any>, extras: CallExtras, ranker: () => ToolRanker): Promise<Record<string, unknown>> {
+export async function runMetaTool(state: ServerState, name: string, args: Record<string, any>, extras: CallExtras, ranker: () => Promise<ToolRanker>): Promise<Record<string, unknown>> {
   if (name === EXECUTE.name) {
     if (typeof args.name !== 'string') return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'name' is required (the tool to run)"));
     if (args.arguments !== undefined && (args.arguments === null || typeof args.arguments !== 'object' || Array.isArray(args.arguments))) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'arguments' must be an object"));
@@ -66,15 +66,15 @@ export async function runMetaTool(state: ServerState, name: string, args: Record
     if (typeof args.query !== 'string' || !args.query.trim()) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'query' is required"));
     const k = args.top_k === undefined ? 3 : Number(args.top_k);
     if (!Number.isInteger(k) || k < 1 || k > 10) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'top_k' must be an integer from 1 to 10"));
-    const ranked = await ranker().rank(args.query, k);
+    const ranked = await (await ranker()).rank(args.query, k);
     const tools = ranked.filter((r) => state.tools.has(r.name)).map((r) => ({ ...schemaOf(state.tools.get(r.name)!), score: r.score }));
     return { ...ok({ query: args.query, tools }), _meta: { next: tools.length ? 'Run the best match with execute_tool(name, arguments)' : 'Rephrase the request in other words' } };
   }
   return fail(new ToolError('VALIDATION_ERROR', `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.'));
 }
 
-/** The ranker over exactly the persona's tools, built on first use. */
-export function lazyRanker(state: ServerState): () => ToolRanker {
-  let r: ToolRanker | undefined;
-  return () => (r ??= rankerFor([...state.tools.values()].map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module }))));
+/** The ranker over exactly the persona's tools, loaded and built on first use (off start-up). */
+export function lazyRanker(state: ServerState): () => Promise<ToolRanker> {
+  let r: Promise<ToolRanker> | undefined;
+  return () => (r ??= import('./ranker.ts').then(({ rankerFor }) => rankerFor([...state.tools.values()].map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module })))));
 }
