@@ -39,11 +39,10 @@ import type { OptimizeInput } from './tools/optimize.ts';
 import type { PreFlightInput } from './tools/pre_flight.ts';
 import type { RunContainerTrainingInput } from './tools/run_container_training.ts';
 import type { RunCustomTrainingInput } from './tools/run_custom_training.ts';
-import type { WaitForOptimizationInput } from './tools/wait_for_optimization.ts';
 import type { WaitForTrainingInput } from './tools/wait_for_training.ts';
 
 export type { ToolDescriptor, Validator } from './types.ts';
-export type { Step, Operation, RbacRule, Example } from './spec-types.ts';
+export type { Step, Operation, Poll, RbacRule, Example } from './spec-types.ts';
 export { assembleInstructions } from './instructions.ts';
 export type { InstructionSource, Tier } from './instructions.ts';
 export type { CheckCompatibilityInput } from './tools/check_compatibility.ts';
@@ -80,7 +79,7 @@ export type { WaitForTrainingInput } from './tools/wait_for_training.ts';
 export const TOOLS: ToolDescriptor<any>[] = [check_compatibility, create_runtime, delete_optimization_job, delete_runtime, delete_training_job, estimate_resources, fine_tune, get_best_hyperparameters, get_cluster_resources, get_optimization_job, get_runtime, get_server_logs, get_training_events, get_training_job, get_training_logs, health_check, inspect_controller, inspect_crd, list_optimization_jobs, list_runtimes, list_training_jobs, optimize, patch_runtime, pre_flight, run_container_training, run_custom_training, update_training_job, wait_for_optimization, wait_for_training];
 
 /** The tools whose answer a hand-written handler computes. The runtime must register exactly these. */
-export type CustomToolName = "check_compatibility" | "estimate_resources" | "fine_tune" | "get_cluster_resources" | "get_server_logs" | "health_check" | "optimize" | "pre_flight" | "run_container_training" | "run_custom_training" | "wait_for_optimization" | "wait_for_training";
+export type CustomToolName = "check_compatibility" | "estimate_resources" | "fine_tune" | "get_cluster_resources" | "get_server_logs" | "health_check" | "optimize" | "pre_flight" | "run_container_training" | "run_custom_training" | "wait_for_training";
 /** Handler registry shape: a missing or extra handler, or one with the wrong input type, is a type error. */
 export type CustomHandlers<Ctx> = {
   check_compatibility: () => Promise<{ default: (input: CheckCompatibilityInput, ctx: Ctx) => Promise<unknown> }>;
@@ -93,7 +92,6 @@ export type CustomHandlers<Ctx> = {
   pre_flight: () => Promise<{ default: (input: PreFlightInput, ctx: Ctx) => Promise<unknown> }>;
   run_container_training: () => Promise<{ default: (input: RunContainerTrainingInput, ctx: Ctx) => Promise<unknown> }>;
   run_custom_training: () => Promise<{ default: (input: RunCustomTrainingInput, ctx: Ctx) => Promise<unknown> }>;
-  wait_for_optimization: () => Promise<{ default: (input: WaitForOptimizationInput, ctx: Ctx) => Promise<unknown> }>;
   wait_for_training: () => Promise<{ default: (input: WaitForTrainingInput, ctx: Ctx) => Promise<unknown> }>;
 };
 

@@ -67,6 +67,7 @@ export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[])
   reg.object('ObjectMeta', OBJECT_META);
   reg.object('ListMeta', LIST_META);
   reg.object('ServerInfo', SERVER_FIELDS);
+  reg.object('PollInfo', { timed_out: 'bool', polls: 'int', waited_seconds: 'double' });
   // Helper types referenced by declared fields (Container, CrdVersion...) come first.
   const kinds = new Set(Object.values(catalogue.resources).map((r) => r.kind));
   for (const [name, fields] of Object.entries(catalogue.fields)) if (!kinds.has(name)) reg.fromFields(fields, name);
@@ -109,5 +110,6 @@ export function fits(got: string, want: string): boolean {
   const base = (s: string) => s.replace(/<.*$/, '');
   if (want === 'map' || want === 'list') return base(got) === want || (want === 'map' && /^[A-Z]/.test(got));
   if (want === 'int' && (got === 'uint')) return true;
+  if (want === 'number') return ['int', 'uint', 'double'].includes(got);
   return false;
 }

@@ -122,7 +122,7 @@ async function toolModule(t: ToolSpec, specs: Specs, a: ToolAnalysis): Promise<s
     inputSchema: advertisedSchema(schema), outputSchema: envelopeSchema(a.outputSchema), listedOutputSchema: advertisedOutputSchema(a.outputSchema), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
     keywords: t.keywords ?? [], next: typeof t.next === 'string' ? t.next : t.next[t.next.length - 1].text,
     nextWhen: typeof t.next === 'string' ? [] : t.next.slice(0, -1), custom: t.handler === 'custom',
-    operation: t.handler === 'custom' ? null : { steps: t.steps, output: t.output, ...(t.preview ? { preview: t.preview } : {}) },
+    operation: t.handler === 'custom' ? null : { steps: t.steps, output: t.output, ...(t.preview ? { preview: t.preview } : {}), ...(t.poll ? { poll: t.poll } : {}) },
     rbac: a.rbac, examples: t.examples,
   };
   const body = Object.entries(d).map(([k, v]) => `  ${k}: ${lit(v)},`).join('\n');
@@ -192,7 +192,7 @@ ${imports}
 ${typeImports}
 
 export type { ToolDescriptor, Validator } from './types.ts';
-export type { Step, Operation, RbacRule, Example } from './spec-types.ts';
+export type { Step, Operation, Poll, RbacRule, Example } from './spec-types.ts';
 export { assembleInstructions } from './instructions.ts';
 export type { InstructionSource, Tier } from './instructions.ts';
 ${typeExports}

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { Problems, SourceFile, SpecError, closest, type Path } from './source.ts';
 import { loadCrdSchemas, type Catalogue } from './catalogue.ts';
 import type { FunctionDecl } from './cel-types.ts';
-import type { Example, RbacRule, Step } from './spec-types.ts';
+import type { Example, Poll, RbacRule, Step } from './spec-types.ts';
 
 export { SpecError } from './source.ts';
 
@@ -21,7 +21,7 @@ export interface ToolSpec {
   confirm?: boolean; confirmWaiver?: string; guard?: 'owned-trainjob' | 'owned-optimizationjob'; namespaced?: boolean;
   keywords?: string[]; description: string;
   inputs: { required?: string[]; properties?: Record<string, any>; include?: string[] };
-  steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> };
+  steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> }; poll?: Poll;
   outputSchema?: Record<string, any>; rbac?: RbacRule[];
   handler?: 'custom'; why?: string; examples: Example[]; next: string | Array<{ when?: string; text: string }>;
   /** Where it came from, for error messages. */

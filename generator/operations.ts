@@ -79,7 +79,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
   if (guarded) addRule({ verb: 'get', resource: guarded });
 
   if (tool.handler === 'custom') {
-    if (tool.steps || tool.output || tool.preview) problems.at(f, ['handler'], 'a custom tool declares no steps, output or preview (its handler computes them)');
+    if (tool.steps || tool.output || tool.preview || tool.poll) problems.at(f, ['handler'], 'a custom tool declares no steps, output, preview or poll (its handler computes them)');
     if (!tool.why) problems.at(f, ['handler'], 'a custom tool must say in `why` what the spec language cannot express');
     if (!tool.outputSchema) problems.at(f, ['handler'], 'a custom tool must declare outputSchema (the shape of its data)');
     for (const [i, r] of (tool.rbac ?? []).entries()) {
@@ -163,6 +163,22 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
     env = env.clone();
     env.registerVariable(s.id, type);
   });
+
+  if (tool.poll) {
+    // A poll repeats the steps: it waits and reads, it never writes twice.
+    if (mutating) problems.at(f, ['poll'], 'a tool that polls may not have create, patch or delete steps (they would run on every round)');
+    checkExpr(c, env, tool.poll.every, ['poll', 'every'], 'number');
+    checkExpr(c, env, tool.poll.timeout, ['poll', 'timeout'], 'number');
+    checkExpr(c, env, tool.poll.until, ['poll', 'until'], 'bool');
+    if (tool.poll.progress) {
+      checkExpr(c, env, tool.poll.progress.value, ['poll', 'progress', 'value'], 'number');
+      if (tool.poll.progress.total) checkExpr(c, env, tool.poll.progress.total, ['poll', 'progress', 'total'], 'number');
+      checkExpr(c, env, tool.poll.progress.message, ['poll', 'progress', 'message'], 'string');
+    }
+    env = env.clone();
+    env.registerVariable('poll', 'PollInfo');
+    c.vocabulary.push('poll');
+  }
 
   const properties: Record<string, unknown> = {};
   const required: string[] = [];

@@ -9,6 +9,8 @@ export interface Step {
   limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
   sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
 }
-export interface Operation { steps: Step[]; output: Record<string, string>; preview?: { message: string; fields: Record<string, string> } }
+/** Repeat the steps until a condition holds or time runs out (a wait, with progress). */
+export interface Poll { every: string; timeout: string; until: string; progress?: { value: string; total?: string; message: string } }
+export interface Operation { steps: Step[]; output: Record<string, string>; preview?: { message: string; fields: Record<string, string> }; poll?: Poll }
 export interface RbacRule { verb: string; resource: string; subresource?: string }
 export interface Example { title: string; input: Record<string, unknown>; persona?: string; expect?: string; error?: string }

@@ -7,6 +7,7 @@ import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './pipeline.ts';
 import { evaluate, fromCel, loadCel, optional, toCel } from './cel/evaluate.ts';
 import { checkNamespace } from './policy.ts';
+import { sleep } from './sleep.ts';
 
 const MAX_FOR_EACH = 20;
 const REDACT = new Map(CATALOGUE.filter((t) => t.redact).map((t) => [t.plural, t.redact!]));
@@ -45,7 +46,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     return optional.is(v) ? (v.hasValue() ? v.value() : undefined) : v;
   };
 
-  for (const s of op.steps) {
+  const runSteps = async () => { for (const s of op.steps) {
     const conditional = s.when !== undefined || s.optional;
     if (s.when !== undefined && ev(s.when, `steps.${s.id}.when`) !== true) { vars[s.id] = optional.none(); continue; }
     if (s.fail !== undefined) {
@@ -72,6 +73,34 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
       value = await Promise.all(items.map((each) => runOnce({ each })));
     } else value = await runOnce({});
     vars[s.id] = conditional ? (value === undefined ? optional.none() : optional.of(value)) : value;
+  } };
+
+  if (!op.poll) await runSteps();
+  else {
+    // Waiting, said in the spec: the steps run each round until `until` holds or time is up.
+    const p = op.poll;
+    const started = Date.now();
+    const deadline = started + Number(fromCel(ev(p.timeout, 'poll.timeout'))) * 1000;
+    const every = Number(fromCel(ev(p.every, 'poll.every'))) * 1000;
+    let polls = 0, reported = -Infinity, timedOut = false;
+    for (;;) {
+      if (ctx.signal.aborted) throw new ToolError('CANCELLED', `${tool.name}: stopped waiting, the request was cancelled`);
+      await runSteps();
+      polls++;
+      if (p.progress) {
+        // MCP progress must increase: a round that saw none sends nothing.
+        const value = Number(fromCel(ev(p.progress.value, 'poll.progress.value')));
+        if (value > reported) {
+          reported = value;
+          const total = p.progress.total ? Number(fromCel(ev(p.progress.total, 'poll.progress.total'))) : undefined;
+          await ctx.progress(value, total, String(ev(p.progress.message, 'poll.progress.message'))).catch(() => {});
+        }
+      }
+      if (ev(p.until, 'poll.until') === true) break;
+      if (Date.now() >= deadline) { timedOut = true; break; }
+      await sleep(Math.min(every, Math.max(0, deadline - Date.now())), ctx.signal);
+    }
+    vars.poll = { timed_out: timedOut, polls: BigInt(polls), waited_seconds: Math.round((Date.now() - started) / 100) / 10 };
   }
 
   const fields = (spec: Record<string, string>, where: string) => fromCel(Object.fromEntries(Object.entries(spec).map(([k, e]) => [k, ev(e, `${where}.${k}`)])));

@@ -63,6 +63,31 @@ describe('declarative steps', () => {
     expect((await kube().get('configmaps', 'waived-cm', 'default')).data).toEqual({ k: 'v' });
   });
 
+  it('polls until its condition holds or time is up, with increasing progress, and stops at once when cancelled', async () => {
+    const op: Operation = {
+      steps: [{ id: 'nodes', list: 'nodes' }],
+      poll: { every: '0.05', timeout: '0.4', until: 'size(nodes.items) > 100', progress: { value: 'size(nodes.items)', total: '100', message: "'nodes'" } },
+      output: { timed_out: 'poll.timed_out', polls: 'poll.polls', waited: 'poll.waited_seconds' },
+    };
+    const progress: number[] = [];
+    const run2 = async (signal?: AbortSignal) => {
+      const base = state.tools.get('get_training_job')!;
+      const tool = { ...base, name: 'probe', custom: false, guard: null, namespaced: false, operation: op, validator: async () => Object.assign((_: unknown) => true, { errors: null }) };
+      return runTool({ ...state, tools: new Map([['probe', tool]]) }, 'probe', {}, { progress: async (p) => { progress.push(p); }, signal });
+    };
+    const out: any = await run2();
+    expect(out.data.timed_out).toBe(true);
+    expect(out.data.polls).toBeGreaterThan(2);
+    expect(out.data.waited).toBeGreaterThanOrEqual(0.4);
+    expect(progress).toEqual([4]); // the node count never changed, so one notification
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const t0 = Date.now();
+    const cancelled: any = await run2(ac.signal);
+    expect(cancelled.error_code).toBe('CANCELLED');
+    expect(Date.now() - t0).toBeLessThan(400);
+  });
+
   it('never lets an expression see Secret values', async () => {
     await kube().create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'probe-secret' }, stringData: { token: 'hf_SuperSecretValue' } }, 'default');
     const out: any = await run({ steps: [{ id: 's', get: 'secrets', name: "'probe-secret'" }], output: { data: 's.data' } }, {}, { namespaced: true });

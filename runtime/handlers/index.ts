@@ -14,6 +14,5 @@ export const HANDLERS: CustomHandlers<ToolContext> = {
   pre_flight: () => import('./pre_flight.ts'),
   run_container_training: () => import('./run_container_training.ts'),
   run_custom_training: () => import('./run_custom_training.ts'),
-  wait_for_optimization: () => import('./wait_for_optimization.ts'),
   wait_for_training: () => import('./wait_for_training.ts'),
 };

@@ -6,6 +6,7 @@ import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
 import { JOBSET_LABEL, jobStatus, statusReason } from '../trainer/views.ts';
 import { fetchJob } from '../trainer/lookup.ts';
+import { sleep } from '../sleep.ts';
 import { diagnose } from '../trainer/failure-hints.ts';
 import { fixStep, oomFix, shapeFix } from '../trainer/fixes.ts';
 import { clusterResources } from './get_cluster_resources.ts';
@@ -22,11 +23,6 @@ async function failureFix(ctx: ToolContext, job: Record<string, any>) {
   if (!diagnosis) return undefined;
   return { diagnosis, fix: diagnosis.category === 'OOM' ? oomFix(job) : undefined };
 }
-
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
 
 export default async function waitForTraining(input: WaitForTrainingInput, ctx: ToolContext) {
   const raw = Array.isArray(input.target_statuses) ? input.target_statuses : [input.target_statuses ?? 'Complete'];
