@@ -8,7 +8,7 @@ const ALL_TOOLS = new Set(TOOLS.map((t) => t.name));
 const named = (text: string) => [...text.matchAll(/\b([a-z][a-z0-9_]*)\(/g)].map((m) => m[1]).filter((n) => ALL_TOOLS.has(n));
 
 /** The text with the clauses that name uncallable tools left out; undefined when nothing is left. */
-export function tailorText(text: string, visible: ReadonlySet<string>): string | undefined {
+function tailorText(text: string, visible: ReadonlySet<string>): string | undefined {
   if (named(text).every((n) => visible.has(n))) return text;
   const clauses = text.split(/;\s+|,\s+or\s+|\s+or\s+|\.\s+/).map((c) => c.trim()).filter(Boolean);
   const kept = clauses.filter((c) => named(c).every((n) => visible.has(n)));

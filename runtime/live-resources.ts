@@ -13,7 +13,7 @@ export const TEMPLATES = [
 ];
 
 const URI = /^trainjob:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z]([-a-z0-9]*[a-z0-9])?)(\/logs)?$/;
-export const parseJobUri = (uri: string) => { const m = URI.exec(uri); return m ? { namespace: m[1], name: m[3], logs: !!m[5] } : undefined; };
+const parseJobUri = (uri: string) => { const m = URI.exec(uri); return m ? { namespace: m[1], name: m[3], logs: !!m[5] } : undefined; };
 
 /** Step, loss and throughput from the last lines of a training log (torchtune and torchrun styles). */
 export function metricsFromLog(text: string) {

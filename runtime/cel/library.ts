@@ -11,7 +11,7 @@ import { jobStatus, statusReason, stepsOf, summarizeRuntime, RJOB_LABEL } from '
 type Fn = (...args: any[]) => unknown;
 
 /** Dotted paths whose values differ between a and b. */
-export function changedPaths(a: any, b: any, base = ''): string[] {
+function changedPaths(a: any, b: any, base = ''): string[] {
   if (JSON.stringify(a) === JSON.stringify(b)) return [];
   if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) || Array.isArray(b)) return [base || '(root)'];
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);

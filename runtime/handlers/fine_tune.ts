@@ -33,7 +33,7 @@ export function torchtuneArgs(i: FineTuneInput): string[] {
 }
 
 /** The model family a torchtune runtime's recipe is for, from its name: torchtune-llama3.2-1b -> llama3.2. */
-export function recipeFamily(runtime: string): string | undefined {
+function recipeFamily(runtime: string): string | undefined {
   const m = /^torchtune-([a-z]+[0-9.]*?)(-[0-9.]+b)?$/i.exec(runtime);
   return m?.[1];
 }

@@ -22,7 +22,7 @@ export function buildCommand(script: string, runtime: Record<string, any>, input
 }
 
 /** One shell word whatever the value holds: single quotes, with embedded ones closed and escaped. */
-export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
 /** Linux refuses a single exec argument over 128 KiB (MAX_ARG_STRLEN): the pod would never start. */
 const MAX_ARG_BYTES = 131072;

@@ -13,7 +13,7 @@ const STOP = new Set(['a', 'an', 'the', 'my', 'me', 'i', 'to', 'of', 'for', 'on'
 
 /** Words of a text: lower case, snake_case and punctuation split, stop words dropped, stemmed.
  * "run" after a determiner or "training" is the noun (a job), not the verb that names run_* tools. */
-export function terms(text: string): string[] {
+function terms(text: string): string[] {
   const words = text.toLowerCase().replace(/[_/.:-]+/g, ' ').split(/[^a-z0-9]+/).filter(Boolean);
   const nouned = words.map((w, i) => (/^runs?$/.test(w) && /^(my|the|this|that|a|training|last|latest|each|every|its)$/.test(words[i - 1] ?? '') ? 'job' : w));
   return nouned.filter((w) => !STOP.has(w)).map((w) => stemmer(w));
@@ -70,7 +70,7 @@ export class LexicalRanker implements ToolRanker {
 }
 
 /** Embeddings from an OpenAI-compatible endpoint (Ollama serves one too), cosine similarity. */
-export class EmbeddingRanker implements ToolRanker {
+class EmbeddingRanker implements ToolRanker {
   private vectors?: Promise<Array<{ name: string; v: number[] }>>;
 
   constructor(private tools: RankableTool[], private url: string, private model: string, private fallback: ToolRanker) {}
