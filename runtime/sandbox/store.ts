@@ -1,5 +1,7 @@
 // In-memory object store with one global resourceVersion counter and a bounded watch history,
-// so lists, watches and optimistic concurrency behave as they do against etcd.
+// so lists, watches and optimistic concurrency behave as they do against etcd. Indexes (by
+// namespace, by owner uid, by label) keep the work of every read proportional to its answer, so
+// controllers stay cheap with tens of thousands of objects.
 import { randomUUID } from 'node:crypto';
 import { keyOf, type ResourceType } from './resources.ts';
 import { alreadyExists, conflict, notFound } from './errors.ts';
@@ -14,11 +16,21 @@ const HISTORY = 20_000;
 
 export const clone = <T>(o: T): T => structuredClone(o);
 
+/** One resource type's objects: by namespace, then name, with a lazily rebuilt name order. */
+interface Table { byNs: Map<string, Map<string, KObject>>; order: Map<string, string[]>; labels: Map<string, Set<string>> }
+
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const labelKey = (ns: string, k: string, v: string) => `${ns}\u0000${k}=${v}`;
+
 export class Store {
   private rv = 1;
-  private tables = new Map<string, Map<string, KObject>>();
+  private tables = new Map<string, Table>();
+  /** owner uid -> "typeKey\u0000ns\u0000name" of every object whose ownerReferences name it. */
+  private owned = new Map<string, Set<string>>();
   private history: WatchEvent[] = [];
   private listeners = new Set<Listener>();
+  /** Objects returned by full lists so far: a test's measure of work that grows with the store. */
+  scanned = 0;
 
   constructor(private clock: Clock) {}
 
@@ -26,16 +38,16 @@ export class Store {
   /** Oldest resourceVersion a watch may still resume from. */
   get oldestWatchable() { return this.history.length ? this.history[0].rv - 1 : this.rv; }
 
-  private table(t: ResourceType) {
+  private table(t: ResourceType): Table {
     let m = this.tables.get(keyOf(t));
-    if (!m) this.tables.set(keyOf(t), (m = new Map()));
+    if (!m) this.tables.set(keyOf(t), (m = { byNs: new Map(), order: new Map(), labels: new Map() }));
     return m;
   }
 
-  private static id(ns: string | undefined, name: string) { return `${ns ?? ''}/${name}`; }
+  private static nsOf(t: ResourceType, ns: string | undefined) { return t.namespaced ? ns ?? '' : ''; }
 
   get(t: ResourceType, ns: string | undefined, name: string): KObject | undefined {
-    return this.table(t).get(Store.id(t.namespaced ? ns : undefined, name));
+    return this.table(t).byNs.get(Store.nsOf(t, ns))?.get(name);
   }
 
   mustGet(t: ResourceType, ns: string | undefined, name: string): KObject {
@@ -44,19 +56,75 @@ export class Store {
     return o;
   }
 
-  /** Items sorted by namespace then name, as etcd returns them. */
+  /** Items sorted by namespace then name (byte order, as etcd returns keys). */
   list(t: ResourceType, ns?: string): KObject[] {
+    const tab = this.table(t);
+    const spaces = ns !== undefined && t.namespaced ? [ns] : [...tab.byNs.keys()].sort(byteOrder);
     const out: KObject[] = [];
-    for (const o of this.table(t).values()) if (!ns || !t.namespaced || o.metadata.namespace === ns) out.push(o);
-    return out.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+    for (const space of spaces) {
+      const m = tab.byNs.get(space);
+      if (!m) continue;
+      let names = tab.order.get(space);
+      if (!names) tab.order.set(space, (names = [...m.keys()].sort(byteOrder)));
+      for (const n of names) out.push(m.get(n)!);
+    }
+    this.scanned += out.length;
+    return out;
   }
 
-  count(t: ResourceType) { return this.table(t).size; }
+  /** Objects of a namespace (or all, for cluster-scoped types) carrying label `key=value`. */
+  withLabel(t: ResourceType, ns: string | undefined, key: string, value: string): KObject[] {
+    const ids = this.table(t).labels.get(labelKey(Store.nsOf(t, ns), key, value));
+    return ids ? [...ids].sort(byteOrder).map((name) => this.get(t, ns, name)!) : [];
+  }
+
+  private put(t: ResourceType, obj: KObject, previous: KObject | undefined) {
+    const tab = this.table(t);
+    const ns = Store.nsOf(t, obj.metadata.namespace);
+    let m = tab.byNs.get(ns);
+    if (!m) tab.byNs.set(ns, (m = new Map()));
+    if (!previous) tab.order.delete(ns);
+    m.set(obj.metadata.name, obj);
+    this.reindex(t, ns, previous, obj);
+  }
+
+  private drop(t: ResourceType, obj: KObject) {
+    const tab = this.table(t);
+    const ns = Store.nsOf(t, obj.metadata.namespace);
+    tab.byNs.get(ns)?.delete(obj.metadata.name);
+    tab.order.delete(ns);
+    this.reindex(t, ns, obj, undefined);
+  }
+
+  /** Move an object's label and owner index entries from `before` to `after`. */
+  private reindex(t: ResourceType, ns: string, before: KObject | undefined, after: KObject | undefined) {
+    const tab = this.table(t);
+    const name = (after ?? before)!.metadata.name;
+    const ref = `${keyOf(t)}\u0000${ns}\u0000${name}`;
+    for (const [k, v] of Object.entries<string>(before?.metadata.labels ?? {})) tab.labels.get(labelKey(ns, k, v))?.delete(name);
+    for (const [k, v] of Object.entries<string>(after?.metadata.labels ?? {})) {
+      const key = labelKey(ns, k, v);
+      let set = tab.labels.get(key);
+      if (!set) tab.labels.set(key, (set = new Set()));
+      set.add(name);
+    }
+    for (const r of before?.metadata.ownerReferences ?? []) {
+      const set = this.owned.get(r.uid);
+      set?.delete(ref);
+      if (set?.size === 0) this.owned.delete(r.uid);
+    }
+    for (const r of after?.metadata.ownerReferences ?? []) {
+      let set = this.owned.get(r.uid);
+      if (!set) this.owned.set(r.uid, (set = new Set()));
+      set.add(ref);
+    }
+  }
+
+  count(t: ResourceType) { let n = 0; for (const m of this.table(t).byNs.values()) n += m.size; return n; }
 
   create(t: ResourceType, obj: KObject, opts: { dryRun?: boolean } = {}): KObject {
     const md = obj.metadata;
-    const id = Store.id(t.namespaced ? md.namespace : undefined, md.name);
-    if (this.table(t).has(id)) throw alreadyExists(t, md.name);
+    if (this.get(t, md.namespace, md.name)) throw alreadyExists(t, md.name);
     const now = this.clock.now();
     md.uid = randomUUID();
     md.creationTimestamp = isoSeconds(now);
@@ -66,7 +134,7 @@ export class Store {
     if (!t.namespaced) delete md.namespace;
     if (opts.dryRun) return { ...obj, metadata: { ...md, resourceVersion: String(this.rv) } };
     md.resourceVersion = String(++this.rv);
-    this.table(t).set(id, obj);
+    this.put(t, obj, undefined);
     this.emit(t, 'ADDED', obj);
     return obj;
   }
@@ -88,7 +156,7 @@ export class Store {
     if (opts.dryRun) return { ...obj, metadata: { ...md, resourceVersion: current.metadata.resourceVersion } };
     if (JSON.stringify(obj) === JSON.stringify({ ...current, metadata: { ...md, resourceVersion: current.metadata.resourceVersion } })) return current;
     md.resourceVersion = String(++this.rv);
-    this.table(t).set(Store.id(t.namespaced ? md.namespace : undefined, md.name), obj);
+    this.put(t, obj, current);
     this.emit(t, 'MODIFIED', obj);
     return obj;
   }
@@ -96,7 +164,7 @@ export class Store {
   remove(t: ResourceType, ns: string | undefined, name: string, opts: { dryRun?: boolean } = {}): KObject {
     const current = this.mustGet(t, ns, name);
     if (opts.dryRun) return current;
-    this.table(t).delete(Store.id(t.namespaced ? ns : undefined, name));
+    this.drop(t, current);
     const gone = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.rv) } };
     this.emit(t, 'DELETED', gone);
     return gone;
@@ -105,8 +173,10 @@ export class Store {
   /** Every live object whose ownerReferences name `uid`. */
   dependents(uid: string): Array<{ typeKey: string; obj: KObject }> {
     const out: Array<{ typeKey: string; obj: KObject }> = [];
-    for (const [typeKey, m] of this.tables) for (const o of m.values()) {
-      if ((o.metadata.ownerReferences ?? []).some((r: any) => r.uid === uid)) out.push({ typeKey, obj: o });
+    for (const ref of this.owned.get(uid) ?? []) {
+      const [typeKey, ns, name] = ref.split('\u0000');
+      const obj = this.tables.get(typeKey)?.byNs.get(ns)?.get(name);
+      if (obj) out.push({ typeKey, obj });
     }
     return out;
   }

@@ -30,8 +30,31 @@ export class Kubelet implements LogSource {
   private plans = new Map<string, PodPlan>();
   private timers = new Map<string, Array<() => void>>();
   private unschedulable = new Set<string>(); // "ns/name"
+  /** node name -> pod uid -> what that pod requests, for every bound pod that has not ended. */
+  private usage = new Map<string, Map<string, Record<string, number>>>();
+  private nodeOf = new Map<string, string>();
+  private retryQueued = false;
+  private unsubscribe: () => void;
 
-  constructor(private store: Store, private clock: Clock, private record: Recorder, private onChange: (pod: KObject) => void) {}
+  constructor(private store: Store, private clock: Clock, private record: Recorder, private onChange: (pod: KObject) => void) {
+    for (const p of store.list(pods)) this.account(p, false);
+    this.unsubscribe = store.subscribe((ev) => { if (ev.typeKey === '/pods') this.account(ev.object, ev.type === 'DELETED'); });
+  }
+
+  close() { this.unsubscribe(); }
+
+  /** Keep the per-node usage current from the pod's latest state (one pod's work per event). */
+  private account(pod: KObject, deleted: boolean) {
+    const uid = pod.metadata.uid;
+    const was = this.nodeOf.get(uid);
+    if (was !== undefined) { this.usage.get(was)?.delete(uid); this.nodeOf.delete(uid); }
+    const node = pod.spec?.nodeName;
+    if (deleted || !node || ['Succeeded', 'Failed'].includes(pod.status?.phase)) return;
+    this.nodeOf.set(uid, node);
+    let m = this.usage.get(node);
+    if (!m) this.usage.set(node, (m = new Map()));
+    m.set(uid, requests(pod));
+  }
 
   private update(pod: KObject, mutate: (p: KObject) => void) {
     const cur = this.store.get(pods, pod.metadata.namespace, pod.metadata.name);
@@ -55,11 +78,8 @@ export class Kubelet implements LogSource {
   private freeOn(node: KObject): Record<string, number> {
     const free: Record<string, number> = {};
     for (const [k, v] of Object.entries(node.status?.allocatable ?? {})) free[k] = parseQuantity(v);
-    for (const ns of this.store.list(typeNamed('namespaces'))) {
-      for (const p of this.store.list(pods, ns.metadata.name)) {
-        if (p.spec.nodeName !== node.metadata.name || ['Succeeded', 'Failed'].includes(p.status?.phase)) continue;
-        for (const [k, v] of Object.entries(requests(p))) free[k] = (free[k] ?? 0) - v;
-      }
+    for (const r of this.usage.get(node.metadata.name)?.values() ?? []) {
+      for (const [k, v] of Object.entries(r)) free[k] = (free[k] ?? 0) - v;
     }
     return free;
   }
@@ -82,6 +102,8 @@ export class Kubelet implements LogSource {
       const message = `0/${all.length} nodes are available: ${detail}. preemption: 0/${all.length} nodes are available: ${all.length} No preemption victims found for incoming pod.`;
       const first = !this.unschedulable.has(id);
       this.unschedulable.add(id);
+      // The scheduler leaves a pod alone when it is still unschedulable for the same reason.
+      if (pod.status?.conditions?.[0]?.message === message) return;
       const updated = this.update(pod, (p) => { p.status.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: isoSeconds(this.clock.now()) }]; });
       if (first && updated) this.record(updated, 'Warning', 'FailedScheduling', message, 'default-scheduler');
       return;
@@ -105,8 +127,14 @@ export class Kubelet implements LogSource {
     this.attempts.set(pod.metadata.uid, [{ start, duration: Number.MAX_SAFE_INTEGER, ctx: { ...ctx, attempt: 0 } }]);
   }
 
-  /** Retry pods that did not fit, after capacity was freed. */
+  /** Retry pods that did not fit, after capacity was freed; many frees in one tick retry once. */
   rescheduleWaiting() {
+    if (this.retryQueued || this.unschedulable.size === 0) return;
+    this.retryQueued = true;
+    setImmediate(() => { this.retryQueued = false; this.retryWaiting(); });
+  }
+
+  private retryWaiting() {
     for (const id of [...this.unschedulable]) {
       const [ns, name] = id.split('/');
       const p = this.store.get(pods, ns, name);

@@ -85,8 +85,7 @@ export class OptimizationController {
   private enqueue(ns: string | undefined, name: string | undefined) { this.queue.enqueue(ns, name); }
 
   trialsOf(oj: KObject): KObject[] {
-    return this.store.list(T.trainjobs, oj.metadata.namespace).filter((j) => j.metadata.labels?.[TRIAL_OF_LABEL] === oj.metadata.name
-      && (j.metadata.ownerReferences ?? []).some((r: any) => r.uid === oj.metadata.uid));
+    return this.store.withLabel(T.trainjobs, oj.metadata.namespace, TRIAL_OF_LABEL, oj.metadata.name).filter((j) => (j.metadata.ownerReferences ?? []).some((r: any) => r.uid === oj.metadata.uid));
   }
 
   reconcile(ns: string, name: string) {

@@ -62,7 +62,7 @@ export class TrainerController {
     for (const ns of this.store.list(typeNamed('namespaces'))) for (const j of this.store.list(T.trainjobs, ns.metadata.name)) this.enqueue(j.metadata.namespace, j.metadata.name);
   }
 
-  stop() { this.unsubscribe?.(); for (const c of this.deadlines.values()) c(); }
+  stop() { this.unsubscribe?.(); this.kubelet.close(); for (const c of this.deadlines.values()) c(); }
 
   private enqueue(ns: string | undefined, name: string | undefined) { this.queue.enqueue(ns, name); }
 
@@ -152,7 +152,7 @@ export class TrainerController {
   }
 
   private podsOf(job: KObject) {
-    return this.store.list(T.pods, job.metadata.namespace).filter((p) => p.metadata.labels?.['batch.kubernetes.io/job-name'] === job.metadata.name);
+    return this.store.withLabel(T.pods, job.metadata.namespace, 'batch.kubernetes.io/job-name', job.metadata.name);
   }
 
   private suspend(job: KObject, js: KObject) {
