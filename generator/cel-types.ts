@@ -58,7 +58,7 @@ export class TypeRegistry {
   }
 }
 
-export interface FunctionDecl { name: string; signature: string; description: string }
+export interface FunctionDecl { name: string; signature: string; description: string; celValues?: boolean }
 
 /** The shared base: object types of the catalogue and the function library. Clone per tool. */
 export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[]) {

@@ -224,7 +224,7 @@ export const CATALOGUE: ResourceType[] = ${lit(emittedCatalogue(specs.catalogue)
 
 /** Functions tool expressions may call (specs/functions.yaml); runtime/cel implements each. */
 export type CelFunctionName = ${specs.functions.map((f) => lit(f.name)).join(' | ') || 'never'};
-export const CEL_FUNCTIONS: Array<{ name: CelFunctionName; signature: string }> = ${lit(specs.functions.map((f) => ({ name: f.name, signature: f.signature })))};
+export const CEL_FUNCTIONS: Array<{ name: CelFunctionName; signature: string; celValues?: boolean }> = ${lit(specs.functions.map((f) => ({ name: f.name, signature: f.signature, ...(f.celValues ? { celValues: true } : {}) })))};
 
 /** Objects the tool examples assume exist (specs/examples-fixture.yaml). */
 export const EXAMPLES_FIXTURE: any[] = ${lit(specs.examplesFixture)};

@@ -24,7 +24,7 @@ const SLOT_TYPES: Record<string, string> = {
 /** Which slots each kind of step accepts (besides id, when). */
 const SLOTS: Record<StepKind, string[]> = {
   get: ['name', 'namespace', 'forEach', 'optional', 'notFound'],
-  list: ['namespace', 'allNamespaces', 'labelSelector', 'fieldSelector', 'limit', 'continue', 'forEach'],
+  list: ['namespace', 'allNamespaces', 'labelSelector', 'fieldSelector', 'limit', 'continue', 'forEach', 'project'],
   create: ['namespace', 'body'],
   patch: ['name', 'namespace', 'body', 'patchType', 'optional', 'notFound'],
   delete: ['name', 'namespace', 'optional', 'notFound'],
@@ -151,6 +151,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
     let type = 'dyn';
     if (kind === 'let') type = checkExpr(c, stepEnv, s.let!, at('let')) ?? 'dyn';
     else if (kind === 'logs') type = 'string';
+    else if (kind === 'list' && s.project) type = decl ? projectedList(c, base.env, env, s, decl.kind, at) : 'dyn';
     else if (kind === 'list') type = decl ? `${decl.kind}List` : 'dyn';
     else if (kind === 'fail') type = 'null';
     else if (kind === 'delete') type = 'map<string, dyn>';
@@ -199,6 +200,32 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
   checkExamples(c, env);
   checkNext(c, env);
   return { outputSchema: { type: 'object', properties, ...(required.length ? { required } : {}) }, rbac };
+}
+
+/**
+ * A projected list: each field is an expression over one object (`item`) alone, so a row can be
+ * computed once when the object arrives and reused on every call (the runtime keeps the rows
+ * current with a watch). Later steps see only the row's fields: reading anything else is a type
+ * error here, so the projection cannot drop what the tool needs.
+ */
+function projectedList(c: Ctx, base: Environment, toolEnv: Environment, s: Step, kind: string, at: (...p: Path) => Path): string {
+  if (s.limit !== undefined || s.continue !== undefined || s.forEach !== undefined) {
+    c.problems.at(c.tool.source, at('project'), 'a projected list is always whole (it is paged and kept current by the runtime); it takes no limit, continue or forEach');
+  }
+  const env = base.clone();
+  env.registerVariable('item', kind);
+  const fields: Record<string, string> = {};
+  for (const [k, expr] of Object.entries(s.project!)) {
+    if (!/^[a-z][a-zA-Z0-9_]*$/.test(k)) c.problems.at(c.tool.source, at('project', k), `"${k}" is not a field name (lower camel or snake case)`);
+    const t = checkExpr(c, env, expr, at('project', k));
+    // An empty optional leaves the field out of the row; a present one is its value.
+    fields[k] = t === undefined ? 'dyn' : t.startsWith('optional<') ? t.slice(9, -1) : t;
+  }
+  // The row types belong to this tool: registered in its environment, which later steps clone.
+  const reg = new TypeRegistry(toolEnv);
+  const row = reg.object(`${c.tool.name}.${s.id}.Row`, fields);
+  for (const k of Object.keys(fields)) c.vocabulary.push(k);
+  return reg.object(`${c.tool.name}.${s.id}.Rows`, { items: `list<${row}>`, metadata: 'ListMeta' });
 }
 
 /** Result-dependent hints: each condition sees the answer's data and the input. */

@@ -8,6 +8,8 @@ export interface Step {
   code?: string; hint?: string; details?: string; name?: string; namespace?: string; allNamespaces?: boolean; labelSelector?: string; fieldSelector?: string;
   limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
   sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
+  /** A list step's per-object projection (CEL over `item`): the step yields {items: rows}. */
+  project?: Record<string, string>;
 }
 /** Repeat the steps until a condition holds or time runs out (a wait, with progress). */
 export interface Poll { every: string; timeout: string; until: string; progress?: { value: string; total?: string; message: string } }

@@ -5,7 +5,7 @@
 import { CATALOGUE, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './pipeline.ts';
-import { evaluate, fromCel, loadCel, optional, toCel } from './cel/evaluate.ts';
+import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
 import { checkNamespace } from './policy.ts';
 import { sleep } from './sleep.ts';
 
@@ -57,6 +57,8 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     const runOnce = async (extra: Record<string, unknown>) => {
       try {
         const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
+        // Projected rows are CEL values already, made when each object arrived.
+        if (s.list !== undefined && s.project) return { items: await projectedList(tool, s, ctx, (k) => slot(s, k, extra), str), metadata: {} };
         return toCel(redact(resource, await kubeStep(s, ctx, (k) => slot(s, k, extra), str, num)));
       } catch (e) {
         if (e instanceof ToolError && e.code === 'RESOURCE_NOT_FOUND') {
@@ -106,6 +108,38 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
   const fields = (spec: Record<string, string>, where: string) => fromCel(Object.fromEntries(Object.entries(spec).map(([k, e]) => [k, ev(e, `${where}.${k}`)])));
   if (op.preview && tool.confirm && !ctx.confirmed) return new Preview(String(ev(op.preview.message, 'preview.message')), fields(op.preview.fields, 'preview') as Record<string, unknown>);
   return fields(op.output, 'output');
+}
+
+/** A list step's rows: each object projected once (CEL over `item`), then kept current by a watch. */
+async function projectedList(tool: ToolDescriptor<any>, s: Step, ctx: ToolContext, slot: (k: keyof Step) => unknown, str: (v: unknown) => string | undefined): Promise<unknown[]> {
+  const resource = s.list!;
+  const fields = Object.entries(s.project!);
+  const scope = { name: `${tool.name}.${s.id}.project`, optionals: [] };
+  const projection = {
+    key: `${tool.name}.${s.id}`,
+    project: (obj: Record<string, any>) => {
+      // The object is this projection's own (just parsed from a list page or a watch event).
+      const item = toCelInPlace(redact(resource, obj));
+      const row: Record<string, unknown> = {};
+      for (const [k, expr] of fields) {
+        const v = evaluate(scope, expr, { item }, `${tool.name} steps.${s.id}.project.${k}`);
+        if (!optional.is(v)) row[k] = v;
+        else if (v.hasValue()) row[k] = v.value();
+      }
+      return row;
+    },
+  };
+  const q = { labelSelector: str(slot('labelSelector')), fieldSelector: str(slot('fieldSelector')) };
+  if (!ctx.kube.isNamespaced(resource)) return ctx.kube.listProjected(resource, q, projection);
+  if (!s.allNamespaces) {
+    const ns = str(slot('namespace')) ?? ctx.namespace;
+    checkNamespace(ctx.policy, ns);
+    return ctx.kube.listProjected(resource, { ...q, namespace: ns }, projection);
+  }
+  const allowed = ctx.policy.policy?.namespaces;
+  if (!allowed) return ctx.kube.listProjected(resource, q, projection);
+  const lists = await Promise.all([...allowed].sort().map((n) => ctx.kube.listProjected(resource, { ...q, namespace: n }, projection)));
+  return lists.flat();
 }
 
 /** One Kubernetes call of a step. Writes are dry runs until the user confirmed. */

@@ -404,7 +404,7 @@ describe('Kubernetes RBAC denials and cancellation', () => {
 });
 
 describe('list_training_jobs', () => {
-  it('counts by status, filters, and pages with a continue token in one request per page', async () => {
+  it('counts by status, filters, and pages with a continue token, from rows a watch keeps current', async () => {
     const all = await call(mcp.client, 'list_training_jobs', {});
     expect(all.data.total).toBeGreaterThanOrEqual(5);
     expect(Object.values(all.data.counts_by_status).reduce((a: number, b: any) => a + b, 0)).toBe(all.data.total);
@@ -416,9 +416,26 @@ describe('list_training_jobs', () => {
     expect(p2.data.jobs[0].name > p1.data.jobs[1].name).toBe(true);
     expect(p1.data.jobs.length + p2.data.jobs.length).toBe(all.data.total);
     expect((await call(mcp.client, 'list_training_jobs', { continue: 'garbage' })).error_code).toBe('VALIDATION_ERROR');
+    // Later calls make no API request: the rows come from the watch-fed cache.
     const before = sb.requests();
     await call(mcp.client, 'list_training_jobs', {});
-    expect(sb.requests() - before).toBe(1);
+    expect(sb.requests() - before).toBe(0);
+    // A job created behind the server's back appears through the watch, its status changes too.
+    await co.createNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default', body: { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'behind-the-back' }, spec: { runtimeRef: { name: 'torch-distributed' }, suspend: true } } });
+    const seen = async (want: (j: any) => boolean) => {
+      for (let i = 0; i < 40; i++) {
+        const r = await call(mcp.client, 'list_training_jobs', { limit: 500 });
+        const j = r.data.jobs.find((x: any) => x.name === 'behind-the-back');
+        if (want(j)) return j;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      throw new Error('the watch never delivered the change');
+    };
+    expect((await seen((j) => j?.status === 'Suspended')).runtime).toBe('torch-distributed');
+    await co.patchNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default', name: 'behind-the-back', body: { spec: { suspend: false } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await seen((j) => j?.status !== 'Suspended');
+    await co.deleteNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default', name: 'behind-the-back' });
+    await seen((j) => j === undefined);
     const byRuntime = await call(mcp.client, 'list_training_jobs', { runtime: 'torchtune-llama3.2-1b' });
     expect(byRuntime.data.jobs.map((j: any) => j.runtime)).toEqual(byRuntime.data.jobs.map(() => 'torchtune-llama3.2-1b'));
   });

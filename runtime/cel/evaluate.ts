@@ -36,7 +36,8 @@ function baseEnvironment(): Environment {
   base = new engine.cel.Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
   for (const f of CEL_FUNCTIONS) {
     const impl = engine.library[f.name];
-    base.registerFunction(f.signature, (...args: unknown[]) => toCel(impl(...args.map(fromCel)), false));
+    // celValues functions only move elements: they get and give CEL values unconverted.
+    base.registerFunction(f.signature, f.celValues ? impl : (...args: unknown[]) => toCel(impl(...args.map(fromCel)), false));
   }
   return base;
 }
@@ -63,6 +64,23 @@ export function toCel(v: unknown, dropNulls = true): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) if (x !== undefined && !(dropNulls && x === null)) out[k] = toCel(x, dropNulls);
   return out;
+}
+
+/**
+ * toCel for a value nobody else holds (a freshly parsed API object): converted where it lies
+ * instead of copied, so projecting thousands of objects allocates little more than their rows.
+ */
+export function toCelInPlace(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
+  if (!v || typeof v !== 'object') return v;
+  if (Array.isArray(v)) { for (let i = 0; i < v.length; i++) v[i] = toCelInPlace(v[i]); return v; }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (x === null || x === undefined) delete o[k];
+    else if (typeof x === 'number' || typeof x === 'object') o[k] = toCelInPlace(x);
+  }
+  return o;
 }
 
 /** CEL values -> JSON: ints become numbers, optionals are unwrapped, empty optionals dropped. */

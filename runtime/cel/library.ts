@@ -19,6 +19,8 @@ function changedPaths(a: any, b: any, base = ''): string[] {
 }
 
 const keyOf = (v: unknown) => (v === undefined || v === null ? '' : v);
+/** A key of a row as CEL holds it: a plain object, or a Map made by a CEL map literal. */
+const field = (row: any, key: string) => (row instanceof Map ? row.get(key) : row?.[key]);
 const compare = (a: any, b: any) => {
   const x = keyOf(a), y = keyOf(b);
   if ((typeof x === 'number' || typeof x === 'bigint') && (typeof y === 'number' || typeof y === 'bigint')) return Number(x) - Number(y);
@@ -47,17 +49,18 @@ export const LIBRARY: Record<CelFunctionName, Fn> = {
   oomFix: (job) => oomFix(job) ?? null,
   mergeMaps: (a, b) => ({ ...a, ...b }),
   without: (m, keys: string[]) => Object.fromEntries(Object.entries(m).filter(([k]) => !keys.includes(k))),
-  sortBy: (list: any[], key: string) => [...list].sort((a, b) => compare(a?.[key], b?.[key])),
+  // These take CEL values as they are (celValues in specs/functions.yaml): rows may be Maps.
+  sortBy: (list: any[], key: string) => [...list].sort((a, b) => compare(field(a, key), field(b, key))),
   page: (list: any[], key: string, limit: bigint | number, tok: string) => {
     const after = tok ? token.decode(tok) : undefined;
-    const start = after === undefined ? 0 : list.findIndex((r) => String(r?.[key]) > after);
+    const start = after === undefined ? 0 : list.findIndex((r) => String(field(r, key)) > after);
     const items = start < 0 ? [] : list.slice(start, start + Number(limit));
     const more = start >= 0 && start + items.length < list.length;
-    return { items, ...(more ? { continue: token.encode(String(items[items.length - 1][key])), remaining: BigInt(list.length - start - items.length) } : {}) };
+    return { items, ...(more ? { continue: token.encode(String(field(items[items.length - 1], key))), remaining: BigInt(list.length - start - items.length) } : {}) };
   },
   countBy: (list: any[], key: string) => {
     const out: Record<string, bigint> = {};
-    for (const r of list) { const k = String(r?.[key]); out[k] = (out[k] ?? 0n) + 1n; }
+    for (const r of list) { const k = String(field(r, key)); out[k] = (out[k] ?? 0n) + 1n; }
     return out;
   },
   flatten: (list: any[]) => list.flat(),

@@ -1,15 +1,17 @@
-// The one way the server talks to Kubernetes: @kubernetes/client-node typed APIs behind a small
+// The one way the server talks to Kubernetes: REST requests as plain JSON behind a small
 // resource-oriented facade, with one timeout policy and one error mapping for every call.
-// client-node is imported lazily so server start-up does not pay for it.
+// Kubeconfig handling, the HTTP transport and watches come from @kubernetes/client-node (see
+// kube-lib.ts), loaded lazily so server start-up does not pay for it.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CATALOGUE, type ResourceType } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
+import { ListCaches, type ListQuery, type Projection, type WatchHandle } from './list-cache.ts';
 
 export type Obj = Record<string, any>;
 export interface ListOpts { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number; continueToken?: string }
-export interface ListResult { items: Obj[]; continueToken?: string; remaining?: number }
+export interface ListResult { items: Obj[]; continueToken?: string; remaining?: number; resourceVersion?: string }
 
 /** Resource types by plural, from the catalogue (specs/catalogue.yaml). */
 const TYPES = new Map(CATALOGUE.map((t) => [t.plural, t]));
@@ -25,27 +27,16 @@ function checkName(name: string, what: string) {
   if (!name || name === '.' || name === '..' || /[/%?#\\]/.test(name)) throw new ToolError('VALIDATION_ERROR', `${what}: '${name}' is not a valid object name`);
 }
 
-/** Options that send a client-node request with an abort signal, merged into any given ones. */
-function signalOptions(signal: AbortSignal, http: { send: (ctx: any) => unknown }, given?: any) {
-  return { ...(given ?? {}), httpApi: { send: (ctx: any) => { ctx.setSignal(signal); return http.send(ctx); } } };
+/** The URL path of a resource's collection (in one namespace, or across all), or of one object. */
+function pathOf(t: ResourceType, namespace?: string, name?: string) {
+  const scope = t.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const base = t.group === '' ? `/api/${t.version}` : `/apis/${t.group}/${t.version}`;
+  return `${base}${scope}/${t.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
-const API_KEYS = ['core', 'custom', 'ext', 'apis', 'version', 'authz'];
-
-/** The API clients of one call, each method given the call's abort signal as its options. */
-function withSignal(a: any, signal: AbortSignal) {
-  const http = a.http;
-  const view: any = { ...a };
-  for (const key of API_KEYS) {
-    view[key] = new Proxy(a[key], {
-      get: (target, prop) => {
-        const v = target[prop];
-        return typeof v === 'function' ? (param: unknown, options?: unknown) => v.call(target, param, signalOptions(signal, http, options)) : v;
-      },
-    });
-  }
-  return view;
-}
+interface Request { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; text?: boolean }
+type Lib = typeof import('./kube-lib.ts');
+interface Loaded { lib: Lib; kc: InstanceType<Lib['KubeConfig']>; http: InstanceType<Lib['IsomorphicFetchHttpLibrary']>; server: string }
 
 export interface KubeOptions { kubeconfigPath?: string; kubeconfigYaml?: string; context?: string; timeoutMs?: number }
 
@@ -69,17 +60,25 @@ export function mapK8sError(e: any, what: string): ToolError {
 }
 
 export class Kube {
-  private apis?: Promise<any>;
+  private apis?: Promise<Loaded>;
   readonly timeoutMs: number;
   private ns = 'default';
   calls = 0;
+  /** Projected lists kept current by watches (see list-cache.ts); shared by every view of this client. */
+  readonly caches: ListCaches;
 
-  constructor(private opts: KubeOptions = {}) { this.timeoutMs = opts.timeoutMs ?? 10_000; }
+  constructor(private opts: KubeOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.caches = new ListCaches({
+      listPage: (resource, q) => this.list(resource, q),
+      watchFrom: (resource, q, rv, onEvent, onEnd) => this.watchFrom(resource, q, rv, onEvent, onEnd),
+    });
+  }
 
-  private load() {
+  private load(): Promise<Loaded> {
     this.apis ??= (async () => {
-      const k8s = await import('@kubernetes/client-node');
-      const kc = new k8s.KubeConfig();
+      const lib = await import('./kube-lib.ts');
+      const kc = new lib.KubeConfig();
       const missing = this.missingKubeconfig();
       if (missing) throw new Error(missing);
       if (this.opts.kubeconfigYaml) kc.loadFromString(this.opts.kubeconfigYaml);
@@ -92,14 +91,9 @@ export class Kube {
         kc.loadFromOptions({ clusters: kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c)), users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
       }
       this.ns = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-      return {
-        k8s, kc,
-        core: kc.makeApiClient(k8s.CoreV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi),
-        ext: kc.makeApiClient(k8s.ApiextensionsV1Api), apis: kc.makeApiClient(k8s.ApisApi), version: kc.makeApiClient(k8s.VersionApi), authz: kc.makeApiClient(k8s.AuthorizationV1Api),
-        http: new k8s.IsomorphicFetchHttpLibrary(),
-        mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-        jsonPatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
-      };
+      const server = kc.getCurrentCluster()?.server;
+      if (!server) throw new Error(`the kubeconfig's current context "${kc.getCurrentContext()}" names no cluster`);
+      return { lib, kc, http: new lib.IsomorphicFetchHttpLibrary(), server: server.replace(/\/+$/, '') };
     })();
     return this.apis;
   }
@@ -126,14 +120,14 @@ export class Kube {
    * Runs one API call under the shared timeout and error mapping. The timeout aborts the HTTP request
    * itself (its socket is closed), rather than leaving it running behind a rejected promise.
    */
-  async call<T>(what: string, fn: (a: any) => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
     const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or pass --kubeconfig to the server, or run it with --sandbox.'); });
     this.calls++;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
     const timedOut = () => Object.assign(new Error('timed out'), { name: 'AbortError' });
     try {
-      const call = fn(withSignal(a, abort.signal));
+      const call = fn(a, abort.signal);
       // A call that does not honour the signal still ends at the deadline.
       const deadline = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(timedOut()), { once: true }));
       return await Promise.race([call, deadline]);
@@ -144,41 +138,61 @@ export class Kube {
     }
   }
 
-  isNamespaced(resource: string): boolean { return typeOf(resource).namespaced; }
-
-  /** Core kinds go through the typed CoreV1Api; every other group through the generic custom-object paths. */
-  private route(resource: string) {
-    const t = typeOf(resource);
-    return { t, core: t.group === '', c: { group: t.group, version: t.version, plural: t.plural } };
+  /** One REST request with the kubeconfig's credentials; the answer parsed as JSON (or as text). */
+  private request(what: string, r: Request): Promise<any> {
+    return this.call(what, async (a, signal) => {
+      const url = new URL(a.server + r.path);
+      for (const [k, v] of Object.entries(r.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+      const req = new a.lib.RequestContext(url.toString(), a.lib.HttpMethod[r.method]);
+      req.setHeaderParam('Accept', r.text ? '*/*' : 'application/json');
+      if (r.body !== undefined) {
+        req.setHeaderParam('Content-Type', r.contentType ?? 'application/json');
+        req.setBody(JSON.stringify(r.body));
+      }
+      await a.kc.applySecurityAuthentication(req);
+      req.setSignal(signal);
+      const res = await a.http.send(req).toPromise();
+      const text = await res.body.text();
+      if (res.httpStatusCode >= 400) throw Object.assign(new Error(`HTTP ${res.httpStatusCode}`), { code: res.httpStatusCode, body: text });
+      return r.text ? text : text ? JSON.parse(text) : {};
+    });
   }
+
+  isNamespaced(resource: string): boolean { return typeOf(resource).namespaced; }
 
   async get(resource: string, name: string, namespace?: string): Promise<Obj> {
     const what = `get ${resource}/${name}`;
     checkName(name, what);
-    const { t, core, c } = this.route(resource);
-    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`readNamespaced${t.kind}`]({ name, namespace }) : a.core[`read${t.kind}`]({ name })));
-    return this.call(what, (a) => (t.namespaced ? a.custom.getNamespacedCustomObject({ ...c, namespace, name }) : a.custom.getClusterCustomObject({ ...c, name })));
+    const t = typeOf(resource);
+    return this.request(what, { method: 'GET', path: pathOf(t, namespace, name) });
   }
 
+  /**
+   * One list request, answered as plain JSON: no typed models are built (for 20,000 pods they cost
+   * more than the request), and core and custom resources take the same path.
+   */
   async list(resource: string, o: ListOpts = {}): Promise<ListResult> {
-    const what = `list ${resource}`;
-    const q = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, _continue: o.continueToken };
-    const { t, core, c } = this.route(resource);
-    let res: any;
-    if (core) {
-      res = await this.call(what, (a) => (!t.namespaced ? a.core[`list${t.kind}`](q) : o.namespace ? a.core[`listNamespaced${t.kind}`]({ namespace: o.namespace, ...q }) : a.core[`list${t.kind}ForAllNamespaces`](q)));
-    } else {
-      res = await this.call(what, (a) => (t.namespaced && o.namespace ? a.custom.listNamespacedCustomObject({ ...c, namespace: o.namespace, ...q }) : a.custom.listClusterCustomObject({ ...c, ...q })));
-    }
-    return { items: res.items ?? [], continueToken: res.metadata?.['_continue'] ?? res.metadata?.continue ?? undefined, remaining: res.metadata?.remainingItemCount };
+    const t = typeOf(resource);
+    const query = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continueToken };
+    const res = await this.request(`list ${resource}`, { method: 'GET', path: pathOf(t, t.namespaced ? o.namespace : undefined), query });
+    return { items: res.items ?? [], continueToken: res.metadata?.continue || undefined, remaining: res.metadata?.remainingItemCount, resourceVersion: res.metadata?.resourceVersion };
+  }
+
+  /**
+   * Every object the query matches as rows of `projection`, from a watch-fed cache: the first call
+   * lists in pages, later ones make no request (see list-cache.ts).
+   */
+  listProjected(resource: string, q: ListQuery, projection: Projection): Promise<unknown[]> {
+    const t = typeOf(resource);
+    return this.caches.list(resource, { ...q, namespace: t.namespaced ? q.namespace : undefined }, projection);
   }
 
   async create(resource: string, body: Obj, namespace?: string, dryRun = false): Promise<Obj> {
     const what = `create ${resource}/${body.metadata?.name ?? body.metadata?.generateName ?? ''}`;
-    const dr = dryRun ? 'All' : undefined;
-    const { t, core, c } = this.route(resource);
-    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`createNamespaced${t.kind}`]({ namespace, body, dryRun: dr }) : a.core[`create${t.kind}`]({ body, dryRun: dr })));
-    return this.call(what, (a) => (t.namespaced ? a.custom.createNamespacedCustomObject({ ...c, namespace, body, dryRun: dr }) : a.custom.createClusterCustomObject({ ...c, body, dryRun: dr })));
+    const t = typeOf(resource);
+    const created = await this.request(what, { method: 'POST', path: pathOf(t, namespace), query: { dryRun: dryRun ? 'All' : undefined }, body });
+    if (!dryRun) this.caches.written(resource, created, false);
+    return created;
   }
 
   /** JSON merge patch (RFC 7386) by default, or JSON patch (RFC 6902). */
@@ -187,26 +201,23 @@ export class Kube {
     checkName(name, what);
     // With a uid the patch applies only to that very object (another one of the same name is a 409 or 422).
     const body = !uid ? body0 : type === 'json' ? [{ op: 'test', path: '/metadata/uid', value: uid }, ...(body0 as Obj[])] : { ...(body0 as Obj), metadata: { ...(body0 as Obj).metadata, uid } };
-    const dr = dryRun ? 'All' : undefined;
-    const { t, core, c } = this.route(resource);
-    return this.call(what, (a) => {
-      const opt = type === 'json' ? a.jsonPatch : a.mergePatch;
-      if (core) return t.namespaced ? a.core[`patchNamespaced${t.kind}`]({ name, namespace, body, dryRun: dr }, opt) : a.core[`patch${t.kind}`]({ name, body, dryRun: dr }, opt);
-      return t.namespaced ? a.custom.patchNamespacedCustomObject({ ...c, namespace, name, body, dryRun: dr }, opt) : a.custom.patchClusterCustomObject({ ...c, name, body, dryRun: dr }, opt);
-    });
+    const t = typeOf(resource);
+    const contentType = type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
+    const patched = await this.request(what, { method: 'PATCH', path: pathOf(t, namespace, name), query: { dryRun: dryRun ? 'All' : undefined }, body, contentType });
+    if (!dryRun) this.caches.written(resource, patched, false);
+    return patched;
   }
 
-  /** Deletes by name; with a uid, only that very object (a newer one of the same name is a 409). */
+  /** Deletes by name (dependents in the background); with a uid, only that very object (a newer one of the same name is a 409). */
   async remove(resource: string, name: string, namespace?: string, dryRun = false, uid?: string): Promise<Obj> {
     const what = `delete ${resource}/${name}`;
     checkName(name, what);
-    const dr = dryRun ? 'All' : undefined;
-    const body = uid ? { preconditions: { uid } } : undefined;
-    const { t, core, c } = this.route(resource);
-    if (core) return this.call(what, (a) => (t.namespaced ? a.core[`deleteNamespaced${t.kind}`]({ name, namespace, dryRun: dr, body }) : a.core[`delete${t.kind}`]({ name, dryRun: dr, body })));
-    return this.call(what, (a) => (t.namespaced
-      ? a.custom.deleteNamespacedCustomObject({ ...c, namespace, name, dryRun: dr, propagationPolicy: 'Background', body })
-      : a.custom.deleteClusterCustomObject({ ...c, name, dryRun: dr, propagationPolicy: 'Background', body })));
+    const t = typeOf(resource);
+    const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
+    const gone = await this.request(what, { method: 'DELETE', path: pathOf(t, namespace, name), query: { dryRun: dryRun ? 'All' : undefined }, body });
+    // The object is gone, or (with finalizers) going: the watch reports which; the rows drop it now.
+    if (!dryRun) this.caches.written(resource, { metadata: { name, namespace: t.namespaced ? namespace : undefined } }, true);
+    return gone;
   }
 
   /**
@@ -215,14 +226,12 @@ export class Kube {
    */
   async watch(resource: string, namespace: string | undefined, onEvent: (type: string, obj: Obj) => void): Promise<() => void> {
     const a = await this.load();
-    const t = typeOf(resource);
-    const scope = t.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-    const path = t.group === '' ? `/api/${t.version}${scope}/${t.plural}` : `/apis/${t.group}/${t.version}${scope}/${t.plural}`;
+    const path = pathOf(typeOf(resource), namespace);
     let stopped = false;
     let current: AbortController | undefined;
     const start = async () => {
       if (stopped) return;
-      current = await new a.k8s.Watch(a.kc).watch(path, { allowWatchBookmarks: true }, (type: string, obj: Obj) => onEvent(type, obj), () => {
+      current = await new a.lib.Watch(a.kc).watch(path, { allowWatchBookmarks: true }, (type: string, obj: Obj) => onEvent(type, obj), () => {
         if (!stopped) setTimeout(() => { void start().catch(() => {}); }, 1000).unref();
       }).catch(() => { if (!stopped) setTimeout(() => { void start().catch(() => {}); }, 1000).unref(); return undefined; });
     };
@@ -230,8 +239,24 @@ export class Kube {
     return () => { stopped = true; current?.abort(); };
   }
 
+  /** A watch from a list's resourceVersion, for the list caches; `onEnd` runs once unless stopped. */
+  private async watchFrom(resource: string, q: ListQuery, resourceVersion: string, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
+    const a = await this.load();
+    const t = typeOf(resource);
+    let stopped = false, ended = false;
+    const end = (why: string) => { if (!stopped && !ended) { ended = true; onEnd(why); } };
+    const params: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true };
+    if (q.labelSelector) params.labelSelector = q.labelSelector;
+    if (q.fieldSelector) params.fieldSelector = q.fieldSelector;
+    const ctl: AbortController | undefined = await new a.lib.Watch(a.kc).watch(pathOf(t, q.namespace), params, (type: string, obj: Obj) => {
+      if (!stopped) onEvent(type, obj);
+    }, (err: unknown) => end(err ? String(err) : 'closed')).catch((e: Error) => { end(e.message); return undefined; });
+    return { stop: () => { stopped = true; ctl?.abort(); } };
+  }
+
   podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
-    return this.call(`logs of pod ${name}`, async (a) => (await a.core.readNamespacedPodLog({ name, namespace, ...o })) ?? '');
+    checkName(name, `logs of pod ${name}`);
+    return this.request(`logs of pod ${name}`, { method: 'GET', path: `${pathOf(typeOf('pods'), namespace, name)}/log`, query: { ...o }, text: true });
   }
 
   /**
@@ -249,17 +274,16 @@ export class Kube {
 
   /** Names of the API groups the server serves (for platform detection). */
   async apiGroups(): Promise<string[]> {
-    const r: any = await this.call('discover API groups', (a) => a.apis.getAPIVersions());
+    const r = await this.request('discover API groups', { method: 'GET', path: '/apis' });
     return (r.groups ?? []).map((g: any) => g.name);
   }
 
-  version(): Promise<Obj> { return this.call('get version', (a) => a.version.getCode()); }
+  version(): Promise<Obj> { return this.request('get version', { method: 'GET', path: '/version' }); }
 
   /** SelfSubjectAccessReview: may the current user do `verb` on `resource`? */
-  canI(verb: string, resource: string, group: string, namespace?: string, subresource?: string): Promise<boolean> {
-    return this.call(`access review ${verb} ${resource}`, async (a) => {
-      const r = await a.authz.createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, group, namespace, ...(subresource ? { subresource } : {}) } } } });
-      return !!r.status?.allowed;
-    });
+  async canI(verb: string, resource: string, group: string, namespace?: string, subresource?: string): Promise<boolean> {
+    const body = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, group, namespace, ...(subresource ? { subresource } : {}) } } };
+    const r = await this.request(`access review ${verb} ${resource}`, { method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', body });
+    return !!r.status?.allowed;
   }
 }

@@ -205,8 +205,20 @@ export function createApiServer(deps: ApiServerDeps) {
     };
     const rvParam = q.get('resourceVersion');
     let lastRv = store.resourceVersion;
+    // With a selector, an object that stops matching is DELETED for this watcher and one that starts
+    // matching is ADDED, as the API server's watch cache reports them.
+    const selective = !!(q.get('labelSelector') || q.get('fieldSelector'));
+    const inside = new Set<string>();
+    const idOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const send = (type: string, o: KObject) => {
+      if (!selective) { if (matches(o)) write(type, o); return; }
+      const id = idOf(o), was = inside.has(id), now = type !== 'DELETED' && matches(o);
+      if (now) inside.add(id); else inside.delete(id);
+      if (now) write(was ? 'MODIFIED' : 'ADDED', o);
+      else if (was) write('DELETED', o);
+    };
     if (!rvParam || rvParam === '0') {
-      for (const o of store.list(r.t, r.ns)) if (matches(o)) write('ADDED', o);
+      for (const o of store.list(r.t, r.ns)) if (matches(o)) { inside.add(idOf(o)); write('ADDED', o); }
     } else {
       const backlog = store.since(Number(rvParam));
       if (!backlog) {
@@ -214,11 +226,16 @@ export function createApiServer(deps: ApiServerDeps) {
         res.end();
         return;
       }
-      for (const ev of backlog) if (ev.typeKey === keyOf(r.t) && matches(ev.object)) write(ev.type, ev.object);
+      // What matched at the requested version is not kept; count every object the backlog touches
+      // as having matched, so one that left the selector is reported DELETED (a no-op for a
+      // watcher that never had it) rather than silently kept.
+      if (selective) for (const o of store.list(r.t, r.ns)) if (matches(o)) inside.add(idOf(o));
+      if (selective) for (const ev of backlog) if (ev.typeKey === keyOf(r.t)) inside.add(idOf(ev.object));
+      for (const ev of backlog) if (ev.typeKey === keyOf(r.t)) send(ev.type, ev.object);
     }
     const unsubscribe = store.subscribe((ev) => {
       lastRv = ev.rv;
-      if (ev.typeKey === keyOf(r.t) && matches(ev.object)) write(ev.type, ev.object);
+      if (ev.typeKey === keyOf(r.t)) send(ev.type, ev.object);
     });
     const timers: NodeJS.Timeout[] = [];
     if (isTrue(q.get('allowWatchBookmarks'))) {

@@ -14,6 +14,8 @@ export interface FaultProxy {
   /** Requests the proxy has seen, as "METHOD path". */
   seen: string[];
   openConnections(): Promise<number>;
+  /** Cuts every open connection (long-running watches included). */
+  dropAll(): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     rules, seen,
     openConnections: () => new Promise((r) => server.getConnections((_e, n) => r(n))),
+    dropAll: () => server.closeAllConnections(),
     async close() { for (const res of hung) res.destroy(); server.closeAllConnections(); await new Promise((r) => server.close(() => r(undefined))); },
   };
 }
