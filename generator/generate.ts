@@ -193,8 +193,8 @@ ${typeImports}
 
 export type { ToolDescriptor, Validator } from './types.ts';
 export type { Step, Operation, Poll, RbacRule, Example } from './spec-types.ts';
-export { assembleInstructions } from './instructions.ts';
-export type { InstructionSource, Tier } from './instructions.ts';
+export { assembleInstructions, PERSONAS, DEFAULT_PERSONA, PERSONA_TOOLS, PHASES, MODULES, INSTRUCTION_SOURCE } from './session.ts';
+export type { InstructionSource, Tier, ListedTool } from './session.ts';
 ${typeExports}
 
 /** Every tool, sorted by name. */
@@ -207,14 +207,6 @@ export type CustomHandlers<Ctx> = {
 ${custom.map((t) => `  ${t.name}: () => Promise<{ default: (input: ${pascal(t.name)}Input, ctx: Ctx) => Promise<unknown> }>;`).join('\n')}
 };
 
-export const PERSONAS: Record<string, { inherits?: string; description: string; bypassOwnership?: boolean }> = ${lit(specs.personas.personas)};
-export const DEFAULT_PERSONA = ${lit(specs.personas.default)};
-/** Persona -> tool names it may call. */
-export const PERSONA_TOOLS: Record<string, string[]> = ${lit(personaTools(specs))};
-export const PHASES: Array<{ name: string; title: string; summary: string }> = ${lit(specs.phases)};
-export const MODULES: Record<string, { description: string; status: string; always?: boolean; default?: boolean }> = ${lit(specs.modules)};
-/** The material server instructions are assembled from (see assembleInstructions). */
-export const INSTRUCTION_SOURCE = ${lit(instructionSource(specs))};
 export const RESOURCES: Array<{ uri: string; name: string; description: string; text: string; module?: string }> = ${lit(specs.resources.map(({ file, ...r }) => r))};
 export const PROMPTS: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: 'jobs' | 'runtimes' | 'namespaces' | 'models' }>; text: string }> = ${lit(specs.prompts)};
 
@@ -300,6 +292,43 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
   return out;
 }
 
+/** A tool's tools/list entry exactly as the server sends it. */
+function listingEntry(t: ToolSpec, specs: Specs, a: ToolAnalysis) {
+  return { name: t.name, title: t.title, description: t.description, inputSchema: advertisedSchema(inputSchemaOf(t, specs.defs)), outputSchema: advertisedOutputSchema(a.outputSchema), annotations: advertisedAnnotations(t) };
+}
+
+/**
+ * generated/session.ts: what a session shows before any tool runs (personas, modules, phases,
+ * instructions, and each tool's tools/list entry as JSON text). It is all the start-up path loads,
+ * so it holds no schemas as objects, no steps and no examples.
+ */
+function sessionModule(specs: Specs, analyses: Map<string, ToolAnalysis>): string {
+  const listed = byName(specs).map((t) => ({
+    name: t.name, module: t.module, phase: t.phase,
+    annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
+    listing: JSON.stringify(listingEntry(t, specs, analyses.get(t.name)!)),
+  }));
+  return `${tsBanner('specs/')}export { assembleInstructions } from './instructions.ts';
+export type { InstructionSource, Tier } from './instructions.ts';
+
+/** A tool as the start-up path needs it: what the persona and policy filters read, and its tools/list entry as JSON text. */
+export interface ListedTool { name: string; module: string; phase: string; annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean }; listing: string }
+/** Every tool, sorted by name. */
+export const LISTED_TOOLS: ListedTool[] = [
+${listed.map((l) => `  ${lit(l)},`).join('\n')}
+];
+
+export const PERSONAS: Record<string, { inherits?: string; description: string; bypassOwnership?: boolean }> = ${lit(specs.personas.personas)};
+export const DEFAULT_PERSONA = ${lit(specs.personas.default)};
+/** Persona -> tool names it may call. */
+export const PERSONA_TOOLS: Record<string, string[]> = ${lit(personaTools(specs))};
+export const PHASES: Array<{ name: string; title: string; summary: string }> = ${lit(specs.phases)};
+export const MODULES: Record<string, { description: string; status: string; always?: boolean; default?: boolean }> = ${lit(specs.modules)};
+/** The material server instructions are assembled from (see assembleInstructions). */
+export const INSTRUCTION_SOURCE = ${lit(instructionSource(specs))};
+`;
+}
+
 /** Token budgets (specs/budgets.yaml): the full-mode tools/list answer per persona with the default
  * modules, and the instructions of every persona per tier, measured as the server sends them. */
 function checkBudgets(specs: Specs, analyses: Map<string, ToolAnalysis>, problems: Problems) {
@@ -311,7 +340,7 @@ function checkBudgets(specs: Specs, analyses: Map<string, ToolAnalysis>, problem
   const src = instructionSource(specs);
   for (const [persona, names] of Object.entries(pt)) {
     const served = names.map((n) => byName.get(n)!).filter((t) => enabled.has(t.module));
-    const listing = served.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: advertisedSchema(inputSchemaOf(t, specs.defs)), outputSchema: advertisedOutputSchema(analyses.get(t.name)!.outputSchema), annotations: advertisedAnnotations(t) }));
+    const listing = served.map((t) => listingEntry(t, specs, analyses.get(t.name)!));
     const n = countTokens(JSON.stringify({ tools: listing }));
     const budget = specs.budgets.tools_list[persona];
     if (budget !== undefined && n > budget) problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, over its budget of ${budget}: trim descriptions or schemas, or raise the budget on purpose`);
@@ -373,6 +402,7 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
     files.set(`generated/validators/${t.name}.ts`, validatorModule(t, specs));
   }
   files.set('generated/index.ts', indexModule(specs));
+  files.set('generated/session.ts', sessionModule(specs, analyses));
   for (const [k, v] of rbacManifests(specs, analyses)) files.set(k, v);
   for (const [k, v] of docs(specs, analyses)) files.set(k, v);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));

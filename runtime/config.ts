@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { MODULES, PERSONA_TOOLS } from '../generated/index.ts';
+import { MODULES, PERSONA_TOOLS } from '../generated/session.ts';
 import { ConfigError, onlyKeys } from './policy.ts';
 
 export interface ServeConfig {

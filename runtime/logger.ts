@@ -1,7 +1,7 @@
 // Logging: pino to stderr only (stdout carries the stdio transport), JSON or console format, and a
-// ring buffer that get_server_logs reads. Secrets are masked by key name and, for values the
+// ring buffer that get_server_logs reads. Lines are collected and written once per turn of the event
+// loop, after the work that logged them, so a tool call never waits on stderr. Secrets are masked by key name and, for values the
 // server has been handed (tokens, keys), by value wherever they appear.
-import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 
 export interface LogRecord { timestamp: string; level: string; logger: string; message: string; [k: string]: unknown }
@@ -55,24 +55,38 @@ export class RingBuffer {
 
 export interface LoggingOptions { level: string; format: 'json' | 'console'; ring?: RingBuffer; destination?: NodeJS.WritableStream }
 
+/** Pending lines of every logger, written at exit too (a shutdown must not lose the last ones). */
+const flushers = new Set<() => void>();
+let exitHooked = false;
+
 export function createLogger(o: LoggingOptions): { log: Logger; ring: RingBuffer } {
   const ring = o.ring ?? new RingBuffer();
   const dest = o.destination ?? process.stderr;
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      const line = scrub(chunk.toString());
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const lines = pending;
+    pending = [];
+    let out = '';
+    for (const chunk of lines) {
+      const line = scrub(chunk);
       try {
         const j = JSON.parse(line);
         const { level, time, msg, name, pid, hostname, ...rest } = j;
         const rec: LogRecord = { timestamp: new Date(time).toISOString(), level: LEVEL_NAMES[level] ?? String(level), logger: name ?? 'kubeflow_mcp', message: msg ?? '', ...rest };
         ring.push(rec);
-        dest.write(o.format === 'json' ? line : `${rec.timestamp} ${rec.level.padEnd(8)} ${rec.message}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`);
+        out += o.format === 'json' ? line : `${rec.timestamp} ${rec.level.padEnd(8)} ${rec.message}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`;
       } catch {
-        dest.write(line);
+        out += line;
       }
-      done();
-    },
-  });
+    }
+    if (out) dest.write(out);
+  };
+  flushers.add(flush);
+  if (!exitHooked) { exitHooked = true; process.once('exit', () => { for (const f of flushers) f(); }); }
+  // pino writes each line here as it is logged; the parsing, masking and the write wait for the flush.
+  const sink = { write(line: string) { pending.push(line); if (!scheduled) { scheduled = true; setImmediate(flush); } } };
   const level = ({ WARNING: 'warn', CRITICAL: 'fatal' } as Record<string, string>)[o.level.toUpperCase()] ?? o.level.toLowerCase();
   const log = pino({
     name: 'kubeflow_mcp', level, base: undefined,

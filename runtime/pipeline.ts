@@ -146,6 +146,8 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
   // never logged: only the names are.
   const known = new Set(Object.keys((tool?.inputSchema as any)?.properties ?? {}));
   const logged = args && typeof args === 'object' && !Array.isArray(args) ? Object.fromEntries(Object.entries(args).map(([k, v]) => [k, known.has(k) ? v : '***'])) : args;
-  state.log.info({ audit: true, tool: name, parameters: maskSecrets(logged), success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 }, 'tool_call');
+  const entry = { success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 };
+  // The audit line is made after the answer is on its way: masking and serializing are not the caller's wait.
+  setImmediate(() => state.log.info({ audit: true, tool: name, parameters: maskSecrets(logged), ...entry }, 'tool_call'));
   return result;
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PERSONAS, PERSONA_TOOLS, PHASES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
+import { LISTED_TOOLS as TOOLS, PERSONAS, PERSONA_TOOLS, PHASES } from '../generated/session.ts';
 import { ToolError } from './envelope.ts';
 
 export interface PolicyFile {
@@ -11,7 +11,7 @@ export interface PolicyFile {
   personas?: Record<string, { inherit?: string; tools?: string[] | '*' }>;
 }
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error { override name = 'ConfigError'; }
 
 export function findPolicyFile(): string | undefined {
   return [join(homedir(), '.kf-mcp-policy.yaml'), join(homedir(), '.kf-mcp-policy.yml'), join(homedir(), '.config/kubeflow-mcp/policy.yaml')].find(existsSync);
@@ -88,7 +88,10 @@ export function personaToolNames(persona: string, policy: PolicyFile, all: strin
   throw new ConfigError(`unknown persona "${persona}" (built-in: ${Object.keys(PERSONAS).join(', ')})`);
 }
 
-function matches(pattern: string, t: ToolDescriptor<any>): boolean {
+/** What the filters read of a tool (a full descriptor or the start-up listing). */
+interface Filterable { name: string; phase: string; annotations: { readOnlyHint: boolean; destructiveHint: boolean } }
+
+function matches(pattern: string, t: Filterable): boolean {
   if (pattern.startsWith('category:')) return t.phase === pattern.slice(9);
   if (pattern === 'risk:destructive') return t.annotations.destructiveHint;
   if (pattern === 'risk:mutating') return !t.annotations.readOnlyHint;
@@ -96,7 +99,7 @@ function matches(pattern: string, t: ToolDescriptor<any>): boolean {
   return globRe(pattern).test(t.name);
 }
 
-export function allowedTools(tools: ToolDescriptor<any>[], persona: string, policy: PolicyFile): ToolDescriptor<any>[] {
+export function allowedTools<T extends Filterable>(tools: T[], persona: string, policy: PolicyFile): T[] {
   const names = personaToolNames(persona, policy, tools.map((t) => t.name));
   const pol = policy.policy ?? {};
   return tools.filter((t) => {

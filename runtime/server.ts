@@ -6,8 +6,10 @@ import {
   ListToolsRequestSchema, ReadResourceRequestSchema, SetLevelRequestSchema, McpError, ErrorCode,
   ListResourceTemplatesRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema, CompleteRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { assembleInstructions, INSTRUCTION_SOURCE, MODULES, PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
-import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
+import { PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
+import { LISTED_TOOLS } from '../generated/session.ts';
+import type { PolicyFile } from './policy.ts';
+import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
 import { runTool, type ServerState } from './pipeline.ts';
 import { lazyRanker, metaToolsFor, runMetaTool, type Mode } from './modes/meta-tools.ts';
 import { LiveResources, TEMPLATES } from './live-resources.ts';
@@ -32,10 +34,10 @@ export interface ServerOptions {
   version: string;
 }
 
+/** The full descriptors of the tools this persona may call (see selectListed). */
 export function selectTools(o: Pick<ServerOptions, 'persona' | 'clients' | 'policy'>): ToolDescriptor<any>[] {
-  for (const c of o.clients) if (!MODULES[c]) throw new ConfigError(`unknown client module "${c}" (known: ${Object.keys(MODULES).filter((m) => !MODULES[m].always).join(', ')})`);
-  const modules = new Set([...o.clients, ...Object.keys(MODULES).filter((m) => MODULES[m].always)]);
-  return allowedTools(TOOLS.filter((t) => modules.has(t.module)), o.persona, o.policy);
+  const names = new Set(selectListed(o).map((t) => t.name));
+  return TOOLS.filter((t) => names.has(t.name));
 }
 
 export function buildServer(o: ServerOptions) {
@@ -50,15 +52,9 @@ export function buildServer(o: ServerOptions) {
   // Assembled for exactly the tools this caller can call (built-in or policy persona, after policy).
   const mode = o.mode ?? 'full';
   const meta = metaToolsFor(mode);
-  // In the meta modes the tools the text names are reached through the meta-tools.
-  const via = mode === 'progressive' ? 'Tools named below are reached with list_tools(), describe_tools(names) and execute_tool(name, arguments).\n\n'
-    : mode === 'semantic' ? 'Tools named below are found with find_tools(query) and run with execute_tool(name, arguments).\n\n' : '';
-  const instructions = via + assembleInstructions(INSTRUCTION_SOURCE, visible, o.tier);
-  const server = new Server({ name: 'kubeflow-mcp', version: o.version }, {
-    capabilities: { tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} },
-    instructions,
-  });
-  const listing = (ts: ToolDescriptor<any>[]) => (meta.length ? meta : ts.map((t) => ({ name: t.name, title: t.title, description: t.description, inputSchema: t.inputSchema, outputSchema: t.listedOutputSchema, annotations: t.listedAnnotations })));
+  const server = new Server({ name: SERVER_NAME, version: o.version }, { capabilities: CAPABILITIES, instructions: instructionsFor(visible, mode, o.tier) });
+  // Exactly what the start-up path sent, from the same generated text.
+  const listing = (ts: ToolDescriptor<any>[]) => JSON.parse(toolsListJson(LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)), mode)).tools;
   let listed = listing(tools);
   let ranker = lazyRanker(state);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));

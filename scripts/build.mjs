@@ -1,32 +1,51 @@
-// Bundles the CLI into dist/cli.mjs so the server starts from one file (fast start-up).
+// Bundles the CLI for a fast start. dist/cli.mjs is one file holding exactly the start-up path
+// (flags, config, policy, the session registry, the stdio front); every module it imports lazily
+// (the MCP server, logger, Kubernetes client, sandbox, commander) is an entry of a second,
+// code-split build under dist/lazy/, loaded after the first answers.
 // Runs on `npm ci` through the prepare script, from the test set-up, and from bin/ when the bundle
 // is older than the sources.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// Some dependencies are CommonJS and call require(); give the ESM bundles one.
+const banner = { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" };
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'esm', sourcemap: false, legalComments: 'none', minify: true, logLevel: 'warning', banner };
 
 export async function buildBundle(root) {
   const { build } = await import('esbuild');
   rmSync(join(root, 'dist'), { recursive: true, force: true });
+  const runtime = join(root, 'runtime');
+  const lazy = new Set();
+  // The start-up bundle: a dynamic import of one of our modules becomes an import of its lazy entry.
   await build({
+    ...common,
     absWorkingDir: root,
     entryPoints: ['runtime/cli.ts'],
-    outdir: 'dist',
-    entryNames: 'cli',
+    outfile: 'dist/cli.mjs',
+    plugins: [{
+      name: 'lazy-entries',
+      setup(b) {
+        b.onResolve({ filter: /^\./ }, (args) => {
+          if (args.kind !== 'dynamic-import' || !args.importer.startsWith(runtime)) return undefined;
+          const target = join(args.resolveDir, args.path);
+          lazy.add(target);
+          return { path: `./lazy/${relative(runtime, target).replace(/\.ts$/, '.mjs')}`, external: true };
+        });
+        // Packages loaded lazily (yaml, for config files) stay imports of the installed package.
+        b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+      },
+    }],
+  });
+  await build({
+    ...common,
+    absWorkingDir: root,
+    entryPoints: [...lazy],
+    outbase: 'runtime',
+    outdir: 'dist/lazy',
     chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    // Lazily imported modules (client-node, the sandbox) become chunks loaded on first use.
     splitting: true,
-    sourcemap: false,
-    legalComments: 'none',
-    minify: true,
-    logLevel: 'warning',
-    // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" },
   });
 }
 

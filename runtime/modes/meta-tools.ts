@@ -6,37 +6,9 @@ import { PHASES, type ToolDescriptor } from '../../generated/index.ts';
 import { ok, ToolError, fail } from '../envelope.ts';
 import { runTool, type CallExtras, type ServerState } from '../pipeline.ts';
 import type { ToolRanker } from './ranker.ts';
+import { DESCRIBE, EXECUTE, FIND, LIST, metaToolsFor, type Mode } from './meta-listing.ts';
 
-export type Mode = 'full' | 'progressive' | 'semantic';
-
-interface MetaTool { name: string; title: string; description: string; inputSchema: Record<string, unknown>; annotations: Record<string, boolean> }
-
-const EXECUTE: MetaTool = {
-  name: 'execute_tool', title: 'Execute Tool',
-  description: 'Run a tool by name with its arguments (see its schema first). Mutating tools preview unless arguments.confirmed=true.',
-  inputSchema: { type: 'object', properties: { name: { type: 'string' }, arguments: { type: 'object' } }, required: ['name'] },
-  annotations: { destructiveHint: true },
-};
-const LIST: MetaTool = {
-  name: 'list_tools', title: 'List Tools',
-  description: 'The tools you can call, by workflow phase: name, title, one-line purpose.',
-  inputSchema: { type: 'object', properties: { phase: { type: 'string', enum: PHASES.map((p) => p.name) } } },
-  annotations: { readOnlyHint: true },
-};
-const DESCRIBE: MetaTool = {
-  name: 'describe_tools', title: 'Describe Tools',
-  description: 'Full input and output JSON Schemas, annotations and preview flag of named tools.',
-  inputSchema: { type: 'object', properties: { names: { type: 'array', items: { type: 'string' } } }, required: ['names'] },
-  annotations: { readOnlyHint: true },
-};
-const FIND: MetaTool = {
-  name: 'find_tools', title: 'Find Tools',
-  description: 'The tools that best match a request in plain words, with their input schemas.',
-  inputSchema: { type: 'object', properties: { query: { type: 'string' }, top_k: { type: 'integer', default: 3 } }, required: ['query'] },
-  annotations: { readOnlyHint: true },
-};
-
-export const metaToolsFor = (mode: Mode): MetaTool[] => (mode === 'progressive' ? [LIST, DESCRIBE, EXECUTE] : mode === 'semantic' ? [FIND, EXECUTE] : []);
+export { metaToolsFor, type Mode };
 
 const summary = (t: ToolDescriptor<any>) => ({ name: t.name, title: t.title, description: t.description, phase: t.phase, read_only: t.annotations.readOnlyHint, previews_first: t.confirm });
 const schemaOf = (t: ToolDescriptor<any>) => ({ ...summary(t), input_schema: t.inputSchema, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations });

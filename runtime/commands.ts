@@ -1,0 +1,62 @@
+// The kubeflow-mcp command line through commander: help, version, `sandbox`, `status`, and
+// `serve` whenever its line needs commander's help or error messages.
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { MODULES, TOOLS } from '../generated/index.ts';
+import { ConfigError } from './policy.ts';
+import { die } from './exit.ts';
+import { SERVE_OPTIONS } from './serve-options.ts';
+import { serve } from './serve.ts';
+import { VERSION } from './version.ts';
+
+async function sandbox(flags: Record<string, any>) {
+  const scale = Number(flags.timeScale ?? 1);
+  if (!(scale > 0)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
+  const port = flags.port === undefined ? 0 : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid --port "${flags.port}"`);
+  const { startSandbox } = await import('./sandbox/index.ts');
+  const sb = await startSandbox({ port, timeScale: scale, stateFile: flags.state, tls: !!flags.tls });
+  const kubeconfig = flags.kubeconfig ?? 'kubeflow-mcp-sandbox.kubeconfig';
+  writeFileSync(kubeconfig, sb.kubeconfig);
+  process.stdout.write(`Sandbox cluster listening on ${sb.url} (time scale ${scale})\nkubeconfig written to ${kubeconfig}\nTry: KUBECONFIG=${kubeconfig} kubectl get clustertrainingruntimes\nPress Ctrl+C to stop.\n`);
+  const stop = async () => { await sb.stop(); process.exit(0); };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function status() {
+  const lines = ['Kubeflow MCP Server Status', '-'.repeat(40), `Version: ${VERSION}`, 'Client modules:'];
+  for (const [name, m] of Object.entries(MODULES)) {
+    const n = TOOLS.filter((t) => t.module === name).length;
+    lines.push(`  ${name}: ${m.status === 'implemented' ? 'implemented' : 'not implemented yet'} (${n} tools) - ${m.description}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+const program = new Command('kubeflow-mcp')
+  .description('MCP server for Kubeflow Trainer: plan, submit, monitor and manage training jobs')
+  .version(VERSION)
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+const serveCommand = program.command('serve').description('run the MCP server');
+for (const o of SERVE_OPTIONS) serveCommand.option(o.flags, o.description);
+serveCommand.action((flags) => serve(flags).catch(die));
+
+program.command('sandbox').description('run the sandbox cluster (a simulated Kubernetes API with Kubeflow Trainer) in the foreground')
+  .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
+  .option('--kubeconfig <path>', 'where to write its kubeconfig', 'kubeflow-mcp-sandbox.kubeconfig')
+  .option('--time-scale <factor>', 'multiply simulated durations by this factor', '1')
+  .option('--state <file>', 'YAML objects that replace the default seed state')
+  .option('--tls', 'serve HTTPS with a self-signed certificate (written into the kubeconfig as its CA)')
+  .action((flags) => sandbox(flags).catch(die));
+
+program.command('status').description('version and client modules (does not contact a cluster)').action(status);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const code = (e as { code?: string })?.code;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exit(0);
+  die(e);
+}

@@ -1,0 +1,30 @@
+// What a session shows before any tool runs: the tools this persona may call (after the client
+// modules and the policy), tools/list as sent, the instructions and the server's capabilities.
+// Built from generated/session.ts alone (no MCP SDK, no tool schemas as objects), so the start-up
+// path answers initialize and tools/list from it.
+import { assembleInstructions, INSTRUCTION_SOURCE, LISTED_TOOLS, MODULES, type ListedTool } from '../generated/session.ts';
+import { metaToolsFor, type Mode } from './modes/meta-listing.ts';
+import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
+
+export const SERVER_NAME = 'kubeflow-mcp';
+export const CAPABILITIES = { tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} };
+
+/** The tools this persona may call with these client modules, after the policy. */
+export function selectListed(o: { persona: string; clients: string[]; policy: PolicyFile }): ListedTool[] {
+  for (const c of o.clients) if (!MODULES[c]) throw new ConfigError(`unknown client module "${c}" (known: ${Object.keys(MODULES).filter((m) => !MODULES[m].always).join(', ')})`);
+  const modules = new Set([...o.clients, ...Object.keys(MODULES).filter((m) => MODULES[m].always)]);
+  return allowedTools(LISTED_TOOLS.filter((t) => modules.has(t.module)), o.persona, o.policy);
+}
+
+/** tools/list's result as JSON text: the meta-tools in the meta modes, else every callable tool. */
+export function toolsListJson(tools: ListedTool[], mode: Mode): string {
+  const meta = metaToolsFor(mode);
+  return meta.length ? JSON.stringify({ tools: meta }) : `{"tools":[${tools.map((t) => t.listing).join(',')}]}`;
+}
+
+/** The instructions for exactly these tools; in the meta modes, how to reach the tools they name. */
+export function instructionsFor(names: Iterable<string>, mode: Mode, tier: 'full' | 'compact' | 'minimal'): string {
+  const via = mode === 'progressive' ? 'Tools named below are reached with list_tools(), describe_tools(names) and execute_tool(name, arguments).\n\n'
+    : mode === 'semantic' ? 'Tools named below are found with find_tools(query) and run with execute_tool(name, arguments).\n\n' : '';
+  return via + assembleInstructions(INSTRUCTION_SOURCE, new Set(names), tier);
+}

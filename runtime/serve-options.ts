@@ -1,0 +1,42 @@
+// The options of `kubeflow-mcp serve`, declared once: commander builds the help and the error
+// messages from them, and the start-up path parses a plain command line with node's own parseArgs
+// (no commander to load before the first answer).
+import { parseArgs } from 'node:util';
+
+interface ServeOption { flags: string; description: string }
+
+export const SERVE_OPTIONS: ServeOption[] = [
+  { flags: '-c, --clients <list>', description: 'client modules, comma-separated (trainer, optimizer, hub)' },
+  { flags: '-p, --persona <name>', description: 'readonly | data-scientist | ml-engineer | platform-admin | a policy-file persona' },
+  { flags: '-m, --mode <mode>', description: 'tool mode: full (every tool), progressive (list/describe/execute) or semantic (find/execute)' },
+  { flags: '--instruction-tier <tier>', description: 'full | compact | minimal' },
+  { flags: '-t, --transport <transport>', description: 'stdio' },
+  { flags: '-l, --log-level <level>', description: 'DEBUG | INFO | WARNING | ERROR' },
+  { flags: '--log-format <format>', description: 'json | console' },
+  { flags: '--no-banner', description: 'do not print the start-up line on stderr' },
+  { flags: '--sandbox', description: 'start the built-in sandbox cluster in-process and use it' },
+  { flags: '--time-scale <factor>', description: 'sandbox: multiply simulated durations by this factor (default 0.25)' },
+  { flags: '--kubeconfig <path>', description: 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)' },
+  { flags: '--config <path>', description: 'config file (default: ./.kubeflow-mcp.yaml, ~/.kubeflow-mcp.yaml, ~/.config/kubeflow-mcp/config.yaml)' },
+];
+
+const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * The flags of a `serve` command line as commander would give them ({persona, logLevel, banner...}),
+ * or undefined when the line needs commander (help, version, a mistake to explain).
+ */
+export function parseServeFlags(argv: string[]): Record<string, unknown> | undefined {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const keys: Record<string, string> = {};
+  for (const o of SERVE_OPTIONS) {
+    const m = o.flags.match(/^(?:-(\w), )?--([\w-]+)(?: <\w+>)?$/)!;
+    options[m[2]] = { type: o.flags.includes('<') ? 'string' : 'boolean', ...(m[1] ? { short: m[1] } : {}) };
+    keys[m[2]] = m[2] === 'no-banner' ? 'banner' : camel(m[2]);
+  }
+  let values: Record<string, unknown>;
+  try { values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values; } catch { return undefined; }
+  const flags: Record<string, unknown> = { banner: true };
+  for (const [k, v] of Object.entries(values)) flags[keys[k]] = k === 'no-banner' ? !v : v;
+  return flags;
+}

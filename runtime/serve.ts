@@ -1,0 +1,114 @@
+// `kubeflow-mcp serve`: the MCP server on stdio. Configuration, policy and the tool list are
+// settled first (a bad flag or file exits 2 before anything is served); the session then answers
+// initialize and tools/list at once from them, while the MCP SDK, the logger, the Kubernetes
+// client and (with --sandbox) the sandbox load behind it and take the session over.
+import { existsSync, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { findPolicyFile, loadPolicy, ConfigError } from './policy.ts';
+import { resolveServeConfig } from './config.ts';
+import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
+import { StdioSession } from './stdio.ts';
+import { VERSION } from './version.ts';
+import { die } from './exit.ts';
+
+/** Calls `changed` (debounced) whenever the file at `path` is written, replaced or removed. */
+function watchPolicy(path: string, changed: () => void) {
+  let timer: NodeJS.Timeout | undefined;
+  const name = basename(path);
+  try {
+    watch(dirname(path), { persistent: false }, (_event, file) => {
+      if (file && file.toString() !== name) return;
+      clearTimeout(timer);
+      timer = setTimeout(changed, 150);
+    });
+  } catch { /* a directory that cannot be watched: the policy stays as loaded */ }
+}
+
+export async function serve(flags: Record<string, any>) {
+  const cfg = await resolveServeConfig(flags);
+  const policyPath = process.env.KUBEFLOW_MCP_POLICY ?? findPolicyFile();
+  const policy = await loadPolicy(policyPath);
+  // One deadline for every Kubernetes request (default 10 s).
+  const timeoutSeconds = Number(process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS ?? 10);
+  if (!(timeoutSeconds > 0 && timeoutSeconds <= 600)) throw new ConfigError(`invalid KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS "${process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS}"; expected seconds between 0 and 600`);
+  const tools = selectListed({ persona: cfg.persona, clients: cfg.clients, policy });
+  const mode = cfg.mode ?? 'full';
+  const instructions = instructionsFor(tools.map((t) => t.name), mode, cfg.tier);
+  if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`);
+
+  let full: Promise<Full> | undefined;
+  // After the answer is written: loading blocks the event loop for a few tens of milliseconds.
+  const needFull = () => { full ??= new Promise<void>((r) => setImmediate(r)).then(() => startFull()).catch(die); };
+  const session = new StdioSession({
+    initialize: (protocolVersion) => ({ protocolVersion, capabilities: CAPABILITIES, serverInfo: { name: SERVER_NAME, version: VERSION }, instructions }),
+    toolsList: () => toolsListJson(tools, mode),
+  }, needFull);
+  // Closing the server closes the transport, which reports onclose again: shut down once.
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    const f = await full?.catch(() => undefined);
+    await f?.server.close().catch(() => {});
+    await f?.stopSandbox?.();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // The client going away (stdin closed) ends the server too.
+  session.listen(process.stdin, () => { void shutdown(); });
+  // A client that never lists the tools still gets the full server soon.
+  setTimeout(needFull, 200).unref();
+  // Watched from the start: an edit made while the full server loads is applied once it is up.
+  if (policyPath) watchPolicy(policyPath, async () => {
+    needFull();
+    const f = await full!;
+    // A broken or removed file keeps the last good policy (never fewer limits by accident).
+    if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
+    try {
+      const next = await f.reloadPolicy(await loadPolicy(policyPath));
+      f.log.info({ tools: next.length, policy: policyPath }, 'policy reloaded');
+    } catch (e) {
+      process.stderr.write(`kubeflow-mcp: ${(e as Error).message}; keeping the last policy\n`);
+    }
+  });
+
+  interface Full {
+    server: { close(): Promise<void> };
+    stopSandbox?: () => Promise<void>;
+    reloadPolicy: (p: Awaited<ReturnType<typeof loadPolicy>>) => Promise<unknown[]>;
+    log: { info: (o: object, msg: string) => void };
+  }
+  async function startFull(): Promise<Full> {
+    const { createLogger } = await import('./logger.ts');
+    const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
+    const [{ buildServer }, { Kube }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts')]);
+    const timeoutMs = timeoutSeconds * 1000;
+    let kube: InstanceType<typeof Kube>;
+    let stopSandbox: (() => Promise<void>) | undefined;
+    if (cfg.sandbox) {
+      const { startSandbox } = await import('./sandbox/index.ts');
+      const sb = await startSandbox({ timeScale: cfg.timeScale });
+      stopSandbox = sb.stop;
+      kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs });
+      log.info({ url: sb.url }, 'sandbox cluster started in-process');
+    } else {
+      kube = new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs });
+    }
+    const { server, tools: served, reloadPolicy } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
+    // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
+    // A missing file is seen at once; an unreadable one when the client library has loaded it.
+    const sayKubeProblem = (problem: string) => {
+      const offline = served.filter((t) => !t.annotations.openWorldHint).map((t) => t.name);
+      process.stderr.write(`kubeflow-mcp: ${problem}; serving anyway, but only ${offline.join(', ')} work without a cluster\n`);
+    };
+    const missing = kube.missingKubeconfig();
+    if (missing) sayKubeProblem(missing);
+    session.onclose = () => { void shutdown(); };
+    await server.connect(session as any);
+    session.handOver();
+    if (!missing && !cfg.sandbox) setTimeout(() => { void kube.check().then((p) => { if (p) sayKubeProblem(p); }); }, 500).unref();
+    log.info({ persona: cfg.persona, tier: cfg.tier, tools: served.length, clients: cfg.clients }, 'Starting kubeflow-mcp');
+    return { server, stopSandbox, reloadPolicy, log };
+  }
+}

@@ -1,0 +1,137 @@
+// The stdio transport: newline-delimited JSON-RPC on stdin and stdout. It starts as a front desk
+// that answers the first messages of a session (initialize, tools/list, ping) from precomputed
+// data, so a client sees the tools before the MCP SDK and everything behind it has loaded; every
+// other message waits in order. When the full server is ready it connects here like to any SDK
+// transport: the front replays initialize (dropping the duplicate answer) and the waiting
+// messages, and from then on passes everything through.
+// A frame larger than the limit is answered with a JSON-RPC error instead of ending the process.
+
+/** Protocol versions the server speaks, newest first (checked against the SDK's list in a test). */
+export const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
+
+type Id = string | number;
+export interface JsonRpc { jsonrpc: '2.0'; id?: Id | null; method?: string; params?: any; result?: unknown; error?: unknown }
+
+export interface FrontAnswers {
+  /** initialize's result for a protocol version the server speaks. */
+  initialize(protocolVersion: string): Record<string, unknown>;
+  /** tools/list's result, as JSON text (written as it is). */
+  toolsList(): string;
+}
+
+const DEFAULT_MAX_FRAME = 8 * 1024 * 1024;
+
+export class StdioSession {
+  // The SDK Transport interface: the server sets these when it connects.
+  onmessage?: (m: JsonRpc) => void;
+  onclose?: () => void;
+  onerror?: (e: Error) => void;
+
+  private chunks: Buffer[] = [];
+  private pendingBytes = 0;
+  private skipping = false;
+  private initialize?: JsonRpc;
+  private initialized?: JsonRpc;
+  private waiting: JsonRpc[] = [];
+  private duplicateInitId?: Id | null;
+  private handedOver = false;
+
+  constructor(
+    private front: FrontAnswers,
+    /** Called (once is enough; more calls are harmless) when the full server is needed. */
+    private needServer: () => void,
+    private out: NodeJS.WritableStream = process.stdout,
+    private maxFrame = Number(process.env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? DEFAULT_MAX_FRAME),
+  ) {}
+
+  /** Reads stdin; `onEnd` runs when the client closes it. */
+  listen(input: NodeJS.ReadableStream = process.stdin, onEnd: () => void = () => {}) {
+    input.on('data', (d: Buffer) => this.take(d));
+    input.on('end', onEnd);
+  }
+
+  // --- the SDK Transport interface ---
+  async start() {}
+
+  async send(m: JsonRpc) {
+    // The full server answers the replayed initialize too; the client already has an answer.
+    if (this.duplicateInitId !== undefined && m.id === this.duplicateInitId && ('result' in m || 'error' in m)) {
+      this.duplicateInitId = undefined;
+      return;
+    }
+    this.write(m);
+  }
+
+  async close() { this.onclose?.(); }
+
+  /** After the full server connected: hand it the session so far, then step aside. */
+  handOver() {
+    if (!this.onmessage) throw new Error('handOver() before the server connected');
+    if (this.initialize) this.duplicateInitId = this.initialize.id;
+    const replay = [this.initialize, this.initialized, ...this.waiting].filter((m): m is JsonRpc => !!m);
+    this.waiting = [];
+    this.handedOver = true;
+    for (const m of replay) this.onmessage(m);
+  }
+
+  /** Splits the input into lines without ever holding more than one frame's limit. */
+  private take(d: Buffer) {
+    let start = 0;
+    for (let nl = d.indexOf(10, start); nl !== -1; nl = d.indexOf(10, start)) {
+      this.append(d.subarray(start, nl));
+      this.endFrame();
+      start = nl + 1;
+    }
+    if (start < d.length) this.append(d.subarray(start));
+  }
+
+  private append(part: Buffer) {
+    if (this.skipping) { this.pendingBytes += part.length; return; }
+    this.pendingBytes += part.length;
+    if (this.pendingBytes > this.maxFrame) { this.skipping = true; this.chunks = []; return; }
+    this.chunks.push(part);
+  }
+
+  private endFrame() {
+    const size = this.pendingBytes;
+    const text = this.skipping ? undefined : Buffer.concat(this.chunks).toString('utf8');
+    this.chunks = [];
+    this.pendingBytes = 0;
+    if (this.skipping) {
+      this.skipping = false;
+      this.write({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `request of ${size} bytes is over the ${this.maxFrame}-byte limit (KUBEFLOW_MCP_MAX_REQUEST_BYTES); it was not read` } });
+      return;
+    }
+    if (!text!.trim()) return;
+    let m: JsonRpc;
+    try { m = JSON.parse(text!); } catch {
+      this.write({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error: a line of stdin is not JSON' } });
+      return;
+    }
+    this.receive(m);
+  }
+
+  private receive(m: JsonRpc) {
+    if (this.handedOver) { this.onmessage!(m); return; }
+    // Connected but not yet handed over: the full server must see initialize first.
+    if (this.onmessage) { this.waiting.push(m); return; }
+    const p = m.params;
+    if (m.method === 'initialize' && m.id !== undefined && !this.initialize && typeof p?.protocolVersion === 'string' && p.capabilities && typeof p.capabilities === 'object' && p.clientInfo && typeof p.clientInfo === 'object') {
+      this.initialize = m;
+      const version = PROTOCOL_VERSIONS.includes(p.protocolVersion) ? p.protocolVersion : PROTOCOL_VERSIONS[0];
+      this.write({ jsonrpc: '2.0', id: m.id, result: this.front.initialize(version) });
+      return;
+    }
+    if (m.method === 'notifications/initialized' && this.initialize && !this.initialized) { this.initialized = m; return; }
+    if (m.method === 'tools/list' && m.id !== undefined && this.initialize && p?.cursor === undefined) {
+      this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${this.front.toolsList()}}\n`);
+      this.needServer();
+      return;
+    }
+    if (m.method === 'ping' && m.id !== undefined) { this.write({ jsonrpc: '2.0', id: m.id, result: {} }); return; }
+    this.waiting.push(m);
+    this.needServer();
+  }
+
+  private write(m: JsonRpc) { this.out.write(`${JSON.stringify(m)}\n`); }
+}
