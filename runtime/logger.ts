@@ -1,12 +1,9 @@
-// Logging: pino to stderr only (stdout carries the stdio transport), JSON or console format, and a
-// ring buffer that get_server_logs reads. Lines are collected and written once per turn of the event
-// loop, after the work that logged them, so a tool call never waits on stderr. Secrets are masked by key name and, for values the
-// server has been handed (tokens, keys), by value wherever they appear.
-import pino, { type Logger } from 'pino';
+// Logging: to stderr only (stdout carries the stdio transport), JSON lines or console format, and a
+// ring buffer that get_server_logs reads and MCP log notifications follow. Secrets are masked by key
+// name and, for values the server has been handed (tokens, keys), by value wherever they appear.
 
 export interface LogRecord { timestamp: string; level: string; logger: string; message: string; [k: string]: unknown }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARNING', 50: 'ERROR', 60: 'CRITICAL' };
 export const LEVEL_ORDER = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
 /** Names that hold secrets: masked in logs, kept out of plain env values. */
 const SECRET_NAME = /token|secret|password|passwd|credential|authorization|bearer|private_?key|access_?key|api_?key/i;
@@ -33,7 +30,8 @@ const MAX_LOGGED_STRING = 300;
 export function maskSecrets<T>(v: T, truncate = true): T {
   if (Array.isArray(v)) return v.map((x) => maskSecrets(x, truncate)) as T;
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretName(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x, truncate)])) as T;
+    // A stack trace is kept whole: it is what a crash report is read for.
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretName(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x, truncate && k !== 'err')])) as T;
   }
   if (typeof v !== 'string') return v;
   const s = scrub(v);
@@ -55,42 +53,52 @@ export class RingBuffer {
 
 export interface LoggingOptions { level: string; format: 'json' | 'console'; ring?: RingBuffer; destination?: NodeJS.WritableStream }
 
-/** Pending lines of every logger, written at exit too (a shutdown must not lose the last ones). */
+/** The server's logger: fields and a message per record, at a level. */
+export interface Logger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** Records of every logger not yet written, flushed at exit too (a shutdown must not lose the last ones). */
 const flushers = new Set<() => void>();
 let exitHooked = false;
 
+/**
+ * A logger whose calls only queue the record: masking, the ring buffer (and through it MCP log
+ * notifications) and one write of all queued lines happen once per turn of the event loop, after
+ * the work that logged them, so a tool call never waits on its audit line or on stderr.
+ */
 export function createLogger(o: LoggingOptions): { log: Logger; ring: RingBuffer } {
   const ring = o.ring ?? new RingBuffer();
   const dest = o.destination ?? process.stderr;
-  let pending: string[] = [];
+  const threshold = LEVEL_ORDER.indexOf(o.level.toUpperCase() === 'WARN' ? 'WARNING' : o.level.toUpperCase());
+  if (threshold < 0) throw new Error(`unknown log level ${o.level}`);
+  let pending: Array<{ time: number; level: string; fields: object; message: string }> = [];
   let scheduled = false;
   const flush = () => {
     scheduled = false;
-    const lines = pending;
+    const records = pending;
     pending = [];
     let out = '';
-    for (const chunk of lines) {
-      const line = scrub(chunk);
-      try {
-        const j = JSON.parse(line);
-        const { level, time, msg, name, pid, hostname, ...rest } = j;
-        const rec: LogRecord = { timestamp: new Date(time).toISOString(), level: LEVEL_NAMES[level] ?? String(level), logger: name ?? 'kubeflow_mcp', message: msg ?? '', ...rest };
-        ring.push(rec);
-        out += o.format === 'json' ? line : `${rec.timestamp} ${rec.level.padEnd(8)} ${rec.message}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`;
-      } catch {
-        out += line;
-      }
+    for (const r of records) {
+      const rec: LogRecord = { timestamp: new Date(r.time).toISOString(), level: r.level, logger: 'kubeflow_mcp', message: scrub(r.message), ...maskSecrets(r.fields as Record<string, unknown>) };
+      ring.push(rec);
+      const { timestamp, level, logger: _l, message, ...rest } = rec;
+      out += o.format === 'json' ? `${JSON.stringify(rec)}\n` : `${timestamp} ${level.padEnd(8)} ${message}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`;
     }
     if (out) dest.write(out);
   };
   flushers.add(flush);
   if (!exitHooked) { exitHooked = true; process.once('exit', () => { for (const f of flushers) f(); }); }
-  // pino writes each line here as it is logged; the parsing, masking and the write wait for the flush.
-  const sink = { write(line: string) { pending.push(line); if (!scheduled) { scheduled = true; setImmediate(flush); } } };
-  const level = ({ WARNING: 'warn', CRITICAL: 'fatal' } as Record<string, string>)[o.level.toUpperCase()] ?? o.level.toLowerCase();
-  const log = pino({
-    name: 'kubeflow_mcp', level, base: undefined,
-    redact: { paths: ['*.token', '*.hf_token', '*.access_token', '*.s3_secret_access_key', '*.s3_access_key_id', '*.authorization', 'parameters.*.token'], censor: '***' },
-  }, sink);
-  return { log, ring };
+  const at = (level: string) => {
+    const enabled = LEVEL_ORDER.indexOf(level) >= threshold;
+    return (fields: object, message: string) => {
+      if (!enabled) return;
+      pending.push({ time: Date.now(), level, fields, message });
+      if (!scheduled) { scheduled = true; setImmediate(flush); }
+    };
+  };
+  return { log: { debug: at('DEBUG'), info: at('INFO'), warn: at('WARNING'), error: at('ERROR') }, ring };
 }

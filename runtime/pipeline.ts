@@ -1,7 +1,7 @@
 // The call pipeline every tool goes through:
 // validate -> allowed? -> namespace policy -> ownership guard -> confirm gate -> execute ->
 // envelope -> _meta {phase, next} -> audit log. Bad input never reaches Kubernetes.
-import type { Logger } from 'pino';
+import type { Logger } from './logger.ts';
 import type { ToolDescriptor, Validator } from '../generated/index.ts';
 import { Preview, ToolError, fail, ok } from './envelope.ts';
 import { Kube } from './k8s/client.ts';
@@ -147,7 +147,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
   const known = new Set(Object.keys((tool?.inputSchema as any)?.properties ?? {}));
   const logged = args && typeof args === 'object' && !Array.isArray(args) ? Object.fromEntries(Object.entries(args).map(([k, v]) => [k, known.has(k) ? v : '***'])) : args;
   const entry = { success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 };
-  // The audit line is made after the answer is on its way: masking and serializing are not the caller's wait.
-  setImmediate(() => state.log.info({ audit: true, tool: name, parameters: maskSecrets(logged), ...entry }, 'tool_call'));
+  // Queued only: the logger masks, truncates and writes it after the answer is on its way.
+  state.log.info({ audit: true, tool: name, parameters: logged, ...entry }, 'tool_call');
   return result;
 }

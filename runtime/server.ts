@@ -14,7 +14,7 @@ import { runTool, type ServerState } from './pipeline.ts';
 import { lazyRanker, metaToolsFor, runMetaTool, type Mode } from './modes/meta-tools.ts';
 import { LiveResources, TEMPLATES } from './live-resources.ts';
 import type { Kube } from './k8s/client.ts';
-import type { Logger } from 'pino';
+import type { Logger } from './logger.ts';
 import type { RingBuffer } from './logger.ts';
 import * as z from 'zod/v4';
 

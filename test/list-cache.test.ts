@@ -32,7 +32,8 @@ describe('watch-fed projected lists', () => {
     expect(Object.keys(first[0]).sort()).toEqual(['name', 'suspended']);
     const lists = proxy.seen.filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
     expect(lists.filter((r) => !r.includes('watch=')).length).toBe(3); // 500 + 500 + 200
-    expect(lists.some((r) => r.includes('watch=true') && /resourceVersion=\d+/.test(r))).toBe(true);
+    // The watch connects behind the answer, from the list's resourceVersion.
+    await eventually(async () => proxy.seen, (seen) => seen.some((r) => r.includes('/namespaces/team/trainjobs?') && r.includes('watch=true') && /resourceVersion=\d+/.test(r)));
     const before = proxy.seen.length;
     await rows();
     expect(proxy.seen.length).toBe(before);

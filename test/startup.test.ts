@@ -1,5 +1,5 @@
 // What the start-up path loads: answering initialize and tools/list must not pull in what only a
-// tool call or the full server needs (the MCP SDK and zod, Ajv and the validators, pino, commander,
+// tool call or the full server needs (the MCP SDK and zod, Ajv and the validators, the logger, commander,
 // client-node, the CEL engine, the ranker, the sandbox, handlers, the full tool registry), so
 // start-up stays fast. A structural guard, not a timing.
 import { describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ async function modulesLoadedUntilToolsList(args: string[]): Promise<string[]> {
 }
 
 const NOT_AT_START = [
-  /@modelcontextprotocol\/sdk/, /\/zod\//, /\/ajv/, /\/pino/, /\/commander\//, /\/yaml\//,
+  /@modelcontextprotocol\/sdk/, /\/zod\//, /\/ajv/, /\/commander\//, /\/yaml\//,
   /@kubernetes\/client-node/, /@marcbachmann\/cel-js/, /minisearch/, /stemmer/,
   /\/generated\/(index|validators\/|tools\/)/, /\/runtime\/(server|pipeline|executor|logger|sandbox\/|handlers\/|cel\/|trainer\/|k8s\/)/,
 ];

@@ -109,11 +109,17 @@ export class ListCaches {
     e.keys = e.ordered = undefined;
     if (!rv) return; // nothing to resume a watch from: every read lists again
     e.live = true;
-    e.watch = await this.source.watchFrom(e.resource, e.q, rv, (type, obj) => {
+    // The rows are ready now; the watch connects behind them and replays what changed since `rv`.
+    const stopped = { now: false };
+    e.watch = { stop: () => { stopped.now = true; } };
+    void this.source.watchFrom(e.resource, e.q, rv, (type, obj) => {
       if (type === 'ERROR') { e.live = false; e.watch?.stop(); return; }
       if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
         try { this.apply(e, type, obj); } catch { e.live = false; e.watch?.stop(); }
       }
+    }, () => { e.live = false; }).then((w) => {
+      if (stopped.now) w.stop();
+      else e.watch = w;
     }, () => { e.live = false; });
   }
 

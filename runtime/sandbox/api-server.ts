@@ -199,6 +199,8 @@ export function createApiServer(deps: ApiServerDeps) {
     const table = wantsTable(req);
     const cols = table ? columnsFor(r.t, crdObject(r.t)) : [];
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // A real API server answers a watch at once; a client waits for these headers before it reads.
+    res.flushHeaders();
     const write = (type: string, o: KObject) => {
       const object = table ? toTable(cols, [o], {}, deps.clock.now()) : o;
       res.write(JSON.stringify({ type, object }) + '\n');
