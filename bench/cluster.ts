@@ -53,7 +53,7 @@ export async function createJobs(url: string, from: number, to: number): Promise
   return performance.now() - t;
 }
 
-/** `nodes` GPU nodes and `pods` running pods bound across them, each asking for CPU, memory and sometimes a GPU. */
+/** `nodes` GPU nodes and `pods` running pods spread evenly over them, each asking for CPU and memory, every tenth for a GPU. */
 export async function createNodesAndPods(url: string, nodes: number, pods: number) {
   const nodeBodies = Array.from({ length: nodes }, (_, i) => ({
     apiVersion: 'v1', kind: 'Node',
@@ -64,7 +64,7 @@ export async function createNodesAndPods(url: string, nodes: number, pods: numbe
   const podBodies = Array.from({ length: pods }, (_, i) => ({
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name: `bench-pod-${String(i).padStart(5, '0')}`, namespace: 'default', labels: { app: 'bench' } },
-    spec: { nodeName: `bench-node-${String(i % nodes).padStart(4, '0')}`, containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '500m', memory: '1Gi', ...(i % 10 === 0 ? { 'nvidia.com/gpu': '1' } : {}) } } }] },
+    spec: { nodeName: `bench-node-${String(Math.floor((i * nodes) / pods)).padStart(4, '0')}`, containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '500m', memory: '1Gi', ...(i % 10 === 0 ? { 'nvidia.com/gpu': '1' } : {}) } } }] },
   }));
   await post(url, '/api/v1/namespaces/default/pods', podBodies, 100);
 }

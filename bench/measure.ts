@@ -1,6 +1,6 @@
 // The measurements of one server, taken through a real MCP client over stdio: start-up, the
 // tools/list it sends, memory, listing TrainJobs, and per-call latency alone and 16 at a time.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { connect, type ServerUnderTest, type ToolCall } from './servers.ts';
 import { requestsServed, rssMb } from './cluster.ts';
@@ -12,28 +12,57 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Startup { ms: number; tools: number; listTokens: number; idleRssMb: number }
 
+/** Spawns a server and speaks raw JSON-RPC to it: the time until the tools/list answer's line has arrived. */
+async function rawStartup(s: ServerUnderTest, env: Record<string, string>) {
+  const t0 = performance.now();
+  const child = spawn(s.command, s.args, { env, stdio: ['pipe', 'pipe', 'ignore'] });
+  let buf = '';
+  const answer = (id: number) => new Promise<any>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const m = JSON.parse(line);
+        if (m.id === id) { child.stdout.off('data', onData); resolve(m); return; }
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', () => reject(new Error(`${s.label} exited before answering`)));
+  });
+  const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
+  send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
+  await answer(0);
+  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+  const list = await answer(1);
+  const ms = performance.now() - t0;
+  await sleep(150);
+  const rss = rssMb(child.pid!);
+  child.kill();
+  await new Promise((r) => child.once('exit', r));
+  return { ms, rss, tools: list.result.tools.length as number, listTokens: tokens(list.result) };
+}
+
 /**
- * Spawn to tools/list answered, median of `runs`. Every round starts bare `node -e 0` and each
- * server once, in turn, so all of them see the same machine state.
+ * Spawn to the tools/list answer, as bytes on the pipe (a client's own parsing is not the server's
+ * time), median of `runs`. Every round starts bare `node -e 0` and each server once, in turn, so all
+ * of them see the same machine state.
  */
 export async function startups(servers: ServerUnderTest[], env: Record<string, string>, runs: number) {
   const bare: number[] = [];
   const times = new Map<string, number[]>(servers.map((s) => [s.id, []]));
-  const facts = new Map<string, Omit<Startup, 'ms'>>();
   const rss = new Map<string, number[]>(servers.map((s) => [s.id, []]));
+  const facts = new Map<string, { tools: number; listTokens: number }>();
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     execFileSync(process.execPath, ['-e', '0'], { env });
     bare.push(performance.now() - t);
     for (const s of servers) {
-      const t0 = performance.now();
-      const { client, pid } = await connect(s, env);
-      const list = await client.listTools();
-      times.get(s.id)!.push(performance.now() - t0);
-      facts.set(s.id, { tools: list.tools.length, listTokens: tokens(list), idleRssMb: 0 });
-      await sleep(150);
-      rss.get(s.id)!.push(rssMb(pid));
-      await client.close();
+      const r = await rawStartup(s, env);
+      times.get(s.id)!.push(r.ms);
+      rss.get(s.id)!.push(r.rss);
+      facts.set(s.id, { tools: r.tools, listTokens: r.listTokens });
     }
   }
   const out = new Map<string, Startup>();

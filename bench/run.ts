@@ -37,7 +37,7 @@ async function main() {
 async function serversSection(servers: ServerUnderTest[], notes: string[], env: Record<string, string>, sb: Awaited<ReturnType<typeof startSandboxProcess>>) {
   // Start-up is measured while the sandbox is idle.
   const st = await startups(servers, env, RUNS);
-  report.heading(`Start-up: process spawn to tools/list answered (stdio, median of ${RUNS}, same environment as an MCP client gives)`);
+  report.heading(`Start-up: process spawn to the tools/list answer on stdout (raw JSON-RPC, median of ${RUNS}, the environment an MCP client gives)`);
   for (const n of notes) report.note(`Not measured: ${n}.`);
   report.table(['server', 'start-up', 'x bare `node -e 0`', 'tools', 'tools/list tokens (o200k)', 'idle RSS'], [
     ['bare `node -e 0`', ms(st.bareMs), '1.00', '', '', ''],

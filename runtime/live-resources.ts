@@ -7,6 +7,9 @@ import type { ServerState } from './pipeline.ts';
 import { runTool } from './pipeline.ts';
 import { checkNamespace } from './policy.ts';
 
+/** A name-only projection, for completions. */
+const NAMES = { key: 'names', project: (o: Record<string, any>) => o.metadata.name as string };
+
 export const TEMPLATES = [
   { uriTemplate: 'trainjob://{namespace}/{name}', name: 'trainjob', description: 'A TrainJob: status, steps, conditions and the latest metrics (loss, step, ETA)', mimeType: 'application/json' },
   { uriTemplate: 'trainjob://{namespace}/{name}/logs', name: 'trainjob-logs', description: 'The last 200 log lines of a TrainJob\'s first trainer node', mimeType: 'text/plain' },
@@ -84,14 +87,18 @@ export class LiveResources {
 
   close() { for (const s of this.stops) s(); }
 
-  /** Values for a prompt argument or template variable that start with what was typed. */
+  /**
+   * Values for a prompt argument or template variable that start with what was typed. Names come
+   * from watch-fed name lists (see k8s/list-cache.ts): completing among 10,000 jobs makes no request.
+   */
   async complete(kind: string | undefined, typed: string, namespace?: string): Promise<string[]> {
     const ns = namespace ?? (await this.state.kube.defaultNamespace().catch(() => 'default'));
+    const names = (resource: string, namespace?: string) => (this.state.kube.listProjected(resource, { namespace }, NAMES) as Promise<string[]>).catch(() => [] as string[]);
     let values: string[] = [];
     if (kind === 'models') values = (await import('./trainer/models.ts')).CATALOGUE.map((m) => m.id);
-    else if (kind === 'namespaces') values = (await this.state.kube.list('namespaces').catch(() => ({ items: [] }))).items.map((n) => n.metadata.name).filter((n) => this.allowed(n));
-    else if (kind === 'jobs' && this.allowed(ns)) values = (await this.state.kube.list('trainjobs', { namespace: ns }).catch(() => ({ items: [] }))).items.map((j) => j.metadata.name);
-    else if (kind === 'runtimes') values = [...(await this.state.kube.list('clustertrainingruntimes').catch(() => ({ items: [] }))).items, ...(this.allowed(ns) ? (await this.state.kube.list('trainingruntimes', { namespace: ns }).catch(() => ({ items: [] }))).items : [])].map((r) => r.metadata.name);
+    else if (kind === 'namespaces') values = (await names('namespaces')).filter((n) => this.allowed(n));
+    else if (kind === 'jobs' && this.allowed(ns)) values = await names('trainjobs', ns);
+    else if (kind === 'runtimes') values = [...(await names('clustertrainingruntimes')), ...(this.allowed(ns) ? await names('trainingruntimes', ns) : [])];
     const t = typed.toLowerCase();
     return [...new Set(values)].filter((v) => v.toLowerCase().startsWith(t) || (t.length > 1 && v.toLowerCase().includes(t))).sort();
   }

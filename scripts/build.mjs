@@ -12,6 +12,26 @@ import { fileURLToPath } from 'node:url';
 const banner = { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" };
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'esm', sourcemap: false, legalComments: 'none', minify: true, logLevel: 'warning', banner };
 
+/**
+ * Lets the bundler leave out the modules of `pkg` nothing uses: its typed API clients and their
+ * thousand models, when only kubeconfig loading, the HTTP transport and the watch are imported
+ * (3.5 MB of code down to 0.2 MB). The package does not declare itself free of import side effects,
+ * though its modules are; this says so for it.
+ */
+function unusedModulesOf(pkg) {
+  const inPkg = (p) => p.includes(`/node_modules/${pkg}/`);
+  return {
+    name: 'unused-modules',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === 'resolved' || !(inPkg(args.importer) || args.path.startsWith(pkg))) return undefined;
+        const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolved' });
+        return r.errors.length || !inPkg(r.path) ? undefined : { ...r, sideEffects: false };
+      });
+    },
+  };
+}
+
 export async function buildBundle(root) {
   const { build } = await import('esbuild');
   rmSync(join(root, 'dist'), { recursive: true, force: true });
@@ -40,6 +60,8 @@ export async function buildBundle(root) {
   await build({
     ...common,
     absWorkingDir: root,
+    alias: { 'whatwg-url': join(root, 'scripts', 'shims', 'whatwg-url.mjs') },
+    plugins: [unusedModulesOf('@kubernetes/client-node')],
     entryPoints: [...lazy],
     outbase: 'runtime',
     outdir: 'dist/lazy',
