@@ -114,6 +114,25 @@ export async function perCall(s: ServerUnderTest, env: Record<string, string>): 
   } finally { await client.close(); }
 }
 
+/**
+ * The same call on two servers, alternating one call each, so both see the same machine state:
+ * p50 alone and with 16 in flight for each (for comparing one server under two settings).
+ */
+export async function perCallPair(a: ServerUnderTest, b: ServerUnderTest, env: Record<string, string>) {
+  const [ca, cb] = [await connect(a, env), await connect(b, env)];
+  const one = async (c: typeof ca, s: ServerUnderTest) => { const t = performance.now(); await c.client.callTool(s.trivial); return performance.now() - t; };
+  try {
+    for (let i = 0; i < 50; i++) { await one(ca, a); await one(cb, b); }
+    const seq = { a: [] as number[], b: [] as number[] }, conc = { a: [] as number[], b: [] as number[] };
+    for (let i = 0; i < 400; i++) { seq.a.push(await one(ca, a)); seq.b.push(await one(cb, b)); }
+    for (let i = 0; i < 50; i++) {
+      conc.a.push(...(await Promise.all(Array.from({ length: 16 }, () => one(ca, a)))));
+      conc.b.push(...(await Promise.all(Array.from({ length: 16 }, () => one(cb, b)))));
+    }
+    return { a: { sequentialP50Ms: median(seq.a), concurrentP50Ms: median(conc.a) }, b: { sequentialP50Ms: median(seq.b), concurrentP50Ms: median(conc.b) } };
+  } finally { await ca.client.close(); await cb.client.close(); }
+}
+
 /** One tool of ours, cold and warm (p50 of `calls`). */
 export async function timedCalls(s: ServerUnderTest, env: Record<string, string>, call: ToolCall, calls: number) {
   const { client, pid } = await connect(s, env);

@@ -18,6 +18,7 @@ const MIN_SECRET_LENGTH = 8;
 export function registerSecret(v: unknown) { if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secretValues.add(v); }
 
 export function scrub(text: string): string {
+  if (!secretValues.size) return text;
   let out = text;
   for (const s of secretValues) out = out.split(s).join('***');
   return out;
@@ -30,21 +31,40 @@ const MAX_LOGGED_STRING = 300;
 export function maskSecrets<T>(v: T, truncate = true): T {
   if (Array.isArray(v)) return v.map((x) => maskSecrets(x, truncate)) as T;
   if (v && typeof v === 'object') {
-    // A stack trace is kept whole: it is what a crash report is read for.
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecretName(k) && x != null && typeof x !== 'object' ? '***' : maskSecrets(x, truncate && k !== 'err')])) as T;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      // A stack trace is kept whole: it is what a crash report is read for.
+      out[k] = x != null && typeof x !== 'object' && isSecretName(k) ? '***' : maskSecrets(x, truncate && k !== 'err');
+    }
+    return out as T;
   }
   if (typeof v !== 'string') return v;
   const s = scrub(v);
   return (truncate && s.length > MAX_LOGGED_STRING ? `${s.slice(0, MAX_LOGGED_STRING)}... (${s.length} chars)` : s) as T;
 }
 
+/** The last `size` records, oldest first; a full buffer overwrites in place (no shifting). */
 export class RingBuffer {
-  records: LogRecord[] = [];
+  private slots: LogRecord[] = [];
+  private next = 0;
   private listeners = new Set<(r: LogRecord) => void>();
   constructor(public size = 1000) {}
+  get records(): LogRecord[] { return this.slots.length < this.size ? [...this.slots] : [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)]; }
+  /** The newest `limit` records that pass `keep`, oldest first, and how many pass in all; copies only those. */
+  newest(limit: number, keep: (r: LogRecord) => boolean): { records: LogRecord[]; total: number } {
+    const out: LogRecord[] = [];
+    let total = 0;
+    for (let i = 1; i <= this.slots.length; i++) {
+      const r = this.slots[(this.next - i + this.slots.length * 2) % this.slots.length];
+      if (!keep(r)) continue;
+      total++;
+      if (out.length < limit) out.push(r);
+    }
+    return { records: out.reverse(), total };
+  }
   push(r: LogRecord) {
-    this.records.push(r);
-    if (this.records.length > this.size) this.records.shift();
+    if (this.slots.length < this.size) this.slots.push(r);
+    else { this.slots[this.next] = r; this.next = (this.next + 1) % this.size; }
     for (const l of this.listeners) l(r);
   }
   /** Called with every (already masked) record; returns the unsubscribe function. */

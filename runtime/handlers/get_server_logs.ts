@@ -5,6 +5,6 @@ import type { ToolContext } from '../pipeline.ts';
 
 export default async function getServerLogs(input: GetServerLogsInput, ctx: ToolContext) {
   const min = LEVEL_ORDER.indexOf(input.level!);
-  const matching = ctx.ring.records.filter((r) => LEVEL_ORDER.indexOf(r.level) >= min);
-  return { logs: matching.slice(-input.limit!), total: matching.length, buffer_size: ctx.ring.size };
+  const { records, total } = ctx.ring.newest(input.limit!, (r) => LEVEL_ORDER.indexOf(r.level) >= min);
+  return { logs: records, total, buffer_size: ctx.ring.size };
 }
