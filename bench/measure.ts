@@ -81,6 +81,8 @@ export async function listing(s: ServerUnderTest, env: Record<string, string>, u
     const coldMs = performance.now() - t0;
     const text = (first.content ?? []).map((c: any) => c.text ?? '').join('');
     if (first.isError) return { requests: 0, answerTokens: 0, coldMs, p50Ms: 0, rssMb: rssMb(pid), calls: 0, failed: text.slice(0, 100) };
+    // Whatever the first call set going (a watch connecting behind it, say) is not the warm call's.
+    await sleep(500);
     const before = await requestsServed(url);
     await client.callTool(s.listJobs, undefined, { timeout: 300_000 });
     const requests = (await requestsServed(url)) - before;

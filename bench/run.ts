@@ -221,14 +221,15 @@ async function overheadSection() {
   report.note('p50 and p95: the call until its answer is ready. Per call: wall time of the whole loop divided by the calls, including the audit line written after each answer.');
   const rows: Array<Array<string | number>> = [];
   const found: Record<string, unknown> = {};
-  for (const [label, name, input] of [['get_server_logs, CRITICAL only (trivial handler)', 'get_server_logs', { limit: 1, level: 'CRITICAL' }], ['invalid input (rejected before Kubernetes)', 'get_training_job', { name: 'Bad_Name' }], ['estimate_resources (offline)', 'estimate_resources', { model: 'google/gemma-2b' }]] as const) {
+  // Calls whose own work does not depend on what was logged (get_server_logs reads the log).
+  for (const [label, name, input] of [['invalid input (rejected before Kubernetes)', 'get_training_job', { name: 'Bad_Name' }], ['estimate_resources (offline)', 'estimate_resources', { model: 'google/gemma-2b' }]] as const) {
     const on = await measure('INFO', name, input), off = await measure('ERROR', name, input);
     found[name] = { on, off };
     rows.push([label, `${on.p50.toFixed(0)} / ${on.p95.toFixed(0)} µs`, `${on.perCall.toFixed(0)} µs`, `${off.p50.toFixed(0)} / ${off.p95.toFixed(0)} µs`, `${off.perCall.toFixed(0)} µs`, (on.p50 / off.p50).toFixed(2)]);
   }
   report.table(['call', 'audit on: p50 / p95', 'audit on: per call', 'audit off: p50 / p95', 'audit off: per call', 'p50 on / off'], rows);
-  const trivial = found.get_server_logs as { on: { p50: number } };
-  report.note(`Target: p50 overhead under 300 µs: ${met(trivial.on.p50 < 300)}.`);
+  const trivial = found.get_training_job as { on: { p50: number; perCall: number } };
+  report.note(`Target: p50 overhead under 300 µs: ${met(trivial.on.p50 < 300)} (${trivial.on.p50.toFixed(0)} µs for a call rejected by validation; ${trivial.on.perCall.toFixed(0)} µs with its audit line written).`);
   report.record('overheadMicros', found);
 }
 

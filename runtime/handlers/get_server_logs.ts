@@ -4,7 +4,8 @@ import { LEVEL_ORDER } from '../logger.ts';
 import type { ToolContext } from '../pipeline.ts';
 
 export default async function getServerLogs(input: GetServerLogsInput, ctx: ToolContext) {
-  const min = LEVEL_ORDER.indexOf(input.level!);
-  const { records, total } = ctx.ring.newest(input.limit!, (r) => LEVEL_ORDER.indexOf(r.level) >= min);
+  const rank = new Map(LEVEL_ORDER.map((l, i) => [l, i]));
+  const min = rank.get(input.level!)!;
+  const { records, total } = ctx.ring.newest(input.limit!, (r) => (rank.get(r.level) ?? 0) >= min);
   return { logs: records, total, buffer_size: ctx.ring.size };
 }
