@@ -4,7 +4,7 @@
 // code-split build under dist/lazy/, loaded after the first answers.
 // Runs on `npm ci` through the prepare script, from the test set-up, and from bin/ when the bundle
 // is older than the sources.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,11 +38,12 @@ export async function buildBundle(root) {
   const runtime = join(root, 'runtime');
   const lazy = new Set();
   // The start-up bundle: a dynamic import of one of our modules becomes an import of its lazy entry.
-  await build({
+  const startup = await build({
     ...common,
     absWorkingDir: root,
     entryPoints: ['runtime/cli.ts'],
     outfile: 'dist/cli.mjs',
+    metafile: true,
     plugins: [{
       name: 'lazy-entries',
       setup(b) {
@@ -57,6 +58,8 @@ export async function buildBundle(root) {
       },
     }],
   });
+  // What the start-up file is made of, for the tests that guard it.
+  writeFileSync(join(root, 'dist', 'cli.inputs.json'), JSON.stringify(Object.keys(startup.metafile.outputs['dist/cli.mjs'].inputs).sort(), null, 1));
   await build({
     ...common,
     absWorkingDir: root,
