@@ -17,6 +17,7 @@ import type { CrdSchema } from './crd-schema.ts';
 import type { Clock } from './clock.ts';
 import { servePodLog, type LogSource } from './pod-logs.ts';
 import { orphanDependents } from './garbage-collector.ts';
+import type { Attributes, Auth, Identity } from './auth.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -24,9 +25,9 @@ export interface ApiServerDeps {
   /** Keyed by kind. */
   schemas: Map<string, CrdSchema>;
   logs: LogSource;
-  /** "verb plural" pairs the sandbox user may not perform (to exercise RBAC denials). */
+  /** "verb plural" pairs nobody may perform, on top of RBAC (a quick way to exercise denials). */
   forbidden: Set<string>;
-  user: string;
+  auth: Auth;
 }
 
 interface Route { t: ResourceType; ns?: string; name?: string; sub?: string }
@@ -52,12 +53,23 @@ export function createApiServer(deps: ApiServerDeps) {
     return { t, ns, name: rest[1], sub: rest[2] };
   }
 
-  function authorize(verb: string, r: Route) {
-    if (!deps.forbidden.has(`${verb} ${r.t.plural}`) && !deps.forbidden.has(`* ${r.t.plural}`)) return;
-    const where = r.ns ? ` in the namespace "${r.ns}"` : ' at the cluster scope';
-    throw new StatusError(403, 'Forbidden',
-      `${qualifiedName(r.t)}${r.name ? ` "${r.name}"` : ''} is forbidden: User "${deps.user}" cannot ${verb} resource "${r.t.plural}" in API group "${r.t.group}"${where}`,
-      { name: r.name, group: r.t.group || undefined, kind: r.t.plural });
+  const attributesOf = (verb: string, r: Route): Attributes => ({ verb, group: r.t.group, resource: r.t.plural, subresource: r.sub, namespace: r.ns, name: r.name });
+  const may = (who: Identity, a: Attributes) => !deps.forbidden.has(`${a.verb} ${a.resource}`) && !deps.forbidden.has(`* ${a.resource}`) && deps.auth.allowed(who, a);
+
+  /** RBAC for one request: the API server's 403 unless a binding of the caller allows it. */
+  function authorize(who: Identity, verb: string, r: Route) {
+    const a = attributesOf(verb, r);
+    if (!may(who, a)) throw deps.auth.forbidden(who, r.t, a);
+  }
+
+  /** An access review's answer for `who`. */
+  function review(who: Identity, spec: any) {
+    const ra = spec?.resourceAttributes, nra = spec?.nonResourceAttributes;
+    const a: Attributes | undefined = ra ? { verb: ra.verb, group: ra.group ?? '', resource: ra.resource, subresource: ra.subresource || undefined, namespace: ra.namespace || undefined, name: ra.name || undefined }
+      : nra ? { verb: nra.verb, path: nra.path } : undefined;
+    if (!a?.verb || (!a.resource && a.path === undefined)) throw invalid(typeNamed('selfsubjectaccessreviews'), '', [{ field: 'spec', reason: 'FieldValueRequired', message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+    const allowed = may(who, a);
+    return { allowed, ...(allowed ? { reason: `RBAC: allowed for User "${who.user}"` } : {}) };
   }
 
   /** Prune, default and validate a CR; run the webhook for TrainJobs. Returns warnings. */
@@ -250,53 +262,57 @@ export function createApiServer(deps: ApiServerDeps) {
     req.on('close', close);
   }
 
-  async function handleResource(req: http.IncomingMessage, res: http.ServerResponse, r: Route, q: URLSearchParams) {
+  async function handleResource(req: http.IncomingMessage, res: http.ServerResponse, r: Route, q: URLSearchParams, who: Identity) {
     const method = req.method ?? 'GET';
     const { t } = r;
     if (r.sub && !t.subresources.includes(r.sub)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     if (r.sub === 'log') {
-      authorize('get', r);
+      authorize(who, 'get', r);
       store.mustGet(t, r.ns, r.name!);
       return servePodLog(req, res, deps, () => store.get(t, r.ns, r.name!), q);
     }
     if (t.plural === 'selfsubjectaccessreviews' && method === 'POST') {
       const body = await readJson(req);
-      const ra = body?.spec?.resourceAttributes ?? {};
-      const allowed = !deps.forbidden.has(`${ra.verb} ${ra.resource}`) && !deps.forbidden.has(`* ${ra.resource}`);
-      return sendJson(res, 201, { ...body, status: { allowed, ...(allowed ? {} : { reason: 'denied by the sandbox RBAC settings' }) } });
+      return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, spec: body?.spec, status: review(who, body?.spec) });
+    }
+    if (t.plural === 'subjectaccessreviews' && method === 'POST') {
+      authorize(who, 'create', r);
+      const body = await readJson(req);
+      const subject: Identity = { user: body?.spec?.user ?? '', groups: body?.spec?.groups ?? [] };
+      return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: { creationTimestamp: null }, spec: body?.spec, status: review(subject, body?.spec) });
     }
     if (method === 'GET') {
-      if (isTrue(q.get('watch'))) { authorize('watch', r); return watch(req, res, r, q); }
+      if (isTrue(q.get('watch'))) { authorize(who, 'watch', r); return watch(req, res, r, q); }
       if (r.name) {
-        authorize('get', r);
+        authorize(who, 'get', r);
         const o = store.mustGet(t, r.ns, r.name);
         return sendJson(res, 200, wantsTable(req) ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now()) : o);
       }
-      authorize('list', r);
+      authorize(who, 'list', r);
       const { items, meta } = list(r, q);
       if (wantsTable(req)) return sendJson(res, 200, toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now()));
       return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: meta, items });
     }
     if (t.readOnly) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     if (method === 'POST' && !r.name) {
-      authorize('create', r);
+      authorize(who, 'create', r);
       const { out, warnings } = create(r, await readJson(req), q);
       return sendJson(res, 201, out, warningHeaders(warnings));
     }
     if (method === 'PUT' && r.name) {
-      authorize('update', r);
+      authorize(who, 'update', r);
       const current = store.mustGet(t, r.ns, r.name);
       const { out, warnings } = update(r, await readJson(req), q, current);
       return sendJson(res, 200, out, warningHeaders(warnings));
     }
     if (method === 'PATCH' && r.name) {
-      authorize('patch', r);
+      authorize(who, 'patch', r);
       const ct = String(req.headers['content-type'] ?? '');
       const patch = await readJson(req, parseYaml);
       const current = store.get(t, r.ns, r.name);
       if (!current) {
         if (ct.startsWith('application/apply-patch')) { // server-side apply creates
-          authorize('create', r);
+          authorize(who, 'create', r);
           const { out, warnings } = create({ ...r, name: undefined }, { ...patch, metadata: { ...patch?.metadata, name: r.name } }, q);
           return sendJson(res, 201, out, warningHeaders(warnings));
         }
@@ -313,7 +329,7 @@ export function createApiServer(deps: ApiServerDeps) {
       const policy = q.get('propagationPolicy') ?? body?.propagationPolicy ?? 'Background';
       const dryRun = q.get('dryRun') === 'All' || (body?.dryRun ?? []).includes('All');
       if (r.name) {
-        authorize('delete', r);
+        authorize(who, 'delete', r);
         const pre = body?.preconditions;
         if (pre?.uid || pre?.resourceVersion) {
           const current = store.mustGet(t, r.ns, r.name);
@@ -322,7 +338,7 @@ export function createApiServer(deps: ApiServerDeps) {
         }
         return sendJson(res, 200, deleteOne(t, r.ns, r.name, policy, dryRun));
       }
-      authorize('deletecollection', r);
+      authorize(who, 'deletecollection', r);
       const { items } = list(r, q);
       const gone = items.map((o) => deleteOne(t, o.metadata.namespace, o.metadata.name, policy, dryRun));
       return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: String(store.resourceVersion) }, items: gone });
@@ -337,6 +353,8 @@ export function createApiServer(deps: ApiServerDeps) {
     const p = url.pathname.replace(/\/$/, '');
     if (p === '/sandbox/v1/stats') return sendJson(res, 200, { requests: stats.requests, objects: store.resourceVersion });
     stats.requests++;
+    // Authentication comes first: a bad token is a 401 whatever was asked.
+    const who = deps.auth.identify(req.headers);
     if (p === '/version') return sendJson(res, 200, SERVER_VERSION);
     if (p === '/healthz' || p === '/readyz' || p === '/livez') { res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('ok'); }
     if (p === '/api') return sendJson(res, 200, apiVersions());
@@ -351,7 +369,7 @@ export function createApiServer(deps: ApiServerDeps) {
     if (parts[0] === 'apis' && parts.length === 3) { const d = resourceList(parts[1], parts[2]); if (d) return sendJson(res, 200, d); }
     if ((parts[0] === 'api' && parts.length >= 3) || (parts[0] === 'apis' && parts.length >= 4)) {
       const r = route(parts);
-      if (r) return handleResource(req, res, r, q);
+      if (r) return handleResource(req, res, r, q, who);
     }
     throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   }

@@ -1,6 +1,7 @@
 // Small HTTP helpers shared by the sandbox API server.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StatusError, badRequest } from './errors.ts';
+import { decodeProtobufBody } from './protobuf.ts';
 
 const MAX_BODY = 8 * 1024 * 1024;
 
@@ -16,18 +17,32 @@ export function sendError(res: ServerResponse, err: unknown) {
   else res.end();
 }
 
-export async function readBody(req: IncomingMessage): Promise<string> {
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 8Mi');
+    if (size > MAX_BODY) {
+      // Read the rest, so the client sees the 413 on a connection that still works.
+      for await (const _ of req) { /* drained */ }
+      throw new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 8Mi');
+    }
     chunks.push(c as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
 }
 
 export async function readJson(req: IncomingMessage, parseYaml?: (s: string) => unknown): Promise<any> {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(await readBytes(req));
+  if (type && !/json|yaml/.test(type)) {
+    await readBytes(req).catch(() => undefined);
+    throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+  }
   const text = await readBody(req);
   if (!text.trim()) return undefined;
   try {

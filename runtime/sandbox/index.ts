@@ -14,6 +14,10 @@ import { startGarbageCollector } from './garbage-collector.ts';
 import { DEFAULT_DURATIONS, TrainerController, type Durations } from './controller/trainjob-controller.ts';
 import { defaultSeed, loadCrds, loadYamlObjects } from './seed.ts';
 import { OptimizationController } from './controller/optimization-controller.ts';
+import { ADMIN, Auth, type SandboxUser } from './auth.ts';
+
+/** The kind a state file uses to declare a user (tokens are not Kubernetes objects). */
+const USER_KIND = 'sandbox.kubeflow-mcp.dev/v1/User';
 
 export interface SandboxOptions {
   port?: number;
@@ -24,8 +28,12 @@ export interface SandboxOptions {
   stateFile?: string;
   /** Extra objects to add after seeding. */
   objects?: any[];
-  /** "verb resource" pairs the sandbox user is denied, e.g. "delete trainjobs". */
+  /** "verb resource" pairs nobody may perform, on top of RBAC, e.g. "delete trainjobs". */
   forbidden?: string[];
+  /** Users besides the admin of the default kubeconfig, each with a bearer token; RBAC objects grant them rights. */
+  users?: SandboxUser[];
+  /** A request without credentials acts as the admin (default, for curl) or is refused with 401. */
+  anonymous?: 'admin' | 'deny';
   /** Serve HTTPS with a fresh self-signed certificate (its CA goes into the kubeconfig). */
   tls?: boolean;
   clock?: Clock;
@@ -37,20 +45,22 @@ export interface Sandbox {
   store: Store;
   controller: TrainerController;
   clock: Clock;
+  /** A kubeconfig that authenticates as one of the users (by name). */
+  kubeconfigAs(user: string, namespace?: string): string;
   /** API requests served so far. */
   requests(): number;
   stop(): Promise<void>;
 }
 
-export function kubeconfigFor(url: string, caPem?: string, namespace = 'default') {
+export function kubeconfigFor(url: string, caPem?: string, namespace = 'default', user: SandboxUser = ADMIN) {
   // client-node refuses plain HTTP unless TLS verification is marked as skipped; over HTTPS the
   // kubeconfig carries the sandbox's own certificate as the CA, so verification stays on.
   const cluster = caPem ? { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : { server: url, 'insecure-skip-tls-verify': true };
   return toYaml({
     apiVersion: 'v1', kind: 'Config', 'current-context': 'kubeflow-mcp-sandbox',
     clusters: [{ name: 'kubeflow-mcp-sandbox', cluster }],
-    users: [{ name: 'sandbox-user', user: { token: 'sandbox-token' } }],
-    contexts: [{ name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: 'sandbox-user', namespace } }],
+    users: [{ name: user.name, user: { token: user.token } }],
+    contexts: [{ name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: user.name, namespace } }],
   });
 }
 
@@ -72,7 +82,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     crd.status = { conditions: [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }], acceptedNames: crd.spec.names, storedVersions: crd.spec.versions.map((v: any) => v.name) };
     store.create(typeNamed('customresourcedefinitions'), crd);
   }
-  const seed = opts.stateFile ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed();
+  const loaded = opts.stateFile ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed();
+  const isUser = (o: any) => `${o.apiVersion}/${o.kind}` === USER_KIND;
+  const users: SandboxUser[] = [...(opts.users ?? []), ...loaded.filter(isUser).map((u) => ({ name: u.metadata?.name, token: u.token, groups: u.groups ?? [] }))];
+  for (const u of users) if (!u.name || !u.token) throw new Error(`sandbox users need a name and a token (${JSON.stringify(u)})`);
+  const seed = loaded.filter((o) => !isUser(o));
   for (const obj of [...seed, ...(opts.objects ?? [])]) {
     const t = typeForKind(obj.apiVersion, obj.kind);
     if (!t) throw new Error(`sandbox seed: unsupported object ${obj.apiVersion}/${obj.kind}`);
@@ -99,7 +113,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const optimizer = new OptimizationController(store, clock);
   optimizer.start();
 
-  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), user: 'sandbox-user' });
+  const auth = new Auth(store, users, opts.anonymous ?? 'admin');
+  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), auth });
   const cert = opts.tls ? await selfSignedCertificate() : undefined;
   const server = cert ? https.createServer({ key: cert.private, cert: cert.cert }, api.listener) : http.createServer(api.listener);
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
@@ -107,6 +122,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   return {
     url, kubeconfig: kubeconfigFor(url, cert?.cert), store, controller, clock, requests: () => api.stats.requests,
+    kubeconfigAs(name, namespace = 'default') {
+      const u = users.find((x) => x.name === name);
+      if (!u) throw new Error(`no sandbox user ${name}`);
+      return kubeconfigFor(url, cert?.cert, namespace, u);
+    },
     async stop() {
       controller.stop();
       optimizer.stop();
