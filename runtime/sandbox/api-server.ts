@@ -7,6 +7,7 @@ import mergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
 import { findType, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
 import { StatusError, badRequest, conflict, invalid, notFound, uidPrecondition } from './errors.ts';
+import { labelCauses } from './selectors.ts';
 import { clone, isoSeconds, type KObject, type Store } from './store.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, SERVER_VERSION } from './discovery.ts';
@@ -99,7 +100,10 @@ export function createApiServer(deps: ApiServerDeps) {
   }
 
   function checkObjectMeta(r: Route, obj: any, forCreate: boolean) {
-    if (!obj || typeof obj !== 'object') throw badRequest('the request body must be an object');
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the request body could not be decoded: the object must be a JSON object');
+    if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
+      throw badRequest(`the request body could not be decoded: json: cannot unmarshal ${Array.isArray(obj.metadata) ? 'array' : typeof obj.metadata} into Go struct field ${r.t.kind}.metadata of type v1.ObjectMeta`);
+    }
     obj.metadata ??= {};
     if (obj.apiVersion && obj.apiVersion !== apiVersionOf(r.t)) throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(r.t)})`);
     if (obj.kind && obj.kind !== r.t.kind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${r.t.kind})`);
@@ -115,6 +119,8 @@ export function createApiServer(deps: ApiServerDeps) {
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(obj.metadata.name) || obj.metadata.name.length > 253) {
       throw invalid(r.t, obj.metadata.name, [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` }]);
     }
+    const causes = [...labelCauses(obj.metadata.labels, 'metadata.labels', true), ...labelCauses(obj.metadata.annotations, 'metadata.annotations', false)];
+    if (causes.length) throw invalid(r.t, obj.metadata.name, causes);
   }
 
   function create(r: Route, body: any, q: URLSearchParams) {
@@ -126,6 +132,9 @@ export function createApiServer(deps: ApiServerDeps) {
   }
 
   function update(r: Route, body: any, q: URLSearchParams, current: KObject) {
+    // A stale resourceVersion is a conflict before anything about the content is judged.
+    const expectedRv = body?.metadata?.resourceVersion;
+    if (expectedRv && expectedRv !== current.metadata.resourceVersion) throw conflict(r.t, r.name!);
     checkObjectMeta(r, body, false);
     if (body.metadata.name !== r.name) throw badRequest('the name of the object does not match the name on the URL');
     let next: KObject;
@@ -139,7 +148,6 @@ export function createApiServer(deps: ApiServerDeps) {
     // A uid in the new object is a precondition: it must be the stored object's uid.
     if (next.metadata?.uid && next.metadata.uid !== current.metadata.uid) throw uidPrecondition(r.t, r.name!, next.metadata.uid, current.metadata.uid);
     const warnings = r.sub === 'status' ? [] : admit(r.t, next, current, q.get('fieldValidation') === 'Strict');
-    const expectedRv = body.metadata.resourceVersion;
     const out = store.update(r.t, next, { expectedRv, dryRun: q.get('dryRun') === 'All' });
     return { out, warnings };
   }
@@ -286,11 +294,11 @@ export function createApiServer(deps: ApiServerDeps) {
       if (r.name) {
         authorize(who, 'get', r);
         const o = store.mustGet(t, r.ns, r.name);
-        return sendJson(res, 200, wantsTable(req) ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now()) : o);
+        return sendJson(res, 200, wantsTable(req) ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now(), q.get('includeObject') ?? undefined) : o);
       }
       authorize(who, 'list', r);
       const { items, meta } = list(r, q);
-      if (wantsTable(req)) return sendJson(res, 200, toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now()));
+      if (wantsTable(req)) return sendJson(res, 200, toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now(), q.get('includeObject') ?? undefined));
       return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: meta, items });
     }
     if (t.readOnly) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
@@ -348,7 +356,8 @@ export function createApiServer(deps: ApiServerDeps) {
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try { parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); } catch { throw badRequest(`invalid URL escape in the path "${url.pathname}"`); }
     const q = url.searchParams;
     const p = url.pathname.replace(/\/$/, '');
     if (p === '/sandbox/v1/stats') return sendJson(res, 200, { requests: stats.requests, objects: store.resourceVersion });

@@ -8,6 +8,8 @@ export const SERVER_VERSION = {
   gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64',
 };
 
+/** The kinds `kubectl get all` shows, of those the sandbox serves. */
+const IN_ALL = new Set(['pods', 'services', 'jobs']);
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function groups() {
@@ -40,7 +42,7 @@ export function resourceList(group: string, version: string) {
   const resources: any[] = [];
   for (const t of ts) {
     const verbs = t.createOnly ? ['create'] : t.readOnly ? ['get', 'list', 'watch'] : ALL_VERBS;
-    resources.push({ name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs, ...(t.shortNames ? { shortNames: t.shortNames } : {}) });
+    resources.push({ name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs, ...(t.shortNames ? { shortNames: t.shortNames } : {}), ...(IN_ALL.has(t.plural) ? { categories: ['all'] } : {}) });
     for (const sub of t.subresources) {
       resources.push({ name: `${t.plural}/${sub}`, singularName: '', namespaced: t.namespaced, kind: sub === 'log' ? 'Pod' : t.kind, verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'] });
     }

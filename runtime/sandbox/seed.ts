@@ -2,6 +2,7 @@
 // cluster shows them, the kubeflow-system namespace with the controller pod and the public
 // ConfigMap, a team namespace, and nodes with GPUs from several vendors. A YAML file may replace
 // everything but the CRDs.
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -52,10 +53,17 @@ function node(name: string, cpu: string, memory: string, extra: Record<string, s
       capacity: { cpu, memory, pods: '110', ...extra }, allocatable: { cpu, memory, pods: '110', ...extra },
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
       addresses: [{ type: 'InternalIP', address: `10.0.0.${10 + name.length}` }, { type: 'Hostname', address: name }],
-      nodeInfo: { kubeletVersion: 'v1.32.0', containerRuntimeVersion: 'containerd://2.0.0', osImage: 'Ubuntu 24.04 LTS', architecture: 'amd64', operatingSystem: 'linux' },
+      nodeInfo: {
+        kubeletVersion: 'v1.32.0', kubeProxyVersion: 'v1.32.0', containerRuntimeVersion: 'containerd://2.0.0', osImage: 'Ubuntu 24.04 LTS', kernelVersion: '6.8.0-49-generic',
+        architecture: 'amd64', operatingSystem: 'linux', machineID: idFor(`${name}/machine`), systemUUID: uuidFor(name), bootID: uuidFor(`${name}/boot`),
+      },
     },
   };
 }
+
+/** Stable ids derived from a name, shaped as the kubelet reports them. */
+const idFor = (seed: string) => createHash('sha256').update(seed).digest('hex').slice(0, 32);
+const uuidFor = (seed: string) => idFor(seed).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
 
 export function defaultSeed(): any[] {
   const ns = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } }, status: { phase: 'Active' } });
@@ -85,7 +93,11 @@ export function defaultSeed(): any[] {
       status: {
         phase: 'Running',
         conditions: [{ type: 'Ready', status: 'True' }],
-        containerStatuses: [{ name: 'manager', ready: true, restartCount: 0, started: true, image: `ghcr.io/kubeflow/trainer/trainer-controller-manager:${TRAINER_VERSION}`, state: { running: { startedAt: undefined } } }],
+        containerStatuses: [{
+          name: 'manager', ready: true, restartCount: 0, started: true, image: `ghcr.io/kubeflow/trainer/trainer-controller-manager:${TRAINER_VERSION}`,
+          imageID: 'ghcr.io/kubeflow/trainer/trainer-controller-manager@sha256:5f0c3a1e2b7d94c8a6e1f03b2d9c7e4a81b6f5d3c2e1a09b8f7d6c5b4a392817',
+          containerID: 'containerd://a3f1c9e27b5d4c8e6f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6', state: { running: { startedAt: undefined } },
+        }],
       },
     },
     ...defaultRuntimes(),

@@ -154,7 +154,9 @@ export class Store {
     if (JSON.stringify(obj.spec) !== JSON.stringify(current.spec)) md.generation = (current.metadata.generation ?? 1) + 1;
     if (!t.namespaced) delete md.namespace;
     if (opts.dryRun) return { ...obj, metadata: { ...md, resourceVersion: current.metadata.resourceVersion } };
-    if (JSON.stringify(obj) === JSON.stringify({ ...current, metadata: { ...md, resourceVersion: current.metadata.resourceVersion } })) return current;
+    // Nothing changed, metadata included: no new resourceVersion and no event, as the API server does.
+    const same = (o: KObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+    if (same(obj) === same(current)) return current;
     md.resourceVersion = String(++this.rv);
     this.put(t, obj, current);
     this.emit(t, 'MODIFIED', obj);

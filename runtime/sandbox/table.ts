@@ -2,7 +2,8 @@
 import type { ResourceType } from './resources.ts';
 import type { KObject } from './store.ts';
 
-interface Column { name: string; type: string; format?: string; get: (o: KObject) => unknown }
+/** A column; priority 1 columns are the ones `-o wide` adds. */
+interface Column { name: string; type: string; format?: string; priority?: number; get: (o: KObject) => unknown }
 
 /** The tiny JSONPath subset printer columns use: `.a.b`, `[n]`, `[-1:]`. */
 export function jsonPath(o: unknown, path: string): unknown {
@@ -36,12 +37,39 @@ function podStatus(o: KObject) {
   return o.status?.phase === 'Succeeded' ? 'Completed' : o.status?.phase ?? 'Pending';
 }
 
+const nodeReady = (o: KObject) => {
+  const c = (o.status?.conditions ?? []).find((x: any) => x.type === 'Ready');
+  return c?.status === 'True' ? 'Ready' : 'NotReady';
+};
+const nodeRoles = (o: KObject) => Object.keys(o.metadata.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice(24)).sort().join(',') || '<none>';
+const address = (o: KObject, type: string) => (o.status?.addresses ?? []).find((a: any) => a.type === type)?.address ?? '<none>';
+const duration = (o: KObject) => {
+  const start = Date.parse(o.status?.startTime ?? ''), end = Date.parse(o.status?.completionTime ?? '');
+  if (Number.isNaN(start)) return '';
+  const s = Math.max(0, Math.floor(((Number.isNaN(end) ? Date.now() : end) - start) / 1000));
+  return s < 120 ? `${s}s` : `${Math.floor(s / 60)}m`;
+};
+
 const BUILTIN: Record<string, Column[]> = {
   pods: [name, { name: 'Ready', type: 'string', get: podReady }, { name: 'Status', type: 'string', get: podStatus },
-    { name: 'Restarts', type: 'integer', get: (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0) }, age],
+    { name: 'Restarts', type: 'integer', get: (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0) }, age,
+    { name: 'IP', type: 'string', priority: 1, get: (o) => o.status?.podIP },
+    { name: 'Node', type: 'string', priority: 1, get: (o) => o.spec?.nodeName },
+    { name: 'Nominated Node', type: 'string', priority: 1, get: (o) => o.status?.nominatedNodeName },
+    { name: 'Readiness Gates', type: 'string', priority: 1, get: (o) => (o.spec?.readinessGates?.length ? `0/${o.spec.readinessGates.length}` : undefined) }],
   jobs: [name, { name: 'Status', type: 'string', get: (o) => (o.status?.conditions ?? []).find((c: any) => c.status === 'True' && ['Complete', 'Failed'].includes(c.type))?.type ?? (o.spec?.suspend ? 'Suspended' : 'Running') },
-    { name: 'Completions', type: 'string', get: (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}` }, age],
-  nodes: [name, { name: 'Status', type: 'string', get: () => 'Ready' }, age],
+    { name: 'Completions', type: 'string', get: (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}` },
+    { name: 'Duration', type: 'string', get: duration }, age,
+    { name: 'Containers', type: 'string', priority: 1, get: (o) => (o.spec?.template?.spec?.containers ?? []).map((c: any) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, get: (o) => (o.spec?.template?.spec?.containers ?? []).map((c: any) => c.image).join(',') }],
+  nodes: [name, { name: 'Status', type: 'string', get: nodeReady }, { name: 'Roles', type: 'string', get: nodeRoles }, age,
+    { name: 'Version', type: 'string', get: (o) => o.status?.nodeInfo?.kubeletVersion },
+    { name: 'Internal-IP', type: 'string', priority: 1, get: (o) => address(o, 'InternalIP') },
+    { name: 'External-IP', type: 'string', priority: 1, get: (o) => address(o, 'ExternalIP') },
+    { name: 'OS-Image', type: 'string', priority: 1, get: (o) => o.status?.nodeInfo?.osImage },
+    { name: 'Kernel-Version', type: 'string', priority: 1, get: (o) => o.status?.nodeInfo?.kernelVersion },
+    { name: 'Container-Runtime', type: 'string', priority: 1, get: (o) => o.status?.nodeInfo?.containerRuntimeVersion }],
+  namespaces: [name, { name: 'Status', type: 'string', get: (o) => o.status?.phase ?? 'Active' }, age],
   events: [{ name: 'Last Seen', type: 'date', get: (o) => o.lastTimestamp }, { name: 'Type', type: 'string', get: (o) => o.type },
     { name: 'Reason', type: 'string', get: (o) => o.reason }, { name: 'Object', type: 'string', get: (o) => `${o.involvedObject?.kind?.toLowerCase()}/${o.involvedObject?.name}` },
     { name: 'Message', type: 'string', get: (o) => o.message }],
@@ -60,13 +88,14 @@ const ageText = (ts: string | undefined, now: Date) => {
   return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : s < 172800 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
 };
 
-export function toTable(cols: Column[], items: KObject[], listMeta: Record<string, unknown>, now: Date) {
+/** includeObject: None (cells only), Metadata (the default: partial metadata) or Object (the whole object). */
+export function toTable(cols: Column[], items: KObject[], listMeta: Record<string, unknown>, now: Date, includeObject = 'Metadata') {
   return {
     kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta,
-    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format ?? '', description: '', priority: 0 })),
+    columnDefinitions: cols.map((c) => ({ name: c.name, type: c.type === 'date' ? 'string' : c.type, format: c.format ?? '', description: '', priority: c.priority ?? 0 })),
     rows: items.map((o) => ({
       cells: cols.map((c) => { const v = c.get(o); return c.type === 'date' ? ageText(v as string, now) : v ?? '<none>'; }),
-      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+      ...(includeObject === 'None' ? {} : { object: includeObject === 'Object' ? o : { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata } }),
     })),
   };
 }

@@ -201,8 +201,8 @@ export function buildPod(job: KObject, index: number, now: Date): KObject {
     spec,
     status: {
       phase: 'Pending', qosClass: 'BestEffort', startTime: undefined,
+      // No container statuses until a node runs the pod: an unschedulable pod shows Pending.
       conditions: [{ type: 'PodScheduled', status: 'False', lastTransitionTime: isoSeconds(now) }],
-      containerStatuses: (spec.containers ?? []).map((c: any) => ({ name: c.name, image: c.image, ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ContainerCreating' } } })),
     },
   };
 }

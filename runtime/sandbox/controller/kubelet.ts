@@ -1,6 +1,7 @@
 // The scheduler and kubelet of the sandbox: binds pods to nodes with enough free resources (or
 // leaves them Unschedulable with the scheduler's message), runs container attempts on the clock,
 // restarts failing containers once, and serves the attempts' logs.
+import { createHash } from 'node:crypto';
 import { typeNamed } from '../resources.ts';
 import { clone, isoSeconds, type KObject, type Store } from '../store.ts';
 import { parseQuantity } from '../../quantity.ts';
@@ -15,6 +16,13 @@ export interface PodPlan { duration: number | 'until-stopped'; ctx: Omit<LogCont
 const pods = typeNamed('pods');
 const nodes = typeNamed('nodes');
 const MAX_ATTEMPTS = 2;
+
+/** The ids a container runtime reports for a running container: its image digest and container id. */
+function runtimeIds(image: string, podUid: string, container: string) {
+  const digest = createHash('sha256').update(image).digest('hex');
+  const ref = image.split('@')[0].replace(/:[^/:]+$/, '');
+  return { imageID: `${ref}@sha256:${digest}`, containerID: `containerd://${createHash('sha256').update(`${podUid}/${container}/${Date.now()}`).digest('hex')}` };
+}
 
 function requests(pod: KObject): Record<string, number> {
   const out: Record<string, number> = {};
@@ -112,6 +120,8 @@ export class Kubelet implements LogSource {
     const bound = this.update(pod, (p) => {
       p.spec.nodeName = fit.metadata.name;
       p.status.conditions = [{ type: 'PodScheduled', status: 'True', lastTransitionTime: isoSeconds(this.clock.now()) }];
+      // The node's kubelet reports its containers from now on, first as being created.
+      p.status.containerStatuses = (p.spec.containers ?? []).map((c: any) => ({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ContainerCreating' } } }));
       p.status.hostIP = fit.status?.addresses?.[0]?.address ?? '10.0.0.1';
     });
     if (!bound) return;
@@ -165,7 +175,7 @@ export class Kubelet implements LogSource {
         { type: 'ContainersReady', status: 'True', lastTransitionTime: ts },
         { type: 'Ready', status: 'True', lastTransitionTime: ts },
       ];
-      p.status.containerStatuses = p.status.containerStatuses.map((c: any) => ({ ...c, ready: true, started: true, state: { running: { startedAt: ts } } }));
+      p.status.containerStatuses = (p.status.containerStatuses ?? []).map((c: any) => ({ ...c, ...runtimeIds(c.image, p.metadata.uid, c.name), ready: true, started: true, state: { running: { startedAt: ts } } }));
     });
     if (!updated) return;
     if (first) for (const c of updated.spec.containers ?? []) {
