@@ -23,7 +23,7 @@ describe('live TrainJob resources', () => {
   it('lists the templates and reads a job with its metrics, and its logs', async () => {
     const { resourceTemplates } = await c.client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['trainjob://{namespace}/{name}', 'trainjob://{namespace}/{name}/logs']);
-    await call(c.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'live-one', confirmed: true });
+    await call(c.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'live-one', hf_token: 'hf_LiveTestToken01', confirmed: true });
     await call(c.client, 'wait_for_training', { name: 'live-one', timeout_seconds: 60, polling_interval: 0.1 });
     const job = JSON.parse(((await c.client.readResource({ uri: 'trainjob://default/live-one' })).contents[0] as any).text as string);
     expect(job).toMatchObject({ name: 'live-one', status: 'Complete', metrics: { progress_percent: 100 } });

@@ -38,7 +38,8 @@ describe('progressive mode', () => {
     expect(described.data.tools[0].input_schema.required).toEqual(['model', 'dataset']);
     expect((await exec(ds, 'pre_flight', { model: 'google/gemma-2b' })).data.tool_selection.recommended).toBe('fine_tune');
     expect((await exec(ds, 'list_runtimes')).data.total).toBeGreaterThan(0);
-    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-progressive' };
+    // gemma is gated: without a token its model download fails, as on Hugging Face.
+    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-progressive', hf_token: 'hf_ModesTestToken01' };
     const preview = await exec(ds, 'fine_tune', args);
     expect(preview.status).toBe('preview');
     expect((await exec(ds, 'list_training_jobs')).data.total).toBe(0);
@@ -78,7 +79,7 @@ describe('semantic mode', () => {
     expect(found.data.tools[0].input_schema.properties.model).toBeTruthy();
     const plan = (await call(ds.client, 'find_tools', { query: 'is my cluster ready, what should I check first' })).data.tools.map((t: any) => t.name);
     expect(plan).toEqual(expect.arrayContaining(['pre_flight']));
-    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-semantic' };
+    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-semantic', hf_token: 'hf_ModesTestToken02' };
     expect((await exec(ds, 'fine_tune', args)).status).toBe('preview');
     expect((await exec(ds, 'fine_tune', { ...args, confirmed: true })).success).toBe(true);
     expect((await exec(ds, 'wait_for_training', { name: 'via-semantic', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');

@@ -137,3 +137,24 @@ describe('the wire', () => {
     ctl.abort();
   });
 });
+
+describe('model initializers', () => {
+  const job = (name: string, env?: object) => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name }, spec: { runtimeRef: { name: 'torchtune-llama3.2-1b' }, initializer: { dataset: { storageUri: 'hf://tatsu-lab/alpaca' }, model: { storageUri: 'hf://meta-llama/Llama-3.2-1B-Instruct', ...(env ? { env } : {}) } }, trainer: { command: ['tune', 'run'] } } });
+  const logOf = async (jobName: string) => {
+    const pods = (await (await api(`/api/v1/namespaces/default/pods?labelSelector=${encodeURIComponent(`jobset.sigs.k8s.io/jobset-name=${jobName},jobset.sigs.k8s.io/replicatedjob-name=model-initializer`)}`)).json()).items;
+    return pods.length ? (await api(`/api/v1/namespaces/default/pods/${pods[0].metadata.name}/log`)).text() : '';
+  };
+  it('fail for a gated model without a token (401) and download it with one', async () => {
+    await post(JOBS, job('gated-no-token'));
+    await post(JOBS, job('gated-token', [{ name: 'ACCESS_TOKEN', value: 'hf_SandboxToken123' }]));
+    let failed: any;
+    for (let i = 0; i < 60 && !failed; i++) {
+      await settle(100);
+      const j = await (await api(`${JOBS}/gated-no-token`)).json();
+      failed = (j.status?.conditions ?? []).find((c: any) => c.type === 'Failed' && c.status === 'True');
+    }
+    expect(failed).toBeDefined();
+    expect(await logOf('gated-no-token')).toMatch(/401 Client Error: Unauthorized/);
+    expect(await logOf('gated-token')).not.toMatch(/401/);
+  });
+});

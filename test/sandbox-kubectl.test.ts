@@ -29,7 +29,7 @@ spec:
   runtimeRef: {name: torchtune-llama3.2-1b}
   initializer:
     dataset: {storageUri: "hf://tatsu-lab/alpaca/data"}
-    model: {storageUri: "hf://meta-llama/Llama-3.2-1B-Instruct"}
+    model: {storageUri: "hf://meta-llama/Llama-3.2-1B-Instruct", env: [{name: ACCESS_TOKEN, value: hf_KubectlTestToken}]}
   trainer:
     command: [tune, run]
     args: ["dtype=bf16", "batch_size=8"]

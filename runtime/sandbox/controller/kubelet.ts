@@ -11,7 +11,11 @@ import type { Recorder } from './events.ts';
 import { planLog, type LogContext, type Outcome } from './log-lines.ts';
 
 export interface Attempt { start: number; duration: number; end?: number; ctx: LogContext }
-export interface PodPlan { duration: number | 'until-stopped'; ctx: Omit<LogContext, 'attempt'>; restarts: number }
+export interface PodPlan {
+  duration: number | 'until-stopped'; ctx: Omit<LogContext, 'attempt'>; restarts: number;
+  /** Decides the outcome when the container starts (what it depends on may appear after the pod). */
+  outcomeAtStart?: () => Outcome;
+}
 
 const pods = typeNamed('pods');
 const nodes = typeNamed('nodes');
@@ -160,7 +164,7 @@ export class Kubelet implements LogSource {
     const now = this.clock.now();
     // Attempts are kept in clock time: simulated durations shrink with the clock's scale.
     const duration = plan.duration === 'until-stopped' ? Number.MAX_SAFE_INTEGER : this.clock.scale(plan.duration);
-    const outcome: Outcome = plan.ctx.outcome;
+    const outcome: Outcome = plan.outcomeAtStart?.() ?? plan.ctx.outcome;
     list.push({ start: now.getTime(), duration, ctx: { ...plan.ctx, outcome, attempt: list.length } });
     this.attempts.set(pod.metadata.uid, list);
     const first = list.length === 1;

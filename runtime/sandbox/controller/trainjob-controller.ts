@@ -13,6 +13,7 @@ import { Kubelet, type PodPlan } from './kubelet.ts';
 import { TRAINER_CONTROLLER, buildJob, buildJobSet, buildPod, ownerRef } from './build.ts';
 import type { LogContext, Outcome } from './log-lines.ts';
 import { trialMetrics } from './objective.ts';
+import { isGated } from '../../trainer/models.ts';
 import { WorkQueue } from './work-queue.ts';
 import { TRIAL_PARAMETERS_ANNOTATION } from './optimization-controller.ts';
 
@@ -203,6 +204,20 @@ export class TrainerController {
     }
   }
 
+  /** Does the container get a non-empty ACCESS_TOKEN or HF_TOKEN (a value, a Secret key, or a whole Secret as env)? */
+  private hasToken(pod: KObject, c: any): boolean {
+    const names = ['ACCESS_TOKEN', 'HF_TOKEN'];
+    const secret = (name: string) => this.store.get(T.secrets, pod.metadata.namespace, name);
+    const inSecret = (s: KObject | undefined, key: string) => !!(s?.data?.[key] || s?.stringData?.[key]);
+    for (const e of c.env ?? []) {
+      if (!names.includes(e.name)) continue;
+      if (e.value) return true;
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref && inSecret(secret(ref.name), ref.key)) return true;
+    }
+    return (c.envFrom ?? []).some((f: any) => f.secretRef?.name && names.some((k) => inSecret(secret(f.secretRef.name), k)));
+  }
+
   private planFor(trainJob: KObject, js: KObject, rj: any, pod: KObject, rank: number): PodPlan {
     const step = ancestorStep(rj) ?? (rj.name === 'node' ? 'worker' : rj.name);
     const c = pod.spec.containers[0];
@@ -217,6 +232,11 @@ export class TrainerController {
       const initOutcome = trainJob.metadata.annotations?.[OUTCOME_ANNOTATION] === `fail-${step}` ? 'fail' : 'succeed';
       ctx = { ...base, kind: step, storageUri: env('STORAGE_URI'), outcome: initOutcome };
       duration = this.durations.initializer;
+      // A gated Hugging Face model needs a token, as the real initializer finds out with a 401;
+      // judged when the container starts, as the token's Secret may come after the job.
+      if (step === 'model-initializer' && isGated(String(env('STORAGE_URI') ?? ''))) {
+        return { duration, ctx, restarts: 1, outcomeAtStart: () => (this.hasToken(pod, c) ? initOutcome : 'fail') };
+      }
     } else if (mpi && rj.name === 'node') {
       ctx = { ...base, kind: 'mpi-worker', outcome: 'succeed' };
       duration = 'until-stopped';
