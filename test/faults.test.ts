@@ -5,16 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
 import * as k8s from '@kubernetes/client-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { kubeconfigFor, startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
 import { Kube } from '../runtime/k8s/client.ts';
-import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.ts';
 import { BIN, call, connect, type Connected } from './helpers/mcp.ts';
 
-let sb: Sandbox, proxy: FaultProxy, mcp: Connected, core: k8s.CoreV1Api, kc: string;
+let sb: Sandbox, mcp: Connected, core: k8s.CoreV1Api, kc: string;
 const secretsPath = /\/api\/v1\/namespaces\/default\/secrets(\?|$)/;
 const trainjobsPath = /\/apis\/trainer\.kubeflow\.org\/v1alpha1\/namespaces\/default\/trainjobs(\?|$)/;
 const job = (name: string) => ({ model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_FaultInjectedToken1', name, confirmed: true });
@@ -30,15 +28,14 @@ async function orphans() {
 
 beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.02 });
-  proxy = await startFaultProxy(sb.url);
   const dir = mkdtempSync(join(tmpdir(), 'kfmcp-faults-'));
   kc = join(dir, 'kc');
-  writeFileSync(kc, kubeconfigFor(proxy.url));
+  writeFileSync(kc, sb.kubeconfig);
   mcp = await connect(['--kubeconfig', kc, '--persona', 'data-scientist']);
   const cfg = new k8s.KubeConfig(); cfg.loadFromString(sb.kubeconfig);
   core = cfg.makeApiClient(k8s.CoreV1Api);
 });
-afterAll(async () => { await mcp?.close(); await proxy?.close(); await sb?.stop(); });
+afterAll(async () => { await mcp?.close(); await sb?.stop(); });
 
 describe('faults between the writes of a submit', () => {
   for (const [what, rule] of [
@@ -49,13 +46,13 @@ describe('faults between the writes of a submit', () => {
     ['a 500 on any later change of the Secret', { method: 'PATCH|PUT', path: /\/secrets\//, fault: 'error' as const }],
   ] as const) {
     it(`leaves no unowned Secret after ${what}`, async () => {
-      proxy.rules.splice(0, proxy.rules.length, { ...rule });
-      const name = `fault-${proxy.seen.length}`;
+      sb.faults.set([{ ...rule }]);
+      const name = `fault-${sb.faults.seen.length}`;
       const r = await call(mcp.client, 'fine_tune', job(name));
       // Whether or not the fault hit a write this submit makes, nothing is left half-done.
       expect(JSON.stringify(r)).not.toContain('hf_FaultInjectedToken1');
       expect(await orphans()).toEqual([]);
-      proxy.rules.splice(0);
+      sb.faults.set([]);
       // The same call then succeeds (or already did), and its Secret is owned from the start.
       const again = r.success ? r : await call(mcp.client, 'fine_tune', job(name));
       expect(again.success, JSON.stringify(again)).toBe(true);
@@ -65,18 +62,18 @@ describe('faults between the writes of a submit', () => {
 
   it('leaves no unowned Secret when the server is killed between the writes', async () => {
     // The first write of the submit goes through; the second one hangs until the server dies.
-    proxy.rules.splice(0, proxy.rules.length, { method: 'POST|PATCH', path: /\/namespaces\/default\/(secrets|trainjobs)/, fault: 'hang', skip: 1 });
+    sb.faults.set([{ method: 'POST|PATCH', path: /\/namespaces\/default\/(secrets|trainjobs)/, fault: 'hang', skip: 1 }]);
     const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'serve', '--no-banner', '--kubeconfig', kc, '--persona', 'data-scientist'], env: { ...process.env as Record<string, string>, HOME: '/nonexistent-home' }, stderr: 'pipe' });
     const client = new Client({ name: 'kill-test', version: '1' });
     await client.connect(transport);
-    const from = proxy.seen.length;
+    const from = sb.faults.seen.length;
     const pending = client.callTool({ name: 'fine_tune', arguments: job('killed-midway') }).catch(() => undefined);
-    const writes = () => proxy.seen.slice(from).filter((s) => /^(POST|PATCH) .*\/namespaces\/default\/(secrets|trainjobs)/.test(s) && !s.includes('dryRun')).length;
+    const writes = () => sb.faults.seen.slice(from).filter((s) => /^(POST|PATCH) .*\/namespaces\/default\/(secrets|trainjobs)/.test(s) && !s.includes('dryRun')).length;
     for (let i = 0; i < 200 && writes() < 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(writes()).toBe(2);
     (transport as any)._process.kill('SIGKILL');
     await pending;
-    proxy.rules.splice(0);
+    sb.faults.set([]);
     expect(await orphans()).toEqual([]);
     expect((await core.listNamespacedSecret({ namespace: 'default' })).items.map((s) => s.metadata?.name)).not.toContain('killed-midway-credentials');
   });
@@ -86,7 +83,7 @@ describe('a hanging API', () => {
   it('gives every training and lifecycle tool a bounded answer: an error within the deadline', async () => {
     const slow = await connect(['--kubeconfig', kc, '--persona', 'ml-engineer'], { KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS: '1' });
     try {
-      proxy.rules.splice(0, proxy.rules.length, { method: 'GET|POST|PATCH|DELETE|PUT', path: /\/apis\/trainer/, fault: 'hang' });
+      sb.faults.set([{ method: 'GET|POST|PATCH|DELETE|PUT', path: /\/apis\/trainer/, fault: 'hang' }]);
       const calls: Array<[string, Record<string, unknown>]> = [
         ['fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b' }],
         ['run_custom_training', { script: 'print(1)' }],
@@ -105,19 +102,19 @@ describe('a hanging API', () => {
         expect(Date.now() - t0, tool).toBeLessThan(4000);
         expect(JSON.stringify(r).length, tool).toBeLessThan(2000);
       }
-    } finally { proxy.rules.splice(0); await slow.close(); }
+    } finally { sb.faults.set([]); await slow.close(); }
   }, 60_000);
 
   it('aborts timed-out calls and frees their sockets', async () => {
-    proxy.rules.splice(0, proxy.rules.length, { method: 'GET', path: /\/apis\/trainer\.kubeflow\.org\/v1alpha1\/namespaces\/default\/trainjobs\/hang-/, fault: 'hang' });
-    const kube = new Kube({ kubeconfigYaml: kubeconfigFor(proxy.url), timeoutMs: 300 });
+    sb.faults.set([{ method: 'GET', path: /\/apis\/trainer\.kubeflow\.org\/v1alpha1\/namespaces\/default\/trainjobs\/hang-/, fault: 'hang' }]);
+    const kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs: 300 });
     await kube.list('nodes');
-    const before = await proxy.openConnections();
+    const before = await sb.openConnections();
     const results = await Promise.allSettled(Array.from({ length: 60 }, (_, i) => kube.get('trainjobs', `hang-${i}`, 'default')));
     expect(results.every((r) => r.status === 'rejected' && (r.reason as any).code === 'TIMEOUT')).toBe(true);
-    let open = await proxy.openConnections();
-    for (let i = 0; i < 50 && open > before; i++) { await new Promise((r) => setTimeout(r, 20)); open = await proxy.openConnections(); }
+    let open = await sb.openConnections();
+    for (let i = 0; i < 50 && open > before; i++) { await new Promise((r) => setTimeout(r, 20)); open = await sb.openConnections(); }
     expect(open).toBeLessThanOrEqual(before);
-    proxy.rules.splice(0);
+    sb.faults.set([]);
   });
 });

@@ -3,10 +3,9 @@
 // as fast as the watch brings them, and a watch that breaks makes the next read list again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../runtime/k8s/client.ts';
-import { startSandbox, kubeconfigFor, type Sandbox } from '../runtime/sandbox/index.ts';
-import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.ts';
+import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
 
-let sb: Sandbox, proxy: FaultProxy, kube: Kube;
+let sb: Sandbox, kube: Kube;
 const projection = { key: 'test', project: (o: any) => ({ name: o.metadata.name, suspended: !!o.spec.suspend }) };
 const rows = () => kube.listProjected('trainjobs', { namespace: 'team' }, projection) as Promise<Array<{ name: string; suspended: boolean }>>;
 const job = (name: string, suspend = true) => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name, namespace: 'team' }, spec: { runtimeRef: { name: 'torch-distributed' }, suspend } });
@@ -19,10 +18,9 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Pro
 beforeAll(async () => {
   sb = await startSandbox({ objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }] });
   for (let i = 0; i < 1200; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => post(`job-${String(i + k).padStart(4, '0')}`)));
-  proxy = await startFaultProxy(sb.url);
-  kube = new Kube({ kubeconfigYaml: kubeconfigFor(proxy.url) });
+  kube = new Kube({ kubeconfigYaml: sb.kubeconfig });
 });
-afterAll(async () => { kube?.caches.close(); await proxy?.close(); await sb?.stop(); });
+afterAll(async () => { kube?.caches.close(); await sb?.stop(); });
 
 describe('watch-fed projected lists', () => {
   it('lists once in pages, keeps only the rows, and answers later reads without a request', async () => {
@@ -30,13 +28,13 @@ describe('watch-fed projected lists', () => {
     expect(first).toHaveLength(1200);
     expect(first.map((r) => r.name)).toEqual([...first.map((r) => r.name)].sort());
     expect(Object.keys(first[0]).sort()).toEqual(['name', 'suspended']);
-    const lists = proxy.seen.filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
+    const lists = sb.faults.seen.filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
     expect(lists.filter((r) => !r.includes('watch=')).length).toBe(3); // 500 + 500 + 200
     // The watch connects behind the answer, from the list's resourceVersion.
-    await eventually(async () => proxy.seen, (seen) => seen.some((r) => r.includes('/namespaces/team/trainjobs?') && r.includes('watch=true') && /resourceVersion=\d+/.test(r)));
-    const before = proxy.seen.length;
+    await eventually(async () => sb.faults.seen, (seen) => seen.some((r) => r.includes('/namespaces/team/trainjobs?') && r.includes('watch=true') && /resourceVersion=\d+/.test(r)));
+    const before = sb.faults.seen.length;
     await rows();
-    expect(proxy.seen.length).toBe(before);
+    expect(sb.faults.seen.length).toBe(before);
   });
 
   it('shows this client\'s own writes at once, without waiting for the watch', async () => {
@@ -57,8 +55,8 @@ describe('watch-fed projected lists', () => {
 
   it('lists again after its watch breaks, and misses nothing made meanwhile', async () => {
     const fills = kube.caches.fills;
-    proxy.rules.push({ method: 'GET', path: /watch=true/, fault: 'drop' }); // no watch can be made again
-    proxy.dropAll();
+    sb.faults.rules.push({ method: 'GET', path: /watch=true/, fault: 'drop' }); // no watch can be made again
+    sb.dropConnections();
     await new Promise((r) => setTimeout(r, 100));
     expect((await post('while-down')).status).toBe(201);
     const r = await rows();
@@ -66,6 +64,6 @@ describe('watch-fed projected lists', () => {
     expect(r.some((x) => x.name === 'while-down')).toBe(true);
     const truth = (await (await fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs`)).json()).items.map((o: any) => o.metadata.name);
     expect(r.map((x) => x.name)).toEqual(truth);
-    proxy.rules.length = 0;
+    sb.faults.set([]);
   });
 });

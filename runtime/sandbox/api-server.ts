@@ -19,6 +19,7 @@ import type { Clock } from './clock.ts';
 import { servePodLog, type LogSource } from './pod-logs.ts';
 import { orphanDependents } from './garbage-collector.ts';
 import type { Attributes, Auth, Identity } from './auth.ts';
+import type { Faults } from './faults.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -29,6 +30,7 @@ export interface ApiServerDeps {
   /** "verb plural" pairs nobody may perform, on top of RBAC (a quick way to exercise denials). */
   forbidden: Set<string>;
   auth: Auth;
+  faults: Faults;
 }
 
 interface Route { t: ResourceType; ns?: string; name?: string; sub?: string }
@@ -361,6 +363,8 @@ export function createApiServer(deps: ApiServerDeps) {
     const q = url.searchParams;
     const p = url.pathname.replace(/\/$/, '');
     if (p === '/sandbox/v1/stats') return sendJson(res, 200, { requests: stats.requests, objects: store.resourceVersion });
+    if (p === '/sandbox/v1/faults') return deps.faults.control(req, res, () => readJson(req));
+    if (await deps.faults.apply(req, res)) return;
     stats.requests++;
     // Authentication comes first: a bad token is a 401 whatever was asked.
     const who = deps.auth.identify(req.headers);

@@ -15,6 +15,7 @@ import { DEFAULT_DURATIONS, TrainerController, type Durations } from './controll
 import { defaultSeed, loadCrds, loadYamlObjects } from './seed.ts';
 import { OptimizationController } from './controller/optimization-controller.ts';
 import { ADMIN, Auth, type SandboxUser } from './auth.ts';
+import { Faults } from './faults.ts';
 
 /** The kind a state file uses to declare a user (tokens are not Kubernetes objects). */
 const USER_KIND = 'sandbox.kubeflow-mcp.dev/v1/User';
@@ -49,6 +50,11 @@ export interface Sandbox {
   kubeconfigAs(user: string, namespace?: string): string;
   /** API requests served so far. */
   requests(): number;
+  /** Faults on demand for chosen requests (also at /sandbox/v1/faults). */
+  faults: Faults;
+  /** Open client connections, and a way to cut them all (long-running watches included). */
+  openConnections(): Promise<number>;
+  dropConnections(): void;
   stop(): Promise<void>;
 }
 
@@ -114,14 +120,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   optimizer.start();
 
   const auth = new Auth(store, users, opts.anonymous ?? 'admin');
-  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), auth });
+  const faults = new Faults();
+  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), auth, faults });
   const cert = opts.tls ? await selfSignedCertificate() : undefined;
   const server = cert ? https.createServer({ key: cert.private, cert: cert.cert }, api.listener) : http.createServer(api.listener);
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
   const url = `${cert ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url, kubeconfig: kubeconfigFor(url, cert?.cert), store, controller, clock, requests: () => api.stats.requests,
+    url, kubeconfig: kubeconfigFor(url, cert?.cert), store, controller, clock, requests: () => api.stats.requests, faults,
+    openConnections: () => new Promise((r) => server.getConnections((_e, n) => r(n))),
+    dropConnections: () => server.closeAllConnections(),
     kubeconfigAs(name, namespace = 'default') {
       const u = users.find((x) => x.name === name);
       if (!u) throw new Error(`no sandbox user ${name}`);
@@ -132,6 +141,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       optimizer.stop();
       stopGc();
       if (clock instanceof ScaledClock || clock instanceof ManualClock) clock.stop();
+      faults.releaseHung();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

@@ -1,0 +1,56 @@
+// Faults on demand in the sandbox itself: status codes, delays, hangs and dropped connections for
+// chosen requests, set in-process or over HTTP by another process, seen by kubectl and client-node.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+
+const hasKubectl = (() => { try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+const run = promisify(execFile);
+let sb: Sandbox, kc: string;
+const control = (method: string, body?: unknown) => fetch(`${sb.url}/sandbox/v1/faults`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json());
+
+beforeAll(async () => {
+  sb = await startSandbox({ timeScale: 0.05 });
+  kc = join(mkdtempSync(join(tmpdir(), 'kfmcp-sbfaults-')), 'kc');
+  writeFileSync(kc, sb.kubeconfig);
+});
+afterAll(() => sb?.stop());
+
+describe('faults on demand', () => {
+  it('answers chosen requests with a status, once, set over HTTP', async () => {
+    const set = await control('POST', { method: 'GET', path: '/api/v1/namespaces/default/configmaps$', fault: 'error', status: 503, times: 1 });
+    expect(set.rules).toHaveLength(1);
+    const core = (() => { const c = new k8s.KubeConfig(); c.loadFromString(sb.kubeconfig); return c.makeApiClient(k8s.CoreV1Api); })();
+    const err: any = await core.listNamespacedConfigMap({ namespace: 'default' }).catch((e) => e);
+    expect(err.code).toBe(503);
+    expect(JSON.parse(err.body)).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+    expect((await core.listNamespacedConfigMap({ namespace: 'default' })).items).toBeDefined(); // `times: 1` is spent
+    expect((await control('DELETE')).rules).toEqual([]);
+    expect(sb.faults.seen.some((l) => l.startsWith('GET /api/v1/namespaces/default/configmaps'))).toBe(true);
+  });
+
+  it('delays, hangs and drops', async () => {
+    sb.faults.set([{ method: 'GET', path: /\/api\/v1\/nodes$/, fault: 'delay', delayMs: 300, times: 1 }]);
+    const t = performance.now();
+    expect((await fetch(`${sb.url}/api/v1/nodes`)).status).toBe(200);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(290);
+    sb.faults.set([{ method: 'GET', path: /\/api\/v1\/namespaces$/, fault: 'hang', times: 1 }]);
+    const hung = await fetch(`${sb.url}/api/v1/namespaces`, { signal: AbortSignal.timeout(300) }).then(() => 'answered', (e) => e.name);
+    expect(hung).toBe('TimeoutError');
+    sb.faults.set([{ method: 'GET', path: /\/version$/, fault: 'drop', times: 1 }]);
+    await expect(fetch(`${sb.url}/version`)).rejects.toThrow();
+    sb.faults.set([]);
+  });
+
+  it.skipIf(!hasKubectl)('shows kubectl the injected error', async () => {
+    await control('POST', { method: 'GET', path: 'trainjobs', fault: 'error', status: 500 });
+    const out = await run('kubectl', ['--kubeconfig', kc, 'get', 'trainjobs', '--request-timeout=5s'], { encoding: 'utf8' }).then(() => 'succeeded', (e) => String(e.stderr));
+    expect(out).toMatch(/Error from server \(InternalError\).*injected fault/);
+    await control('DELETE');
+  });
+});
