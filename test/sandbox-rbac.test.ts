@@ -116,3 +116,43 @@ describe('RBAC through client-node and the MCP server', () => {
     } finally { await c.close(); }
   });
 });
+
+describe('client certificates', () => {
+  it('authenticate a user by the certificate the sandbox issued: CN the user, O the groups', async () => {
+    const certs = await startSandbox({ tls: true, users: [{ name: 'carol', certificate: true, groups: ['ml-team'] }] });
+    try {
+      const yaml = certs.kubeconfigAs('carol');
+      expect(yaml).toContain('client-certificate-data');
+      expect(yaml).not.toContain('token');
+      const cfg = new k8s.KubeConfig(); cfg.loadFromString(yaml);
+      const authz = cfg.makeApiClient(k8s.AuthorizationV1Api);
+      const review = await authz.createSelfSubjectAccessReview({ body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'default' } } } });
+      expect(review.status?.allowed).toBe(false);
+      const err: any = await cfg.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'default' }).catch((e) => e);
+      expect(JSON.parse(err.body).message).toBe('pods is forbidden: User "carol" cannot list resource "pods" in API group "" in the namespace "default"');
+      // A binding to her group (from the certificate's O) grants it.
+      const admin = new k8s.KubeConfig(); admin.loadFromString(certs.kubeconfig);
+      const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+      await rbac.createNamespacedRole({ namespace: 'default', body: { metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] } });
+      await rbac.createNamespacedRoleBinding({ namespace: 'default', body: { metadata: { name: 'team-pods' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' }, subjects: [{ kind: 'Group', name: 'ml-team', apiGroup: 'rbac.authorization.k8s.io' }] } });
+      expect((await cfg.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'default' })).items).toBeDefined();
+    } finally { await certs.stop(); }
+  });
+
+  it('reads users and bindings from a --state file', async () => {
+    const file = join(dir, 'state.yaml');
+    writeFileSync(file, [
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: default}',
+      'apiVersion: sandbox.kubeflow-mcp.dev/v1\nkind: User\nmetadata: {name: dave}\ntoken: dave-token\ngroups: [viewers]',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: view-nodes}\nrules: [{apiGroups: [""], resources: [nodes], verbs: [list]}]',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: viewers-nodes}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view-nodes}\nsubjects: [{kind: Group, name: viewers, apiGroup: rbac.authorization.k8s.io}]',
+    ].join('\n---\n'));
+    const seeded = await startSandbox({ stateFile: file, anonymous: 'deny' });
+    try {
+      const as = (token?: string) => fetch(`${seeded.url}/api/v1/nodes`, { headers: token ? { authorization: `Bearer ${token}` } : {} }).then((r) => r.status);
+      expect(await as('dave-token')).toBe(200);
+      expect(await as()).toBe(401);
+      expect((await fetch(`${seeded.url}/api/v1/namespaces`, { headers: { authorization: 'Bearer dave-token' } })).status).toBe(403);
+    } finally { await seeded.stop(); }
+  });
+});

@@ -18,7 +18,8 @@ import type { CrdSchema } from './crd-schema.ts';
 import type { Clock } from './clock.ts';
 import { servePodLog, type LogSource } from './pod-logs.ts';
 import { orphanDependents } from './garbage-collector.ts';
-import type { Attributes, Auth, Identity } from './auth.ts';
+import type { Attributes, Auth, Identity, Peer } from './auth.ts';
+import type { TLSSocket } from 'node:tls';
 import type { Faults } from './faults.ts';
 
 export interface ApiServerDeps {
@@ -36,6 +37,17 @@ export interface ApiServerDeps {
 interface Route { t: ResourceType; ns?: string; name?: string; sub?: string }
 
 const isTrue = (v: string | null) => v === 'true' || v === '1';
+
+/** The client certificate of a TLS request, as verified against the sandbox's CA. */
+function peerOf(req: http.IncomingMessage): Peer | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.subject) return undefined;
+  const o = cert.subject.O;
+  const cn = cert.subject.CN;
+  return { authorized: socket.authorized, cn: Array.isArray(cn) ? cn[0] : cn, orgs: o === undefined ? [] : [o].flat() };
+}
 const rand5 = () => Array.from(randomBytes(5), (b) => 'bcdfghjklmnpqrstvwxz2456789'[b % 27]).join('');
 
 export function createApiServer(deps: ApiServerDeps) {
@@ -367,7 +379,7 @@ export function createApiServer(deps: ApiServerDeps) {
     if (await deps.faults.apply(req, res)) return;
     stats.requests++;
     // Authentication comes first: a bad token is a 401 whatever was asked.
-    const who = deps.auth.identify(req.headers);
+    const who = deps.auth.identify(req.headers, peerOf(req));
     if (p === '/version') return sendJson(res, 200, SERVER_VERSION);
     if (p === '/healthz' || p === '/readyz' || p === '/livez') { res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('ok'); }
     if (p === '/api') return sendJson(res, 200, apiVersions());

@@ -6,7 +6,10 @@ import { StatusError } from './errors.ts';
 import { qualifiedName, typeNamed, type ResourceType } from './resources.ts';
 import type { KObject, Store } from './store.ts';
 
-export interface SandboxUser { name: string; token: string; groups?: string[] }
+/** A user: a bearer token, or (over TLS) a client certificate the sandbox issues (CN the name, O the groups). */
+export interface SandboxUser { name: string; token?: string; groups?: string[]; certificate?: boolean }
+/** What the TLS layer says about the client's certificate. */
+export interface Peer { authorized: boolean; cn?: string; orgs: string[] }
 export interface Identity { user: string; groups: string[] }
 
 /** What a request asks to do, as an access review writes it. */
@@ -26,14 +29,16 @@ export class Auth {
 
   /** `anonymous`: what a request without credentials is (the admin, for curl and quick scripts, or nobody). */
   constructor(private store: Store, users: SandboxUser[], private anonymous: 'admin' | 'deny' = 'admin') {
-    this.byToken = new Map([ADMIN, ...users].map((u) => [u.token, u]));
+    this.byToken = new Map([ADMIN, ...users].filter((u) => u.token).map((u) => [u.token!, u]));
   }
 
-  /** The caller of a request, after impersonation; throws 401 or 403. */
-  identify(headers: Record<string, string | string[] | undefined>): Identity {
+  /** The caller of a request (bearer token, else a verified client certificate), after impersonation; throws 401 or 403. */
+  identify(headers: Record<string, string | string[] | undefined>, peer?: Peer): Identity {
     const auth = String(headers.authorization ?? '');
     let id: Identity;
-    if (!auth) {
+    if (!auth && peer?.authorized && peer.cn) {
+      id = { user: peer.cn, groups: [...peer.orgs, 'system:authenticated'] };
+    } else if (!auth) {
       if (this.anonymous === 'deny') throw unauthorized();
       id = { user: ADMIN.name, groups: [...ADMIN.groups!, 'system:authenticated'] };
     } else {

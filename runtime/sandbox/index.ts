@@ -58,14 +58,17 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-export function kubeconfigFor(url: string, caPem?: string, namespace = 'default', user: SandboxUser = ADMIN) {
+/** A user's credentials in a kubeconfig: a client certificate and key, or a bearer token. */
+export interface Credentials { token?: string; cert?: string; key?: string }
+
+export function kubeconfigFor(url: string, caPem?: string, namespace = 'default', user: { name: string } & Credentials = ADMIN) {
   // client-node refuses plain HTTP unless TLS verification is marked as skipped; over HTTPS the
   // kubeconfig carries the sandbox's own certificate as the CA, so verification stays on.
   const cluster = caPem ? { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : { server: url, 'insecure-skip-tls-verify': true };
   return toYaml({
     apiVersion: 'v1', kind: 'Config', 'current-context': 'kubeflow-mcp-sandbox',
     clusters: [{ name: 'kubeflow-mcp-sandbox', cluster }],
-    users: [{ name: user.name, user: { token: user.token } }],
+    users: [{ name: user.name, user: user.cert ? { 'client-certificate-data': Buffer.from(user.cert).toString('base64'), 'client-key-data': Buffer.from(user.key!).toString('base64') } : { token: user.token } }],
     contexts: [{ name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: user.name, namespace } }],
   });
 }
@@ -76,6 +79,14 @@ async function selfSignedCertificate() {
     keyType: 'ec', algorithm: 'sha256',
     extensions: [{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
   } as any);
+}
+
+/** A client certificate for `user`, signed by the sandbox's CA: CN the user, O each group. */
+async function clientCertificate(user: SandboxUser, ca: { private: string; cert: string }): Promise<Credentials> {
+  const { generate } = await import('selfsigned');
+  const subject = [{ name: 'commonName', value: user.name }, ...(user.groups ?? []).map((g) => ({ name: 'organizationName', value: g }))];
+  const c: any = await generate(subject as any, { days: 30, keyType: 'ec', algorithm: 'sha256', ca: { key: ca.private, cert: ca.cert }, extensions: [{ name: 'extKeyUsage', clientAuth: true }] } as any);
+  return { cert: c.cert, key: c.private };
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -91,7 +102,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const loaded = opts.stateFile ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed();
   const isUser = (o: any) => `${o.apiVersion}/${o.kind}` === USER_KIND;
   const users: SandboxUser[] = [...(opts.users ?? []), ...loaded.filter(isUser).map((u) => ({ name: u.metadata?.name, token: u.token, groups: u.groups ?? [] }))];
-  for (const u of users) if (!u.name || !u.token) throw new Error(`sandbox users need a name and a token (${JSON.stringify(u)})`);
+  for (const u of users) if (!u.name || (!u.token && !u.certificate)) throw new Error(`sandbox users need a name and a token or certificate: true (${JSON.stringify(u)})`);
+  if (users.some((u) => u.certificate) && !opts.tls) throw new Error('sandbox users with client certificates need tls: true');
   const seed = loaded.filter((o) => !isUser(o));
   for (const obj of [...seed, ...(opts.objects ?? [])]) {
     const t = typeForKind(obj.apiVersion, obj.kind);
@@ -123,7 +135,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const faults = new Faults();
   const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), auth, faults });
   const cert = opts.tls ? await selfSignedCertificate() : undefined;
-  const server = cert ? https.createServer({ key: cert.private, cert: cert.cert }, api.listener) : http.createServer(api.listener);
+  // Client certificates are asked for and checked against the sandbox's CA; a request without one
+  // still reaches the API (and authenticates with a token, or not at all).
+  const server = cert ? https.createServer({ key: cert.private, cert: cert.cert, ca: [cert.cert], requestCert: true, rejectUnauthorized: false }, api.listener) : http.createServer(api.listener);
+  const issued = new Map<string, Credentials>();
+  for (const u of users) if (u.certificate && cert) issued.set(u.name, await clientCertificate(u, cert));
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
   const url = `${cert ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -134,7 +150,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     kubeconfigAs(name, namespace = 'default') {
       const u = users.find((x) => x.name === name);
       if (!u) throw new Error(`no sandbox user ${name}`);
-      return kubeconfigFor(url, cert?.cert, namespace, u);
+      return kubeconfigFor(url, cert?.cert, namespace, { name: u.name, ...(issued.get(name) ?? { token: u.token }) });
     },
     async stop() {
       controller.stop();
