@@ -19,13 +19,28 @@ const URI = /^trainjob:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z]([-a-z0-9]*[a-
 const parseJobUri = (uri: string) => { const m = URI.exec(uri); return m ? { namespace: m[1], name: m[3], logs: !!m[5] } : undefined; };
 
 /** Step, loss and throughput from the last lines of a training log (torchtune and torchrun styles). */
+/**
+ * The latest training metrics in a log: loss, step (and total steps), learning rate, throughput and
+ * the time left, from torchtune's lines (`1|50|Loss: 0.87`, `Step 50 | loss:0.87 lr:3e-05
+ * tokens_per_second_per_gpu:1650`), tqdm bars (`50/100 [00:20<00:20, 2.5it/s]`), Hugging Face
+ * Trainer dicts (`{'loss': 0.87, 'learning_rate': 3e-05}`) and plain `step=50 loss=0.87` lines.
+ */
 export function metricsFromLog(text: string) {
   const lines = text.trim().split('\n').reverse();
   const find = (re: RegExp) => { for (const l of lines) { const m = re.exec(l); if (m) return m; } return undefined; };
-  const loss = find(/loss[=:]?\s*([0-9]*\.?[0-9]+)/i);
-  const step = find(/(?:step[=:\s]+|^\d+\|)(\d+)/i);
-  const rate = find(/([0-9]*\.?[0-9]+)\s*(?:it\/s|samples\/s|tokens\/s)/i);
-  return { ...(loss ? { loss: Number(loss[1]) } : {}), ...(step ? { step: Number(step[1]) } : {}), ...(rate ? { throughput: rate[0] } : {}) };
+  const loss = find(/'?loss'?\s*[=:]\s*([0-9]*\.?[0-9]+(?:e-?\d+)?)/i);
+  const step = find(/(?:\bstep[=:\s]+|^\d+\|)(\d+)/i);
+  const lr = find(/(?:\blr[=:]|'learning_rate':\s*)([0-9.]+(?:e[-+]?\d+)?)/i);
+  const tokens = find(/tokens_per_second_per_gpu:([0-9.]+)/);
+  const rate = find(/([0-9]*\.?[0-9]+)\s*(it\/s|s\/it|samples\/s|tokens\/s)/i);
+  const bar = find(/\b(\d+)\/(\d+) \[(\d+:\d+(?::\d+)?)<(\d+:\d+(?::\d+)?)/);
+  return {
+    ...(loss ? { loss: Number(loss[1]) } : {}),
+    ...(step ? { step: Number(step[1]) } : {}),
+    ...(bar ? { total_steps: Number(bar[2]), eta: bar[4] } : {}),
+    ...(lr ? { learning_rate: Number(lr[1]) } : {}),
+    ...(tokens ? { throughput: `${tokens[1]} tokens/s per GPU` } : rate ? { throughput: rate[0] } : {}),
+  };
 }
 
 export class LiveResources {

@@ -38,6 +38,20 @@ describe('live TrainJob resources', () => {
   it('parses loss, step and throughput from torchtune and torchrun lines', () => {
     expect(metricsFromLog('1|45|Loss: 0.9132\n1|50|Loss: 0.8705\n')).toEqual({ loss: 0.8705, step: 50 });
     expect(metricsFromLog('[rank0] epoch=1 step=120 loss=1.2034 12.5 samples/s\n')).toMatchObject({ loss: 1.2034, step: 120, throughput: '12.5 samples/s' });
+    const tune = '1|20|Loss: 1.1023:  40%|████      | 20/50 [00:38<00:57,  1.92s/it]\nStep 20 | loss:1.1023 lr:2.8716e-04 tokens_per_second_per_gpu:1712.4 peak_memory_active:10.21\n';
+    expect(metricsFromLog(tune)).toEqual({ loss: 1.1023, step: 20, total_steps: 50, eta: '00:57', learning_rate: 0.00028716, throughput: '1712.4 tokens/s per GPU' });
+    const hf = "[rank0]:  30%|███       | 30/100 [00:12<00:28,  2.47it/s]\n[rank0]: {'loss': 0.9871, 'grad_norm': 1.2, 'learning_rate': 2.1e-04, 'epoch': 0.3}\n";
+    expect(metricsFromLog(hf)).toMatchObject({ loss: 0.9871, total_steps: 100, eta: '00:28', learning_rate: 0.00021, throughput: '2.47it/s' });
+  });
+
+  it('parses the metrics of the sandbox\'s own torchtune and torchrun jobs as from real ones', async () => {
+    await call(c.client, 'run_custom_training', { script: 'print(1)', name: 'live-torchrun', confirmed: true });
+    await call(c.client, 'wait_for_training', { name: 'live-torchrun', timeout_seconds: 60, polling_interval: 0.1 });
+    const logs = await call(c.client, 'get_training_logs', { name: 'live-torchrun' });
+    const m = metricsFromLog(JSON.stringify(logs.data).replace(/\\n/g, '\n'));
+    expect(m.loss).toBeGreaterThan(0);
+    expect(m.learning_rate).toBeGreaterThanOrEqual(0);
+    expect(m.total_steps).toBe(100);
   });
 
   it('tells a subscriber within a second when the job changes, with one watch for every subscription', async () => {

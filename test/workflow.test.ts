@@ -476,10 +476,13 @@ describe('platform detection', () => {
 
 describe('get_training_logs options', () => {
   it('caps by bytes and lines, filters by time, and rejects unknown steps and containers', async () => {
-    // The sandbox's torchtune log is under 1 KiB (the smallest cap), so it comes back whole.
+    // The sandbox's torchtune log is a few KiB: whole under a large cap, cut to the smallest one.
+    const whole = await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', max_bytes: 65536, tail_lines: 5000 });
+    expect(whole.data.truncated).toBe(false);
     const capped = await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', max_bytes: 1024, tail_lines: 5000 });
-    expect(Buffer.byteLength(capped.data.logs)).toBeLessThan(1024);
-    expect(capped.data.truncated).toBe(false);
+    expect(Buffer.byteLength(capped.data.logs)).toBeLessThanOrEqual(1024);
+    expect(capped.data.truncated).toBe(true);
+    expect(capped.data.lines).toBeLessThan(whole.data.lines);
     expect((await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', tail_lines: 2 })).data.lines).toBe(2);
     expect((await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', since_seconds: 1 })).data.lines).toBeLessThan(capped.data.lines + 100);
     const badStep = await call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', step: 'node-7' });

@@ -32,6 +32,23 @@ function lossCurve(r: () => number, i: number) {
   return (2.4 * Math.exp(-i / 4) + 0.55 + r() * 0.08).toFixed(4);
 }
 
+/** Linear warm-up to 3e-4 over the first tenth, then cosine decay, as the recipes schedule it. */
+function learningRate(step: number, total: number) {
+  const warm = Math.max(1, Math.floor(total / 10));
+  const lr = step < warm ? 3e-4 * (step / warm) : 3e-4 * 0.5 * (1 + Math.cos(Math.PI * ((step - warm) / Math.max(1, total - warm))));
+  return lr.toExponential(4);
+}
+
+const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+
+/** A tqdm progress bar: `  10%|█         | 10/100 [00:05<00:45,  1.98it/s]` (or s/it when slower). */
+function bar(step: number, total: number, secPerStep: number, itPerSec: boolean) {
+  const pct = Math.floor((100 * step) / total);
+  const filled = Math.floor(pct / 10);
+  const rate = itPerSec || secPerStep < 1 ? `${(1 / secPerStep).toFixed(2)}it/s` : `${secPerStep.toFixed(2)}s/it`;
+  return `${String(pct).padStart(3)}%|${'█'.repeat(filled)}${' '.repeat(10 - filled)}| ${step}/${total} [${clock(step * secPerStep)}<${clock((total - step) * secPerStep)}, ${rate}]`;
+}
+
 function failureTail(ctx: LogContext, prefix: string): string[] {
   if (ctx.outcome === 'oom') {
     return [`${prefix}Traceback (most recent call last):`, `${prefix}  File "/workspace/train.py", line 88, in <module>`,
@@ -64,6 +81,8 @@ export function planLog(ctx: LogContext): PlannedLine[] {
       ]);
     }
     case 'torchtune': {
+      // As a torchtune LoRA recipe prints them: the tqdm bar described with the loss, and the
+      // metric logger's line with loss, learning rate and tokens per second.
       const lines = [
         'INFO:torchtune.utils._logging:Running recipe with resolved config from the runtime',
         'INFO:torchtune.utils._logging:Model is initialized with precision torch.bfloat16.',
@@ -71,23 +90,39 @@ export function planLog(ctx: LogContext): PlannedLine[] {
         'INFO:torchtune.utils._logging:Optimizer and loss are initialized.',
         'INFO:torchtune.utils._logging:Dataset and Sampler are initialized.',
       ];
+      const total = STEPS * 5;
       const steps = failing ? STEPS / 2 : STEPS;
-      for (let i = 1; i <= steps; i++) lines.push(`1|${i * 5}|Loss: ${lossCurve(r, i)}`);
+      const secPerStep = 1.6 + r() * 1.4;
+      for (let i = 1; i <= steps; i++) {
+        const step = i * 5, loss = lossCurve(r, i);
+        lines.push(`1|${step}|Loss: ${loss}: ${bar(step, total, secPerStep, false)}`);
+        lines.push(`Step ${step} | loss:${loss} lr:${learningRate(step, total)} tokens_per_second_per_gpu:${(1400 + r() * 600).toFixed(1)} peak_memory_active:${(9 + r() * 3).toFixed(2)} peak_memory_alloc:${(9 + r() * 3).toFixed(2)} peak_memory_reserved:${(12 + r() * 2).toFixed(2)}`);
+      }
       if (failing) lines.push(...failureTail(ctx, ''));
       else lines.push('INFO:torchtune.utils._logging:Saving checkpoint. This may take some time. Retrieving full model state dict...',
         `INFO:torchtune.utils._logging:Model checkpoint of size ${(1 + r() * 2).toFixed(2)} GiB saved to /workspace/output/epoch_0/model-00001-of-00001.safetensors`);
       return spread(lines);
     }
     case 'torchrun': {
+      // A torchrun job with the Hugging Face Trainer: rank 0 prints the progress bar and the
+      // logged metrics (loss, grad norm, learning rate, epoch); every rank says where it is.
       const p = `[rank${ctx.rank}]: `;
       const lines = [
         `INFO:torch.distributed.run:Starting elastic agent: nnodes=${ctx.world} node_rank=${ctx.rank}`,
         `${p}rank=${ctx.rank} world_size=${ctx.world} backend=nccl`,
       ];
+      const total = STEPS * 10;
       const steps = failing ? STEPS / 2 : STEPS;
-      for (let i = 1; i <= steps; i++) lines.push(`${p}epoch=1 step=${i * 10} loss=${lossCurve(r, i)}`);
+      const itPerSec = 1.5 + r() * 2;
+      for (let i = 1; i <= steps; i++) {
+        const step = i * 10;
+        if (ctx.rank === 0) {
+          lines.push(`${p}${bar(step, total, 1 / itPerSec, true)}`);
+          lines.push(`${p}{'loss': ${lossCurve(r, i)}, 'grad_norm': ${(0.8 + r() * 2).toFixed(4)}, 'learning_rate': ${learningRate(step, total)}, 'epoch': ${(step / total).toFixed(2)}}`);
+        } else lines.push(`${p}epoch=1 step=${step} loss=${lossCurve(r, i)}`);
+      }
       if (failing) lines.push(...failureTail(ctx, p));
-      else lines.push(`${p}training finished`);
+      else lines.push(`${p}{'train_runtime': ${(total / itPerSec).toFixed(4)}, 'train_samples_per_second': ${(itPerSec * 8).toFixed(3)}, 'train_steps_per_second': ${itPerSec.toFixed(3)}, 'train_loss': ${lossCurve(r, STEPS)}, 'epoch': 1.0}`, `${p}training finished`);
       return spread(lines);
     }
     case 'mpi-launcher': {
