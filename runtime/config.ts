@@ -11,7 +11,9 @@ export interface ServeConfig {
   persona: string;
   mode: 'full' | 'progressive' | 'semantic';
   tier: 'full' | 'compact' | 'minimal';
-  transport: 'stdio';
+  transport: 'stdio' | 'http';
+  /** For --transport http. */
+  http: HttpConfig;
   logLevel: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
   logFormat: 'json' | 'console';
   banner: boolean;
@@ -22,8 +24,22 @@ export interface ServeConfig {
   configFile?: string;
 }
 
+export interface HttpConfig {
+  host: string; port: number; path: string; stateless: boolean;
+  /** Static bearer token the clients must send (from a file or the environment); none = no auth. */
+  token?: string;
+  allowUnauthenticated: boolean;
+  /** Host and Origin headers accepted (DNS-rebinding protection); empty = the loopback names when bound to loopback, else any. */
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+export const isLoopback = (host: string) => LOOPBACK.includes(host.replace(/^\[|\]$/g, ''));
+
 const ENUMS = {
-  mode: ['full', 'progressive', 'semantic'], tier: ['full', 'compact', 'minimal'], transport: ['stdio'],
+  mode: ['full', 'progressive', 'semantic'], tier: ['full', 'compact', 'minimal'], transport: ['stdio', 'http'],
   logLevel: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], logFormat: ['json', 'console'],
 } as const;
 
@@ -59,7 +75,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
   const file = configFile ? await readConfigFile(configFile) : {};
   const where = `config file ${configFile}`;
   onlyKeys(file, ['server', 'logging', 'trainer'], where, '');
-  onlyKeys(file.server, ['clients', 'persona', 'mode', 'transport', 'instruction_tier'], where, 'server.');
+  onlyKeys(file.server, ['clients', 'persona', 'mode', 'transport', 'instruction_tier', 'host', 'port', 'path', 'stateless', 'allowed_hosts', 'allowed_origins'], where, 'server.');
   onlyKeys(file.logging, ['level', 'format'], where, 'logging.');
   onlyKeys(file.trainer, ['controller_namespace'], where, 'trainer.');
   const s = file.server ?? {}, l = file.logging ?? {};
@@ -77,12 +93,14 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
   const timeScale = Number(first(flags.timeScale, env.KUBEFLOW_MCP_SANDBOX_TIME_SCALE) ?? 0.25);
   if (!(timeScale > 0 && timeScale <= 100)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
+  const transport = pick('transport', ENUMS.transport, ['--transport', flags.transport], ['MCP_TRANSPORT', env.MCP_TRANSPORT], ['config server.transport', s.transport]) ?? 'stdio';
+  const http = httpConfig(flags, env, s, transport === 'http');
   return {
     clients: String(clientsRaw).split(',').map((c) => c.trim()).filter(Boolean),
     persona,
     mode: pick('mode', ENUMS.mode, ['--mode', flags.mode], ['KUBEFLOW_MCP_MODE', env.KUBEFLOW_MCP_MODE], ['config server.mode', s.mode]) ?? 'full',
     tier: pick('instruction tier', ENUMS.tier, ['--instruction-tier', flags.instructionTier], ['KUBEFLOW_MCP_INSTRUCTION_TIER', env.KUBEFLOW_MCP_INSTRUCTION_TIER], ['config server.instruction_tier', s.instruction_tier]) ?? 'full',
-    transport: pick('transport', ENUMS.transport, ['--transport', flags.transport], ['MCP_TRANSPORT', env.MCP_TRANSPORT], ['config server.transport', s.transport]) ?? 'stdio',
+    transport, http,
     logLevel: pick('log level', ENUMS.logLevel, ['--log-level', flags.logLevel], ['LOG_LEVEL', env.LOG_LEVEL], ['config logging.level', l.level]) ?? 'INFO',
     logFormat: pick('log format', ENUMS.logFormat, ['--log-format', flags.logFormat], ['LOG_FORMAT', env.LOG_FORMAT], ['config logging.format', l.format]) ?? (process.stderr.isTTY ? 'console' : 'json'),
     banner: flags.banner !== false,
@@ -91,5 +109,34 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     kubeconfig: flags.kubeconfig,
     controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,
     configFile,
+  };
+}
+
+const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === null || v === '' ? [] : String(v).split(',')).map((x) => x.trim()).filter(Boolean);
+
+/** The HTTP listener's settings; a non-loopback bind without a token is refused unless allowed on purpose. */
+function httpConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, s: Record<string, any>, used: boolean): HttpConfig {
+  const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
+  const host = String(first(flags.host, env.MCP_HOST, s.host) ?? '127.0.0.1');
+  const port = Number(first(flags.port, env.MCP_PORT, s.port) ?? 8000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port "${first(flags.port, env.MCP_PORT, s.port)}"; expected 0 to 65535`);
+  const path = String(first(flags.path, env.MCP_PATH, s.path) ?? '/mcp');
+  if (!path.startsWith('/')) throw new ConfigError(`invalid path "${path}"; it must start with /`);
+  let token: string | undefined = env.KUBEFLOW_MCP_AUTH_TOKEN || undefined;
+  if (flags.authTokenFile) {
+    if (!existsSync(flags.authTokenFile)) throw new ConfigError(`auth token file ${flags.authTokenFile} does not exist`);
+    token = readFileSync(flags.authTokenFile, 'utf8').trim();
+  }
+  if (token !== undefined && token.length < 16) throw new ConfigError('the auth token must be at least 16 characters');
+  const allowUnauthenticated = !!flags.allowUnauthenticated || env.KUBEFLOW_MCP_ALLOW_UNAUTHENTICATED === '1';
+  if (used && !token && !isLoopback(host) && !allowUnauthenticated) {
+    throw new ConfigError(`refusing to serve on ${host} without authentication: set KUBEFLOW_MCP_AUTH_TOKEN or --auth-token-file, bind to 127.0.0.1, or pass --allow-unauthenticated`);
+  }
+  const maxBodyBytes = Number(env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? 8 * 1024 * 1024);
+  return {
+    host, port, path, stateless: !!(flags.stateless ?? s.stateless), token, allowUnauthenticated,
+    allowedHosts: list(first(flags.allowedHosts, env.MCP_ALLOWED_HOSTS, s.allowed_hosts)),
+    allowedOrigins: list(first(flags.allowedOrigins, env.MCP_ALLOWED_ORIGINS, s.allowed_origins)),
+    maxBodyBytes,
   };
 }

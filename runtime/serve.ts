@@ -36,6 +36,8 @@ export async function serve(flags: Record<string, any>) {
   const instructions = instructionsFor(tools.map((t) => t.name), mode, cfg.tier);
   if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`);
 
+  if (cfg.transport === 'http') return serveOverHttp(cfg, policyPath, policy, timeoutSeconds * 1000);
+
   let full: Promise<Full> | undefined;
   // After the answer is written: loading blocks the event loop for a few tens of milliseconds.
   const needFull = () => { full ??= new Promise<void>((r) => setImmediate(r)).then(() => startFull()).catch(die); };
@@ -111,4 +113,51 @@ export async function serve(flags: Record<string, any>) {
     log.info({ persona: cfg.persona, tier: cfg.tier, tools: served.length, clients: cfg.clients }, 'Starting kubeflow-mcp');
     return { server, stopSandbox, reloadPolicy, log };
   }
+}
+
+/** The server for a team: streamable HTTP (see http.ts), one MCP server per session. */
+async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>, policyPath: string | undefined, policy: Awaited<ReturnType<typeof loadPolicy>>, timeoutMs: number) {
+  const { createLogger } = await import('./logger.ts');
+  const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
+  const [{ buildServer }, { Kube }, { serveHttp }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts'), import('./http.ts')]);
+  let kube: InstanceType<typeof Kube>;
+  let stopSandbox: (() => Promise<void>) | undefined;
+  if (cfg.sandbox) {
+    const { startSandbox } = await import('./sandbox/index.ts');
+    const sb = await startSandbox({ timeScale: cfg.timeScale });
+    stopSandbox = sb.stop;
+    kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs });
+  } else kube = new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs });
+  let current = policy;
+  const reloads = new Set<(p: typeof policy) => Promise<unknown>>();
+  const newServer = () => {
+    const built = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: current, kube, log, ring, version: VERSION });
+    reloads.add(built.reloadPolicy);
+    const close = built.server.close.bind(built.server);
+    return { connect: (t: any) => built.server.connect(t), close: async () => { reloads.delete(built.reloadPolicy); await close(); } };
+  };
+  const server = await serveHttp({ config: cfg.http, newServer, kube, log });
+  // Always said, so whoever started the server (a test, a supervisor) knows where it listens.
+  process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${cfg.http.stateless ? 'stateless' : 'sessions'}, ${cfg.http.token ? 'bearer token' : 'no authentication'}) for persona ${cfg.persona}\n`);
+  if (policyPath) watchPolicy(policyPath, async () => {
+    if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
+    try {
+      current = await loadPolicy(policyPath);
+      for (const r of reloads) await r(current);
+      log.info({ policy: policyPath, sessions: reloads.size }, 'policy reloaded');
+    } catch (e) {
+      process.stderr.write(`kubeflow-mcp: ${(e as Error).message}; keeping the last policy\n`);
+    }
+  });
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await server.close();
+    kube.caches.close();
+    await stopSandbox?.();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }

@@ -256,7 +256,9 @@ export class Kube {
 
   podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
     checkName(name, `logs of pod ${name}`);
-    return this.request(`logs of pod ${name}`, { method: 'GET', path: `${pathOf(typeOf('pods'), namespace, name)}/log`, query: { ...o }, text: true });
+    return this.request(`logs of pod ${name}`, { method: 'GET', path: `${pathOf(typeOf('pods'), namespace, name)}/log`, query: { ...o }, text: true })
+      // A byte limit can cut a character in two; its half decodes to U+FFFD, which is not log text.
+      .then((t: string) => (o.limitBytes !== undefined && t.endsWith('\uFFFD') ? t.replace(/\uFFFD+$/, '') : t));
   }
 
   /**

@@ -43,10 +43,11 @@ export function servePodLog(req: http.IncomingMessage, res: http.ServerResponse,
   const emit = (lines: LogLine[]) => {
     for (const l of lines) {
       if (budget <= 0) return false;
-      let s = format(l);
-      if (Buffer.byteLength(s) > budget) s = Buffer.from(s).subarray(0, budget).toString();
-      budget -= Buffer.byteLength(s);
-      res.write(s);
+      // The kubelet counts bytes and cuts there, even inside a multi-byte character.
+      let b = Buffer.from(format(l));
+      if (b.length > budget) b = b.subarray(0, budget);
+      budget -= b.length;
+      res.write(b);
     }
     return budget > 0;
   };
