@@ -54,3 +54,24 @@ describe('faults on demand', () => {
     await control('DELETE');
   });
 });
+
+describe('the client against injected faults', () => {
+  it('retries a read twice on 429, 5xx and reset connections, and never a write', async () => {
+    const { Kube } = await import('../runtime/k8s/client.ts');
+    const kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs: 5000 });
+    const count = (re: RegExp) => sb.faults.seen.filter((l) => re.test(l)).length;
+    sb.faults.set([{ method: 'GET', path: /\/configmaps(\?|$)/, fault: 'error', status: 503, times: 2 }]);
+    let before = count(/^GET .*\/configmaps(\?|$)/);
+    expect((await kube.list('configmaps', { namespace: 'default' })).items).toBeDefined();
+    expect(count(/^GET .*\/configmaps(\?|$)/) - before).toBe(3);
+    sb.faults.set([{ method: 'GET', path: /\/configmaps(\?|$)/, fault: 'drop', times: 1 }]);
+    expect((await kube.list('configmaps', { namespace: 'default' })).items).toBeDefined();
+    sb.faults.set([{ method: 'GET', path: /\/configmaps(\?|$)/, fault: 'error', status: 500, times: 3 }]);
+    await expect(kube.list('configmaps', { namespace: 'default' })).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
+    sb.faults.set([{ method: 'POST', path: /\/configmaps/, fault: 'error', status: 503, times: 1 }]);
+    before = count(/^POST .*\/configmaps/);
+    await expect(kube.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no-retry' } }, 'default')).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
+    expect(count(/^POST .*\/configmaps/) - before).toBe(1);
+    sb.faults.set([]);
+  });
+});

@@ -34,6 +34,20 @@ function pathOf(t: ResourceType, namespace?: string, name?: string) {
   return `${base}${scope}/${t.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
+const RETRIES = 2;
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const isTransient = (e: unknown) => /ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|ETIMEDOUT/i.test(String((e as any)?.code ?? '') + String((e as Error)?.message ?? ''));
+
+/** Waits before retry `attempt` (0-based): 100 ms, 200 ms... with full jitter, or what Retry-After asks (at most 2 s). */
+function backoff(attempt: number, retryAfter: string | null, signal: AbortSignal) {
+  const asked = retryAfter !== null && /^\d+$/.test(retryAfter) ? Math.min(2000, Number(retryAfter) * 1000) : undefined;
+  const ms = asked ?? Math.random() * 100 * 2 ** attempt;
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+}
+
 interface Request { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; text?: boolean }
 type Lib = typeof import('./kube-lib.ts');
 interface Loaded { lib: Lib; kc: InstanceType<Lib['KubeConfig']>; http: InstanceType<Lib['IsomorphicFetchHttpLibrary']>; server: string }
@@ -151,10 +165,26 @@ export class Kube {
       }
       await a.kc.applySecurityAuthentication(req);
       req.setSignal(signal);
-      const res = await a.http.send(req).toPromise();
-      const text = await res.body.text();
-      if (res.httpStatusCode >= 400) throw Object.assign(new Error(`HTTP ${res.httpStatusCode}`), { code: res.httpStatusCode, body: text });
-      return r.text ? text : text ? JSON.parse(text) : {};
+      // Reads are retried a little on the failures a busy or restarting API server gives (429,
+      // 5xx, a reset connection), with jittered back-off; writes never are (they may have happened).
+      for (let attempt = 0; ; attempt++) {
+        let status: number | undefined, text = '', retryAfter: string | null = null;
+        try {
+          const res = await a.http.send(req).toPromise();
+          status = res.httpStatusCode;
+          retryAfter = res.headers['retry-after'] ?? null;
+          text = await res.body.text();
+        } catch (e) {
+          if (r.method !== 'GET' || attempt >= RETRIES || signal.aborted || !isTransient(e)) throw e;
+          await backoff(attempt, null, signal);
+          continue;
+        }
+        if (status >= 400) {
+          if (r.method === 'GET' && attempt < RETRIES && RETRY_STATUS.has(status) && !signal.aborted) { await backoff(attempt, retryAfter, signal); continue; }
+          throw Object.assign(new Error(`HTTP ${status}`), { code: status, body: text });
+        }
+        return r.text ? text : text ? JSON.parse(text) : {};
+      }
     });
   }
 
