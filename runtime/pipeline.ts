@@ -114,11 +114,12 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
       checkNamespace(state.policy, namespace);
     }
     const confirmed = args.confirmed === true;
+    const signal = extras.signal ?? new AbortController().signal;
     const ctx: ToolContext = {
       ...state, tool, namespace, confirmed, caller: extras.caller,
       // Until the user confirms, the cluster can only be asked for dry runs.
-      kube: tool.confirm && !confirmed ? state.kube.dryRunOnly() : state.kube,
-      signal: extras.signal ?? new AbortController().signal,
+      kube: tool.confirm && !confirmed ? state.kube.withSignal(signal).dryRunOnly() : state.kube.withSignal(signal),
+      signal,
       progress: extras.progress ?? (async () => {}),
       namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },
     };

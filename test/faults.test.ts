@@ -118,3 +118,19 @@ describe('a hanging API', () => {
     sb.faults.set([]);
   });
 });
+
+describe('cancellation', () => {
+  it('aborts the Kubernetes request when the MCP client cancels the call', async () => {
+    sb.faults.set([{ method: 'GET', path: /\/trainjobs\/cancel-me/, fault: 'hang' }]);
+    try {
+      const ac = new AbortController();
+      const pending = mcp.client.callTool({ name: 'get_training_job', arguments: { name: 'cancel-me' } }, undefined, { signal: ac.signal }).catch((e) => e);
+      for (let i = 0; i < 100 && sb.faults.hanging === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(sb.faults.hanging).toBe(1);
+      ac.abort();
+      expect(String(await pending)).toMatch(/abort/i);
+      for (let i = 0; i < 100 && sb.faults.hanging > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(sb.faults.hanging).toBe(0);
+    } finally { sb.faults.set([]); }
+  });
+});

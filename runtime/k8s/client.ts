@@ -137,8 +137,13 @@ export class Kube {
   private async call<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
     const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or pass --kubeconfig to the server, or run it with --sandbox.'); });
     this.calls++;
+    const cancelled = () => new ToolError('CANCELLED', `${what}: the request was cancelled by the client`);
+    if (this.cancel?.aborted) throw cancelled();
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    // The caller going away (MCP cancellation) aborts the HTTP request too.
+    const onCancel = () => abort.abort();
+    this.cancel?.addEventListener('abort', onCancel, { once: true });
     const timedOut = () => Object.assign(new Error('timed out'), { name: 'AbortError' });
     try {
       const call = fn(a, abort.signal);
@@ -146,9 +151,11 @@ export class Kube {
       const deadline = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(timedOut()), { once: true }));
       return await Promise.race([call, deadline]);
     } catch (e) {
+      if (this.cancel?.aborted) throw cancelled();
       throw mapK8sError(abort.signal.aborted ? timedOut() : e, what);
     } finally {
       clearTimeout(timer);
+      this.cancel?.removeEventListener('abort', onCancel);
     }
   }
 
@@ -289,6 +296,16 @@ export class Kube {
     return this.request(`logs of pod ${name}`, { method: 'GET', path: `${pathOf(typeOf('pods'), namespace, name)}/log`, query: { ...o }, text: true })
       // A byte limit can cut a character in two; its half decodes to U+FFFD, which is not log text.
       .then((t: string) => (o.limitBytes !== undefined && t.endsWith('\uFFFD') ? t.replace(/\uFFFD+$/, '') : t));
+  }
+
+  /** The call's abort signal, on a view made by withSignal. */
+  private cancel?: AbortSignal;
+
+  /** A view of this client whose requests end when `signal` aborts (the MCP client cancelled the call). */
+  withSignal(signal: AbortSignal): Kube {
+    const view = Object.create(this) as Kube;
+    view.cancel = signal;
+    return view;
   }
 
   /**

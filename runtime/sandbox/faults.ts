@@ -53,6 +53,9 @@ export class Faults {
     return true;
   }
 
+  /** Requests held by a `hang` rule whose client has not gone away. */
+  get hanging() { return this.hung.size; }
+
   /** Ends the requests left hanging (at stop). */
   releaseHung() { for (const res of this.hung) res.destroy(); this.hung.clear(); }
 
