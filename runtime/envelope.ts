@@ -3,7 +3,7 @@
 
 export type ErrorCode =
   | 'VALIDATION_ERROR' | 'RESOURCE_NOT_FOUND' | 'PERMISSION_DENIED' | 'KUBERNETES_ERROR' | 'SDK_ERROR'
-  | 'TIMEOUT' | 'ALREADY_EXISTS' | 'CONFLICT' | 'JOB_FAILED' | 'CANCELLED' | 'INTERNAL_ERROR';
+  | 'TIMEOUT' | 'ALREADY_EXISTS' | 'CONFLICT' | 'JOB_FAILED' | 'CANCELLED' | 'RATE_LIMITED' | 'INTERNAL_ERROR';
 
 export class ToolError extends Error {
   constructor(public code: ErrorCode, message: string, public details?: Record<string, unknown>, public hint?: string) {

@@ -10,6 +10,7 @@ import { maskSecrets, type RingBuffer } from './logger.ts';
 import { runDeclarative } from './executor.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
 export const OWNER_VALUE = 'mcp';
@@ -94,6 +95,8 @@ async function once<T>(cache: WeakMap<ToolDescriptor<any>, T>, tool: ToolDescrip
   return v;
 }
 
+const limiter = RateLimiter.fromEnv();
+
 /** Runs one tool call and returns the envelope (never throws). */
 export async function runTool(state: ServerState, name: string, rawArgs: unknown, extras: CallExtras = {}): Promise<Record<string, unknown>> {
   const started = performance.now();
@@ -101,6 +104,9 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
   let result: Record<string, unknown>;
   let args: Record<string, any> = {};
   try {
+    // Before anything else, so neither good nor bad calls beyond the limit cost the cluster anything.
+    const wait = limiter?.take(extras.caller ?? 'stdio');
+    if (wait !== undefined) throw new ToolError('RATE_LIMITED', `Too many calls: this client may make ${limiter!.rate} a second (bursts of ${limiter!.burst})`, { retry_after_seconds: wait }, `Retry after ${wait} s.`);
     if (!tool) {
       const exists = state.allTools.some((t) => t.name === name);
       throw new ToolError(exists ? 'PERMISSION_DENIED' : 'VALIDATION_ERROR', exists ? `Tool '${name}' is not available to the ${state.persona} persona or is blocked by the server policy` : `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.');

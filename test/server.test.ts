@@ -243,3 +243,18 @@ describe('policy file', () => {
     } finally { await ro.close(); }
   });
 });
+
+describe('rate limits', () => {
+  it('limits each client to its rate and burst, before validating, and says when to retry', async () => {
+    const c = await connect(['--persona', 'readonly'], { KUBEFLOW_MCP_RATE_LIMIT: '2', KUBEFLOW_MCP_RATE_BURST: '3' });
+    try {
+      const results = [];
+      for (let i = 0; i < 5; i++) results.push(await call(c.client, i % 2 ? 'get_training_job' : 'estimate_resources', i % 2 ? { name: 'Bad_Name' } : { model: 'google/gemma-2b' }));
+      expect(results.slice(0, 3).map((r) => r.error_code ?? 'ok')).toEqual(['ok', 'VALIDATION_ERROR', 'ok']);
+      expect(results[3]).toMatchObject({ success: false, error_code: 'RATE_LIMITED' });
+      expect(results[3].details.retry_after_seconds).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect((await call(c.client, 'estimate_resources', { model: 'google/gemma-2b' })).success).toBe(true);
+    } finally { await c.close(); }
+  });
+});
