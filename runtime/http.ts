@@ -1,8 +1,9 @@
 // `serve --transport http`: MCP over streamable HTTP at one path, with sessions (one MCP server per
 // session) or stateless (one per request, for replicas behind a Service), a static bearer token
 // compared in constant time, Host and Origin allowlists against DNS rebinding, a body size limit,
-// `/healthz` (the process answers) and `/readyz` (the Kubernetes API and the Trainer CRD answer,
-// checked at most every few seconds), and a shutdown that lets in-flight requests finish.
+// `/healthz` (the process answers), `/readyz` (the Kubernetes API and the Trainer CRD answer,
+// checked at most every few seconds), `/metrics` (Prometheus), and a shutdown that lets in-flight
+// requests finish.
 import http from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isLoopback, type HttpConfig } from './config.ts';
 import type { Kube } from './k8s/client.ts';
 import type { Logger } from './logger.ts';
+import { metrics } from './metrics.ts';
 
 interface McpServer { connect(t: StreamableHTTPServerTransport): Promise<void>; close(): Promise<void> }
 
@@ -48,6 +50,12 @@ export async function serveHttp(o: HttpOptions) {
     return isLoopback(c.host) && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(origin) && (!origin.match(/:(\d+)$/) || Number(origin.match(/:(\d+)$/)![1]) === port);
   };
 
+  /** The bearer token matches; digests of equal length, so the comparison takes the same time whatever was sent. */
+  const authorized = (req: http.IncomingMessage) => {
+    const m = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+    return !!m && !!want && timingSafeEqual(digest(m[1].trim()), want);
+  };
+
   async function readiness() {
     if (ready && Date.now() - ready.at < READY_CACHE_MS) return ready;
     try {
@@ -84,13 +92,18 @@ export async function serveHttp(o: HttpOptions) {
       res.end(body);
       return;
     }
+    if (url.pathname === '/metrics') {
+      // Behind the same token as MCP: call counts say what the team is doing.
+      if (want && !authorized(req)) return jsonRpcError(res, 401, -32001, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="kubeflow-mcp"' });
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      res.end(metrics.render());
+      return;
+    }
     if (url.pathname !== c.path) return jsonRpcError(res, 404, -32601, `not found: MCP is served at ${c.path}`);
     if (!hostAllowed(req.headers.host, port)) return jsonRpcError(res, 403, -32000, `Host "${req.headers.host}" is not allowed (DNS-rebinding protection; see --allowed-hosts)`);
     if (!originAllowed(req.headers.origin, port)) return jsonRpcError(res, 403, -32000, `Origin "${req.headers.origin}" is not allowed (see --allowed-origins)`);
     if (want) {
-      const m = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
-      // Digests of equal length, so the comparison takes the same time whatever was sent.
-      if (!m || !timingSafeEqual(digest(m[1].trim()), want)) {
+      if (!authorized(req)) {
         return jsonRpcError(res, 401, -32001, 'authentication required: send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer realm="kubeflow-mcp"' });
       }
       (req as any).auth = { token: '[static]', clientId: 'static-token', scopes: [] };

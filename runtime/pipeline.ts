@@ -11,6 +11,7 @@ import { runDeclarative } from './executor.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { metrics } from './metrics.ts';
 
 export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
 export const OWNER_VALUE = 'mcp';
@@ -100,6 +101,7 @@ const limiter = RateLimiter.fromEnv();
 /** Runs one tool call and returns the envelope (never throws). */
 export async function runTool(state: ServerState, name: string, rawArgs: unknown, extras: CallExtras = {}): Promise<Record<string, unknown>> {
   const started = performance.now();
+  metrics.inFlight++;
   const tool = state.tools.get(name);
   let result: Record<string, unknown>;
   let args: Record<string, any> = {};
@@ -154,6 +156,8 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
   const known = new Set(Object.keys((tool?.inputSchema as any)?.properties ?? {}));
   const logged = args && typeof args === 'object' && !Array.isArray(args) ? Object.fromEntries(Object.entries(args).map(([k, v]) => [k, known.has(k) ? v : '***'])) : args;
   const entry = { success: result.success === true, preview: result.status === 'preview', error_code: result.error_code, caller: extras.caller, duration_ms: Math.round((performance.now() - started) * 100) / 100 };
+  metrics.inFlight--;
+  metrics.record(tool ? name : '(unknown)', result.success === true || result.status === 'preview' ? 'ok' : String(result.error_code), (performance.now() - started) / 1000);
   // Queued only: the logger masks, truncates and writes it after the answer is on its way.
   state.log.info({ audit: true, tool: name, parameters: logged, ...entry }, 'tool_call');
   return result;

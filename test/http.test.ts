@@ -46,6 +46,13 @@ describe('MCP over streamable HTTP', () => {
       expect(text(await a.c.callTool({ name: 'estimate_resources', arguments: { model: 'google/gemma-2b' } })).data.gpu_per_worker).toBe(1);
       const stale = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 'no-such-session' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
       expect(stale.status).toBe(404);
+      // Prometheus metrics of the calls so far.
+      await a.c.callTool({ name: 'get_training_job', arguments: { name: 'Bad_Name' } });
+      const metricsText = await (await fetch(url.replace(/\/mcp$/, '/metrics'))).text();
+      expect(metricsText).toMatch(/kubeflow_mcp_tool_calls_total\{tool="estimate_resources",outcome="ok"\} 1/);
+      expect(metricsText).toMatch(/kubeflow_mcp_tool_calls_total\{tool="get_training_job",outcome="VALIDATION_ERROR"\} 1/);
+      expect(metricsText).toMatch(/kubeflow_mcp_tool_call_duration_seconds_count\{tool="list_training_jobs"\} 1/);
+      expect(metricsText).toMatch(/kubeflow_mcp_tool_calls_in_flight 0/);
     } finally { await a.c.close(); await b.c.close(); }
   });
 
@@ -72,6 +79,8 @@ describe('MCP over streamable HTTP', () => {
     await c.close();
     const base = url.replace(/\/mcp$/, '');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     // No cluster behind this server: not ready, and says why.
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(503);
