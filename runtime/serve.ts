@@ -82,21 +82,7 @@ export async function serve(flags: Record<string, any>) {
     log: { info: (o: object, msg: string) => void };
   }
   async function startFull(): Promise<Full> {
-    const { createLogger } = await import('./logger.ts');
-    const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
-    const [{ buildServer }, { Kube }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts')]);
-    const timeoutMs = timeoutSeconds * 1000;
-    let kube: InstanceType<typeof Kube>;
-    let stopSandbox: (() => Promise<void>) | undefined;
-    if (cfg.sandbox) {
-      const { startSandbox } = await import('./sandbox/index.ts');
-      const sb = await startSandbox({ timeScale: cfg.timeScale });
-      stopSandbox = sb.stop;
-      kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs });
-      log.info({ url: sb.url }, 'sandbox cluster started in-process');
-    } else {
-      kube = new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs });
-    }
+    const { log, ring, kube, stopSandbox, buildServer } = await loadServerParts(cfg, timeoutSeconds * 1000);
     const { server, tools: served, reloadPolicy } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
     // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
     // A missing file is seen at once; an unreadable one when the client library has loaded it.
@@ -115,19 +101,21 @@ export async function serve(flags: Record<string, any>) {
   }
 }
 
-/** The server for a team: streamable HTTP (see http.ts), one MCP server per session. */
-async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>, policyPath: string | undefined, policy: Awaited<ReturnType<typeof loadPolicy>>, timeoutMs: number) {
+/** What every transport needs behind it: the logger, the Kubernetes client (on the sandbox, when asked) and the server builder. */
+async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig>>, timeoutMs: number) {
   const { createLogger } = await import('./logger.ts');
   const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
-  const [{ buildServer }, { Kube }, { serveHttp }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts'), import('./http.ts')]);
-  let kube: InstanceType<typeof Kube>;
-  let stopSandbox: (() => Promise<void>) | undefined;
-  if (cfg.sandbox) {
-    const { startSandbox } = await import('./sandbox/index.ts');
-    const sb = await startSandbox({ timeScale: cfg.timeScale });
-    stopSandbox = sb.stop;
-    kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs });
-  } else kube = new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs });
+  const [{ buildServer }, { Kube }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts')]);
+  if (!cfg.sandbox) return { log, ring, buildServer, kube: new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs }), stopSandbox: undefined };
+  const { startSandbox } = await import('./sandbox/index.ts');
+  const sb = await startSandbox({ timeScale: cfg.timeScale });
+  log.info({ url: sb.url }, 'sandbox cluster started in-process');
+  return { log, ring, buildServer, kube: new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs }), stopSandbox: sb.stop };
+}
+
+/** The server for a team: streamable HTTP (see http.ts), one MCP server per session. */
+async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>, policyPath: string | undefined, policy: Awaited<ReturnType<typeof loadPolicy>>, timeoutMs: number) {
+  const [{ log, ring, kube, stopSandbox, buildServer }, { serveHttp }] = await Promise.all([loadServerParts(cfg, timeoutMs), import('./http.ts')]);
   let current = policy;
   const reloads = new Set<(p: typeof policy) => Promise<unknown>>();
   const newServer = () => {
