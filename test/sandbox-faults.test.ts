@@ -75,3 +75,24 @@ describe('the client against injected faults', () => {
     sb.faults.set([]);
   });
 });
+
+describe('the circuit breaker', () => {
+  it('stops calling a failing API for a while, counts only its failures, and tries again', async () => {
+    const { Kube } = await import('../runtime/k8s/client.ts');
+    const { Breaker } = await import('../runtime/k8s/breaker.ts');
+    const kube = new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs: 5000 });
+    (kube as any).breaker = new Breaker(3, 400);
+    const gets = () => sb.faults.seen.filter((l) => l.startsWith('GET /api/v1/namespaces/default/configmaps/')).length;
+    // A caller's mistakes (404) do not open it.
+    for (let i = 0; i < 5; i++) await expect(kube.get('configmaps', `missing-${i}`, 'default')).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+    sb.faults.set([{ method: 'GET', path: /\/configmaps\/down-/, fault: 'error', status: 503 }]);
+    for (let i = 0; i < 3; i++) await expect(kube.get('configmaps', `down-${i}`, 'default')).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
+    const before = gets();
+    await expect(kube.get('configmaps', 'down-3', 'default')).rejects.toThrow(/failed 3 times in a row; not calling it/);
+    expect(gets()).toBe(before); // no request was made
+    sb.faults.set([]);
+    await new Promise((r) => setTimeout(r, 450));
+    await expect(kube.get('configmaps', 'down-4', 'default')).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' }); // the trial call went through
+    expect((await kube.list('configmaps', { namespace: 'default' })).items).toBeDefined();
+  });
+});

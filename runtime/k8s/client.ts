@@ -8,6 +8,7 @@ import { delimiter, join } from 'node:path';
 import { CATALOGUE, type ResourceType } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import { ListCaches, type ListQuery, type Projection, type WatchHandle } from './list-cache.ts';
+import { Breaker } from './breaker.ts';
 
 export type Obj = Record<string, any>;
 export interface ListOpts { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number; continueToken?: string }
@@ -80,6 +81,8 @@ export class Kube {
   calls = 0;
   /** Projected lists kept current by watches (see list-cache.ts); shared by every view of this client. */
   readonly caches: ListCaches;
+  /** Shared by every view of this client: one API, one judgement of its health. */
+  readonly breaker = new Breaker();
 
   constructor(private opts: KubeOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
@@ -136,9 +139,11 @@ export class Kube {
    */
   private async call<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
     const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or pass --kubeconfig to the server, or run it with --sandbox.'); });
-    this.calls++;
     const cancelled = () => new ToolError('CANCELLED', `${what}: the request was cancelled by the client`);
     if (this.cancel?.aborted) throw cancelled();
+    const blocked = this.breaker.blockedFor();
+    if (blocked) throw new ToolError('KUBERNETES_ERROR', `${what}: the Kubernetes API failed ${this.breaker.threshold} times in a row; not calling it for ${Math.ceil(blocked / 1000)} s`, { retry_after_seconds: Math.ceil(blocked / 1000) }, 'Check health_check() and the cluster; calls resume on their own.');
+    this.calls++;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
     // The caller going away (MCP cancellation) aborts the HTTP request too.
@@ -149,10 +154,16 @@ export class Kube {
       const call = fn(a, abort.signal);
       // A call that does not honour the signal still ends at the deadline.
       const deadline = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(timedOut()), { once: true }));
-      return await Promise.race([call, deadline]);
+      const out = await Promise.race([call, deadline]);
+      this.breaker.succeeded();
+      return out;
     } catch (e) {
       if (this.cancel?.aborted) throw cancelled();
-      throw mapK8sError(abort.signal.aborted ? timedOut() : e, what);
+      const err = mapK8sError(abort.signal.aborted ? timedOut() : e, what);
+      // Only the API's own trouble counts against it, never a caller's mistake.
+      const status = Number((err.details as any)?.status);
+      this.breaker.failed(err.code === 'TIMEOUT' || (err.code === 'KUBERNETES_ERROR' && (!status || status >= 500)));
+      throw err;
     } finally {
       clearTimeout(timer);
       this.cancel?.removeEventListener('abort', onCancel);
