@@ -3,8 +3,6 @@
 // values, which are the true optimum of the sandbox's objective surface; bad search spaces and a
 // readonly caller change nothing; kubectl shows what the tools report.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +10,8 @@ import * as k8s from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
 import { trialLoss } from '../runtime/sandbox/controller/objective.ts';
 import { call, connect, type Connected } from './helpers/mcp.ts';
+import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
-const hasKubectl = (() => { try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 let sb: Sandbox, ds: Connected, ro: Connected, co: k8s.CustomObjectsApi, kc: string;
 const searches = async () => ((await co.listNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'optimizationjobs', namespace: 'default' })) as any).items;
 
@@ -113,8 +111,7 @@ describe('hyperparameter search, as an agent would run it', () => {
     expect(trial.data).toMatchObject({ status: 'Complete', managed_by_mcp: true });
 
     if (hasKubectl) {
-      // The sandbox runs in this process, so kubectl must not block it.
-      const kubectl = async (...a: string[]) => (await promisify(execFile)('kubectl', ['--kubeconfig', kc, '--cache-dir', join(kc, '..', 'cache'), ...a], { encoding: 'utf8', timeout: 20_000 })).stdout;
+      const { kubectl } = kubectlWith(kc);
       const ojs = JSON.parse(await kubectl('get', 'optimizationjobs', '-o', 'json')).items;
       expect(ojs.map((o: any) => o.metadata.name)).toEqual(['tune-gemma']);
       expect(ojs[0].status.result.trainJobName).toBe(best.data.best_trial);

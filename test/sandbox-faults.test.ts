@@ -1,16 +1,13 @@
 // Faults on demand in the sandbox itself: status codes, delays, hangs and dropped connections for
 // chosen requests, set in-process or over HTTP by another process, seen by kubectl and client-node.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
-const hasKubectl = (() => { try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-const run = promisify(execFile);
 let sb: Sandbox, kc: string;
 const control = (method: string, body?: unknown) => fetch(`${sb.url}/sandbox/v1/faults`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json());
 
@@ -49,7 +46,7 @@ describe('faults on demand', () => {
 
   it.skipIf(!hasKubectl)('shows kubectl the injected error', async () => {
     await control('POST', { method: 'GET', path: 'trainjobs', fault: 'error', status: 500 });
-    const out = await run('kubectl', ['--kubeconfig', kc, 'get', 'trainjobs', '--request-timeout=5s'], { encoding: 'utf8' }).then(() => 'succeeded', (e) => String(e.stderr));
+    const out = await kubectlWith(kc).kubectlErr('get', 'trainjobs', '--request-timeout=5s');
     expect(out).toMatch(/Error from server \(InternalError\).*injected fault/);
     await control('DELETE');
   });

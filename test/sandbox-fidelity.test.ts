@@ -3,20 +3,17 @@
 // tables have the real columns, selectors, names, labels and URLs are validated the same way,
 // optimistic concurrency comes before content validation, and unschedulable pods stay Pending.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
 import { ROOT } from './helpers/mcp.ts';
+import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
-const hasKubectl = (() => { try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-const run = promisify(execFile);
 let sb: Sandbox, dir: string;
-const kubectl = async (...args: string[]) => (await run('kubectl', ['--kubeconfig', join(dir, 'kc'), '--cache-dir', join(dir, 'cache'), ...args], { encoding: 'utf8', timeout: 20000 })).stdout;
-const kubectlErr = async (...args: string[]) => { try { return `unexpectedly succeeded: ${await kubectl(...args)}`; } catch (e: any) { return String(e.stderr); } };
+const kubectl = (...args: string[]) => kubectlWith(join(dir, 'kc')).kubectl(...args);
+const kubectlErr = (...args: string[]) => kubectlWith(join(dir, 'kc')).kubectlErr(...args);
 const api = (path: string, init: RequestInit = {}) => fetch(`${sb.url}${path}`, init);
 const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const JOBS = '/apis/trainer.kubeflow.org/v1alpha1/namespaces/default/trainjobs';

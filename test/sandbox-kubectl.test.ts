@@ -1,20 +1,15 @@
 // The sandbox through the real kubectl binary (skipped, and said so, where kubectl is absent).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-
-const hasKubectl = (() => { try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-if (!hasKubectl) console.warn('kubectl not found: the kubectl tests are skipped');
+import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
 let sb: Sandbox;
 let dir: string;
-// Async on purpose: the sandbox serves from this same process, so a blocking call would deadlock.
-const run = promisify(execFile);
-const kubectl = async (...args: string[]) => (await run('kubectl', ['--kubeconfig', join(dir, 'kc'), '--cache-dir', join(dir, 'cache'), ...args], { encoding: 'utf8', timeout: 20000 })).stdout;
+const kubectl = (...args: string[]) => kubectlWith(join(dir, 'kc')).kubectl(...args);
 const kubectlFail = async (...args: string[]) => { try { await kubectl(...args); return ''; } catch (e: any) { return String(e.stderr); } };
 
 describe.skipIf(!hasKubectl)('sandbox with kubectl', () => {
@@ -83,7 +78,7 @@ describe('sandbox over TLS', () => {
       if (hasKubectl) {
         const d = mkdtempSync(join(tmpdir(), 'kfmcp-tls-'));
         writeFileSync(join(d, 'kc'), tls.kubeconfig);
-        const out = (await run('kubectl', ['--kubeconfig', join(d, 'kc'), 'get', 'nodes', '-o', 'name'], { encoding: 'utf8' })).stdout;
+        const out = await kubectlWith(join(d, 'kc')).kubectl('get', 'nodes', '-o', 'name');
         expect(out).toContain('node/gpu-node-a100-1');
       }
     } finally { await tls.stop(); }

@@ -3,8 +3,6 @@
 // impersonation with the impersonate verb checked, and protobuf bodies from kubectl's create
 // commands. The default kubeconfig stays a cluster admin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -12,13 +10,12 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
 import { call, connect } from './helpers/mcp.ts';
+import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
-const hasKubectl = (() => { try { execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-const run = promisify(execFile);
 let sb: Sandbox, dir: string;
 const kc = (who: string) => join(dir, `${who}.kc`);
-const kubectl = async (who: string, ...args: string[]) => (await run('kubectl', ['--kubeconfig', kc(who), '--cache-dir', join(dir, `cache-${who}`), ...args], { encoding: 'utf8', timeout: 20000 })).stdout.trim();
-const kubectlErr = async (who: string, ...args: string[]) => { try { return `unexpectedly succeeded: ${await kubectl(who, ...args)}`; } catch (e: any) { return String(e.stderr).trim(); } };
+const kubectl = async (who: string, ...args: string[]) => (await kubectlWith(kc(who)).kubectl(...args)).trim();
+const kubectlErr = async (who: string, ...args: string[]) => (await kubectlWith(kc(who)).kubectlErr(...args)).trim();
 /** A GET with a bearer token, trusting the sandbox's own CA. */
 function get(path: string, token: string): Promise<{ status: number; body: any }> {
   const ca = Buffer.from(/certificate-authority-data: (\S+)/.exec(sb.kubeconfig)![1], 'base64');
