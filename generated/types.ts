@@ -15,12 +15,16 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
   /** The same, as sent in tools/list (MCP defaults omitted). */
   listedAnnotations: Record<string, boolean>;
-  /** Advertised input schema (validation-only keywords removed; the validator has them all). */
+  /** Advertised input schema, as describe_tools shows it (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
+  /** The input schema as tools/list sends it: compact, without the advanced inputs. */
+  listedInputSchema: Record<string, unknown>;
   /** The envelope with the tool's full data schema; structuredContent conforms to it. */
   outputSchema: Record<string, unknown>;
-  /** The same, relaxed to top-level field types, as sent in tools/list. */
+  /** The same, relaxed to top-level field types, as describe_tools shows it (tools/list omits it). */
   listedOutputSchema: Record<string, unknown>;
+  /** Advanced inputs (left out of tools/list), name -> type summary; the preview lists them. */
+  moreOptions: Record<string, string>;
   confirm: boolean;
   guard: 'owned-trainjob' | 'owned-optimizationjob' | null;
   namespaced: boolean;

@@ -66,6 +66,7 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
     if (t.namespaced && !props.includes('namespace')) problems.at(f, ['namespaced'], 'namespaced tools need a namespace input');
     if (!t.namespaced && props.includes('namespace')) problems.at(f, ['inputs', 'properties', 'namespace'], 'a tool with a namespace input must say namespaced: true, so the namespace policy applies to it');
     resolveRefs(t.inputs, specs.defs, (message, suggestion) => problems.at(f, ['inputs'], message, suggestion));
+    checkAdvanced(t, props, problems);
   }
   const instr = src('instructions.yaml');
   specs.instructions.sections.forEach((s, i) => {
@@ -75,6 +76,18 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
   checkHint(instr, ['header'], specs.instructions.header);
   specs.prompts.forEach((p, i) => checkHint(src('prompts.yaml'), ['prompts', i, 'text'], p.text));
   specs.resources.forEach((r, i) => { if (r.module && !specs.modules[r.module]) problems.at(src('resources.yaml'), ['resources', i, 'module'], `unknown module "${r.module}"`, closest(r.module, Object.keys(specs.modules))); });
+}
+
+/** Advanced inputs are left out of tools/list and shown in the preview instead, so an agent learns
+ * of them only from a preview: the tool must have one, and nothing it needs to call it may be hidden. */
+function checkAdvanced(t: ToolSpec, props: string[], problems: Problems) {
+  const essential = new Set([...(t.inputs.required ?? []), 'confirmed', 'namespace', 'name']);
+  (t.inputs.advanced ?? []).forEach((a) => {
+    const at = ['inputs', 'advanced'];
+    if (!props.includes(a)) problems.at(t.source, at, `"${a}" is neither an input nor an included group`, closest(a, props));
+    else if (essential.has(a)) problems.at(t.source, at, `"${a}" cannot be advanced: it is required or needed on every call`);
+  });
+  if (t.inputs.advanced?.length && !t.confirm) problems.at(t.source, ['inputs', 'advanced'], 'only a tool that previews (confirm: true) may have advanced inputs: the preview is where they are listed');
 }
 
 function checkToolSafety(t: ToolSpec, problems: Problems) {

@@ -40,11 +40,11 @@ export function inputSchemaOf(t: ToolSpec, defs: Record<string, any>) {
   return { type: 'object', properties: inputs.properties ?? {}, ...(inputs.required?.length ? { required: inputs.required } : {}), additionalProperties: false };
 }
 
-/** Keywords only the server-side validator needs; advertising them costs tokens and adds nothing
- * an agent needs to call the tool (a violation still comes back as a VALIDATION_ERROR naming the field). */
+/** Keywords only the server-side validator needs; advertising them adds nothing an agent needs to
+ * call the tool (a violation comes back as a VALIDATION_ERROR that names the field). */
 const VALIDATION_ONLY = new Set(['pattern', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'propertyNames', 'uniqueItems']);
 
-/** The schema sent in tools/list: the input schema without validation-only keywords. */
+/** The schema describe_tools shows: the input schema without validation-only keywords. */
 export function advertisedSchema(node: any): any {
   if (Array.isArray(node)) return node.map(advertisedSchema);
   if (!node || typeof node !== 'object') return node;
@@ -54,6 +54,54 @@ export function advertisedSchema(node: any): any {
     out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, advertisedSchema(pv)])) : advertisedSchema(v);
   }
   return out;
+}
+
+/** Numeric bounds: the validator enforces them and its error names the bound, so tools/list,
+ * paid for on every turn, leaves them out. */
+const BOUNDS = new Set(['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']);
+
+/** A value or a list of such values: listed as the list (the validator accepts a lone value too). */
+const listOrOne = (n: any) => Array.isArray(n.oneOf) && n.oneOf.length === 2 && n.oneOf[1].type === 'array' && JSON.stringify(n.oneOf[1].items) === JSON.stringify(n.oneOf[0]);
+
+/** An advertised schema as tools/list sends it: without bounds, and without what an agent infers
+ * anyway (the type of an enum, a boolean's default of false). */
+export function compactSchema(node: any): any {
+  if (Array.isArray(node)) return node.map(compactSchema);
+  if (!node || typeof node !== 'object') return node;
+  if (listOrOne(node)) {
+    const { oneOf, ...rest } = node;
+    return compactSchema({ ...oneOf[1], ...rest, ...(rest.default !== undefined && !Array.isArray(rest.default) ? { default: [rest.default] } : {}) });
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (BOUNDS.has(k) || (k === 'type' && node.enum) || (k === 'default' && v === false && node.type === 'boolean')) continue;
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => [pk, compactSchema(pv)])) : compactSchema(v);
+  }
+  return out;
+}
+
+/** The tools/list input schema: compact, without the advanced inputs (the preview lists those). */
+export function listedInputSchema(t: ToolSpec, defs: Record<string, any>) {
+  const schema = compactSchema(advertisedSchema(inputSchemaOf(t, defs)));
+  const hidden = new Set(t.inputs.advanced ?? []);
+  if (!hidden.size) return schema;
+  return { ...schema, properties: Object.fromEntries(Object.entries<unknown>(schema.properties).filter(([k]) => !hidden.has(k))) };
+}
+
+/** One line per advanced input, as the preview lists them: type, allowed values or range, default. */
+export function moreOptions(t: ToolSpec, defs: Record<string, any>): Record<string, string> {
+  const props = inputSchemaOf(t, defs).properties as Record<string, any>;
+  const kind = (p: any): string => {
+    if (p.enum) return p.enum.join('|');
+    if (p.type === 'array') return `${p.items ? kind(p.items) : 'any'}[]`;
+    if (p.type === 'object' && p.additionalProperties && typeof p.additionalProperties === 'object') return `map of ${kind(p.additionalProperties)}`;
+    const range = p.minimum !== undefined || p.maximum !== undefined ? ` ${p.minimum ?? ''}..${p.maximum ?? ''}` : '';
+    return `${Array.isArray(p.type) ? p.type.join('|') : p.type ?? 'any'}${range}`;
+  };
+  return Object.fromEntries((t.inputs.advanced ?? []).map((k) => {
+    const p = props[k];
+    return [k, `${kind(p)}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''}${p.description ? `; ${p.description}` : ''}`];
+  }));
 }
 
 /** A tool's output schema: the envelope, with the tool's data inside. */
@@ -119,7 +167,7 @@ async function toolModule(t: ToolSpec, specs: Specs, a: ToolAnalysis): Promise<s
     name: t.name, title: t.title, description: t.description, module: t.module, phase: t.phase, persona: t.persona,
     annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
     listedAnnotations: advertisedAnnotations(t),
-    inputSchema: advertisedSchema(schema), outputSchema: envelopeSchema(a.outputSchema), listedOutputSchema: advertisedOutputSchema(a.outputSchema), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
+    inputSchema: advertisedSchema(schema), outputSchema: envelopeSchema(a.outputSchema), listedInputSchema: listedInputSchema(t, specs.defs), listedOutputSchema: advertisedOutputSchema(a.outputSchema), moreOptions: moreOptions(t, specs.defs), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
     keywords: t.keywords ?? [], next: typeof t.next === 'string' ? t.next : t.next[t.next.length - 1].text,
     nextWhen: typeof t.next === 'string' ? [] : t.next.slice(0, -1), custom: t.handler === 'custom',
     operation: t.handler === 'custom' ? null : { steps: t.steps, output: t.output, ...(t.preview ? { preview: t.preview } : {}), ...(t.poll ? { poll: t.poll } : {}) },
@@ -154,12 +202,16 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
   /** The same, as sent in tools/list (MCP defaults omitted). */
   listedAnnotations: Record<string, boolean>;
-  /** Advertised input schema (validation-only keywords removed; the validator has them all). */
+  /** Advertised input schema, as describe_tools shows it (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
+  /** The input schema as tools/list sends it: compact, without the advanced inputs. */
+  listedInputSchema: Record<string, unknown>;
   /** The envelope with the tool's full data schema; structuredContent conforms to it. */
   outputSchema: Record<string, unknown>;
-  /** The same, relaxed to top-level field types, as sent in tools/list. */
+  /** The same, relaxed to top-level field types, as describe_tools shows it (tools/list omits it). */
   listedOutputSchema: Record<string, unknown>;
+  /** Advanced inputs (left out of tools/list), name -> type summary; the preview lists them. */
+  moreOptions: Record<string, string>;
   confirm: boolean;
   guard: 'owned-trainjob' | 'owned-optimizationjob' | null;
   namespaced: boolean;
@@ -264,7 +316,7 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
       name, required: (schema.required ?? []).includes(name),
       type: p.enum ? p.enum.map((e: unknown) => `\`${e}\``).join(' \\| ') : Array.isArray(p.type) ? p.type.join(' \\| ') : p.type ?? (p.oneOf ? 'string \\| array' : 'any'),
       default: p.default === undefined ? '' : `\`${JSON.stringify(p.default)}\``,
-      notes: (p.description ?? '').replace(/\|/g, '\\|'),
+      notes: `${(t.inputs.advanced ?? []).includes(name) ? 'advanced: not in tools/list, offered by the preview. ' : ''}${p.description ?? ''}`.trim().replace(/\|/g, '\\|'),
     }));
     const a = analyses.get(t.name)!;
     const outputs = Object.keys((a.outputSchema as any).properties ?? {}).map((k) => `\`${k}\``).join(', ');
@@ -293,8 +345,11 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
 }
 
 /** A tool's tools/list entry exactly as the server sends it. */
-function listingEntry(t: ToolSpec, specs: Specs, a: ToolAnalysis) {
-  return { name: t.name, title: t.title, description: t.description, inputSchema: advertisedSchema(inputSchemaOf(t, specs.defs)), outputSchema: advertisedOutputSchema(a.outputSchema), annotations: advertisedAnnotations(t) };
+function listingEntry(t: ToolSpec, specs: Specs) {
+  // Agents pay for tools/list on every turn, so it carries only what calling a tool needs: no
+  // outputSchema (answers still carry structuredContent) and no display title (clients show the
+  // name). describe_tools, the docs and the ranker have both.
+  return { name: t.name, description: t.description, inputSchema: listedInputSchema(t, specs.defs), annotations: advertisedAnnotations(t) };
 }
 
 /**
@@ -306,7 +361,7 @@ function sessionModule(specs: Specs, analyses: Map<string, ToolAnalysis>): strin
   const listed = byName(specs).map((t) => ({
     name: t.name, module: t.module, phase: t.phase,
     annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
-    listing: JSON.stringify(listingEntry(t, specs, analyses.get(t.name)!)),
+    listing: JSON.stringify(listingEntry(t, specs)),
   }));
   return `${tsBanner('specs/')}export { assembleInstructions } from './instructions.ts';
 export type { InstructionSource, Tier } from './instructions.ts';
@@ -340,7 +395,7 @@ function checkBudgets(specs: Specs, analyses: Map<string, ToolAnalysis>, problem
   const src = instructionSource(specs);
   for (const [persona, names] of Object.entries(pt)) {
     const served = names.map((n) => byName.get(n)!).filter((t) => enabled.has(t.module));
-    const listing = served.map((t) => listingEntry(t, specs, analyses.get(t.name)!));
+    const listing = served.map((t) => listingEntry(t, specs));
     const n = countTokens(JSON.stringify({ tools: listing }));
     const budget = specs.budgets.tools_list[persona];
     if (budget !== undefined && n > budget) problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, over its budget of ${budget}: trim descriptions or schemas, or raise the budget on purpose`);

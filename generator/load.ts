@@ -20,7 +20,7 @@ export interface ToolSpec {
   annotations: { readOnly: boolean; destructive: boolean; idempotent: boolean; openWorld: boolean };
   confirm?: boolean; confirmWaiver?: string; guard?: 'owned-trainjob' | 'owned-optimizationjob'; namespaced?: boolean;
   keywords?: string[]; description: string;
-  inputs: { required?: string[]; properties?: Record<string, any>; include?: string[] };
+  inputs: { required?: string[]; properties?: Record<string, any>; include?: string[]; advanced?: string[] };
   steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> }; poll?: Poll;
   outputSchema?: Record<string, any>; rbac?: RbacRule[];
   handler?: 'custom'; why?: string; examples: Example[]; next: string | Array<{ when?: string; text: string }>;
@@ -115,6 +115,8 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
       for (const k of Object.keys(props)) if (k in (inputs.properties ?? {})) problems.at(file, ['inputs', 'include', i], `"${group}" redefines input "${k}"`);
       inputs.properties = { ...(inputs.properties ?? {}), ...props };
     });
+    // inputs.advanced may name an included group: it stands for every input of that group.
+    if (inputs.advanced) inputs.advanced = inputs.advanced.flatMap((a: string) => (include.includes(a) ? Object.keys(defs[a]?.properties ?? {}) : [a]));
     tools.push({ ...spec, inputs, file: `specs/${rel}`, source: file });
   }
 

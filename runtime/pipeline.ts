@@ -140,7 +140,9 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     else out = await runDeclarative(tool, args, ctx);
     if (tool.confirm && !ctx.confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);
     if (out instanceof Preview) {
-      result = { ...out.toJSON(), _meta: { phase: tool.phase, next: `Show this preview to the user; call ${name} again with confirmed=true only after they approve` } };
+      // Advanced inputs are not in tools/list; the preview is where the agent learns of them.
+      const more = Object.entries(tool.moreOptions).filter(([k]) => args[k] === undefined);
+      result = { ...out.toJSON(), ...(more.length ? { more_options: Object.fromEntries(more) } : {}), _meta: { phase: tool.phase, next: `Show this preview to the user; call ${name} again with confirmed=true only after they approve${more.length ? ' (more_options lists further inputs it accepts)' : ''}` } };
     } else {
       result = { ...ok(out), _meta: { phase: tool.phase, next: await nextFor(tool, out, args) } };
     }

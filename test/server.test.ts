@@ -21,7 +21,9 @@ describe('tool surface per persona', () => {
         const want = TOOLS.filter((t) => PERSONA_TOOLS[persona].includes(t.name) && (t.module === 'trainer' || MODULES[t.module].always));
         expect(tools.map((t) => t.name)).toEqual(want.map((t) => t.name));
         for (const [i, t] of tools.entries()) {
-          expect(t).toEqual({ name: want[i].name, title: want[i].title, description: want[i].description, inputSchema: want[i].inputSchema, outputSchema: want[i].listedOutputSchema, annotations: want[i].listedAnnotations });
+          // No title and no output schema: tools/list carries only what calling needs.
+          expect(t).toEqual({ name: want[i].name, description: want[i].description, inputSchema: want[i].listedInputSchema, annotations: want[i].listedAnnotations });
+          expect(Object.keys(want[i].moreOptions).filter((k) => k in (t.inputSchema.properties ?? {}))).toEqual([]);
         }
         if (persona === 'readonly') expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
         // The served instructions, and every tier of them, name only tools this persona has.
@@ -121,6 +123,24 @@ describe('tools end to end on the sandbox', () => {
     await call(admin.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'train' });
     const missing = await call(admin.client, 'get_training_job', { name: 'no-such-job' });
     expect(missing.hint).toContain('list_training_jobs()');
+  });
+
+  it('keeps advanced inputs out of tools/list, lists them in the preview, and accepts them', async () => {
+    const listed = (await admin.client.listTools()).tools.find((t) => t.name === 'fine_tune')!;
+    expect(Object.keys(listed.inputSchema.properties ?? {})).not.toContain('node_selector');
+    const base = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b' };
+    const first = await call(admin.client, 'fine_tune', base);
+    expect(first.status).toBe('preview');
+    expect(first.more_options).toMatchObject({ node_selector: 'map of string', dataset_source: 'json|csv|parquet|arrow|text|xml', lora_dropout: 'number 0..1' });
+    expect(first._meta.next).toContain('more_options');
+    // An advanced input is validated like any other, and reaches the TrainJob; once set it is no longer offered.
+    expect((await call(admin.client, 'fine_tune', { ...base, lora_dropout: 2 })).error_code).toBe('VALIDATION_ERROR');
+    const second = await call(admin.client, 'fine_tune', { ...base, node_selector: { pool: 'a100' } });
+    expect(second.more_options).not.toHaveProperty('node_selector');
+    expect(JSON.stringify(second.config.trainjob.spec.runtimePatches)).toContain('"nodeSelector":{"pool":"a100"}');
+    // A tool without advanced inputs adds nothing to its preview.
+    const del = await call(admin.client, 'delete_training_job', { name: 'whatever-job' });
+    expect(del).not.toHaveProperty('more_options');
   });
 
   it('refuses pip index URLs a shell could read as commands, NUL bytes, and scripts no command line can carry', async () => {

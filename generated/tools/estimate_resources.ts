@@ -3,7 +3,7 @@ import type { ToolDescriptor } from '../types.ts';
 
 export interface EstimateResourcesInput {
 /**
- * e.g. google/gemma-2b, hf://meta-llama/Llama-3.2-1B, gpt2
+ * e.g. google/gemma-2b, gpt2
  */
 model: string
 method?: ("lora" | "qlora" | "full")
@@ -34,9 +34,11 @@ export const descriptor: ToolDescriptor<EstimateResourcesInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false},
   listedAnnotations: {"readOnlyHint":true,"openWorldHint":false},
-  inputSchema: {"type":"object","properties":{"model":{"type":"string","description":"e.g. google/gemma-2b, hf://meta-llama/Llama-3.2-1B, gpt2"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"sequence_length":{"type":"integer","minimum":64,"maximum":131072,"default":2048},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16","description":"precision of the frozen weights"},"gradient_checkpointing":{"type":"boolean","default":true},"gpu_memory_gb":{"type":"number","minimum":4,"maximum":1024,"description":"size the count for this GPU instead of picking one"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"}},"required":["model"]},
+  inputSchema: {"type":"object","properties":{"model":{"type":"string","description":"e.g. google/gemma-2b, gpt2"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"sequence_length":{"type":"integer","minimum":64,"maximum":131072,"default":2048},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16","description":"precision of the frozen weights"},"gradient_checkpointing":{"type":"boolean","default":true},"gpu_memory_gb":{"type":"number","minimum":4,"maximum":1024,"description":"size the count for this GPU instead of picking one"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"}},"required":["model"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["model","resolved_model","method"],"properties":{"model":{"type":"string"},"resolved_model":{"type":"string"},"method":{"type":"string"},"gpu_memory_required_gb":{"type":"number"},"total_gpu":{"type":"integer"},"parallel_trials":{"type":"integer"},"total_gpu_all_trials":{"type":"integer"},"recommendation":{"type":"string"}}}},"required":["success"]},
+  listedInputSchema: {"type":"object","properties":{"model":{"type":"string","description":"e.g. google/gemma-2b, gpt2"},"method":{"enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","default":1},"batch_size":{"type":"integer","default":4},"sequence_length":{"type":"integer","default":2048},"quantization":{"enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16","description":"precision of the frozen weights"},"gradient_checkpointing":{"type":"boolean","default":true},"gpu_memory_gb":{"type":"number","description":"size the count for this GPU instead of picking one"},"parallel_trials":{"type":"integer","default":1,"description":"trials of a hyperparameter search running at once"}},"required":["model"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"model":{"type":"string"},"resolved_model":{"type":"string"},"method":{"type":"string"},"gpu_memory_required_gb":{"type":"number"},"total_gpu":{"type":"integer"},"parallel_trials":{"type":"integer"},"total_gpu_all_trials":{"type":"integer"},"recommendation":{"type":"string"}}}}},
+  moreOptions: {},
   confirm: false,
   guard: null,
   namespaced: false,

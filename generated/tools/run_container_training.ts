@@ -11,7 +11,7 @@ namespace?: string
 num_nodes?: number
 gpu_per_node?: number
 /**
- * Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}
+ * e.g. {gpu: 1, cpu: 4, memory: 16Gi}
  */
 resources_per_node?: {
 [k: string]: string | number | undefined
@@ -50,15 +50,17 @@ annotations?: {
 export const descriptor: ToolDescriptor<RunContainerTrainingInput> = {
   name: "run_container_training",
   title: "Run Container Training",
-  description: "Run a training container image (optional command and args) on a runtime. Previews the TrainJob unless confirmed=true.",
+  description: "Run a training image (optional command and args) on a runtime. Previews unless confirmed=true.",
   module: "trainer",
   phase: "training",
   persona: "ml-engineer",
   annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
   listedAnnotations: {"destructiveHint":false},
-  inputSchema: {"type":"object","properties":{"image":{"type":"string"},"command":{"type":"array","items":{"type":"string"}},"args":{"type":"array","items":{"type":"string"}},"name":{"type":"string"},"runtime":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["image"]},
+  inputSchema: {"type":"object","properties":{"image":{"type":"string"},"command":{"type":"array","items":{"type":"string"}},"args":{"type":"array","items":{"type":"string"}},"name":{"type":"string"},"runtime":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"resources_per_node":{"type":"object","description":"e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["image"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job_name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},"warnings":{"type":"array","items":{"type":"string"}},"secret":{"type":"string"},"next_steps":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
+  listedInputSchema: {"type":"object","properties":{"image":{"type":"string"},"command":{"type":"array","items":{"type":"string"}},"args":{"type":"array","items":{"type":"string"}},"name":{"type":"string"},"runtime":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","default":1},"gpu_per_node":{"type":"integer","default":1},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean"}},"required":["image"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job_name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},"warnings":{"type":"array"},"secret":{"type":"string"},"next_steps":{"type":"array"}}}}},
+  moreOptions: {"node_selector":"map of string","tolerations":"object[]","volumes":"object[]","volume_mounts":"object[]","affinity":"object","service_account_name":"string","image_pull_secrets":"object[]","labels":"map of string","annotations":"map of string","resources_per_node":"map of string|number; e.g. {gpu: 1, cpu: 4, memory: 16Gi}"},
   confirm: true,
   guard: null,
   namespaced: true,

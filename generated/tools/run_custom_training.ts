@@ -3,7 +3,7 @@ import type { ToolDescriptor } from '../types.ts';
 
 export interface RunCustomTrainingInput {
 /**
- * Python source, at most 120,000 characters
+ * Python source
  */
 script: string
 runtime?: string
@@ -24,7 +24,7 @@ image?: string
  */
 pip_index_urls?: []|[string]|[string, string]|[string, string, string]|[string, string, string, string]|[string, string, string, string, string]|[string, string, string, string, string, string]|[string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string]|[string, string, string, string, string, string, string, string, string, string]
 /**
- * Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}
+ * e.g. {gpu: 1, cpu: 4, memory: 16Gi}
  */
 resources_per_node?: {
 [k: string]: string | number | undefined
@@ -63,15 +63,17 @@ annotations?: {
 export const descriptor: ToolDescriptor<RunCustomTrainingInput> = {
   name: "run_custom_training",
   title: "Run Custom Training Script",
-  description: "Run a Python training script on a runtime (torchrun for torch); never executed on the server. Previews the TrainJob unless confirmed=true.",
+  description: "Run a Python training script on a runtime (torchrun for torch); never executed on the server. Previews unless confirmed=true.",
   module: "trainer",
   phase: "training",
   persona: "data-scientist",
   annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
   listedAnnotations: {"destructiveHint":false},
-  inputSchema: {"type":"object","properties":{"script":{"type":"string","description":"Python source, at most 120,000 characters"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"pip_index_urls":{"type":"array","items":{"type":"string"}},"resources_per_node":{"type":"object","description":"Per-node resources, e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["script"]},
+  inputSchema: {"type":"object","properties":{"script":{"type":"string","description":"Python source"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"func_args":{"type":"object"},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"pip_index_urls":{"type":"array","items":{"type":"string"}},"resources_per_node":{"type":"object","description":"e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["script"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job_name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},"warnings":{"type":"array","items":{"type":"string"}},"secret":{"type":"string"},"next_steps":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
+  listedInputSchema: {"type":"object","properties":{"script":{"type":"string","description":"Python source"},"runtime":{"type":"string"},"name":{"type":"string"},"namespace":{"type":"string"},"num_nodes":{"type":"integer","default":1},"gpu_per_node":{"type":"integer","default":1},"packages":{"type":"array","items":{"type":"string"}},"image":{"type":"string"},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean"}},"required":["script"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job_name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"message":{"type":"string"},"warnings":{"type":"array"},"secret":{"type":"string"},"next_steps":{"type":"array"}}}}},
+  moreOptions: {"node_selector":"map of string","tolerations":"object[]","volumes":"object[]","volume_mounts":"object[]","affinity":"object","service_account_name":"string","image_pull_secrets":"object[]","labels":"map of string","annotations":"map of string","pip_index_urls":"string[]","func_args":"object","resources_per_node":"map of string|number; e.g. {gpu: 1, cpu: 4, memory: 16Gi}"},
   confirm: true,
   guard: null,
   namespaced: true,
