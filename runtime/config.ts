@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MODULES, PERSONA_TOOLS } from '../generated/session.ts';
 import { ConfigError, onlyKeys } from './policy.ts';
+import type { JwtConfig } from './auth/jwt.ts';
 
 export interface ServeConfig {
   clients: string[];
@@ -33,6 +34,10 @@ export interface HttpConfig {
   allowedHosts: string[];
   allowedOrigins: string[];
   maxBodyBytes: number;
+  /** Bearer JWTs checked against a JWKS (issuer and audience required). */
+  jwt?: JwtConfig;
+  /** This server's public MCP URL, named in the OAuth protected-resource metadata (RFC 9728); default: from the request. */
+  resourceUrl?: string;
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
@@ -74,7 +79,8 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
   const configFile = explicit ?? findConfigFile();
   const file = configFile ? await readConfigFile(configFile) : {};
   const where = `config file ${configFile}`;
-  onlyKeys(file, ['server', 'logging', 'trainer'], where, '');
+  onlyKeys(file, ['server', 'logging', 'trainer', 'auth'], where, '');
+  onlyKeys(file.auth, ['jwks_url', 'jwks_file', 'issuer', 'audience', 'algorithms', 'clock_skew_seconds', 'groups_claim', 'resource_url'], where, 'auth.');
   onlyKeys(file.server, ['clients', 'persona', 'mode', 'transport', 'instruction_tier', 'host', 'port', 'path', 'stateless', 'allowed_hosts', 'allowed_origins'], where, 'server.');
   onlyKeys(file.logging, ['level', 'format'], where, 'logging.');
   onlyKeys(file.trainer, ['controller_namespace'], where, 'trainer.');
@@ -94,7 +100,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
   if (!(timeScale > 0 && timeScale <= 100)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
   const transport = pick('transport', ENUMS.transport, ['--transport', flags.transport], ['MCP_TRANSPORT', env.MCP_TRANSPORT], ['config server.transport', s.transport]) ?? 'stdio';
-  const http = httpConfig(flags, env, s, transport === 'http');
+  const http = httpConfig(flags, env, s, transport === 'http', file.auth ?? {});
   return {
     clients: String(clientsRaw).split(',').map((c) => c.trim()).filter(Boolean),
     persona,
@@ -115,7 +121,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
 const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === null || v === '' ? [] : String(v).split(',')).map((x) => x.trim()).filter(Boolean);
 
 /** The HTTP listener's settings; a non-loopback bind without a token is refused unless allowed on purpose. */
-function httpConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, s: Record<string, any>, used: boolean): HttpConfig {
+function httpConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, s: Record<string, any>, used: boolean, a: Record<string, any>): HttpConfig {
   const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
   const host = String(first(flags.host, env.MCP_HOST, s.host) ?? '127.0.0.1');
   const port = Number(first(flags.port, env.MCP_PORT, s.port) ?? 8000);
@@ -129,14 +135,37 @@ function httpConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, s: Recor
   }
   if (token !== undefined && token.length < 16) throw new ConfigError('the auth token must be at least 16 characters');
   const allowUnauthenticated = !!flags.allowUnauthenticated || env.KUBEFLOW_MCP_ALLOW_UNAUTHENTICATED === '1';
-  if (used && !token && !isLoopback(host) && !allowUnauthenticated) {
-    throw new ConfigError(`refusing to serve on ${host} without authentication: set KUBEFLOW_MCP_AUTH_TOKEN or --auth-token-file, bind to 127.0.0.1, or pass --allow-unauthenticated`);
+  const jwt = jwtConfig(flags, env, a);
+  if (used && !token && !jwt && !isLoopback(host) && !allowUnauthenticated) {
+    throw new ConfigError(`refusing to serve on ${host} without authentication: set KUBEFLOW_MCP_AUTH_TOKEN or --auth-token-file, configure JWTs (--jwks-url), bind to 127.0.0.1, or pass --allow-unauthenticated`);
   }
+  const resourceUrl = first(flags.resourceUrl, env.KUBEFLOW_MCP_RESOURCE_URL, a.resource_url) as string | undefined;
+  if (resourceUrl !== undefined && !/^https?:\/\//.test(resourceUrl)) throw new ConfigError(`invalid resource URL "${resourceUrl}"; expected an http(s) URL`);
   const maxBodyBytes = Number(env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? 8 * 1024 * 1024);
   return {
     host, port, path, stateless: !!(flags.stateless ?? s.stateless), token, allowUnauthenticated,
     allowedHosts: list(first(flags.allowedHosts, env.MCP_ALLOWED_HOSTS, s.allowed_hosts)),
     allowedOrigins: list(first(flags.allowedOrigins, env.MCP_ALLOWED_ORIGINS, s.allowed_origins)),
-    maxBodyBytes,
+    maxBodyBytes, jwt, resourceUrl,
   };
+}
+
+/** JWT settings, or undefined when no JWKS is configured; a JWKS without issuer and audience is refused. */
+function jwtConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, a: Record<string, any>): JwtConfig | undefined {
+  const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '') as string | undefined;
+  const jwksUrl = first(flags.jwksUrl, env.KUBEFLOW_MCP_JWKS_URL, a.jwks_url);
+  const jwksFile = first(env.KUBEFLOW_MCP_JWKS_FILE, a.jwks_file);
+  if (!jwksUrl && !jwksFile) return undefined;
+  if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError(`invalid JWKS URL "${jwksUrl}"; expected an http(s) URL`);
+  if (jwksFile && !existsSync(jwksFile)) throw new ConfigError(`JWKS file ${jwksFile} does not exist`);
+  const issuer = first(flags.jwtIssuer, env.KUBEFLOW_MCP_JWT_ISSUER, a.issuer);
+  const audience = first(flags.jwtAudience, env.KUBEFLOW_MCP_JWT_AUDIENCE, a.audience);
+  // Without both, a token minted for another service by the same issuer would be accepted here.
+  if (!issuer || !audience) throw new ConfigError('JWT authentication needs an issuer and an audience (--jwt-issuer and --jwt-audience, or KUBEFLOW_MCP_JWT_ISSUER and KUBEFLOW_MCP_JWT_AUDIENCE)');
+  const algorithms = list(first(env.KUBEFLOW_MCP_JWT_ALGORITHMS, Array.isArray(a.algorithms) ? a.algorithms.join(',') : a.algorithms) ?? 'RS256,ES256,PS256,EdDSA');
+  const bad = algorithms.filter((x) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(x));
+  if (bad.length) throw new ConfigError(`JWT algorithms not accepted: ${bad.join(', ')} (asymmetric signatures only: RS*, PS*, ES*, EdDSA)`);
+  const clockSkewSeconds = Number(first(env.KUBEFLOW_MCP_JWT_CLOCK_SKEW_SECONDS, a.clock_skew_seconds) ?? 30);
+  if (!(clockSkewSeconds >= 0 && clockSkewSeconds <= 300)) throw new ConfigError('the JWT clock skew must be 0 to 300 seconds');
+  return { jwksUrl, jwksFile: jwksUrl ? undefined : jwksFile, issuer, audience, algorithms, clockSkewSeconds, groupsClaim: first(env.KUBEFLOW_MCP_JWT_GROUPS_CLAIM, a.groups_claim) ?? 'groups' };
 }

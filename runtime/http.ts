@@ -1,6 +1,7 @@
 // `serve --transport http`: MCP over streamable HTTP at one path, with sessions (one MCP server per
-// session) or stateless (one per request, for replicas behind a Service), a static bearer token
-// compared in constant time, Host and Origin allowlists against DNS rebinding, a body size limit,
+// session, bound to the caller who opened it) or stateless (one per request, for replicas behind a
+// Service), a static bearer token compared in constant time and/or JWTs checked against a JWKS,
+// OAuth protected-resource metadata (RFC 9728), Host and Origin allowlists against DNS rebinding, a body size limit,
 // `/healthz` (the process answers), `/readyz` (the Kubernetes API and the Trainer CRD answer,
 // checked at most every few seconds), `/metrics` (Prometheus), and a shutdown that lets in-flight
 // requests finish.
@@ -10,15 +11,20 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isLoopback, type HttpConfig } from './config.ts';
 import type { Kube } from './k8s/client.ts';
+import type { Caller } from './policy.ts';
+import { JwtError, jwtVerifier } from './auth/jwt.ts';
 import type { Logger } from './logger.ts';
 import { metrics } from './metrics.ts';
 
 interface McpServer { connect(t: StreamableHTTPServerTransport): Promise<void>; close(): Promise<void> }
 
+/** Thrown by newServer when the policy gives this caller nothing: answered with 403. */
+export class CallerRefused extends Error { override name = 'CallerRefused'; }
+
 export interface HttpOptions {
   config: HttpConfig;
-  /** A fresh MCP server (per session, or per request when stateless). */
-  newServer: () => McpServer;
+  /** A fresh MCP server for this caller (per session, or per request when stateless); no caller without authentication. */
+  newServer: (caller: Caller | undefined) => McpServer;
   kube: Kube;
   log: Logger;
 }
@@ -34,7 +40,9 @@ function jsonRpcError(res: http.ServerResponse, status: number, code: number, me
 
 export async function serveHttp(o: HttpOptions) {
   const c = o.config;
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer }>();
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer; subject?: string }>();
+  const verifyJwt = c.jwt ? jwtVerifier(c.jwt) : undefined;
+  const authRequired = !!(c.token || verifyJwt);
   let inFlight = 0;
   let ready: { at: number; ok: boolean; reason?: string } | undefined;
   const want = c.token ? digest(c.token) : undefined;
@@ -50,11 +58,29 @@ export async function serveHttp(o: HttpOptions) {
     return isLoopback(c.host) && /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(origin) && (!origin.match(/:(\d+)$/) || Number(origin.match(/:(\d+)$/)![1]) === port);
   };
 
-  /** The bearer token matches; digests of equal length, so the comparison takes the same time whatever was sent. */
-  const authorized = (req: http.IncomingMessage) => {
-    const m = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
-    return !!m && !!want && timingSafeEqual(digest(m[1].trim()), want);
-  };
+  const bearer = (req: http.IncomingMessage) => /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1].trim();
+  /** The static token matches; digests of equal length, so the comparison takes the same time whatever was sent. */
+  const staticMatch = (token: string | undefined) => !!token && !!want && timingSafeEqual(digest(token), want);
+
+  /** Who sent the request, or why not: the static token first, then a JWT. */
+  async function authenticate(req: http.IncomingMessage): Promise<{ caller: Caller } | { problem: string; tokenSent: boolean }> {
+    const token = bearer(req);
+    if (!token) return { problem: 'authentication required: send Authorization: Bearer <token>', tokenSent: false };
+    if (staticMatch(token)) return { caller: { subject: 'static-token', groups: [], scopes: [] } };
+    if (!verifyJwt) return { problem: 'the bearer token is not valid', tokenSent: true };
+    try { return { caller: await verifyJwt(token) }; } catch (e) {
+      if (e instanceof JwtError) return { problem: e.message, tokenSent: true };
+      throw e;
+    }
+  }
+
+  const metadataUrl = (req: http.IncomingMessage) => `${resourceUrl(req).replace(/(https?:\/\/[^/]+).*$/, '$1')}/.well-known/oauth-protected-resource${c.path}`;
+  const resourceUrl = (req: http.IncomingMessage) => c.resourceUrl ?? `http://${req.headers.host ?? `${c.host}:${c.port}`}${c.path}`;
+  function unauthorized(req: http.IncomingMessage, res: http.ServerResponse, problem: string, tokenSent: boolean) {
+    const quoted = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+    const challenge = ['Bearer realm="kubeflow-mcp"', ...(verifyJwt ? [`resource_metadata=${quoted(metadataUrl(req))}`] : []), ...(tokenSent ? ['error="invalid_token"', `error_description=${quoted(problem)}`] : [])].join(', ');
+    return jsonRpcError(res, 401, -32001, problem, { 'WWW-Authenticate': challenge });
+  }
 
   async function readiness() {
     if (ready && Date.now() - ready.at < READY_CACHE_MS) return ready;
@@ -92,9 +118,19 @@ export async function serveHttp(o: HttpOptions) {
       res.end(body);
       return;
     }
+    // OAuth protected-resource metadata (RFC 9728): where a client gets a token for this server.
+    if (verifyJwt && (url.pathname === '/.well-known/oauth-protected-resource' || url.pathname === `/.well-known/oauth-protected-resource${c.path}`)) {
+      const body = JSON.stringify({ resource: resourceUrl(req), authorization_servers: [c.jwt!.issuer], bearer_methods_supported: ['header'], resource_name: 'kubeflow-mcp' });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'max-age=3600' });
+      res.end(body);
+      return;
+    }
     if (url.pathname === '/metrics') {
       // Behind the same token as MCP: call counts say what the team is doing.
-      if (want && !authorized(req)) return jsonRpcError(res, 401, -32001, 'authentication required', { 'WWW-Authenticate': 'Bearer realm="kubeflow-mcp"' });
+      if (authRequired) {
+        const who = await authenticate(req);
+        if ('problem' in who) return unauthorized(req, res, who.problem, who.tokenSent);
+      }
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       res.end(metrics.render());
       return;
@@ -102,12 +138,20 @@ export async function serveHttp(o: HttpOptions) {
     if (url.pathname !== c.path) return jsonRpcError(res, 404, -32601, `not found: MCP is served at ${c.path}`);
     if (!hostAllowed(req.headers.host, port)) return jsonRpcError(res, 403, -32000, `Host "${req.headers.host}" is not allowed (DNS-rebinding protection; see --allowed-hosts)`);
     if (!originAllowed(req.headers.origin, port)) return jsonRpcError(res, 403, -32000, `Origin "${req.headers.origin}" is not allowed (see --allowed-origins)`);
-    if (want) {
-      if (!authorized(req)) {
-        return jsonRpcError(res, 401, -32001, 'authentication required: send Authorization: Bearer <token>', { 'WWW-Authenticate': 'Bearer realm="kubeflow-mcp"' });
-      }
-      (req as any).auth = { token: '[static]', clientId: 'static-token', scopes: [] };
+    let caller: Caller | undefined;
+    if (authRequired) {
+      const who = await authenticate(req);
+      if ('problem' in who) return unauthorized(req, res, who.problem, who.tokenSent);
+      caller = who.caller;
+      // What the SDK hands the tool handlers as authInfo (never the token itself).
+      (req as any).auth = { token: '[redacted]', clientId: caller.subject, scopes: caller.scopes, extra: { groups: caller.groups } };
     }
+    const open = () => {
+      try { return o.newServer(caller); } catch (e) {
+        if (e instanceof CallerRefused) { jsonRpcError(res, 403, -32001, e.message); return undefined; }
+        throw e;
+      }
+    };
     let body: unknown;
     if (req.method === 'POST') {
       try { body = await readBody(req); } catch (e) {
@@ -116,7 +160,8 @@ export async function serveHttp(o: HttpOptions) {
       }
     }
     if (c.stateless) {
-      const server = o.newServer();
+      const server = open();
+      if (!server) return;
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on('close', () => { void transport.close(); void server.close(); });
       await server.connect(transport);
@@ -125,14 +170,17 @@ export async function serveHttp(o: HttpOptions) {
     }
     const id = req.headers['mcp-session-id'];
     const known = typeof id === 'string' ? sessions.get(id) : undefined;
+    // A session belongs to whoever opened it: another caller's token cannot ride on its id.
+    if (known && known.subject !== caller?.subject) return jsonRpcError(res, 403, -32001, 'this session belongs to another caller');
     if (known) return known.transport.handleRequest(req, res, body);
     if (id) return jsonRpcError(res, 404, -32001, 'session not found: initialize a new session');
     const isInit = req.method === 'POST' && [body].flat().some((m: any) => m?.method === 'initialize');
     if (!isInit) return jsonRpcError(res, 400, -32000, 'no session: send initialize first (or run the server with --stateless)');
-    const server = o.newServer();
+    const server = open();
+    if (!server) return;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
-      onsessioninitialized: (sid) => { sessions.set(sid, { transport, server }); },
+      onsessioninitialized: (sid) => { sessions.set(sid, { transport, server, subject: caller?.subject }); },
       onsessionclosed: (sid) => { sessions.delete(sid); void server.close(); },
     });
     transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };

@@ -12,6 +12,7 @@ import { HANDLERS } from './handlers/index.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { metrics } from './metrics.ts';
+import { OWNER_ANNOTATION, type Ownership } from './auth/ownership.ts';
 
 export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
 export const OWNER_VALUE = 'mcp';
@@ -29,6 +30,10 @@ export interface ServerState {
   tools: Map<string, ToolDescriptor<any>>;
   /** Every tool of the build, before persona and policy filtering. */
   allTools: ToolDescriptor<any>[];
+  /** Proves and checks who created a job (see auth/ownership.ts). */
+  ownership: Ownership;
+  /** The owner of what a call creates when the caller is not authenticated (stdio): KUBEFLOW_MCP_OWNER, else the kubeconfig user. */
+  localOwner: () => Promise<string>;
   /** The escape hatches; tests may substitute their own. */
   handlers?: Record<string, () => Promise<{ default: Handler }>>;
 }
@@ -39,6 +44,8 @@ export interface ToolContext extends ServerState {
   namespace: string;
   confirmed: boolean;
   caller?: string;
+  /** Who owns what this call creates, and whose jobs it may change: the authenticated caller, else the server's own identity. */
+  owner: string;
   signal: AbortSignal;
   progress: (progress: number, total: number | undefined, message: string) => Promise<void>;
   /** Checks a namespace the handler reaches on its own (cluster-wide scans). */
@@ -48,7 +55,13 @@ export interface ToolContext extends ServerState {
   guarded?: { resource: string; name: string; uid: string };
 }
 
-export interface CallExtras { signal?: AbortSignal; progress?: ToolContext['progress']; caller?: string }
+export interface CallExtras {
+  signal?: AbortSignal; progress?: ToolContext['progress'];
+  /** Names the client for rate limits and the audit log (a subject, or an unauthenticated session). */
+  caller?: string;
+  /** The authenticated subject, when there is one: jobs belong to it. */
+  principal?: string;
+}
 
 const fieldOf = (e: { instancePath: string; keyword: string; params: Record<string, unknown> }) => {
   const base = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
@@ -71,7 +84,8 @@ export function validationError(tool: ToolDescriptor<any>, validate: Validator):
 
 const GUARDED = { 'owned-trainjob': { resource: 'trainjobs', what: 'Training job', list: 'list_training_jobs' }, 'owned-optimizationjob': { resource: 'optimizationjobs', what: 'Optimization job', list: 'list_optimization_jobs' } } as const;
 
-/** The object a guarded tool changes must carry this server's ownership label. */
+/** The object a guarded tool changes must have been created through this server by this caller
+ * (its ownership proof verifies); the write then carries its uid as a precondition. */
 async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, name: string): Promise<ToolContext['guarded']> {
   if (ctx.bypassOwnership) return undefined;
   const g = GUARDED[guard];
@@ -79,8 +93,12 @@ async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, nam
     if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `${g.what} '${name}' not found in namespace '${ctx.namespace}'`, { [g.resource === 'trainjobs' ? 'job' : 'optimization_job']: name, namespace: ctx.namespace }, ctx.tools.has(g.list) ? `Use ${g.list}() to see them.` : undefined);
     throw new ToolError(e.code, `Cannot verify ownership of ${g.what.toLowerCase()} '${name}': ${e.message}`, e.details, 'Retry, or ask a platform-admin.');
   });
-  if (obj.metadata?.labels?.[OWNER_LABEL] !== OWNER_VALUE) {
-    throw new ToolError('PERMISSION_DENIED', `${g.what} '${name}' was not created by this MCP server; the ${ctx.persona} persona may only change jobs it created`, { [g.resource === 'trainjobs' ? 'job' : 'optimization_job']: name, namespace: ctx.namespace, reason: 'not_created_by_mcp' }, 'Ask a platform-admin, or manage the job with its owner\'s tools.');
+  if (!(await ctx.ownership.owns(obj, ctx.owner))) {
+    const claimed = obj.metadata?.annotations?.[OWNER_ANNOTATION];
+    const key = g.resource === 'trainjobs' ? 'job' : 'optimization_job';
+    // A label or annotation copied onto a job proves nothing: only a proof made for its UID counts.
+    if (claimed && claimed !== ctx.owner) throw new ToolError('PERMISSION_DENIED', `${g.what} '${name}' belongs to another caller; the ${ctx.persona} persona may only change its own jobs`, { [key]: name, namespace: ctx.namespace, reason: 'owned_by_another_caller' }, 'Ask its owner or a platform-admin.');
+    throw new ToolError('PERMISSION_DENIED', `${g.what} '${name}' was not created by you through this MCP server; the ${ctx.persona} persona may only change jobs it created`, { [key]: name, namespace: ctx.namespace, reason: 'not_created_by_mcp' }, 'Ask a platform-admin, or manage the job with its owner\'s tools.');
   }
   return { resource: g.resource, name, uid: obj.metadata.uid };
 }
@@ -124,7 +142,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     const confirmed = args.confirmed === true;
     const signal = extras.signal ?? new AbortController().signal;
     const ctx: ToolContext = {
-      ...state, tool, namespace, confirmed, caller: extras.caller,
+      ...state, tool, namespace, confirmed, caller: extras.caller, owner: extras.principal ?? (await state.localOwner()),
       // Until the user confirms, the cluster can only be asked for dry runs.
       kube: tool.confirm && !confirmed ? state.kube.withSignal(signal).dryRunOnly() : state.kube.withSignal(signal),
       signal,

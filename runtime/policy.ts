@@ -9,6 +9,17 @@ import { ToolError } from './envelope.ts';
 export interface PolicyFile {
   policy?: { allow?: string[]; deny?: string[]; namespaces?: string[]; read_only?: boolean };
   personas?: Record<string, { inherit?: string; tools?: string[] | '*' }>;
+  identity?: IdentityPolicy;
+}
+
+/** Who an authenticated HTTP caller is to this server: the first rule whose match holds gives the
+ * persona and the namespaces (within policy.namespaces); `default` covers the rest, and without it
+ * an unmatched caller is refused. */
+export interface IdentityPolicy {
+  /** Kubernetes requests carry the caller as Impersonate-User/Group, so the cluster's RBAC decides. */
+  impersonate?: boolean;
+  callers?: Array<{ match: { subjects?: string[]; groups?: string[]; scopes?: string[] }; persona: string; namespaces?: string[] }>;
+  default?: { persona: string; namespaces?: string[] };
 }
 
 export class ConfigError extends Error { override name = 'ConfigError'; }
@@ -29,7 +40,7 @@ export async function loadPolicy(path: string | undefined): Promise<PolicyFile> 
   const p = doc as PolicyFile;
   const where = `policy file ${path}`;
   // A misspelt key or pattern would silently allow more than meant: every one is an error.
-  onlyKeys(doc, ['policy', 'personas'], where, '');
+  onlyKeys(doc, ['policy', 'personas', 'identity'], where, '');
   const pol = p.policy ?? {};
   onlyKeys(pol, ['allow', 'deny', 'namespaces', 'read_only'], where, 'policy.');
   for (const k of ['allow', 'deny', 'namespaces'] as const) {
@@ -45,7 +56,57 @@ export async function loadPolicy(path: string | undefined): Promise<PolicyFile> 
     if (Array.isArray(tools)) for (const t of tools) if (!TOOLS.some((d) => d.name === t)) throw new ConfigError(`${where}: personas.${name}.tools: unknown tool "${t}"${suggest(t, TOOLS.map((d) => d.name))}`);
     if (persona?.inherit !== undefined && !PERSONAS[persona.inherit] && !p.personas?.[persona.inherit]) throw new ConfigError(`${where}: personas.${name}.inherit: unknown persona "${persona.inherit}"${suggest(persona.inherit, [...Object.keys(PERSONAS), ...Object.keys(p.personas ?? {})])}`);
   }
+  if (p.identity !== undefined) checkIdentity(p, where);
   return p;
+}
+
+const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function checkIdentity(p: PolicyFile, where: string) {
+  const id = p.identity;
+  if (!id || typeof id !== 'object' || Array.isArray(id)) throw new ConfigError(`${where}: identity must be a mapping`);
+  onlyKeys(id, ['impersonate', 'callers', 'default'], where, 'identity.');
+  if (id.impersonate !== undefined && typeof id.impersonate !== 'boolean') throw new ConfigError(`${where}: identity.impersonate must be true or false`);
+  const known = [...Object.keys(PERSONAS), ...Object.keys(p.personas ?? {})];
+  const checkGrant = (g: any, at: string) => {
+    if (!g || typeof g !== 'object') throw new ConfigError(`${where}: ${at} must be a mapping with a persona`);
+    if (typeof g.persona !== 'string' || !known.includes(g.persona)) throw new ConfigError(`${where}: ${at}.persona: unknown persona "${g.persona}"${suggest(String(g.persona), known)}`);
+    if (g.namespaces !== undefined && !strings(g.namespaces)) throw new ConfigError(`${where}: ${at}.namespaces must be a list of strings`);
+  };
+  if (id.callers !== undefined && !Array.isArray(id.callers)) throw new ConfigError(`${where}: identity.callers must be a list`);
+  (id.callers ?? []).forEach((c, i) => {
+    const at = `identity.callers[${i}]`;
+    onlyKeys(c ?? {}, ['match', 'persona', 'namespaces'], where, `${at}.`);
+    checkGrant(c, at);
+    onlyKeys(c.match ?? {}, ['subjects', 'groups', 'scopes'], where, `${at}.match.`);
+    const m = c.match ?? {};
+    for (const k of ['subjects', 'groups', 'scopes'] as const) if (m[k] !== undefined && !strings(m[k])) throw new ConfigError(`${where}: ${at}.match.${k} must be a list of strings`);
+    // A rule that matches everyone would silently be the default: say so instead.
+    if (!m.subjects?.length && !m.groups?.length && !m.scopes?.length) throw new ConfigError(`${where}: ${at}.match names no subject, group or scope; use identity.default for everyone else`);
+  });
+  if (id.default !== undefined) { onlyKeys(id.default, ['persona', 'namespaces'], where, 'identity.default.'); checkGrant(id.default, 'identity.default'); }
+}
+
+/** An authenticated caller: who (subject), in which groups, with which scopes. */
+export interface Caller { subject: string; groups: string[]; scopes: string[] }
+
+/**
+ * The persona and namespace list a caller gets: the first rule that matches (every listed kind of
+ * claim must match: the subject is one of `subjects`, the caller is in one of `groups`, and holds
+ * every scope in `scopes`), else `default`. Namespaces are narrowed within policy.namespaces, never
+ * widened. Without an identity section every caller gets the server's persona.
+ */
+export function grantFor(policy: PolicyFile, caller: Caller, serverPersona: string): { persona: string; policy: PolicyFile } | { refused: string } {
+  const id = policy.identity;
+  if (!id) return { persona: serverPersona, policy };
+  const rule = id.callers?.find(({ match: m }) => (!m.subjects?.length || m.subjects.includes(caller.subject))
+    && (!m.groups?.length || m.groups.some((g) => caller.groups.includes(g)))
+    && (!m.scopes?.length || m.scopes.every((s) => caller.scopes.includes(s))));
+  const grant = rule ?? id.default;
+  if (!grant) return { refused: `caller "${caller.subject}" matches no rule of the policy's identity.callers and there is no identity.default` };
+  const outer = policy.policy?.namespaces;
+  const namespaces = grant.namespaces && outer ? grant.namespaces.filter((n) => outer.includes(n)) : grant.namespaces ?? outer;
+  return { persona: grant.persona, policy: { ...policy, policy: { ...policy.policy, ...(namespaces ? { namespaces } : {}) } } };
 }
 
 function suggest(word: string, known: string[]): string {

@@ -4,7 +4,7 @@
 // client and (with --sandbox) the sandbox load behind it and take the session over.
 import { existsSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { findPolicyFile, loadPolicy, ConfigError } from './policy.ts';
+import { findPolicyFile, grantFor, loadPolicy, ConfigError, type Caller } from './policy.ts';
 import { resolveServeConfig } from './config.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
 import { StdioSession } from './stdio.ts';
@@ -115,18 +115,32 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
 
 /** The server for a team: streamable HTTP (see http.ts), one MCP server per session. */
 async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>, policyPath: string | undefined, policy: Awaited<ReturnType<typeof loadPolicy>>, timeoutMs: number) {
-  const [{ log, ring, kube, stopSandbox, buildServer }, { serveHttp }] = await Promise.all([loadServerParts(cfg, timeoutMs), import('./http.ts')]);
+  const [{ log, ring, kube, stopSandbox, buildServer }, { serveHttp, CallerRefused }] = await Promise.all([loadServerParts(cfg, timeoutMs), import('./http.ts')]);
   let current = policy;
+  // One ownership key for every session, read with the server's own identity (callers need no access to it).
+  const { Ownership } = await import('./auth/ownership.ts');
+  const ownership = new Ownership(kube);
   const reloads = new Set<(p: typeof policy) => Promise<unknown>>();
-  const newServer = () => {
-    const built = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: current, kube, log, ring, version: VERSION });
-    reloads.add(built.reloadPolicy);
+  // Each caller gets the persona and namespaces the policy's identity rules give them and, with
+  // identity.impersonate, a Kubernetes client that acts as them.
+  const newServer = (caller: Caller | undefined) => {
+    const grant = caller ? grantFor(current, caller, cfg.persona) : { persona: cfg.persona, policy: current };
+    if ('refused' in grant) throw new CallerRefused(grant.refused);
+    const own = caller && caller.subject !== 'static-token' && current.identity?.impersonate ? kube.impersonating(caller.subject, caller.groups) : kube;
+    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube: own, log, ring, version: VERSION, ownership });
+    // A reloaded policy is applied to this caller's grant; one that no longer grants them anything leaves them no tools.
+    const reload = (p: typeof policy) => {
+      const g = caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p };
+      return built.reloadPolicy('refused' in g ? { ...p, policy: { ...p.policy, deny: ['*'] } } : g.policy);
+    };
+    reloads.add(reload);
     const close = built.server.close.bind(built.server);
-    return { connect: (t: any) => built.server.connect(t), close: async () => { reloads.delete(built.reloadPolicy); await close(); } };
+    return { connect: (t: any) => built.server.connect(t), close: async () => { reloads.delete(reload); await close(); } };
   };
   const server = await serveHttp({ config: cfg.http, newServer, kube, log });
   // Always said, so whoever started the server (a test, a supervisor) knows where it listens.
-  process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${cfg.http.stateless ? 'stateless' : 'sessions'}, ${cfg.http.token ? 'bearer token' : 'no authentication'}) for persona ${cfg.persona}\n`);
+  const auth = [cfg.http.token ? 'bearer token' : '', cfg.http.jwt ? `JWTs from ${cfg.http.jwt.issuer}` : ''].filter(Boolean).join(' and ') || 'no authentication';
+  process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${cfg.http.stateless ? 'stateless' : 'sessions'}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`);
   if (policyPath) watchPolicy(policyPath, async () => {
     if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
     try {
@@ -142,7 +156,7 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
     if (closing) return;
     closing = true;
     await server.close();
-    kube.caches.close();
+    kube.closeCaches();
     await stopSandbox?.();
     process.exit(0);
   };

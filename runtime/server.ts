@@ -14,6 +14,7 @@ import { runTool, type ServerState } from './pipeline.ts';
 import { lazyRanker, metaToolsFor, runMetaTool, type Mode } from './modes/meta-tools.ts';
 import { LiveResources, TEMPLATES } from './live-resources.ts';
 import type { Kube } from './k8s/client.ts';
+import { Ownership } from './auth/ownership.ts';
 import type { Logger } from './logger.ts';
 import type { RingBuffer } from './logger.ts';
 import * as z from 'zod/v4';
@@ -32,12 +33,20 @@ export interface ServerOptions {
   log: Logger;
   ring: RingBuffer;
   version: string;
+  /** Shared by every session of a process; made from `kube` when not given (it must not be a caller's impersonating view). */
+  ownership?: Ownership;
 }
 
 /** The full descriptors of the tools this persona may call (see selectListed). */
 export function selectTools(o: Pick<ServerOptions, 'persona' | 'clients' | 'policy'>): ToolDescriptor<any>[] {
   const names = new Set(selectListed(o).map((t) => t.name));
   return TOOLS.filter((t) => names.has(t.name));
+}
+
+/** Without an authenticated caller, jobs belong to the server's own identity. */
+export function localOwnerOf(kube: Kube, env: NodeJS.ProcessEnv = process.env): () => Promise<string> {
+  let owner: Promise<string> | undefined;
+  return () => (owner ??= env.KUBEFLOW_MCP_OWNER ? Promise.resolve(env.KUBEFLOW_MCP_OWNER) : kube.userName().then((u) => `kubeconfig:${u}`, () => 'kubeconfig:unknown'));
 }
 
 export function buildServer(o: ServerOptions) {
@@ -47,6 +56,8 @@ export function buildServer(o: ServerOptions) {
     bypassOwnership: !o.policy.personas?.[o.persona] && !!PERSONAS[o.persona]?.bypassOwnership,
     policy: o.policy, log: o.log, ring: o.ring, startedAt: Date.now(), version: o.version,
     tools: new Map(tools.map((t) => [t.name, t])), allTools: TOOLS,
+    ownership: o.ownership ?? new Ownership(o.kube),
+    localOwner: localOwnerOf(o.kube),
   };
   const visible = new Set(tools.map((t) => t.name));
   // Assembled for exactly the tools this caller can call (built-in or policy persona, after policy).
@@ -79,8 +90,9 @@ export function buildServer(o: ServerOptions) {
       if (token === undefined) return;
       await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), message } });
     };
-    const caller = extra.authInfo?.clientId ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
-    const extras = { signal: extra.signal, progress, caller };
+    const principal = extra.authInfo?.clientId;
+    const caller = principal ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
+    const extras = { signal: extra.signal, progress, caller, principal };
     if (meta.length) {
       if (!meta.some((m) => m.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`);
       const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, () => ranker());

@@ -9,6 +9,7 @@ import AjvModule from 'ajv';
 import { Environment } from '@marcbachmann/cel-js';
 import { EXAMPLES_FIXTURE, TOOLS } from '../generated/index.ts';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { claimFixtureJobs } from './helpers/ownership.ts';
 import { typeNamed } from '../runtime/sandbox/resources.ts';
 import { toCel } from '../runtime/cel/evaluate.ts';
 import { connect, danglingHints, type Connected } from './helpers/mcp.ts';
@@ -28,6 +29,7 @@ async function client(persona: string) {
 
 beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.02, objects: structuredClone(EXAMPLES_FIXTURE) });
+  await claimFixtureJobs(sb.kubeconfig);
   const dir = mkdtempSync(join(tmpdir(), 'kfmcp-contract-'));
   kubeconfig = join(dir, 'kc');
   writeFileSync(kubeconfig, sb.kubeconfig);

@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { EXAMPLES_FIXTURE } from '../generated/index.ts';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { claimFixtureJobs } from './helpers/ownership.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 let copy: string, sb: Sandbox, kc: string;
@@ -37,6 +38,7 @@ beforeAll(async () => {
   for (const d of ['specs', 'generator', 'generated', 'runtime', 'bin', 'scripts', 'package.json', 'tsconfig.json', 'README.md']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
   sb = await startSandbox({ timeScale: 0.02, objects: structuredClone(EXAMPLES_FIXTURE) });
+  await claimFixtureJobs(sb.kubeconfig);
   kc = join(copy, 'kc');
   writeFileSync(kc, sb.kubeconfig);
 }, 60_000);

@@ -38,16 +38,19 @@ describe('call pipeline', () => {
   it('never deletes or patches a job swapped in after the ownership check (uid precondition)', async () => {
     const body = () => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'swap-me', labels: { 'kubeflow-mcp/managed-by': 'mcp' } }, spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' }, suspend: true } });
     const kube = state.kube;
+    const owner = await state.localOwner();
+    // Created as the server creates jobs: with an ownership proof for this caller.
+    const createOwned = async () => state.ownership.claim(kube, 'trainjobs', await kube.create('trainjobs', body(), 'default'), owner, 'default');
     // Between the guard's read and the write, the job is replaced by another of the same name.
     const racing = Object.create(kube) as typeof kube;
     racing.get = async (resource: string, name: string, ns?: string) => {
       const o = await kube.get(resource, name, ns);
-      if (resource === 'trainjobs' && name === 'swap-me') { await kube.remove('trainjobs', 'swap-me', 'default'); await kube.create('trainjobs', body(), 'default'); }
+      if (resource === 'trainjobs' && name === 'swap-me') { await kube.remove('trainjobs', 'swap-me', 'default'); await createOwned(); }
       return o;
     };
     const ds = { ...state, kube: racing, persona: 'data-scientist', bypassOwnership: false };
     for (const [tool, args] of [['delete_training_job', { name: 'swap-me' }], ['update_training_job', { name: 'swap-me', action: 'resume' }]] as const) {
-      await kube.create('trainjobs', body(), 'default').catch(() => {});
+      await createOwned().catch(() => {});
       const before = (await kube.get('trainjobs', 'swap-me', 'default')).metadata.uid;
       const r = await runTool(ds, tool, { ...args, confirmed: true });
       expect(r, tool).toMatchObject({ success: false, error_code: 'CONFLICT' });

@@ -101,7 +101,7 @@ export default async function optimize(input: OptimizeInput, ctx: ToolContext) {
   await gpuWarnings(b, ctx, parallel);
 
   const { job } = built;
-  const annotations = ctx.caller ? { [CALLER_ANNOTATION]: ctx.caller } : undefined;
+  const annotations = { [CALLER_ANNOTATION]: ctx.owner };
   const body = {
     apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'OptimizationJob',
     metadata: { name, namespace: ctx.namespace, labels: { [OWNER_LABEL]: OWNER_VALUE }, ...(annotations ? { annotations } : {}) },

@@ -79,7 +79,8 @@ export class Kube {
   readonly timeoutMs: number;
   private ns = 'default';
   calls = 0;
-  /** Projected lists kept current by watches (see list-cache.ts); shared by every view of this client. */
+  /** Projected lists kept current by watches (see list-cache.ts); shared by every view of this
+   * client, except impersonating ones, which see the cluster as their caller and keep their own. */
   readonly caches: ListCaches;
   /** Shared by every view of this client: one API, one judgement of its health. */
   readonly breaker = new Breaker();
@@ -92,7 +93,7 @@ export class Kube {
     });
   }
 
-  private load(): Promise<Loaded> {
+  protected load(): Promise<Loaded> {
     this.apis ??= (async () => {
       const lib = await import('./kube-lib.ts');
       const kc = new lib.KubeConfig();
@@ -116,6 +117,9 @@ export class Kube {
   }
 
   async defaultNamespace(): Promise<string> { await this.load(); return this.ns; }
+
+  /** The kubeconfig's current user name (who this client is, as far as the kubeconfig says). */
+  async userName(): Promise<string> { return (await this.load()).kc.getCurrentUser()?.name ?? 'unknown'; }
 
   /** Why no kubeconfig can be used (a named file is missing, or none is found), or undefined. */
   missingKubeconfig(): string | undefined {
@@ -330,6 +334,45 @@ export class Kube {
     view.patch = (resource, name, body, namespace, dryRun = false, type = 'merge', uid) => (dryRun ? this.patch(resource, name, body, namespace, true, type, uid) : refuse(`patch ${resource}/${name}`));
     view.remove = (resource, name, namespace, dryRun = false, uid) => (dryRun ? this.remove(resource, name, namespace, true, uid) : refuse(`delete ${resource}/${name}`));
     return view;
+  }
+
+  private impersonations?: Map<string, Kube>;
+
+  /**
+   * A view of this client that acts as another user (Kubernetes impersonation: the kubeconfig's
+   * identity needs the `impersonate` verb), so the cluster's own RBAC decides what the caller may
+   * do. One view per identity, with its own list caches: rows one caller may list are never
+   * served to another. Groups travel as one Impersonate-Group header; several are joined with
+   * commas, which a real API server reads as one group name (the caller gets less, never more).
+   */
+  impersonating(user: string, groups: string[] = []): Kube {
+    const root = (Object.getPrototypeOf(this) instanceof Kube ? Object.getPrototypeOf(this) : this) as Kube;
+    root.impersonations ??= new Map();
+    const key = JSON.stringify([user, groups]);
+    let view = root.impersonations.get(key);
+    if (view) return view;
+    view = Object.create(root) as Kube;
+    const headers: Record<string, string> = { 'Impersonate-User': user, ...(groups.length ? { 'Impersonate-Group': groups.join(',') } : {}) };
+    let loaded: Promise<Loaded> | undefined;
+    (view as any).load = () => (loaded ??= root.load().then((a) => {
+      const kc = Object.create(a.kc);
+      // Requests (applySecurityAuthentication) and watches (applyToFetchOptions) both carry the headers.
+      kc.applySecurityAuthentication = async (req: any) => { await a.kc.applySecurityAuthentication(req); for (const [k, v] of Object.entries(headers)) req.setHeaderParam(k, v); };
+      kc.applyToFetchOptions = (o: any) => a.kc.applyToFetchOptions({ ...o, headers: { ...(o?.headers ?? {}), ...headers } });
+      return { ...a, kc };
+    }));
+    (view as any).caches = new ListCaches({
+      listPage: (resource, q) => view!.list(resource, q),
+      watchFrom: (resource, q, rv, onEvent, onEnd) => (view as any).watchFrom(resource, q, rv, onEvent, onEnd),
+    });
+    root.impersonations.set(key, view);
+    return view;
+  }
+
+  /** Stops the watches of this client and of its impersonating views. */
+  closeCaches() {
+    this.caches.close();
+    for (const v of this.impersonations?.values() ?? []) v.caches.close();
   }
 
   /** Names of the API groups the server serves (for platform detection). */

@@ -77,7 +77,7 @@ export async function baseJob(input: Any, ctx: ToolContext, runtimeName: string,
     throw e;
   });
   const labels = { ...(input.labels ?? {}), [OWNER_LABEL]: OWNER_VALUE };
-  const annotations = { ...(input.annotations ?? {}), ...(ctx.caller ? { [CALLER_ANNOTATION]: ctx.caller } : {}), ...(request ? { [REQUEST_ANNOTATION]: request } : {}) };
+  const annotations = { ...(input.annotations ?? {}), [CALLER_ANNOTATION]: ctx.owner, ...(request ? { [REQUEST_ANNOTATION]: request } : {}) };
   return {
     runtime,
     job: {
@@ -126,7 +126,12 @@ export const shownSecret = (secret: Any | undefined) => (secret ? { ...secret, s
  */
 export async function createWithSecret(ctx: ToolContext, resource: string, body: Any, secret: Any | undefined, onExists: () => ToolError): Promise<Any> {
   const ns = ctx.namespace;
-  const created = await ctx.kube.create(resource, body, ns).catch((e: ToolError) => { throw e.code === 'ALREADY_EXISTS' ? onExists() : e; });
+  let created = await ctx.kube.create(resource, body, ns).catch((e: ToolError) => { throw e.code === 'ALREADY_EXISTS' ? onExists() : e; });
+  // Owned by the caller from here on; an object whose ownership cannot be proven is not left behind.
+  created = await ctx.ownership.claim(ctx.kube, resource, created, ctx.owner, ns).catch(async (e: ToolError) => {
+    await ctx.kube.remove(resource, created.metadata.name, ns, false, created.metadata.uid).catch(() => {});
+    throw new ToolError(e.code, `${body.kind} '${created.metadata.name}' was not started: its ownership could not be recorded (${e.message})`, e.details, 'Retry the same call.');
+  });
   if (secret) {
     const owned = { ...secret, metadata: { ...secret.metadata, ownerReferences: [{ apiVersion: body.apiVersion, kind: body.kind, name: created.metadata.name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false }] } };
     await ctx.kube.create('secrets', owned, ns).catch(async (e: ToolError) => {

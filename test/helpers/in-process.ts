@@ -4,10 +4,12 @@ import { Writable } from 'node:stream';
 import { Kube } from '../../runtime/k8s/client.ts';
 import { createLogger } from '../../runtime/logger.ts';
 import type { ServerState } from '../../runtime/pipeline.ts';
-import { selectTools } from '../../runtime/server.ts';
+import { localOwnerOf, selectTools } from '../../runtime/server.ts';
+import { Ownership } from '../../runtime/auth/ownership.ts';
 
 export function inProcessState(kubeconfig: string, persona = 'platform-admin', clients = ['trainer']): ServerState {
   const { log, ring } = createLogger({ level: 'INFO', format: 'json', destination: new Writable({ write(_c, _e, done) { done(); } }) });
   const tools = selectTools({ persona, clients, policy: {} });
-  return { kube: new Kube({ kubeconfigYaml: kubeconfig }), persona, bypassOwnership: persona === 'platform-admin', policy: {}, log, ring, startedAt: Date.now(), version: 'test', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools };
+  const kube = new Kube({ kubeconfigYaml: kubeconfig });
+  return { kube, persona, bypassOwnership: persona === 'platform-admin', policy: {}, log, ring, startedAt: Date.now(), version: 'test', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools, ownership: new Ownership(kube), localOwner: localOwnerOf(kube) };
 }
