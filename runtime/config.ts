@@ -167,5 +167,7 @@ function jwtConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, a: Record
   if (bad.length) throw new ConfigError(`JWT algorithms not accepted: ${bad.join(', ')} (asymmetric signatures only: RS*, PS*, ES*, EdDSA)`);
   const clockSkewSeconds = Number(first(env.KUBEFLOW_MCP_JWT_CLOCK_SKEW_SECONDS, a.clock_skew_seconds) ?? 30);
   if (!(clockSkewSeconds >= 0 && clockSkewSeconds <= 300)) throw new ConfigError('the JWT clock skew must be 0 to 300 seconds');
-  return { jwksUrl, jwksFile: jwksUrl ? undefined : jwksFile, issuer, audience, algorithms, clockSkewSeconds, groupsClaim: first(env.KUBEFLOW_MCP_JWT_GROUPS_CLAIM, a.groups_claim) ?? 'groups' };
+  const refetchCooldownSeconds = Number(first(env.KUBEFLOW_MCP_JWKS_COOLDOWN_SECONDS) ?? 30);
+  if (!(refetchCooldownSeconds >= 0 && refetchCooldownSeconds <= 3600)) throw new ConfigError('KUBEFLOW_MCP_JWKS_COOLDOWN_SECONDS must be 0 to 3600');
+  return { jwksUrl, jwksFile: jwksUrl ? undefined : jwksFile, issuer, audience, algorithms, clockSkewSeconds, groupsClaim: first(env.KUBEFLOW_MCP_JWT_GROUPS_CLAIM, a.groups_claim) ?? 'groups', refetchCooldownSeconds };
 }

@@ -14,6 +14,8 @@ export interface JwtConfig {
   clockSkewSeconds: number;
   /** The claim that lists the caller's groups (default `groups`). */
   groupsClaim: string;
+  /** Least time between two JWKS fetches (a token naming an unknown key triggers one: rotation). */
+  refetchCooldownSeconds: number;
 }
 
 export class JwtError extends Error { override name = 'JwtError'; }
@@ -22,7 +24,7 @@ export type Verifier = (token: string) => Promise<Caller>;
 
 export function jwtVerifier(c: JwtConfig): Verifier {
   const keys = c.jwksUrl
-    ? createRemoteJWKSet(new URL(c.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 })
+    ? createRemoteJWKSet(new URL(c.jwksUrl), { cooldownDuration: c.refetchCooldownSeconds * 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 })
     : createLocalJWKSet(JSON.parse(readFileSync(c.jwksFile!, 'utf8')));
   return async (token) => {
     let payload: JWTPayload;
