@@ -18,6 +18,7 @@ import { descriptor as get_training_logs } from './tools/get_training_logs.ts';
 import { descriptor as health_check } from './tools/health_check.ts';
 import { descriptor as inspect_controller } from './tools/inspect_controller.ts';
 import { descriptor as inspect_crd } from './tools/inspect_crd.ts';
+import { descriptor as list_contexts } from './tools/list_contexts.ts';
 import { descriptor as list_optimization_jobs } from './tools/list_optimization_jobs.ts';
 import { descriptor as list_runtimes } from './tools/list_runtimes.ts';
 import { descriptor as list_training_jobs } from './tools/list_training_jobs.ts';
@@ -63,6 +64,7 @@ export type { GetTrainingLogsInput } from './tools/get_training_logs.ts';
 export type { HealthCheckInput } from './tools/health_check.ts';
 export type { InspectControllerInput } from './tools/inspect_controller.ts';
 export type { InspectCrdInput } from './tools/inspect_crd.ts';
+export type { ListContextsInput } from './tools/list_contexts.ts';
 export type { ListOptimizationJobsInput } from './tools/list_optimization_jobs.ts';
 export type { ListRuntimesInput } from './tools/list_runtimes.ts';
 export type { ListTrainingJobsInput } from './tools/list_training_jobs.ts';
@@ -76,7 +78,7 @@ export type { WaitForOptimizationInput } from './tools/wait_for_optimization.ts'
 export type { WaitForTrainingInput } from './tools/wait_for_training.ts';
 
 /** Every tool, sorted by name. */
-export const TOOLS: ToolDescriptor<any>[] = [check_compatibility, create_runtime, delete_optimization_job, delete_runtime, delete_training_job, estimate_resources, fine_tune, get_best_hyperparameters, get_cluster_resources, get_optimization_job, get_runtime, get_server_logs, get_training_events, get_training_job, get_training_logs, health_check, inspect_controller, inspect_crd, list_optimization_jobs, list_runtimes, list_training_jobs, optimize, patch_runtime, pre_flight, run_container_training, run_custom_training, update_training_job, wait_for_optimization, wait_for_training];
+export const TOOLS: ToolDescriptor<any>[] = [check_compatibility, create_runtime, delete_optimization_job, delete_runtime, delete_training_job, estimate_resources, fine_tune, get_best_hyperparameters, get_cluster_resources, get_optimization_job, get_runtime, get_server_logs, get_training_events, get_training_job, get_training_logs, health_check, inspect_controller, inspect_crd, list_contexts, list_optimization_jobs, list_runtimes, list_training_jobs, optimize, patch_runtime, pre_flight, run_container_training, run_custom_training, update_training_job, wait_for_optimization, wait_for_training];
 
 /** The tools whose answer a hand-written handler computes. The runtime must register exactly these. */
 export type CustomToolName = "check_compatibility" | "estimate_resources" | "fine_tune" | "get_cluster_resources" | "get_server_logs" | "health_check" | "optimize" | "pre_flight" | "run_container_training" | "run_custom_training" | "wait_for_training";

@@ -15,6 +15,8 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
   /** The same, as sent in tools/list (MCP defaults omitted). */
   listedAnnotations: Record<string, boolean>;
+  /** 'contexts': listed only when the policy allows several kubeconfig contexts. */
+  needs: 'contexts' | null;
   /** Advertised input schema, as describe_tools shows it (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
   /** The input schema as tools/list sends it: compact, without the advanced inputs. */

@@ -13,7 +13,9 @@ const OBJECT_META = {
   ownerReferences: 'list<map<string, dyn>>', finalizers: 'list<string>',
 };
 const LIST_META = { continue: 'string', remainingItemCount: 'int', resourceVersion: 'string' };
-export const SERVER_FIELDS = { persona: 'string', version: 'string', controllerNamespace: 'string', namespacesRestricted: 'bool', allowedNamespaces: 'list<string>' };
+export const SERVER_FIELDS = { persona: 'string', version: 'string', controllerNamespace: 'string', namespacesRestricted: 'bool', allowedNamespaces: 'list<string>', context: 'string', contexts: 'list<KubeContext>' };
+/** A kubeconfig context as server.contexts lists it (allowed: the policy lets callers use it). */
+export const KUBE_CONTEXT_FIELDS = { name: 'string', cluster: 'string', server: 'string', namespace: 'string', user: 'string', current: 'bool', allowed: 'bool' };
 
 /** Field names of every registered object type, for "did you mean" suggestions. */
 export class TypeRegistry {
@@ -66,6 +68,7 @@ export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[])
   const reg = new TypeRegistry(env);
   reg.object('ObjectMeta', OBJECT_META);
   reg.object('ListMeta', LIST_META);
+  reg.object('KubeContext', KUBE_CONTEXT_FIELDS);
   reg.object('ServerInfo', SERVER_FIELDS);
   reg.object('PollInfo', { timed_out: 'bool', polls: 'int', waited_seconds: 'double' });
   // Helper types referenced by declared fields (Container, CrdVersion...) come first.

@@ -83,8 +83,8 @@ export function compactSchema(node: any): any {
 /** The tools/list input schema: compact, without the advanced inputs (the preview lists those). */
 export function listedInputSchema(t: ToolSpec, defs: Record<string, any>) {
   const schema = compactSchema(advertisedSchema(inputSchemaOf(t, defs)));
-  const hidden = new Set(t.inputs.advanced ?? []);
-  if (!hidden.size) return schema;
+  // The context input is shown at run time, and only when there are several contexts to choose from.
+  const hidden = new Set([...(t.inputs.advanced ?? []), 'context']);
   return { ...schema, properties: Object.fromEntries(Object.entries<unknown>(schema.properties).filter(([k]) => !hidden.has(k))) };
 }
 
@@ -166,7 +166,7 @@ async function toolModule(t: ToolSpec, specs: Specs, a: ToolAnalysis): Promise<s
   const d = {
     name: t.name, title: t.title, description: t.description, module: t.module, phase: t.phase, persona: t.persona,
     annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
-    listedAnnotations: advertisedAnnotations(t),
+    listedAnnotations: advertisedAnnotations(t), needs: t.needs ?? null,
     inputSchema: advertisedSchema(schema), outputSchema: envelopeSchema(a.outputSchema), listedInputSchema: listedInputSchema(t, specs.defs), listedOutputSchema: advertisedOutputSchema(a.outputSchema), moreOptions: moreOptions(t, specs.defs), confirm: !!t.confirm, guard: t.guard ?? null, namespaced: !!t.namespaced,
     keywords: t.keywords ?? [], next: typeof t.next === 'string' ? t.next : t.next[t.next.length - 1].text,
     nextWhen: typeof t.next === 'string' ? [] : t.next.slice(0, -1), custom: t.handler === 'custom',
@@ -202,6 +202,8 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
   annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean };
   /** The same, as sent in tools/list (MCP defaults omitted). */
   listedAnnotations: Record<string, boolean>;
+  /** 'contexts': listed only when the policy allows several kubeconfig contexts. */
+  needs: 'contexts' | null;
   /** Advertised input schema, as describe_tools shows it (validation-only keywords removed; the validator has them all). */
   inputSchema: Record<string, unknown>;
   /** The input schema as tools/list sends it: compact, without the advanced inputs. */
@@ -361,13 +363,14 @@ function sessionModule(specs: Specs, analyses: Map<string, ToolAnalysis>): strin
   const listed = byName(specs).map((t) => ({
     name: t.name, module: t.module, phase: t.phase,
     annotations: { readOnlyHint: t.annotations.readOnly, destructiveHint: t.annotations.destructive, idempotentHint: t.annotations.idempotent, openWorldHint: t.annotations.openWorld },
+    ...(t.needs ? { needs: t.needs } : {}),
     listing: JSON.stringify(listingEntry(t, specs)),
   }));
   return `${tsBanner('specs/')}export { assembleInstructions } from './instructions.ts';
 export type { InstructionSource, Tier } from './instructions.ts';
 
 /** A tool as the start-up path needs it: what the persona and policy filters read, and its tools/list entry as JSON text. */
-export interface ListedTool { name: string; module: string; phase: string; annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean }; listing: string }
+export interface ListedTool { name: string; module: string; phase: string; annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean }; needs?: 'contexts'; listing: string }
 /** Every tool, sorted by name. */
 export const LISTED_TOOLS: ListedTool[] = [
 ${listed.map((l) => `  ${lit(l)},`).join('\n')}
@@ -394,7 +397,8 @@ function checkBudgets(specs: Specs, analyses: Map<string, ToolAnalysis>, problem
   const byName = new Map(specs.tools.map((t) => [t.name, t]));
   const src = instructionSource(specs);
   for (const [persona, names] of Object.entries(pt)) {
-    const served = names.map((n) => byName.get(n)!).filter((t) => enabled.has(t.module));
+    // As a one-context server lists them (the usual case): no context input, no context tools.
+    const served = names.map((n) => byName.get(n)!).filter((t) => enabled.has(t.module) && !t.needs);
     const listing = served.map((t) => listingEntry(t, specs));
     const n = countTokens(JSON.stringify({ tools: listing }));
     const budget = specs.budgets.tools_list[persona];

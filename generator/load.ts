@@ -11,6 +11,11 @@ import type { Example, Poll, RbacRule, Step } from './spec-types.ts';
 
 export { SpecError } from './source.ts';
 
+/** The input the generator adds to every tool that talks to Kubernetes (annotations.openWorld):
+ * the kubeconfig context to run against. tools/list shows it only when the policy allows several
+ * contexts, and then with their names. */
+export const CONTEXT_INPUT = { type: 'string', pattern: '^[A-Za-z0-9@:._/-]{1,253}$', description: 'kubeconfig context to run against (see list_contexts)' };
+
 const Ajv2020 = (AjvModule as any).default ?? AjvModule;
 
 export type { Step, Example } from './spec-types.ts';
@@ -18,7 +23,7 @@ export type { Step, Example } from './spec-types.ts';
 export interface ToolSpec {
   name: string; title: string; module: string; phase: string; persona: string;
   annotations: { readOnly: boolean; destructive: boolean; idempotent: boolean; openWorld: boolean };
-  confirm?: boolean; confirmWaiver?: string; guard?: 'owned-trainjob' | 'owned-optimizationjob'; namespaced?: boolean;
+  confirm?: boolean; confirmWaiver?: string; needs?: 'contexts'; guard?: 'owned-trainjob' | 'owned-optimizationjob'; namespaced?: boolean;
   keywords?: string[]; description: string;
   inputs: { required?: string[]; properties?: Record<string, any>; include?: string[]; advanced?: string[] };
   steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> }; poll?: Poll;
@@ -115,6 +120,11 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
       for (const k of Object.keys(props)) if (k in (inputs.properties ?? {})) problems.at(file, ['inputs', 'include', i], `"${group}" redefines input "${k}"`);
       inputs.properties = { ...(inputs.properties ?? {}), ...props };
     });
+    // Every tool that talks to Kubernetes takes the kubeconfig context to run against.
+    if (spec.annotations?.openWorld) {
+      if (inputs.properties?.context) problems.at(file, ['inputs', 'properties', 'context'], 'every Kubernetes tool gets a "context" input from the generator; do not declare one');
+      inputs.properties = { ...(inputs.properties ?? {}), context: CONTEXT_INPUT };
+    }
     // inputs.advanced may name an included group: it stands for every input of that group.
     if (inputs.advanced) inputs.advanced = inputs.advanced.flatMap((a: string) => (include.includes(a) ? Object.keys(defs[a]?.properties ?? {}) : [a]));
     tools.push({ ...spec, inputs, file: `specs/${rel}`, source: file });

@@ -21,6 +21,8 @@ export interface ServeConfig {
   sandbox: boolean;
   timeScale: number;
   kubeconfig?: string;
+  /** The kubeconfig context to use (default: its current one). */
+  context?: string;
   controllerNamespace?: string;
   configFile?: string;
 }
@@ -81,7 +83,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
   const where = `config file ${configFile}`;
   onlyKeys(file, ['server', 'logging', 'trainer', 'auth'], where, '');
   onlyKeys(file.auth, ['jwks_url', 'jwks_file', 'issuer', 'audience', 'algorithms', 'clock_skew_seconds', 'groups_claim', 'resource_url'], where, 'auth.');
-  onlyKeys(file.server, ['clients', 'persona', 'mode', 'transport', 'instruction_tier', 'host', 'port', 'path', 'stateless', 'allowed_hosts', 'allowed_origins'], where, 'server.');
+  onlyKeys(file.server, ['clients', 'persona', 'mode', 'transport', 'instruction_tier', 'host', 'port', 'path', 'stateless', 'allowed_hosts', 'allowed_origins', 'context'], where, 'server.');
   onlyKeys(file.logging, ['level', 'format'], where, 'logging.');
   onlyKeys(file.trainer, ['controller_namespace'], where, 'trainer.');
   const s = file.server ?? {}, l = file.logging ?? {};
@@ -113,6 +115,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     sandbox: !!flags.sandbox,
     timeScale,
     kubeconfig: flags.kubeconfig,
+    context: first(flags.context, env.KUBEFLOW_MCP_CONTEXT, s.context) as string | undefined,
     controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,
     configFile,
   };

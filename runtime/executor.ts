@@ -6,7 +6,7 @@ import { CATALOGUE, type Operation, type Step, type ToolDescriptor } from '../ge
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './pipeline.ts';
 import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
-import { checkNamespace } from './policy.ts';
+import { allowedContexts, checkNamespace } from './policy.ts';
 import { sleep } from './sleep.ts';
 
 const MAX_FOR_EACH = 20;
@@ -25,6 +25,15 @@ function redact(resource: string, value: any): any {
   return Array.isArray(value.items) ? { ...value, items: value.items.map(one) } : one(value);
 }
 
+/** server.context and server.contexts: the kubeconfig's contexts, marked as the policy allows them
+ * (the server's own context always is); none when there is no kubeconfig. */
+async function contextsOf(ctx: ToolContext) {
+  const all = await ctx.kube.contexts().catch(() => []);
+  const own = all.find((c) => c.current)?.name ?? '';
+  const allowed = new Set([own, ...allowedContexts(ctx.policy)]);
+  return { context: own, contexts: all.map((c) => ({ ...c, allowed: allowed.has(c.name) })) };
+}
+
 export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<string, any>, ctx: ToolContext): Promise<unknown> {
   const op = tool.operation as Operation;
   await loadCel();
@@ -32,7 +41,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
   const vars: Record<string, unknown> = {
     input: toCel(input),
     ns: ctx.namespace,
-    server: { persona: ctx.persona, version: ctx.version, controllerNamespace: process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? '', namespacesRestricted: !!allowed, allowedNamespaces: allowed ?? [] },
+    server: { persona: ctx.persona, version: ctx.version, controllerNamespace: process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? '', namespacesRestricted: !!allowed, allowedNamespaces: allowed ?? [], ...(await contextsOf(ctx)) },
   };
   const scope = { name: tool.name, optionals: op.steps.filter((s) => (s.when !== undefined || s.optional) && s.fail === undefined).map((s) => s.id) };
   const ev = (expr: string, where: string, extra: Record<string, unknown> = {}) => evaluate(scope, expr, { ...vars, ...extra }, `${tool.name} ${where}`);

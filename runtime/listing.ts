@@ -4,22 +4,35 @@
 // path answers initialize and tools/list from it.
 import { assembleInstructions, INSTRUCTION_SOURCE, LISTED_TOOLS, MODULES, type ListedTool } from '../generated/session.ts';
 import { metaToolsFor, type Mode } from './modes/meta-listing.ts';
-import { allowedTools, ConfigError, type PolicyFile } from './policy.ts';
+import { allowedContexts, allowedTools, ConfigError, type PolicyFile } from './policy.ts';
 
 export const SERVER_NAME = 'kubeflow-mcp';
 export const CAPABILITIES = { tools: { listChanged: true }, resources: { subscribe: true }, prompts: {}, logging: {}, completions: {} };
 
-/** The tools this persona may call with these client modules, after the policy. */
+/** The tools this persona may call with these client modules, after the policy; tools about
+ * choosing a cluster only when the policy allows several. */
 export function selectListed(o: { persona: string; clients: string[]; policy: PolicyFile }): ListedTool[] {
   for (const c of o.clients) if (!MODULES[c]) throw new ConfigError(`unknown client module "${c}" (known: ${Object.keys(MODULES).filter((m) => !MODULES[m].always).join(', ')})`);
   const modules = new Set([...o.clients, ...Object.keys(MODULES).filter((m) => MODULES[m].always)]);
-  return allowedTools(LISTED_TOOLS.filter((t) => modules.has(t.module)), o.persona, o.policy);
+  const several = allowedContexts(o.policy).length > 1;
+  return allowedTools(LISTED_TOOLS.filter((t) => modules.has(t.module) && (t.needs !== 'contexts' || several)), o.persona, o.policy);
 }
 
-/** tools/list's result as JSON text: the meta-tools in the meta modes, else every callable tool. */
-export function toolsListJson(tools: ListedTool[], mode: Mode): string {
+/** A tools/list entry with the context input, naming the contexts a caller may choose. */
+function withContext(listing: string, contexts: string[]): string {
+  const entry = JSON.parse(listing);
+  entry.inputSchema.properties = { ...entry.inputSchema.properties, context: { type: 'string', enum: contexts, description: 'kubeconfig context (default: the server\'s)' } };
+  return JSON.stringify(entry);
+}
+
+/** tools/list's result as JSON text: the meta-tools in the meta modes, else every callable tool
+ * (Kubernetes tools with a context input when there are several contexts to choose from). */
+export function toolsListJson(tools: ListedTool[], mode: Mode, policy: PolicyFile = {}): string {
   const meta = metaToolsFor(mode);
-  return meta.length ? JSON.stringify({ tools: meta }) : `{"tools":[${tools.map((t) => t.listing).join(',')}]}`;
+  if (meta.length) return JSON.stringify({ tools: meta });
+  const contexts = allowedContexts(policy);
+  const entry = (t: ListedTool) => (contexts.length > 1 && t.annotations.openWorldHint ? withContext(t.listing, contexts) : t.listing);
+  return `{"tools":[${tools.map(entry).join(',')}]}`;
 }
 
 /** The instructions for exactly these tools; in the meta modes, how to reach the tools they name. */

@@ -5,7 +5,7 @@ import type { Logger } from './logger.ts';
 import type { ToolDescriptor, Validator } from '../generated/index.ts';
 import { Preview, ToolError, fail, ok } from './envelope.ts';
 import { Kube } from './k8s/client.ts';
-import { checkNamespace, type PolicyFile } from './policy.ts';
+import { checkContext, checkNamespace, type PolicyFile } from './policy.ts';
 import { maskSecrets, type RingBuffer } from './logger.ts';
 import { runDeclarative } from './executor.ts';
 import { HANDLERS } from './handlers/index.ts';
@@ -30,6 +30,8 @@ export interface ServerState {
   tools: Map<string, ToolDescriptor<any>>;
   /** Every tool of the build, before persona and policy filtering. */
   allTools: ToolDescriptor<any>[];
+  /** The client for another kubeconfig context (acting as the same caller). */
+  kubeFor: (context: string) => Kube;
   /** Proves and checks who created a job (see auth/ownership.ts). */
   ownership: Ownership;
   /** The owner of what a call creates when the caller is not authenticated (stdio): KUBEFLOW_MCP_OWNER, else the kubeconfig user. */
@@ -134,9 +136,17 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     args = structuredClone(rawArgs ?? {}) as Record<string, any>;
     const validate = await once(validators, tool, tool.validator);
     if (typeof args !== 'object' || Array.isArray(args) || !validate(args)) throw validationError(tool, validate);
+    // A call may name another kubeconfig context, if the policy allows it; its client (as this
+    // caller, when impersonating) then serves the whole call, default namespace included.
+    let kube = state.kube;
+    if (typeof args.context === 'string') {
+      const own = await state.kube.contextName().catch(() => '');
+      checkContext(state.policy, args.context, own);
+      if (args.context !== own) kube = state.kubeFor(args.context);
+    }
     let namespace = '';
     if (tool.namespaced) {
-      namespace = args.namespace ?? (await state.kube.defaultNamespace().catch(() => 'default'));
+      namespace = args.namespace ?? (await kube.defaultNamespace().catch(() => 'default'));
       checkNamespace(state.policy, namespace);
     }
     const confirmed = args.confirmed === true;
@@ -144,7 +154,7 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
     const ctx: ToolContext = {
       ...state, tool, namespace, confirmed, caller: extras.caller, owner: extras.principal ?? (await state.localOwner()),
       // Until the user confirms, the cluster can only be asked for dry runs.
-      kube: tool.confirm && !confirmed ? state.kube.withSignal(signal).dryRunOnly() : state.kube.withSignal(signal),
+      kube: tool.confirm && !confirmed ? kube.withSignal(signal).dryRunOnly() : kube.withSignal(signal),
       signal,
       progress: extras.progress ?? (async () => {}),
       namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },

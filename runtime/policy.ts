@@ -7,7 +7,8 @@ import { LISTED_TOOLS as TOOLS, PERSONAS, PERSONA_TOOLS, PHASES } from '../gener
 import { ToolError } from './envelope.ts';
 
 export interface PolicyFile {
-  policy?: { allow?: string[]; deny?: string[]; namespaces?: string[]; read_only?: boolean };
+  /** contexts: the kubeconfig contexts callers may name (context=); unset = only the server's own. */
+  policy?: { allow?: string[]; deny?: string[]; namespaces?: string[]; read_only?: boolean; contexts?: string[] };
   personas?: Record<string, { inherit?: string; tools?: string[] | '*' }>;
   identity?: IdentityPolicy;
 }
@@ -42,8 +43,8 @@ export async function loadPolicy(path: string | undefined): Promise<PolicyFile> 
   // A misspelt key or pattern would silently allow more than meant: every one is an error.
   onlyKeys(doc, ['policy', 'personas', 'identity'], where, '');
   const pol = p.policy ?? {};
-  onlyKeys(pol, ['allow', 'deny', 'namespaces', 'read_only'], where, 'policy.');
-  for (const k of ['allow', 'deny', 'namespaces'] as const) {
+  onlyKeys(pol, ['allow', 'deny', 'namespaces', 'read_only', 'contexts'], where, 'policy.');
+  for (const k of ['allow', 'deny', 'namespaces', 'contexts'] as const) {
     if (pol[k] !== undefined && (!Array.isArray(pol[k]) || pol[k]!.some((x) => typeof x !== 'string'))) throw new ConfigError(`${where}: policy.${k} must be a list of strings`);
   }
   if (pol.read_only !== undefined && typeof pol.read_only !== 'boolean') throw new ConfigError(`${where}: policy.read_only must be true or false`);
@@ -171,6 +172,18 @@ export function allowedTools<T extends Filterable>(tools: T[], persona: string, 
     if (pol.read_only && t.annotations.readOnlyHint !== true) return false;
     return true;
   });
+}
+
+/** The contexts callers may choose between (context=): the policy's list; several of them turn on
+ * the context input and list_contexts. */
+export const allowedContexts = (policy: PolicyFile): string[] => policy.policy?.contexts ?? [];
+
+/** A context a call names must be the server's own or one the policy allows. */
+export function checkContext(policy: PolicyFile, context: string, own: string) {
+  const list = allowedContexts(policy);
+  if (context !== own && !list.includes(context)) {
+    throw new ToolError('PERMISSION_DENIED', `Context '${context}' is not allowed by the server policy`, { allowed_contexts: list.length ? list : [own], context }, list.length > 1 ? 'Use list_contexts() to see the allowed contexts.' : 'Leave context out: this server works on one cluster.');
+  }
 }
 
 /** Namespace allowlist check; unset list = unrestricted, empty list = nothing allowed. */

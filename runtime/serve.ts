@@ -3,7 +3,8 @@
 // initialize and tools/list at once from them, while the MCP SDK, the logger, the Kubernetes
 // client and (with --sandbox) the sandbox load behind it and take the session over.
 import { existsSync, watch } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { findPolicyFile, grantFor, loadPolicy, ConfigError, type Caller } from './policy.ts';
 import { resolveServeConfig } from './config.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
@@ -12,7 +13,7 @@ import { VERSION } from './version.ts';
 import { die } from './exit.ts';
 
 /** Calls `changed` (debounced) whenever the file at `path` is written, replaced or removed. */
-function watchPolicy(path: string, changed: () => void) {
+function watchFile(path: string, changed: () => void) {
   let timer: NodeJS.Timeout | undefined;
   const name = basename(path);
   try {
@@ -43,7 +44,7 @@ export async function serve(flags: Record<string, any>) {
   const needFull = () => { full ??= new Promise<void>((r) => setImmediate(r)).then(() => startFull()).catch(die); };
   const session = new StdioSession({
     initialize: (protocolVersion) => ({ protocolVersion, capabilities: CAPABILITIES, serverInfo: { name: SERVER_NAME, version: VERSION }, instructions }),
-    toolsList: () => toolsListJson(tools, mode),
+    toolsList: () => toolsListJson(tools, mode, policy),
   }, needFull);
   // Closing the server closes the transport, which reports onclose again: shut down once.
   let closing = false;
@@ -62,7 +63,7 @@ export async function serve(flags: Record<string, any>) {
   // A client that never lists the tools still gets the full server soon.
   setTimeout(needFull, 200).unref();
   // Watched from the start: an edit made while the full server loads is applied once it is up.
-  if (policyPath) watchPolicy(policyPath, async () => {
+  if (policyPath) watchFile(policyPath, async () => {
     needFull();
     const f = await full!;
     // A broken or removed file keeps the last good policy (never fewer limits by accident).
@@ -106,7 +107,13 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
   const { createLogger } = await import('./logger.ts');
   const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   const [{ buildServer }, { Kube }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts')]);
-  if (!cfg.sandbox) return { log, ring, buildServer, kube: new Kube({ kubeconfigPath: cfg.kubeconfig, timeoutMs }), stopSandbox: undefined };
+  if (!cfg.sandbox) {
+    const kube = new Kube({ kubeconfigPath: cfg.kubeconfig, context: cfg.context, timeoutMs });
+    // An edited kubeconfig (new credentials, another cluster) is read again on the next call.
+    const path = cfg.kubeconfig ?? process.env.KUBECONFIG?.split(delimiter).find((p) => p && existsSync(p)) ?? join(homedir(), '.kube', 'config');
+    if (existsSync(path)) watchFile(path, () => { kube.reload(); log.info({ kubeconfig: path }, 'kubeconfig reloaded'); });
+    return { log, ring, buildServer, kube, stopSandbox: undefined };
+  }
   const { startSandbox } = await import('./sandbox/index.ts');
   const sb = await startSandbox({ timeScale: cfg.timeScale });
   log.info({ url: sb.url }, 'sandbox cluster started in-process');
@@ -126,8 +133,8 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   const newServer = (caller: Caller | undefined) => {
     const grant = caller ? grantFor(current, caller, cfg.persona) : { persona: cfg.persona, policy: current };
     if ('refused' in grant) throw new CallerRefused(grant.refused);
-    const own = caller && caller.subject !== 'static-token' && current.identity?.impersonate ? kube.impersonating(caller.subject, caller.groups) : kube;
-    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube: own, log, ring, version: VERSION, ownership });
+    const impersonate = caller && caller.subject !== 'static-token' && current.identity?.impersonate ? { user: caller.subject, groups: caller.groups } : undefined;
+    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate });
     // A reloaded policy is applied to this caller's grant; one that no longer grants them anything leaves them no tools.
     const reload = (p: typeof policy) => {
       const g = caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p };
@@ -141,7 +148,7 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   // Always said, so whoever started the server (a test, a supervisor) knows where it listens.
   const auth = [cfg.http.token ? 'bearer token' : '', cfg.http.jwt ? `JWTs from ${cfg.http.jwt.issuer}` : ''].filter(Boolean).join(' and ') || 'no authentication';
   process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${cfg.http.stateless ? 'stateless' : 'sessions'}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`);
-  if (policyPath) watchPolicy(policyPath, async () => {
+  if (policyPath) watchFile(policyPath, async () => {
     if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
     try {
       current = await loadPolicy(policyPath);

@@ -33,8 +33,10 @@ export interface ServerOptions {
   log: Logger;
   ring: RingBuffer;
   version: string;
-  /** Shared by every session of a process; made from `kube` when not given (it must not be a caller's impersonating view). */
+  /** Shared by every session of a process; made from `kube` when not given. */
   ownership?: Ownership;
+  /** Act as this caller towards Kubernetes (impersonation), in every context. */
+  impersonate?: { user: string; groups: string[] };
 }
 
 /** The full descriptors of the tools this persona may call (see selectListed). */
@@ -51,8 +53,9 @@ export function localOwnerOf(kube: Kube, env: NodeJS.ProcessEnv = process.env): 
 
 export function buildServer(o: ServerOptions) {
   const tools = selectTools(o);
+  const as = (k: Kube) => (o.impersonate ? k.impersonating(o.impersonate.user, o.impersonate.groups) : k);
   const state: ServerState = {
-    kube: o.kube, persona: o.persona, // Only the built-in admin persona bypasses; a policy-file persona may not borrow its name.
+    kube: as(o.kube), kubeFor: (context) => as(o.kube.forContext(context)), persona: o.persona, // Only the built-in admin persona bypasses; a policy-file persona may not borrow its name.
     bypassOwnership: !o.policy.personas?.[o.persona] && !!PERSONAS[o.persona]?.bypassOwnership,
     policy: o.policy, log: o.log, ring: o.ring, startedAt: Date.now(), version: o.version,
     tools: new Map(tools.map((t) => [t.name, t])), allTools: TOOLS,
@@ -65,7 +68,7 @@ export function buildServer(o: ServerOptions) {
   const meta = metaToolsFor(mode);
   const server = new Server({ name: SERVER_NAME, version: o.version }, { capabilities: CAPABILITIES, instructions: instructionsFor(visible, mode, o.tier) });
   // Exactly what the start-up path sent, from the same generated text.
-  const listing = (ts: ToolDescriptor<any>[]) => JSON.parse(toolsListJson(LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)), mode)).tools;
+  const listing = (ts: ToolDescriptor<any>[]) => JSON.parse(toolsListJson(LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)), mode, state.policy)).tools;
   let listed = listing(tools);
   let ranker = lazyRanker(state);
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import AjvModule from 'ajv';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Environment } from '@marcbachmann/cel-js';
 import { EXAMPLES_FIXTURE, TOOLS } from '../generated/index.ts';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
@@ -21,18 +22,28 @@ const cel = new Environment({ enableOptionalTypes: true, homogeneousAggregateLit
 let sb: Sandbox;
 const clients = new Map<string, Connected>();
 let kubeconfig = '';
+const dir = mkdtempSync(join(tmpdir(), 'kfmcp-contract-'));
 
-async function client(persona: string) {
-  if (!clients.has(persona)) clients.set(persona, await connect(['--kubeconfig', kubeconfig, '--persona', persona, '--clients', 'trainer,optimizer']));
-  return clients.get(persona)!;
+/** Tools that exist only with several contexts run against a kubeconfig with a second context
+ * (to the same sandbox) and a policy allowing both. */
+async function client(persona: string, contexts = false) {
+  const key = `${persona}${contexts ? '+contexts' : ''}`;
+  if (!clients.has(key)) {
+    const env: Record<string, string> = contexts ? { KUBEFLOW_MCP_POLICY: join(dir, 'contexts-policy.yaml') } : {};
+    clients.set(key, await connect(['--kubeconfig', contexts ? join(dir, 'two-contexts') : kubeconfig, '--persona', persona, '--clients', 'trainer,optimizer'], env));
+  }
+  return clients.get(key)!;
 }
 
 beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.02, objects: structuredClone(EXAMPLES_FIXTURE) });
   await claimFixtureJobs(sb.kubeconfig);
-  const dir = mkdtempSync(join(tmpdir(), 'kfmcp-contract-'));
   kubeconfig = join(dir, 'kc');
   writeFileSync(kubeconfig, sb.kubeconfig);
+  const kc = parseYaml(sb.kubeconfig);
+  kc.contexts.push({ name: 'sandbox-again', context: { ...kc.contexts[0].context, namespace: 'team-b' } });
+  writeFileSync(join(dir, 'two-contexts'), stringifyYaml(kc));
+  writeFileSync(join(dir, 'contexts-policy.yaml'), `policy:\n  contexts: [${kc.contexts.map((c: any) => c.name).join(', ')}]\n`);
   // Let the controller give the fixture job its pods, so examples about steps and logs have them.
   for (let i = 0; i < 100 && !sb.store.list(typeNamed('pods'), 'default').some((p: any) => p.metadata.labels?.['jobset.sigs.k8s.io/jobset-name'] === 'demo' && p.status?.phase !== 'Pending'); i++) await new Promise((r) => setTimeout(r, 50));
 });
@@ -46,7 +57,7 @@ describe('tool examples', () => {
   for (const tool of TOOLS) {
     for (const ex of tool.examples) {
       it(`${tool.name}: ${ex.title}`, async () => {
-        const c = await client(ex.persona ?? 'platform-admin');
+        const c = await client(ex.persona ?? 'platform-admin', tool.needs === 'contexts');
         const listed = (await c.client.listTools()).tools.find((t) => t.name === tool.name)!;
         // tools/list carries what calling needs and no output schema; an example that the server
         // accepts is valid against the listed schema too, and names only listed inputs or the

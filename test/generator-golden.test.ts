@@ -34,7 +34,9 @@ describe('generator golden files', () => {
     const validate = await del.validator();
     expect(validate({ name: 'Bad!' })).toBe(false);
     expect(validate.errors![0]).toMatchObject({ instancePath: '/name', keyword: 'pattern' });
-    expect(del.inputSchema).toEqual({ type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, confirmed: { type: 'boolean', default: false } }, required: ['name'] });
+    // The generator gives every Kubernetes tool a context input; tools/list leaves it out with one context.
+    expect(del.inputSchema).toEqual({ type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, confirmed: { type: 'boolean', default: false }, context: { type: 'string', description: 'kubeconfig context to run against (see list_contexts)' } }, required: ['name'] });
+    expect(Object.keys(del.listedInputSchema.properties)).toEqual(['name', 'namespace', 'confirmed']);
     expect(del.listedAnnotations).toEqual({ idempotentHint: true });
   });
 

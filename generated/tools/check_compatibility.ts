@@ -3,6 +3,10 @@ import type { ToolDescriptor } from '../types.ts';
 
 export interface CheckCompatibilityInput {
 namespace?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<CheckCompatibilityInput> = {
@@ -14,7 +18,8 @@ export const descriptor: ToolDescriptor<CheckCompatibilityInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["compatible","checks","blockers","platform"],"properties":{"compatible":{"type":"boolean"},"checks":{"type":"object"},"blockers":{"type":"array","items":{"type":"string"}},"platform":{"type":"string"},"recommendations":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatible":{"type":"boolean"},"checks":{"type":"object"},"blockers":{"type":"array"},"platform":{"type":"string"},"recommendations":{"type":"array"}}}}},

@@ -22,6 +22,10 @@ labels?: {
 [k: string]: string | undefined
 }
 confirmed?: boolean
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<CreateRuntimeInput> = {
@@ -33,7 +37,8 @@ export const descriptor: ToolDescriptor<CreateRuntimeInput> = {
   persona: "platform-admin",
   annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
   listedAnnotations: {"destructiveHint":false},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"framework":{"type":"string","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["name","framework","spec"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"framework":{"type":"string","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name","framework","spec"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"created":{"type":"boolean"},"framework":{"type":"string"},"resource_version":{"type":"string"},"message":{"type":"string"}},"required":["runtime","created","framework","resource_version","message"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"framework":{"type":"string","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean"}},"required":["name","framework","spec"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"created":{"type":"boolean"},"framework":{"type":"string"},"resource_version":{"type":"string"},"message":{"type":"string"}}}}},

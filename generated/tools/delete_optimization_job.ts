@@ -5,6 +5,10 @@ export interface DeleteOptimizationJobInput {
 name: string
 namespace?: string
 confirmed?: boolean
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<DeleteOptimizationJobInput> = {
@@ -16,7 +20,8 @@ export const descriptor: ToolDescriptor<DeleteOptimizationJobInput> = {
   persona: "data-scientist",
   annotations: {"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"idempotentHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"deleted":{"type":"boolean"},"trials_deleted":{"type":"integer"},"message":{"type":"string"}},"required":["name","namespace","deleted","trials_deleted","message"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"confirmed":{"type":"boolean"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"deleted":{"type":"boolean"},"trials_deleted":{"type":"integer"},"message":{"type":"string"}}}}},

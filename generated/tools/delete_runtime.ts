@@ -4,6 +4,10 @@ import type { ToolDescriptor } from '../types.ts';
 export interface DeleteRuntimeInput {
 name: string
 confirmed?: boolean
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<DeleteRuntimeInput> = {
@@ -15,7 +19,8 @@ export const descriptor: ToolDescriptor<DeleteRuntimeInput> = {
   persona: "platform-admin",
   annotations: {"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"idempotentHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"confirmed":{"type":"boolean","default":false},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"deleted":{"type":"boolean"},"dependent_jobs_affected":{"type":"integer"},"message":{"type":"string"}},"required":["runtime","deleted","dependent_jobs_affected","message"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"confirmed":{"type":"boolean"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"deleted":{"type":"boolean"},"dependent_jobs_affected":{"type":"integer"},"message":{"type":"string"}}}}},

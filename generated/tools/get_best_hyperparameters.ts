@@ -4,6 +4,10 @@ import type { ToolDescriptor } from '../types.ts';
 export interface GetBestHyperparametersInput {
 name: string
 namespace?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<GetBestHyperparametersInput> = {
@@ -15,7 +19,8 @@ export const descriptor: ToolDescriptor<GetBestHyperparametersInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"status":{"type":"string"},"final":{"type":"boolean"},"metric":{"type":"string"},"direction":{"type":"string"},"found":{"type":"boolean"},"hyperparameters":{},"objective_value":{},"best_trial":{},"message":{"type":"string"}},"required":["name","status","final","metric","direction","found","hyperparameters","objective_value","best_trial","message"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"status":{"type":"string"},"final":{"type":"boolean"},"metric":{"type":"string"},"direction":{"type":"string"},"found":{"type":"boolean"},"hyperparameters":{},"objective_value":{},"best_trial":{},"message":{"type":"string"}}}}},

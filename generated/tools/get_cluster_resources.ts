@@ -3,6 +3,10 @@ import type { ToolDescriptor } from '../types.ts';
 
 export interface GetClusterResourcesInput {
 max_nodes?: number
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<GetClusterResourcesInput> = {
@@ -14,7 +18,8 @@ export const descriptor: ToolDescriptor<GetClusterResourcesInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"max_nodes":{"type":"integer","minimum":1,"maximum":500,"default":50}}},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"max_nodes":{"type":"integer","minimum":1,"maximum":500,"default":50},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"node_count":{"type":"integer"},"gpu_total":{"type":"integer"},"gpu_free":{"type":"integer"},"accelerators":{"type":"object"},"nodes":{"type":"array","items":{"type":"object"}}}}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"max_nodes":{"type":"integer","default":50}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"node_count":{"type":"integer"},"gpu_total":{"type":"integer"},"gpu_free":{"type":"integer"},"accelerators":{"type":"object"},"nodes":{"type":"array"}}}}},

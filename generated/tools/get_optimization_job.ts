@@ -5,6 +5,10 @@ export interface GetOptimizationJobInput {
 name: string
 namespace?: string
 limit?: number
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<GetOptimizationJobInput> = {
@@ -16,7 +20,8 @@ export const descriptor: ToolDescriptor<GetOptimizationJobInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"objective":{"type":"object"},"algorithm":{"type":"string"},"search_space":{"type":"array","items":{"type":"object"}},"progress":{"type":"object"},"trials":{},"trials_omitted":{"type":"integer"},"best":{},"next_steps":{"type":"array","items":{"type":"string"}}},"required":["name","namespace","status","objective","algorithm","search_space","progress","trials","best","next_steps"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","default":50}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"objective":{"type":"object"},"algorithm":{"type":"string"},"search_space":{"type":"array"},"progress":{"type":"object"},"trials":{},"trials_omitted":{"type":"integer"},"best":{},"next_steps":{"type":"array"}}}}},

@@ -4,6 +4,10 @@ import type { ToolDescriptor } from '../types.ts';
 export interface GetRuntimeInput {
 name: string
 namespace?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<GetRuntimeInput> = {
@@ -15,7 +19,8 @@ export const descriptor: ToolDescriptor<GetRuntimeInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{},"kind":{},"framework":{},"trainer_type":{},"ml_policy":{},"image":{},"command":{},"num_nodes":{},"device":{},"device_count":{},"steps":{},"initializers":{},"deprecated":{},"ml_policy_spec":{},"labels":{},"replicated_jobs":{"type":"array","items":{"type":"object"}}},"required":["name","kind","framework","trainer_type","ml_policy","image","command","num_nodes","device","device_count","steps","initializers","ml_policy_spec","labels","replicated_jobs"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{},"kind":{},"framework":{},"trainer_type":{},"ml_policy":{},"image":{},"command":{},"num_nodes":{},"device":{},"device_count":{},"steps":{},"initializers":{},"deprecated":{},"ml_policy_spec":{},"labels":{},"replicated_jobs":{"type":"array"}}}}},

@@ -15,6 +15,7 @@ export const descriptor: ToolDescriptor<GetServerLogsInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false},
   listedAnnotations: {"readOnlyHint":true,"openWorldHint":false},
+  needs: null,
   inputSchema: {"type":"object","properties":{"level":{"type":"string","enum":["DEBUG","INFO","WARNING","ERROR","CRITICAL"],"default":"INFO"},"limit":{"type":"integer","minimum":1,"maximum":1000,"default":100}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["logs","total"],"properties":{"logs":{"type":"array","items":{"type":"object"}},"total":{"type":"integer"},"buffer_size":{"type":"integer"}}}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"level":{"enum":["DEBUG","INFO","WARNING","ERROR","CRITICAL"],"default":"INFO"},"limit":{"type":"integer","default":100}}},

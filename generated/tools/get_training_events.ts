@@ -6,6 +6,10 @@ name: string
 namespace?: string
 limit?: number
 warnings_only?: boolean
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<GetTrainingEventsInput> = {
@@ -17,7 +21,8 @@ export const descriptor: ToolDescriptor<GetTrainingEventsInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"warnings_only":{"type":"boolean","default":false}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"warnings_only":{"type":"boolean","default":false},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"total":{"type":"integer"},"warnings":{"type":"integer"},"events":{},"omitted_oldest":{"type":"integer"},"objects_not_read":{"type":"integer"}},"required":["job","namespace","total","warnings","events"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"limit":{"type":"integer","default":50},"warnings_only":{"type":"boolean"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"total":{"type":"integer"},"warnings":{"type":"integer"},"events":{},"omitted_oldest":{"type":"integer"},"objects_not_read":{"type":"integer"}}}}},

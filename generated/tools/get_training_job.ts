@@ -4,6 +4,10 @@ import type { ToolDescriptor } from '../types.ts';
 export interface GetTrainingJobInput {
 name: string
 namespace?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<GetTrainingJobInput> = {
@@ -15,7 +19,8 @@ export const descriptor: ToolDescriptor<GetTrainingJobInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"reason":{"type":"string"},"runtime":{"type":"object"},"num_nodes":{"type":"integer"},"steps":{},"conditions":{"type":"array","items":{"type":"object"}},"jobs_status":{"type":"array","items":{"type":"object"}},"progress":{},"creation_timestamp":{"type":"string"},"completion_time":{},"suspended":{"type":"boolean"},"managed_by_mcp":{"type":"boolean"},"next_steps":{"type":"array","items":{"type":"string"}}},"required":["name","namespace","status","runtime","num_nodes","steps","conditions","jobs_status","progress","creation_timestamp","completion_time","suspended","managed_by_mcp","next_steps"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"status":{"type":"string"},"reason":{"type":"string"},"runtime":{"type":"object"},"num_nodes":{"type":"integer"},"steps":{},"conditions":{"type":"array"},"jobs_status":{"type":"array"},"progress":{},"creation_timestamp":{"type":"string"},"completion_time":{},"suspended":{"type":"boolean"},"managed_by_mcp":{"type":"boolean"},"next_steps":{"type":"array"}}}}},

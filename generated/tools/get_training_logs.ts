@@ -20,6 +20,10 @@ max_bytes?: number
  * not streamed; use wait_for_training
  */
 follow?: boolean
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<GetTrainingLogsInput> = {
@@ -31,7 +35,8 @@ export const descriptor: ToolDescriptor<GetTrainingLogsInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"step":{"type":"string","default":"node-0","description":"node-N, launcher, dataset-initializer or model-initializer"},"namespace":{"type":"string"},"container":{"type":"string"},"tail_lines":{"type":"integer","minimum":1,"maximum":5000,"default":200},"since_seconds":{"type":"integer","minimum":1},"previous":{"type":"boolean","default":false,"description":"the crashed attempt's logs"},"max_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"default":32768},"follow":{"type":"boolean","default":false,"description":"not streamed; use wait_for_training"}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"step":{"type":"string","default":"node-0","description":"node-N, launcher, dataset-initializer or model-initializer"},"namespace":{"type":"string"},"container":{"type":"string"},"tail_lines":{"type":"integer","minimum":1,"maximum":5000,"default":200},"since_seconds":{"type":"integer","minimum":1},"previous":{"type":"boolean","default":false,"description":"the crashed attempt's logs"},"max_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"default":32768},"follow":{"type":"boolean","default":false,"description":"not streamed; use wait_for_training"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"step":{},"pod":{},"container":{"type":"string"},"status":{},"previous":{"type":"boolean"},"restarts":{},"logs":{"type":"string"},"lines":{"type":"integer"},"truncated":{"type":"boolean"},"tail_lines":{"type":"integer"},"message":{},"note":{"type":"string"},"failure_hint":{},"fix":{},"next_steps":{"type":"array","items":{"type":"string"}}},"required":["job","step","pod","container","status","previous","restarts","logs","lines","truncated","tail_lines"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"step":{"type":"string","default":"node-0","description":"node-N, launcher, dataset-initializer or model-initializer"},"namespace":{"type":"string"},"container":{"type":"string"},"tail_lines":{"type":"integer","default":200},"since_seconds":{"type":"integer"},"previous":{"type":"boolean","description":"the crashed attempt's logs"},"max_bytes":{"type":"integer","default":32768},"follow":{"type":"boolean","description":"not streamed; use wait_for_training"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"step":{},"pod":{},"container":{"type":"string"},"status":{},"previous":{"type":"boolean"},"restarts":{},"logs":{"type":"string"},"lines":{"type":"integer"},"truncated":{"type":"boolean"},"tail_lines":{"type":"integer"},"message":{},"note":{"type":"string"},"failure_hint":{},"fix":{},"next_steps":{"type":"array"}}}}},

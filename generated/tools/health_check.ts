@@ -14,6 +14,7 @@ export const descriptor: ToolDescriptor<HealthCheckInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false},
   listedAnnotations: {"readOnlyHint":true,"openWorldHint":false},
+  needs: null,
   inputSchema: {"type":"object","properties":{}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","required":["status","version"],"properties":{"status":{"type":"string"},"version":{"type":"string"},"persona":{"type":"string"},"tools":{"type":"integer"},"uptime_seconds":{"type":"integer"},"kubernetes":{"type":"boolean"},"kubernetes_version":{"type":"string"},"kubernetes_error":{"type":"string"},"offline_tools":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{}},

@@ -5,6 +5,10 @@ export interface InspectControllerInput {
 view?: ("logs" | "events")
 namespace?: string
 tail_lines?: number
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<InspectControllerInput> = {
@@ -16,7 +20,8 @@ export const descriptor: ToolDescriptor<InspectControllerInput> = {
   persona: "ml-engineer",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"view":{"type":"string","enum":["logs","events"],"default":"logs"},"namespace":{"type":"string"},"tail_lines":{"type":"integer","minimum":1,"maximum":1000,"default":200}}},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"view":{"type":"string","enum":["logs","events"],"default":"logs"},"namespace":{"type":"string"},"tail_lines":{"type":"integer","minimum":1,"maximum":1000,"default":200},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"pod":{},"namespace":{},"phase":{},"events":{"type":"array","items":{"type":"object"}},"count":{"type":"integer"},"logs":{"type":"string"},"tail_lines":{"type":"integer"}},"required":["pod","namespace","phase"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"view":{"enum":["logs","events"],"default":"logs"},"namespace":{"type":"string"},"tail_lines":{"type":"integer","default":200}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"pod":{},"namespace":{},"phase":{},"events":{"type":"array"},"count":{"type":"integer"},"logs":{"type":"string"},"tail_lines":{"type":"integer"}}}}},

@@ -6,6 +6,10 @@ export interface InspectCrdInput {
  * full CRD name, e.g. trainjobs.trainer.kubeflow.org
  */
 name?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<InspectCrdInput> = {
@@ -17,7 +21,8 @@ export const descriptor: ToolDescriptor<InspectCrdInput> = {
   persona: "ml-engineer",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string","description":"full CRD name, e.g. trainjobs.trainer.kubeflow.org"}}},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string","description":"full CRD name, e.g. trainjobs.trainer.kubeflow.org"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"crds":{"type":"array","items":{"type":"object"}},"count":{"type":"integer"},"hint":{"type":"string"},"name":{},"group":{},"kind":{},"scope":{},"versions":{"type":"array","items":{"type":"object"}},"conditions":{"type":"array","items":{"type":"object"}}}}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string","description":"full CRD name, e.g. trainjobs.trainer.kubeflow.org"}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"crds":{"type":"array"},"count":{"type":"integer"},"hint":{"type":"string"},"name":{},"group":{},"kind":{},"scope":{},"versions":{"type":"array"},"conditions":{"type":"array"}}}}},

@@ -3,6 +3,10 @@ import type { ToolDescriptor } from '../types.ts';
 
 export interface ListRuntimesInput {
 namespace?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<ListRuntimesInput> = {
@@ -14,7 +18,8 @@ export const descriptor: ToolDescriptor<ListRuntimesInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtimes":{},"total":{"type":"integer"},"skipped_without_framework_label":{"type":"array"}},"required":["runtimes","total"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"namespace":{"type":"string"}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtimes":{},"total":{"type":"integer"},"skipped_without_framework_label":{"type":"array"}}}}},

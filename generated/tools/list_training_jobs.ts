@@ -10,6 +10,10 @@ limit?: number
  * token from a previous page
  */
 continue?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<ListTrainingJobsInput> = {
@@ -21,7 +25,8 @@ export const descriptor: ToolDescriptor<ListTrainingJobsInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"runtime":{"type":"string"},"status":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"continue":{"type":"string","description":"token from a previous page"}}},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"runtime":{"type":"string"},"status":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},"namespace":{"type":"string"},"limit":{"type":"integer","minimum":1,"maximum":500,"default":50},"continue":{"type":"string","description":"token from a previous page"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"namespace":{"type":"string"},"total":{"type":"integer"},"counts_by_status":{"type":"object"},"jobs":{},"continue":{},"remaining":{}},"required":["namespace","total","counts_by_status","jobs"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"runtime":{"type":"string"},"status":{"enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},"namespace":{"type":"string"},"limit":{"type":"integer","default":50},"continue":{"type":"string","description":"token from a previous page"}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"namespace":{"type":"string"},"total":{"type":"integer"},"counts_by_status":{"type":"object"},"jobs":{},"continue":{},"remaining":{}}}}},

@@ -7,6 +7,10 @@ patch: {
 
 }
 confirmed?: boolean
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<PatchRuntimeInput> = {
@@ -18,7 +22,8 @@ export const descriptor: ToolDescriptor<PatchRuntimeInput> = {
   persona: "platform-admin",
   annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":false,"openWorldHint":true},
   listedAnnotations: {"destructiveHint":false},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"patch":{"type":"object"},"confirmed":{"type":"boolean","default":false}},"required":["name","patch"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"patch":{"type":"object"},"confirmed":{"type":"boolean","default":false},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name","patch"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"patched":{"type":"boolean"},"changed_paths":{"type":"array","items":{"type":"string"}},"resource_version":{"type":"string"},"message":{"type":"string"}},"required":["runtime","patched","changed_paths","resource_version","message"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"patch":{"type":"object"},"confirmed":{"type":"boolean"}},"required":["name","patch"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"runtime":{"type":"string"},"patched":{"type":"boolean"},"changed_paths":{"type":"array"},"resource_version":{"type":"string"},"message":{"type":"string"}}}}},

@@ -12,6 +12,10 @@ quantization?: ("fp32" | "bf16" | "fp16" | "int8" | "int4")
  */
 parallel_trials?: number
 namespace?: string
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<PreFlightInput> = {
@@ -23,7 +27,8 @@ export const descriptor: ToolDescriptor<PreFlightInput> = {
   persona: "readonly",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string"}}},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array","items":{"type":"object"}},"tool_selection":{"type":"object"},"recommendations":{"type":"array","items":{"type":"string"}},"next_steps":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","default":1},"batch_size":{"type":"integer","default":4},"quantization":{"enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string"}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array"},"tool_selection":{"type":"object"},"recommendations":{"type":"array"},"next_steps":{"type":"array"}}}}},

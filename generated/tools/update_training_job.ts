@@ -6,6 +6,10 @@ name: string
 action: ("suspend" | "resume")
 namespace?: string
 confirmed?: boolean
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<UpdateTrainingJobInput> = {
@@ -17,7 +21,8 @@ export const descriptor: ToolDescriptor<UpdateTrainingJobInput> = {
   persona: "ml-engineer",
   annotations: {"readOnlyHint":false,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"destructiveHint":false,"idempotentHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"action":{"type":"string","enum":["suspend","resume"]},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false}},"required":["name","action"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"action":{"type":"string","enum":["suspend","resume"]},"namespace":{"type":"string"},"confirmed":{"type":"boolean","default":false},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name","action"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"action":{"type":"string"},"suspend":{"type":"boolean"},"message":{"type":"string"}},"required":["job","namespace","action","suspend","message"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"action":{"enum":["suspend","resume"]},"namespace":{"type":"string"},"confirmed":{"type":"boolean"}},"required":["name","action"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"namespace":{"type":"string"},"action":{"type":"string"},"suspend":{"type":"boolean"},"message":{"type":"string"}}}}},

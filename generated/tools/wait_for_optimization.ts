@@ -6,6 +6,10 @@ name: string
 namespace?: string
 timeout_seconds?: number
 polling_interval?: number
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<WaitForOptimizationInput> = {
@@ -17,7 +21,8 @@ export const descriptor: ToolDescriptor<WaitForOptimizationInput> = {
   persona: "data-scientist",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","minimum":1,"maximum":7200,"default":1800},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","minimum":1,"maximum":7200,"default":1800},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"status":{"type":"string"},"trials_finished":{"type":"integer"},"trials_planned":{"type":"integer"},"best":{},"waited_seconds":{"type":"number"},"polls":{"type":"integer"},"finished":{"type":"boolean"},"message":{"type":"string"},"hint":{"type":"string"}},"required":["name","status","trials_finished","trials_planned","best","waited_seconds","polls","finished","message"]}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","default":1800},"polling_interval":{"type":"number","default":2}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"name":{"type":"string"},"status":{"type":"string"},"trials_finished":{"type":"integer"},"trials_planned":{"type":"integer"},"best":{},"waited_seconds":{"type":"number"},"polls":{"type":"integer"},"finished":{"type":"boolean"},"message":{"type":"string"},"hint":{"type":"string"}}}}},

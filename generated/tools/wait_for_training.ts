@@ -11,6 +11,10 @@ polling_interval?: number
  * stop when pods stay unschedulable this long
  */
 unschedulable_grace_seconds?: number
+/**
+ * kubeconfig context to run against (see list_contexts)
+ */
+context?: string
 }
 
 export const descriptor: ToolDescriptor<WaitForTrainingInput> = {
@@ -22,7 +26,8 @@ export const descriptor: ToolDescriptor<WaitForTrainingInput> = {
   persona: "data-scientist",
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
-  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2},"unschedulable_grace_seconds":{"type":"integer","minimum":0,"maximum":3600,"default":20,"description":"stop when pods stay unschedulable this long"}},"required":["name"]},
+  needs: null,
+  inputSchema: {"type":"object","properties":{"name":{"type":"string"},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2},"unschedulable_grace_seconds":{"type":"integer","minimum":0,"maximum":3600,"default":20,"description":"stop when pods stay unschedulable this long"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"]},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"status":{"type":"string"},"reached":{"type":"boolean"},"stopped_because":{"type":"string"},"fix":{"type":"object"},"message":{"type":"string"},"waited_seconds":{"type":"number"},"polls":{"type":"integer"},"progress":{},"hint":{"type":"string"}}}},"required":["success"]},
   listedInputSchema: {"type":"object","properties":{"name":{"type":"string"},"target_statuses":{"type":"array","items":{"enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},"default":["Complete"]},"namespace":{"type":"string"},"timeout_seconds":{"type":"integer","default":600},"polling_interval":{"type":"number","default":2},"unschedulable_grace_seconds":{"type":"integer","default":20,"description":"stop when pods stay unschedulable this long"}},"required":["name"]},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"job":{"type":"string"},"status":{"type":"string"},"reached":{"type":"boolean"},"stopped_because":{"type":"string"},"fix":{"type":"object"},"message":{"type":"string"},"waited_seconds":{"type":"number"},"polls":{"type":"integer"},"progress":{},"hint":{"type":"string"}}}}},

@@ -2,10 +2,11 @@
 // @ts-nocheck
 import func2_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"framework":{"type":"string","pattern":"^[a-z0-9][-a-z0-9]*$","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}},"additionalProperties":false},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false}},"required":["name","framework","spec"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"framework":{"type":"string","pattern":"^[a-z0-9][-a-z0-9]*$","description":"trainer.kubeflow.org/framework label, e.g. torch, torchtune"},"spec":{"type":"object","required":["template"],"properties":{"mlPolicy":{"type":"object"},"podGroupPolicy":{"type":"object"},"template":{"type":"object"}},"additionalProperties":false},"labels":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"context":{"type":"string","pattern":"^[A-Za-z0-9@:._/-]{1,253}$","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name","framework","spec"],"additionalProperties":false};
 const func2 = ((func2_mod as any).default ?? func2_mod);
 const pattern0 = new RegExp("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[a-z0-9][-a-z0-9]*$", "u");
+const pattern2 = new RegExp("^[A-Za-z0-9@:._/-]{1,253}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -45,7 +46,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(((((key0 === "name") || (key0 === "framework")) || (key0 === "spec")) || (key0 === "labels")) || (key0 === "confirmed"))){
+if(!((((((key0 === "name") || (key0 === "framework")) || (key0 === "spec")) || (key0 === "labels")) || (key0 === "confirmed")) || (key0 === "context"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -229,14 +230,39 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.context !== undefined){
+let data9 = data.context;
+if(typeof data9 === "string"){
+if(!pattern2.test(data9)){
+const err18 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9@:._/-]{1,253}$"},message:"must match pattern \""+"^[A-Za-z0-9@:._/-]{1,253}$"+"\""};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }

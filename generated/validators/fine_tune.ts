@@ -2,7 +2,7 @@
 // @ts-nocheck
 import func3_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"model":{"type":"string","pattern":"^(hf|s3)://.+","maxLength":500,"description":"hf://org/model or s3://bucket/path"},"dataset":{"type":"string","pattern":"^(hf|s3)://.+","maxLength":2000},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"hf_token":{"type":"string","maxLength":500,"description":"stored in a Secret"},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"epochs":{"type":"integer","minimum":1,"maximum":1000,"default":1},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"dtype":{"type":"string","enum":["bf16","fp32"]},"loss":{"type":"string","enum":["CEWithChunkedOutputLoss"]},"resources_per_node":{"type":"object","description":"e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"lora_rank":{"type":"integer","minimum":1,"maximum":256,"default":8},"lora_alpha":{"type":"integer","minimum":1,"maximum":1024,"default":16},"lora_dropout":{"type":"number","minimum":0,"maximum":1},"use_dora":{"type":"boolean"},"quantize_base":{"type":"boolean"},"apply_lora_to_mlp":{"type":"boolean"},"apply_lora_to_output":{"type":"boolean"},"lora_attn_modules":{"type":"array","items":{"type":"string","pattern":"^[a-z_]+$"}},"dataset_source":{"type":"string","enum":["json","csv","parquet","arrow","text","xml"]},"dataset_split":{"type":"string","maxLength":100},"dataset_train_on_input":{"type":"boolean"},"dataset_system_prompt":{"type":"string","maxLength":2000},"dataset_column_map":{"type":"object","additionalProperties":{"type":"string"}},"model_ignore_patterns":{"type":"array","items":{"type":"string"}},"dataset_ignore_patterns":{"type":"array","items":{"type":"string"}},"s3_endpoint":{"type":"string"},"s3_access_key_id":{"type":"string"},"s3_secret_access_key":{"type":"string"},"s3_region":{"type":"string"},"s3_role_arn":{"type":"string"},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["model","dataset"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"model":{"type":"string","pattern":"^(hf|s3)://.+","maxLength":500,"description":"hf://org/model or s3://bucket/path"},"dataset":{"type":"string","pattern":"^(hf|s3)://.+","maxLength":2000},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"hf_token":{"type":"string","maxLength":500,"description":"stored in a Secret"},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"epochs":{"type":"integer","minimum":1,"maximum":1000,"default":1},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"dtype":{"type":"string","enum":["bf16","fp32"]},"loss":{"type":"string","enum":["CEWithChunkedOutputLoss"]},"resources_per_node":{"type":"object","description":"e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"lora_rank":{"type":"integer","minimum":1,"maximum":256,"default":8},"lora_alpha":{"type":"integer","minimum":1,"maximum":1024,"default":16},"lora_dropout":{"type":"number","minimum":0,"maximum":1},"use_dora":{"type":"boolean"},"quantize_base":{"type":"boolean"},"apply_lora_to_mlp":{"type":"boolean"},"apply_lora_to_output":{"type":"boolean"},"lora_attn_modules":{"type":"array","items":{"type":"string","pattern":"^[a-z_]+$"}},"dataset_source":{"type":"string","enum":["json","csv","parquet","arrow","text","xml"]},"dataset_split":{"type":"string","maxLength":100},"dataset_train_on_input":{"type":"boolean"},"dataset_system_prompt":{"type":"string","maxLength":2000},"dataset_column_map":{"type":"object","additionalProperties":{"type":"string"}},"model_ignore_patterns":{"type":"array","items":{"type":"string"}},"dataset_ignore_patterns":{"type":"array","items":{"type":"string"}},"s3_endpoint":{"type":"string"},"s3_access_key_id":{"type":"string"},"s3_secret_access_key":{"type":"string"},"s3_region":{"type":"string"},"s3_role_arn":{"type":"string"},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"context":{"type":"string","pattern":"^[A-Za-z0-9@:._/-]{1,253}$","description":"kubeconfig context to run against (see list_contexts)"}},"required":["model","dataset"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ((func3_mod as any).default ?? func3_mod);
 const pattern0 = new RegExp("^(hf|s3)://.+", "u");
@@ -10,6 +10,7 @@ const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "u");
 const pattern3 = new RegExp("^[a-z]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern4 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern5 = new RegExp("^[a-z_]+$", "u");
+const pattern6 = new RegExp("^[A-Za-z0-9@:._/-]{1,253}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1088,14 +1089,39 @@ vErrors.push(err85);
 errors++;
 }
 }
-}
-else {
-const err86 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.context !== undefined){
+let data54 = data.context;
+if(typeof data54 === "string"){
+if(!pattern6.test(data54)){
+const err86 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9@:._/-]{1,253}$"},message:"must match pattern \""+"^[A-Za-z0-9@:._/-]{1,253}$"+"\""};
 if(vErrors === null){
 vErrors = [err86];
 }
 else {
 vErrors.push(err86);
+}
+errors++;
+}
+}
+else {
+const err87 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+else {
+const err88 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
 }
 errors++;
 }

@@ -2,12 +2,13 @@
 // @ts-nocheck
 import func3_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"step":{"type":"string","default":"node-0","pattern":"^[a-z][-a-z0-9]*$","description":"node-N, launcher, dataset-initializer or model-initializer"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"container":{"type":"string","maxLength":63},"tail_lines":{"type":"integer","minimum":1,"maximum":5000,"default":200},"since_seconds":{"type":"integer","minimum":1},"previous":{"type":"boolean","default":false,"description":"the crashed attempt's logs"},"max_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"default":32768},"follow":{"type":"boolean","default":false,"description":"not streamed; use wait_for_training"}},"required":["name"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"step":{"type":"string","default":"node-0","pattern":"^[a-z][-a-z0-9]*$","description":"node-N, launcher, dataset-initializer or model-initializer"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"container":{"type":"string","maxLength":63},"tail_lines":{"type":"integer","minimum":1,"maximum":5000,"default":200},"since_seconds":{"type":"integer","minimum":1},"previous":{"type":"boolean","default":false,"description":"the crashed attempt's logs"},"max_bytes":{"type":"integer","minimum":1024,"maximum":1048576,"default":32768},"follow":{"type":"boolean","default":false,"description":"not streamed; use wait_for_training"},"context":{"type":"string","pattern":"^[A-Za-z0-9@:._/-]{1,253}$","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ((func3_mod as any).default ?? func3_mod);
 const pattern0 = new RegExp("^[a-z]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[a-z][-a-z0-9]*$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
+const pattern3 = new RegExp("^[A-Za-z0-9@:._/-]{1,253}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -279,14 +280,39 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-else {
-const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.context !== undefined){
+let data9 = data.context;
+if(typeof data9 === "string"){
+if(!pattern3.test(data9)){
+const err22 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9@:._/-]{1,253}$"},message:"must match pattern \""+"^[A-Za-z0-9@:._/-]{1,253}$"+"\""};
 if(vErrors === null){
 vErrors = [err22];
 }
 else {
 vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
 }

@@ -2,13 +2,14 @@
 // @ts-nocheck
 import func3_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"base_tool":{"type":"string","enum":["fine_tune","run_custom_training","run_container_training"],"default":"fine_tune"},"base_args":{"type":"object","description":"the base tool's arguments, as you would pass them to it"},"parameters":{"type":"array","minItems":1,"maxItems":10,"description":"each {name, values} (a list of choices) or {name, min, max, scale: linear|log, integer}","items":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]*$","maxLength":40},"values":{"type":"array","minItems":1,"maxItems":50,"items":{"type":["string","number","boolean"]}},"min":{"type":"number"},"max":{"type":"number"},"scale":{"type":"string","enum":["linear","log"],"default":"linear"},"integer":{"type":"boolean","default":false}}}},"objective_metric":{"type":"string","pattern":"^[A-Za-z0-9_./-]+$","default":"loss"},"objective_direction":{"type":"string","enum":["minimize","maximize"],"default":"minimize"},"algorithm":{"type":"string","enum":["grid","random"],"default":"random"},"seed":{"type":"integer","minimum":0},"num_trials":{"type":"integer","minimum":1,"maximum":200},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":50},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"confirmed":{"type":"boolean","default":false}},"required":["base_args","parameters"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"base_tool":{"type":"string","enum":["fine_tune","run_custom_training","run_container_training"],"default":"fine_tune"},"base_args":{"type":"object","description":"the base tool's arguments, as you would pass them to it"},"parameters":{"type":"array","minItems":1,"maxItems":10,"description":"each {name, values} (a list of choices) or {name, min, max, scale: linear|log, integer}","items":{"type":"object","required":["name"],"additionalProperties":false,"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9_]*$","maxLength":40},"values":{"type":"array","minItems":1,"maxItems":50,"items":{"type":["string","number","boolean"]}},"min":{"type":"number"},"max":{"type":"number"},"scale":{"type":"string","enum":["linear","log"],"default":"linear"},"integer":{"type":"boolean","default":false}}}},"objective_metric":{"type":"string","pattern":"^[A-Za-z0-9_./-]+$","default":"loss"},"objective_direction":{"type":"string","enum":["minimize","maximize"],"default":"minimize"},"algorithm":{"type":"string","enum":["grid","random"],"default":"random"},"seed":{"type":"integer","minimum":0},"num_trials":{"type":"integer","minimum":1,"maximum":200},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":50},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"confirmed":{"type":"boolean","default":false},"context":{"type":"string","pattern":"^[A-Za-z0-9@:._/-]{1,253}$","description":"kubeconfig context to run against (see list_contexts)"}},"required":["base_args","parameters"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ((func3_mod as any).default ?? func3_mod);
 const pattern0 = new RegExp("^[a-z][a-z0-9_]*$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9_./-]+$", "u");
 const pattern2 = new RegExp("^[a-z]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern3 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
+const pattern4 = new RegExp("^[A-Za-z0-9@:._/-]{1,253}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -556,14 +557,39 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-else {
-const err45 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.context !== undefined){
+let data20 = data.context;
+if(typeof data20 === "string"){
+if(!pattern4.test(data20)){
+const err45 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9@:._/-]{1,253}$"},message:"must match pattern \""+"^[A-Za-z0-9@:._/-]{1,253}$"+"\""};
 if(vErrors === null){
 vErrors = [err45];
 }
 else {
 vErrors.push(err45);
+}
+errors++;
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+}
+else {
+const err47 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
 }
 errors++;
 }

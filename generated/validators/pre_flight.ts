@@ -2,9 +2,10 @@
 // @ts-nocheck
 import func2_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"model":{"type":"string","maxLength":200},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63}},"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"model":{"type":"string","maxLength":200},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"context":{"type":"string","pattern":"^[A-Za-z0-9@:._/-]{1,253}$","description":"kubeconfig context to run against (see list_contexts)"}},"additionalProperties":false};
 const func2 = ((func2_mod as any).default ?? func2_mod);
 const pattern0 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
+const pattern1 = new RegExp("^[A-Za-z0-9@:._/-]{1,253}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -26,7 +27,7 @@ if(data.parallel_trials === undefined){
 data.parallel_trials = 1;
 }
 for(const key0 in data){
-if(!(((((((key0 === "model") || (key0 === "method")) || (key0 === "num_workers")) || (key0 === "batch_size")) || (key0 === "quantization")) || (key0 === "parallel_trials")) || (key0 === "namespace"))){
+if(!((((((((key0 === "model") || (key0 === "method")) || (key0 === "num_workers")) || (key0 === "batch_size")) || (key0 === "quantization")) || (key0 === "parallel_trials")) || (key0 === "namespace")) || (key0 === "context"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -238,14 +239,39 @@ vErrors.push(err18);
 errors++;
 }
 }
-}
-else {
-const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.context !== undefined){
+let data7 = data.context;
+if(typeof data7 === "string"){
+if(!pattern1.test(data7)){
+const err19 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9@:._/-]{1,253}$"},message:"must match pattern \""+"^[A-Za-z0-9@:._/-]{1,253}$"+"\""};
 if(vErrors === null){
 vErrors = [err19];
 }
 else {
 vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
 }
 errors++;
 }

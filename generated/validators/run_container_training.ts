@@ -2,12 +2,13 @@
 // @ts-nocheck
 import func3_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"image":{"type":"string","minLength":1,"maxLength":500},"command":{"type":"array","items":{"type":"string"}},"args":{"type":"array","items":{"type":"string"}},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"resources_per_node":{"type":"object","description":"e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}}},"required":["image"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"image":{"type":"string","minLength":1,"maxLength":500},"command":{"type":"array","items":{"type":"string"}},"args":{"type":"array","items":{"type":"string"}},"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"runtime":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$","maxLength":253},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"num_nodes":{"type":"integer","minimum":1,"maximum":100,"default":1},"gpu_per_node":{"type":"integer","minimum":0,"maximum":16,"default":1},"resources_per_node":{"type":"object","description":"e.g. {gpu: 1, cpu: 4, memory: 16Gi}","additionalProperties":{"type":["string","number"]}},"env":{"type":"object","additionalProperties":{"type":"string"}},"confirmed":{"type":"boolean","default":false},"node_selector":{"type":"object","additionalProperties":{"type":"string"}},"tolerations":{"type":"array","items":{"type":"object"}},"volumes":{"type":"array","items":{"type":"object"}},"volume_mounts":{"type":"array","items":{"type":"object"}},"affinity":{"type":"object"},"service_account_name":{"type":"string"},"image_pull_secrets":{"type":"array","items":{"type":"object"}},"labels":{"type":"object","additionalProperties":{"type":"string"}},"annotations":{"type":"object","additionalProperties":{"type":"string"}},"context":{"type":"string","pattern":"^[A-Za-z0-9@:._/-]{1,253}$","description":"kubeconfig context to run against (see list_contexts)"}},"required":["image"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ((func3_mod as any).default ?? func3_mod);
 const pattern0 = new RegExp("^[a-z]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
+const pattern3 = new RegExp("^[A-Za-z0-9@:._/-]{1,253}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -593,14 +594,39 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.context !== undefined){
+let data31 = data.context;
+if(typeof data31 === "string"){
+if(!pattern3.test(data31)){
+const err45 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9@:._/-]{1,253}$"},message:"must match pattern \""+"^[A-Za-z0-9@:._/-]{1,253}$"+"\""};
 if(vErrors === null){
 vErrors = [err45];
 }
 else {
 vErrors.push(err45);
+}
+errors++;
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+}
+else {
+const err47 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
 }
 errors++;
 }

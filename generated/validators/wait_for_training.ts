@@ -2,10 +2,11 @@
 // @ts-nocheck
 import func2_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","minItems":1,"items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2},"unschedulable_grace_seconds":{"type":"integer","minimum":0,"maximum":3600,"default":20,"description":"stop when pods stay unschedulable this long"}},"required":["name"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"name":{"type":"string","pattern":"^[a-z]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"target_statuses":{"oneOf":[{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]},{"type":"array","minItems":1,"items":{"type":"string","enum":["Created","Running","Suspended","Complete","Succeeded","Failed"]}}],"default":"Complete"},"namespace":{"type":"string","pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$","maxLength":63},"timeout_seconds":{"type":"integer","minimum":1,"maximum":3600,"default":600},"polling_interval":{"type":"number","minimum":0.05,"maximum":60,"default":2},"unschedulable_grace_seconds":{"type":"integer","minimum":0,"maximum":3600,"default":20,"description":"stop when pods stay unschedulable this long"},"context":{"type":"string","pattern":"^[A-Za-z0-9@:._/-]{1,253}$","description":"kubeconfig context to run against (see list_contexts)"}},"required":["name"],"additionalProperties":false};
 const func2 = ((func2_mod as any).default ?? func2_mod);
 const pattern0 = new RegExp("^[a-z]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
+const pattern2 = new RegExp("^[A-Za-z0-9@:._/-]{1,253}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -34,7 +35,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!((((((key0 === "name") || (key0 === "target_statuses")) || (key0 === "namespace")) || (key0 === "timeout_seconds")) || (key0 === "polling_interval")) || (key0 === "unschedulable_grace_seconds"))){
+if(!(((((((key0 === "name") || (key0 === "target_statuses")) || (key0 === "namespace")) || (key0 === "timeout_seconds")) || (key0 === "polling_interval")) || (key0 === "unschedulable_grace_seconds")) || (key0 === "context"))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -323,14 +324,39 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
-else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.context !== undefined){
+let data7 = data.context;
+if(typeof data7 === "string"){
+if(!pattern2.test(data7)){
+const err24 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9@:._/-]{1,253}$"},message:"must match pattern \""+"^[A-Za-z0-9@:._/-]{1,253}$"+"\""};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
 }
 errors++;
 }

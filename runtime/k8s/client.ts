@@ -118,6 +118,44 @@ export class Kube {
 
   async defaultNamespace(): Promise<string> { await this.load(); return this.ns; }
 
+  /** The context this client uses (the kubeconfig's current one unless one was named). */
+  async contextName(): Promise<string> { return (await this.load()).kc.getCurrentContext(); }
+
+  /** Every context of the kubeconfig, with the cluster and user it names. */
+  async contexts(): Promise<Array<{ name: string; cluster: string; server: string; namespace: string; user: string; current: boolean }>> {
+    const { kc } = await this.load();
+    const current = kc.getCurrentContext();
+    return kc.contexts.map((c) => ({ name: c.name, cluster: c.cluster, server: kc.getCluster(c.cluster)?.server ?? '', namespace: c.namespace ?? 'default', user: c.user, current: c.name === current }));
+  }
+
+  private others?: Map<string, Kube>;
+
+  /** A client for another context of the same kubeconfig (kept, with its own caches and breaker). */
+  forContext(name: string): Kube {
+    const root = this.rootClient();
+    if (name === root.opts.context) return root;
+    root.others ??= new Map();
+    let k = root.others.get(name);
+    if (!k) root.others.set(name, (k = new Kube({ ...root.opts, context: name })));
+    return k;
+  }
+
+  private rootClient(): Kube {
+    let k: Kube = this;
+    while (Object.getPrototypeOf(k) instanceof Kube) k = Object.getPrototypeOf(k);
+    return k;
+  }
+
+  /** Reads the kubeconfig again on the next call (it changed on disk); cached lists and watches start over. */
+  reload() {
+    const root = this.rootClient();
+    root.apis = undefined;
+    root.closeCaches();
+    for (const k of root.others?.values() ?? []) k.reload();
+    // Impersonating views keep their own loaded copy: drop it too.
+    for (const v of root.impersonations?.values() ?? []) (v as any).loaded = undefined;
+  }
+
   /** The kubeconfig's current user name (who this client is, as far as the kubeconfig says). */
   async userName(): Promise<string> { return (await this.load()).kc.getCurrentUser()?.name ?? 'unknown'; }
 
@@ -346,15 +384,14 @@ export class Kube {
    * commas, which a real API server reads as one group name (the caller gets less, never more).
    */
   impersonating(user: string, groups: string[] = []): Kube {
-    const root = (Object.getPrototypeOf(this) instanceof Kube ? Object.getPrototypeOf(this) : this) as Kube;
+    const root = this.rootClient();
     root.impersonations ??= new Map();
     const key = JSON.stringify([user, groups]);
     let view = root.impersonations.get(key);
     if (view) return view;
     view = Object.create(root) as Kube;
     const headers: Record<string, string> = { 'Impersonate-User': user, ...(groups.length ? { 'Impersonate-Group': groups.join(',') } : {}) };
-    let loaded: Promise<Loaded> | undefined;
-    (view as any).load = () => (loaded ??= root.load().then((a) => {
+    (view as any).load = () => ((view as any).loaded ??= root.load().then((a) => {
       const kc = Object.create(a.kc);
       // Requests (applySecurityAuthentication) and watches (applyToFetchOptions) both carry the headers.
       kc.applySecurityAuthentication = async (req: any) => { await a.kc.applySecurityAuthentication(req); for (const [k, v] of Object.entries(headers)) req.setHeaderParam(k, v); };
@@ -373,6 +410,7 @@ export class Kube {
   closeCaches() {
     this.caches.close();
     for (const v of this.impersonations?.values() ?? []) v.caches.close();
+    for (const k of this.others?.values() ?? []) k.closeCaches();
   }
 
   /** Names of the API groups the server serves (for platform detection). */
