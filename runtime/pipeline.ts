@@ -57,12 +57,25 @@ export interface ToolContext extends ServerState {
   guarded?: { resource: string; name: string; uid: string };
 }
 
+/** What the user is asked in the confirmation dialog: one yes/no field. */
+const CONFIRM_SCHEMA = { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead', description: 'Run it as previewed' } }, required: ['confirm'] } as const;
+
+/** The preview as the user reads it: what will happen, and the previewed objects (bounded). */
+function confirmationMessage(tool: ToolDescriptor<any>, p: Preview): string {
+  const body = JSON.stringify(p.config, null, 1);
+  return `${tool.title}: ${p.message}\n\n${body.length > 4000 ? `${body.slice(0, 4000)}\n... (${body.length - 4000} more characters)` : body}`;
+}
+
+export type Elicit = (message: string, schema: typeof CONFIRM_SCHEMA) => Promise<{ action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }>;
+
 export interface CallExtras {
   signal?: AbortSignal; progress?: ToolContext['progress'];
   /** Names the client for rate limits and the audit log (a subject, or an unauthenticated session). */
   caller?: string;
   /** The authenticated subject, when there is one: jobs belong to it. */
   principal?: string;
+  /** Asks the client's user (MCP elicitation), when the client can. */
+  elicit?: Elicit;
 }
 
 const fieldOf = (e: { instancePath: string; keyword: string; params: Record<string, unknown> }) => {
@@ -149,24 +162,45 @@ export async function runTool(state: ServerState, name: string, rawArgs: unknown
       namespace = args.namespace ?? (await kube.defaultNamespace().catch(() => 'default'));
       checkNamespace(state.policy, namespace);
     }
-    const confirmed = args.confirmed === true;
     const signal = extras.signal ?? new AbortController().signal;
-    const ctx: ToolContext = {
-      ...state, tool, namespace, confirmed, caller: extras.caller, owner: extras.principal ?? (await state.localOwner()),
-      // Until the user confirms, the cluster can only be asked for dry runs.
-      kube: tool.confirm && !confirmed ? kube.withSignal(signal).dryRunOnly() : kube.withSignal(signal),
-      signal,
-      progress: extras.progress ?? (async () => {}),
-      namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },
+    const owner = extras.principal ?? (await state.localOwner());
+    /** Runs the tool once: a preview (dry runs only) unless `confirmed`. */
+    const execute = async (confirmed: boolean) => {
+      const ctx: ToolContext = {
+        ...state, tool, namespace, confirmed, caller: extras.caller, owner,
+        // Until the user confirms, the cluster can only be asked for dry runs.
+        kube: tool.confirm && !confirmed ? kube.withSignal(signal).dryRunOnly() : kube.withSignal(signal),
+        signal,
+        progress: extras.progress ?? (async () => {}),
+        namespaceAllowed: (ns) => { try { checkNamespace(state.policy, ns); return true; } catch { return false; } },
+      };
+      if (tool.guard) ctx.guarded = await guardOwnership(ctx, tool.guard, args.name);
+      let out: unknown;
+      if (tool.custom) {
+        const registry = state.handlers ?? (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>);
+        out = await (await once(handlers, tool, async () => (await registry[tool.name]()).default))(args, ctx);
+      }
+      else out = await runDeclarative(tool, args, ctx);
+      if (tool.confirm && !confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);
+      return out;
     };
-    if (tool.guard) ctx.guarded = await guardOwnership(ctx, tool.guard, args.name);
     let out: unknown;
-    if (tool.custom) {
-      const registry = state.handlers ?? (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>);
-      out = await (await once(handlers, tool, async () => (await registry[tool.name]()).default))(args, ctx);
+    if (tool.confirm && extras.elicit) {
+      // The client can ask its user: the user, not the agent's confirmed=true, decides. They see
+      // the preview; only their accept runs the tool for real.
+      const preview = await execute(false) as Preview;
+      const answer = await extras.elicit(confirmationMessage(tool, preview), CONFIRM_SCHEMA);
+      if (answer.action !== 'accept' || answer.content?.confirm !== true) {
+        throw new ToolError('CANCELLED', `The user did not approve ${name} (${answer.action === 'accept' ? 'left unconfirmed' : answer.action}); nothing was changed`, { user_action: answer.action }, 'Ask the user what to change, then call again.');
+      }
+      out = await execute(true);
+    } else {
+      const confirmed = args.confirmed === true;
+      if (tool.confirm && confirmed && state.policy.policy?.human_confirmation === 'required') {
+        throw new ToolError('PERMISSION_DENIED', `${name} needs a person's approval, and this client cannot ask for it (no MCP elicitation); the server policy does not accept confirmed=true instead`, { reason: 'human_confirmation_required' }, 'Use a client that supports elicitation, or ask an administrator to make the change.');
+      }
+      out = await execute(confirmed);
     }
-    else out = await runDeclarative(tool, args, ctx);
-    if (tool.confirm && !ctx.confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);
     if (out instanceof Preview) {
       // Advanced inputs are not in tools/list; the preview is where the agent learns of them.
       const more = Object.entries(tool.moreOptions).filter(([k]) => args[k] === undefined);

@@ -8,7 +8,8 @@ import { ToolError } from './envelope.ts';
 
 export interface PolicyFile {
   /** contexts: the kubeconfig contexts callers may name (context=); unset = only the server's own. */
-  policy?: { allow?: string[]; deny?: string[]; namespaces?: string[]; read_only?: boolean; contexts?: string[] };
+  /** human_confirmation: 'required' refuses confirmed=true from clients that cannot ask their user (elicitation). */
+  policy?: { allow?: string[]; deny?: string[]; namespaces?: string[]; read_only?: boolean; contexts?: string[]; human_confirmation?: 'required' | 'preferred' };
   personas?: Record<string, { inherit?: string; tools?: string[] | '*' }>;
   identity?: IdentityPolicy;
 }
@@ -43,7 +44,8 @@ export async function loadPolicy(path: string | undefined): Promise<PolicyFile> 
   // A misspelt key or pattern would silently allow more than meant: every one is an error.
   onlyKeys(doc, ['policy', 'personas', 'identity'], where, '');
   const pol = p.policy ?? {};
-  onlyKeys(pol, ['allow', 'deny', 'namespaces', 'read_only', 'contexts'], where, 'policy.');
+  onlyKeys(pol, ['allow', 'deny', 'namespaces', 'read_only', 'contexts', 'human_confirmation'], where, 'policy.');
+  if (pol.human_confirmation !== undefined && !['required', 'preferred'].includes(pol.human_confirmation)) throw new ConfigError(`${where}: policy.human_confirmation must be "required" or "preferred"`);
   for (const k of ['allow', 'deny', 'namespaces', 'contexts'] as const) {
     if (pol[k] !== undefined && (!Array.isArray(pol[k]) || pol[k]!.some((x) => typeof x !== 'string'))) throw new ConfigError(`${where}: policy.${k} must be a list of strings`);
   }

@@ -10,7 +10,7 @@ import { PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../gen
 import { LISTED_TOOLS } from '../generated/session.ts';
 import type { PolicyFile } from './policy.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
-import { runTool, type ServerState } from './pipeline.ts';
+import { runTool, type Elicit, type ServerState } from './pipeline.ts';
 import { lazyRanker, metaToolsFor, runMetaTool, type Mode } from './modes/meta-tools.ts';
 import { LiveResources, TEMPLATES } from './live-resources.ts';
 import type { Kube } from './k8s/client.ts';
@@ -95,7 +95,11 @@ export function buildServer(o: ServerOptions) {
     };
     const principal = extra.authInfo?.clientId;
     const caller = principal ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
-    const extras = { signal: extra.signal, progress, caller, principal };
+    // Mutating tools ask the user themselves when the client can show a form (MCP elicitation).
+    const elicit: Elicit | undefined = server.getClientCapabilities()?.elicitation
+      ? async (message, schema) => server.elicitInput({ message, requestedSchema: schema as any }, { signal: extra.signal }) as any
+      : undefined;
+    const extras = { signal: extra.signal, progress, caller, principal, elicit };
     if (meta.length) {
       if (!meta.some((m) => m.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`);
       const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, () => ranker());

@@ -36,7 +36,7 @@ describe('generator golden files', () => {
     expect(validate.errors![0]).toMatchObject({ instancePath: '/name', keyword: 'pattern' });
     // The generator gives every Kubernetes tool a context input; tools/list leaves it out with one context.
     expect(del.inputSchema).toEqual({ type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, confirmed: { type: 'boolean', default: false }, context: { type: 'string', description: 'kubeconfig context to run against (see list_contexts)' } }, required: ['name'] });
-    expect(Object.keys(del.listedInputSchema.properties)).toEqual(['name', 'namespace', 'confirmed']);
+    expect(Object.keys((del.listedInputSchema as any).properties)).toEqual(['name', 'namespace', 'confirmed']);
     expect(del.listedAnnotations).toEqual({ idempotentHint: true });
   });
 
