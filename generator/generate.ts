@@ -17,6 +17,7 @@ import { assembleInstructions, type InstructionSource, type Tier } from './assem
 import type { Specs, ToolSpec } from './load.ts';
 import type { Problems } from './source.ts';
 import { encode as countTokensOf } from 'gpt-tokenizer/encoding/o200k_base';
+import { helmChart } from './helm.ts';
 
 const countTokens = (text: string) => countTokensOf(text).length;
 
@@ -281,6 +282,15 @@ export const EXAMPLES_FIXTURE: any[] = ${lit(specs.examplesFixture)};
  * and one for cluster-scoped resources, from the union of its tools' RBAC rules. */
 function rbacManifests(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, string> {
   const out = new Map<string, string>();
+  for (const [persona, docs] of personaRoles(specs, analyses)) {
+    out.set(`generated/rbac/${persona}.yaml`, `# ${banner('specs/tools/*.yaml (the steps and rbac of each tool)')}\n${docs.map((d) => toYaml(d)).join('---\n')}`);
+  }
+  return out;
+}
+
+/** Per persona, its two ClusterRoles (see rbacManifests). */
+export function personaRoles(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, object[]> {
+  const out = new Map<string, object[]>();
   const pt = personaTools(specs);
   for (const [persona, names] of Object.entries(pt)) {
     const rules: RbacRule[] = names.flatMap((n) => analyses.get(n)!.rbac);
@@ -302,7 +312,7 @@ function rbacManifests(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<s
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `kubeflow-mcp-${persona}`, labels: { 'app.kubernetes.io/name': 'kubeflow-mcp', 'kubeflow-mcp/persona': persona }, annotations: { 'kubeflow-mcp/scope': 'namespaced resources: bind with a RoleBinding in each namespace the persona may use' } }, rules: role(true) },
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `kubeflow-mcp-${persona}-cluster`, labels: { 'app.kubernetes.io/name': 'kubeflow-mcp', 'kubeflow-mcp/persona': persona }, annotations: { 'kubeflow-mcp/scope': 'cluster-scoped resources: bind with a ClusterRoleBinding' } }, rules: role(false) },
     ];
-    out.set(`generated/rbac/${persona}.yaml`, `# ${banner('specs/tools/*.yaml (the steps and rbac of each tool)')}\n${docs.map((d) => toYaml(d)).join('---\n')}`);
+    out.set(persona, docs);
   }
   return out;
 }
@@ -463,6 +473,7 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
   files.set('generated/index.ts', indexModule(specs));
   files.set('generated/session.ts', sessionModule(specs, analyses));
   for (const [k, v] of rbacManifests(specs, analyses)) files.set(k, v);
+  for (const [k, v] of helmChart(specs.packageRoot, personaRoles(specs, analyses), REGEN)) files.set(k, v);
   for (const [k, v] of docs(specs, analyses)) files.set(k, v);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }
