@@ -1,4 +1,4 @@
-// npm run bench [-- --install-peers] [-- --readme] [-- --only=overhead|ranker|tokens]: one run that measures our server beside bare
+// npm run bench [-- --install-peers] [-- --readme] [-- --only=overhead|ranker|tokens|http]: one run that measures our server beside bare
 // node and the two public Kubernetes MCP servers (when installed in the cache folder), on the same
 // sandbox cluster: start-up, tools/list tokens, memory, listing 1,000 and 10,000 TrainJobs,
 // per-call latency alone and 16 in flight, cluster resources over 1,000 nodes and 20,000 pods,
@@ -13,6 +13,7 @@ import { createJobs, createNodesAndPods, cpuSeconds, rssMb, settle, startSandbox
 import { listing, median, pct, perCall, perCallPair, startups, timedCalls, tokens, type Listing, type PerCall } from './measure.ts';
 import { int, mb, met, ms, Report } from './report.ts';
 import { clientEnv, connect, installPeers, ours, peers, ROOT, type ServerUnderTest } from './servers.ts';
+import { httpLoad } from './http.ts';
 
 const RUNS = 9;
 const args = process.argv.slice(2);
@@ -27,6 +28,7 @@ async function main() {
   try {
     await serversSection(servers, found.notes, env, sb);
     await clusterResourcesSection(env, sb);
+    await httpSection(env);
   } finally { sb.stop(); }
   await tokenSection(env);
   await rankerSection();
@@ -150,6 +152,15 @@ async function clusterResourcesSection(env: Record<string, string>, sb: Awaited<
   report.record('clusterResources', { coldMs: r.coldMs, p50Ms: r.p50Ms, rssMb: r.rssMb });
 }
 
+async function httpSection(env: Record<string, string>) {
+  const h = await httpLoad(env);
+  report.heading(`HTTP: ${h.sessions} MCP sessions on one server, list_training_jobs (a read tool) over the cluster above`);
+  report.table(['calls', 'throughput', 'p50', 'p99', 'failed', 'server RSS before / after the calls'], [
+    [int(h.calls), `${int(Math.round(h.callsPerSecond))} calls/s`, ms(h.p50Ms), ms(h.p99Ms), h.failed, `${mb(h.rssStartMb)} / ${mb(h.rssEndMb)}`],
+  ]);
+  report.record('http', h);
+}
+
 async function tokenSection(env: Record<string, string>) {
   report.heading('tools/list and instructions per persona, o200k tokens (default client modules)');
   const served = new Set(TOOLS.filter((t) => t.module === 'trainer' || MODULES[t.module].always).map((t) => t.name));
@@ -250,6 +261,10 @@ async function overheadSection() {
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 if (only === 'overhead') await overheadSection();
 else if (only === 'ranker') await rankerSection();
+else if (only === 'http') {
+  const sb = await startSandboxProcess(0.05);
+  try { await createJobs(sb.url, 0, 1000); await settle(sb.url); await httpSection(clientEnv(sb.kubeconfig)); } finally { sb.stop(); }
+}
 else if (only === 'tokens') {
   const sb = await startSandboxProcess(0.05);
   try { await tokenSection(clientEnv(sb.kubeconfig)); } finally { sb.stop(); }

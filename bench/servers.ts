@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 export const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'kubeflow-mcp.mjs');
+export const BIN = join(ROOT, 'bin', 'kubeflow-mcp.mjs');
 export const PEERS_DIR = join(homedir(), '.cache', 'kubeflow-mcp-bench-peers');
 const GO_PEER = 'kubernetes-mcp-server@0.0.67';
 const TS_PEER = 'mcp-server-kubernetes@4.1.7';
