@@ -12,6 +12,7 @@ import { HANDLERS } from './handlers/index.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { metrics } from './metrics.ts';
+import { markError, SpanKind, traced } from './telemetry.ts';
 import { OWNER_ANNOTATION, type Ownership } from './auth/ownership.ts';
 
 export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
@@ -131,8 +132,17 @@ async function once<T>(cache: WeakMap<ToolDescriptor<any>, T>, tool: ToolDescrip
 
 const limiter = RateLimiter.fromEnv();
 
-/** Runs one tool call and returns the envelope (never throws). */
-export async function runTool(state: ServerState, name: string, rawArgs: unknown, extras: CallExtras = {}): Promise<Record<string, unknown>> {
+/** Runs one tool call and returns the envelope (never throws), in a trace span of its own. */
+export function runTool(state: ServerState, name: string, rawArgs: unknown, extras: CallExtras = {}): Promise<Record<string, unknown>> {
+  return traced(`tools/call ${name}`, SpanKind.SERVER, { 'mcp.tool.name': name, 'kubeflow_mcp.persona': state.persona }, async (span) => {
+    const result = await runToolUntraced(state, name, rawArgs, extras);
+    span.setAttribute('kubeflow_mcp.outcome', result.success === true ? 'ok' : result.status === 'preview' ? 'preview' : String(result.error_code));
+    if (result.success !== true && result.status !== 'preview') markError(span, String(result.error_code));
+    return result;
+  });
+}
+
+async function runToolUntraced(state: ServerState, name: string, rawArgs: unknown, extras: CallExtras): Promise<Record<string, unknown>> {
   const started = performance.now();
   metrics.inFlight++;
   const tool = state.tools.get(name);

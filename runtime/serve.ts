@@ -54,6 +54,7 @@ export async function serve(flags: Record<string, any>) {
     const f = await full?.catch(() => undefined);
     await f?.server.close().catch(() => {});
     await f?.stopSandbox?.();
+    await flushAll();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);
@@ -102,10 +103,20 @@ export async function serve(flags: Record<string, any>) {
   }
 }
 
+/** Run before the process exits (trace export). */
+const flushers: Array<() => Promise<void>> = [];
+const flushAll = () => Promise.all(flushers.map((f) => f().catch(() => {})));
+
 /** What every transport needs behind it: the logger, the Kubernetes client (on the sandbox, when asked) and the server builder. */
 async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig>>, timeoutMs: number) {
   const { createLogger } = await import('./logger.ts');
   const { log, ring } = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
+  // Traces only when an OTLP endpoint is configured; flushed when the process ends.
+  const stopTelemetry = await (await import('./telemetry.ts')).startTelemetry(VERSION);
+  if (stopTelemetry) {
+    log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
+    flushers.push(stopTelemetry);
+  }
   const [{ buildServer }, { Kube }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts')]);
   if (!cfg.sandbox) {
     const kube = new Kube({ kubeconfigPath: cfg.kubeconfig, context: cfg.context, timeoutMs });
@@ -165,6 +176,7 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
     await server.close();
     kube.closeCaches();
     await stopSandbox?.();
+    await flushAll();
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

@@ -9,6 +9,7 @@ import { CATALOGUE, type ResourceType } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import { ListCaches, type ListQuery, type Projection, type WatchHandle } from './list-cache.ts';
 import { Breaker } from './breaker.ts';
+import { SpanKind, traced } from '../telemetry.ts';
 
 export type Obj = Record<string, any>;
 export interface ListOpts { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number; continueToken?: string }
@@ -179,7 +180,12 @@ export class Kube {
    * Runs one API call under the shared timeout and error mapping. The timeout aborts the HTTP request
    * itself (its socket is closed), rather than leaving it running behind a rejected promise.
    */
-  private async call<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
+  private call<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
+    // Named by verb and resource (not object name), so spans group well.
+    return traced(`k8s ${what.replace(/\/\S*$/, '')}`, SpanKind.CLIENT, { 'k8s.request': what }, () => this.callUntraced(what, fn));
+  }
+
+  private async callUntraced<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
     const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or pass --kubeconfig to the server, or run it with --sandbox.'); });
     const cancelled = () => new ToolError('CANCELLED', `${what}: the request was cancelled by the client`);
     if (this.cancel?.aborted) throw cancelled();

@@ -1,0 +1,37 @@
+// OpenTelemetry traces: a span per tool call and, inside it, one per Kubernetes request. Off unless
+// an OTLP endpoint is configured the standard way (OTEL_EXPORTER_OTLP_ENDPOINT or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; OTEL_SDK_DISABLED=true turns it off again); until then the
+// API's no-op tracer costs next to nothing and the SDK is never loaded.
+import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+
+export const tracer = trace.getTracer('kubeflow-mcp');
+export { SpanKind };
+
+/** Runs `fn` inside a span; an exception ends the span as an error (and is thrown on). */
+export function traced<T>(name: string, kind: SpanKind, attributes: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+    try { return await fn(span); } catch (e) {
+      span.recordException(e as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error)?.message });
+      throw e;
+    } finally { span.end(); }
+  });
+}
+
+export const markError = (span: Span, message: string) => span.setStatus({ code: SpanStatusCode.ERROR, message });
+
+/** Starts exporting spans over OTLP/HTTP when configured; returns how to flush and stop, or undefined. */
+export async function startTelemetry(version: string, env: NodeJS.ProcessEnv = process.env): Promise<(() => Promise<void>) | undefined> {
+  if (env.OTEL_SDK_DISABLED === 'true' || !(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) return undefined;
+  // CommonJS packages: Node's ESM loader may see only their default export.
+  const named = <T>(m: T): T => ({ ...(m as any).default, ...m });
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = (await Promise.all([
+    import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/resources'),
+  ])).map(named) as unknown as [typeof import('@opentelemetry/sdk-trace-node'), typeof import('@opentelemetry/exporter-trace-otlp-http'), typeof import('@opentelemetry/resources')];
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'kubeflow-mcp', 'service.version': version }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
+  });
+  provider.register();
+  return () => provider.shutdown();
+}
