@@ -12,7 +12,7 @@ export interface ServeConfig {
   persona: string;
   mode: 'full' | 'progressive' | 'semantic';
   tier: 'full' | 'compact' | 'minimal';
-  transport: 'stdio' | 'http';
+  transport: 'stdio' | 'http' | 'sse';
   /** For --transport http. */
   http: HttpConfig;
   logLevel: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
@@ -29,6 +29,8 @@ export interface ServeConfig {
 
 export interface HttpConfig {
   host: string; port: number; path: string; stateless: boolean;
+  /** The legacy HTTP+SSE transport (protocol 2024-11-05): GET `path` opens the stream, POST `<path>/messages` sends. */
+  legacySse?: boolean;
   /** Static bearer token the clients must send (from a file or the environment); none = no auth. */
   token?: string;
   allowUnauthenticated: boolean;
@@ -46,7 +48,7 @@ const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 export const isLoopback = (host: string) => LOOPBACK.includes(host.replace(/^\[|\]$/g, ''));
 
 const ENUMS = {
-  mode: ['full', 'progressive', 'semantic'], tier: ['full', 'compact', 'minimal'], transport: ['stdio', 'http'],
+  mode: ['full', 'progressive', 'semantic'], tier: ['full', 'compact', 'minimal'], transport: ['stdio', 'http', 'sse'],
   logLevel: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], logFormat: ['json', 'console'],
 } as const;
 
@@ -102,7 +104,8 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
   if (!(timeScale > 0 && timeScale <= 100)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
   const transport = pick('transport', ENUMS.transport, ['--transport', flags.transport], ['MCP_TRANSPORT', env.MCP_TRANSPORT], ['config server.transport', s.transport]) ?? 'stdio';
-  const http = httpConfig(flags, env, s, transport === 'http', file.auth ?? {});
+  const http = httpConfig(flags, env, s, transport !== 'stdio', file.auth ?? {});
+  if (transport === 'sse') { http.legacySse = true; if (!first(flags.path, env.MCP_PATH, s.path)) http.path = '/sse'; }
   return {
     clients: String(clientsRaw).split(',').map((c) => c.trim()).filter(Boolean),
     persona,

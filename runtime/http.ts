@@ -9,6 +9,7 @@ import http from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { isLoopback, type HttpConfig } from './config.ts';
 import type { Kube } from './k8s/client.ts';
 import type { Caller } from './policy.ts';
@@ -16,7 +17,7 @@ import { JwtError, jwtVerifier } from './auth/jwt.ts';
 import type { Logger } from './logger.ts';
 import { metrics } from './metrics.ts';
 
-interface McpServer { connect(t: StreamableHTTPServerTransport): Promise<void>; close(): Promise<void> }
+interface McpServer { connect(t: StreamableHTTPServerTransport | SSEServerTransport): Promise<void>; close(): Promise<void> }
 
 /** Thrown by newServer when the policy gives this caller nothing: answered with 403. */
 export class CallerRefused extends Error { override name = 'CallerRefused'; }
@@ -40,7 +41,8 @@ function jsonRpcError(res: http.ServerResponse, status: number, code: number, me
 
 export async function serveHttp(o: HttpOptions) {
   const c = o.config;
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: McpServer; subject?: string }>();
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport | SSEServerTransport; server: McpServer; subject?: string }>();
+  const messagesPath = `${c.path.replace(/\/+$/, '')}/messages`;
   const verifyJwt = c.jwt ? jwtVerifier(c.jwt) : undefined;
   const authRequired = !!(c.token || verifyJwt);
   let inFlight = 0;
@@ -135,7 +137,7 @@ export async function serveHttp(o: HttpOptions) {
       res.end(metrics.render());
       return;
     }
-    if (url.pathname !== c.path) return jsonRpcError(res, 404, -32601, `not found: MCP is served at ${c.path}`);
+    if (url.pathname !== c.path && !(c.legacySse && url.pathname === messagesPath)) return jsonRpcError(res, 404, -32601, `not found: MCP is served at ${c.path}`);
     if (!hostAllowed(req.headers.host, port)) return jsonRpcError(res, 403, -32000, `Host "${req.headers.host}" is not allowed (DNS-rebinding protection; see --allowed-hosts)`);
     if (!originAllowed(req.headers.origin, port)) return jsonRpcError(res, 403, -32000, `Origin "${req.headers.origin}" is not allowed (see --allowed-origins)`);
     let caller: Caller | undefined;
@@ -159,6 +161,7 @@ export async function serveHttp(o: HttpOptions) {
         return jsonRpcError(res, 400, -32700, 'parse error: the body is not JSON');
       }
     }
+    if (c.legacySse) return legacySse(req, res, url, body, caller, open);
     if (c.stateless) {
       const server = open();
       if (!server) return;
@@ -172,7 +175,7 @@ export async function serveHttp(o: HttpOptions) {
     const known = typeof id === 'string' ? sessions.get(id) : undefined;
     // A session belongs to whoever opened it: another caller's token cannot ride on its id.
     if (known && known.subject !== caller?.subject) return jsonRpcError(res, 403, -32001, 'this session belongs to another caller');
-    if (known) return known.transport.handleRequest(req, res, body);
+    if (known && known.transport instanceof StreamableHTTPServerTransport) return known.transport.handleRequest(req, res, body);
     if (id) return jsonRpcError(res, 404, -32001, 'session not found: initialize a new session');
     const isInit = req.method === 'POST' && [body].flat().some((m: any) => m?.method === 'initialize');
     if (!isInit) return jsonRpcError(res, 400, -32000, 'no session: send initialize first (or run the server with --stateless)');
@@ -186,6 +189,27 @@ export async function serveHttp(o: HttpOptions) {
     transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
+  }
+
+  /** The HTTP+SSE transport of protocol 2024-11-05, for clients that have not moved on: a GET opens
+   * the event stream (it names the URL to post to), each POST carries one message. */
+  async function legacySse(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: unknown, caller: Caller | undefined, open: () => McpServer | undefined) {
+    if (req.method === 'GET' && url.pathname === c.path) {
+      const server = open();
+      if (!server) return;
+      const transport = new SSEServerTransport(messagesPath, res);
+      sessions.set(transport.sessionId, { transport, server, subject: caller?.subject });
+      transport.onclose = () => { sessions.delete(transport.sessionId); void server.close(); };
+      await server.connect(transport);
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === messagesPath) {
+      const known = sessions.get(url.searchParams.get('sessionId') ?? '');
+      if (!known || !(known.transport instanceof SSEServerTransport)) return jsonRpcError(res, 404, -32001, 'session not found: open the event stream first');
+      if (known.subject !== caller?.subject) return jsonRpcError(res, 403, -32001, 'this session belongs to another caller');
+      return known.transport.handlePostMessage(req as any, res, body);
+    }
+    return jsonRpcError(res, 405, -32000, `the legacy SSE transport takes GET ${c.path} and POST ${messagesPath}`);
   }
 
   const httpServer = http.createServer((req, res) => {

@@ -10,7 +10,7 @@ export const SERVE_OPTIONS: ServeOption[] = [
   { flags: '-p, --persona <name>', description: 'readonly | data-scientist | ml-engineer | platform-admin | a policy-file persona' },
   { flags: '-m, --mode <mode>', description: 'tool mode: full (every tool), progressive (list/describe/execute) or semantic (find/execute)' },
   { flags: '--instruction-tier <tier>', description: 'full | compact | minimal' },
-  { flags: '-t, --transport <transport>', description: 'stdio (default) or http (streamable HTTP)' },
+  { flags: '-t, --transport <transport>', description: 'stdio (default), http (streamable HTTP) or sse (the legacy HTTP+SSE transport, at /sse)' },
   { flags: '--host <host>', description: 'http: address to bind (default 127.0.0.1)' },
   { flags: '--port <n>', description: 'http: port (default 8000; 0 picks a free one)' },
   { flags: '--path <path>', description: 'http: the MCP endpoint (default /mcp)' },

@@ -37,7 +37,7 @@ export async function serve(flags: Record<string, any>) {
   const instructions = instructionsFor(tools.map((t) => t.name), mode, cfg.tier);
   if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`);
 
-  if (cfg.transport === 'http') return serveOverHttp(cfg, policyPath, policy, timeoutSeconds * 1000);
+  if (cfg.transport !== 'stdio') return serveOverHttp(cfg, policyPath, policy, timeoutSeconds * 1000);
 
   let full: Promise<Full> | undefined;
   // After the answer is written: loading blocks the event loop for a few tens of milliseconds.
@@ -158,7 +158,7 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   const server = await serveHttp({ config: cfg.http, newServer, kube, log });
   // Always said, so whoever started the server (a test, a supervisor) knows where it listens.
   const auth = [cfg.http.token ? 'bearer token' : '', cfg.http.jwt ? `JWTs from ${cfg.http.jwt.issuer}` : ''].filter(Boolean).join(' and ') || 'no authentication';
-  process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${cfg.http.stateless ? 'stateless' : 'sessions'}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`);
+  process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${cfg.http.legacySse ? 'legacy SSE' : cfg.http.stateless ? 'stateless' : 'sessions'}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`);
   if (policyPath) watchFile(policyPath, async () => {
     if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
     try {

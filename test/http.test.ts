@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { BIN } from './helpers/mcp.ts';
 
 const TOKEN = 'a-test-token-0123456789';
@@ -54,6 +55,24 @@ describe('MCP over streamable HTTP', () => {
       expect(metricsText).toMatch(/kubeflow_mcp_tool_call_duration_seconds_count\{tool="list_training_jobs"\} 1/);
       expect(metricsText).toMatch(/kubeflow_mcp_tool_calls_in_flight 0/);
     } finally { await a.c.close(); await b.c.close(); }
+  });
+
+  it('speaks the legacy HTTP+SSE transport too, behind the same token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kfmcp-sse-'));
+    writeFileSync(join(dir, 'token'), TOKEN);
+    const { url } = await serve(['--transport', 'sse', '--sandbox', '--persona', 'readonly', '--auth-token-file', join(dir, 'token')]);
+    expect(url).toMatch(/\/sse$/);
+    expect((await fetch(url)).status).toBe(401);
+    const c = new Client({ name: 'sse-test', version: '1' });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    await c.connect(new SSEClientTransport(new URL(url), { eventSourceInit: { fetch: (u, init) => fetch(u, { ...init, headers: { ...(init?.headers as Record<string, string>), ...auth } }) }, requestInit: { headers: auth } }));
+    try {
+      expect((await c.listTools()).tools.map((t) => t.name)).toContain('list_training_jobs');
+      expect(text(await c.callTool({ name: 'list_training_jobs', arguments: {} })).success).toBe(true);
+      // A message for a session that does not exist is refused.
+      const stray = await fetch(url.replace(/\/sse$/, '/sse/messages?sessionId=nope'), { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+      expect(stray.status).toBe(404);
+    } finally { await c.close(); }
   });
 
   it('in stateless mode answers every request on its own', async () => {
