@@ -1,15 +1,21 @@
 // Prometheus metrics of the tool calls, served at /metrics by the HTTP transport: calls by tool
 // and outcome, their latency as a histogram, and calls in flight. Kept in memory; cheap enough to
 // record on every call (a few map updates).
+import { otelInstruments } from './telemetry.ts';
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 class Metrics {
   private calls = new Map<string, number>();
   private histograms = new Map<string, { counts: number[]; sum: number; count: number }>();
-  inFlight = 0;
+  private flying = 0;
+  get inFlight() { return this.flying; }
+  set inFlight(n: number) { otelInstruments.inFlight.add(n - this.flying); this.flying = n; }
 
   /** One finished call: its tool, outcome ("ok" or the error code) and duration in seconds. */
   record(tool: string, outcome: string, seconds: number) {
+    otelInstruments.calls.add(1, { tool, outcome });
+    otelInstruments.duration.record(seconds, { tool });
     const key = `${tool}\u0000${outcome}`;
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     let h = this.histograms.get(tool);

@@ -1,10 +1,19 @@
-// OpenTelemetry traces: a span per tool call and, inside it, one per Kubernetes request. Off unless
+// OpenTelemetry traces (a span per tool call and, inside it, one per Kubernetes request) and
+// metrics (the same calls, durations and in-flight count as /metrics). Off unless
 // an OTLP endpoint is configured the standard way (OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; OTEL_SDK_DISABLED=true turns it off again); until then the
 // API's no-op tracer costs next to nothing and the SDK is never loaded.
-import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { metrics, SpanKind, SpanStatusCode, trace, type Meter, type Span } from '@opentelemetry/api';
 
 export const tracer = trace.getTracer('kubeflow-mcp');
+const instrumentsOf = (meter: Meter) => ({
+  calls: meter.createCounter('kubeflow_mcp.tool.calls', { description: 'Tool calls by tool and outcome (ok or the error code)' }),
+  duration: meter.createHistogram('kubeflow_mcp.tool.duration', { description: 'Tool call latency', unit: 's' }),
+  inFlight: meter.createUpDownCounter('kubeflow_mcp.tool.in_flight', { description: 'Tool calls being answered now' }),
+});
+/** No-ops until startTelemetry registers a meter provider (the metrics API has no proxy meter, so
+ * they are made again then). */
+export let otelInstruments = instrumentsOf(metrics.getMeter('kubeflow-mcp'));
 export { SpanKind };
 
 /** Runs `fn` inside a span; an exception ends the span as an error (and is thrown on). */
@@ -25,13 +34,15 @@ export async function startTelemetry(version: string, env: NodeJS.ProcessEnv = p
   if (env.OTEL_SDK_DISABLED === 'true' || !(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) return undefined;
   // CommonJS packages: Node's ESM loader may see only their default export.
   const named = <T>(m: T): T => ({ ...(m as any).default, ...m });
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = (await Promise.all([
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, { MeterProvider, PeriodicExportingMetricReader }, { OTLPMetricExporter }] = (await Promise.all([
     import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/resources'),
-  ])).map(named) as unknown as [typeof import('@opentelemetry/sdk-trace-node'), typeof import('@opentelemetry/exporter-trace-otlp-http'), typeof import('@opentelemetry/resources')];
-  const provider = new NodeTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'kubeflow-mcp', 'service.version': version }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
-  });
+    import('@opentelemetry/sdk-metrics'), import('@opentelemetry/exporter-metrics-otlp-http'),
+  ])).map(named) as unknown as [typeof import('@opentelemetry/sdk-trace-node'), typeof import('@opentelemetry/exporter-trace-otlp-http'), typeof import('@opentelemetry/resources'), typeof import('@opentelemetry/sdk-metrics'), typeof import('@opentelemetry/exporter-metrics-otlp-http')];
+  const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'kubeflow-mcp', 'service.version': version });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })] });
   provider.register();
-  return () => provider.shutdown();
+  const meters = new MeterProvider({ resource, readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) })] });
+  metrics.setGlobalMeterProvider(meters);
+  otelInstruments = instrumentsOf(metrics.getMeter('kubeflow-mcp'));
+  return async () => { await Promise.all([provider.shutdown(), meters.shutdown()]); };
 }
