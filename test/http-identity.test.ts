@@ -69,7 +69,7 @@ identity:
     - match: {subjects: [bob]}
       persona: data-scientist
       namespaces: [team-b]
-    - match: {subjects: [mallory]}
+    - match: {subjects: [mallory, gina]}
       persona: data-scientist
       namespaces: [team-a]
     - match: {groups: [viewers]}
@@ -213,17 +213,22 @@ describe('impersonation', () => {
     const admin = (path: string, body: object) => fetch(`${sb.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await admin('/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'trainjobs' }, rules: [{ apiGroups: ['trainer.kubeflow.org'], resources: ['trainjobs'], verbs: ['get', 'list', 'watch'] }] });
     await admin('/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'alice-trainjobs' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'trainjobs' }, subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }] });
+    // gina gets the same through the second of her two groups.
+    await admin('/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'ml-team-trainjobs' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'trainjobs' }, subjects: [{ kind: 'Group', name: 'ml-team', apiGroup: 'rbac.authorization.k8s.io' }] });
     writeFileSync(join(dir, 'impersonate.yaml'), policy(true));
     const iurl = await serve(['--kubeconfig', kubeconfig, '--jwks-url', jwksUrl, '--jwt-issuer', ISSUER, '--jwt-audience', AUDIENCE], { KUBEFLOW_MCP_POLICY: join(dir, 'impersonate.yaml'), KUBEFLOW_MCP_JWKS_COOLDOWN_SECONDS: '0' });
     const alice = await connect(iurl, await token('alice'));
-    const mallory = await connect(iurl, await token('mallory'));
+    const mallory = await connect(iurl, await token('mallory', { groups: ['interns'] }));
+    const gina = await connect(iurl, await token('gina', { groups: ['interns', 'ml-team'] }));
     try {
+      const viaGroup = await call(gina.c, 'list_training_jobs', { namespace: 'team-a' });
+      expect(viaGroup.success, JSON.stringify(viaGroup)).toBe(true);
       const allowed = await call(alice.c, 'list_training_jobs', { namespace: 'team-a' });
       expect(allowed.success, JSON.stringify(allowed)).toBe(true);
       const refused = await call(mallory.c, 'list_training_jobs', { namespace: 'team-a' });
       expect(refused).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
       expect(refused.details.status).toBe(403);
       expect(refused.error).toContain('User "mallory" cannot list resource "trainjobs"');
-    } finally { await alice.c.close(); await mallory.c.close(); }
+    } finally { await alice.c.close(); await mallory.c.close(); await gina.c.close(); }
   });
 });

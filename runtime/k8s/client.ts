@@ -75,6 +75,28 @@ export function mapK8sError(e: any, what: string): ToolError {
   return new ToolError('KUBERNETES_ERROR', `${what}: ${msg}`, details, 'Check connectivity with health_check().');
 }
 
+/** One request through node's http(s), with the kubeconfig's TLS and credentials and extra headers
+ * whose list values go out as separate lines. */
+async function sendWithHeaders(a: Loaded, req: InstanceType<Lib['RequestContext']>, extra: Record<string, string | string[]>, signal: AbortSignal): Promise<{ status: number; retryAfter: string | null; text: string }> {
+  const url = new URL(req.getUrl());
+  const opts: Record<string, any> = { method: req.getHttpMethod(), headers: {} };
+  await a.kc.applyToHTTPSOptions(opts);
+  const headers = { ...opts.headers, ...req.getHeaders(), ...extra };
+  const body = req.getBody() as string | undefined;
+  const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const r = mod.request(url, { ...opts, headers, signal }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null, text }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
 export class Kube {
   private apis?: Promise<Loaded>;
   readonly timeoutMs: number;
@@ -236,10 +258,7 @@ export class Kube {
       for (let attempt = 0; ; attempt++) {
         let status: number | undefined, text = '', retryAfter: string | null = null;
         try {
-          const res = await a.http.send(req).toPromise();
-          status = res.httpStatusCode;
-          retryAfter = res.headers['retry-after'] ?? null;
-          text = await res.body.text();
+          ({ status, retryAfter, text } = await this.send(a, req, signal));
         } catch (e) {
           if (r.method !== 'GET' || attempt >= RETRIES || signal.aborted || !isTransient(e)) throw e;
           await backoff(attempt, null, signal);
@@ -252,6 +271,12 @@ export class Kube {
         return r.text ? text : text ? JSON.parse(text) : {};
       }
     });
+  }
+
+  /** Sends one prepared request: status, Retry-After and the body as text. */
+  protected async send(a: Loaded, req: InstanceType<Lib['RequestContext']>, _signal: AbortSignal): Promise<{ status: number; retryAfter: string | null; text: string }> {
+    const res = await a.http.send(req).toPromise();
+    return { status: res.httpStatusCode, retryAfter: res.headers['retry-after'] ?? null, text: await res.body.text() };
   }
 
   isNamespaced(resource: string): boolean { return typeOf(resource).namespaced; }
@@ -386,8 +411,9 @@ export class Kube {
    * A view of this client that acts as another user (Kubernetes impersonation: the kubeconfig's
    * identity needs the `impersonate` verb), so the cluster's own RBAC decides what the caller may
    * do. One view per identity, with its own list caches: rows one caller may list are never
-   * served to another. Groups travel as one Impersonate-Group header; several are joined with
-   * commas, which a real API server reads as one group name (the caller gets less, never more).
+   * served to another. Each group is its own Impersonate-Group header line, as the API server
+   * expects, so requests go out through node's http(s) with the kubeconfig's TLS settings (the
+   * client library's fetch would fold them into one comma-joined value).
    */
   impersonating(user: string, groups: string[] = []): Kube {
     const root = this.rootClient();
@@ -396,14 +422,14 @@ export class Kube {
     let view = root.impersonations.get(key);
     if (view) return view;
     view = Object.create(root) as Kube;
-    const headers: Record<string, string> = { 'Impersonate-User': user, ...(groups.length ? { 'Impersonate-Group': groups.join(',') } : {}) };
+    const headers: Record<string, string | string[]> = { 'Impersonate-User': user, ...(groups.length ? { 'Impersonate-Group': groups } : {}) };
     (view as any).load = () => ((view as any).loaded ??= root.load().then((a) => {
       const kc = Object.create(a.kc);
-      // Requests (applySecurityAuthentication) and watches (applyToFetchOptions) both carry the headers.
-      kc.applySecurityAuthentication = async (req: any) => { await a.kc.applySecurityAuthentication(req); for (const [k, v] of Object.entries(headers)) req.setHeaderParam(k, v); };
+      // Watches take their headers from applyToFetchOptions, which sends a list as several lines.
       kc.applyToFetchOptions = (o: any) => a.kc.applyToFetchOptions({ ...o, headers: { ...(o?.headers ?? {}), ...headers } });
       return { ...a, kc };
     }));
+    (view as any).send = (a: Loaded, req: InstanceType<Lib['RequestContext']>, signal: AbortSignal) => sendWithHeaders(a, req, headers, signal);
     (view as any).caches = new ListCaches({
       listPage: (resource, q) => view!.list(resource, q),
       watchFrom: (resource, q, rv, onEvent, onEnd) => (view as any).watchFrom(resource, q, rv, onEvent, onEnd),

@@ -379,7 +379,8 @@ export function createApiServer(deps: ApiServerDeps) {
     if (await deps.faults.apply(req, res)) return;
     stats.requests++;
     // Authentication comes first: a bad token is a 401 whatever was asked.
-    const who = deps.auth.identify(req.headers, peerOf(req));
+    // Impersonate-Group may come as several header lines, one group each (node would join them).
+    const who = deps.auth.identify({ ...req.headers, 'impersonate-group': req.headersDistinct['impersonate-group'] }, peerOf(req));
     if (p === '/version') return sendJson(res, 200, SERVER_VERSION);
     if (p === '/healthz' || p === '/readyz' || p === '/livez') { res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('ok'); }
     if (p === '/api') return sendJson(res, 200, apiVersions());
