@@ -2,16 +2,14 @@
 // both come through npx) against `serve --transport http --sandbox`. Scenarios that need the
 // suite's own fixtures are listed, with reasons, in conformance/expected-failures.yaml; the suite
 // fails on any other failure and on a listed scenario that passes.
-import { afterAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from './helpers/mcp.ts';
+import { serveHttp } from './helpers/serve-http.ts';
 
 const SUITE = '@modelcontextprotocol/conformance@0.1.16';
-const started: ChildProcess[] = [];
-afterAll(() => { for (const p of started) p.kill('SIGKILL'); });
 
 /** Whether the npm registry answers (the suite and Node 22 come from it); the reason when not. */
 function registry(): Promise<string | undefined> {
@@ -22,13 +20,7 @@ describe('MCP conformance', () => {
   it('passes the official suite over streamable HTTP, but for the scenarios that need its fixtures', async (ctx) => {
     const offline = await registry();
     if (offline) { console.warn(`conformance suite skipped: ${offline}`); ctx.skip(); }
-    const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--sandbox', '--persona', 'platform-admin', '--no-banner', '--log-level', 'ERROR'], { env: { ...process.env, HOME: '/nonexistent-home' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    started.push(proc);
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      proc.stderr!.on('data', (d) => { err += d; const m = /listening on (http:\S+)/.exec(err); if (m) resolve(m[1]); });
-      proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-    });
+    const { url } = await serveHttp(['--sandbox', '--persona', 'platform-admin']);
     const out = mkdtempSync(join(tmpdir(), 'kfmcp-conformance-'));
     const run = await new Promise<{ code: number | null; text: string }>((resolve) => {
       const p = spawn('npx', ['-y', '-p', 'node@22', '-p', SUITE, 'conformance', 'server', '--url', url, '--expected-failures', join(import.meta.dirname, 'conformance', 'expected-failures.yaml'), '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,7 +3,6 @@
 // giving each caller its persona and namespaces, sessions bound to their caller, per-caller rate
 // limits, ownership that a kubectl relabel cannot forge, and impersonation under the sandbox's RBAC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,12 +12,11 @@ import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { BIN } from './helpers/mcp.ts';
+import { serveHttp } from './helpers/serve-http.ts';
 import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
 const ISSUER = 'https://login.example.test';
 const AUDIENCE = 'kubeflow-mcp';
-const started: ChildProcess[] = [];
 let sb: Sandbox;
 let jwksServer: http.Server;
 let jwksUrl = '';
@@ -40,15 +38,7 @@ async function token(sub: string, o: { key?: Key; groups?: string[]; iss?: strin
 }
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
-function serve(args: string[], env: Record<string, string>): Promise<string> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--no-banner', '--log-level', 'ERROR', ...args], { env: { ...process.env, HOME: '/nonexistent-home', ...env } as Record<string, string>, stdio: ['ignore', 'ignore', 'pipe'] });
-  started.push(proc);
-  let err = '';
-  return new Promise((resolve, reject) => {
-    proc.stderr!.on('data', (d) => { err += d; const m = /listening on (http:\S+)/.exec(err); if (m) resolve(m[1]); });
-    proc.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
-}
+const serve = async (args: string[], env: Record<string, string>) => (await serveHttp(args, env)).url;
 
 async function connect(url: string, bearer: string) {
   const c = new Client({ name: 'identity-test', version: '1' });
@@ -91,7 +81,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'policy.yaml'), policy(false));
   url = await serve(['--kubeconfig', kubeconfig, '--jwks-url', jwksUrl, '--jwt-issuer', ISSUER, '--jwt-audience', AUDIENCE], { KUBEFLOW_MCP_POLICY: join(dir, 'policy.yaml'), KUBEFLOW_MCP_JWKS_COOLDOWN_SECONDS: '0', KUBEFLOW_MCP_RATE_LIMIT: '5', KUBEFLOW_MCP_RATE_BURST: '5' });
 }, 60_000);
-afterAll(async () => { for (const p of started) p.kill('SIGKILL'); jwksServer?.close(); await sb?.stop(); });
+afterAll(async () => { jwksServer?.close(); await sb?.stop(); });
 
 describe('JWT authentication', () => {
   it('refuses every bad token with 401 before anything reaches the cluster', async () => {

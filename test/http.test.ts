@@ -1,30 +1,17 @@
 // `serve --transport http` through a real MCP client over streamable HTTP: sessions and stateless
 // mode, the bearer token, DNS-rebinding protection, probes, size limits, refusing an open
 // non-loopback bind, and a shutdown that lets a call in flight finish.
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { BIN } from './helpers/mcp.ts';
+import { serveHttp } from './helpers/serve-http.ts';
 
 const TOKEN = 'a-test-token-0123456789';
-const started: ChildProcess[] = [];
-afterAll(() => { for (const p of started) p.kill('SIGKILL'); });
-
-/** Starts the server over HTTP and resolves with its URL (from the line it prints). */
-function serve(args: string[], env: Record<string, string> = {}): Promise<{ url: string; proc: ChildProcess; stderr: () => string }> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--no-banner', '--log-level', 'ERROR', ...args], { env: { ...process.env, HOME: '/nonexistent-home', ...env } as Record<string, string>, stdio: ['ignore', 'ignore', 'pipe'] });
-  started.push(proc);
-  let err = '';
-  return new Promise((resolve, reject) => {
-    proc.stderr!.on('data', (d) => { err += d; const m = /listening on (http:\S+)/.exec(err); if (m) resolve({ url: m[1], proc, stderr: () => err }); });
-    proc.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
-  });
-}
+const serve = serveHttp;
 
 async function client(url: string, headers: Record<string, string> = {}) {
   const c = new Client({ name: 'http-test', version: '1' });
