@@ -49,6 +49,8 @@ export interface ToolContext extends ServerState {
   caller?: string;
   /** Who owns what this call creates, and whose jobs it may change: the authenticated caller, else the server's own identity. */
   owner: string;
+  /** The authenticated caller (HTTP), when there is one. */
+  principal?: string;
   signal: AbortSignal;
   progress: (progress: number, total: number | undefined, message: string) => Promise<void>;
   /** Checks a namespace the handler reaches on its own (cluster-wide scans). */
@@ -177,7 +179,7 @@ async function runToolUntraced(state: ServerState, name: string, rawArgs: unknow
     /** Runs the tool once: a preview (dry runs only) unless `confirmed`. */
     const execute = async (confirmed: boolean) => {
       const ctx: ToolContext = {
-        ...state, tool, namespace, confirmed, caller: extras.caller, owner,
+        ...state, tool, namespace, confirmed, caller: extras.caller, owner, principal: extras.principal,
         // Until the user confirms, the cluster can only be asked for dry runs.
         kube: tool.confirm && !confirmed ? kube.withSignal(signal).dryRunOnly() : kube.withSignal(signal),
         signal,

@@ -9,7 +9,7 @@ limit?: number
 export const descriptor: ToolDescriptor<GetServerLogsInput> = {
   name: "get_server_logs",
   title: "Get Server Logs",
-  description: "Recent log records of this server (secrets redacted), filtered by minimum level.",
+  description: "Recent log records of this server (secrets redacted; on a shared server, your calls only), filtered by minimum level.",
   module: "server",
   phase: "health",
   persona: "readonly",
