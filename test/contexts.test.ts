@@ -61,6 +61,15 @@ describe('several clusters', () => {
     expect(listed.contexts.map((c: any) => [c.name, c.server])).toEqual([['east', east.url], ['west', west.url]]);
   });
 
+  it('describes the context input the same way in progressive mode', async () => {
+    const describe = async (policy?: string) => {
+      const c = await open(['--mode', 'progressive'], policy);
+      return (await call(c.client, 'describe_tools', { names: ['list_training_jobs'] })).data.tools[0].input_schema.properties;
+    };
+    expect(await describe()).not.toHaveProperty('context');
+    expect((await describe('policy:\n  contexts: [east, west]\n')).context).toMatchObject({ type: 'string', enum: ['east', 'west'] });
+  });
+
   it('runs a call wholly on the context it names, and refuses one the policy does not allow', async () => {
     const multi = await open([], 'policy:\n  contexts: [east, west]\n');
     const job = { script: 'print(1)', runtime: 'torch-distributed', gpu_per_node: 0, confirmed: true };

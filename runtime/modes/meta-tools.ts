@@ -4,6 +4,7 @@
 // audit), so no mode is a way around any check.
 import { PHASES, type ToolDescriptor } from '../../generated/index.ts';
 import { ok, ToolError, fail } from '../envelope.ts';
+import { allowedContexts, type PolicyFile } from '../policy.ts';
 import { runTool, type CallExtras, type ServerState } from '../pipeline.ts';
 import type { ToolRanker } from './ranker.ts';
 import { DESCRIBE, EXECUTE, FIND, LIST, metaToolsFor, type Mode } from './meta-listing.ts';
@@ -11,7 +12,14 @@ import { DESCRIBE, EXECUTE, FIND, LIST, metaToolsFor, type Mode } from './meta-l
 export { metaToolsFor, type Mode };
 
 const summary = (t: ToolDescriptor<any>) => ({ name: t.name, title: t.title, description: t.description, phase: t.phase, read_only: t.annotations.readOnlyHint, previews_first: t.confirm });
-const schemaOf = (t: ToolDescriptor<any>) => ({ ...summary(t), input_schema: t.inputSchema, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations });
+/** A tool's schemas as describe_tools gives them; the context input as tools/list would show it
+ * (only with several allowed contexts, naming them). */
+const schemaOf = (t: ToolDescriptor<any>, policy: PolicyFile) => {
+  const { context, ...props } = (t.inputSchema as any).properties ?? {};
+  const contexts = allowedContexts(policy);
+  const properties = context && contexts.length > 1 ? { ...props, context: { ...context, enum: contexts } } : props;
+  return { ...summary(t), input_schema: { ...t.inputSchema, properties }, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations };
+};
 
 /** Runs one meta-tool call and returns its envelope (never throws). */
 export async function runMetaTool(state: ServerState, name: string, args: Record<string, any>, extras: CallExtras, ranker: () => Promise<ToolRanker>): Promise<Record<string, unknown>> {
@@ -32,14 +40,14 @@ export async function runMetaTool(state: ServerState, name: string, args: Record
     if (!Array.isArray(names) || !names.length || names.length > 10 || names.some((n) => typeof n !== 'string')) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'names' must be a list of 1 to 10 tool names"));
     const unknown = names.filter((n) => !state.tools.has(n as string));
     if (unknown.length) return fail(new ToolError('VALIDATION_ERROR', `Unknown or unavailable tool(s): ${unknown.join(', ')}`, { available: [...state.tools.keys()] }, 'Call list_tools() to see the tools you can call.'));
-    return { ...ok({ tools: names.map((n) => schemaOf(state.tools.get(n as string)!)) }), _meta: { next: 'Run one with execute_tool(name, arguments)' } };
+    return { ...ok({ tools: names.map((n) => schemaOf(state.tools.get(n as string)!, state.policy)) }), _meta: { next: 'Run one with execute_tool(name, arguments)' } };
   }
   if (name === FIND.name) {
     if (typeof args.query !== 'string' || !args.query.trim()) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'query' is required"));
     const k = args.top_k === undefined ? 3 : Number(args.top_k);
     if (!Number.isInteger(k) || k < 1 || k > 10) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'top_k' must be an integer from 1 to 10"));
     const ranked = await (await ranker()).rank(args.query, k);
-    const tools = ranked.filter((r) => state.tools.has(r.name)).map((r) => ({ ...schemaOf(state.tools.get(r.name)!), score: r.score }));
+    const tools = ranked.filter((r) => state.tools.has(r.name)).map((r) => ({ ...schemaOf(state.tools.get(r.name)!, state.policy), score: r.score }));
     return { ...ok({ query: args.query, tools }), _meta: { next: tools.length ? 'Run the best match with execute_tool(name, arguments)' : 'Rephrase the request in other words' } };
   }
   return fail(new ToolError('VALIDATION_ERROR', `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.'));
