@@ -2,10 +2,15 @@
 // name and an HMAC over the object's UID and that name, with a key the callers never see. A copied
 // annotation names another UID, so it does not verify; a job created by hand has none.
 //
-// The key comes from KUBEFLOW_MCP_OWNERSHIP_KEY (the Helm chart mounts it from a Secret), or else
-// from the Secret `kubeflow-mcp-ownership-key` in KUBEFLOW_MCP_OWNERSHIP_NAMESPACE (default: the
-// kubeconfig's namespace), created with a random key the first time it is needed.
+// The key comes from KUBEFLOW_MCP_OWNERSHIP_KEY, or else from the Secret `kubeflow-mcp-ownership-key`
+// in KUBEFLOW_MCP_OWNERSHIP_NAMESPACE (default: the kubeconfig's namespace), created with a random
+// key the first time it is needed (the Helm chart gives the server a Role for it). A user whose own
+// RBAC does not reach that Secret (stdio with a data scientist's kubeconfig) keeps the key in a file
+// of theirs instead: KUBEFLOW_MCP_OWNERSHIP_KEY_FILE, default ~/.config/kubeflow-mcp/ownership.key.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ToolError } from '../envelope.ts';
 import type { Kube, Obj } from '../k8s/client.ts';
 
@@ -26,21 +31,42 @@ export class Ownership {
         if (fromEnv.length < 32) throw new ToolError('INTERNAL_ERROR', 'KUBEFLOW_MCP_OWNERSHIP_KEY must be at least 32 characters');
         return Buffer.from(fromEnv);
       }
-      const ns = this.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await this.kube.defaultNamespace());
-      const read = (s: Obj) => Buffer.from(String(s.data?.key ?? ''), 'base64');
-      try { return read(await this.kube.get('secrets', SECRET, ns)); } catch (e) {
-        if ((e as ToolError).code !== 'RESOURCE_NOT_FOUND') throw e;
-      }
-      const fresh = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: SECRET, labels: { 'app.kubernetes.io/name': 'kubeflow-mcp' } }, data: { key: randomBytes(32).toString('base64') } };
-      // Another server may create it at the same moment: then theirs is the key.
-      try { return read(await this.kube.create('secrets', fresh, ns)); } catch (e) {
-        if ((e as ToolError).code !== 'ALREADY_EXISTS') throw e;
-        return read(await this.kube.get('secrets', SECRET, ns));
+      try { return await this.fromSecret(); } catch (e) {
+        if ((e as ToolError).code !== 'PERMISSION_DENIED') throw e;
+        return this.fromFile();
       }
     })();
     // A failure is not kept: the next call tries again.
     this.key.catch(() => { this.key = undefined; });
     return this.key;
+  }
+
+  private async fromSecret(): Promise<Buffer> {
+    const ns = this.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await this.kube.defaultNamespace());
+    const read = (s: Obj) => Buffer.from(String(s.data?.key ?? ''), 'base64');
+    try { return read(await this.kube.get('secrets', SECRET, ns)); } catch (e) {
+      if ((e as ToolError).code !== 'RESOURCE_NOT_FOUND') throw e;
+    }
+    const fresh = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: SECRET, labels: { 'app.kubernetes.io/name': 'kubeflow-mcp' } }, data: { key: randomBytes(32).toString('base64') } };
+    // Another server may create it at the same moment: then theirs is the key.
+    try { return read(await this.kube.create('secrets', fresh, ns)); } catch (e) {
+      if ((e as ToolError).code !== 'ALREADY_EXISTS') throw e;
+      return read(await this.kube.get('secrets', SECRET, ns));
+    }
+  }
+
+  /** The user's own key file, created (mode 0600, never overwritten) when missing. */
+  private fromFile(): Buffer {
+    const path = this.env.KUBEFLOW_MCP_OWNERSHIP_KEY_FILE ?? join(this.env.HOME ?? homedir(), '.config', 'kubeflow-mcp', 'ownership.key');
+    if (!existsSync(path)) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      try { writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' }); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ToolError('INTERNAL_ERROR', `cannot keep the ownership key in ${path}: ${(e as Error).message}`);
+      }
+    }
+    const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+    if (key.length < 32) throw new ToolError('INTERNAL_ERROR', `the ownership key in ${path} is shorter than 32 bytes`);
+    return key;
   }
 
   private async proof(uid: string, owner: string): Promise<string> {
