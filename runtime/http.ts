@@ -68,7 +68,7 @@ export async function serveHttp(o: HttpOptions) {
   async function authenticate(req: http.IncomingMessage): Promise<{ caller: Caller } | { problem: string; tokenSent: boolean }> {
     const token = bearer(req);
     if (!token) return { problem: 'authentication required: send Authorization: Bearer <token>', tokenSent: false };
-    if (staticMatch(token)) return { caller: { subject: 'static-token', groups: [], scopes: [] } };
+    if (staticMatch(token)) return { caller: { subject: 'static-token', groups: [], scopes: [], via: 'static-token' } };
     if (!verifyJwt) return { problem: 'the bearer token is not valid', tokenSent: true };
     try { return { caller: await verifyJwt(token) }; } catch (e) {
       if (e instanceof JwtError) return { problem: e.message, tokenSent: true };

@@ -90,8 +90,9 @@ function checkIdentity(p: PolicyFile, where: string) {
   if (id.default !== undefined) { onlyKeys(id.default, ['persona', 'namespaces'], where, 'identity.default.'); checkGrant(id.default, 'identity.default'); }
 }
 
-/** An authenticated caller: who (subject), in which groups, with which scopes. */
-export interface Caller { subject: string; groups: string[]; scopes: string[] }
+/** An authenticated caller: who (subject), in which groups, with which scopes, and how they proved
+ * it (the static token stands for the team as a whole, not for a person to impersonate). */
+export interface Caller { subject: string; groups: string[]; scopes: string[]; via: 'static-token' | 'jwt' }
 
 /**
  * The persona and namespace list a caller gets: the first rule that matches (every listed kind of

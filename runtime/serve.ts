@@ -144,7 +144,7 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   const newServer = (caller: Caller | undefined) => {
     const grant = caller ? grantFor(current, caller, cfg.persona) : { persona: cfg.persona, policy: current };
     if ('refused' in grant) throw new CallerRefused(grant.refused);
-    const impersonate = caller && caller.subject !== 'static-token' && current.identity?.impersonate ? { user: caller.subject, groups: caller.groups } : undefined;
+    const impersonate = caller?.via === 'jwt' && current.identity?.impersonate ? { user: caller.subject, groups: caller.groups } : undefined;
     const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate });
     // A reloaded policy is applied to this caller's grant; one that no longer grants them anything leaves them no tools.
     const reload = (p: typeof policy) => {

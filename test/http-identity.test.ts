@@ -94,6 +94,7 @@ describe('JWT authentication', () => {
       ['a token from another issuer', `Bearer ${await token('alice', { iss: 'https://evil.example.test' })}`],
       ['a token signed by a key the issuer does not publish', `Bearer ${await token('alice', { key: stranger })}`],
       ['an unsigned token (alg none)', `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'alice', iss: ISSUER, aud: AUDIENCE, exp: now + 600 })}.`],
+      ['a token claiming the static token\'s reserved subject', `Bearer ${await token('static-token')}`],
       ['a token whose signature was altered', `Bearer ${(await token('alice')).slice(0, -4)}AAAA`],
     ];
     const before = sb.requests();

@@ -33,12 +33,15 @@ export function jwtVerifier(c: JwtConfig): Verifier {
     } catch (e) {
       throw new JwtError(describe(e));
     }
+    // The static token's callers go by this name; a token may not claim it.
+    if (payload.sub === 'static-token') throw new JwtError('the subject "static-token" is reserved');
     const groups = payload[c.groupsClaim];
     const scope = payload.scope ?? payload.scp;
     return {
       subject: String(payload.sub),
       groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? [groups] : [],
       scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.map(String) : [],
+      via: 'jwt',
     };
   };
 }
