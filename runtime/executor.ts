@@ -25,9 +25,18 @@ function redact(resource: string, value: any): any {
   return Array.isArray(value.items) ? { ...value, items: value.items.map(one) } : one(value);
 }
 
+const readsContextsOf = new WeakMap<ToolDescriptor<any>, boolean>();
+const readsContexts = (tool: ToolDescriptor<any>) => {
+  let r = readsContextsOf.get(tool);
+  if (r === undefined) readsContextsOf.set(tool, (r = JSON.stringify(tool.operation).includes('server.context')));
+  return r;
+};
+
 /** server.context and server.contexts: the kubeconfig's contexts, marked as the policy allows them
  * (the server's own context always is); none when there is no kubeconfig. */
-async function contextsOf(ctx: ToolContext) {
+async function contextsOf(ctx: ToolContext): Promise<{ context?: string; contexts?: unknown[] }> {
+  // Only tools whose expressions read them pay for the kubeconfig walk (list_contexts).
+  if (!readsContexts(ctx.tool)) return {};
   const all = await ctx.kube.contexts().catch(() => []);
   const own = all.find((c) => c.current)?.name ?? '';
   const allowed = new Set([own, ...allowedContexts(ctx.policy)]);

@@ -18,11 +18,12 @@ export function selectListed(o: { persona: string; clients: string[]; policy: Po
   return allowedTools(LISTED_TOOLS.filter((t) => modules.has(t.module) && (t.needs !== 'contexts' || several)), o.persona, o.policy);
 }
 
-/** A tools/list entry with the context input, naming the contexts a caller may choose. */
-function withContext(listing: string, contexts: string[]): string {
-  const entry = JSON.parse(listing);
-  entry.inputSchema.properties = { ...entry.inputSchema.properties, context: { type: 'string', enum: contexts, description: 'kubeconfig context (default: the server\'s)' } };
-  return JSON.stringify(entry);
+/** A Kubernetes tool's input properties as this caller sees them: the context input only when the
+ * policy allows several contexts, and then naming them (tools/list and describe_tools alike). */
+export function contextShown(properties: Record<string, unknown>, policy: PolicyFile): Record<string, unknown> {
+  const { context: _hidden, ...rest } = properties;
+  const contexts = allowedContexts(policy);
+  return contexts.length > 1 ? { ...rest, context: { type: 'string', enum: contexts, description: 'kubeconfig context (default: the server\'s)' } } : rest;
 }
 
 /** tools/list's result as JSON text: the meta-tools in the meta modes, else every callable tool
@@ -30,8 +31,13 @@ function withContext(listing: string, contexts: string[]): string {
 export function toolsListJson(tools: ListedTool[], mode: Mode, policy: PolicyFile = {}): string {
   const meta = metaToolsFor(mode);
   if (meta.length) return JSON.stringify({ tools: meta });
-  const contexts = allowedContexts(policy);
-  const entry = (t: ListedTool) => (contexts.length > 1 && t.annotations.openWorldHint ? withContext(t.listing, contexts) : t.listing);
+  const several = allowedContexts(policy).length > 1;
+  const entry = (t: ListedTool) => {
+    if (!several || !t.annotations.openWorldHint) return t.listing;
+    const e = JSON.parse(t.listing);
+    e.inputSchema.properties = contextShown(e.inputSchema.properties, policy);
+    return JSON.stringify(e);
+  };
   return `{"tools":[${tools.map(entry).join(',')}]}`;
 }
 

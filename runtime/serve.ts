@@ -142,13 +142,14 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   // Each caller gets the persona and namespaces the policy's identity rules give them and, with
   // identity.impersonate, a Kubernetes client that acts as them.
   const newServer = (caller: Caller | undefined) => {
-    const grant = caller ? grantFor(current, caller, cfg.persona) : { persona: cfg.persona, policy: current };
+    const grantUnder = (p: typeof policy) => (caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p });
+    const grant = grantUnder(current);
     if ('refused' in grant) throw new CallerRefused(grant.refused);
     const impersonate = caller?.via === 'jwt' && current.identity?.impersonate ? { user: caller.subject, groups: caller.groups } : undefined;
     const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate });
     // A reloaded policy is applied to this caller's grant; one that no longer grants them anything leaves them no tools.
     const reload = (p: typeof policy) => {
-      const g = caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p };
+      const g = grantUnder(p);
       return built.reloadPolicy('refused' in g ? { ...p, policy: { ...p.policy, deny: ['*'] } } : g.policy);
     };
     reloads.add(reload);

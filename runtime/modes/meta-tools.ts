@@ -4,7 +4,8 @@
 // audit), so no mode is a way around any check.
 import { PHASES, type ToolDescriptor } from '../../generated/index.ts';
 import { ok, ToolError, fail } from '../envelope.ts';
-import { allowedContexts, type PolicyFile } from '../policy.ts';
+import type { PolicyFile } from '../policy.ts';
+import { contextShown } from '../listing.ts';
 import { runTool, type CallExtras, type ServerState } from '../pipeline.ts';
 import type { ToolRanker } from './ranker.ts';
 import { DESCRIBE, EXECUTE, FIND, LIST, metaToolsFor, type Mode } from './meta-listing.ts';
@@ -15,9 +16,8 @@ const summary = (t: ToolDescriptor<any>) => ({ name: t.name, title: t.title, des
 /** A tool's schemas as describe_tools gives them; the context input as tools/list would show it
  * (only with several allowed contexts, naming them). */
 const schemaOf = (t: ToolDescriptor<any>, policy: PolicyFile) => {
-  const { context, ...props } = (t.inputSchema as any).properties ?? {};
-  const contexts = allowedContexts(policy);
-  const properties = context && contexts.length > 1 ? { ...props, context: { ...context, enum: contexts } } : props;
+  const props = (t.inputSchema as any).properties ?? {};
+  const properties = t.annotations.openWorldHint ? contextShown(props, policy) : props;
   return { ...summary(t), input_schema: { ...t.inputSchema, properties }, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations };
 };
 
