@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Entry point: the bundled CLI in dist/ (built by `npm ci` through the prepare script). In a source
-// checkout a bundle older than runtime/ or generated/ is rebuilt first, so `npm run gen` followed by
-// a run always serves the current specs.
+// Entry point: the bundled CLI in dist/ (built before `npm pack` by the prepack script). In a source
+// checkout a missing bundle, or one older than runtime/ or generated/, is built first, so a fresh
+// `npm ci`, or `npm run gen`, followed by a run always serves the current specs. An installed
+// package holds dist/ but neither the sources nor the bundler, and runs dist/ as it is.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,13 +19,15 @@ function newest(dir) {
   return t;
 }
 
-const sourceCheckout = existsSync(join(root, 'scripts', 'build.mjs')) && existsSync(join(root, 'runtime')) && existsSync(join(root, 'node_modules', 'esbuild'));
+const sourceCheckout = existsSync(join(root, 'scripts', 'build.mjs')) && existsSync(join(root, 'runtime', 'cli.ts')) && existsSync(join(root, 'generated')) && existsSync(join(root, 'node_modules', 'esbuild'));
 if (sourceCheckout && (!existsSync(bundle) || Math.max(newest(join(root, 'runtime')), newest(join(root, 'generated'))) > statSync(bundle).mtimeMs)) {
   const { buildBundle } = await import('../scripts/build.mjs');
   await buildBundle(root);
 }
 if (!existsSync(bundle)) {
-  process.stderr.write('kubeflow-mcp: dist/cli.mjs is missing; run `npm run build` first\n');
+  process.stderr.write(sourceCheckout || existsSync(join(root, 'scripts', 'build.mjs'))
+    ? 'kubeflow-mcp: dist/cli.mjs is missing; run `npm run build` first\n'
+    : `kubeflow-mcp: ${bundle} is missing; this installation is incomplete, install the package again\n`);
   process.exit(1);
 }
-await import(new URL(`file://${bundle}`).href);
+await import(pathToFileURL(bundle).href);

@@ -2,8 +2,9 @@
 // (flags, config, policy, the session registry, the stdio front); every module it imports lazily
 // (the MCP server, logger, Kubernetes client, sandbox, commander) is an entry of a second,
 // code-split build under dist/lazy/, loaded after the first answers.
-// Runs on `npm ci` through the prepare script, from the test set-up, and from bin/ when the bundle
-// is older than the sources.
+// Runs before `npm pack`/`npm publish` (prepack), from the test set-up, and from bin/ in a source
+// checkout when the bundle is missing or older than the sources (so a fresh `npm ci` needs no build
+// step). There is no prepare script: npm would list it as an install script of the tarball.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,4 +75,10 @@ export async function buildBundle(root) {
   });
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildBundle(join(fileURLToPath(import.meta.url), '..', '..'));
+// As a script (npm run build, and prepack before `npm pack`/`npm publish`) it reports on stderr
+// only: `npm pack` prints the tarball's name on stdout, and `npm install -g "$(npm pack)"` reads it.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const started = Date.now();
+  await buildBundle(join(fileURLToPath(import.meta.url), '..', '..'));
+  process.stderr.write(`kubeflow-mcp: built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
