@@ -12,7 +12,7 @@ import { pct } from './measure.ts';
 export interface HttpFigures { sessions: number; calls: number; seconds: number; callsPerSecond: number; p50Ms: number; p99Ms: number; rssStartMb: number; rssEndMb: number; rssSecondMb: number; failed: number }
 
 export async function httpLoad(env: Record<string, string>, sessions = 50, calls = 10_000): Promise<HttpFigures> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--no-banner', '--log-level', 'WARNING', '--persona', 'readonly'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--log-level', 'WARNING', '--persona', 'readonly'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let err = '';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { MODULES, PERSONA_TOOLS } from '../generated/session.ts';
 import { ConfigError, onlyKeys } from './policy.ts';
 import type { JwtConfig } from './auth/jwt.ts';
+import { RateLimiter } from './rate-limit.ts';
 
 export interface ServeConfig {
   clients: string[];
@@ -25,6 +26,8 @@ export interface ServeConfig {
   context?: string;
   controllerNamespace?: string;
   configFile?: string;
+  /** The transport was chosen by the config file, not by a flag or the environment. */
+  transportFromFile?: boolean;
 }
 
 export interface HttpConfig {
@@ -40,8 +43,19 @@ export interface HttpConfig {
   maxBodyBytes: number;
   /** Bearer JWTs checked against a JWKS (issuer and audience required). */
   jwt?: JwtConfig;
-  /** This server's public MCP URL, named in the OAuth protected-resource metadata (RFC 9728); default: from the request. */
+  /** This server's public MCP URL, named in the OAuth protected-resource metadata (RFC 9728); default: an allowed Host, else the bind address. */
   resourceUrl?: string;
+  /** Host and Origin checks on (KUBEFLOW_MCP_DNS_REBINDING_PROTECTION=false turns them off). */
+  hostChecks?: boolean;
+  /** At most this many sessions at once; one idle this long is closed. */
+  maxSessions?: number;
+  sessionIdleMs?: number;
+  /** The static token came as --auth-token (visible to other local users in the process list). */
+  tokenOnCommandLine?: boolean;
+  /** Socket limits: all headers, the whole request, and silence on a socket without an open stream. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleSocketMs?: number;
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
@@ -78,33 +92,74 @@ function pick<T extends string>(name: string, allowed: readonly T[], ...candidat
   return undefined;
 }
 
+/** Keys a config file found by itself in the working directory (a cloned repository, say) may not
+ * set, since each would open the server or point it at something else: transport and listener,
+ * authentication, the cluster context and the client modules. */
+const WIDENING: Record<string, string[] | '*'> = {
+  server: ['clients', 'transport', 'host', 'port', 'path', 'stateless', 'allowed_hosts', 'allowed_origins', 'context'],
+  auth: '*', security: '*', observability: '*',
+};
+
+/** The upstream server's config keys and variables that have no counterpart here: refused with what to use instead. */
+const NOT_HERE: Record<string, string> = {
+  KUBEFLOW_MCP_CB_FAILURE_THRESHOLD: 'this server has no circuit breaker; every Kubernetes request has a deadline instead (KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS)',
+  KUBEFLOW_MCP_CB_RECOVERY_TIMEOUT: 'this server has no circuit breaker; every Kubernetes request has a deadline instead (KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS)',
+};
+
+/** An environment variable and its older (upstream) name must not disagree. */
+function aliased(env: NodeJS.ProcessEnv, ours: string, theirs: string): string | undefined {
+  const a = env[ours], b = env[theirs];
+  if (a !== undefined && b !== undefined && a !== b) throw new ConfigError(`${ours} and ${theirs} are both set, to different values; set only ${ours}`);
+  return a ?? b;
+}
+
 export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
+  for (const [name, why] of Object.entries(NOT_HERE)) if (env[name] !== undefined) throw new ConfigError(`${name} is not supported: ${why}; unset it`);
+  // Upstream blocks scripts that match risky patterns unless this is true; here no script is
+  // blocked by pattern (it runs in the cluster under the job's RBAC), so only "true" means the same.
+  if (env.KUBEFLOW_MCP_UNSAFE_SCRIPTS !== undefined && !['1', 'true', 'yes'].includes(env.KUBEFLOW_MCP_UNSAFE_SCRIPTS.toLowerCase())) {
+    throw new ConfigError('KUBEFLOW_MCP_UNSAFE_SCRIPTS is not supported: this server does not block training scripts by pattern (scripts run in the cluster, limited by its RBAC and the namespace policy); unset it');
+  }
+  try { RateLimiter.fromEnv(env); } catch (e) { throw new ConfigError((e as Error).message); }
   const explicit = flags.config ?? env.KUBEFLOW_MCP_CONFIG;
   const configFile = explicit ?? findConfigFile();
   const file = configFile ? await readConfigFile(configFile) : {};
   const where = `config file ${configFile}`;
-  onlyKeys(file, ['server', 'logging', 'trainer', 'auth'], where, '');
-  onlyKeys(file.auth, ['jwks_url', 'jwks_file', 'issuer', 'audience', 'algorithms', 'clock_skew_seconds', 'groups_claim', 'resource_url'], where, 'auth.');
+  onlyKeys(file, ['server', 'logging', 'trainer', 'auth', 'security', 'observability'], where, '');
+  onlyKeys(file.auth, ['auth_token', 'jwks_url', 'jwks_uri', 'jwks_file', 'issuer', 'audience', 'algorithms', 'clock_skew_seconds', 'groups_claim', 'resource_url'], where, 'auth.');
+  onlyKeys(file.security, ['enable_dns_rebinding_protection', 'allowed_hosts', 'allowed_origins'], where, 'security.');
+  onlyKeys(file.observability, ['otel_endpoint'], where, 'observability.');
   onlyKeys(file.server, ['clients', 'persona', 'mode', 'transport', 'instruction_tier', 'host', 'port', 'path', 'stateless', 'allowed_hosts', 'allowed_origins', 'context'], where, 'server.');
   onlyKeys(file.logging, ['level', 'format'], where, 'logging.');
   onlyKeys(file.trainer, ['controller_namespace'], where, 'trainer.');
   const s = file.server ?? {}, l = file.logging ?? {};
-  // A file that happens to lie in the working directory (a cloned repository, say) may not hand
-  // out more tools than the default persona has, unless it was named or trusted explicitly.
-  if (!explicit && configFile === join(process.cwd(), '.kubeflow-mcp.yaml') && s.persona && env.KUBEFLOW_MCP_TRUST_CWD_CONFIG !== '1' && !flags.persona && !env.KUBEFLOW_MCP_PERSONA) {
+  // A file that happens to lie in the working directory may neither hand out more tools than the
+  // default persona has nor open the server, unless it was named or trusted explicitly.
+  const untrusted = !explicit && configFile === join(process.cwd(), '.kubeflow-mcp.yaml') && env.KUBEFLOW_MCP_TRUST_CWD_CONFIG !== '1';
+  const trustHow = `pass --config ${configFile} or set KUBEFLOW_MCP_TRUST_CWD_CONFIG=1 to use it`;
+  if (untrusted) {
+    const widening = Object.entries(WIDENING).flatMap(([section, keys]) => Object.keys(file[section] ?? {}).filter((k) => keys === '*' || keys.includes(k)).map((k) => `${section}.${k}`));
+    if (widening.length) throw new ConfigError(`${where} (found in the working directory) sets ${widening.join(', ')}, which only a config file you name may set; ${trustHow}`);
+  }
+  if (untrusted && s.persona && !flags.persona && !env.KUBEFLOW_MCP_PERSONA) {
     const base = new Set(PERSONA_TOOLS.readonly ?? []);
     const asked = PERSONA_TOOLS[String(s.persona)];
     if (!asked || asked.some((t) => !base.has(t))) {
-      throw new ConfigError(`${where} (found in the working directory) sets server.persona "${s.persona}", which has more tools than the default; pass --config ${configFile} or set KUBEFLOW_MCP_TRUST_CWD_CONFIG=1 to use it`);
+      throw new ConfigError(`${where} (found in the working directory) sets server.persona "${s.persona}", which has more tools than the default; ${trustHow}`);
     }
   }
-  const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
+  const otel = first(flags.otelEndpoint, file.observability?.otel_endpoint);
+  if (otel !== undefined) {
+    if (!/^https?:\/\/[^\s]+$/.test(String(otel))) throw new ConfigError(`invalid OTLP endpoint "${otel}"; expected an http(s) URL`);
+    // Read by the OpenTelemetry exporters the standard way.
+    if (!env.OTEL_EXPORTER_OTLP_ENDPOINT || flags.otelEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = String(otel);
+  }
   const clientsRaw = first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ?? Object.keys(MODULES).filter((m) => MODULES[m].default).join(',');
   const timeScale = Number(first(flags.timeScale, env.KUBEFLOW_MCP_SANDBOX_TIME_SCALE) ?? 0.25);
   if (!(timeScale > 0 && timeScale <= 100)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
   const transport = pick('transport', ENUMS.transport, ['--transport', flags.transport], ['MCP_TRANSPORT', env.MCP_TRANSPORT], ['config server.transport', s.transport]) ?? 'stdio';
-  const http = httpConfig(flags, env, s, transport !== 'stdio', file.auth ?? {});
+  const http = httpConfig(flags, env, s, transport !== 'stdio', file.auth ?? {}, file.security ?? {});
   if (transport === 'sse') { http.legacySse = true; if (!first(flags.path, env.MCP_PATH, s.path)) http.path = '/sse'; }
   return {
     clients: String(clientsRaw).split(',').map((c) => c.trim()).filter(Boolean),
@@ -121,25 +176,32 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     context: first(flags.context, env.KUBEFLOW_MCP_CONTEXT, s.context) as string | undefined,
     controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,
     configFile,
+    transportFromFile: !flags.transport && !env.MCP_TRANSPORT && !!s.transport,
   };
 }
 
+const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
+
 const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === null || v === '' ? [] : String(v).split(',')).map((x) => x.trim()).filter(Boolean);
 
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+
 /** The HTTP listener's settings; a non-loopback bind without a token is refused unless allowed on purpose. */
-function httpConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, s: Record<string, any>, used: boolean, a: Record<string, any>): HttpConfig {
-  const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '');
-  const host = String(first(flags.host, env.MCP_HOST, s.host) ?? '127.0.0.1');
-  const port = Number(first(flags.port, env.MCP_PORT, s.port) ?? 8000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port "${first(flags.port, env.MCP_PORT, s.port)}"; expected 0 to 65535`);
+function httpConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, s: Record<string, any>, used: boolean, a: Record<string, any>, sec: Record<string, any>): HttpConfig {
+  const host = String(first(flags.host, env.MCP_HOST, env.FASTMCP_HOST, s.host) ?? '127.0.0.1');
+  const port = Number(first(flags.port, env.MCP_PORT, env.FASTMCP_PORT, s.port) ?? 8000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port "${first(flags.port, env.MCP_PORT, env.FASTMCP_PORT, s.port)}"; expected 0 to 65535`);
   const path = String(first(flags.path, env.MCP_PATH, s.path) ?? '/mcp');
   if (!path.startsWith('/')) throw new ConfigError(`invalid path "${path}"; it must start with /`);
-  let token: string | undefined = env.KUBEFLOW_MCP_AUTH_TOKEN || undefined;
+  // A token that is given must be usable: an empty one would otherwise leave the server open.
+  const sources: Array<[string, unknown]> = [['--auth-token', flags.authToken], ['KUBEFLOW_MCP_AUTH_TOKEN', env.KUBEFLOW_MCP_AUTH_TOKEN], ['config auth.auth_token', a.auth_token]];
+  let [tokenFrom, raw] = sources.find(([, v]) => v !== undefined) ?? ['', undefined];
   if (flags.authTokenFile) {
     if (!existsSync(flags.authTokenFile)) throw new ConfigError(`auth token file ${flags.authTokenFile} does not exist`);
-    token = readFileSync(flags.authTokenFile, 'utf8').trim();
+    [tokenFrom, raw] = [`auth token file ${flags.authTokenFile}`, readFileSync(flags.authTokenFile, 'utf8')];
   }
-  if (token !== undefined && token.length < 16) throw new ConfigError('the auth token must be at least 16 characters');
+  const token = raw === undefined ? undefined : String(raw).trim();
+  if (token !== undefined && token.length < 16) throw new ConfigError(`the auth token from ${tokenFrom} must be at least 16 characters${token ? '' : ' (it is empty)'}`);
   const allowUnauthenticated = !!flags.allowUnauthenticated || env.KUBEFLOW_MCP_ALLOW_UNAUTHENTICATED === '1';
   const jwt = jwtConfig(flags, env, a);
   if (used && !token && !jwt && !isLoopback(host) && !allowUnauthenticated) {
@@ -148,18 +210,42 @@ function httpConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, s: Recor
   const resourceUrl = first(flags.resourceUrl, env.KUBEFLOW_MCP_RESOURCE_URL, a.resource_url) as string | undefined;
   if (resourceUrl !== undefined && !/^https?:\/\//.test(resourceUrl)) throw new ConfigError(`invalid resource URL "${resourceUrl}"; expected an http(s) URL`);
   const maxBodyBytes = Number(env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? 8 * 1024 * 1024);
+  const rebinding = first(env.KUBEFLOW_MCP_DNS_REBINDING_PROTECTION, sec.enable_dns_rebinding_protection);
+  const hostChecks = rebinding === undefined || !FALSE_WORDS.includes(String(rebinding).toLowerCase());
   return {
     host, port, path, stateless: !!(flags.stateless ?? s.stateless), token, allowUnauthenticated,
-    allowedHosts: list(first(flags.allowedHosts, env.MCP_ALLOWED_HOSTS, s.allowed_hosts)),
-    allowedOrigins: list(first(flags.allowedOrigins, env.MCP_ALLOWED_ORIGINS, s.allowed_origins)),
+    allowedHosts: list(first(flags.allowedHosts, aliased(env, 'MCP_ALLOWED_HOSTS', 'KUBEFLOW_MCP_ALLOWED_HOSTS'), sec.allowed_hosts, s.allowed_hosts)),
+    allowedOrigins: list(first(flags.allowedOrigins, aliased(env, 'MCP_ALLOWED_ORIGINS', 'KUBEFLOW_MCP_ALLOWED_ORIGINS'), sec.allowed_origins, s.allowed_origins)),
+    hostChecks,
     maxBodyBytes, jwt, resourceUrl,
+    ...sessionLimits(env),
+    tokenOnCommandLine: tokenFrom === '--auth-token',
+  };
+}
+
+/** Sessions: how many at once and how long one may sit idle before it is closed. */
+function sessionLimits(env: NodeJS.ProcessEnv) {
+  const maxSessions = Number(env.KUBEFLOW_MCP_MAX_SESSIONS ?? 1000);
+  if (!(Number.isInteger(maxSessions) && maxSessions >= 1)) throw new ConfigError(`invalid KUBEFLOW_MCP_MAX_SESSIONS "${env.KUBEFLOW_MCP_MAX_SESSIONS}"; expected a whole number above 0`);
+  const sessionIdleSeconds = Number(env.KUBEFLOW_MCP_SESSION_IDLE_SECONDS ?? 1800);
+  if (!(sessionIdleSeconds > 0)) throw new ConfigError(`invalid KUBEFLOW_MCP_SESSION_IDLE_SECONDS "${env.KUBEFLOW_MCP_SESSION_IDLE_SECONDS}"; expected seconds above 0`);
+  const seconds = (name: string, fallback: number) => {
+    const v = Number(env[name] ?? fallback);
+    if (!(v > 0 && v <= 3600)) throw new ConfigError(`invalid ${name} "${env[name]}"; expected seconds between 0 and 3600`);
+    return v * 1000;
+  };
+  return {
+    maxSessions, sessionIdleMs: sessionIdleSeconds * 1000,
+    headersTimeoutMs: seconds('KUBEFLOW_MCP_HTTP_HEADERS_TIMEOUT_SECONDS', 10),
+    requestTimeoutMs: seconds('KUBEFLOW_MCP_HTTP_REQUEST_TIMEOUT_SECONDS', 30),
+    idleSocketMs: seconds('KUBEFLOW_MCP_HTTP_IDLE_SECONDS', 120),
   };
 }
 
 /** JWT settings, or undefined when no JWKS is configured; a JWKS without issuer and audience is refused. */
 function jwtConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, a: Record<string, any>): JwtConfig | undefined {
   const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '') as string | undefined;
-  const jwksUrl = first(flags.jwksUrl, env.KUBEFLOW_MCP_JWKS_URL, a.jwks_url);
+  const jwksUrl = first(flags.jwksUrl, aliased(env, 'KUBEFLOW_MCP_JWKS_URL', 'KUBEFLOW_MCP_JWKS_URI'), a.jwks_url, a.jwks_uri);
   const jwksFile = first(env.KUBEFLOW_MCP_JWKS_FILE, a.jwks_file);
   if (!jwksUrl && !jwksFile) return undefined;
   if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError(`invalid JWKS URL "${jwksUrl}"; expected an http(s) URL`);

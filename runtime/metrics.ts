@@ -9,6 +9,8 @@ class Metrics {
   private calls = new Map<string, number>();
   private histograms = new Map<string, { counts: number[]; sum: number; count: number }>();
   private flying = 0;
+  /** HTTP sessions open now, and those closed for idling or refused at the cap, since start. */
+  sessions = { open: 0, expired: 0, refused: 0 };
   get inFlight() { return this.flying; }
   set inFlight(n: number) { otelInstruments.inFlight.add(n - this.flying); this.flying = n; }
 
@@ -41,6 +43,9 @@ class Metrics {
       out.push(`kubeflow_mcp_tool_call_duration_seconds_sum{tool="${esc(tool)}"} ${h.sum}`);
       out.push(`kubeflow_mcp_tool_call_duration_seconds_count{tool="${esc(tool)}"} ${h.count}`);
     }
+    out.push('# HELP kubeflow_mcp_http_sessions HTTP sessions open now.', '# TYPE kubeflow_mcp_http_sessions gauge', `kubeflow_mcp_http_sessions ${this.sessions.open}`);
+    out.push('# HELP kubeflow_mcp_http_sessions_expired_total HTTP sessions closed after sitting idle.', '# TYPE kubeflow_mcp_http_sessions_expired_total counter', `kubeflow_mcp_http_sessions_expired_total ${this.sessions.expired}`);
+    out.push('# HELP kubeflow_mcp_http_sessions_refused_total New HTTP sessions refused at the session cap.', '# TYPE kubeflow_mcp_http_sessions_refused_total counter', `kubeflow_mcp_http_sessions_refused_total ${this.sessions.refused}`);
     out.push('# HELP kubeflow_mcp_tool_calls_in_flight Tool calls being answered now.', '# TYPE kubeflow_mcp_tool_calls_in_flight gauge', `kubeflow_mcp_tool_calls_in_flight ${this.inFlight}`);
     return `${out.join('\n')}\n`;
   }

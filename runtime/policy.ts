@@ -169,7 +169,8 @@ export function allowedTools<T extends Filterable>(tools: T[], persona: string, 
   const pol = policy.policy ?? {};
   return tools.filter((t) => {
     if (!names.has(t.name)) return false;
-    if (pol.allow?.length && !pol.allow.some((p) => matches(p, t))) return false;
+    // Like namespaces: an empty allowlist allows nothing (a list left empty must not mean "all").
+    if (pol.allow !== undefined && !pol.allow.some((p) => matches(p, t))) return false;
     if (pol.deny?.some((p) => matches(p, t))) return false;
     // Annotations drive this filter; a tool without readOnlyHint counts as writing (fail closed).
     if (pol.read_only && t.annotations.readOnlyHint !== true) return false;

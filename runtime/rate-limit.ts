@@ -1,15 +1,20 @@
 // Per-caller rate limits: a token bucket per caller (an HTTP session or token's client, or the
 // stdio client), refilled at `rate` calls a second up to `burst`. Off unless
-// KUBEFLOW_MCP_RATE_LIMIT sets the rate (KUBEFLOW_MCP_RATE_BURST the burst, default twice the rate).
+// KUBEFLOW_MCP_RATE_LIMIT sets the rate (KUBEFLOW_MCP_RATE_BURST, or the upstream name
+// KUBEFLOW_MCP_RATE_CAPACITY, the burst; default twice the rate).
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(readonly rate: number, readonly burst: number) {}
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): RateLimiter | undefined {
-    if (!env.KUBEFLOW_MCP_RATE_LIMIT) return undefined;
-    const rate = Number(env.KUBEFLOW_MCP_RATE_LIMIT), burst = Number(env.KUBEFLOW_MCP_RATE_BURST ?? rate * 2);
-    if (!(rate > 0) || !(burst >= 1)) throw new Error(`invalid KUBEFLOW_MCP_RATE_LIMIT/KUBEFLOW_MCP_RATE_BURST "${env.KUBEFLOW_MCP_RATE_LIMIT}/${env.KUBEFLOW_MCP_RATE_BURST}"`);
+    if (!env.KUBEFLOW_MCP_RATE_LIMIT) {
+      if (env.KUBEFLOW_MCP_RATE_BURST ?? env.KUBEFLOW_MCP_RATE_CAPACITY) throw new Error('KUBEFLOW_MCP_RATE_BURST (or KUBEFLOW_MCP_RATE_CAPACITY) needs KUBEFLOW_MCP_RATE_LIMIT, the calls a second');
+      return undefined;
+    }
+    const burstRaw = env.KUBEFLOW_MCP_RATE_BURST ?? env.KUBEFLOW_MCP_RATE_CAPACITY;
+    const rate = Number(env.KUBEFLOW_MCP_RATE_LIMIT), burst = Number(burstRaw ?? rate * 2);
+    if (!(rate > 0) || !(burst >= 1)) throw new Error(`invalid KUBEFLOW_MCP_RATE_LIMIT/KUBEFLOW_MCP_RATE_BURST "${env.KUBEFLOW_MCP_RATE_LIMIT}/${burstRaw ?? ''}"; expected calls a second above 0 and a burst of at least 1`);
     return new RateLimiter(rate, burst);
   }
 

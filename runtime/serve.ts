@@ -2,7 +2,7 @@
 // settled first (a bad flag or file exits 2 before anything is served); the session then answers
 // initialize and tools/list at once from them, while the MCP SDK, the logger, the Kubernetes
 // client and (with --sandbox) the sandbox load behind it and take the session over.
-import { existsSync, watch } from 'node:fs';
+import { existsSync, fstatSync, watch } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { findPolicyFile, grantFor, loadPolicy, ConfigError, type Caller } from './policy.ts';
@@ -52,6 +52,8 @@ export async function serve(flags: Record<string, any>) {
     if (closing) return;
     closing = true;
     const f = await full?.catch(() => undefined);
+    // Calls still running get an answer (cancelled) before the transport closes.
+    if (f) { const { cancelRunning } = await import('./pipeline.ts'); if (cancelRunning()) await new Promise((r) => setTimeout(r, 100)); }
     await f?.server.close().catch(() => {});
     await f?.stopSandbox?.();
     await flushAll();
@@ -141,12 +143,12 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   const reloads = new Set<(p: typeof policy) => Promise<unknown>>();
   // Each caller gets the persona and namespaces the policy's identity rules give them and, with
   // identity.impersonate, a Kubernetes client that acts as them.
-  const newServer = (caller: Caller | undefined) => {
+  const newServer = (caller: Caller | undefined, remote: string) => {
     const grantUnder = (p: typeof policy) => (caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p });
     const grant = grantUnder(current);
     if ('refused' in grant) throw new CallerRefused(grant.refused);
     const impersonate = caller?.via === 'jwt' && current.identity?.impersonate ? { user: caller.subject, groups: caller.groups } : undefined;
-    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate });
+    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate, shared: true, principal: caller?.subject, rateKey: `address:${remote}` });
     // A reloaded policy is applied to this caller's grant; one that no longer grants them anything leaves them no tools.
     const reload = (p: typeof policy) => {
       const g = grantUnder(p);
@@ -156,10 +158,16 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
     const close = built.server.close.bind(built.server);
     return { connect: (t: any) => built.server.connect(t), close: async () => { reloads.delete(reload); await close(); } };
   };
-  const server = await serveHttp({ config: cfg.http, newServer, kube, log });
-  // Always said, so whoever started the server (a test, a supervisor) knows where it listens.
+  const { cancelRunning } = await import('./pipeline.ts');
+  const server = await serveHttp({ config: cfg.http, newServer, kube, log, onGraceOver: () => { const n = cancelRunning(); log.warn({ calls: n }, 'shutdown grace is over: answering the calls still running as cancelled'); } });
   const auth = [cfg.http.token ? 'bearer token' : '', cfg.http.jwt ? `JWTs from ${cfg.http.jwt.issuer}` : ''].filter(Boolean).join(' and ') || 'no authentication';
-  process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${cfg.http.legacySse ? 'legacy SSE' : cfg.http.stateless ? 'stateless' : 'sessions'}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`);
+  const kind = cfg.http.legacySse ? 'legacy SSE' : cfg.http.stateless ? 'stateless' : 'sessions';
+  if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${kind}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`);
+  log.info({ url: server.url, transport: kind, auth }, 'listening');
+  // Said as records too, so a log pipeline sees them and not only whoever reads the terminal.
+  if (!cfg.http.token && !cfg.http.jwt) log.warn({ url: server.url }, 'the HTTP endpoint has no authentication: anyone who can reach it acts with this server\'s Kubernetes credentials');
+  if (cfg.http.hostChecks === false) log.warn({}, 'Host and Origin checks are off (KUBEFLOW_MCP_DNS_REBINDING_PROTECTION): a web page could reach this server through DNS rebinding');
+  if (cfg.http.tokenOnCommandLine) log.warn({}, 'the bearer token was given with --auth-token, which other local users can read in the process list; prefer --auth-token-file or KUBEFLOW_MCP_AUTH_TOKEN from a Secret');
   if (policyPath) watchFile(policyPath, async () => {
     if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
     try {
@@ -182,4 +190,14 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // Started by an MCP client through a config file that asked for HTTP: when that client goes away
+  // (its pipe to our stdin closes), so does the server, instead of listening on with nobody to own it.
+  if (cfg.transportFromFile && stdinIsPipe()) {
+    process.stdin.on('end', () => { void shutdown(); }).on('error', () => { void shutdown(); }).resume();
+  }
+}
+
+/** Whether stdin is a pipe or socket from a parent process (not a terminal, a file or /dev/null). */
+function stdinIsPipe(): boolean {
+  try { const st = fstatSync(0); return st.isFIFO() || st.isSocket(); } catch { return false; }
 }

@@ -33,13 +33,19 @@ export function jwtVerifier(c: JwtConfig): Verifier {
     } catch (e) {
       throw new JwtError(describe(e));
     }
+    // Only plain strings name a caller: an object would become "[object Object]" and two tenants
+    // with object subjects would share one owner.
+    if (typeof payload.sub !== 'string' || !payload.sub) throw new JwtError("the token's sub claim must be a non-empty string");
     // The static token's callers go by this name; a token may not claim it.
     if (payload.sub === 'static-token') throw new JwtError('the subject "static-token" is reserved');
     const groups = payload[c.groupsClaim];
+    if (groups !== undefined && typeof groups !== 'string' && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
+      throw new JwtError(`the token's ${c.groupsClaim} claim must be a string or a list of strings`);
+    }
     const scope = payload.scope ?? payload.scp;
     return {
-      subject: String(payload.sub),
-      groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? [groups] : [],
+      subject: payload.sub,
+      groups: Array.isArray(groups) ? groups : typeof groups === 'string' ? [groups] : [],
       scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.map(String) : [],
       via: 'jwt',
     };

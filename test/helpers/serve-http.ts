@@ -8,7 +8,7 @@ const started: ChildProcess[] = [];
 afterAll(() => { for (const p of started) p.kill('SIGKILL'); });
 
 export function serveHttp(args: string[], env: Record<string, string> = {}): Promise<{ url: string; proc: ChildProcess; stderr: () => string }> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--no-banner', '--log-level', 'ERROR', ...args], { env: { ...process.env, HOME: '/nonexistent-home', ...env } as Record<string, string>, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--log-level', 'ERROR', ...args], { env: { ...process.env, HOME: '/nonexistent-home', ...env } as Record<string, string>, stdio: ['ignore', 'ignore', 'pipe'] });
   started.push(proc);
   let err = '';
   return new Promise((resolve, reject) => {
