@@ -13,3 +13,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
+
+{{- /*
+The policy file's text. `policy` is a mapping in the values, or the file's own text when given
+with `--set-file policy=team-policy.yaml`: that is kept as written (comments too), once it parses
+as a YAML mapping, so the server never starts on a policy it would refuse.
+*/ -}}
+{{- define "kubeflow-mcp.policy" -}}
+{{- $policy := .Values.policy -}}
+{{- if kindIs "string" $policy -}}
+{{- $parsed := fromYaml $policy -}}
+{{- if hasKey $parsed "Error" -}}
+{{- fail (printf "policy: the file must hold a YAML mapping (%s)" (get $parsed "Error")) -}}
+{{- end -}}
+{{- $policy | trimSuffix "\n" -}}
+{{- else if kindIs "map" $policy -}}
+{{- toYaml $policy -}}
+{{- else -}}
+{{- fail (printf "policy: a mapping, or a file's text with --set-file policy=<file>; got a %s" (kindOf $policy)) -}}
+{{- end -}}
+{{- end }}
