@@ -1,10 +1,11 @@
 // The offline estimator: parameter counts computed from architecture figures against the counts
 // the model cards publish, the memory formula against published claims, and the Hub fallback.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CATALOGUE, estimate, lookupModel, suggestModels } from '../runtime/trainer/models.ts';
 import { hubModel } from '../runtime/trainer/hub.ts';
+import { call, connect, type Connected } from './helpers/mcp.ts';
 
 // Published sizes from the model cards, in billions (independent of the catalogue's figures).
 const PUBLISHED: Record<string, number> = {
@@ -95,5 +96,69 @@ describe('Hugging Face Hub fallback', () => {
     expect(hits).toBe(before);
     expect(await hubModel('acme/missing', env)).toBeUndefined();
     expect(await hubModel('acme/other', { ...env, KUBEFLOW_MCP_OFFLINE: '1' })).toBeUndefined();
+  });
+});
+
+// Models outside the catalogue with the Hub out of reach: the size and family read from the id,
+// with the uncertainty in the answer; refused (naming params_billions) only when the id says
+// nothing about the size. Through a real MCP client, as an agent would ask.
+describe('estimates for models outside the catalogue, offline', () => {
+  let mcp: Connected;
+  beforeAll(async () => { mcp = await connect(['--sandbox', '--persona', 'readonly'], { KUBEFLOW_MCP_OFFLINE: '1' }); });
+  afterAll(async () => { await mcp?.close(); });
+
+  // id -> [parameters in billions the answer uses, family] or 'refuse'.
+  const TABLE: Array<[string, [number, string | undefined] | 'refuse']> = [
+    ['deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', [7, 'qwen']],
+    ['Qwen/Qwen3-14B', [14, 'qwen']],
+    ['acme/my-private-13b', [13, undefined]],
+    ['hf://acme/Llama-3.3-Nemo-12b-instruct', [12, 'llama']],
+    ['Qwen/Qwen2.5-Coder-1.5B-Instruct', [1.5, 'qwen']],
+    ['unsloth/qwen2.5-0.5b-bnb-4bit', [0.5, 'qwen']],
+    ['google/gemma-3-270m', [0.27, 'gemma']],
+    ['HuggingFaceTB/SmolLM2-360M-Instruct', [0.36, 'smollm']],
+    ['mistralai/Mixtral-8x22B-v0.1', [145.2, 'mixtral']],
+    ['Qwen/Qwen3-30B-A3B', [30, 'qwen']],
+    ['stabilityai/stablelm-2-1_6b', [1.6, 'stablelm']],
+    ['microsoft/Phi-3-mini-128k-instruct', [3.8, 'phi']],
+    ['Qwen/Qwen2.5-7B-Instruct-1M', [7, 'qwen']],
+    ['llama3.1:70b', [70, 'llama']],
+    ['tiiuae/falcon-180B', [180, 'falcon']],
+    ['ibm-granite/granite-3.1-8b-instruct', [8, 'granite']],
+    ['EleutherAI/pythia-6.9b-deduped', [6.9, 'pythia']],
+    ['nobody/nothing', 'refuse'],
+    ['bert-base-uncased', 'refuse'],
+    ['deepseek-ai/DeepSeek-V2-Lite', 'refuse'],
+    ['Qwen/Qwen1.5-MoE-A2.7B', 'refuse'],
+  ];
+  it.each(TABLE)('%s', async (model, want) => {
+    const r = await call(mcp.client, 'estimate_resources', { model });
+    if (want === 'refuse') {
+      expect(r).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR', details: { field: 'params_billions' } });
+      expect(r.error).toContain('params_billions');
+      return;
+    }
+    expect(r.success, JSON.stringify(r)).toBe(true);
+    expect(r.data).toMatchObject({ source: 'inferred from the name', confidence: 'low', params_billions: want[0] });
+    expect(r.data.family).toBe(want[1]);
+    expect(r.data.uncertainty).toMatch(/params_billions/);
+    expect(r.data.gpu_memory_required_gb).toBeGreaterThan(want[0] * 2 * 0.9);
+  });
+
+  it('takes params_billions for a model its name cannot size, and over the name', async () => {
+    const given = await call(mcp.client, 'estimate_resources', { model: 'acme/house-model', params_billions: 3 });
+    expect(given.data).toMatchObject({ source: 'params_billions input', confidence: 'medium', params_billions: 3 });
+    const over = await call(mcp.client, 'estimate_resources', { model: 'acme/my-private-13b', params_billions: 12.2 });
+    expect(over.data.params_billions).toBe(12.2);
+    // The catalogue's own figure is kept unless a count is given.
+    expect((await call(mcp.client, 'estimate_resources', { model: 'google/gemma-2b' })).data).toMatchObject({ source: 'offline catalogue', confidence: 'high' });
+  });
+
+  it('plans a name-sized model like a catalogued one of the same size', async () => {
+    const inferred = await call(mcp.client, 'estimate_resources', { model: 'acme/Qwen2.5-7B-private' });
+    const known = await call(mcp.client, 'estimate_resources', { model: 'Qwen/Qwen2.5-7B' });
+    const ratio = inferred.data.gpu_memory_required_gb / known.data.gpu_memory_required_gb;
+    expect(ratio).toBeGreaterThan(0.85);
+    expect(ratio).toBeLessThan(1.1);
   });
 });

@@ -8,9 +8,10 @@ num_workers?: number
 batch_size?: number
 quantization?: ("fp32" | "bf16" | "fp16" | "int8" | "int4")
 /**
- * trials of a hyperparameter search running at once
+ * search trials at once
  */
 parallel_trials?: number
+params_billions?: number
 namespace?: string
 /**
  * kubeconfig context to run against (see list_contexts)
@@ -28,17 +29,17 @@ export const descriptor: ToolDescriptor<PreFlightInput> = {
   annotations: {"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":true},
   listedAnnotations: {"readOnlyHint":true},
   needs: null,
-  inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
+  inputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"search trials at once"},"params_billions":{"type":"number","minimum":0.001,"maximum":10000},"namespace":{"type":"string"},"context":{"type":"string","description":"kubeconfig context to run against (see list_contexts)"}}},
   outputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array","items":{"type":"object"}},"tool_selection":{"type":"object"},"recommendations":{"type":"array","items":{"type":"string"}},"next_steps":{"type":"array","items":{"type":"string"}}}}},"required":["success"]},
-  listedInputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","default":1},"batch_size":{"type":"integer","default":4},"quantization":{"enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","default":1,"description":"trials of a hyperparameter search running at once"},"namespace":{"type":"string"}}},
+  listedInputSchema: {"type":"object","properties":{"model":{"type":"string"},"method":{"enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","default":1},"batch_size":{"type":"integer","default":4},"quantization":{"enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16"},"parallel_trials":{"type":"integer","default":1,"description":"search trials at once"},"params_billions":{"type":"number"},"namespace":{"type":"string"}}},
   listedOutputSchema: {"type":"object","properties":{"success":{"type":"boolean"},"data":{"type":"object","properties":{"compatibility":{"type":"object"},"cluster":{"type":"object"},"estimate":{"type":"object"},"runtimes":{"type":"array"},"tool_selection":{"type":"object"},"recommendations":{"type":"array"},"next_steps":{"type":"array"}}}}},
   moreOptions: {},
   confirm: false,
   guard: null,
   namespaced: true,
   keywords: ["preflight","start","first","plan","ready","recommend","which tool","check everything"],
-  next: "Proceed to list_runtimes() or preview the recommended training tool",
-  nextWhen: [{"when":"has(data.compatibility) && !data.compatibility.compatible","text":"Resolve the blockers in next_steps first, then check again with check_compatibility()"},{"when":"!has(data.tool_selection) || data.tool_selection.recommended == null","text":"No training runtime is usable here; a platform admin can add one with create_runtime()"}],
+  next: "Compare the runtimes with list_runtimes() and get_runtime(name)",
+  nextWhen: [{"when":"has(data.compatibility) && !data.compatibility.compatible","text":"Resolve the blockers in next_steps first, then check again with check_compatibility()"},{"when":"!has(data.tool_selection) || data.tool_selection.recommended == null","text":"No training runtime is usable here; add one with create_runtime()\nNo training runtime is usable here: ask a platform admin to add one <!-- lacks: create_runtime -->"},{"when":"data.tool_selection.recommended == 'fine_tune'","text":"Preview fine_tune() on the runtime in tool_selection, or compare the runtimes with list_runtimes()\nSubmitting a job needs the data-scientist persona or above; list_runtimes() shows what it would run on <!-- lacks: fine_tune -->"},{"when":"data.tool_selection.recommended == 'run_custom_training'","text":"Preview run_custom_training() on the runtime in tool_selection, or compare the runtimes with list_runtimes()\nSubmitting a job needs the data-scientist persona or above; list_runtimes() shows what it would run on <!-- lacks: run_custom_training -->"}],
   custom: true,
   operation: null,
   rbac: [{"verb":"get","resource":"customresourcedefinitions"},{"verb":"get","resource":"configmaps"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"trainingruntimes"},{"verb":"create","resource":"selfsubjectaccessreviews"}],

@@ -2,7 +2,7 @@
 // @ts-nocheck
 import func3_mod from 'ajv/dist/runtime/ucs2length.js';
 export const validate = validate10;
-const schema11 = {"type":"object","properties":{"model":{"type":"string","minLength":2,"maxLength":200,"description":"e.g. google/gemma-2b, gpt2"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"sequence_length":{"type":"integer","minimum":64,"maximum":131072,"default":2048},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16","description":"precision of the frozen weights"},"gradient_checkpointing":{"type":"boolean","default":true},"gpu_memory_gb":{"type":"number","minimum":4,"maximum":1024,"description":"size the count for this GPU instead of picking one"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"trials of a hyperparameter search running at once"}},"required":["model"],"additionalProperties":false};
+const schema11 = {"type":"object","properties":{"model":{"type":"string","minLength":2,"maxLength":200,"description":"e.g. google/gemma-2b, gpt2"},"method":{"type":"string","enum":["lora","qlora","full"],"default":"lora"},"num_workers":{"type":"integer","minimum":1,"maximum":100,"default":1},"batch_size":{"type":"integer","minimum":1,"maximum":1024,"default":4},"sequence_length":{"type":"integer","minimum":64,"maximum":131072,"default":2048},"quantization":{"type":"string","enum":["fp32","bf16","fp16","int8","int4"],"default":"bf16","description":"precision of the frozen weights"},"gradient_checkpointing":{"type":"boolean","default":true},"gpu_memory_gb":{"type":"number","minimum":4,"maximum":1024,"description":"size the count for this GPU instead of picking one"},"parallel_trials":{"type":"integer","minimum":1,"maximum":50,"default":1,"description":"search trials at once"},"params_billions":{"type":"number","minimum":0.001,"maximum":10000}},"required":["model"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = ((func3_mod as any).default ?? func3_mod);
 
@@ -307,14 +307,49 @@ vErrors.push(err24);
 errors++;
 }
 }
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.params_billions !== undefined){
+let data9 = data.params_billions;
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 10000 || isNaN(data9)){
+const err25 = {instancePath:instancePath+"/params_billions",schemaPath:"#/properties/params_billions/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000"};
 if(vErrors === null){
 vErrors = [err25];
 }
 else {
 vErrors.push(err25);
+}
+errors++;
+}
+if(data9 < 0.001 || isNaN(data9)){
+const err26 = {instancePath:instancePath+"/params_billions",schemaPath:"#/properties/params_billions/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.001},message:"must be >= 0.001"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/params_billions",schemaPath:"#/properties/params_billions/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
 }
 errors++;
 }

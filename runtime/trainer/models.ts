@@ -146,3 +146,23 @@ export function estimate(m: ModelInfo, o: EstimateInput) {
     multi_gpu: gpus > 1 ? `Shard the model across ${gpus} GPUs (FSDP); on ${perGpu}GB GPUs one replica needs ${gpus}.` : undefined,
   };
 }
+
+/** Typical decoder shapes (hidden size, layers) by parameter count, from the catalogue's own
+ * models: what the activation term needs when only the size of a model is known. */
+const SHAPES: Array<[number, number, number]> = [
+  [0.13, 768, 12], [0.35, 1024, 24], [0.5, 896, 24], [1.2, 2048, 16], [1.5, 1536, 28], [2.5, 2304, 26],
+  [3.2, 3072, 28], [7.5, 4096, 32], [13, 5120, 40], [27, 4608, 46], [34, 7168, 60], [70, 8192, 80],
+  [180, 14848, 80], [405, 16384, 126],
+];
+
+/** The catalogue shape closest in size (on a log scale) to a model of `params_b` billions. */
+export function shapeFor(params_b: number): { hidden: number; layers: number } {
+  const [, hidden, layers] = SHAPES.reduce((best, s) => (Math.abs(Math.log(s[0] / params_b)) < Math.abs(Math.log(best[0] / params_b)) ? s : best));
+  return { hidden, layers };
+}
+
+/** A model known only by its size: the parameter count as given, a typical shape for it. */
+export function modelOfSize(id: string, params_b: number, shape?: { hidden: number; layers: number }): ModelInfo {
+  const { hidden, layers } = shape ?? shapeFor(params_b);
+  return { id, params_b, hidden, layers, arch: { vocab: 32000, hidden, layers, intermediate: hidden * 4, heads: Math.max(1, Math.round(hidden / 128)), kvHeads: Math.max(1, Math.round(hidden / 128)), tied: false, mlp: 'gated' } };
+}
