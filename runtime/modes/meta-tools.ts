@@ -56,5 +56,5 @@ export async function runMetaTool(state: ServerState, name: string, args: Record
 /** The ranker over exactly the persona's tools, loaded and built on first use (off start-up). */
 export function lazyRanker(state: ServerState): () => Promise<ToolRanker> {
   let r: Promise<ToolRanker> | undefined;
-  return () => (r ??= import('./ranker.ts').then(({ rankerFor }) => rankerFor([...state.tools.values()].map((t) => ({ name: t.name, title: t.title, description: t.description, keywords: t.keywords, phase: t.phase, module: t.module })))));
+  return () => (r ??= import('./ranker.ts').then(({ rankerFor, rankableOf }) => rankerFor([...state.tools.values()].map(rankableOf))));
 }
