@@ -5,7 +5,8 @@
 // Runs before `npm pack`/`npm publish` (prepack), from the test set-up, and from bin/ in a source
 // checkout when the bundle is missing or older than the sources (so a fresh `npm ci` needs no build
 // step). There is no prepare script: npm would list it as an install script of the tarball.
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,9 +62,10 @@ export async function buildBundle(root) {
   });
   // What the start-up file is made of, for the tests that guard it.
   writeFileSync(join(root, 'dist', 'cli.inputs.json'), JSON.stringify(Object.keys(startup.metafile.outputs['dist/cli.mjs'].inputs).sort(), null, 1));
-  await build({
+  const split = await build({
     ...common,
     absWorkingDir: root,
+    metafile: true,
     alias: { 'whatwg-url': join(root, 'scripts', 'shims', 'whatwg-url.mjs') },
     plugins: [unusedModulesOf('@kubernetes/client-node')],
     entryPoints: [...lazy],
@@ -73,6 +75,27 @@ export async function buildBundle(root) {
     outExtension: { '.js': '.mjs' },
     splitting: true,
   });
+  // The packages the bundle still imports from node_modules at run time (everything else is
+  // inlined): what an installed package or the container image must hold besides dist/. Those
+  // not installed here are requires inside a try (debug's supports-color, node-fetch's encoding):
+  // the bundler leaves them as they are and the code does without them.
+  const external = externalPackages([startup.metafile, split.metafile]);
+  const installed = (name) => existsSync(join(root, 'node_modules', name, 'package.json'));
+  writeFileSync(join(root, 'dist', 'externals.json'), JSON.stringify({ required: external.filter(installed), optional: external.filter((n) => !installed(n)) }, null, 1));
+}
+
+/** Bare, non-built-in imports left external in the outputs of these metafiles, as package names. */
+export function externalPackages(metafiles) {
+  const names = new Set();
+  for (const m of metafiles) {
+    for (const out of Object.values(m.outputs)) {
+      for (const i of out.imports) {
+        if (!i.external || /^(\.|\/|node:)/.test(i.path) || isBuiltin(i.path)) continue;
+        names.add(i.path.split('/').slice(0, i.path.startsWith('@') ? 2 : 1).join('/'));
+      }
+    }
+  }
+  return [...names].sort();
 }
 
 // As a script (npm run build, and prepack before `npm pack`/`npm publish`) it reports on stderr
