@@ -3,7 +3,9 @@
 
 export type ErrorCode =
   | 'VALIDATION_ERROR' | 'RESOURCE_NOT_FOUND' | 'PERMISSION_DENIED' | 'KUBERNETES_ERROR' | 'SDK_ERROR'
-  | 'TIMEOUT' | 'ALREADY_EXISTS' | 'CONFLICT' | 'JOB_FAILED' | 'CANCELLED' | 'RATE_LIMITED' | 'INTERNAL_ERROR';
+  | 'TIMEOUT' | 'ALREADY_EXISTS' | 'CONFLICT' | 'JOB_FAILED' | 'CANCELLED' | 'RATE_LIMITED' | 'INTERNAL_ERROR'
+  /** A write failed half-way and its undo could not be confirmed: objects may remain. */
+  | 'PARTIALLY_CREATED';
 
 export class ToolError extends Error {
   constructor(public code: ErrorCode, message: string, public details?: Record<string, unknown>, public hint?: string) {

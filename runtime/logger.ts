@@ -17,9 +17,13 @@ const MIN_SECRET_LENGTH = 8;
 /** Remember a secret value so that it is masked wherever it shows up in a log line. */
 export function registerSecret(v: unknown) { if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secretValues.add(v); }
 
+/** Credentials written into a URL: `scheme://user:password@host` and secret-looking query parameters. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"]+@/gi;
+const URL_SECRET_PARAM = /([?&](?:[a-z0-9_.-]*(?:token|secret|password|passwd|key|sig|signature|credential|auth)[a-z0-9_.-]*)=)[^&#\s'"]+/gi;
+
+/** Masks known secret values and credentials inside URLs (a pip index with a password, a signed link). */
 export function scrub(text: string): string {
-  if (!secretValues.size) return text;
-  let out = text;
+  let out = text.includes('://') ? text.replace(URL_USERINFO, '$1***@').replace(URL_SECRET_PARAM, '$1***') : text;
   for (const s of secretValues) out = out.split(s).join('***');
   return out;
 }

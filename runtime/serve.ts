@@ -182,7 +182,10 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   const shutdown = async () => {
     if (closing) return;
     closing = true;
-    await server.close();
+    // Calls get this long to finish (KUBEFLOW_MCP_SHUTDOWN_GRACE_SECONDS, default 10); those still
+    // running after it are answered as cancelled.
+    const grace = Number(process.env.KUBEFLOW_MCP_SHUTDOWN_GRACE_SECONDS ?? 10);
+    await server.close((grace >= 0 && grace <= 600 ? grace : 10) * 1000);
     kube.closeCaches();
     await stopSandbox?.();
     await flushAll();

@@ -5,7 +5,7 @@
 // Runs before `npm pack`/`npm publish` (prepack), from the test set-up, and from bin/ in a source
 // checkout when the bundle is missing or older than the sources (so a fresh `npm ci` needs no build
 // step). There is no prepare script: npm would list it as an install script of the tarball.
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,9 +34,25 @@ function unusedModulesOf(pkg) {
   };
 }
 
+/**
+ * Builds into a folder of its own and then puts it in place of dist/, so a server starting while
+ * another process builds (a test run, a second checkout command) never loads half a bundle.
+ */
 export async function buildBundle(root) {
+  const out = `dist.build-${process.pid}-${Date.now()}`;
+  try {
+    await buildInto(root, out);
+    const old = join(root, `${out}.old`);
+    if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
+    renameSync(join(root, out), join(root, 'dist'));
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(join(root, out), { recursive: true, force: true });
+  }
+}
+
+async function buildInto(root, out) {
   const { build } = await import('esbuild');
-  rmSync(join(root, 'dist'), { recursive: true, force: true });
   const runtime = join(root, 'runtime');
   const lazy = new Set();
   // The start-up bundle: a dynamic import of one of our modules becomes an import of its lazy entry.
@@ -44,7 +60,7 @@ export async function buildBundle(root) {
     ...common,
     absWorkingDir: root,
     entryPoints: ['runtime/cli.ts'],
-    outfile: 'dist/cli.mjs',
+    outfile: `${out}/cli.mjs`,
     metafile: true,
     plugins: [{
       name: 'lazy-entries',
@@ -61,7 +77,7 @@ export async function buildBundle(root) {
     }],
   });
   // What the start-up file is made of, for the tests that guard it.
-  writeFileSync(join(root, 'dist', 'cli.inputs.json'), JSON.stringify(Object.keys(startup.metafile.outputs['dist/cli.mjs'].inputs).sort(), null, 1));
+  writeFileSync(join(root, out, 'cli.inputs.json'), JSON.stringify(Object.keys(startup.metafile.outputs[`${out}/cli.mjs`].inputs).sort(), null, 1));
   const split = await build({
     ...common,
     absWorkingDir: root,
@@ -70,7 +86,7 @@ export async function buildBundle(root) {
     plugins: [unusedModulesOf('@kubernetes/client-node')],
     entryPoints: [...lazy],
     outbase: 'runtime',
-    outdir: 'dist/lazy',
+    outdir: `${out}/lazy`,
     chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.mjs' },
     splitting: true,
@@ -81,7 +97,7 @@ export async function buildBundle(root) {
   // the bundler leaves them as they are and the code does without them.
   const external = externalPackages([startup.metafile, split.metafile]);
   const installed = (name) => existsSync(join(root, 'node_modules', name, 'package.json'));
-  writeFileSync(join(root, 'dist', 'externals.json'), JSON.stringify({ required: external.filter(installed), optional: external.filter((n) => !installed(n)) }, null, 1));
+  writeFileSync(join(root, out, 'externals.json'), JSON.stringify({ required: external.filter(installed), optional: external.filter((n) => !installed(n)) }, null, 1));
 }
 
 /** Bare, non-built-in imports left external in the outputs of these metafiles, as package names. */

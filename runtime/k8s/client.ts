@@ -335,7 +335,16 @@ export class Kube {
     checkName(name, what);
     const t = typeOf(resource);
     const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
-    const gone = await this.request(what, { method: 'DELETE', path: pathOf(t, namespace, name), query: { dryRun: dryRun ? 'All' : undefined }, body });
+    const gone = await this.request(what, { method: 'DELETE', path: pathOf(t, namespace, name), query: { dryRun: dryRun ? 'All' : undefined }, body }).catch(async (e: ToolError) => {
+      if (dryRun || e.code !== 'TIMEOUT') throw e;
+      // The request may have reached the API server and been carried out after our deadline: look
+      // once before calling it a failure, so a job that is gone is not reported as still there.
+      const now = await this.request(`get ${resource}/${name}`, { method: 'GET', path: pathOf(t, namespace, name) }).catch((g: ToolError) => g);
+      if (now instanceof ToolError && now.code === 'RESOURCE_NOT_FOUND') return { kind: 'Status', status: 'Success', details: { name }, checkedAfterTimeout: true };
+      if (!(now instanceof ToolError) && (now.metadata?.deletionTimestamp || (uid && now.metadata?.uid !== uid))) return { ...now, checkedAfterTimeout: true };
+      const outcome = now instanceof ToolError ? 'unknown (the API did not answer the check either)' : 'not deleted: the object is still there';
+      throw new ToolError('TIMEOUT', `${what}: the Kubernetes API did not answer in time; outcome ${outcome}`, { ...e.details, outcome: now instanceof ToolError ? 'unknown' : 'still_exists' }, e.hint);
+    });
     // The object is gone, or (with finalizers) going: the watch reports which; the rows drop it now.
     if (!dryRun) this.caches.written(resource, { metadata: { name, namespace: t.namespaced ? namespace : undefined } }, true);
     return gone;

@@ -129,17 +129,45 @@ export async function createWithSecret(ctx: ToolContext, resource: string, body:
   let created = await ctx.kube.create(resource, body, ns).catch((e: ToolError) => { throw e.code === 'ALREADY_EXISTS' ? onExists() : e; });
   // Owned by the caller from here on; an object whose ownership cannot be proven is not left behind.
   created = await ctx.ownership.claim(ctx.kube, resource, created, ctx.owner, ns).catch(async (e: ToolError) => {
-    await ctx.kube.remove(resource, created.metadata.name, ns, false, created.metadata.uid).catch(() => {});
-    throw new ToolError(e.code, `${body.kind} '${created.metadata.name}' was not started: its ownership could not be recorded (${e.message})`, e.details, 'Retry the same call.');
+    throw await rolledBack(ctx, resource, created, `its ownership could not be recorded (${e.message})`, e);
   });
   if (secret) {
     const owned = { ...secret, metadata: { ...secret.metadata, ownerReferences: [{ apiVersion: body.apiVersion, kind: body.kind, name: created.metadata.name, uid: created.metadata.uid, controller: false, blockOwnerDeletion: false }] } };
     await ctx.kube.create('secrets', owned, ns).catch(async (e: ToolError) => {
-      await ctx.kube.remove(resource, created.metadata.name, ns, false, created.metadata.uid).catch(() => {});
-      throw new ToolError(e.code, `${body.kind} '${created.metadata.name}' was not started: its credentials Secret could not be created (${e.message})`, e.details, 'Retry the same call.');
+      throw await rolledBack(ctx, resource, created, `its credentials Secret could not be created (${e.message})`, e);
     });
   }
   return created;
+}
+
+const RETRIES_MS = [2_000, 10_000, 30_000];
+
+/**
+ * Removes an object created by a write that then failed, and says what happened. When the removal
+ * cannot be confirmed, the answer says so and names what may remain and how to remove it, and the
+ * removal is tried again in the background (its outcome goes to the log).
+ */
+async function rolledBack(ctx: ToolContext, resource: string, created: Any, why: string, cause: ToolError): Promise<ToolError> {
+  const { name, uid } = created.metadata;
+  const ns = ctx.namespace;
+  const removed = await ctx.kube.remove(resource, name, ns, false, uid).then(() => true, (e: ToolError) => e.code === 'RESOURCE_NOT_FOUND');
+  if (removed) return new ToolError(cause.code, `${created.kind} '${name}' was not started: ${why}`, cause.details, 'Retry the same call.');
+  const retry = (i: number) => {
+    if (i >= RETRIES_MS.length) { ctx.log.error({ resource, name, namespace: ns }, `could not remove ${created.kind} ${ns}/${name} left by a failed submission; delete it by hand`); return; }
+    setTimeout(() => {
+      ctx.kube.remove(resource, name, ns, false, uid).then(
+        () => ctx.log.info({ resource, name, namespace: ns }, `removed ${created.kind} ${ns}/${name} left by a failed submission`),
+        (e: ToolError) => (e.code === 'RESOURCE_NOT_FOUND' ? undefined : retry(i + 1)),
+      );
+    }, RETRIES_MS[i]).unref();
+  };
+  retry(0);
+  const kind = String(created.kind).toLowerCase();
+  return new ToolError('PARTIALLY_CREATED', `${created.kind} '${name}' was created but ${why}, and removing it again could not be confirmed: it may still exist (without its credentials); the server keeps trying to remove it`, {
+    cause: cause.code,
+    may_remain: [{ kind: created.kind, name, namespace: ns, uid }],
+    cleanup: `kubectl delete ${kind} ${name} -n ${ns}`,
+  }, `Check with a read tool in a minute; if it is still there, delete it (kubectl delete ${kind} ${name} -n ${ns}), then retry the same call.`);
 }
 
 /** Preview (dry run) or submit. The Secret is created first and then owned by the TrainJob. */
