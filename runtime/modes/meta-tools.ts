@@ -21,6 +21,32 @@ const schemaOf = (t: ToolDescriptor<any>, policy: PolicyFile) => {
   return { ...summary(t), input_schema: { ...t.inputSchema, properties }, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations };
 };
 
+/** One find_tools hit: the name, what it does in one line, and the required inputs (type, or the
+ * allowed values); the full schemas stay with the pipeline (execute_tool names a missing or wrong
+ * argument). */
+const hitOf = (t: ToolDescriptor<any>) => {
+  const schema = t.inputSchema as { properties?: Record<string, { type?: string; enum?: unknown[] }>; required?: string[] };
+  const required = Object.fromEntries((schema.required ?? []).map((n) => { const p = schema.properties?.[n] ?? {}; return [n, p.enum ? p.enum.join('|') : p.type ?? 'any']; }));
+  const does = t.description.replace(/\s*Previews (first|unless confirmed=true)\.?/i, '').replace(/;\s*previews first\.?$/i, '.').trim();
+  return { name: t.name, does, required, ...(t.confirm ? { previews: true } : {}) };
+};
+/** find_tools answers stay within this many o200k tokens, whatever top_k asks for. */
+export const FIND_ANSWER_TOKENS = 300;
+/** A safe upper bound of the o200k tokens of a JSON text (JSON of English averages above 3 characters a token). */
+const tokensAtMost = (text: string) => Math.ceil(text.length / 2.9);
+
+/** The answer: hits in rank order; lines beyond the first shortened, then hits dropped, to stay in budget. */
+function findAnswer(hits: Array<ReturnType<typeof hitOf>>, low: boolean): Record<string, unknown> {
+  const next = low
+    ? 'Guesses: the request matched no tool well. Rephrase it, or run one with execute_tool(name, arguments)'
+    : 'Run one with execute_tool(name, arguments); a missing or wrong argument is named in the error';
+  const build = () => ({ ...ok({ tools: hits, ...(low ? { confidence: 'low' } : {}) }), _meta: { next } });
+  const clip = (h: ReturnType<typeof hitOf>) => ({ ...h, does: h.does.replace(/^(.{0,60}?[a-z)])[,;.:(].*$/i, '$1').slice(0, 64) });
+  for (let i = hits.length - 1; i > 0 && tokensAtMost(JSON.stringify(build())) > FIND_ANSWER_TOKENS; i--) hits[i] = clip(hits[i]);
+  while (hits.length > 1 && tokensAtMost(JSON.stringify(build())) > FIND_ANSWER_TOKENS) hits.pop();
+  return build();
+}
+
 /** Runs one meta-tool call and returns its envelope (never throws). */
 export async function runMetaTool(state: ServerState, name: string, args: Record<string, any>, extras: CallExtras, ranker: () => Promise<ToolRanker>): Promise<Record<string, unknown>> {
   if (name === EXECUTE.name) {
@@ -46,9 +72,8 @@ export async function runMetaTool(state: ServerState, name: string, args: Record
     if (typeof args.query !== 'string' || !args.query.trim()) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'query' is required"));
     const k = args.top_k === undefined ? 3 : Number(args.top_k);
     if (!Number.isInteger(k) || k < 1 || k > 10) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'top_k' must be an integer from 1 to 10"));
-    const ranked = await (await ranker()).rank(args.query, k);
-    const tools = ranked.filter((r) => state.tools.has(r.name)).map((r) => ({ ...schemaOf(state.tools.get(r.name)!, state.policy), score: r.score }));
-    return { ...ok({ query: args.query, tools }), _meta: { next: tools.length ? 'Run the best match with execute_tool(name, arguments)' : 'Rephrase the request in other words' } };
+    const ranked = (await (await ranker()).rank(args.query, k)).filter((r) => state.tools.has(r.name));
+    return findAnswer(ranked.map((r) => hitOf(state.tools.get(r.name)!)), ranked.some((r) => r.low_confidence));
   }
   return fail(new ToolError('VALIDATION_ERROR', `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.'));
 }
