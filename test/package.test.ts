@@ -323,11 +323,38 @@ describe('server.json and .mcp.json', () => {
     expect(oci.packageArguments[0]).toMatchObject({ type: 'positional', value: 'serve' });
   });
 
+  it('the README\'s client configurations parse and start `kubeflow-mcp serve` with flags it accepts', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = /^## Connect a client\n([\s\S]*?)^## /m.exec(readme)![1];
+    const blocks = [...section.matchAll(/```(json|toml|bash)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], text: m[2] }));
+    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], { encoding: 'utf8' });
+    const checkArgs = (args: string[]) => {
+      expect(args[0]).toBe('serve');
+      for (const a of args.filter((x) => x.startsWith('--'))) expect(help, a).toContain(a.split('=')[0]);
+    };
+    const json = blocks.filter((b) => b.lang === 'json').map((b) => JSON.parse(b.text));
+    expect(json).toHaveLength(3);
+    for (const j of json) {
+      const entry = (j.mcpServers ?? j.servers).kubeflow;
+      expect(entry.command).toBe(pkg.name);
+      checkArgs(entry.args);
+    }
+    expect(json.filter((j) => j.servers)).toHaveLength(1); // VS Code's key
+    const toml = blocks.find((b) => b.lang === 'toml')!.text;
+    expect(toml).toMatch(/^\[mcp_servers\.kubeflow\]$/m);
+    expect(/^command = "(.+)"$/m.exec(toml)![1]).toBe(pkg.name);
+    checkArgs(JSON.parse(/^args = (\[.*\])$/m.exec(toml)![1]));
+    const claude = section.split('\n').find((l) => l.startsWith('claude mcp add --scope user kubeflow'))!;
+    checkArgs(claude.split(' -- ')[1].split(' ').slice(1));
+  });
+
   it('.mcp.json starts this checkout\'s bin on the sandbox, and package.json names that bin', () => {
     expect(pkg.bin[pkg.name]).toBe('bin/kubeflow-mcp.mjs');
     const entry = mcp.mcpServers.kubeflow;
     expect(entry.command).toBe('node');
     expect(entry.args.slice(0, 3)).toEqual([pkg.bin[pkg.name], 'serve', '--sandbox']);
+    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], { encoding: 'utf8' });
+    for (const a of entry.args.filter((x: string) => x.startsWith('--'))) expect(help, a).toContain(a);
     expect(pkg.scripts.inspector).toBe('node scripts/inspector.mjs');
     expect(pkg.scripts.prepack).toMatch(/scripts\/build\.mjs/);
     expect(pkg.scripts.prepare).toBeUndefined();
