@@ -35,22 +35,64 @@ export function oomFix(job: Obj): Fix | undefined {
   return undefined;
 }
 
-/** Pods no node can take: the same job with at most as many GPUs per node as the freest node has. */
-export function shapeFix(job: Obj, maxFreePerNode: Record<string, number>): Fix | undefined {
+/** How many nodes can each take `perNode` now, from each node's free count. */
+export const nodesFitting = (freePerNode: number[], perNode: number) => freePerNode.filter((f) => f >= perNode).length;
+
+/**
+ * The shape a job of `nodes` x `asked` GPUs can take on this cluster now. All of a distributed
+ * job's nodes run at the same time, so a shape fits only when that many nodes each have its
+ * per-node count free. First choice: the same GPUs in all, fewer per node on more nodes (only
+ * when the tool can add nodes). Else the most GPUs the cluster can give at once, on fewer nodes
+ * or fewer per node. Undefined when even one GPU per node on one node is not free.
+ */
+export function feasibleShape(freePerNode: number[], asked: number, nodes: number, canAddNodes: boolean): { perNode: number; nodes: number; sameTotal: boolean } | undefined {
+  const total = asked * nodes;
+  if (canAddNodes) {
+    for (let g = Math.min(asked, freePerNode[0] ?? 0); g >= 1; g--) {
+      const n = Math.ceil(total / g);
+      if (nodesFitting(freePerNode, g) >= n) return { perNode: g, nodes: n, sameTotal: true };
+    }
+  }
+  let best: { perNode: number; nodes: number; sameTotal: boolean } | undefined;
+  for (let g = Math.min(asked, freePerNode[0] ?? 0); g >= 1; g--) {
+    const n = Math.min(canAddNodes ? Math.ceil(total / g) : nodes, nodesFitting(freePerNode, g));
+    if (n >= 1 && (!best || g * n > best.perNode * best.nodes)) best = { perNode: g, nodes: n, sameTotal: g * n >= total };
+  }
+  return best;
+}
+
+/**
+ * Pods no node can take: the same job in a shape this cluster can run now. `free` is, per GPU
+ * resource, either each schedulable node's free count (every shape is checked) or only the most
+ * any one node has free (then only shapes that need a single node are offered, as nothing says a
+ * second node has as many). No fix when the job's shape already fits or nothing does.
+ */
+export function shapeFix(job: Obj, free: Record<string, number | number[]>): Fix | undefined {
   const r = requestOf(job);
   const limits: Record<string, unknown> = job.spec?.trainer?.resourcesPerNode?.limits ?? {};
   const kind = Object.keys(limits).find((k) => /gpu|mig-/.test(k));
   if (!r || !kind) return undefined;
   const asked = Number(limits[kind]);
-  const fits = maxFreePerNode[kind] ?? 0;
-  if (fits < 1 || fits >= asked) return undefined;
-  const nodes = Number(r.arguments.num_nodes ?? 1);
-  const totalAsked = asked * nodes;
+  const known = free[kind];
+  const perNodeFree = Array.isArray(known) ? [...known].sort((a, b) => b - a) : known ? [known] : [];
+  const nodes = Number(job.spec?.trainer?.numNodes ?? r.arguments.num_nodes ?? 1);
+  if (nodesFitting(perNodeFree, asked) >= nodes) return undefined;
+  // torchtune runs on one node (the Trainer webhook refuses more for these recipes).
+  const canAddNodes = r.tool !== 'fine_tune' && Array.isArray(known);
+  const shape = feasibleShape(perNodeFree, asked, nodes, canAddNodes);
+  if (!shape || (!Array.isArray(known) && shape.nodes > 1)) return undefined;
   const args = { ...r.arguments };
-  if (r.tool === 'fine_tune' || args.resources_per_node) args.resources_per_node = { ...(args.resources_per_node ?? {}), gpu: fits };
-  else args.gpu_per_node = fits;
-  if (r.tool !== 'fine_tune' || nodes > 1) args.num_nodes = Math.max(1, Math.ceil(totalAsked / fits));
-  return { tool: r.tool, arguments: args, change: `${fits} ${kind} per node (the most any node has free) instead of ${asked}${args.num_nodes && args.num_nodes !== nodes ? `, on ${args.num_nodes} nodes` : ''}`, note: again(r) };
+  if (r.tool === 'fine_tune' || args.resources_per_node) args.resources_per_node = { ...(args.resources_per_node ?? {}), gpu: shape.perNode };
+  else args.gpu_per_node = shape.perNode;
+  if (shape.nodes !== nodes || args.num_nodes !== undefined) args.num_nodes = shape.nodes;
+  const was = asked * nodes, now = shape.perNode * shape.nodes;
+  const where = shape.nodes === 1 ? 'on one node that has them free' : `on ${shape.nodes} nodes, each with ${shape.perNode} free now`;
+  const change = shape.sameTotal
+    ? `${shape.perNode} ${kind} per node ${where}, instead of ${asked} per node on ${nodes}`
+    : `${now} ${kind} in all instead of ${was} (${shape.perNode} per node ${where}): the most this cluster has free at once`;
+  const fewer = !shape.sameTotal ? ' With fewer GPUs training is slower, and a model that needed all of them may not fit: if it runs out of memory, retry with QLoRA (quantize_base=true) or a smaller model.' : '';
+  const note = [again(r), fewer.trim() || undefined].filter(Boolean).join(' ') || undefined;
+  return { tool: r.tool, arguments: args, change, ...(note ? { note } : {}) };
 }
 
 /** A next step naming the fix as a call to preview. */
