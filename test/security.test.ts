@@ -231,10 +231,10 @@ describe('writes under faults', () => {
   }, 40_000);
 
   it('checks a delete that outlived its deadline before calling it a timeout (13)', async () => {
-    const mcp = await connect(['--kubeconfig', kubeconfig, '--persona', 'ml-engineer'], { KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS: '1' });
+    const mcp = await connect(['--kubeconfig', kubeconfig, '--persona', 'ml-engineer'], { KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS: '3' });
     const made = await call(mcp.client, 'run_container_training', { image: 'python:3.11', command: ['python', '-c', 'print(1)'], name: 'late-delete', gpu_per_node: 0, confirmed: true });
     expect(made.success, JSON.stringify(made)).toBe(true);
-    sb.faults.set([{ method: 'DELETE', path: trainjobs, fault: 'delay', delayMs: 1500, times: 1 }]);
+    sb.faults.set([{ method: 'DELETE', path: trainjobs, fault: 'delay', delayMs: 4000, times: 1 }]);
     const r = await call(mcp.client, 'delete_training_job', { name: 'late-delete', confirmed: true });
     sb.faults.set([]);
     expect(r.success, JSON.stringify(r)).toBe(true);

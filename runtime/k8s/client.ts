@@ -337,8 +337,10 @@ export class Kube {
     const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
     const gone = await this.request(what, { method: 'DELETE', path: pathOf(t, namespace, name), query: { dryRun: dryRun ? 'All' : undefined }, body }).catch(async (e: ToolError) => {
       if (dryRun || e.code !== 'TIMEOUT') throw e;
-      // The request may have reached the API server and been carried out after our deadline: look
-      // once before calling it a failure, so a job that is gone is not reported as still there.
+      // The request may have reached the API server and be carried out after our deadline: give it
+      // a moment, then look once before calling it a failure, so a job that is gone is not
+      // reported as still there.
+      await new Promise((r) => setTimeout(r, Math.min(this.timeoutMs, 2000)));
       const now = await this.request(`get ${resource}/${name}`, { method: 'GET', path: pathOf(t, namespace, name) }).catch((g: ToolError) => g);
       if (now instanceof ToolError && now.code === 'RESOURCE_NOT_FOUND') return { kind: 'Status', status: 'Success', details: { name }, checkedAfterTimeout: true };
       if (!(now instanceof ToolError) && (now.metadata?.deletionTimestamp || (uid && now.metadata?.uid !== uid))) return { ...now, checkedAfterTimeout: true };
