@@ -3,6 +3,7 @@
 // operations.ts) the meaning of every tool's steps. Problems carry file:line:col.
 import type { Specs, ToolSpec } from './load.ts';
 import { closest, type Path, type Problems, type SourceFile } from './source.ts';
+import { markerOf, parseGuide, toolsIn, unknownTerms, type ReferenceContext } from './references.ts';
 
 /** Resolve {$ref: "defs#/x"} against defs.yaml, recursively; dangling refs are reported. */
 export function resolveRefs(node: any, defs: Record<string, any>, report: (message: string, suggestion?: string) => void, seen: string[] = []): any {
@@ -30,11 +31,23 @@ export interface CheckOptions { handlerExists: (tool: string) => boolean }
 export function makeHintChecker(specs: Specs, problems: Problems) {
   const known = [...specs.tools.map((t) => t.name), ...specs.prompts.map((p) => p.name)];
   const uris = specs.resources.map((r) => r.uri);
+  const ctx = referencesOf(specs);
   return (file: SourceFile | undefined, path: Path, text: string) => {
     const { calls, uris: used } = hintTargets(text);
     for (const c of calls) if (!known.includes(c)) problems.at(file, path, `names "${c}()", which is no tool or prompt`, closest(c, known));
     for (const u of used) if (!uris.includes(u)) problems.at(file, path, `names resource ${u}, which does not exist`, closest(u, uris));
+    for (const line of text.split('\n')) {
+      const m = markerOf(line);
+      if (m) for (const t of unknownTerms(m.cond, ctx)) problems.at(file, path, `a marker names "${t}", which is no tool${t.startsWith('@') ? ' group' : ''}`, closest(t.replace(/^@/, ''), t.startsWith('@') ? Object.keys(ctx.groups) : ctx.allTools));
+    }
   };
+}
+
+/** What references are resolved against: every tool, and the groups a marker may name as @group
+ * (`previews`: the tools that preview before they change anything; `writes`: every tool that is not read-only). */
+export function referencesOf(specs: Specs): ReferenceContext {
+  const names = (f: (t: ToolSpec) => boolean) => specs.tools.filter(f).map((t) => t.name).sort();
+  return { allTools: names(() => true), groups: { previews: names((t) => !!t.confirm), writes: names((t) => !t.annotations.readOnly) } };
 }
 
 export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems): void {
@@ -55,7 +68,12 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
     if (!personas[t.persona]) problems.at(f, ['persona'], `unknown persona "${t.persona}"`, closest(t.persona, Object.keys(personas)));
     if (!specs.modules[t.module]) problems.at(f, ['module'], `unknown module "${t.module}"`, closest(t.module, Object.keys(specs.modules)));
     const alternatives = typeof t.next === 'string' ? [{ text: t.next }] : t.next;
-    alternatives.forEach((n, i) => checkHint(f, typeof t.next === 'string' ? ['next'] : ['next', i, 'text'], n.text));
+    alternatives.forEach((n, i) => {
+      const at = typeof t.next === 'string' ? ['next'] : ['next', i, 'text'];
+      checkHint(f, at, n.text);
+      // The hint follows this tool's own answer: calling the same tool again is never the next step.
+      if (toolsIn(n.text, toolNames).includes(t.name)) problems.at(f, at, `the hint names ${t.name} itself; say what follows its answer instead`);
+    });
     if (Array.isArray(t.next)) t.next.forEach((n, i) => { if ((i === t.next.length - 1) === (n.when !== undefined)) problems.at(f, ['next', i], i === t.next.length - 1 ? 'the last hint is the default: it takes no when' : 'every hint but the last needs a when'); });
     checkToolSafety(t, problems);
     const has = opts.handlerExists(t.name);
@@ -75,7 +93,12 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
   });
   checkHint(instr, ['header'], specs.instructions.header);
   specs.prompts.forEach((p, i) => checkHint(src('prompts.yaml'), ['prompts', i, 'text'], p.text));
-  specs.resources.forEach((r, i) => { if (r.module && !specs.modules[r.module]) problems.at(src('resources.yaml'), ['resources', i, 'module'], `unknown module "${r.module}"`, closest(r.module, Object.keys(specs.modules))); });
+  specs.resources.forEach((r, i) => {
+    if (r.module && !specs.modules[r.module]) problems.at(src('resources.yaml'), ['resources', i, 'module'], `unknown module "${r.module}"`, closest(r.module, Object.keys(specs.modules)));
+    for (const p of parseGuide(r.text, referencesOf(specs)).problems) problems.at(src('resources.yaml'), ['resources', i, 'file'], `${r.file}:${p.line}: ${p.message}`);
+    // Guides quote Python calls too (train(), init_process_group()), so only their URIs are checked here.
+    for (const u of hintTargets(r.text).uris) if (!specs.resources.some((x) => x.uri === u)) problems.at(src('resources.yaml'), ['resources', i, 'file'], `${r.file} names resource ${u}, which does not exist`);
+  });
 }
 
 /** Advanced inputs are left out of tools/list and shown in the preview instead, so an agent learns

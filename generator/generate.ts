@@ -8,12 +8,13 @@ import { compile as toTypeScript } from 'json-schema-to-typescript';
 import AjvModule from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { stringify as toYaml } from 'yaml';
-import { checkSpecs, makeHintChecker, resolveRefs, type CheckOptions } from './check.ts';
+import { checkSpecs, makeHintChecker, referencesOf, resolveRefs, type CheckOptions } from './check.ts';
 import { analyseTool, type ToolAnalysis } from './operations.ts';
 import type { RbacRule } from './spec-types.ts';
 import { baseEnvironment } from './cel-types.ts';
 import { emittedCatalogue } from './catalogue.ts';
 import { assembleInstructions, type InstructionSource, type Tier } from './assemble-instructions.ts';
+import { markerOf, parseGuide, toolsIn, type GuideBlock } from './references.ts';
 import type { Specs, ToolSpec } from './load.ts';
 import type { Problems } from './source.ts';
 import { encode as countTokensOf } from 'gpt-tokenizer/encoding/o200k_base';
@@ -143,8 +144,20 @@ export function instructionSource(specs: Specs): InstructionSource {
     header: specs.instructions.header,
     sections: specs.instructions.sections.map((s) => ({ tools: s.tools, lines: s.text.trim().split('\n') })),
     resources: specs.resources.map((r) => ({ uri: r.uri, description: r.description, ...(r.module ? { tools: specs.tools.filter((t) => t.module === r.module).map((t) => t.name).sort() } : {}) })),
-    allTools: specs.tools.map((t) => t.name).sort(),
+    ...referencesOf(specs),
   };
+}
+
+/** Each guide as blocks the runtime assembles per caller (see references.ts). */
+export function guideBlocks(specs: Specs): Map<string, GuideBlock[]> {
+  const ctx = referencesOf(specs);
+  return new Map(specs.resources.map((r) => [r.uri, parseGuide(r.text, ctx).blocks]));
+}
+
+/** The prompts with the tools each names: one is offered only to callers who can call them all. */
+export function promptsWithTools(specs: Specs) {
+  const all = referencesOf(specs).allTools;
+  return specs.prompts.map((p) => ({ ...p, tools: toolsIn(p.text, all) }));
 }
 
 function validatorModule(t: ToolSpec, specs: Specs): string {
@@ -243,6 +256,7 @@ function indexModule(specs: Specs): string {
   const typeExports = tools.map((t) => `export type { ${pascal(t.name)}Input } from './tools/${t.name}.ts';`).join('\n');
   const custom = tools.filter((t) => t.handler === 'custom');
   return `${tsBanner('specs/')}import type { ToolDescriptor } from './types.ts';
+import type { GuideBlock, ReferenceContext } from './references.ts';
 ${imports}
 ${typeImports}
 
@@ -250,6 +264,8 @@ export type { ToolDescriptor, Validator } from './types.ts';
 export type { Step, Operation, Poll, RbacRule, Example } from './spec-types.ts';
 export { assembleInstructions, PERSONAS, DEFAULT_PERSONA, PERSONA_TOOLS, PHASES, MODULES, INSTRUCTION_SOURCE } from './session.ts';
 export type { InstructionSource, Tier, ListedTool } from './session.ts';
+export { assembleGuide, holds, lineFor, markerOf, tailorText, toolsIn } from './references.ts';
+export type { Condition, GuideBlock, ReferenceContext } from './references.ts';
 ${typeExports}
 
 /** Every tool, sorted by name. */
@@ -262,8 +278,12 @@ export type CustomHandlers<Ctx> = {
 ${custom.map((t) => `  ${t.name}: () => Promise<{ default: (input: ${pascal(t.name)}Input, ctx: Ctx) => Promise<unknown> }>;`).join('\n')}
 };
 
-export const RESOURCES: Array<{ uri: string; name: string; description: string; text: string; module?: string }> = ${lit(specs.resources.map(({ file, ...r }) => r))};
-export const PROMPTS: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: 'jobs' | 'runtimes' | 'namespaces' | 'models' }>; text: string }> = ${lit(specs.prompts)};
+/** The guides, as blocks: assembleGuide(blocks, callable, REFERENCES) is the text one caller reads. */
+export const RESOURCES: Array<{ uri: string; name: string; description: string; blocks: GuideBlock[]; module?: string }> = ${lit(specs.resources.map(({ file, text, ...r }) => ({ ...r, blocks: guideBlocks(specs).get(r.uri) })))};
+/** \`tools\`: every tool the text names; the prompt is offered only when all are callable. */
+export const PROMPTS: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: 'jobs' | 'runtimes' | 'namespaces' | 'models' }>; text: string; tools: string[] }> = ${lit(promptsWithTools(specs))};
+/** What tool references in texts are resolved against (see references.ts). */
+export const REFERENCES: ReferenceContext = ${lit(referencesOf(specs))};
 
 /** The resource catalogue (specs/catalogue.yaml): the client and the sandbox build on it. */
 export interface ResourceType { plural: string; singular: string; group: string; version: string; kind: string; namespaced: boolean; subresources: string[]; shortNames?: string[]; crd?: string; readOnly?: boolean; createOnly?: boolean; redact?: string[] }
@@ -337,7 +357,12 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
       title: e.title, call: `${t.name}(${Object.entries(e.input).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})`,
       outcome: e.error ? `error ${e.error}` : `\`${e.expect}\``,
     }));
-    const next = typeof t.next === 'string' ? t.next : t.next.map((n) => (n.when ? `${n.text} (when \`${n.when}\`)` : n.text)).join('; otherwise ');
+    // One line per caller variant; a marked line says for whom it is.
+    const shown = (text: string) => text.split('\n').map((l) => {
+      const m = markerOf(l);
+      return m ? `${m.rest} (to callers ${m.kind === 'lacks' ? 'without' : 'with'} ${m.cond.map((c) => c.join(' or ')).join(' and ')})` : l;
+    }).join(' / ');
+    const next = typeof t.next === 'string' ? shown(t.next) : t.next.map((n) => (n.when ? `${shown(n.text)} (when \`${n.when}\`)` : shown(n.text))).join('; otherwise ');
     return { ...t, next, confirm: !!t.confirm, custom: t.handler === 'custom', params, outputs, rbac, examples };
   });
   const custom = tools.filter((t) => t.custom).length;
@@ -466,6 +491,7 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
   files.set('generated/types.ts', typesModule());
   files.set('generated/spec-types.ts', `${tsBanner('generator/spec-types.ts')}${readFileSync(join(here, 'spec-types.ts'), 'utf8')}`);
   files.set('generated/instructions.ts', `${tsBanner('generator/assemble-instructions.ts')}${readFileSync(join(here, 'assemble-instructions.ts'), 'utf8')}`);
+  files.set('generated/references.ts', `${tsBanner('generator/references.ts')}${readFileSync(join(here, 'references.ts'), 'utf8')}`);
   for (const t of byName(specs)) {
     files.set(`generated/tools/${t.name}.ts`, await toolModule(t, specs, analyses.get(t.name)!));
     files.set(`generated/validators/${t.name}.ts`, validatorModule(t, specs));

@@ -10,6 +10,7 @@ import { maskSecrets, type RingBuffer } from './logger.ts';
 import { runDeclarative } from './executor.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
+import { callerOf } from './references.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { metrics } from './metrics.ts';
 import { markError, SpanKind, traced } from './telemetry.ts';
@@ -226,7 +227,7 @@ async function runToolUntraced(state: ServerState, name: string, rawArgs: unknow
     // Error text can quote request bodies or server messages; known secret values never leave.
     result = maskSecrets(fail(err), false);
   }
-  tailorEnvelope(result, new Set(state.tools.keys()));
+  tailorEnvelope(result, callerOf(state, tool?.name));
   // Parameters the tool does not have (a misspelt hf_tokn, say) are rejected, and their values are
   // never logged: only the names are.
   const known = new Set(Object.keys((tool?.inputSchema as any)?.properties ?? {}));

@@ -6,7 +6,8 @@ import {
   ListToolsRequestSchema, ReadResourceRequestSchema, SetLevelRequestSchema, McpError, ErrorCode,
   ListResourceTemplatesRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema, CompleteRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { PERSONAS, PROMPTS, RESOURCES, TOOLS, type ToolDescriptor } from '../generated/index.ts';
+import { PERSONAS, TOOLS, type ToolDescriptor } from '../generated/index.ts';
+import { guidesFor, promptsFor } from './references.ts';
 import { LISTED_TOOLS } from '../generated/session.ts';
 import type { PolicyFile } from './policy.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
@@ -109,9 +110,9 @@ export function buildServer(o: ServerOptions) {
     // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
     return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result, isError: result.success !== true };
   });
-  // A module's guide is served only with the module.
-  const enabled = new Set(tools.map((t) => t.module));
-  const resources = RESOURCES.filter((r) => !r.module || enabled.has(r.module));
+  // A module's guide is served only with the module, and each guide as this caller's tools allow
+  // (reassembled when the policy changes them).
+  let resources = guidesFor(new Set(state.tools.keys()), state.tools.values());
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
     resources: resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
   }));
@@ -130,9 +131,9 @@ export function buildServer(o: ServerOptions) {
     return {};
   });
   server.setRequestHandler(UnsubscribeRequestSchema, async (req) => { live.unsubscribe(req.params.uri); return {}; });
-  // A prompt is offered only when the persona can call every tool it names.
-  const prompts = PROMPTS.filter((p) => [...p.text.matchAll(/\b([a-z][a-z0-9_]*)\(/g)].every((m) => visible.has(m[1]) || !TOOLS.some((t) => t.name === m[1])));
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: prompts.map(({ text, ...p }) => ({ ...p, arguments: p.arguments.map(({ complete, ...a }) => a) })) }));
+  // A prompt is offered only when the caller can call every tool it names.
+  let prompts = promptsFor(new Set(state.tools.keys()));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: prompts.map(({ text, tools: _tools, ...p }) => ({ ...p, arguments: p.arguments.map(({ complete, ...a }) => a) })) }));
   server.setRequestHandler(CompleteRequestSchema, async (req) => {
     const { ref, argument } = req.params;
     const context = (req.params as any).context?.arguments ?? {};
@@ -159,6 +160,8 @@ export function buildServer(o: ServerOptions) {
     state.tools.clear();
     for (const t of next) state.tools.set(t.name, t);
     listed = listing(next);
+    resources = guidesFor(new Set(state.tools.keys()), state.tools.values());
+    prompts = promptsFor(new Set(state.tools.keys()));
     ranker = lazyRanker(state);
     await server.sendToolListChanged().catch(() => {});
     return next;
