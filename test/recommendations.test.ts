@@ -64,6 +64,8 @@ describe('GPUs counted by the resource name the job requests', () => {
     expect(a.data.tool_selection.recommended).not.toBe('fine_tune');
     expect(a.data.tool_selection.reason).toMatch(/no nvidia\.com\/gpu.*8 amd\.com\/gpu/);
     expect(a.data.next_steps.join(' ')).toMatch(/No nvidia\.com\/gpu detected/);
+    const preview = await call(amdOnly.c.client, 'fine_tune', { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', hf_token: 'hf_x' });
+    expect(preview.config.warnings.join(' ')).toMatch(/asks for nvidia\.com\/gpu, which no node has \(the cluster has 8 amd\.com\/gpu free\)/);
   });
 });
 

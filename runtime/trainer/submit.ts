@@ -94,14 +94,22 @@ export async function gpuWarnings(b: Built, ctx: ToolContext, parallel = 1) {
   const gpuAsked = JSON.stringify(b.job.spec.trainer?.resourcesPerNode ?? {}).match(/gpu|mig-/);
   const cluster = await clusterResources(ctx, 1).catch(() => undefined);
   if (gpuAsked && cluster && cluster.gpu_total === 0) b.warnings.push('The job asks for GPUs but the cluster has none: its pods will stay Pending.');
-  if (b.gpusNeededPerNode && cluster && cluster.gpu_total > 0 && b.gpusNeededPerNode > cluster.max_gpus_per_node) {
-    b.warnings.push(`The memory estimate needs ${b.gpusNeededPerNode} GPUs per node, but the largest node has ${cluster.max_gpus_per_node}: use qlora, a smaller model, or bigger GPUs.`);
+  // GPUs of another vendor do not count: a pod asks for one resource name.
+  const askedKinds = Object.keys(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter((k) => /gpu|mig-/.test(k));
+  const missing = askedKinds.filter((k) => !(cluster?.accelerators[k]?.allocatable));
+  if (cluster && cluster.gpu_total > 0 && missing.length) {
+    const others = Object.entries(cluster.gpu_free_by_resource).map(([k, v]) => `${v} ${k} free`).join(', ');
+    b.warnings.push(`The job asks for ${missing.join(' and ')}, which no node has (the cluster has ${others}): its pods will stay Pending. Ask for the resource the nodes have, with an image built for that vendor.`);
+  }
+  const mostOfKind = askedKinds.length ? Math.max(...askedKinds.map((k) => cluster?.max_per_node[k] ?? 0)) : cluster?.max_gpus_per_node ?? 0;
+  if (b.gpusNeededPerNode && cluster && cluster.gpu_total > 0 && !missing.length && b.gpusNeededPerNode > mostOfKind) {
+    b.warnings.push(`The memory estimate needs ${b.gpusNeededPerNode} GPUs per node, but the largest node has ${mostOfKind}: use qlora, a smaller model, or bigger GPUs.`);
   }
   const asked = Object.entries<any>(b.job.spec.trainer?.resourcesPerNode?.limits ?? {}).filter(([k]) => /gpu|mig-/.test(k)).reduce((n, [, v]) => n + Number(v), 0);
   // More of a GPU kind per node than any single node has can never be scheduled.
   for (const [k, v] of Object.entries<any>(b.job.spec.trainer?.resourcesPerNode?.limits ?? {})) {
     const most = cluster?.max_per_node[k];
-    if (/gpu|mig-/.test(k) && cluster && cluster.gpu_total > 0 && Number(v) > (most ?? 0)) {
+    if (/gpu|mig-/.test(k) && cluster && cluster.gpu_total > 0 && !missing.includes(k) && Number(v) > (most ?? 0)) {
       b.warnings.push(`The job asks for ${v} ${k} per node, but the largest node has ${most ?? 0}: its pods will stay Pending. Ask for at most ${most ?? 0} per node and more nodes instead.`);
     }
   }
