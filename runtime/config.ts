@@ -58,8 +58,8 @@ export interface HttpConfig {
   idleSocketMs?: number;
 }
 
-const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
-export const isLoopback = (host: string) => LOOPBACK.includes(host.replace(/^\[|\]$/g, ''));
+/** The loopback names and addresses (all of 127.0.0.0/8). */
+export const isLoopback = (host: string) => { const h = host.replace(/^\[|\]$/g, ''); return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h); };
 
 const ENUMS = {
   mode: ['full', 'progressive', 'semantic'], tier: ['full', 'compact', 'minimal'], transport: ['stdio', 'http', 'sse'],
