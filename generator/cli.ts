@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSpecs, SpecError } from './load.ts';
-import { generate, readmeSummary } from './generate.ts';
+import { generate, readmeSearch, readmeSummary } from './generate.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -18,12 +18,19 @@ try {
   const specs = loadSpecs(join(root, 'specs'));
   const files = await generate(specs, { handlerExists: (tool) => existsSync(join(root, 'runtime/handlers', `${tool}.ts`)) });
   const onDisk = listFiles(join(root, 'generated')).map((f) => relative(root, f));
-  // The README's summary block is generated too (between its markers), so its counts stay true.
+  // The README's generated blocks (between their markers), so its counts and figures stay true:
+  // the tool summary from the specs, the search figure from the bench's last run.
   const readmePath = join(root, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
-  const marked = /(<!-- generated:tools -->\n)[\s\S]*?(<!-- \/generated:tools -->)/;
-  if (!marked.test(readme)) throw new SpecError('README.md: the <!-- generated:tools --> markers are missing');
-  const readmeNext = readme.replace(marked, (_m, a, b) => `${a}${readmeSummary(specs)}\n${b}`);
+  const latestPath = join(root, 'bench/results/latest.json');
+  const latest = existsSync(latestPath) ? JSON.parse(readFileSync(latestPath, 'utf8')) : undefined;
+  const blocks: Record<string, string> = { tools: readmeSummary(specs), search: readmeSearch(latest) };
+  let readmeNext = readme;
+  for (const [name, text] of Object.entries(blocks)) {
+    const marked = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- \\/generated:${name} -->)`);
+    if (!marked.test(readmeNext)) throw new SpecError(`README.md: the <!-- generated:${name} --> markers are missing`);
+    readmeNext = readmeNext.replace(marked, (_m, a, b) => `${a}${text}\n${b}`);
+  }
   if (check) {
     const problems: string[] = [];
     for (const [path, text] of files) {
@@ -32,7 +39,7 @@ try {
       else if (readFileSync(abs, 'utf8') !== text) problems.push(`stale: ${path}`);
     }
     for (const f of onDisk) if (!files.has(f)) problems.push(`orphan: ${f}`);
-    if (readmeNext !== readme) problems.push('stale: README.md (the generated:tools block)');
+    if (readmeNext !== readme) problems.push('stale: README.md (a generated block: tools or search)');
     if (problems.length) {
       console.error(`generated/ is out of date with specs/ (run \`npm run gen\`):\n  ${problems.join('\n  ')}`);
       process.exit(1);

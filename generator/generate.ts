@@ -446,7 +446,9 @@ function checkBudgets(specs: Specs, analyses: Map<string, ToolAnalysis>, problem
   }
 }
 
-/** The README's tool summary (between its `generated:tools` markers), so its counts come from the specs. */
+/** The README's tool summary (between its `generated:tools` markers), so its counts come from the
+ * specs: tools per module and per persona as tools/list lists them (one kubeconfig context), with
+ * each module set, and the prompts and guides. */
 export function readmeSummary(specs: Specs): string {
   const pt = personaTools(specs);
   const custom = specs.tools.filter((t) => t.handler === 'custom').length;
@@ -454,19 +456,42 @@ export function readmeSummary(specs: Specs): string {
   const byModule = (m: string) => specs.tools.filter((t) => t.module === m).length;
   const modules = Object.entries(specs.modules).filter(([m]) => byModule(m) > 0).map(([m, d]) => `\`${m}\` ${byModule(m)}${d.always ? ' (always on)' : ''}`);
   const tool = new Map(specs.tools.map((t) => [t.name, t]));
+  const always = Object.keys(specs.modules).filter((m) => specs.modules[m].always);
+  const defaults = Object.keys(specs.modules).filter((m) => specs.modules[m].default);
+  const optional = Object.keys(specs.modules).filter((m) => !specs.modules[m].always && !specs.modules[m].default && byModule(m) > 0);
+  const several = specs.tools.filter((t) => t.needs === 'contexts').map((t) => `\`${t.name}\``);
+  const listed = (names: string[], mods: string[]) => names.filter((n) => mods.includes(tool.get(n)!.module) && !tool.get(n)!.needs).length;
   const personas = Object.entries(pt).map(([p, names]) => {
-    const base = names.filter((n) => ['trainer', ...Object.keys(specs.modules).filter((m) => specs.modules[m].always)].includes(tool.get(n)!.module)).length;
-    return `\`${p}\` (${base}, ${names.length} with optimizer${specs.personas.personas[p].bypassOwnership ? '; bypasses the ownership guard' : ''})`;
+    const base = [...defaults, ...always];
+    const extra = optional.map((m) => `, ${listed(names, [...base, m])} with ${m}`).join('');
+    return `\`${p}\` (${listed(names, base)}${extra}${specs.personas.personas[p].bypassOwnership ? '; bypasses the ownership guard' : ''})`;
   });
+  const prompts = specs.prompts.map((p) => `\`${p.name}\``);
+  const guides = specs.resources.map((r) => `\`${r.uri}\`${r.module ? ` (with ${r.module})` : ''}`);
   return [
     `${specs.tools.length} tools in ${phases} phases, ${specs.tools.length - custom} of them declared entirely in YAML steps and ${custom} with a`,
     'hand-written handler; see [generated/docs/tools.md](generated/docs/tools.md) and the guide in',
     '[specs/README.md](specs/README.md).',
-    `By client module: ${modules.join(', ')}. \`--clients\` chooses them (default \`trainer\`; add`,
+    `By client module: ${modules.join(', ')}. \`--clients\` chooses them (default \`${defaults.join(',')}\`; add`,
     '`optimizer` for hyperparameter search: `--clients trainer,optimizer`).',
-    `Personas (\`--persona\`): ${personas.join(', ')}.`,
+    `Personas (\`--persona\`), with the tools tools/list gives each: ${personas.join(', ')}${several.length ? `; ${several.join(', ')} only when the policy allows several kubeconfig contexts` : ''}.`,
+    `Prompts (${prompts.length}): ${prompts.join(', ')}; each offered to a persona that can call every tool it names.`,
+    `Guides (${guides.length}): ${guides.join(', ')}; each served as the caller's tools allow.`,
     `Per-persona RBAC manifests: \`generated/rbac/<persona>.yaml\`.`,
   ].join('\n');
+}
+
+/** The README's tool-search figure (between its `generated:search` markers), quoted from the
+ * bench's last run (bench/results/latest.json), so the README never keeps a figure of its own. */
+export function readmeSearch(latest: any): string {
+  const r = latest?.figures?.ranker;
+  if (!r) return 'No tool-search figures yet: run `npm run bench`.';
+  const pct = (x: number) => `${(Math.round(x * 1000) / 10).toFixed(1)} %`;
+  const date = typeof latest.date === 'string' ? ` on ${latest.date.slice(0, 10)}` : '';
+  const split = (name: string, v: any) => `${name} (${v.queries} requests): a right tool first for ${pct(v.top1)}, in the top three for ${pct(v.top3)}`;
+  const splits = r.splits && typeof r.splits === 'object' ? Object.entries<any>(r.splits).filter(([, v]) => v && typeof v.top1 === 'number') : [];
+  const body = splits.length ? splits.map(([k, v]) => split(k, v)).join('; ') : `on ${r.queries} requests, a right tool first for ${pct(r.top1)} and in the top three for ${pct(r.top3)}`;
+  return `The offline ranker, as \`npm run bench\` measured it${date} (\`bench/results/latest.json\`): ${body}.`;
 }
 
 export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<string, string>> {

@@ -73,8 +73,12 @@ function resolveOffer(value: unknown, c: Caller, key: string, inList: boolean): 
   for (const [k, v] of Object.entries(obj)) {
     // A call that cannot be made keeps what it would change, not how to make it.
     if (blocked.includes(k) || (blocked.length && (k === 'arguments' || k === 'note'))) continue;
-    if (k === 'alternatives' && Array.isArray(v)) { out[k] = v.filter((a) => (typeof a === 'string' ? callable(a, c) : true)).flatMap((a) => { const r = resolveOffer(a, c, k, true); return r === undefined ? [] : [r]; }); continue; }
-    out[k] = OFFERS.has(k) ? resolveOffer(v, c, k, false) : v;
+    // Inside an offer everything is resolved: nested offers (`otherwise: {tool}`), lists of
+    // alternatives (a bare tool name in one is an offer of it), and every text.
+    if (Array.isArray(v)) out[k] = v.filter((a) => typeof a !== 'string' || callable(a, c)).flatMap((a) => { const r = resolveOffer(a, c, k, true); return r === undefined ? [] : [r]; });
+    else if (v && typeof v === 'object') out[k] = resolveOffer(v, c, k, false);
+    else if (typeof v === 'string' && !TOOL_KEYS.includes(k)) out[k] = resolveText(v, c, OFFERS.has(k) && (k === 'hint' || k === 'next') ? 'offer' : 'statement');
+    else out[k] = v;
     if (out[k] === undefined) delete out[k];
   }
   if (!blocked.length) return out;

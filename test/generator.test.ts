@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { loadSpecs } from '../generator/load.ts';
-import { generate } from '../generator/generate.ts';
+import { generate, readmeSearch, readmeSummary } from '../generator/generate.ts';
+import { selectTools } from '../runtime/server.ts';
+import { PROMPTS, RESOURCES } from '../generated/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const custom = (t: string) => existsSync(join(ROOT, 'runtime', 'handlers', `${t}.ts`));
@@ -148,5 +150,27 @@ describe('generate', () => {
     } finally {
       writeFileSync(file, before);
     }
+  });
+});
+
+describe('the README\'s generated blocks', () => {
+  it('count the tools each persona is listed, per module set, and the prompts and guides, as the server serves them', () => {
+    const text = readmeSummary(loadSpecs(join(ROOT, 'specs')));
+    for (const persona of ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin']) {
+      const n = (clients: string[]) => selectTools({ persona, clients, policy: {} }).length;
+      expect(text).toContain(`\`${persona}\` (${n(['trainer'])}, ${n(['trainer', 'optimizer'])} with optimizer`);
+    }
+    expect(text).toContain(`Prompts (${PROMPTS.length}): ${PROMPTS.map((p) => `\`${p.name}\``).join(', ')};`);
+    expect(text).toContain(`Guides (${RESOURCES.length}):`);
+  });
+
+  it('quote the tool-search figure of the bench\'s last run, per split when it has them', () => {
+    expect(readmeSearch({ date: '2026-01-02T00:00:00Z', figures: { ranker: { queries: 88, top1: 0.875, top3: 0.9659 } } })).toContain('on 88 requests, a right tool first for 87.5 % and in the top three for 96.6 %');
+    const both = readmeSearch({ figures: { ranker: { splits: { tuning: { queries: 100, top1: 0.9, top3: 0.97 }, 'held-out': { queries: 50, top1: 0.86, top3: 0.96 } } } } });
+    expect(both).toMatch(/tuning \(100 requests\): a right tool first for 90\.0 %.*held-out \(50 requests\): a right tool first for 86\.0 %, in the top three for 96\.0 %/);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(readmeSearch(JSON.parse(readFileSync(join(ROOT, 'bench/results/latest.json'), 'utf8'))));
+    // The figure is stated once, in the block, not again in the prose.
+    expect(readme.match(/in the top three for/g)?.length).toBe(1);
   });
 });
