@@ -13,6 +13,7 @@ import { nextFor, tailorEnvelope } from './hints.ts';
 import { callerOf } from './references.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { metrics } from './metrics.ts';
+import { ANSWER_LIMITS, boundAnswer, nestingDepth } from './bounded.ts';
 import { markError, SpanKind, traced } from './telemetry.ts';
 import { OWNER_ANNOTATION, type Ownership } from './auth/ownership.ts';
 
@@ -80,6 +81,8 @@ export interface CallExtras {
   principal?: string;
   /** Asks the client's user (MCP elicitation), when the client can. */
   elicit?: Elicit;
+  /** What the rate limit counts by, when not the caller (an unauthenticated client's address). */
+  rateKey?: string;
 }
 
 const fieldOf = (e: { instancePath: string; keyword: string; params: Record<string, unknown> }) => {
@@ -98,7 +101,9 @@ export function validationError(tool: ToolDescriptor<any>, validate: Validator):
     return { field, message: e.message ?? 'is invalid' };
   });
   const first = problems[0];
-  return new ToolError('VALIDATION_ERROR', first ? `Invalid input: '${first.field}' ${first.message}` : 'Invalid input', { problems }, `See the input schema of ${tool.name}.`);
+  // A huge bad input can fail in thousands of places; the first few say what to fix.
+  const shown = problems.slice(0, 20);
+  return new ToolError('VALIDATION_ERROR', first ? `Invalid input: '${first.field}' ${first.message}` : 'Invalid input', { problems: shown, ...(problems.length > shown.length ? { more_problems: problems.length - shown.length } : {}) }, `See the input schema of ${tool.name}.`);
 }
 
 const GUARDED = { 'owned-trainjob': { resource: 'trainjobs', what: 'Training job', list: 'list_training_jobs' }, 'owned-optimizationjob': { resource: 'optimizationjobs', what: 'Optimization job', list: 'list_optimization_jobs' } } as const;
@@ -135,10 +140,25 @@ async function once<T>(cache: WeakMap<ToolDescriptor<any>, T>, tool: ToolDescrip
 
 const limiter = RateLimiter.fromEnv();
 
+/** The calls running now, each with a way to answer it at once (see cancelRunning). */
+const running = new Set<() => void>();
+
+/** Answers every running call as cancelled (a shutdown whose grace is over); returns how many. */
+export function cancelRunning(): number {
+  const n = running.size;
+  for (const cancel of [...running]) cancel();
+  return n;
+}
+
 /** Runs one tool call and returns the envelope (never throws), in a trace span of its own. */
 export function runTool(state: ServerState, name: string, rawArgs: unknown, extras: CallExtras = {}): Promise<Record<string, unknown>> {
   return traced(`tools/call ${name}`, SpanKind.SERVER, { 'mcp.tool.name': name, 'kubeflow_mcp.persona': state.persona }, async (span) => {
-    const result = await runToolUntraced(state, name, rawArgs, extras);
+    let cancel!: () => void;
+    const cancelled = new Promise<Record<string, unknown>>((resolve) => {
+      cancel = () => resolve({ ...fail(new ToolError('CANCELLED', `The server is shutting down; ${name} was stopped before it finished`, undefined, 'Check the outcome with a read tool once the server is back, then retry if needed.')), _meta: { phase: state.tools.get(name)?.phase } });
+    });
+    running.add(cancel);
+    const result = await Promise.race([runToolUntraced(state, name, rawArgs, extras), cancelled]).finally(() => running.delete(cancel));
     span.setAttribute('kubeflow_mcp.outcome', result.success === true ? 'ok' : result.status === 'preview' ? 'preview' : String(result.error_code));
     if (result.success !== true && result.status !== 'preview') markError(span, String(result.error_code));
     return result;
@@ -153,11 +173,15 @@ async function runToolUntraced(state: ServerState, name: string, rawArgs: unknow
   let args: Record<string, any> = {};
   try {
     // Before anything else, so neither good nor bad calls beyond the limit cost the cluster anything.
-    const wait = limiter?.take(extras.caller ?? 'stdio');
+    const wait = limiter?.take(extras.rateKey ?? extras.caller ?? 'stdio');
     if (wait !== undefined) throw new ToolError('RATE_LIMITED', `Too many calls: this client may make ${limiter!.rate} a second (bursts of ${limiter!.burst})`, { retry_after_seconds: wait }, `Retry after ${wait} s.`);
     if (!tool) {
       const exists = state.allTools.some((t) => t.name === name);
       throw new ToolError(exists ? 'PERMISSION_DENIED' : 'VALIDATION_ERROR', exists ? `Tool '${name}' is not available to the ${state.persona} persona or is blocked by the server policy` : `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.');
+    }
+    // Before anything walks the arguments recursively (the copy, the validator, the audit mask).
+    if (nestingDepth(rawArgs, ANSWER_LIMITS.depth) > ANSWER_LIMITS.depth) {
+      throw new ToolError('VALIDATION_ERROR', `Invalid input: the arguments nest deeper than ${ANSWER_LIMITS.depth} levels`, { max_depth: ANSWER_LIMITS.depth }, `See the input schema of ${name}.`);
     }
     args = structuredClone(rawArgs ?? {}) as Record<string, any>;
     const validate = await once(validators, tool, tool.validator);
@@ -228,6 +252,7 @@ async function runToolUntraced(state: ServerState, name: string, rawArgs: unknow
     result = maskSecrets(fail(err), false);
   }
   tailorEnvelope(result, callerOf(state, tool?.name));
+  result = boundAnswer(result, result.success === true || result.status === 'preview' ? ANSWER_LIMITS.answer : ANSWER_LIMITS.error);
   // Parameters the tool does not have (a misspelt hf_tokn, say) are rejected, and their values are
   // never logged: only the names are.
   const known = new Set(Object.keys((tool?.inputSchema as any)?.properties ?? {}));

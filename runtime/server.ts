@@ -38,6 +38,12 @@ export interface ServerOptions {
   ownership?: Ownership;
   /** Act as this caller towards Kubernetes (impersonation), in every context. */
   impersonate?: { user: string; groups: string[] };
+  /** One of many callers of a shared (HTTP) server: its log notifications carry only its own records. */
+  shared?: boolean;
+  /** The authenticated subject of a shared server's caller. */
+  principal?: string;
+  /** What rate limits count by when the caller is not authenticated (the client's address). */
+  rateKey?: string;
 }
 
 /** The full descriptors of the tools this persona may call (see selectListed). */
@@ -78,9 +84,13 @@ export function buildServer(o: ServerOptions) {
   const fromOurs: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warning', ERROR: 'error', CRITICAL: 'critical' };
   let clientLevel: string | undefined;
   server.setRequestHandler(SetLevelRequestSchema, async (req) => { clientLevel = req.params.level; return {}; });
-  o.ring.listen((r) => {
+  // On a shared server a caller hears only of its own calls (as get_server_logs shows them), unless
+  // it may see everything (platform-admin).
+  const ownRecord = (r: Record<string, unknown>) => !o.shared || state.bypassOwnership || (r.caller !== undefined && r.caller === (o.principal ?? (server.transport?.sessionId ? `session:${server.transport.sessionId}` : undefined)));
+  const stopListening = o.ring.listen((r) => {
     const level = fromOurs[r.level] ?? 'info';
     if (!clientLevel || MCP_LEVELS.indexOf(level) < MCP_LEVELS.indexOf(clientLevel)) return;
+    if (!ownRecord(r)) return;
     const { timestamp, level: _l, logger, message, ...rest } = r;
     void server.sendLoggingMessage({ level: level as any, logger, data: { message, timestamp, ...rest } }).catch(() => {});
   });
@@ -100,7 +110,7 @@ export function buildServer(o: ServerOptions) {
     const elicit: Elicit | undefined = server.getClientCapabilities()?.elicitation
       ? async (message, schema) => server.elicitInput({ message, requestedSchema: schema as any }, { signal: extra.signal }) as any
       : undefined;
-    const extras = { signal: extra.signal, progress, caller, principal, elicit };
+    const extras = { signal: extra.signal, progress, caller, principal, elicit, rateKey: principal ? undefined : o.rateKey };
     if (meta.length) {
       if (!meta.some((m) => m.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`);
       const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, () => ranker());
@@ -117,7 +127,7 @@ export function buildServer(o: ServerOptions) {
     resources: resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
   }));
   const live = new LiveResources(state, (uri) => server.sendResourceUpdated({ uri }));
-  server.onclose = () => live.close();
+  server.onclose = () => { live.close(); stopListening(); };
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     const r = resources.find((x) => x.uri === req.params.uri);
