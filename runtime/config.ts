@@ -100,11 +100,21 @@ const WIDENING: Record<string, string[] | '*'> = {
   auth: '*', security: '*', observability: '*',
 };
 
-/** The upstream server's config keys and variables that have no counterpart here: refused with what to use instead. */
-const NOT_HERE: Record<string, string> = {
-  KUBEFLOW_MCP_CB_FAILURE_THRESHOLD: 'this server has no circuit breaker; every Kubernetes request has a deadline instead (KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS)',
-  KUBEFLOW_MCP_CB_RECOVERY_TIMEOUT: 'this server has no circuit breaker; every Kubernetes request has a deadline instead (KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS)',
-};
+/**
+ * The upstream server's circuit-breaker variables, read as ours (its recovery timeout is in
+ * seconds, ours in milliseconds): set before the Kubernetes client reads them.
+ */
+function breakerFromUpstream(env: NodeJS.ProcessEnv) {
+  const pairs: Array<[string, string, number]> = [['KUBEFLOW_MCP_CB_FAILURE_THRESHOLD', 'KUBEFLOW_MCP_BREAKER_THRESHOLD', 1], ['KUBEFLOW_MCP_CB_RECOVERY_TIMEOUT', 'KUBEFLOW_MCP_BREAKER_COOLDOWN_MS', 1000]];
+  for (const [theirs, ours, scale] of pairs) {
+    if (env[theirs] === undefined) continue;
+    const v = Number(env[theirs]);
+    if (!(v > 0 && v <= 3600)) throw new ConfigError(`invalid ${theirs} "${env[theirs]}"; expected a number between 0 and 3600`);
+    const translated = String(Math.round(v * scale));
+    if (env[ours] !== undefined && env[ours] !== translated) throw new ConfigError(`${theirs} and ${ours} are both set, to different values; set only ${ours}`);
+    env[ours] = translated;
+  }
+}
 
 /** An environment variable and its older (upstream) name must not disagree. */
 function aliased(env: NodeJS.ProcessEnv, ours: string, theirs: string): string | undefined {
@@ -114,7 +124,7 @@ function aliased(env: NodeJS.ProcessEnv, ours: string, theirs: string): string |
 }
 
 export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv = process.env): Promise<ServeConfig> {
-  for (const [name, why] of Object.entries(NOT_HERE)) if (env[name] !== undefined) throw new ConfigError(`${name} is not supported: ${why}; unset it`);
+  breakerFromUpstream(env);
   // Upstream blocks scripts that match risky patterns unless this is true; here no script is
   // blocked by pattern (it runs in the cluster under the job's RBAC), so only "true" means the same.
   if (env.KUBEFLOW_MCP_UNSAFE_SCRIPTS !== undefined && !['1', 'true', 'yes'].includes(env.KUBEFLOW_MCP_UNSAFE_SCRIPTS.toLowerCase())) {
