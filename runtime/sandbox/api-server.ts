@@ -21,6 +21,7 @@ import { orphanDependents } from './garbage-collector.ts';
 import type { Attributes, Auth, Identity, Peer } from './auth.ts';
 import type { TLSSocket } from 'node:tls';
 import type { Faults } from './faults.ts';
+import { dryRunOf, fieldValidationOf, listOptions, queryBool, type ListOptions } from './query.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -35,8 +36,6 @@ export interface ApiServerDeps {
 }
 
 interface Route { t: ResourceType; ns?: string; name?: string; sub?: string }
-
-const isTrue = (v: string | null) => v === 'true' || v === '1';
 
 /** The client certificate of a TLS request, as verified against the sandbox's CA. */
 function peerOf(req: http.IncomingMessage): Peer | undefined {
@@ -88,7 +87,8 @@ export function createApiServer(deps: ApiServerDeps) {
   }
 
   /** Prune, default and validate a CR; run the webhook for TrainJobs. Returns warnings. */
-  function admit(t: ResourceType, obj: KObject, old: KObject | undefined, strict: boolean): string[] {
+  function admit(t: ResourceType, obj: KObject, old: KObject | undefined, validation: 'Ignore' | 'Warn' | 'Strict'): string[] {
+    const strict = validation === 'Strict';
     const warnings: string[] = [];
     if (t.kind === 'Secret' && obj.stringData) {
       // The API server folds stringData into base64 data and never stores or returns it.
@@ -101,7 +101,7 @@ export function createApiServer(deps: ApiServerDeps) {
       if (unknown.length && strict) {
         throw new StatusError(400, 'BadRequest', `strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
       }
-      warnings.push(...unknown.map((u) => `unknown field "${u}"`));
+      if (validation === 'Warn') warnings.push(...unknown.map((u) => `unknown field "${u}"`));
       const causes = schema.validate(obj, old);
       if (causes.length) throw invalid(t, obj.metadata.name, causes);
     }
@@ -140,12 +140,16 @@ export function createApiServer(deps: ApiServerDeps) {
   function create(r: Route, body: any, q: URLSearchParams) {
     checkObjectMeta(r, body, true);
     if (r.t.subresources.includes('status') && r.t.crd) delete body.status;
-    const warnings = admit(r.t, body, undefined, q.get('fieldValidation') === 'Strict');
-    const out = store.create(r.t, body, { dryRun: q.get('dryRun') === 'All' });
+    const validation = fieldValidationOf(q, 'CreateOptions');
+    const dryRun = dryRunOf(q, 'CreateOptions');
+    const warnings = admit(r.t, body, undefined, validation);
+    const out = store.create(r.t, body, { dryRun });
     return { out, warnings };
   }
 
-  function update(r: Route, body: any, q: URLSearchParams, current: KObject) {
+  function update(r: Route, body: any, q: URLSearchParams, current: KObject, options: 'UpdateOptions' | 'PatchOptions' = 'UpdateOptions') {
+    const validation = fieldValidationOf(q, options);
+    const dryRun = dryRunOf(q, options);
     // A stale resourceVersion is a conflict before anything about the content is judged.
     const expectedRv = body?.metadata?.resourceVersion;
     if (expectedRv && expectedRv !== current.metadata.resourceVersion) throw conflict(r.t, r.name!);
@@ -161,8 +165,8 @@ export function createApiServer(deps: ApiServerDeps) {
     }
     // A uid in the new object is a precondition: it must be the stored object's uid.
     if (next.metadata?.uid && next.metadata.uid !== current.metadata.uid) throw uidPrecondition(r.t, r.name!, next.metadata.uid, current.metadata.uid);
-    const warnings = r.sub === 'status' ? [] : admit(r.t, next, current, q.get('fieldValidation') === 'Strict');
-    const out = store.update(r.t, next, { expectedRv, dryRun: q.get('dryRun') === 'All' });
+    const warnings = r.sub === 'status' ? [] : admit(r.t, next, current, validation);
+    const out = store.update(r.t, next, { expectedRv, dryRun });
     return { out, warnings };
   }
 
@@ -198,13 +202,38 @@ export function createApiServer(deps: ApiServerDeps) {
     return store.remove(t, ns, name); // the garbage collector cascades the rest
   }
 
-  function list(r: Route, q: URLSearchParams) {
-    const lp = parseLabelSelector(q.get('labelSelector'));
-    const fp = parseFieldSelector(q.get('fieldSelector'));
-    let items = store.list(r.t, r.ns).filter((o) => lp(o.metadata.labels ?? {}) && fp(o));
-    const limit = Number(q.get('limit') ?? 0);
-    const cont = q.get('continue');
-    const rv = String(store.resourceVersion);
+  /** The objects of one type as they were at `rv`, rebuilt from the watch history (410 when it no longer reaches). */
+  function listAt(t: ResourceType, ns: string | undefined, rv: number): KObject[] {
+    const expired = () => new StatusError(410, 'Expired', `too old resource version: ${rv} (${store.oldestWatchable})`);
+    const all = store.since(store.oldestWatchable);
+    if (rv < store.oldestWatchable || !all) throw expired();
+    const id = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const mine = all.filter((e) => e.typeKey === keyOf(t) && (!ns || !t.namespaced || e.object.metadata.namespace === ns));
+    const state = new Map(store.list(t, ns).map((o) => [id(o), o]));
+    for (const key of new Set(mine.filter((e) => e.rv > rv).map((e) => id(e.object)))) {
+      const before = mine.filter((e) => e.rv <= rv && id(e.object) === key).at(-1);
+      const firstAfter = mine.find((e) => e.rv > rv && id(e.object) === key)!;
+      if (before) { if (before.type === 'DELETED') state.delete(key); else state.set(key, before.object); }
+      else if (firstAfter.type === 'ADDED') state.delete(key);
+      else throw expired();
+    }
+    return [...state.values()].sort((a, b) => id(a).localeCompare(id(b)));
+  }
+
+  function list(r: Route, o: ListOptions) {
+    const lp = parseLabelSelector(o.labelSelector ?? null);
+    const fp = parseFieldSelector(o.fieldSelector ?? null);
+    const current = store.resourceVersion;
+    const asked = o.resourceVersion && o.resourceVersion !== '0' ? Number(o.resourceVersion) : undefined;
+    if (asked !== undefined && !(Number.isInteger(asked) && asked > 0)) throw badRequest(`invalid resource version "${o.resourceVersion}"`);
+    if (asked !== undefined && asked > current && !o.continue) {
+      throw new StatusError(504, 'Timeout', `Too large resource version: ${asked}, current: ${current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 } as any);
+    }
+    const exact = o.resourceVersionMatch === 'Exact' && asked !== undefined && asked < current;
+    let items = (exact ? listAt(r.t, r.ns, asked) : store.list(r.t, r.ns)).filter((x) => lp(x.metadata.labels ?? {}) && fp(x));
+    const limit = o.limit;
+    const cont = o.continue;
+    const rv = String(exact ? asked : current);
     let next: string | undefined;
     if (cont) {
       let c: { after: string; rv: string };
@@ -225,9 +254,9 @@ export function createApiServer(deps: ApiServerDeps) {
 
   function crdObject(t: ResourceType) { return t.crd ? store.get(typeNamed('customresourcedefinitions'), undefined, t.crd) : undefined; }
 
-  function watch(req: http.IncomingMessage, res: http.ServerResponse, r: Route, q: URLSearchParams) {
-    const lp = parseLabelSelector(q.get('labelSelector'));
-    const fp = parseFieldSelector(q.get('fieldSelector'));
+  function watch(req: http.IncomingMessage, res: http.ServerResponse, r: Route, o: ListOptions) {
+    const lp = parseLabelSelector(o.labelSelector ?? null);
+    const fp = parseFieldSelector(o.fieldSelector ?? null);
     const nameMatch = (o: KObject) => !r.name || o.metadata.name === r.name;
     const matches = (o: KObject) => (!r.ns || !r.t.namespaced || o.metadata.namespace === r.ns) && nameMatch(o) && lp(o.metadata.labels ?? {}) && fp(o);
     const table = wantsTable(req);
@@ -239,11 +268,11 @@ export function createApiServer(deps: ApiServerDeps) {
       const object = table ? toTable(cols, [o], {}, deps.clock.now()) : o;
       res.write(JSON.stringify({ type, object }) + '\n');
     };
-    const rvParam = q.get('resourceVersion');
+    const rvParam = o.resourceVersion;
     let lastRv = store.resourceVersion;
     // With a selector, an object that stops matching is DELETED for this watcher and one that starts
     // matching is ADDED, as the API server's watch cache reports them.
-    const selective = !!(q.get('labelSelector') || q.get('fieldSelector'));
+    const selective = !!(o.labelSelector || o.fieldSelector);
     const inside = new Set<string>();
     const idOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const send = (type: string, o: KObject) => {
@@ -253,8 +282,18 @@ export function createApiServer(deps: ApiServerDeps) {
       if (now) write(was ? 'MODIFIED' : 'ADDED', o);
       else if (was) write('DELETED', o);
     };
-    if (!rvParam || rvParam === '0') {
-      for (const o of store.list(r.t, r.ns)) if (matches(o)) { inside.add(idOf(o)); write('ADDED', o); }
+    const bookmark = (annotations?: Record<string, string>) =>
+      res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: r.t.kind, apiVersion: apiVersionOf(r.t), metadata: { resourceVersion: String(lastRv), ...(annotations ? { annotations } : {}) } } }) + '\n');
+    if (o.sendInitialEvents === true) {
+      // Watch-list: the current state as ADDED events, then (to a client that takes bookmarks) a
+      // bookmark marking the end of them, then changes.
+      for (const x of store.list(r.t, r.ns)) if (matches(x)) { inside.add(idOf(x)); write('ADDED', x); }
+      if (o.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+    } else if (o.sendInitialEvents === false && (!rvParam || rvParam === '0')) {
+      // No initial state: changes from now on.
+      if (selective) for (const x of store.list(r.t, r.ns)) if (matches(x)) inside.add(idOf(x));
+    } else if (!rvParam || rvParam === '0') {
+      for (const x of store.list(r.t, r.ns)) if (matches(x)) { inside.add(idOf(x)); write('ADDED', x); }
     } else {
       const backlog = store.since(Number(rvParam));
       if (!backlog) {
@@ -274,10 +313,8 @@ export function createApiServer(deps: ApiServerDeps) {
       if (ev.typeKey === keyOf(r.t)) send(ev.type, ev.object);
     });
     const timers: NodeJS.Timeout[] = [];
-    if (isTrue(q.get('allowWatchBookmarks'))) {
-      timers.push(setInterval(() => res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: r.t.kind, apiVersion: apiVersionOf(r.t), metadata: { resourceVersion: String(lastRv) } } }) + '\n'), 1000));
-    }
-    const timeout = Number(q.get('timeoutSeconds') ?? 1800);
+    if (o.allowWatchBookmarks) timers.push(setInterval(() => bookmark(), 1000));
+    const timeout = o.timeoutSeconds ?? 1800;
     timers.push(setTimeout(() => res.end(), timeout * 1000));
     const close = () => { unsubscribe(); timers.forEach((t) => clearTimeout(t)); };
     res.on('close', close);
@@ -304,14 +341,15 @@ export function createApiServer(deps: ApiServerDeps) {
       return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: { creationTimestamp: null }, spec: body?.spec, status: review(subject, body?.spec) });
     }
     if (method === 'GET') {
-      if (isTrue(q.get('watch'))) { authorize(who, 'watch', r); return watch(req, res, r, q); }
+      const lo = !r.name || queryBool(q, 'watch') ? listOptions(q) : undefined;
+      if (lo?.watch) { authorize(who, 'watch', r); return watch(req, res, r, lo); }
       if (r.name) {
         authorize(who, 'get', r);
         const o = store.mustGet(t, r.ns, r.name);
         return sendJson(res, 200, wantsTable(req) ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now(), q.get('includeObject') ?? undefined) : o);
       }
       authorize(who, 'list', r);
-      const { items, meta } = list(r, q);
+      const { items, meta } = list(r, lo!);
       if (wantsTable(req)) return sendJson(res, 200, toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now(), q.get('includeObject') ?? undefined));
       return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: meta, items });
     }
@@ -343,13 +381,13 @@ export function createApiServer(deps: ApiServerDeps) {
       const merged = applyPatch(r, ct, patch, current);
       merged.metadata = { ...merged.metadata, resourceVersion: patch?.metadata?.resourceVersion };
       if (r.sub === 'status') merged.metadata.name = r.name;
-      const { out, warnings } = update(r, merged, q, current);
+      const { out, warnings } = update(r, merged, q, current, 'PatchOptions');
       return sendJson(res, 200, out, warningHeaders(warnings));
     }
     if (method === 'DELETE') {
       const body = await readJson(req).catch(() => undefined);
       const policy = q.get('propagationPolicy') ?? body?.propagationPolicy ?? 'Background';
-      const dryRun = q.get('dryRun') === 'All' || (body?.dryRun ?? []).includes('All');
+      const dryRun = dryRunOf(q, 'DeleteOptions', Array.isArray(body?.dryRun) ? body.dryRun : []);
       if (r.name) {
         authorize(who, 'delete', r);
         const pre = body?.preconditions;
@@ -361,7 +399,7 @@ export function createApiServer(deps: ApiServerDeps) {
         return sendJson(res, 200, deleteOne(t, r.ns, r.name, policy, dryRun));
       }
       authorize(who, 'deletecollection', r);
-      const { items } = list(r, q);
+      const { items } = list(r, listOptions(q));
       const gone = items.map((o) => deleteOne(t, o.metadata.namespace, o.metadata.name, policy, dryRun));
       return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: String(store.resourceVersion) }, items: gone });
     }

@@ -2,6 +2,7 @@
 // timestamps, previous, limitBytes and follow (chunked, ending when the container ends).
 import type http from 'node:http';
 import { badRequest } from './errors.ts';
+import { queryBool, queryInt } from './query.ts';
 import type { KObject } from './store.ts';
 import type { Clock } from './clock.ts';
 
@@ -24,18 +25,18 @@ export function servePodLog(req: http.IncomingMessage, res: http.ServerResponse,
   }
   if (!names.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
   const status = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((c: any) => c.name === container);
-  const previous = q.get('previous') === 'true';
+  const previous = queryBool(q, 'previous');
   if (previous && !status?.lastState?.terminated) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
   if (!previous && (!status || status.state?.waiting)) {
     throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${status?.state?.waiting?.reason ?? 'ContainerCreating'}`);
   }
 
-  const timestamps = q.get('timestamps') === 'true';
-  const tail = q.has('tailLines') ? Number(q.get('tailLines')) : undefined;
-  const sinceSeconds = q.has('sinceSeconds') ? Number(q.get('sinceSeconds')) : undefined;
+  const timestamps = queryBool(q, 'timestamps');
+  const tail = queryInt(q, 'tailLines');
+  const sinceSeconds = queryInt(q, 'sinceSeconds');
   const sinceTime = q.has('sinceTime') ? Date.parse(q.get('sinceTime')!) : undefined;
   if ((tail !== undefined && !(tail >= 0)) || (sinceSeconds !== undefined && !(sinceSeconds >= 1))) throw badRequest('invalid log options: tailLines must be >= 0 and sinceSeconds >= 1');
-  let budget = q.has('limitBytes') ? Number(q.get('limitBytes')) : Infinity;
+  let budget = queryInt(q, 'limitBytes') ?? Infinity;
   const cutoff = sinceSeconds !== undefined ? deps.clock.now().getTime() - sinceSeconds * 1000 : sinceTime;
   const format = (l: LogLine) => `${timestamps ? new Date(l.at).toISOString().replace('Z', '000000Z') + ' ' : ''}${l.text}\n`;
 
@@ -58,7 +59,7 @@ export function servePodLog(req: http.IncomingMessage, res: http.ServerResponse,
   let sentCount = first.lines.length; // everything up to now was either sent or cut on purpose
   const more = emit(lines);
   const finished = first.finished;
-  if (q.get('follow') !== 'true' || previous || finished || !more) return res.end();
+  if (!queryBool(q, 'follow') || previous || finished || !more) return res.end();
 
   // Follow: poll the source as simulated time passes; end when the container has terminated.
   const timer = setInterval(() => {
