@@ -19,6 +19,7 @@ import type { Specs, ToolSpec } from './load.ts';
 import type { Problems } from './source.ts';
 import { encode as countTokensOf } from 'gpt-tokenizer/encoding/o200k_base';
 import { helmChart } from './helm.ts';
+import { siteSources } from './site.ts';
 
 const countTokens = (text: string) => countTokensOf(text).length;
 
@@ -382,7 +383,7 @@ function docs(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, st
 }
 
 /** A tool's tools/list entry exactly as the server sends it. */
-function listingEntry(t: ToolSpec, specs: Specs) {
+export function listingEntry(t: ToolSpec, specs: Specs) {
   // Agents pay for tools/list on every turn, so it carries only what calling a tool needs: no
   // outputSchema (answers still carry structuredContent) and no display title (clients show the
   // name). describe_tools, the docs and the ranker have both.
@@ -526,5 +527,6 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
   for (const [k, v] of rbacManifests(specs, analyses)) files.set(k, v);
   for (const [k, v] of helmChart(specs.packageRoot, personaRoles(specs, analyses), REGEN)) files.set(k, v);
   for (const [k, v] of docs(specs, analyses)) files.set(k, v);
+  for (const [k, v] of siteSources(specs, analyses)) files.set(k, v);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }
