@@ -144,7 +144,7 @@ describe('sandbox API server', () => {
   it('fails a job on request, restarting once, with BackoffLimitExceeded and previous logs', async () => {
     await co.createNamespacedCustomObject({ ...TJ, namespace: 'default', body: trainJob('will-fail', { metadata: { annotations: { 'sandbox.kubeflow-mcp.dev/outcome': 'oom' } }, spec: { trainer: { numNodes: 1 } } }) });
     const failed = await until(async () => { const j = await get('will-fail'); return condition(j, 'Failed') ? j : undefined; });
-    expect(condition(failed, 'Failed')).toMatchObject({ reason: 'FailedJobs', message: 'jobset failed due to one or more job failures' });
+    expect(condition(failed, 'Failed')).toMatchObject({ reason: 'FailedJobs', message: 'jobset failed due to one or more job failures (first failed job: will-fail-node-0)' });
     const pod = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=will-fail' })).items[0];
     expect(pod.status!.containerStatuses![0].restartCount).toBe(1);
     const prev = await core.readNamespacedPodLog({ namespace: 'default', name: pod.metadata!.name!, container: 'node', previous: true });

@@ -4,17 +4,23 @@
 import { createHash } from 'node:crypto';
 import { typeNamed } from '../resources.ts';
 import { clone, isoSeconds, type KObject, type Store } from '../store.ts';
-import { parseQuantity } from '../../quantity.ts';
+import { quantity as parseQuantity } from '../facts.ts';
 import type { Clock } from '../clock.ts';
 import type { LogLine, LogSource } from '../pod-logs.ts';
 import type { Recorder } from './events.ts';
-import { planLog, type LogContext, type Outcome } from './log-lines.ts';
+import { planLog, rendezvousError, type LogContext, type Outcome } from './log-lines.ts';
 
 export interface Attempt { start: number; duration: number; end?: number; ctx: LogContext }
 export interface PodPlan {
   duration: number | 'until-stopped'; ctx: Omit<LogContext, 'attempt'>; restarts: number;
   /** Decides the outcome when the container starts (what it depends on may appear after the pod). */
   outcomeAtStart?: () => Outcome;
+  /**
+   * The container first waits for its peers (one pod per node of a distributed trainer): its run
+   * begins only once all `world` of them are running together, and it fails with torch's timeout
+   * if they are not within `timeout` (simulated ms).
+   */
+  rendezvous?: { group: string; world: number; timeout: number };
 }
 
 const pods = typeNamed('pods');
@@ -47,6 +53,10 @@ export class Kubelet implements LogSource {
   private nodeOf = new Map<string, string>();
   private retryQueued = false;
   private unsubscribe: () => void;
+  /** Rendezvous group -> the pods (uid -> pod) whose containers wait in it now. */
+  private waiting = new Map<string, Map<string, KObject>>();
+  /** Each waiting pod's timeout, cancelled when the group forms. */
+  private rendezvousTimers = new Map<string, () => void>();
 
   constructor(private store: Store, private clock: Clock, private record: Recorder, private onChange: (pod: KObject) => void) {
     for (const p of store.list(pods)) this.account(p, false);
@@ -190,11 +200,68 @@ export class Kubelet implements LogSource {
       this.record(updated, 'Normal', 'Started', `Started container ${updated.spec.containers[0].name}`, 'kubelet');
     }
     this.onChange(updated);
+    if (plan.rendezvous) return this.joinRendezvous(updated, plan);
     if (plan.duration !== 'until-stopped') this.later(pod.metadata.uid, plan.duration, () => this.finishAttempt(updated, outcome === 'succeed' ? 0 : 1));
   }
 
+  /** Is this pod's container waiting for its peers? */
+  inRendezvous(uid: string) { return this.rendezvousTimers.has(uid); }
+
+  /**
+   * A distributed trainer's container waits at the rendezvous: when the last of its peers joins,
+   * all of them start training together; if that does not happen within the timeout, it exits 1
+   * with torch's error.
+   */
+  private joinRendezvous(pod: KObject, plan: PodPlan) {
+    const z = plan.rendezvous!;
+    const uid = pod.metadata.uid;
+    const attempt = this.attempts.get(uid)!.at(-1)!;
+    attempt.ctx = { ...attempt.ctx, rendezvous: { ...attempt.ctx.rendezvous!, state: 'waiting' } };
+    attempt.duration = this.clock.scale(z.timeout);
+    let group = this.waiting.get(z.group);
+    if (!group) this.waiting.set(z.group, (group = new Map()));
+    group.set(uid, pod);
+    this.rendezvousTimers.set(uid, this.clock.after(z.timeout, () => {
+      this.rendezvousTimers.delete(uid);
+      const members = [...(this.waiting.get(z.group)?.values() ?? [])];
+      this.leaveRendezvous(z.group, uid);
+      const rdzv = attempt.ctx.rendezvous!;
+      const masterUp = members.some((m) => m.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '0');
+      attempt.ctx = { ...attempt.ctx, rendezvous: { ...rdzv, state: 'timed-out', joined: members.length, masterUp } };
+      this.finishAttempt(pod, 1, rendezvousError(attempt.ctx));
+    }));
+    if (group.size < z.world) return;
+    // Everyone is here: the run starts now for each of them, for the plan's duration.
+    this.waiting.delete(z.group);
+    for (const [id, member] of group) {
+      this.rendezvousTimers.get(id)?.();
+      this.rendezvousTimers.delete(id);
+      const a = this.attempts.get(id)?.at(-1);
+      const p = this.plans.get(id);
+      if (!a || !p || p.duration === 'until-stopped') continue;
+      a.start = this.clock.now().getTime();
+      a.duration = this.clock.scale(p.duration);
+      a.ctx = { ...a.ctx, rendezvous: { ...a.ctx.rendezvous!, state: 'formed' } };
+      const outcome = a.ctx.outcome;
+      this.later(id, p.duration, () => this.finishAttempt(member, outcome === 'succeed' ? 0 : 1));
+    }
+  }
+
+  private leaveRendezvous(group: string, uid: string) {
+    const g = this.waiting.get(group);
+    g?.delete(uid);
+    if (g && g.size === 0) this.waiting.delete(group);
+  }
+
+  private dropFromRendezvous(uid: string) {
+    this.rendezvousTimers.get(uid)?.();
+    this.rendezvousTimers.delete(uid);
+    const z = this.plans.get(uid)?.rendezvous;
+    if (z) this.leaveRendezvous(z.group, uid);
+  }
+
   /** End the current attempt; `exitCode` 0 succeeds, anything else fails (and may restart). */
-  finishAttempt(pod: KObject, exitCode: number) {
+  finishAttempt(pod: KObject, exitCode: number, message?: string) {
     const list = this.attempts.get(pod.metadata.uid);
     const cur = list?.[list.length - 1];
     if (!cur || cur.end !== undefined) return;
@@ -202,8 +269,9 @@ export class Kubelet implements LogSource {
     cur.end = Math.min(now.getTime(), cur.start + cur.duration);
     const plan = this.plans.get(pod.metadata.uid)!;
     const restart = exitCode !== 0 && list!.length < Math.min(MAX_ATTEMPTS, plan.restarts + 1);
+    this.dropFromRendezvous(pod.metadata.uid);
     const terminated = {
-      exitCode, reason: exitCode === 0 ? 'Completed' : 'Error',
+      exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', ...(message ? { message } : {}),
       startedAt: isoSeconds(new Date(cur.start)), finishedAt: isoSeconds(now),
     };
     const updated = this.update(pod, (p) => {
@@ -228,12 +296,14 @@ export class Kubelet implements LogSource {
 
   /** Stop a pod for good (its Job finished elsewhere, or it was suspended). */
   stop(pod: KObject) {
+    this.dropFromRendezvous(pod.metadata.uid);
     for (const c of this.timers.get(pod.metadata.uid) ?? []) c();
     this.timers.delete(pod.metadata.uid);
     this.unschedulable.delete(`${pod.metadata.namespace}/${pod.metadata.name}`);
   }
 
   forget(uid: string) {
+    this.dropFromRendezvous(uid);
     for (const c of this.timers.get(uid) ?? []) c();
     this.timers.delete(uid);
     this.attempts.delete(uid);

@@ -12,6 +12,15 @@ export interface LogContext {
   command?: string[];
   outcome: Outcome;
   attempt: number;
+  /** A multi-node torch trainer meets its peers first (static rendezvous on rank 0's TCPStore). */
+  rendezvous?: Rendezvous;
+}
+export interface Rendezvous {
+  master: string; port: number; timeoutSeconds: number; procs: number;
+  /** waiting for the peers, formed (all joined: training runs), or timed out. */
+  state: 'waiting' | 'formed' | 'timed-out';
+  /** Peers whose pods were running when it timed out, and whether rank 0 (the store's host) was. */
+  joined?: number; masterUp?: boolean;
 }
 export interface PlannedLine { frac: number; text: string }
 
@@ -63,7 +72,52 @@ function spread(lines: string[], from = 0, to = 1): PlannedLine[] {
   return lines.map((text, i) => ({ frac: from + ((to - from) * (i + 1)) / (n + 1), text }));
 }
 
+/** The last line a container whose rendezvous timed out prints: torch's own error. */
+export function rendezvousError(ctx: LogContext): string {
+  const z = ctx.rendezvous!;
+  if (ctx.rank === 0) return `torch.distributed.DistStoreError: Timed out after ${z.timeoutSeconds + 1} seconds waiting for clients. ${z.joined ?? 1}/${ctx.world} clients joined.`;
+  if (!z.masterUp) return `torch.distributed.DistNetworkError: The client socket has timed out after ${z.timeoutSeconds}s while trying to connect to (${z.master}, ${z.port}).`;
+  return 'torch.distributed.DistStoreError: Socket Timeout';
+}
+
+/** torchrun starting the elastic agent and waiting at the rendezvous; torch's traceback if it times out. */
+function rendezvousLog(ctx: LogContext): PlannedLine[] {
+  const z = ctx.rendezvous!;
+  const start = [
+    `INFO:torch.distributed.run:Starting elastic agent: nnodes=${ctx.world} node_rank=${ctx.rank}`,
+    'INFO:torch.distributed.launcher.api:Starting elastic_operator with launch configs:',
+    `  entrypoint       : ${(ctx.command ?? []).filter((a) => !a.startsWith('-')).slice(1, 2)[0] ?? 'train.py'}`,
+    `  min_nodes        : ${ctx.world}`,
+    `  max_nodes        : ${ctx.world}`,
+    `  nproc_per_node   : ${z.procs}`,
+    '  run_id           : none',
+    '  rdzv_backend     : static',
+    `  rdzv_endpoint    : ${z.master}:${z.port}`,
+    `  rdzv_configs     : {'rank': ${ctx.rank}, 'timeout': ${z.timeoutSeconds}}`,
+    '  max_restarts     : 0',
+    '  monitor_interval : 0.1',
+  ];
+  const lines: PlannedLine[] = start.map((text, i) => ({ frac: (i + 1) / 1000, text }));
+  if (z.state !== 'timed-out') return lines;
+  const site = '/usr/local/lib/python3.11/site-packages/torch/distributed';
+  return [...lines, ...[
+    'Traceback (most recent call last):',
+    '  File "/usr/local/bin/torchrun", line 8, in <module>',
+    '    sys.exit(main())',
+    `  File "${site}/elastic/multiprocessing/errors/__init__.py", line 355, in wrapper`,
+    '    return f(*args, **kwargs)',
+    `  File "${site}/launcher/api.py", line 260, in launch_agent`,
+    '    result = agent.run()',
+    `  File "${site}/elastic/agent/server/api.py", line 711, in _initialize_workers`,
+    '    self._rendezvous(worker_group)',
+    `  File "${site}/elastic/rendezvous/static_tcp_rendezvous.py", line 68, in next_rendezvous`,
+    '    self._store = TCPStore(  # type: ignore[call-arg]',
+    rendezvousError(ctx),
+  ].map((text, i) => ({ frac: 1 - (12 - i) / 10000, text }))];
+}
+
 export function planLog(ctx: LogContext): PlannedLine[] {
+  if (ctx.rendezvous && ctx.rendezvous.state !== 'formed') return rendezvousLog(ctx);
   const r = rng(`${ctx.pod}/${ctx.attempt}`);
   const failing = ctx.outcome !== 'succeed';
   switch (ctx.kind) {

@@ -10,7 +10,7 @@ import { TRAINER_CONTROLLER, ownerRef } from './build.ts';
 import { eventRecorder, type Recorder } from './events.ts';
 import { WorkQueue } from './work-queue.ts';
 
-import { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION } from '../../trainer/optimization.ts';
+import { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION } from '../facts.ts';
 
 export { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION };
 

@@ -13,12 +13,12 @@ import { Kubelet, type PodPlan } from './kubelet.ts';
 import { TRAINER_CONTROLLER, buildJob, buildJobSet, buildPod, ownerRef } from './build.ts';
 import type { LogContext, Outcome } from './log-lines.ts';
 import { trialMetrics } from './objective.ts';
-import { isGated } from '../../trainer/models.ts';
+import { TORCH_RENDEZVOUS_TIMEOUT_SECONDS, needsHubToken } from '../facts.ts';
 import { WorkQueue } from './work-queue.ts';
 import { TRIAL_PARAMETERS_ANNOTATION } from './optimization-controller.ts';
 
-export interface Durations { schedule: number; initializer: number; trainer: number; launcher: number; retry: number }
-export const DEFAULT_DURATIONS: Durations = { schedule: 2000, initializer: 6000, trainer: 24000, launcher: 18000, retry: 5000 };
+export interface Durations { schedule: number; initializer: number; trainer: number; launcher: number; retry: number; rendezvous: number }
+export const DEFAULT_DURATIONS: Durations = { schedule: 2000, initializer: 6000, trainer: 24000, launcher: 18000, retry: 5000, rendezvous: TORCH_RENDEZVOUS_TIMEOUT_SECONDS * 1000 };
 
 /** Annotation a user (or test) sets on a TrainJob to choose how the sandbox ends it. */
 export const OUTCOME_ANNOTATION = 'sandbox.kubeflow-mcp.dev/outcome';
@@ -234,7 +234,7 @@ export class TrainerController {
       duration = this.durations.initializer;
       // A gated Hugging Face model needs a token, as the real initializer finds out with a 401;
       // judged when the container starts, as the token's Secret may come after the job.
-      if (step === 'model-initializer' && isGated(String(env('STORAGE_URI') ?? ''))) {
+      if (step === 'model-initializer' && needsHubToken(String(env('STORAGE_URI') ?? ''))) {
         return { duration, ctx, restarts: 1, outcomeAtStart: () => (this.hasToken(pod, c) ? initOutcome : 'fail') };
       }
     } else if (mpi && rj.name === 'node') {
@@ -246,6 +246,12 @@ export class TrainerController {
     } else {
       const kind = c.command?.[0] === 'tune' ? 'torchtune' : env('PET_NNODES') ? 'torchrun' : 'generic';
       ctx = { ...base, kind, outcome };
+      // A multi-node torch trainer runs only when all its nodes meet at rank 0's TCPStore.
+      if (kind !== 'generic' && world > 1) {
+        const name = js.metadata.name;
+        ctx.rendezvous = { master: env('PET_MASTER_ADDR') ?? `${name}-node-0-0.${name}`, port: Number(env('PET_MASTER_PORT') ?? 29500), timeoutSeconds: Math.round(this.durations.rendezvous / 1000), procs: Number(env('PET_NPROC_PER_NODE') ?? 1), state: 'waiting' };
+        return { duration, ctx, restarts: 1, rendezvous: { group: `${pod.metadata.namespace}/${name}/${rj.name}`, world, timeout: this.durations.rendezvous } };
+      }
     }
     return { duration, ctx, restarts: 1 };
   }
@@ -295,7 +301,10 @@ export class TrainerController {
     const targets: string[] = js.spec.successPolicy?.targetReplicatedJobs ?? js.spec.replicatedJobs.map((r: any) => r.name);
     const complete = !anyFailed && targets.every((n) => jobsStatus.find((s: any) => s.name === n)?.succeeded === 1);
     this.writeStatus(trainJob, (s) => { s.jobsStatus = jobsStatus; });
-    if (anyFailed) this.finish(trainJob, js, 'Failed', 'FailedJobs', 'jobset failed due to one or more job failures');
+    // JobSet names the Job that failed first; the TrainJob copies its condition.
+    const firstFailed = entries.filter((e: any) => e.job && condTrue(e.job, 'Failed'))
+      .sort((a: any, b: any) => String(a.job.status.conditions.find((c: any) => c.type === 'Failed')?.lastTransitionTime).localeCompare(String(b.job.status.conditions.find((c: any) => c.type === 'Failed')?.lastTransitionTime)))[0]?.job;
+    if (anyFailed) this.finish(trainJob, js, 'Failed', 'FailedJobs', `jobset failed due to one or more job failures (first failed job: ${firstFailed?.metadata.name})`);
     else if (complete) this.finish(trainJob, js, 'Complete', 'AllJobsCompleted', 'jobset completed successfully');
     else this.reportProgress(trainJob, entries);
   }
@@ -314,6 +323,8 @@ export class TrainerController {
       const cur = this.store.get(T.trainjobs, trainJob.metadata.namespace, trainJob.metadata.name);
       const live = this.store.get(T.pods, pod.metadata.namespace, pod.metadata.name);
       if (!cur || finished(cur) || !live || live.status?.phase !== 'Running') return;
+      // Nothing trains (and nothing is reported) while the nodes wait for each other.
+      if (this.kubelet.inRendezvous(live.metadata.uid)) { this.clock.after(runDuration(this.durations, entries) / 5, tick); return; }
       const frac = Math.min(0.99, Math.max(0, (this.clock.now().getTime() - started) / total));
       const logs = this.kubelet.read(live, live.spec.containers[0].name, false).lines;
       const loss = [...logs].reverse().map((l) => l.text.match(/loss[=:]?\s*([\d.]+)/i)?.[1]).find(Boolean);
@@ -342,7 +353,11 @@ export class TrainerController {
     for (const { job } of this.jobsOf(js)) if (job) for (const p of this.podsOf(job)) {
       if (['Succeeded', 'Failed'].includes(p.status?.phase)) continue;
       if (type === 'Complete') this.kubelet.finishAttempt(p, 0);
-      else { this.kubelet.stop(p); this.store.remove(T.pods, p.metadata.namespace, p.metadata.name); }
+      else {
+        this.kubelet.stop(p);
+        this.store.remove(T.pods, p.metadata.namespace, p.metadata.name);
+        this.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, 'job-controller');
+      }
     }
     this.deadlines.get(cur.metadata.uid)?.();
     this.writeStatus(cur, (s) => {
