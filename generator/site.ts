@@ -164,7 +164,7 @@ function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string,
     banner(t.file),
     `# ${t.name}`,
     `**${cell(t.title)}**: ${esc(t.description)}`,
-    table(['', ''], facts),
+    table(['Property', 'Value'], facts),
     '## Inputs',
     inputs.length ? table(['Input', 'Type', 'Required', 'Default', 'Notes'], inputs) : 'No inputs.',
     advanced.size ? `Advanced inputs are validated like the others but left out of tools/list, to keep what every turn pays for small; a preview names the ones the call did not set.` : undefined,
@@ -418,43 +418,43 @@ function operationsPage(specs: Specs): string {
 
 function homePage(specs: Specs, pt: Record<string, string[]>): string {
   const custom = specs.tools.filter((t) => t.handler === 'custom').length;
-  const fm = [
-    '---',
-    'layout: home',
-    'title: kubeflow-mcp',
-    'hero:',
-    '  name: kubeflow-mcp',
-    '  text: Kubeflow Trainer for AI agents',
-    `  tagline: ${JSON.stringify(`${specs.tools.length} MCP tools to plan, submit, monitor and manage training jobs on Kubernetes, with ${Object.keys(pt).length} personas and ${TIERS.length} instruction tiers`)}`,
-    '  actions:',
-    '    - {theme: brand, text: Personas and tiers, link: /personas/}',
-    '    - {theme: alt, text: Tools, link: /tools/}',
-    '    - {theme: alt, text: Guides, link: /guides/}',
-    'features:',
-    ...Object.entries(specs.personas.personas).map(([p, d]) => `  - {title: ${JSON.stringify(p)}, details: ${JSON.stringify(`${d.description} ${served(specs, p, defaultModules(specs)).length} tools by default.`)}, link: ${JSON.stringify(`/personas/${p}/`)}}`),
-    '---',
-  ].join('\n');
+  const rows = Object.entries(specs.personas.personas).map(([p, d]) => [personaLink(p), String(served(specs, p, defaultModules(specs)).length), TIERS.map((tier) => tierLink(p, tier)).join(', '), cell(d.description)]);
   return page([
-    fm,
+    frontmatter({ title: 'kubeflow-mcp', description: 'Kubeflow Trainer for AI agents: the MCP server\'s tools, personas and instruction tiers', outline: [2, 2], prev: false, next: false }),
     banner('specs/'),
-    `${specs.tools.length - custom} of the ${specs.tools.length} tools are declared entirely as steps in YAML; every page here is generated from those specs, so it says what the server does.`,
+    '# kubeflow-mcp',
+    `Kubeflow Trainer for AI agents: ${specs.tools.length} MCP tools to plan, submit, monitor and manage training jobs on Kubernetes, ${specs.tools.length - custom} of them declared entirely as steps in YAML. Every page here is generated from those specs, so it says what the server does.`,
+    '## Start with a persona',
+    table(['Persona', 'Tools by default', 'Instruction tiers', 'Who it is for'], rows),
     '<!--@include: ../../docs/home.md-->',
   ]);
 }
 
-/** The sidebar, as docs/.vitepress/config.ts shows it. */
+/** The sidebars, per section, as docs/.vitepress/config.ts shows them. No group collapses: the
+ * default theme's collapsible group puts one control inside another, which screen readers handle
+ * badly, so each section has a sidebar of its own instead. */
 function sidebar(specs: Specs, pt: Record<string, string[]>) {
-  return [
-    { text: 'Personas and tiers', link: '/personas/', collapsed: false, items: Object.keys(pt).map((p) => ({ text: p, link: `/personas/${p}/`, collapsed: true, items: TIERS.map((tier) => ({ text: `${tier} tier`, link: `/personas/${p}/${tier}` })) })) },
-    { text: 'Tools', link: '/tools/', collapsed: false, items: specs.phases.filter((ph) => specs.tools.some((t) => t.phase === ph.name)).map((ph) => ({ text: ph.title, collapsed: true, items: specs.tools.filter((t) => t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name)).map((t) => ({ text: t.name, link: `/tools/${t.name}` })) })) },
-    { text: 'Guides', link: '/guides/', collapsed: true, items: specs.resources.map((r) => ({ text: r.name, link: `/guides/${r.name}` })) },
-    { text: 'Reference', collapsed: false, items: [
-      { text: 'Prompts', link: '/prompts' },
-      { text: 'CLI and configuration', link: '/reference/cli' },
-      { text: 'Deployment: Helm values', link: '/reference/helm' },
-      { text: 'The operation language', link: '/reference/operations' },
-    ] },
-  ];
+  const reference = { text: 'Reference', items: [
+    { text: 'Prompts', link: '/prompts' },
+    { text: 'CLI and configuration', link: '/reference/cli' },
+    { text: 'Deployment: Helm values', link: '/reference/helm' },
+    { text: 'The operation language', link: '/reference/operations' },
+  ] };
+  return {
+    '/personas/': [
+      { text: 'Personas and tiers', link: '/personas/' },
+      ...Object.keys(pt).map((p) => ({ text: p, items: [{ text: 'Overview', link: `/personas/${p}/` }, ...TIERS.map((tier) => ({ text: `${tier} tier`, link: `/personas/${p}/${tier}` }))] })),
+    ],
+    '/tools/': [
+      { text: 'All tools', link: '/tools/' },
+      ...specs.phases.filter((ph) => specs.tools.some((t) => t.phase === ph.name)).map((ph) => ({ text: ph.title, items: specs.tools.filter((t) => t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name)).map((t) => ({ text: t.name, link: `/tools/${t.name}` })) })),
+    ],
+    '/guides/': [{ text: 'Guides', link: '/guides/', items: specs.resources.map((r) => ({ text: r.name, link: `/guides/${r.name}` })) }],
+    '/': [
+      { text: 'Start', items: [{ text: 'Home', link: '/' }, { text: 'Personas and tiers', link: '/personas/' }, { text: 'Tools', link: '/tools/' }, { text: 'Guides', link: '/guides/' }] },
+      reference,
+    ],
+  };
 }
 
 /** Every page source of the docs site, by path. */

@@ -16,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const srcDir = join(root, 'generated', 'site');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; description: string };
-const sidebar = JSON.parse(readFileSync(join(srcDir, 'sidebar.json'), 'utf8')) as DefaultTheme.SidebarItem[];
+const sidebar = JSON.parse(readFileSync(join(srcDir, 'sidebar.json'), 'utf8')) as DefaultTheme.SidebarMulti;
 const base = process.env.DOCS_BASE ?? '/';
 
 /** The released versions, newest first: the repository's v* tags (none outside a git checkout). */
@@ -50,6 +50,8 @@ export default defineConfig({
   lastUpdated: false,
   head: [['meta', { name: 'theme-color', content: '#3451b2' }]],
   markdown: {
+    // Code colours with at least 4.5:1 contrast on the code background.
+    theme: { light: 'github-light-high-contrast', dark: 'github-dark-high-contrast' },
     config(md) {
       // Inline code is shown as written, never read as Vue markup (fenced code already is).
       const inline = md.renderer.rules.code_inline!;
