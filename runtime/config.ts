@@ -21,6 +21,8 @@ export interface ServeConfig {
   banner: boolean;
   sandbox: boolean;
   timeScale: number;
+  /** Where --sandbox writes the sandbox's kubeconfig (default: a file in the temp dir). */
+  sandboxKubeconfig?: string;
   kubeconfig?: string;
   /** The kubeconfig context to use (default: its current one). */
   context?: string;
@@ -182,6 +184,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     banner: flags.banner !== false,
     sandbox: !!flags.sandbox,
     timeScale,
+    sandboxKubeconfig: flags.sandboxKubeconfig as string | undefined,
     kubeconfig: flags.kubeconfig,
     context: first(flags.context, env.KUBEFLOW_MCP_CONTEXT, s.context) as string | undefined,
     controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,

@@ -127,10 +127,12 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
     if (existsSync(path)) watchFile(path, () => { kube.reload(); log.info({ kubeconfig: path }, 'kubeconfig reloaded'); });
     return { log, ring, buildServer, kube, stopSandbox: undefined };
   }
-  const { startSandbox } = await import('./sandbox/index.ts');
+  const { startSandbox, writeSandboxKubeconfig } = await import('./sandbox/index.ts');
   const sb = await startSandbox({ timeScale: cfg.timeScale });
-  log.info({ url: sb.url }, 'sandbox cluster started in-process');
-  return { log, ring, buildServer, kube: new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs }), stopSandbox: sb.stop };
+  const written = writeSandboxKubeconfig(sb, cfg.sandboxKubeconfig);
+  log.info({ url: sb.url, kubeconfig: written.path }, 'sandbox cluster started in-process');
+  if (cfg.banner) process.stderr.write(`sandbox cluster at ${sb.url}; its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`);
+  return { log, ring, buildServer, kube: new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs }), stopSandbox: async () => { written.remove(); await sb.stop(); } };
 }
 
 /** The server for a team: streamable HTTP (see http.ts), one MCP server per session. */

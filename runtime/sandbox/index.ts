@@ -17,6 +17,8 @@ import { OptimizationController } from './controller/optimization-controller.ts'
 import { ADMIN, Auth, type SandboxUser } from './auth.ts';
 import { Faults } from './faults.ts';
 
+export { writeSandboxKubeconfig } from './kubeconfig-file.ts';
+
 /** The kind a state file uses to declare a user (tokens are not Kubernetes objects). */
 const USER_KIND = 'sandbox.kubeflow-mcp.dev/v1/User';
 
