@@ -103,7 +103,7 @@ function resolveWithin(obj: Record<string, any>, c: Caller, depth: number) {
 export function resolveEnvelope(result: Record<string, any>, c: Caller): Record<string, any> {
   // Only a finished success has nothing to call again: a preview's next step is to confirm the
   // same tool, and an error may say how to call it right.
-  const caller = result.success === true ? c : { ...c, self: undefined };
+  const caller = result.success === true && result.status !== 'preview' ? c : { ...c, self: undefined };
   if (typeof result.hint === 'string') result.hint = resolveText(result.hint, caller, 'offer') ?? null;
   if (typeof result._meta?.next === 'string') {
     const next = resolveText(result._meta.next, caller, 'offer');

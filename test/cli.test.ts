@@ -81,7 +81,8 @@ describe('kubeflow-mcp CLI', () => {
       const child = spawn(process.execPath, [BIN, 'serve', '--no-banner', '--log-format', 'json', ...args], { ...opts(env), stdio: ['pipe', 'pipe', 'pipe'] });
       let err = '';
       child.stderr.on('data', (d) => { err += d; });
-      await new Promise((r) => setTimeout(r, 800));
+      // Until the full server has started (it logs its persona), at most 15 s on a busy machine.
+      for (let i = 0; i < 150 && !/platform-admin/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
       child.stdin.end();
       const code = await new Promise((r) => child.on('exit', r));
       expect(code, err).toBe(0);

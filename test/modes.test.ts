@@ -32,10 +32,10 @@ describe('progressive mode', () => {
     expect(listed.data.tools.map((t: any) => t.name)).toEqual(expect.arrayContaining(['fine_tune', 'run_custom_training']));
     const described = await call(ds.client, 'describe_tools', { names: ['fine_tune'] });
     expect(described.data.tools[0].input_schema.required).toEqual(['model', 'dataset']);
-    expect((await exec(ds, 'pre_flight', { model: 'google/gemma-2b' })).data.tool_selection.recommended).toBe('fine_tune');
+    expect((await exec(ds, 'pre_flight', { model: 'meta-llama/Llama-3.2-1B-Instruct' })).data.tool_selection.recommended).toBe('fine_tune');
     expect((await exec(ds, 'list_runtimes')).data.total).toBeGreaterThan(0);
-    // gemma is gated: without a token its model download fails, as on Hugging Face.
-    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-progressive', hf_token: 'hf_ModesTestToken01' };
+    // Llama is gated: without a token its model download fails, as on Hugging Face.
+    const args = { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-progressive', hf_token: 'hf_ModesTestToken01' };
     const preview = await exec(ds, 'fine_tune', args);
     expect(preview.status).toBe('preview');
     expect((await exec(ds, 'list_training_jobs')).data.total).toBe(0);
@@ -79,7 +79,7 @@ describe('semantic mode', () => {
     expect(encode((answer.content as any)[0].text).length).toBeLessThanOrEqual(300);
     const plan = (await call(ds.client, 'find_tools', { query: 'is my cluster ready, what should I check first' })).data.tools.map((t: any) => t.name);
     expect(plan).toEqual(expect.arrayContaining(['pre_flight']));
-    const args = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-semantic', hf_token: 'hf_ModesTestToken02' };
+    const args = { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: 'via-semantic', hf_token: 'hf_ModesTestToken02' };
     expect((await exec(ds, 'fine_tune', args)).status).toBe('preview');
     expect((await exec(ds, 'fine_tune', { ...args, confirmed: true })).success).toBe(true);
     expect((await exec(ds, 'wait_for_training', { name: 'via-semantic', timeout_seconds: 60, polling_interval: 0.1 })).data.status).toBe('Complete');

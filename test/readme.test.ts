@@ -27,18 +27,20 @@ afterAll(async () => { await client?.close(); });
 describe('the README session', () => {
   it('runs every step it shows, with the persona it names', async () => {
     // 1. pre_flight: versions, RBAC, GPUs, the estimate the README quotes, and the recommendation.
-    const pre = await call(client, 'pre_flight', { model: 'google/gemma-2b' });
+    const pre = await call(client, 'pre_flight', { model: 'meta-llama/Llama-3.2-1B-Instruct' });
     expect(pre.data.compatibility.compatible).toBe(true);
-    expect(pre.data.estimate.gpu_memory_required_gb).toBeGreaterThan(6);
-    expect(pre.data.estimate.gpu_memory_required_gb).toBeLessThan(10);
+    expect(pre.data.estimate.gpu_memory_required_gb).toBeGreaterThan(4);
+    expect(pre.data.estimate.gpu_memory_required_gb).toBeLessThan(6);
     expect(pre.data.estimate.gpu_per_worker).toBe(1);
     expect(pre.data.tool_selection.recommended).toBe('fine_tune');
-    expect(pre.data.tool_selection.runtime).toMatch(/^torchtune-/);
+    expect(pre.data.tool_selection.runtime).toBe('torchtune-llama3.2-1b');
+    // Gemma: no installed recipe fits, and it says so.
+    expect((await call(client, 'pre_flight', { model: 'google/gemma-2b' })).data.tool_selection.recommended).toBe('run_custom_training');
     // 2. runtimes.
     expect((await call(client, 'list_runtimes')).data.runtimes.map((r: any) => r.name)).toContain('torchtune-llama3.2-1b');
     expect((await call(client, 'get_runtime', { name: 'torchtune-llama3.2-1b' })).data.framework).toBe('torchtune');
     // 3. the preview: the exact TrainJob and Secret, dry-run accepted, warnings; nothing exists yet.
-    const ft = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_ReadmeToken12345' };
+    const ft = { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_ReadmeToken12345' };
     const preview = await call(client, 'fine_tune', ft);
     expect(preview).toMatchObject({ status: 'preview', config: { trainjob: { kind: 'TrainJob' }, secret: { kind: 'Secret' }, dry_run: { accepted: true } } });
     expect(Array.isArray(preview.config.warnings)).toBe(true);

@@ -200,7 +200,7 @@ describe('policy file, changed while the server runs', () => {
       c.client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changes++; });
       expect((await c.client.listTools()).tools.map((t) => t.name)).toContain('list_training_jobs');
       writeFileSync(file, 'policy:\n  deny: ["inspect_*", "list_*"]\n');
-      for (let i = 0; i < 100 && !changes; i++) await new Promise((r) => setTimeout(r, 30));
+      for (let i = 0; i < 300 && !changes; i++) await new Promise((r) => setTimeout(r, 30));
       expect(changes).toBeGreaterThan(0);
       const names = (await c.client.listTools()).tools.map((t) => t.name);
       expect(names).not.toContain('list_training_jobs');

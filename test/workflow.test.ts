@@ -142,7 +142,7 @@ describe('fine-tune gemma-2b on alpaca, as an agent would', () => {
   it('picks a matching torchtune runtime when none is given, and warns when the estimate outgrows every node', async () => {
     const p = await call(mcp.client, 'fine_tune', { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', hf_token: 'hf_x' });
     expect(p.config.trainjob.spec.runtimeRef.name).toBe('torchtune-llama3.2-1b');
-    expect(p.config.warnings[0]).toBe('runtime not given: chose torchtune-llama3.2-1b, which matches the model');
+    expect(p.config.warnings[0]).toMatch(/^runtime not given: chose torchtune-llama3\.2-1b; its recipe is for /);
     const big = await call(mcp.client, 'fine_tune', { model: 'hf://meta-llama/Llama-3.1-405B', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-3b', hf_token: 'hf_x' });
     expect(big.config.warnings.join('\n')).toMatch(/needs \d+ GPUs per node, but the largest node has 4/);
     expect(big.config.warnings.join('\n')).toMatch(/asks for 1 GPU\(s\) per node; the memory estimate needs \d+/);
@@ -239,7 +239,8 @@ describe('a failed or stuck job comes with its fix, ready to preview', () => {
   it('offers the largest shape that fits when the pods cannot be scheduled', async () => {
     await call(mcp.client, 'run_container_training', { image: 'busybox', gpu_per_node: 8, name: 'wide-job', confirmed: true });
     const w = await call(mcp.client, 'wait_for_training', { name: 'wide-job', timeout_seconds: 60, polling_interval: 0.1, unschedulable_grace_seconds: 1 });
-    expect(w.data).toMatchObject({ stopped_because: 'unschedulable', fix: { tool: 'run_container_training', arguments: { image: 'busybox', num_nodes: 2 } } });
+    // The sandbox has one node with 4 GPUs: the only shape whose nodes all fit at once is one node.
+    expect(w.data).toMatchObject({ stopped_because: 'unschedulable', fix: { tool: 'run_container_training', arguments: { image: 'busybox', num_nodes: 1 } } });
     expect(w.data.fix.arguments.gpu_per_node).toBeGreaterThanOrEqual(1);
     expect(w.data.fix.arguments.gpu_per_node).toBeLessThanOrEqual(4);
     expect(w.data.hint).toContain('Preview the fix with run_container_training(');
@@ -264,9 +265,13 @@ describe('preview warnings', () => {
   });
 
   it('says when a torchtune recipe is for another model family, given or chosen', async () => {
-    expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_SomeLongTokenValue' })).toMatch(/recipe for llama3\.2 models; hf:\/\/google\/gemma-2b is another family/);
-    expect(await warnings('fine_tune', { ...ft, model: 'hf://Qwen/Qwen2.5-1.5B', runtime: 'torchtune-qwen2.5-1.5b' })).not.toMatch(/another family/);
-    expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', hf_token: 'hf_SomeLongTokenValue' })).toMatch(/no torchtune runtime matches this model's family/);
+    expect(await warnings('fine_tune', { ...ft, model: 'hf://google/gemma-2b', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_SomeLongTokenValue' })).toMatch(/may not fit hf:\/\/google\/gemma-2b: its recipe is for .*gemma model/);
+    expect(await warnings('fine_tune', { ...ft, model: 'hf://Qwen/Qwen2.5-1.5B', runtime: 'torchtune-qwen2.5-1.5b' })).not.toMatch(/may not fit/);
+    // Chosen by the server: no recipe fits, so it says so (and what to do) instead of guessing.
+    const none = await call(mcp.client, 'fine_tune', { ...ft, model: 'hf://google/gemma-2b', hf_token: 'hf_SomeLongTokenValue' });
+    expect(none).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR' });
+    expect(none.error).toMatch(/No installed torchtune runtime has a recipe for hf:\/\/google\/gemma-2b/);
+    expect(none.hint).toMatch(/run_custom_training/);
   });
 
   it('names jobs after what they are, the same for the same arguments', async () => {
@@ -332,7 +337,7 @@ describe('a cluster without GPUs', () => {
       const pre = await call(c.client, 'pre_flight', { model: 'google/gemma-2b' });
       expect(pre.data.tool_selection.recommended).toBe('run_custom_training');
       expect(pre.data.next_steps[0]).toContain('No GPUs detected');
-      const p = await call(c.client, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca' });
+      const p = await call(c.client, 'fine_tune', { model: 'hf://Qwen/Qwen2.5-1.5B-Instruct', dataset: 'hf://tatsu-lab/alpaca' });
       expect(p.config.warnings).toContain('The job asks for GPUs but the cluster has none: its pods will stay Pending.');
       await call(c.client, 'run_custom_training', { script: 'print(1)', name: 'gpu-less', confirmed: true });
       await new Promise((r) => setTimeout(r, 500));

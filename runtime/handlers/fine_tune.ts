@@ -5,6 +5,7 @@ import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
 import { baseJob, baseNameOf, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch, type Built } from '../trainer/submit.ts';
 import { allRuntimes } from '../trainer/lookup.ts';
+import { fitOf } from '../trainer/recipes.ts';
 import { lookupModel, estimate, isGated } from '../trainer/models.ts';
 
 export function torchtuneArgs(i: FineTuneInput): string[] {
@@ -32,21 +33,15 @@ export function torchtuneArgs(i: FineTuneInput): string[] {
   return a;
 }
 
-/** The model family a torchtune runtime's recipe is for, from its name: torchtune-llama3.2-1b -> llama3.2. */
-function recipeFamily(runtime: string): string | undefined {
-  const m = /^torchtune-([a-z]+[0-9.]*?)(-[0-9.]+b)?$/i.exec(runtime);
-  return m?.[1];
-}
-const squash = (s: string) => s.toLowerCase().replace(/^hf:\/\//, '').replace(/[^a-z0-9]/g, '');
-const sameFamily = (model: string, family: string) => squash(model).includes(squash(family));
-
-/** Without runtime=: the torchtune runtime whose name matches the model's family, else the first one. */
+/** The torchtune runtime whose recipe fits the model; none fitting is said, never guessed. */
 async function pickRuntime(ctx: ToolContext, model: string): Promise<{ name: string; note: string }> {
   const tune = (await allRuntimes(ctx)).usable.filter((r) => frameworkOf(r) === 'torchtune').map((r) => r.metadata.name as string).sort();
   if (!tune.length) throw new ToolError('VALIDATION_ERROR', 'No torchtune runtime is installed, so fine_tune cannot run here', undefined, 'Use run_custom_training() with a training script instead.');
-  const key = model.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const match = tune.find((n) => key.includes(n.replace(/^torchtune-/, '').replace(/[^a-z0-9]/g, '')));
-  return match ? { name: match, note: `runtime not given: chose ${match}, which matches the model` } : { name: tune[0], note: `runtime not given: chose ${tune[0]}; no torchtune runtime matches this model's family, so its recipe config may not fit (pass runtime= to choose)` };
+  const fits = tune.map((n) => fitOf(model, n));
+  const best = fits.find((f) => f.fit === 'fits');
+  if (best) return { name: best.runtime, note: `runtime not given: chose ${best.runtime}; ${best.reason}` };
+  throw new ToolError('VALIDATION_ERROR', `No installed torchtune runtime has a recipe for ${model}`, { runtimes: fits.map((f) => ({ runtime: f.runtime, fit: f.fit, reason: f.reason })) },
+    'Use run_custom_training() with your own script on a torch runtime, pass runtime= to choose one anyway, or ask a platform admin for a runtime with a recipe for this model (create_runtime).');
 }
 
 /** The TrainJob (and credentials Secret) a fine_tune call describes, not yet submitted. */
@@ -83,8 +78,8 @@ export async function buildFineTune(input: FineTuneInput, ctx: ToolContext): Pro
   const patches = schedulingPatch(input, ['node', 'dataset-initializer', 'model-initializer'].slice(0, input.volumes || input.volume_mounts ? 3 : 1));
   if (patches) job.spec.runtimePatches = patches;
   if (!input.hf_token && input.model.startsWith('hf://') && isGated(input.model)) warnings.push(`${input.model.replace(/^hf:\/\//, '')} is gated on Hugging Face: pass hf_token (an account that accepted its licence) or the model download will fail with 401.`);
-  const family = recipeFamily(runtimeName);
-  if (input.runtime && family && !sameFamily(input.model, family)) warnings.push(`Runtime '${runtimeName}' carries a torchtune recipe for ${family} models; ${input.model} is another family, so the recipe's model settings may not fit it.`);
+  const fit = input.runtime ? fitOf(input.model, runtimeName) : undefined;
+  if (fit && fit.fit !== 'fits' && fit.fit !== 'unsure') warnings.push(`Runtime '${runtimeName}' may not fit ${input.model}: ${fit.reason}, so the recipe's model settings may not match it.`);
   const known = lookupModel(input.model.replace(/^hf:\/\//, ''));
   const est = known && estimate(known, { method: input.quantize_base ? 'qlora' : 'lora', batch_size: input.batch_size!, sequence_length: 2048, quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16', gradient_checkpointing: true, num_workers: input.num_nodes! });
   return { job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined };
