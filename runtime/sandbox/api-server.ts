@@ -21,6 +21,7 @@ import { orphanDependents } from './garbage-collector.ts';
 import type { Attributes, Auth, Identity, Peer } from './auth.ts';
 import type { TLSSocket } from 'node:tls';
 import type { Faults } from './faults.ts';
+import { defaultClaim } from './volume-binder.ts';
 import { dryRunOf, fieldValidationOf, listOptions, queryBool, type ListOptions } from './query.ts';
 
 export interface ApiServerDeps {
@@ -110,6 +111,7 @@ export function createApiServer(deps: ApiServerDeps) {
       warnings.push(...validateTrainJob(store, obj, old));
     }
     if (t.kind === 'OptimizationJob') validateOptimizationJob(obj);
+    if (t.kind === 'PersistentVolumeClaim' && !old) defaultClaim(obj);
     return warnings;
   }
 

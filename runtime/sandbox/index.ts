@@ -11,6 +11,7 @@ import { ManualClock, ScaledClock, type Clock } from './clock.ts';
 import { Store, isoSeconds } from './store.ts';
 import { typeForKind, typeNamed } from './resources.ts';
 import { startGarbageCollector } from './garbage-collector.ts';
+import { startVolumeBinder } from './volume-binder.ts';
 import { DEFAULT_DURATIONS, TrainerController, type Durations } from './controller/trainjob-controller.ts';
 import { defaultSeed, loadCrds, loadYamlObjects } from './seed.ts';
 import { OptimizationController } from './controller/optimization-controller.ts';
@@ -129,6 +130,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (p.status?.phase === 'Running') controller.kubelet.adoptRunning(p, { kind: p.metadata.labels?.['app.kubernetes.io/name'] === 'trainer' ? 'trainer-controller' : 'generic', pod: p.metadata.name, rank: 0, world: 1, outcome: 'succeed' });
   }
   const stopGc = startGarbageCollector(store);
+  const stopBinder = startVolumeBinder(store, clock);
   controller.start();
   const optimizer = new OptimizationController(store, clock);
   optimizer.start();
@@ -158,6 +160,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       controller.stop();
       optimizer.stop();
       stopGc();
+      stopBinder();
       if (clock instanceof ScaledClock || clock instanceof ManualClock) clock.stop();
       faults.releaseHung();
       server.closeAllConnections();

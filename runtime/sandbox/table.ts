@@ -50,7 +50,29 @@ const duration = (o: KObject) => {
   return s < 120 ? `${s}s` : `${Math.floor(s / 60)}m`;
 };
 
+const ACCESS_MODES: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+const lastTrue = (o: KObject) => [...(o.status?.conditions ?? [])].reverse().find((c: any) => c.status === 'True');
+/** An OptimizationJob's trials as finished/planned, from its controller's condition message. */
+const trials = (o: KObject) => {
+  const c = lastTrue(o);
+  const running = String(c?.message ?? '').match(/^(\d+) of (\d+) trials finished/);
+  if (running) return `${running[1]}/${running[2]}`;
+  const ended = String(c?.message ?? '').match(/^(?:all )?(\d+) trials (?:finished|failed)/);
+  return ended ? `${ended[1]}/${ended[1]}` : undefined;
+};
+
 const BUILTIN: Record<string, Column[]> = {
+  persistentvolumeclaims: [name, { name: 'Status', type: 'string', get: (o) => o.status?.phase ?? 'Pending' },
+    { name: 'Volume', type: 'string', get: (o) => o.spec?.volumeName ?? '' },
+    { name: 'Capacity', type: 'string', get: (o) => o.status?.capacity?.storage ?? '' },
+    { name: 'Access Modes', type: 'string', get: (o) => (o.status?.accessModes ?? []).map((m: string) => ACCESS_MODES[m] ?? m).join(',') },
+    { name: 'StorageClass', type: 'string', get: (o) => o.spec?.storageClassName ?? '' },
+    { name: 'VolumeAttributesClass', type: 'string', get: (o) => o.spec?.volumeAttributesClassName ?? '<unset>' }, age,
+    { name: 'VolumeMode', type: 'string', priority: 1, get: (o) => o.spec?.volumeMode ?? '' }],
+  // The OptimizationJob CRD (Trainer master) declares no printer columns; these say what `get` needs.
+  optimizationjobs: [name, { name: 'Status', type: 'string', get: (o) => lastTrue(o)?.type ?? 'Created' },
+    { name: 'Trials', type: 'string', get: trials },
+    { name: 'Best', type: 'string', get: (o) => o.status?.result?.trainJobName ?? '' }, age],
   pods: [name, { name: 'Ready', type: 'string', get: podReady }, { name: 'Status', type: 'string', get: podStatus },
     { name: 'Restarts', type: 'integer', get: (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0) }, age,
     { name: 'IP', type: 'string', priority: 1, get: (o) => o.status?.podIP },
