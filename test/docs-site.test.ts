@@ -11,9 +11,11 @@ import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { TOOLS } from '../generated/index.ts';
 import { instructionsFor, selectListed, toolsListJson } from '../runtime/listing.ts';
+import { loadSpecs } from '../generator/load.ts';
+import { generate } from '../generator/generate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DIST = join(ROOT, 'docs', '.vitepress', 'dist');
@@ -148,4 +150,14 @@ describe('docs pages say what the server sends', () => {
       }
     });
   }
+
+  it('a tool description edited in its spec changes that tool\'s page and the pages listing it, so gen:check fails until npm run gen', async () => {
+    const specs = loadSpecs(join(ROOT, 'specs'));
+    const tool = specs.tools.find((t) => t.name === 'get_training_events')!;
+    tool.description = 'Events of one TrainJob, described in other words for this test.';
+    const files = await generate(specs, { handlerExists: (t) => existsSync(join(ROOT, 'runtime', 'handlers', `${t}.ts`)) });
+    const changed = [...files].filter(([p, text]) => p.startsWith('generated/site/') && text !== readFileSync(join(ROOT, p), 'utf8')).map(([p]) => p);
+    expect(changed).toEqual(expect.arrayContaining(['generated/site/tools/get_training_events.md', 'generated/site/tools/index.md', 'generated/site/personas/readonly/full.md']));
+    expect(files.get('generated/site/tools/get_training_events.md')).toContain(tool.description);
+  }, 60_000);
 });

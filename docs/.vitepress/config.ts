@@ -68,7 +68,8 @@ export default defineConfig({
         { text: 'CLI and configuration', link: '/reference/cli' },
         { text: 'Deployment: Helm values', link: '/reference/helm' },
         { text: 'The operation language', link: '/reference/operations' },
-        { text: 'llms.txt', link: '/llms.txt', target: '_self' },
+        // Not a page: VitePress leaves such a link as written, so it carries the base itself.
+        { text: 'llms.txt', link: `${base}llms.txt`, target: '_self' },
       ] },
       versionMenu,
     ],
