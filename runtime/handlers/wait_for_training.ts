@@ -4,10 +4,10 @@
 import type { WaitForTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../pipeline.ts';
-import { JOBSET_LABEL, jobStatus, statusReason } from '../trainer/views.ts';
+import { JOBSET_LABEL, jobStatus, statusReason, stepsOf } from '../trainer/views.ts';
 import { fetchJob } from '../trainer/lookup.ts';
 import { sleep } from '../sleep.ts';
-import { diagnose } from '../trainer/failure-hints.ts';
+import { diagnose, failedPodOf, missingTokenDiagnosis } from '../trainer/failure-hints.ts';
 import { fixStep, oomFix, shapeFix } from '../trainer/fixes.ts';
 import { clusterResources } from './get_cluster_resources.ts';
 
@@ -50,7 +50,8 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
     }
     if ((status === 'Failed' || status === 'Complete') && !targets.has(status)) {
       const fix = status === 'Failed' ? await failureFix(ctx, job) : undefined;
-      throw new ToolError(status === 'Failed' ? 'JOB_FAILED' : 'VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job), ...(fix ? { diagnosis: fix.diagnosis, fix: fix.fix } : {}) }, fix?.fix ? fixStep(fix.fix) : `Check get_training_logs(name='${input.name}') and get_training_events(name='${input.name}').`);
+      const hint = fix?.fix ? fixStep(fix.fix) : status === 'Failed' ? await failedStepHint(ctx, job, input.name) : `See get_training_job(name='${input.name}').`;
+      throw new ToolError(status === 'Failed' ? 'JOB_FAILED' : 'VALIDATION_ERROR', `Training job '${input.name}' ended ${status}, which is not a target status`, { job: input.name, status, reason: statusReason(job), ...(fix ? { diagnosis: fix.diagnosis, fix: fix.fix } : {}) }, hint);
     }
     if (status === 'Suspended') {
       return {
@@ -65,10 +66,10 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
       const refused = pods.map((p) => (p.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable')).find(Boolean);
       unschedulableSince = refused ? unschedulableSince ?? Date.now() : undefined;
       if (refused && Date.now() - unschedulableSince! >= input.unschedulable_grace_seconds! * 1000) {
+        // Free GPUs node by node: a distributed job needs all its nodes at once, so only a shape
+        // whose every node fits now is offered.
         const cluster = await clusterResources(ctx, 500).catch(() => undefined);
-        const free: Record<string, number> = {};
-        for (const n of cluster?.nodes ?? []) for (const a of n.accelerators ?? []) free[a.resource] = Math.max(free[a.resource] ?? 0, a.free);
-        const fix = shapeFix(job, free);
+        const fix = shapeFix(job, cluster?.free_per_node ?? {});
         return {
           job: input.name, status, reached: false, stopped_because: 'unschedulable', waited_seconds: waited(), polls,
           message: `Its pods cannot be scheduled: ${refused.message}`,
@@ -81,4 +82,16 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
     }
     await sleep(Math.min(input.polling_interval! * 1000, Math.max(0, deadline - Date.now())), ctx.signal);
   }
+}
+
+/** What to read about a failed job with no known fix: the step that failed, not one that never ran. */
+async function failedStepHint(ctx: ToolContext, job: any, name: string): Promise<string> {
+  const token = missingTokenDiagnosis(job);
+  if (token) return token.suggestion;
+  const pods = (await ctx.kube.list('pods', { namespace: ctx.namespace, labelSelector: `${JOBSET_LABEL}=${name}` }).catch(() => ({ items: [] as any[] }))).items;
+  const failed = failedPodOf(pods);
+  const step = failed ? stepsOf([failed], false)[0]?.name : undefined;
+  return step
+    ? `Check get_training_logs(name='${name}', step='${step}') (the step that failed) and get_training_events(name='${name}').`
+    : `Check get_training_events(name='${name}') and get_training_job(name='${name}').`;
 }
