@@ -64,6 +64,18 @@ describe('transports', () => {
     expect(metrics).toMatch(/kubeflow_mcp_http_sessions_refused_total 1/);
   });
 
+  it('counts an unauthenticated caller\'s rate by address, so a new session per call does not escape it (14)', async () => {
+    const { url } = await serveHttp(['--sandbox', '--persona', 'readonly'], { KUBEFLOW_MCP_RATE_LIMIT: '0.2', KUBEFLOW_MCP_RATE_BURST: '2' });
+    const codes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await http1(url);
+      const r = await call(c, 'get_server_logs', { limit: 1 });
+      codes.push(r.success ? 'ok' : r.error_code);
+      await c.close();
+    }
+    expect(codes).toEqual(['ok', 'ok', 'RATE_LIMITED']);
+  });
+
   it('refuses a request with two Authorization headers (9)', async () => {
     writeFileSync(join(dir, 'token'), 'a-token-of-enough-length-0123');
     const { url } = await serveHttp(['--sandbox', '--persona', 'readonly', '--auth-token-file', join(dir, 'token')]);
