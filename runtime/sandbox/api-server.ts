@@ -23,6 +23,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Faults } from './faults.ts';
 import { defaultClaim } from './volume-binder.ts';
 import { dryRunOf, fieldValidationOf, listOptions, queryBool, type ListOptions } from './query.ts';
+import { installModelRegistry, proxyRoute, proxyVerb, serveServiceProxy } from './model-registry.ts';
 
 export interface ApiServerDeps {
   store: Store;
@@ -55,6 +56,8 @@ export function createApiServer(deps: ApiServerDeps) {
   /** Request count, for benchmarks and tests that check how many calls a tool makes. */
   const stats = { requests: 0 };
   const crdSchemaJson = new Map([...deps.schemas].map(([k, s]) => [k, s.schema]));
+  // The model registry (kubeflow/model-registry-service), reached through services/proxy.
+  installModelRegistry(store, deps.clock);
 
   function route(parts: string[]): Route | undefined {
     let group = '', version: string, rest: string[];
@@ -433,6 +436,12 @@ export function createApiServer(deps: ApiServerDeps) {
     if (parts[0] === 'api' && parts.length === 2) { const d = resourceList('', parts[1]); if (d) return sendJson(res, 200, d); }
     if (parts[0] === 'apis' && parts.length === 2) { const d = apiGroup(parts[1]); if (d) return sendJson(res, 200, d); }
     if (parts[0] === 'apis' && parts.length === 3) { const d = resourceList(parts[1], parts[2]); if (d) return sendJson(res, 200, d); }
+    const proxied = proxyRoute(url.pathname);
+    if (proxied) {
+      const a: Attributes = { verb: proxyVerb(req.method ?? 'GET'), group: '', resource: 'services', subresource: 'proxy', namespace: proxied.namespace, name: proxied.service + (proxied.port ? `:${proxied.port}` : '') };
+      if (!may(who, a)) throw deps.auth.forbidden(who, typeNamed('services'), a);
+      return serveServiceProxy(req, res, store, deps.clock, proxied, q);
+    }
     if ((parts[0] === 'api' && parts.length >= 3) || (parts[0] === 'apis' && parts.length >= 4)) {
       const r = route(parts);
       if (r) return handleResource(req, res, r, q, who);
