@@ -1,4 +1,4 @@
-// The kubeflow-mcp command line through commander: help, version, `sandbox`, `status`, and
+// The kubeflow-mcp command line through commander: help, version, `sandbox`, `agent`, `status`, and
 // `serve` whenever its line needs commander's help or error messages.
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -6,6 +6,7 @@ import { MODULES, TOOLS } from '../generated/index.ts';
 import { ConfigError } from './policy.ts';
 import { die } from './exit.ts';
 import { SERVE_OPTIONS } from './serve-options.ts';
+import { AGENT_DESCRIPTION, AGENT_OPTIONS, HANDED_ON_OPTIONS } from './agent/options.ts';
 import { serve } from './serve.ts';
 import { VERSION } from './version.ts';
 
@@ -50,6 +51,10 @@ program.command('sandbox').description('run the sandbox cluster (a simulated Kub
   .option('--state <file>', 'YAML objects that replace the default seed state')
   .option('--tls', 'serve HTTPS with a self-signed certificate (written into the kubeconfig as its CA)')
   .action((flags) => sandbox(flags).catch(die));
+
+const agentCommand = program.command('agent').description(AGENT_DESCRIPTION);
+for (const o of [...AGENT_OPTIONS, ...HANDED_ON_OPTIONS]) agentCommand.option(o.flags, o.description);
+agentCommand.action((flags) => import('./agent/index.ts').then((m) => m.runAgent(flags)).catch(die));
 
 program.command('status').description('version and client modules (does not contact a cluster)').action(status);
 
