@@ -284,7 +284,7 @@ function tierPage(specs: Specs, persona: string, tier: Tier): string {
       `## ${v.mode[0].toUpperCase()}${v.mode.slice(1)} mode`,
       `tools/list carries ${v.list.tools.length} meta-tools (${v.listTokens} tokens); the instructions (${v.instructionTokens} tokens) start with one line more:`,
       fence('text', modePreamble(v.mode).trim()),
-      fence('json', json(v.list)),
+      `::: details tools/list in ${v.mode} mode, as sent\n\n${fence('json', json(v.list))}\n\n:::`,
     ].join('\n\n')),
     extra.length ? `## With ${extra.map(code).join(', ')}` : undefined,
     extra.length ? (added.length
@@ -362,17 +362,21 @@ function helmPage(specs: Specs): string {
   const text = readFileSync(join(specs.packageRoot, file), 'utf8');
   const doc = parseDocument(text);
   const rows: string[][] = [];
-  const walk = (node: YamlNode | null | undefined, prefix: string, inherited: string) => {
+  let header = '';
+  // The yaml library puts the comment above a map's first key on the map itself; the file's own
+  // header comes on the very first key.
+  const walk = (node: YamlNode | null | undefined, prefix: string, firstComment: string) => {
     if (!isMap(node)) return;
-    for (const pair of node.items) {
+    node.items.forEach((pair, i) => {
       const key = `${prefix}${String((pair.key as any)?.value ?? pair.key)}`;
-      const comment = [(pair.key as any)?.commentBefore, (pair.value as any)?.comment].filter(Boolean).join(' ').replace(/\s+/g, ' ').trim();
       const v = pair.value as YamlNode | null;
-      if (isMap(v) && v.items.length) { if (comment) rows.push([code(key), '', cell(comment)]); walk(v, `${key}.`, comment); continue; }
+      let before = ((pair.key as any)?.commentBefore as string | undefined) ?? (i === 0 ? firstComment : '');
+      if (prefix === '' && i === 0 && before) { header = before; before = ''; }
+      const comment = [before, isMap(v) ? '' : (v as any)?.commentBefore, (v as any)?.comment].filter(Boolean).join(' ').replace(/\s+/g, ' ').trim();
+      if (isMap(v) && v.items.length) { if (comment) rows.push([code(key), '', cell(comment)]); walk(v, `${key}.`, (v as any).commentBefore ?? ''); return; }
       const value = isScalar(v) ? JSON.stringify(v.value) : isSeq(v) || isMap(v) ? JSON.stringify(v.toJSON()) : 'null';
-      rows.push([code(key), code(value), cell(comment || '')]);
-    }
-    void inherited;
+      rows.push([code(key), code(value), cell(comment)]);
+    });
   };
   walk(doc.contents as YamlNode, '', '');
   return page([
@@ -382,6 +386,7 @@ function helmPage(specs: Specs): string {
     'The chart is `generated/deploy/helm/kubeflow-mcp` (the persona roles in it come from the tool specs); `generated/deploy/kubeflow-mcp.yaml` is what `helm template` renders from it with the defaults, for `kubectl apply` without Helm.',
     fence('bash', 'helm install kubeflow-mcp generated/deploy/helm/kubeflow-mcp --namespace kubeflow-mcp --create-namespace \\\n  --set persona=data-scientist --set-file policy=team-policy.yaml'),
     '## Values',
+    header && esc(header.replace(/\s+/g, ' ').trim()),
     table(['Key', 'Default', 'Meaning'], rows),
     `::: details values.yaml\n\n${fence('yaml', text)}\n\n:::`,
   ]);
