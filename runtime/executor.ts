@@ -4,7 +4,7 @@
 // namespace policy, whatever the spec says.
 import { CATALOGUE, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
-import type { ToolContext } from './pipeline.ts';
+import type { ToolContext } from './context.ts';
 import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
 import { allowedContexts, checkNamespace } from './policy.ts';
 import { sleep } from './sleep.ts';

@@ -3,7 +3,7 @@
 // completions for prompt arguments and template variables (jobs, runtimes, namespaces, models).
 // Reads go through the tool pipeline, so persona, namespace policy and masking all apply.
 import type { Obj } from './k8s/client.ts';
-import type { ServerState } from './pipeline.ts';
+import type { ServerState } from './context.ts';
 import { runTool } from './pipeline.ts';
 import { checkNamespace } from './policy.ts';
 

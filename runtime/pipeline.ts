@@ -1,12 +1,10 @@
 // The call pipeline every tool goes through:
 // validate -> allowed? -> namespace policy -> ownership guard -> confirm gate -> execute ->
 // envelope -> _meta {phase, next} -> audit log. Bad input never reaches Kubernetes.
-import type { Logger } from './logger.ts';
 import type { ToolDescriptor, Validator } from '../generated/index.ts';
 import { Preview, ToolError, fail, ok } from './envelope.ts';
-import { Kube } from './k8s/client.ts';
-import { checkContext, checkNamespace, type PolicyFile } from './policy.ts';
-import { maskSecrets, type RingBuffer } from './logger.ts';
+import { checkContext, checkNamespace } from './policy.ts';
+import { maskSecrets } from './logger.ts';
 import { runDeclarative } from './executor.ts';
 import { HANDLERS } from './handlers/index.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
@@ -15,52 +13,8 @@ import { RateLimiter } from './rate-limit.ts';
 import { metrics } from './metrics.ts';
 import { ANSWER_LIMITS, boundAnswer, nestingDepth } from './bounded.ts';
 import { markError, SpanKind, traced } from './telemetry.ts';
-import { OWNER_ANNOTATION, type Ownership } from './auth/ownership.ts';
-
-export const OWNER_LABEL = 'kubeflow-mcp/managed-by';
-export const OWNER_VALUE = 'mcp';
-export const CALLER_ANNOTATION = 'kubeflow-mcp/created-by';
-
-export interface ServerState {
-  kube: Kube;
-  persona: string;
-  bypassOwnership: boolean;
-  policy: PolicyFile;
-  log: Logger;
-  ring: RingBuffer;
-  startedAt: number;
-  version: string;
-  tools: Map<string, ToolDescriptor<any>>;
-  /** Every tool of the build, before persona and policy filtering. */
-  allTools: ToolDescriptor<any>[];
-  /** The client for another kubeconfig context (acting as the same caller). */
-  kubeFor: (context: string) => Kube;
-  /** Proves and checks who created a job (see auth/ownership.ts). */
-  ownership: Ownership;
-  /** The owner of what a call creates when the caller is not authenticated (stdio): KUBEFLOW_MCP_OWNER, else the kubeconfig user. */
-  localOwner: () => Promise<string>;
-  /** The escape hatches; tests may substitute their own. */
-  handlers?: Record<string, () => Promise<{ default: Handler }>>;
-}
-
-export interface ToolContext extends ServerState {
-  tool: ToolDescriptor<any>;
-  /** Namespace resolved from the input or the kubeconfig, already checked against the policy. */
-  namespace: string;
-  confirmed: boolean;
-  caller?: string;
-  /** Who owns what this call creates, and whose jobs it may change: the authenticated caller, else the server's own identity. */
-  owner: string;
-  /** The authenticated caller (HTTP), when there is one. */
-  principal?: string;
-  signal: AbortSignal;
-  progress: (progress: number, total: number | undefined, message: string) => Promise<void>;
-  /** Checks a namespace the handler reaches on its own (cluster-wide scans). */
-  namespaceAllowed: (ns: string) => boolean;
-  /** The object the ownership guard checked: writes to it carry its uid as a precondition, so an
-   * object swapped in under the same name meanwhile is not touched. */
-  guarded?: { resource: string; name: string; uid: string };
-}
+import { OWNER_ANNOTATION } from './auth/ownership.ts';
+import type { Handler, ServerState, ToolContext } from './context.ts';
 
 /** What the user is asked in the confirmation dialog: one yes/no field. */
 const CONFIRM_SCHEMA = { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead', description: 'Run it as previewed' } }, required: ['confirm'] } as const;
@@ -127,7 +81,6 @@ async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, nam
   return { resource: g.resource, name, uid: obj.metadata.uid };
 }
 
-type Handler = (input: any, ctx: ToolContext) => Promise<unknown>;
 const validators = new WeakMap<ToolDescriptor<any>, Validator>();
 const handlers = new WeakMap<ToolDescriptor<any>, Handler>();
 

@@ -3,7 +3,8 @@
 // on every namespace a step touches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { runTool, type ServerState } from '../runtime/pipeline.ts';
+import { runTool } from '../runtime/pipeline.ts';
+import type { ServerState } from '../runtime/context.ts';
 import { inProcessState } from './helpers/in-process.ts';
 import type { Operation, ToolDescriptor } from '../generated/index.ts';
 import { typeNamed } from '../runtime/sandbox/resources.ts';

@@ -2,7 +2,8 @@
 // tries to write, and validation runs before anything reaches Kubernetes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { runTool, type ServerState } from '../runtime/pipeline.ts';
+import { runTool } from '../runtime/pipeline.ts';
+import type { ServerState } from '../runtime/context.ts';
 import { inProcessState } from './helpers/in-process.ts';
 
 let sb: Sandbox;

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
 import { typeNamed } from '../runtime/sandbox/resources.ts';
-import { runTool, type ServerState } from '../runtime/pipeline.ts';
+import { runTool } from '../runtime/pipeline.ts';
+import type { ServerState } from '../runtime/context.ts';
 import { inProcessState } from './helpers/in-process.ts';
 import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 

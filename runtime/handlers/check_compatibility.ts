@@ -2,7 +2,7 @@
 // (SelfSubjectAccessReview of the rules the specs derive) and platform detection from API groups,
 // node labels and provider IDs.
 import { CATALOGUE, type CheckCompatibilityInput } from '../../generated/index.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 
 export async function compatibility(ctx: ToolContext, namespace: string) {
   const checks: Record<string, unknown> = {}, blockers: string[] = [], recommendations: string[] = [];

@@ -4,7 +4,7 @@
 // none of these can size is refused, with close catalogue matches and the params_billions input.
 import type { EstimateResourcesInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { estimate, lookupModel, modelOfSize, suggestModels, type ModelInfo } from '../trainer/models.ts';
 import { parseModelName } from '../trainer/model-names.ts';
 import { hubModel } from '../trainer/hub.ts';

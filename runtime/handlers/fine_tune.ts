@@ -2,7 +2,7 @@
 // the HF token or S3 keys go into a Secret referenced by secretRef, never into env values.
 import type { FineTuneInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { baseJob, baseNameOf, credentialsSecret, frameworkOf, previewOrSubmit, resourcesPerNode, schedulingPatch, type Built } from '../trainer/submit.ts';
 import { allRuntimes } from '../trainer/lookup.ts';
 import { fitOf } from '../trainer/recipes.ts';

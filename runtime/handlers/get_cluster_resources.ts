@@ -4,7 +4,7 @@
 // GPUs of different vendors are not interchangeable (a pod asks for one resource name), so the
 // answer counts them per resource name as well as in all.
 import type { GetClusterResourcesInput } from '../../generated/index.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { parseQuantity, formatBytes } from '../quantity.ts';
 
 const VENDOR = (k: string) => (k.startsWith('nvidia.com/') ? 'nvidia' : k.startsWith('amd.com/') ? 'amd' : k.startsWith('gpu.intel.com/') ? 'intel' : k.startsWith('google.com/tpu') ? 'google-tpu' : k.startsWith('aws.amazon.com/neuron') ? 'aws-neuron' : undefined);

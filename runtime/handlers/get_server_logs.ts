@@ -3,7 +3,7 @@
 // calls name their jobs and namespaces); platform-admin sees everything.
 import type { GetServerLogsInput } from '../../generated/index.ts';
 import { LEVEL_ORDER } from '../logger.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 
 export default async function getServerLogs(input: GetServerLogsInput, ctx: ToolContext) {
   const rank = new Map(LEVEL_ORDER.map((l, i) => [l, i]));

@@ -1,5 +1,5 @@
 // Liveness of the server and reachability of the Kubernetes API; never fails.
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 
 export default async function healthCheck(_input: unknown, ctx: ToolContext) {
   let kubernetes = false, kubernetesVersion: string | undefined, error: string | undefined;

@@ -1,7 +1,7 @@
 // The escape hatches: one module per tool whose spec says handler: custom, loaded on first call.
 // The generated CustomHandlers type makes a missing, extra or mistyped handler a type error.
 import type { CustomHandlers } from '../../generated/index.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 
 export const HANDLERS: CustomHandlers<ToolContext> = {
   check_compatibility: () => import('./check_compatibility.ts'),

@@ -3,7 +3,7 @@
 // checked as the CRD checks it before anything reaches Kubernetes; the preview is a dry run.
 import { TOOLS, type OptimizeInput } from '../../generated/index.ts';
 import { Preview, ToolError } from '../envelope.ts';
-import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
+import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../context.ts';
 import { baseNameOf, createWithSecret, gpuWarnings, nameFor, shownSecret, type Built } from '../trainer/submit.ts';
 import { summarizeRuntime } from '../trainer/views.ts';
 import { buildFineTune } from './fine_tune.ts';

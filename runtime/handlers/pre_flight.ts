@@ -5,7 +5,7 @@
 // model, and a GPU plan is offered only when enough nodes have it free at the same time.
 import type { PreFlightInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { compatibility } from './check_compatibility.ts';
 import { clusterResources, freeOn } from './get_cluster_resources.ts';
 import { estimateFor } from './estimate_resources.ts';

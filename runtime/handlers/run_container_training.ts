@@ -1,6 +1,6 @@
 // run_container_training: an image with an optional command and args on a runtime.
 import type { RunContainerTrainingInput } from '../../generated/index.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { baseJob, baseNameOf, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv, type Built } from '../trainer/submit.ts';
 
 /** The TrainJob (and Secret) a run_container_training call describes, not yet submitted. */

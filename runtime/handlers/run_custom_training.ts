@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { RunCustomTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { baseJob, previewOrSubmit, resourcesPerNode, schedulingPatch, splitEnv, type Built } from '../trainer/submit.ts';
 
 export function buildCommand(script: string, runtime: Record<string, any>, input: RunCustomTrainingInput): string[] {

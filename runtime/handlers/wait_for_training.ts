@@ -3,7 +3,7 @@
 // come: a suspended job, or pods the scheduler has refused for longer than a short grace period.
 import type { WaitForTrainingInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { JOBSET_LABEL, jobStatus, statusReason, stepsOf } from '../trainer/views.ts';
 import { fetchJob } from '../trainer/lookup.ts';
 import { sleep } from '../sleep.ts';

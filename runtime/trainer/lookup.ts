@@ -1,7 +1,7 @@
 // Lookups the hand-written training tools share: a job by name, a runtime by name (namespaced
 // first), and every usable runtime. The declarative tools express the same reads in their steps.
 import { ToolError } from '../envelope.ts';
-import type { ToolContext } from '../pipeline.ts';
+import type { ToolContext } from '../context.ts';
 import { FRAMEWORK_LABEL } from './views.ts';
 
 export async function fetchJob(ctx: ToolContext, name: string) {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Preview, ToolError } from '../envelope.ts';
 import { isSecretName, registerSecret } from '../logger.ts';
-import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../pipeline.ts';
+import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../context.ts';
 import { findRuntime } from './lookup.ts';
 import { REQUEST_ANNOTATION, requestAnnotation } from './fixes.ts';
 import { clusterResources } from '../handlers/get_cluster_resources.ts';

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import { Kube } from '../../runtime/k8s/client.ts';
 import { createLogger } from '../../runtime/logger.ts';
-import type { ServerState } from '../../runtime/pipeline.ts';
+import type { ServerState } from '../../runtime/context.ts';
 import { localOwnerOf, selectTools } from '../../runtime/server.ts';
 import { Ownership } from '../../runtime/auth/ownership.ts';
 
