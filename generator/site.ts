@@ -109,7 +109,7 @@ function bounds(p: any): string {
 
 /** The operation a step performs, in one phrase. */
 function stepOperation(s: Record<string, any>): { op: string; resource?: string } {
-  for (const op of ['get', 'list', 'create', 'patch', 'delete', 'logs']) if (s[op]) return { op, resource: s[op] };
+  for (const op of ['get', 'list', 'create', 'patch', 'delete', 'logs', 'http']) if (typeof s[op] === 'string') return { op, resource: s[op] };
   if (s.let !== undefined) return { op: 'let' };
   if (s.fail !== undefined) return { op: 'fail' };
   return { op: '?' };
@@ -185,7 +185,7 @@ function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string,
         ? table(['Step', 'Call', 'Resource', 'Condition'], kube.map((s) => {
           const { op, resource } = stepOperation(s);
           const extra = [s.when ? `when ${code(s.when)}` : '', s.forEach ? `for each of ${code(s.forEach)}` : '', s.optional ? 'optional' : '', s.project ? 'projected rows, kept current by a watch' : ''].filter(Boolean).join('; ');
-          return [code(s.id), code(op), `${code(resource!)} (${cell(apiGroup(resource!))})`, extra];
+          return [code(s.id), code(op), op === 'http' ? `${code(resource!)} (an HTTP service, through its Service proxy)` : `${code(resource!)} (${cell(apiGroup(resource!))})`, extra];
         }))
         : 'None: it answers from what the server knows.',
     t.poll && `Repeats its steps every ${code(t.poll.every)} s until ${code(t.poll.until)}, for at most ${code(t.poll.timeout)} s, sending progress notifications.`,

@@ -67,7 +67,7 @@ const mutating = TOOLS.filter((t) => !t.annotations.readOnlyHint).map((t) => t.n
 /** The tool pages a page links to from its content. */
 const toolLinks = async () => (await page.locator('.vp-doc a[href*="/tools/"]').evaluateAll((as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname))).map((p) => p.replace(/^.*\/tools\/|\.html$/g, '')).filter(Boolean);
 
-describe('docs site in Chromium', { timeout: 60_000 }, () => {
+describe('docs site in Chromium', { timeout: 90_000 }, () => {
   it('a reader goes from the home page to a persona, a tier and a tool', async () => {
     await page.goto(`${base}/`);
     await page.getByRole('link', { name: 'Personas and tiers' }).first().click();
