@@ -5,10 +5,15 @@
 /** One step of a declarative tool (see specs/README.md); every string but the resource is CEL. */
 export interface Step {
   id: string; when?: string; forEach?: string;
+  /** With forEach: a CEL string over `each`; the step's value is then a map from it to each result. */
+  key?: string;
   get?: string; list?: string; create?: string; patch?: string; delete?: string; logs?: string; let?: string; fail?: string;
   code?: string; hint?: string; details?: string; name?: string; namespace?: string; allNamespaces?: boolean; labelSelector?: string; fieldSelector?: string;
   limit?: string; continue?: string; body?: string; patchType?: 'merge' | 'json'; container?: string; tailLines?: string;
   sinceSeconds?: string; limitBytes?: string; previous?: string; optional?: boolean; notFound?: { message: string; hint?: string };
+  /** An HTTP step: a service of the catalogue, one operation of its OpenAPI document (method and
+   * path template, literal), CEL values for the template's parameters and the query. */
+  http?: string; method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string; params?: Record<string, string>; query?: Record<string, string>;
   /** A list step's per-object projection (CEL over `item`): the step yields {items: rows}. */
   project?: Record<string, string>;
 }

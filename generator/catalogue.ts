@@ -10,7 +10,34 @@ export interface ResourceDecl {
   /** Loaded from `schema` (a CRD manifest); not emitted. */
   openAPIV3Schema?: any;
 }
-export interface Catalogue { resources: Record<string, ResourceDecl>; fields: Record<string, any> }
+/** An HTTP service reached through the API server's service proxy (or a configured URL), typed
+ * from its OpenAPI document. */
+export interface ServiceDecl {
+  module: string; description: string; openapi: string; basePath: string;
+  service: { namespace: string; name: string; port: number };
+  /** Loaded from `openapi`; not emitted. */
+  doc?: any;
+}
+export interface Catalogue { resources: Record<string, ResourceDecl>; fields: Record<string, any>; services?: Record<string, ServiceDecl> }
+
+/** Reads the OpenAPI documents the catalogue's services name; returns problems as [service, message]. */
+export function loadServiceDocs(cat: Catalogue, packageRoot: string): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  for (const [name, s] of Object.entries(cat.services ?? {})) {
+    const path = join(packageRoot, s.openapi);
+    if (!existsSync(path)) { problems.push([name, `OpenAPI document ${s.openapi} does not exist`]); continue; }
+    const doc = parseAllDocuments(readFileSync(path, 'utf8'))[0]?.toJS();
+    if (!String(doc?.openapi ?? '').startsWith('3.') || !doc.paths) { problems.push([name, `${s.openapi} is not an OpenAPI 3 document`]); continue; }
+    if (!Object.keys(doc.paths).some((p) => p.startsWith(`${s.basePath}/`))) { problems.push([name, `${s.openapi} has no path under ${s.basePath}`]); continue; }
+    s.doc = doc;
+  }
+  return problems;
+}
+
+/** The services as the runtime sees them (no documents). */
+export function emittedServices(cat: Catalogue) {
+  return Object.fromEntries(Object.entries(cat.services ?? {}).map(([k, s]) => [k, { module: s.module, basePath: s.basePath, service: s.service }]));
+}
 
 /** Reads the CRD manifests the catalogue names; returns problems as [plural, message]. */
 export function loadCrdSchemas(cat: Catalogue, packageRoot: string): Array<[string, string]> {

@@ -60,6 +60,68 @@ export class TypeRegistry {
   }
 }
 
+/**
+ * CEL types for the schemas of an OpenAPI 3 document (an HTTP service of the catalogue): each
+ * component schema becomes the object type `<service>.<Name>`; allOf merges the properties of
+ * its parts, and oneOf/anyOf offer the fields of every alternative (select them with `.?` when
+ * the alternative is not known). Returns the CEL type of any schema of the document.
+ */
+export function openApiTypes(reg: TypeRegistry, service: string, doc: any): (schema: any, name: string, into?: TypeRegistry) => string {
+  const schemas = doc.components?.schemas ?? {};
+  const named = new Map<string, string>();
+  const pending = new Set<string>();
+  const refName = (ref: string) => ref.split('/').pop()!;
+  /** Every property an object schema declares, through $ref, allOf, oneOf and anyOf. */
+  const collect = (s: any, into: Record<string, any>, seen: Set<string>) => {
+    if (!s || typeof s !== 'object') return;
+    if (s.$ref) { const n = refName(s.$ref); if (!seen.has(n)) { seen.add(n); collect(schemas[n], into, seen); } return; }
+    for (const part of [...(s.allOf ?? []), ...(s.oneOf ?? []), ...(s.anyOf ?? [])]) collect(part, into, seen);
+    for (const [k, v] of Object.entries<any>(s.properties ?? {})) into[k] ??= v;
+  };
+  const primitive = (s: any): string | undefined => {
+    if (s.$ref) return undefined;
+    if (s.allOf || s.oneOf || s.anyOf) return undefined;
+    switch (s.type) {
+      case 'string': return 'string';
+      case 'integer': return 'int';
+      case 'number': return 'double';
+      case 'boolean': return 'bool';
+      default: return undefined;
+    }
+  };
+  const typeOf = (s: any, name: string, into: TypeRegistry): string => {
+    if (!s || typeof s !== 'object') return 'dyn';
+    if (s.$ref) {
+      const n = refName(s.$ref);
+      const done = named.get(n);
+      if (done) return done;
+      if (pending.has(n) || !schemas[n]) return 'map<string, dyn>';
+      pending.add(n);
+      const t = typeOf(schemas[n], `${service}.${n}`, reg);
+      pending.delete(n);
+      named.set(n, t);
+      return t;
+    }
+    const p = primitive(s);
+    if (p) return p;
+    if (s.type === 'array') return `list<${typeOf(s.items, `${name}.item`, into)}>`;
+    const props: Record<string, any> = {};
+    collect(s, props, new Set());
+    if (Object.keys(props).length) {
+      const fields: Record<string, string> = {};
+      for (const [k, v] of Object.entries(props)) fields[k] = typeOf(v, `${name}.${k}`, into);
+      return into.object(name, fields);
+    }
+    // A $ref-only allOf of a primitive (an enum schema), or a map.
+    const parts = [...(s.allOf ?? []), ...(s.oneOf ?? [])];
+    if (parts.length === 1) return typeOf(parts[0], name, into);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object') return `map<string, ${typeOf(s.additionalProperties, `${name}.value`, into)}>`;
+    return s.type === 'object' || !s.type ? 'map<string, dyn>' : 'dyn';
+  };
+  for (const n of Object.keys(schemas)) typeOf({ $ref: `#/components/schemas/${n}` }, n, reg);
+  return (schema, name, into = reg) => typeOf(schema, name, into);
+}
+
 export interface FunctionDecl { name: string; signature: string; description: string; celValues?: boolean }
 
 /** The shared base: object types of the catalogue and the function library. Clone per tool. */
@@ -81,7 +143,9 @@ export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[])
     reg.object(`${r.kind}List`, { apiVersion: 'string', kind: 'string', metadata: 'ListMeta', items: `list<${r.kind}>` });
   }
   for (const f of functions) env.registerFunction(f.signature, () => null);
-  return { env, reg, typeOf };
+  const serviceTypes: Record<string, ReturnType<typeof openApiTypes>> = {};
+  for (const [name, s] of Object.entries(catalogue.services ?? {})) if (s.doc) serviceTypes[name] = openApiTypes(reg, name, s.doc);
+  return { env, reg, typeOf, serviceTypes };
 }
 
 /** A CEL type name as the JSON Schema advertised in outputSchema (coarse: objects stay open). */

@@ -12,7 +12,7 @@ import { checkSpecs, makeHintChecker, referencesOf, resolveRefs, type CheckOptio
 import { analyseTool, type ToolAnalysis } from './operations.ts';
 import type { RbacRule } from './spec-types.ts';
 import { baseEnvironment } from './cel-types.ts';
-import { emittedCatalogue } from './catalogue.ts';
+import { emittedCatalogue, emittedServices } from './catalogue.ts';
 import { assembleInstructions, type InstructionSource, type Tier } from './assemble-instructions.ts';
 import { markerOf, parseGuide, toolsIn, type GuideBlock } from './references.ts';
 import type { Specs, ToolSpec } from './load.ts';
@@ -289,6 +289,8 @@ export const REFERENCES: ReferenceContext = ${lit(referencesOf(specs))};
 /** The resource catalogue (specs/catalogue.yaml): the client and the sandbox build on it. */
 export interface ResourceType { plural: string; singular: string; group: string; version: string; kind: string; namespaced: boolean; subresources: string[]; shortNames?: string[]; crd?: string; readOnly?: boolean; createOnly?: boolean; redact?: string[] }
 export const CATALOGUE: ResourceType[] = ${lit(emittedCatalogue(specs.catalogue))};
+/** HTTP services of \`http\` steps (specs/catalogue.yaml services): reached through the Service's proxy. */
+export const HTTP_SERVICES: Record<string, { module: string; basePath: string; service: { namespace: string; name: string; port: number } }> = ${lit(emittedServices(specs.catalogue))};
 
 /** Functions tool expressions may call (specs/functions.yaml); runtime/cel implements each. */
 export type CelFunctionName = ${specs.functions.map((f) => lit(f.name)).join(' | ') || 'never'};

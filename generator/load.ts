@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import AjvModule from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { Problems, SourceFile, SpecError, closest, type Path } from './source.ts';
-import { loadCrdSchemas, type Catalogue } from './catalogue.ts';
+import { loadCrdSchemas, loadServiceDocs, type Catalogue } from './catalogue.ts';
 import type { FunctionDecl } from './cel-types.ts';
 import type { Example, Poll, RbacRule, Step } from './spec-types.ts';
 
@@ -138,6 +138,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
   });
   const catalogue: Catalogue = read('catalogue.yaml', 'catalogue') ?? { resources: {}, fields: {} };
   for (const [plural, message] of loadCrdSchemas(catalogue, packageRoot)) problems.at(sources.get('catalogue.yaml'), ['resources', plural, 'schema'], message);
+  for (const [svc, message] of loadServiceDocs(catalogue, packageRoot)) problems.at(sources.get('catalogue.yaml'), ['services', svc, 'openapi'], message);
   const functions = Object.entries<any>(read('functions.yaml', 'functions')?.functions ?? {}).map(([name, f]) => ({ name, ...f }));
   for (const f of functions) if (!f.signature.startsWith(`${f.name}(`)) problems.at(sources.get('functions.yaml'), ['functions', f.name, 'signature'], `must declare ${f.name}(...)`);
 

@@ -12,7 +12,7 @@ import { closest, type Path, type Problems } from './source.ts';
 export const MUTATING = ['create', 'patch', 'delete'] as const;
 /** The kind each ownership guard protects. */
 export const GUARDED: Record<string, string> = { 'owned-trainjob': 'trainjobs', 'owned-optimizationjob': 'optimizationjobs' };
-const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'let', 'fail'] as const;
+const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'http', 'let', 'fail'] as const;
 export type StepKind = (typeof KINDS)[number];
 export const stepKind = (s: Step): StepKind => KINDS.find((k) => (s as any)[k] !== undefined)!;
 
@@ -29,10 +29,13 @@ const SLOTS: Record<StepKind, string[]> = {
   patch: ['name', 'namespace', 'body', 'patchType', 'optional', 'notFound'],
   delete: ['name', 'namespace', 'optional', 'notFound'],
   logs: ['name', 'namespace', 'container', 'tailLines', 'sinceSeconds', 'limitBytes', 'previous', 'forEach'],
+  http: ['method', 'path', 'params', 'query', 'body', 'optional', 'notFound', 'forEach'],
   let: [],
   fail: ['code', 'hint', 'details'],
 };
-const REQUIRED: Partial<Record<StepKind, string[]>> = { get: ['name'], patch: ['name', 'body'], delete: ['name'], create: ['body'], logs: ['name'] };
+const REQUIRED: Partial<Record<StepKind, string[]>> = { get: ['name'], patch: ['name', 'body'], delete: ['name'], create: ['body'], logs: ['name'], http: ['method', 'path'] };
+/** The RBAC verb of a proxied request, as the API server derives it from the HTTP method. */
+export const PROXY_VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 export interface ToolAnalysis { outputSchema: Record<string, unknown>; rbac: RbacRule[] }
 
@@ -62,7 +65,7 @@ function checkExpr(c: Ctx, env: Environment, expr: string, path: Path, want?: st
   return type;
 }
 
-export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environment; reg: TypeRegistry; typeOf: Record<string, string> }, inputSchema: any, problems: Problems, checkHint: (path: Path, text: string) => void): ToolAnalysis {
+export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environment; reg: TypeRegistry; typeOf: Record<string, string>; serviceTypes?: Record<string, (schema: any, name: string, into?: TypeRegistry) => string> }, inputSchema: any, problems: Problems, checkHint: (path: Path, text: string) => void): ToolAnalysis {
   const f = tool.source;
   const inputProps = Object.keys(inputSchema.properties ?? {});
   const c: Ctx = { specs, tool, problems, reg: base.reg, vocabulary: [] };
@@ -103,10 +106,11 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
     if (seen.has(s.id)) problems.at(f, at('id'), `"${s.id}" is already a variable name`);
     for (const slot of Object.keys(s)) {
       if (['id', 'when', kind].includes(slot)) continue;
+      if (slot === 'key') { if (s.forEach === undefined) problems.at(f, at('key'), 'key names the results of a forEach step; add forEach or remove key'); continue; }
       if (!SLOTS[kind].includes(slot)) problems.at(f, at(slot), `a ${kind} step has no "${slot}"`, closest(slot, SLOTS[kind]));
     }
     for (const req of REQUIRED[kind] ?? []) if ((s as any)[req] === undefined) problems.at(f, at(), `a ${kind} step needs "${req}"`);
-    const resource = (kind === 'let' || kind === 'fail') ? undefined : (s as any)[kind] as string;
+    const resource = (kind === 'let' || kind === 'fail' || kind === 'http') ? undefined : (s as any)[kind] as string;
     const decl = resource ? specs.catalogue.resources[resource] : undefined;
     if (resource && !decl) problems.at(f, at(kind), `unknown resource "${resource}"; resources come from specs/catalogue.yaml`, closest(resource, Object.keys(specs.catalogue.resources)));
     if (decl) {
@@ -124,7 +128,14 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
       if (kind === 'logs' && resource === 'pods') addRule({ verb: 'get', resource: 'pods', subresource: 'log' });
       else addRule({ verb: kind, resource: resource! });
     }
-    if (s.forEach !== undefined && !['get', 'list', 'logs'].includes(kind)) problems.at(f, at('forEach'), `forEach is for get, list and logs steps, not ${kind}`);
+    if (s.forEach !== undefined && !['get', 'list', 'logs', 'http'].includes(kind)) problems.at(f, at('forEach'), `forEach is for get, list, logs and http GET steps, not ${kind}`);
+    if (kind === 'http' && s.method !== 'GET') {
+      mutating = true;
+      if (tool.annotations.readOnly) problems.at(f, at('method'), 'a read-only tool cannot send a changing request');
+      if (!tool.confirm && !tool.confirmWaiver) problems.at(f, at('method'), `a ${s.method} request changes the service, so the tool must preview first (confirm: true)`);
+      if (guarded) problems.at(f, at('http'), `the ${tool.guard} guard checks input.name on ${guarded} only; a guarded tool may change nothing else`);
+      if (s.forEach !== undefined) problems.at(f, at('forEach'), 'only GET requests run once per element');
+    }
     // Expressions see earlier steps; `each` inside a forEach step.
     let stepEnv = env;
     if (s.when !== undefined) checkExpr(c, env, s.when, at('when'), 'bool');
@@ -148,15 +159,18 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
       if (s.optional) problems.at(f, at('notFound'), 'optional steps yield null when missing; notFound never applies');
     }
     if (s.hint) checkHint(at('hint'), s.hint);
+    const httpType = kind === 'http' ? httpStep(c, base, env, stepEnv, s, at, addRule) : undefined;
     let type = 'dyn';
     if (kind === 'let') type = checkExpr(c, stepEnv, s.let!, at('let')) ?? 'dyn';
     else if (kind === 'logs') type = 'string';
+    else if (kind === 'http') type = httpType ?? 'dyn';
     else if (kind === 'list' && s.project) type = decl ? projectedList(c, base.env, env, s, decl.kind, at) : 'dyn';
     else if (kind === 'list') type = decl ? `${decl.kind}List` : 'dyn';
     else if (kind === 'fail') type = 'null';
     else if (kind === 'delete') type = 'map<string, dyn>';
     else if (decl) type = decl.kind;
-    if (s.forEach !== undefined) type = `list<${type}>`;
+    if (s.forEach !== undefined && s.key !== undefined) checkExpr(c, stepEnv, s.key, at('key'), 'string');
+    if (s.forEach !== undefined) type = s.key !== undefined ? `map<string, ${type}>` : `list<${type}>`;
     // A step that may not run (when) or may find nothing (optional) is an optional<T>.
     if ((s.when !== undefined || s.optional) && kind !== 'fail') type = `optional<${type}>`;
     seen.add(s.id);
@@ -200,6 +214,53 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
   checkExamples(c, env);
   checkNext(c, env);
   return { outputSchema: { type: 'object', properties, ...(required.length ? { required } : {}) }, rbac };
+}
+
+/**
+ * An HTTP step: the service comes from the catalogue, `method` and `path` (a path template of
+ * its OpenAPI document, base path left out) name one operation, `params` fill the template's
+ * parameters, `query` keys must be parameters the operation declares, and each value must have
+ * the parameter's type; `body` goes with operations that take one. The step's value has the type
+ * of the operation's success answer. RBAC: services/proxy with the method's verb.
+ */
+function httpStep(c: Ctx, base: { serviceTypes?: Record<string, (schema: any, name: string, into?: TypeRegistry) => string> }, toolEnv: Environment, env: Environment, s: Step, at: (...p: Path) => Path, addRule: (r: RbacRule) => void): string | undefined {
+  const f = c.tool.source;
+  const svc = c.specs.catalogue.services?.[s.http!];
+  if (!svc) { c.problems.at(f, at('http'), `unknown service "${s.http}"; services come from specs/catalogue.yaml`, closest(s.http!, Object.keys(c.specs.catalogue.services ?? {}))); return undefined; }
+  if (svc.module !== c.tool.module) c.problems.at(f, at('http'), `service ${s.http} belongs to module ${svc.module}, not ${c.tool.module}`);
+  if (!svc.doc) return undefined;
+  const method = String(s.method ?? '').toUpperCase();
+  if (!PROXY_VERBS[method] || method !== s.method) { c.problems.at(f, at('method'), `method must be one of ${Object.keys(PROXY_VERBS).join(', ')}`); return undefined; }
+  addRule({ verb: PROXY_VERBS[method], resource: 'services', subresource: 'proxy' });
+  const templates = Object.keys(svc.doc.paths).filter((p) => p.startsWith(`${svc.basePath}/`)).map((p) => p.slice(svc.basePath.length));
+  const path = s.path ?? '';
+  const item = svc.doc.paths[svc.basePath + path];
+  if (!item) { c.problems.at(f, at('path'), `"${path}" is not a path of ${svc.openapi} (below ${svc.basePath})`, closest(path, templates)); return undefined; }
+  const op = item[method.toLowerCase()];
+  if (!op) { c.problems.at(f, at('method'), `${path} has no ${method} operation (it has ${Object.keys(item).filter((k) => PROXY_VERBS[k.toUpperCase()]).map((k) => k.toUpperCase()).join(', ')})`); return undefined; }
+  const typer = base.serviceTypes![s.http!];
+  const deref = (x: any, section: string) => (x?.$ref ? svc.doc.components[section][x.$ref.split('/').pop()] : x);
+  const declared = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p: any) => deref(p, 'parameters'));
+  const paramType = (p: any) => { const t = typer(p.schema, `${c.tool.name}.${s.id}.${p.name}`); return t === 'int' ? 'int' : t === 'bool' ? 'bool' : 'string'; };
+  const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+  const params = s.params ?? {};
+  for (const name of inPath) if (params[name] === undefined) c.problems.at(f, at('params'), `path parameter "${name}" of ${path} needs a value`);
+  for (const [k, expr] of Object.entries(params)) {
+    if (!inPath.includes(k)) { c.problems.at(f, at('params', k), `${path} has no path parameter "${k}"`, closest(k, inPath)); continue; }
+    checkExpr(c, env, expr, at('params', k), 'string');
+  }
+  const queryNames = declared.filter((p: any) => p.in === 'query').map((p: any) => p.name);
+  for (const [k, expr] of Object.entries(s.query ?? {})) {
+    const p = declared.find((d: any) => d.in === 'query' && d.name === k);
+    if (!p) { c.problems.at(f, at('query', k), `${method} ${path} takes no query parameter "${k}"`, closest(k, queryNames)); continue; }
+    checkExpr(c, env, expr, at('query', k), paramType(p));
+  }
+  const rb = op.requestBody;
+  if (rb && s.body === undefined && rb.required) c.problems.at(f, at(), `${method} ${path} needs a body`);
+  if (!rb && s.body !== undefined) c.problems.at(f, at('body'), `${method} ${path} takes no body`);
+  const ok = ['200', '201'].map((code) => deref(op.responses?.[code], 'responses')).find((r) => r?.content?.['application/json']?.schema);
+  if (!ok) return 'map<string, dyn>';
+  return typer(ok.content['application/json'].schema, `${c.tool.name}.${s.id}.Answer`, new TypeRegistry(toolEnv));
 }
 
 /**

@@ -2,8 +2,9 @@
 // checked failures), then its output. Before confirmation every write is a server-side dry run and
 // the preview is answered instead of the output. Every namespace a step touches passes the
 // namespace policy, whatever the spec says.
-import { CATALOGUE, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
+import { CATALOGUE, HTTP_SERVICES, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
+import { mapK8sError } from './k8s/client.ts';
 import type { ToolContext } from './context.ts';
 import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
 import { allowedContexts, checkNamespace } from './policy.ts';
@@ -64,6 +65,15 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     return optional.is(v) ? (v.hasValue() ? v.value() : undefined) : v;
   };
 
+  /** A map of expressions (an http step's params or query); empty optionals are left out. */
+  const mapSlots = (m: Record<string, string> | undefined, extra: Record<string, unknown>): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, expr] of Object.entries(m ?? {})) {
+      const v = ev(expr, `steps.${k}`, extra);
+      if (optional.is(v)) { if (v.hasValue()) out[k] = fromCel(v.value()); } else out[k] = fromCel(v);
+    }
+    return out;
+  };
   const runSteps = async () => { for (const s of op.steps) {
     const conditional = s.when !== undefined || s.optional;
     if (s.when !== undefined && ev(s.when, `steps.${s.id}.when`) !== true) { vars[s.id] = optional.none(); continue; }
@@ -74,6 +84,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     if (s.let !== undefined) { vars[s.id] = conditional ? optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
     const runOnce = async (extra: Record<string, unknown>) => {
       try {
+        if (s.http !== undefined) return toCel(await httpStep(s, ctx, mapSlots(s.params, extra), mapSlots(s.query, extra), s.body === undefined ? undefined : fromCel(slot(s, 'body', extra))));
         const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
         // Projected rows are CEL values already, made when each object arrived.
         if (s.list !== undefined && s.project) return { items: await projectedList(tool, s, ctx, (k) => slot(s, k, extra), str), metadata: {} };
@@ -90,7 +101,9 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     if (s.forEach !== undefined) {
       const items = ev(s.forEach, `steps.${s.id}.forEach`) as unknown[];
       if (items.length > MAX_FOR_EACH) throw new ToolError('VALIDATION_ERROR', `${tool.name}: ${items.length} items to visit; at most ${MAX_FOR_EACH} per call`);
-      value = await Promise.all(items.map((each) => runOnce({ each })));
+      const results = await Promise.all(items.map((each) => runOnce({ each })));
+      // With a key, the results by key instead of by position.
+      value = s.key === undefined ? results : Object.fromEntries(items.map((each, i) => [String(ev(s.key!, `steps.${s.id}.key`, { each })), results[i]]));
     } else value = await runOnce({});
     vars[s.id] = conditional ? (value === undefined ? optional.none() : optional.of(value)) : value;
   } };
@@ -158,6 +171,54 @@ async function projectedList(tool: ToolDescriptor<any>, s: Step, ctx: ToolContex
   if (!allowed) return ctx.kube.listProjected(resource, q, projection);
   const lists = await Promise.all([...allowed].sort().map((n) => ctx.kube.listProjected(resource, { ...q, namespace: n }, projection)));
   return lists.flat();
+}
+
+/**
+ * One request of an http step to a service of the catalogue. By default it goes through the API
+ * server's proxy of the service's Kubernetes Service, with the caller's own client (so its
+ * credentials, impersonation and RBAC apply); KUBEFLOW_MCP_<NAME>_SERVICE=ns/name:port names
+ * another Service, KUBEFLOW_MCP_<NAME>_URL (with _TOKEN, a bearer token) a registry outside the
+ * cluster. A changing request is not sent before confirmation: its value is then its body.
+ */
+async function httpStep(s: Step, ctx: ToolContext, params: Record<string, unknown>, queryValues: Record<string, unknown>, body: unknown) {
+  const svc = HTTP_SERVICES[s.http!];
+  if (!svc) throw new ToolError('INTERNAL_ERROR', `unknown service ${s.http}; services come from specs/catalogue.yaml`);
+  const method = s.method ?? 'GET';
+  // Only a confirm-gated tool previews: its changing requests wait for confirmed=true (and may
+  // name ids that exist only once earlier requests ran).
+  if (method !== 'GET' && ctx.tool.confirm && !ctx.confirmed) return body ?? {};
+  const path = s.path!.replace(/\{([^}]+)\}/g, (_m, k: string) => {
+    const v = String(params[k] ?? '');
+    if (!v || v === '.' || v === '..') throw new ToolError('VALIDATION_ERROR', `${s.http} ${s.path}: ${k} is empty`);
+    return encodeURIComponent(v);
+  });
+  const query = Object.fromEntries(Object.entries(queryValues).map(([k, v]) => [k, String(v)]));
+  const what = `${s.http} ${method} ${path}`;
+  const env = s.http!.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  const url = process.env[`KUBEFLOW_MCP_${env}_URL`];
+  if (url) return direct(what, method, url.replace(/\/+$/, '') + svc.basePath + path, query, body, process.env[`KUBEFLOW_MCP_${env}_TOKEN`], ctx);
+  const override = process.env[`KUBEFLOW_MCP_${env}_SERVICE`];
+  const m = override ? /^([a-z0-9-]+)\/([a-z0-9-]+):([a-z0-9-]+)$/.exec(override) : undefined;
+  if (override && !m) throw new ToolError('VALIDATION_ERROR', `KUBEFLOW_MCP_${env}_SERVICE must be namespace/name:port, not "${override}"`);
+  const [ns, name, port] = m ? [m[1], m[2], m[3]] : [svc.service.namespace, svc.service.name, String(svc.service.port)];
+  const proxy = `/api/v1/namespaces/${ns}/services/${name}:${port}/proxy${svc.basePath}${path}`;
+  return ctx.kube.raw(what, method, proxy, query, body);
+}
+
+/** A request to a service's own URL (outside the cluster), with its bearer token. */
+async function direct(what: string, method: string, url: string, query: Record<string, string>, body: unknown, token: string | undefined, ctx: ToolContext) {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.kube.timeoutMs)]);
+  let res: Response;
+  try {
+    res = await fetch(u, { method, signal, headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch (e) {
+    throw mapK8sError(e, what);
+  }
+  const text = await res.text();
+  if (res.status >= 400) throw mapK8sError({ code: res.status, body: text }, what);
+  return text ? JSON.parse(text) : {};
 }
 
 /** One Kubernetes call of a step. Writes are dry runs until the user confirmed. */

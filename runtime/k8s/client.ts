@@ -50,7 +50,7 @@ function backoff(attempt: number, retryAfter: string | null, signal: AbortSignal
   });
 }
 
-interface Request { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; text?: boolean }
+interface Request { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string; query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; text?: boolean }
 type Lib = typeof import('./kube-lib.ts');
 interface Loaded { lib: Lib; kc: InstanceType<Lib['KubeConfig']>; http: InstanceType<Lib['IsomorphicFetchHttpLibrary']>; server: string }
 
@@ -281,6 +281,16 @@ export class Kube {
 
   isNamespaced(resource: string): boolean { return typeOf(resource).namespaced; }
 
+  /**
+   * One request to any API path with this client's credentials (impersonation included), under
+   * the same timeout, retries of reads and error mapping; used for a Service's proxy
+   * (/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/...). The answer parsed as JSON.
+   */
+  raw(what: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, query?: Record<string, string | number | boolean | undefined>, body?: unknown): Promise<any> {
+    if (!path.startsWith('/') || /(^|\/)\.\.?(\/|$)/.test(path)) throw new ToolError('VALIDATION_ERROR', `${what}: '${path}' is not an API path`);
+    return this.request(what, { method, path, query, body });
+  }
+
   async get(resource: string, name: string, namespace?: string): Promise<Obj> {
     const what = `get ${resource}/${name}`;
     checkName(name, what);
@@ -413,6 +423,7 @@ export class Kube {
     view.create = (resource, body, namespace, dryRun = false) => (dryRun ? this.create(resource, body, namespace, true) : refuse(`create ${resource}`));
     view.patch = (resource, name, body, namespace, dryRun = false, type = 'merge', uid) => (dryRun ? this.patch(resource, name, body, namespace, true, type, uid) : refuse(`patch ${resource}/${name}`));
     view.remove = (resource, name, namespace, dryRun = false, uid) => (dryRun ? this.remove(resource, name, namespace, true, uid) : refuse(`delete ${resource}/${name}`));
+    view.raw = (what, method, path, query, body) => (method === 'GET' ? this.raw(what, method, path, query, body) : refuse(what));
     return view;
   }
 
