@@ -88,15 +88,15 @@ async function llm(make: Promise<FakeLlm>): Promise<FakeLlm> {
   return f;
 }
 
-const JOB = 'gemma-alpaca';
+const JOB = 'llama-alpaca';
 const TOKEN = 'hf_AgentTestToken42';
-const FINE_TUNE = { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: JOB, hf_token: TOKEN, resources_per_node: { gpu: 1 } };
+const FINE_TUNE = { model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name: JOB, hf_token: TOKEN, resources_per_node: { gpu: 1 } };
 
 /** The seed workflow as a model would run it; the model even sets confirmed=true on its own. */
 const seedWorkflow: Script = ({ messages }) => {
   const results = toolResults(messages);
   switch (results.length) {
-    case 0: return { thinking: 'The person wants a fine-tune; check the cluster first.', text: 'Let me check the cluster.', calls: [{ name: 'pre_flight', arguments: { model: 'google/gemma-2b' } }] };
+    case 0: return { thinking: 'The person wants a fine-tune; check the cluster first.', text: 'Let me check the cluster.', calls: [{ name: 'pre_flight', arguments: { model: 'meta-llama/Llama-3.2-1B-Instruct' } }] };
     case 1: return { text: 'Now the runtimes.', calls: [{ name: 'list_runtimes', arguments: {} }] };
     case 2: return { text: 'Here is the job.', calls: [{ name: 'fine_tune', arguments: { ...FINE_TUNE, confirmed: true } }] };
     case 3:
@@ -116,11 +116,12 @@ describe('kubeflow-mcp agent in a terminal', () => {
     expect(start).toMatch(/model: fake-tools:8b on Ollama \(http:\/\/127\.0\.0\.1:\d+\)/);
     expect(start).toMatch(/MCP server: 20 tools, mode full, persona ml-engineer/);
 
-    chat.type('Fine-tune gemma-2b on the alpaca dataset');
+    chat.type('Fine-tune Llama 3.2 1B Instruct on the alpaca dataset');
     let s = await chat.waitFor(/Go ahead\? \[y\/N\]/);
     expect(s).toContain('thinking: The person wants a fine-tune');
     expect(s).toContain('assistant: Let me check the cluster.');
-    expect(s).toContain('-> pre_flight(model="google/gemma-2b")');
+    expect(s).toContain('-> pre_flight(model="meta-llama/Llama-3.2-1B-Instruct")');
+    expect(s).toContain('recommended: fine_tune on torchtune-llama3.2-1b');
     expect(s).toMatch(/ok cluster compatible; 6 of 6 nvidia\.com\/gpu free/);
     expect(s).toMatch(/ok 8 runtimes: .*torchtune-llama3\.2-1b/);
     expect(s).toContain('hf_token="***"');
@@ -138,14 +139,15 @@ describe('kubeflow-mcp agent in a terminal', () => {
 
     chat.type('y');
     s = await chat.waitFor(/Fine-tuning finished/);
+    await chat.prompt(2);
+    s = chat.screen();
     expect(s).toContain('-> fine_tune(the previewed arguments, confirmed=true)');
     expect(s).toContain(`ok Fine-tuning job '${JOB}' submitted`);
-    expect(s).toMatch(/\[#+-*\]\s+\d+% gemma-alpaca/);
+    expect(s).toMatch(/\[#+-*\]\s+\d+% llama-alpaca/);
     expect(s).toContain("ok Job reached 'Complete'");
     expect(s).toMatch(/log lines, the last 4:/);
     expect(s).toMatch(/Fine-tuning finished; the logs end with Loss: [\d.]+/);
     expect(s).not.toContain(TOKEN);
-    await chat.prompt(2);
     const [job] = await trainJobs(sb);
     expect(job.metadata.name).toBe(JOB);
     expect(job.status.conditions.some((c: any) => c.type === 'Complete' && c.status === 'True')).toBe(true);
@@ -166,7 +168,7 @@ describe('kubeflow-mcp agent in a terminal', () => {
     }, { key: 'sk-agent-test' }));
     const chat = new Chat(['--sandbox', '--model', 'fake-model', '--persona', 'ml-engineer'], { OPENAI_BASE_URL: `${openai.url}/v1`, OPENAI_API_KEY: 'sk-agent-test' });
     expect(await chat.prompt(1)).toMatch(/model: fake-model on the OpenAI-compatible API \(http:\/\/127\.0\.0\.1:\d+\/v1\)/);
-    chat.type('Fine-tune gemma-2b on alpaca');
+    chat.type('Fine-tune Llama 3.2 1B on alpaca');
     await chat.waitFor(/Go ahead\? \[y\/N\]/);
     chat.type('no');
     let s = await chat.waitFor(/Nothing was submitted\./);
@@ -184,20 +186,21 @@ describe('kubeflow-mcp agent in a terminal', () => {
     await chat.prompt(2);
 
     chat.type('/tools');
-    s = await chat.waitFor(/20 tools \(mode full, persona ml-engineer\):/);
+    s = await chat.prompt(3);
+    expect(s).toContain('20 tools (mode full, persona ml-engineer):');
     expect(s).toMatch(/^ {2}wait_for_training\s+\S/m);
     chat.type('/mode progressive');
-    await chat.waitFor(/mode is now progressive: 3 tools/);
+    expect(await chat.prompt(4)).toContain('mode is now progressive: 3 tools');
     chat.type('/think');
-    await chat.waitFor(/thinking on/);
+    expect(await chat.prompt(5)).toContain('thinking on');
     chat.type('/help');
-    s = await chat.waitFor(/\/file <path>/);
+    s = await chat.prompt(6);
     for (const [c] of COMMANDS) expect(s).toContain(c);
     const saved = join(HOME, 'chat.md');
     chat.type(`/save ${saved}`);
-    await chat.waitFor(/transcript written to/);
+    expect(await chat.prompt(7)).toContain('transcript written to');
     const md = readFileSync(saved, 'utf8');
-    expect(md).toContain('## You\n\nFine-tune gemma-2b on alpaca');
+    expect(md).toContain('## You\n\nFine-tune Llama 3.2 1B on alpaca');
     expect(md).toContain('**The person answered**: no');
     expect(md).not.toContain(TOKEN);
     chat.type('/exit');

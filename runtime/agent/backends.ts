@@ -105,8 +105,7 @@ async function* lines(res: Response): AsyncGenerator<string> {
     const { value, done } = await reader.read();
     if (done) break;
     buf += decoder.decode(value, { stream: true });
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
       yield buf.slice(0, i).replace(/\r$/, '');
       buf = buf.slice(i + 1);
     }

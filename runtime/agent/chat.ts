@@ -43,7 +43,7 @@ export function loadHistory(): string[] {
 }
 
 export function saveHistory(h: string[]): void {
-  try { writeFileSync(historyFile(), [...h].reverse().join('\n') + '\n', { mode: 0o600 }); } catch { /* no writable home: keep it in memory */ }
+  try { writeFileSync(historyFile(), `${[...h].reverse().join('\n')}\n`, { mode: 0o600 }); } catch { /* no writable home: keep it in memory */ }
 }
 
 /** A slash command; returns false for /exit. */
@@ -58,7 +58,10 @@ async function command(ctx: ChatContext, line: string): Promise<boolean> {
       return true;
     case '/tools':
       ui.line(`${session.tools.length} tools (mode ${ctx.current.mode}, persona ${ctx.current.persona}):`);
-      for (const t of session.tools) ui.line(`  ${t.name.padEnd(26)} ${(t.description ?? '').split(/(?<=\.)\s/)[0].slice(0, 100)}`);
+      for (const t of session.tools) {
+        const first = (t.description ?? '').split(/(?<=\.)\s/)[0];
+        ui.line(`  ${t.name.padEnd(26)} ${first.length > 110 ? `${first.slice(0, 107)}...` : first}`);
+      }
       return true;
     case '/mode':
     case '/persona': {
@@ -124,6 +127,10 @@ export function runChat(ctx: ChatContext, onExit: () => Promise<void>): void {
   let running: AbortController | undefined;
   let armed = false;
   let leaving = false;
+  // Input from a pipe: lines wait their turn, and its end lets the request in progress finish.
+  const piped = !(rl as any).terminal;
+  const queue: string[] = [];
+  let inputEnded = false;
 
   const leave = async () => {
     if (leaving) return;
@@ -153,12 +160,21 @@ export function runChat(ctx: ChatContext, onExit: () => Promise<void>): void {
     ui.notice('press Ctrl-C again, Ctrl-D or type /exit to leave');
     rl.prompt();
   });
-  rl.on('close', () => { void leave(); });
+  rl.on('close', () => {
+    inputEnded = true;
+    if (!(piped && running)) void leave();
+  });
   rl.on('history', (h: string[]) => saveHistory(h));
 
-  rl.on('line', async (input: string) => {
+  const onLine = async (input: string): Promise<void> => {
     if (leaving) return;
-    if (running) { if (input.trim()) ui.notice('busy with the last request; Ctrl-C cancels it'); return; }
+    if (running) {
+      if (piped) queue.push(input);
+      else if (input.trim()) ui.notice('busy with the last request; Ctrl-C cancels it');
+      return;
+    }
+    // Nothing echoes what comes through a pipe: the transcript shows it after the prompt.
+    if (piped) ui.write(`${input}\n`);
     armed = false;
     const text = input.trim();
     if (!text) { rl.prompt(); return; }
@@ -176,7 +192,11 @@ export function runChat(ctx: ChatContext, onExit: () => Promise<void>): void {
     } finally {
       running = undefined;
     }
-    if (!leaving) rl.prompt();
-  });
+    if (leaving) return;
+    if (queue.length) { rl.prompt(); return onLine(queue.shift() as string); }
+    if (inputEnded) { await leave(); return; }
+    rl.prompt();
+  };
+  rl.on('line', (input: string) => { void onLine(input); });
   rl.prompt();
 }

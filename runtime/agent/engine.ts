@@ -152,6 +152,12 @@ export class Agent {
   private async call(name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallOutcome> {
     try {
       return await this.session.call(name, args, { signal, onProgress: (p) => this.ui.progress(p) });
+    } catch (e) {
+      // A protocol error (an unknown tool, arguments the server refuses) is the model's to read;
+      // a cancellation or a server that has gone away ends the request.
+      if (signal.aborted || isAbortError(e) || /Connection closed|not running/i.test(String((e as Error)?.message))) throw e;
+      const error = String((e as Error)?.message ?? e).split('\n')[0];
+      return { text: JSON.stringify({ success: false, error }), envelope: { success: false, error }, isError: true };
     } finally {
       this.ui.progressDone();
     }

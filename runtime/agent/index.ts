@@ -35,15 +35,19 @@ export async function runAgent(flags: Record<string, any>, run: AgentRun = {}): 
   const overrides: Record<string, string | undefined> = {};
   const session = new McpSession(run.command ?? ownServerCommand(), serveArgs(flags));
 
-  const rl = readline.createInterface({ input, output, terminal: !!input.isTTY && tty, history: loadHistory(), historySize: 500, prompt: 'you> ' });
+  // The prompt comes once the server is up: lines piped in meanwhile wait in the input stream.
+  let rl: readline.Interface | undefined;
   let agent: Agent | undefined;
-  const ui = new TerminalUI(output, tty, color, () => agent?.think ?? false, (q, signal) => rl.question(q, { signal }));
-  if (!input.isTTY) process.on('SIGINT', () => rl.emit('SIGINT'));
+  const ui = new TerminalUI(output, tty, color, () => agent?.think ?? false, (q, signal) => (rl as readline.Interface).question(q, { signal }).catch((e) => {
+    // The input has ended (a pipe): nobody can say yes.
+    if (signal.aborted) throw e;
+    output.write('\n');
+    return 'no';
+  }));
 
   ui.line(ui.p.dim(`kubeflow-mcp agent ${VERSION}: starting the MCP server (${session.serveArgs.join(' ') || 'serve'})...`));
   const [started, checked] = await Promise.allSettled([session.start(), backend.check(!!flags.thinking)]);
   if (started.status === 'rejected') {
-    rl.close();
     await session.close();
     throw new ConfigError((started.reason as Error).message);
   }
@@ -57,6 +61,8 @@ export async function runAgent(flags: Record<string, any>, run: AgentRun = {}): 
   if (checked.status === 'rejected') ui.error(checked.reason instanceof BackendError ? checked.reason.message : String((checked.reason as Error)?.message ?? checked.reason));
   else for (const n of checked.value) ui.notice(n);
 
+  rl = readline.createInterface({ input, output, terminal: !!input.isTTY && tty, history: loadHistory(), historySize: 500, prompt: 'you> ' });
+  if (!input.isTTY) process.on('SIGINT', () => rl?.emit('SIGINT'));
   const ctx: ChatContext = {
     session, agent, ui, rl, current, header,
     async restart(option, value) {
@@ -79,7 +85,7 @@ export async function runAgent(flags: Record<string, any>, run: AgentRun = {}): 
   };
   await new Promise<void>((resolve) => {
     runChat(ctx, async () => {
-      rl.close();
+      rl?.close();
       await session.close();
       resolve();
     });
