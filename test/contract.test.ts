@@ -30,7 +30,7 @@ async function client(persona: string, contexts = false) {
   const key = `${persona}${contexts ? '+contexts' : ''}`;
   if (!clients.has(key)) {
     const env: Record<string, string> = contexts ? { KUBEFLOW_MCP_POLICY: join(dir, 'contexts-policy.yaml') } : {};
-    clients.set(key, await connect(['--kubeconfig', contexts ? join(dir, 'two-contexts') : kubeconfig, '--persona', persona, '--clients', 'trainer,optimizer'], env));
+    clients.set(key, await connect(['--kubeconfig', contexts ? join(dir, 'two-contexts') : kubeconfig, '--persona', persona, '--clients', 'trainer,optimizer,hub'], env));
   }
   return clients.get(key)!;
 }
