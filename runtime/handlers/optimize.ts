@@ -6,9 +6,9 @@ import { Preview, ToolError } from '../envelope.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../context.ts';
 import { baseNameOf, createWithSecret, gpuWarnings, nameFor, shownSecret, type Built } from '../trainer/submit.ts';
 import { summarizeRuntime } from '../trainer/views.ts';
-import { buildFineTune } from './fine_tune.ts';
-import { buildCustomTraining } from './run_custom_training.ts';
-import { buildContainerTraining } from './run_container_training.ts';
+import { buildFineTune } from '../trainer/fine-tune.ts';
+import { buildCustomTraining } from '../trainer/custom-training.ts';
+import { buildContainerTraining } from '../trainer/container-training.ts';
 
 type Param = OptimizeInput['parameters'][number];
 const bad = (message: string, details?: Record<string, unknown>, hint?: string) => new ToolError('VALIDATION_ERROR', `Invalid input: ${message}`, details, hint);

@@ -6,9 +6,9 @@
 import type { PreFlightInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../context.ts';
-import { compatibility } from './check_compatibility.ts';
-import { clusterResources, freeOn } from './get_cluster_resources.ts';
-import { estimateFor } from './estimate_resources.ts';
+import { compatibility } from '../trainer/compatibility.ts';
+import { clusterResources, freeOn } from '../trainer/cluster.ts';
+import { estimateFor } from '../trainer/estimate.ts';
 import { allRuntimes } from '../trainer/lookup.ts';
 import { summarizeRuntime, trainerJobOf } from '../trainer/views.ts';
 import { fitOf, modelFacts, type RecipeFit } from '../trainer/recipes.ts';

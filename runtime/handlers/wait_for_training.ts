@@ -9,7 +9,7 @@ import { fetchJob } from '../trainer/lookup.ts';
 import { sleep } from '../sleep.ts';
 import { diagnose, failedPodOf, missingTokenDiagnosis } from '../trainer/failure-hints.ts';
 import { fixStep, oomFix, shapeFix } from '../trainer/fixes.ts';
-import { clusterResources } from './get_cluster_resources.ts';
+import { clusterResources } from '../trainer/cluster.ts';
 
 /** Why a failed job failed, from the end of its first trainer pod's log, and the fix for it. */
 async function failureFix(ctx: ToolContext, job: Record<string, any>) {

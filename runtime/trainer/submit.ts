@@ -8,7 +8,7 @@ import { isSecretName, registerSecret } from '../logger.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../context.ts';
 import { findRuntime } from './lookup.ts';
 import { REQUEST_ANNOTATION, requestAnnotation } from './fixes.ts';
-import { clusterResources } from '../handlers/get_cluster_resources.ts';
+import { clusterResources } from './cluster.ts';
 import { FRAMEWORK_LABEL, summarizeRuntime } from './views.ts';
 
 export const SDK_MANAGER = 'trainer.kubeflow.org/kubeflow-sdk';
