@@ -15,7 +15,9 @@ import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
 import { AGENT_OPTIONS, HANDED_ON_OPTIONS } from '../runtime/agent/options.ts';
 import { COMMANDS } from '../runtime/agent/chat.ts';
 import { fitBudget } from '../runtime/agent/context.ts';
-import { withConfirmed, withoutConfirmed } from '../runtime/agent/engine.ts';
+import { Agent, type AgentUI, withConfirmed, withoutConfirmed } from '../runtime/agent/engine.ts';
+import type { Backend, ChatMessage } from '../runtime/agent/backends.ts';
+import type { McpSession } from '../runtime/agent/mcp.ts';
 import { fakeOllama, fakeOpenAI, toolResults, type FakeLlm, type Script } from './helpers/fake-llm.ts';
 import { BIN, ROOT } from './helpers/mcp.ts';
 
@@ -318,6 +320,41 @@ describe('the agent\'s rules, in-process', () => {
     expect(withoutConfirmed('fine_tune', { name: 'x', confirmed: true })).toEqual({ args: { name: 'x' }, modelConfirmed: true });
     expect(withoutConfirmed('execute_tool', { name: 'fine_tune', arguments: { name: 'x', confirmed: 'true' } })).toEqual({ args: { name: 'fine_tune', arguments: { name: 'x' } }, modelConfirmed: true });
     expect(withConfirmed('execute_tool', { name: 'fine_tune', arguments: { name: 'x' } })).toEqual({ name: 'fine_tune', arguments: { name: 'x', confirmed: true } });
+  });
+
+  it('sends what the model asked without confirmed, asks the person, and gives the model every outcome', async () => {
+    const calls: [string, Record<string, unknown>][] = [];
+    const session = {
+      instructions: 'server instructions', tools: [{ name: 'fine_tune', inputSchema: { type: 'object' } }],
+      async call(name: string, args: Record<string, unknown>) {
+        calls.push([name, args]);
+        if (name === 'nope') throw new Error('MCP error -32602: Unknown tool nope');
+        const envelope = args.confirmed ? { success: true, data: { message: 'submitted' } } : { success: true, status: 'preview', message: 'Review it.', config: {} };
+        return { text: JSON.stringify(envelope), envelope, isError: false };
+      },
+    } as unknown as McpSession;
+    const replies: ChatMessage[] = [
+      { role: 'assistant', content: '', toolCalls: [{ id: 'a', name: 'fine_tune', arguments: { name: 'j', confirmed: true } }, { id: 'b', name: 'nope', arguments: {} }] },
+      { role: 'assistant', content: 'ok' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c', name: 'fine_tune', arguments: { name: 'j' } }] },
+      { role: 'assistant', content: 'done' },
+    ];
+    const seen: ChatMessage[][] = [];
+    const backend = { kind: 'script', label: 'test', url: '', model: 'm', check: async () => [], chat: async (req: { messages: ChatMessage[] }) => { seen.push(req.messages); return replies.shift()!; } } as unknown as Backend;
+    const answers = ['no', 'yes'];
+    const quiet = () => {};
+    const ui: AgentUI = { thinking: quiet, text: quiet, endMessage: quiet, toolCall: quiet, toolResult: quiet, preview: quiet, progress: quiet, progressDone: quiet, notice: quiet, confirm: async () => answers.shift() === 'yes' };
+    const agent = new Agent(session, backend, ui, { think: false, contextTokens: 16_000 });
+    await agent.turn('go', new AbortController().signal);
+    expect(calls).toEqual([['fine_tune', { name: 'j' }], ['nope', {}]]);
+    const results = seen[1].filter((m) => m.role === 'tool');
+    expect(results.map((m) => m.toolCallId)).toEqual(['a', 'b']);
+    expect(JSON.parse(results[0].content)).toMatchObject({ status: 'declined' });
+    expect(JSON.parse(results[1].content)).toMatchObject({ success: false, error: expect.stringContaining('Unknown tool nope') });
+    expect(seen[0][0]).toMatchObject({ role: 'system', content: expect.stringContaining('server instructions') });
+    await agent.turn('again', new AbortController().signal);
+    expect(calls.slice(2)).toEqual([['fine_tune', { name: 'j' }], ['fine_tune', { name: 'j', confirmed: true }]]);
+    expect(seen[3].at(-1)!.content).toMatch(/^The person approved the preview.*submitted/);
   });
 
   it('trims old tool results first, then old exchanges, and keeps the request in progress', () => {
