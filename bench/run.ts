@@ -218,6 +218,7 @@ async function rankerSection() {
 /** In-process: the pipeline's own cost per call, with the audit log writing to a file and without. */
 async function overheadSection() {
   const { runTool } = await import('../runtime/pipeline.ts');
+  const { HANDLERS } = await import('../runtime/handlers/index.ts');
   const { selectTools } = await import('../runtime/server.ts');
   const { createLogger } = await import('../runtime/logger.ts');
   const { Kube } = await import('../runtime/k8s/client.ts');
@@ -228,7 +229,7 @@ async function overheadSection() {
   const tools = selectTools({ persona: 'platform-admin', clients: ['trainer'], policy: {} });
   const stateFor = (level: string) => {
     const { log, ring } = createLogger({ level, format: 'json', destination });
-    return { kube: new Kube({ kubeconfigYaml: 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n' }), persona: 'platform-admin', bypassOwnership: true, policy: {}, log, ring, startedAt: Date.now(), version: 'bench', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools };
+    return { kube: new Kube({ kubeconfigYaml: 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n' }), persona: 'platform-admin', bypassOwnership: true, policy: {}, log, ring, startedAt: Date.now(), version: 'bench', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools, handlers: HANDLERS };
   };
   const yieldTurn = () => new Promise((r) => setImmediate(r));
   const measure = async (level: string, name: string, input: Record<string, unknown>) => {

@@ -6,7 +6,6 @@ import { Preview, ToolError, fail, ok } from './envelope.ts';
 import { checkContext, checkNamespace } from './policy.ts';
 import { maskSecrets } from './logger.ts';
 import { runDeclarative } from './executor.ts';
-import { HANDLERS } from './handlers/index.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
 import { callerOf } from './references.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -167,8 +166,7 @@ async function runToolUntraced(state: ServerState, name: string, rawArgs: unknow
       if (tool.guard) ctx.guarded = await guardOwnership(ctx, tool.guard, args.name);
       let out: unknown;
       if (tool.custom) {
-        const registry = state.handlers ?? (HANDLERS as unknown as Record<string, () => Promise<{ default: Handler }>>);
-        out = await (await once(handlers, tool, async () => (await registry[tool.name]()).default))(args, ctx);
+        out = await (await once(handlers, tool, async () => (await state.handlers[tool.name]()).default))(args, ctx);
       }
       else out = await runDeclarative(tool, args, ctx);
       if (tool.confirm && !confirmed && !(out instanceof Preview)) throw new ToolError('INTERNAL_ERROR', `${name} must preview before it executes`);

@@ -13,6 +13,7 @@ import type { PolicyFile } from './policy.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
 import { runTool, type Elicit } from './pipeline.ts';
 import type { ServerState } from './context.ts';
+import { HANDLERS } from './handlers/index.ts';
 import { lazyRanker, metaToolsFor, runMetaTool, type Mode } from './modes/meta-tools.ts';
 import { LiveResources, TEMPLATES } from './live-resources.ts';
 import type { Kube } from './k8s/client.ts';
@@ -69,6 +70,7 @@ export function buildServer(o: ServerOptions) {
     tools: new Map(tools.map((t) => [t.name, t])), allTools: TOOLS,
     ownership: o.ownership ?? new Ownership(o.kube),
     localOwner: localOwnerOf(o.kube),
+    handlers: HANDLERS,
   };
   const visible = new Set(tools.map((t) => t.name));
   // Assembled for exactly the tools this caller can call (built-in or policy persona, after policy).
