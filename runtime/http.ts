@@ -16,8 +16,18 @@ import type { Caller } from './policy.ts';
 import { JwtError, jwtVerifier } from './auth/jwt.ts';
 import type { Logger } from './logger.ts';
 import { metrics } from './metrics.ts';
+import { isModernPost, serveModern } from './protocol/http.ts';
+import { CAPABILITIES, SERVER_NAME } from './listing.ts';
+import { VERSION } from './version.ts';
 
-interface McpServer { connect(t: StreamableHTTPServerTransport | SSEServerTransport): Promise<void>; close(): Promise<void> }
+interface McpServer {
+  connect(t: unknown): Promise<void>;
+  close(): Promise<void>;
+  /** tasks/* of the 2026-07-28 era. */
+  taskRequest?: (method: string, params: Record<string, any> | undefined, principal?: string) => Promise<Record<string, unknown>>;
+  /** The instructions server/discover gives this caller. */
+  instructions?: string;
+}
 
 /** Thrown by newServer when the policy gives this caller nothing: answered with 403. */
 export class CallerRefused extends Error { override name = 'CallerRefused'; }
@@ -26,7 +36,7 @@ export interface HttpOptions {
   config: HttpConfig;
   /** A fresh MCP server for this caller (per session, or per request when stateless); no caller
    * without authentication, and then `remote` (the client's address) names them for rate limits. */
-  newServer: (caller: Caller | undefined, remote: string) => McpServer;
+  newServer: (caller: Caller | undefined, remote: string, era?: 'legacy' | 'modern') => McpServer;
   kube: Kube;
   log: Logger;
   /** Called when the shutdown grace is over and calls are still running: they should answer now. */
@@ -172,8 +182,8 @@ export async function serveHttp(o: HttpOptions) {
       // What the SDK hands the tool handlers as authInfo (never the token itself).
       (req as any).auth = { token: '[redacted]', clientId: caller.subject, scopes: caller.scopes, extra: { groups: caller.groups } };
     }
-    const open = () => {
-      try { return o.newServer(caller, req.socket.remoteAddress ?? 'unknown'); } catch (e) {
+    const open = (era: 'legacy' | 'modern' = 'legacy') => {
+      try { return o.newServer(caller, req.socket.remoteAddress ?? 'unknown', era); } catch (e) {
         if (e instanceof CallerRefused) { jsonRpcError(res, 403, -32001, e.message); return undefined; }
         throw e;
       }
@@ -184,6 +194,10 @@ export async function serveHttp(o: HttpOptions) {
         if ((e as any).tooLarge) return jsonRpcError(res, 413, -32600, `request over the ${c.maxBodyBytes}-byte limit (KUBEFLOW_MCP_MAX_REQUEST_BYTES)`);
         return jsonRpcError(res, 400, -32700, 'parse error: the body is not JSON');
       }
+    }
+    // The 2026-07-28 era: no session, whatever mode the 2025 era is served in (see protocol/http.ts).
+    if (!c.legacySse && url.pathname === c.path && isModernPost(req, body)) {
+      return serveModern(req, res, body, { server: { name: SERVER_NAME, version: VERSION }, capabilities: CAPABILITIES, open: () => open('modern'), principal: caller?.subject, authInfo: (req as any).auth });
     }
     if (c.legacySse) return legacySse(req, res, url, body, caller, open);
     if (c.stateless) {
@@ -218,7 +232,7 @@ export async function serveHttp(o: HttpOptions) {
 
   /** The HTTP+SSE transport of protocol 2024-11-05, for clients that have not moved on: a GET opens
    * the event stream (it names the URL to post to), each POST carries one message. */
-  async function legacySse(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: unknown, caller: Caller | undefined, open: () => McpServer | undefined) {
+  async function legacySse(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: unknown, caller: Caller | undefined, open: (era?: 'legacy' | 'modern') => McpServer | undefined) {
     if (req.method === 'GET' && url.pathname === c.path) {
       if (!roomForSession(res)) return;
       const server = open();

@@ -24,7 +24,9 @@ function confirmationMessage(tool: ToolDescriptor<any>, p: Preview): string {
   return `${tool.title}: ${p.message}\n\n${body.length > 4000 ? `${body.slice(0, 4000)}\n... (${body.length - 4000} more characters)` : body}`;
 }
 
-export type Elicit = (message: string, schema: typeof CONFIRM_SCHEMA) => Promise<{ action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }>;
+/** Asks the user; `pending` means the question went back to the client in the answer (2026-07-28
+ * input_required) and the call ends with the preview, nothing changed. */
+export type Elicit = (message: string, schema: typeof CONFIRM_SCHEMA) => Promise<{ action: 'accept' | 'decline' | 'cancel' | 'pending'; content?: Record<string, unknown> }>;
 
 export interface CallExtras {
   signal?: AbortSignal; progress?: ToolContext['progress'];
@@ -178,10 +180,11 @@ async function runToolUntraced(state: ServerState, name: string, rawArgs: unknow
       // the preview; only their accept runs the tool for real.
       const preview = await execute(false) as Preview;
       const answer = await extras.elicit(confirmationMessage(tool, preview), CONFIRM_SCHEMA);
-      if (answer.action !== 'accept' || answer.content?.confirm !== true) {
+      if (answer.action === 'pending') out = preview;
+      else if (answer.action !== 'accept' || answer.content?.confirm !== true) {
         throw new ToolError('CANCELLED', `The user did not approve ${name} (${answer.action === 'accept' ? 'left unconfirmed' : answer.action}); nothing was changed`, { user_action: answer.action }, 'Ask the user what to change, then call again.');
       }
-      out = await execute(true);
+      else out = await execute(true);
     } else {
       const confirmed = args.confirmed === true;
       if (tool.confirm && confirmed && state.policy.policy?.human_confirmation === 'required') {

@@ -9,6 +9,7 @@ import { findPolicyFile, grantFor, loadPolicy, ConfigError, type Caller } from '
 import { resolveServeConfig } from './config.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
 import { StdioSession } from './stdio.ts';
+import { discoverResult } from './protocol/era.ts';
 import { VERSION } from './version.ts';
 import { die } from './exit.ts';
 
@@ -40,11 +41,15 @@ export async function serve(flags: Record<string, any>) {
   if (cfg.transport !== 'stdio') return serveOverHttp(cfg, policyPath, policy, timeoutSeconds * 1000);
 
   let full: Promise<Full> | undefined;
+  let discoverInstructions = instructions;
   // After the answer is written: loading blocks the event loop for a few tens of milliseconds.
   const needFull = () => { full ??= new Promise<void>((r) => setImmediate(r)).then(() => startFull()).catch(die); };
   const session = new StdioSession({
     initialize: (protocolVersion) => ({ protocolVersion, capabilities: CAPABILITIES, serverInfo: { name: SERVER_NAME, version: VERSION }, instructions }),
     toolsList: () => toolsListJson(tools, mode, policy),
+    // The instructions as the full server has them after a policy reload.
+    discover: () => discoverResult({ capabilities: CAPABILITIES, instructions: discoverInstructions, server: { name: SERVER_NAME, version: VERSION }, tasks: true, cacheScope: 'private' }),
+    server: { name: SERVER_NAME, version: VERSION },
   }, needFull);
   // Closing the server closes the transport, which reports onclose again: shut down once.
   let closing = false;
@@ -87,7 +92,13 @@ export async function serve(flags: Record<string, any>) {
   }
   async function startFull(): Promise<Full> {
     const { log, ring, kube, stopSandbox, buildServer } = await loadServerParts(cfg, timeoutSeconds * 1000);
-    const { server, tools: served, reloadPolicy } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION });
+    const { server, tools: served, reloadPolicy: reload, taskRequest } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION, era: () => (session.era === 'modern' ? 'modern' : 'legacy') });
+    session.taskRequest = (method, params) => taskRequest(method, params);
+    const reloadPolicy = async (p: Awaited<ReturnType<typeof loadPolicy>>) => {
+      const next = await reload(p);
+      discoverInstructions = instructionsFor(next.map((t) => t.name), mode, cfg.tier);
+      return next;
+    };
     // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
     // A missing file is seen at once; an unreadable one when the client library has loaded it.
     const sayKubeProblem = (problem: string) => {
@@ -145,12 +156,12 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   const reloads = new Set<(p: typeof policy) => Promise<unknown>>();
   // Each caller gets the persona and namespaces the policy's identity rules give them and, with
   // identity.impersonate, a Kubernetes client that acts as them.
-  const newServer = (caller: Caller | undefined, remote: string) => {
+  const newServer = (caller: Caller | undefined, remote: string, era: 'legacy' | 'modern' = 'legacy') => {
     const grantUnder = (p: typeof policy) => (caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p });
     const grant = grantUnder(current);
     if ('refused' in grant) throw new CallerRefused(grant.refused);
     const impersonate = caller?.via === 'jwt' && current.identity?.impersonate ? { user: caller.subject, groups: caller.groups } : undefined;
-    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate, shared: true, principal: caller?.subject, rateKey: `address:${remote}` });
+    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate, shared: true, principal: caller?.subject, rateKey: `address:${remote}`, era: () => era });
     // A reloaded policy is applied to this caller's grant; one that no longer grants them anything leaves them no tools.
     const reload = (p: typeof policy) => {
       const g = grantUnder(p);
@@ -158,7 +169,7 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
     };
     reloads.add(reload);
     const close = built.server.close.bind(built.server);
-    return { connect: (t: any) => built.server.connect(t), close: async () => { reloads.delete(reload); await close(); } };
+    return { connect: (t: any) => built.server.connect(t), close: async () => { reloads.delete(reload); await close(); }, taskRequest: built.taskRequest, instructions: built.instructions };
   };
   const { cancelRunning } = await import('./pipeline.ts');
   const server = await serveHttp({ config: cfg.http, newServer, kube, log, onGraceOver: () => { const n = cancelRunning(); log.warn({ calls: n }, 'shutdown grace is over: answering the calls still running as cancelled'); } });

@@ -21,10 +21,14 @@ import { Ownership } from './auth/ownership.ts';
 import type { Logger } from './logger.ts';
 import type { RingBuffer } from './logger.ts';
 import * as z from 'zod/v4';
+import { CAPABILITIES_KEY, type ClientCapabilities } from './protocol/era.ts';
+import { modernConfirmation, type ModernConfirmation } from './protocol/confirm.ts';
+import { protocolKey, Signer } from './protocol/signing.ts';
+import { TaskError, TaskService, type TaskHost } from './protocol/tasks.ts';
 
 /** tools/call as the SDK declares it, but with arguments of any shape, so that a non-object is
  * answered with JSON-RPC -32602 (invalid params) instead of an internal error. */
-const CallToolAnyArgs = CallToolRequestSchema.extend({ params: CallToolRequestSchema.shape.params.extend({ arguments: z.unknown().optional() }) });
+const CallToolAnyArgs = CallToolRequestSchema.extend({ params: CallToolRequestSchema.shape.params.extend({ arguments: z.unknown().optional(), inputResponses: z.unknown().optional(), requestState: z.unknown().optional() }) });
 
 export interface ServerOptions {
   persona: string;
@@ -46,6 +50,10 @@ export interface ServerOptions {
   principal?: string;
   /** What rate limits count by when the caller is not authenticated (the client's address). */
   rateKey?: string;
+  /** Which protocol era the connection speaks (2026-07-28 requests carry their capabilities in _meta). */
+  era?: () => 'legacy' | 'modern';
+  /** Signs what comes back from clients (task ids, confirmation state); made from the ownership key when not given. */
+  signer?: Signer;
 }
 
 /** The full descriptors of the tools this persona may call (see selectListed). */
@@ -109,17 +117,33 @@ export function buildServer(o: ServerOptions) {
     };
     const principal = extra.authInfo?.clientId;
     const caller = principal ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
-    // Mutating tools ask the user themselves when the client can show a form (MCP elicitation).
-    const elicit: Elicit | undefined = server.getClientCapabilities()?.elicitation
-      ? async (message, schema) => server.elicitInput({ message, requestedSchema: schema as any }, { signal: extra.signal }) as any
-      : undefined;
+    // Mutating tools ask the user themselves when the client can show a form (MCP elicitation): on
+    // a 2025 connection by asking it, in the 2026-07-28 era by answering input_required.
+    let elicit: Elicit | undefined;
+    let confirmation: ModernConfirmation | undefined;
+    if (o.era?.() === 'modern') {
+      const capabilities = ((req.params._meta as Record<string, unknown> | undefined)?.[CAPABILITIES_KEY] ?? {}) as ClientCapabilities;
+      if (!meta.length && TaskService.applies(req.params.name, capabilities)) {
+        const started = await startTask(req.params.name, args, principal);
+        if (started) return started as any;
+      }
+      if (capabilities.elicitation) {
+        confirmation = modernConfirmation(signer, { tool: req.params.name, args, caller: principal ?? 'anonymous', inputResponses: req.params.inputResponses, requestState: req.params.requestState });
+        elicit = confirmation.elicit;
+      }
+    } else if (server.getClientCapabilities()?.elicitation) {
+      elicit = async (message, schema) => server.elicitInput({ message, requestedSchema: schema as any }, { signal: extra.signal }) as any;
+    }
     const extras = { signal: extra.signal, progress, caller, principal, elicit, rateKey: principal ? undefined : o.rateKey };
     if (meta.length) {
       if (!meta.some((m) => m.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`);
       const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, () => ranker());
-      return { content: [{ type: 'text', text: JSON.stringify(result) }], isError: result.success !== true };
+      return (confirmation?.pending() as any) ?? { content: [{ type: 'text', text: JSON.stringify(result) }], isError: result.success !== true };
     }
     const result = await runTool(state, req.params.name, args, extras);
+    // The call stopped to ask the user (2026-07-28): the question goes back instead of the preview.
+    const asked = confirmation?.pending();
+    if (asked) return asked as any;
     // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
     return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result, isError: result.success !== true };
   });
@@ -130,6 +154,37 @@ export function buildServer(o: ServerOptions) {
     resources: resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
   }));
   const live = new LiveResources(state, (uri) => server.sendResourceUpdated({ uri }));
+  // Long waits as tasks (2026-07-28 clients that declare the extension): see protocol/tasks.ts.
+  const signer = o.signer ?? new Signer(protocolKey(state.ownership));
+  const tasks = new TaskService(signer);
+  const toolResult = (r: Record<string, any>) => ({ content: [{ type: 'text', text: JSON.stringify(r) }], structuredContent: r, isError: r.success !== true });
+  const taskHost = (principal: string | undefined): TaskHost => ({
+    run: (tool, args) => runTool(state, tool, args, { caller: principal, principal, rateKey: principal ? undefined : o.rateKey }),
+    progress: async (ns, name) => { const r = await live.read(`trainjob://${ns}/${name}`); return r ? JSON.parse(r.text).metrics : undefined; },
+    annotations: async (resource, ns, name) => (await state.kube.get(resource, name, ns)).metadata?.annotations ?? {},
+    // The note goes on with the server's own identity: a caller who may only read the job may still stop waiting for it.
+    annotate: async (resource, ns, name, annotations) => { await o.kube.patch(resource, name, { metadata: { annotations } }, ns); },
+    toolResult,
+  });
+  /** A wait as a task, when its arguments are valid (an invalid call is answered as usual, by the pipeline). */
+  async function startTask(name: string, args: unknown, principal: string | undefined) {
+    const tool = state.tools.get(name);
+    if (!tool || !args || typeof args !== 'object' || Array.isArray(args)) return undefined;
+    const input = structuredClone(args) as Record<string, any>;
+    const validate = await tool.validator();
+    if (!validate(input)) return undefined;
+    const ns = input.namespace ?? (await state.kube.defaultNamespace().catch(() => 'default'));
+    return tasks.create(taskHost(principal), name, input, ns, principal ?? 'anonymous');
+  }
+  /** tasks/get, tasks/update and tasks/cancel of the 2026-07-28 era (answered beside the SDK's server, which serves no tasks). */
+  const taskRequest = async (method: string, params: Record<string, any> | undefined, principal?: string): Promise<Record<string, unknown>> => {
+    const host = taskHost(principal);
+    const who = principal ?? 'anonymous';
+    if (method === 'tasks/get') return tasks.get(host, params?.taskId, who);
+    if (method === 'tasks/cancel') return tasks.cancel(host, params?.taskId, who);
+    if (method === 'tasks/update') return tasks.update(host, params?.taskId, who);
+    throw new TaskError(-32601, `Method not found: ${method}`);
+  };
   server.onclose = () => { live.close(); stopListening(); };
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
@@ -179,5 +234,5 @@ export function buildServer(o: ServerOptions) {
     await server.sendToolListChanged().catch(() => {});
     return next;
   };
-  return { server, state, tools, reloadPolicy };
+  return { server, state, tools, reloadPolicy, taskRequest, instructions: instructionsFor(visible, mode, o.tier) };
 }

@@ -5,6 +5,15 @@
 // transport: the front replays initialize (dropping the duplicate answer) and the waiting
 // messages, and from then on passes everything through.
 // A frame larger than the limit is answered with a JSON-RPC error instead of ending the process.
+//
+// Both protocol eras: the first request decides which one the connection speaks. initialize makes
+// it a 2025 connection (as above); a request whose _meta names a 2026-07-28 protocol version makes
+// it a new-era one, where every request carries its own capabilities and no initialize comes. The
+// front then answers server/discover and tools/list itself too, checks each request's envelope,
+// adds the fields new-era results carry (resultType, serverInfo, cache hints) to what the full
+// server answers, routes the tasks methods to the task service, and keeps 2025-only notifications
+// (list changes, resource updates, log records) off the connection.
+import { claimsModern, decorate, isRefusal, modernToolsListJson, readEnvelope, type Identity } from './protocol/era.ts';
 
 /** Protocol versions the server speaks, newest first (checked against the SDK's list in a test). */
 export const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
@@ -15,6 +24,10 @@ export interface JsonRpc { jsonrpc: '2.0'; id?: Id | null; method?: string; para
 export interface FrontAnswers {
   /** initialize's result for a protocol version the server speaks. */
   initialize(protocolVersion: string): Record<string, unknown>;
+  /** server/discover's result (2026-07-28). */
+  discover?(): Record<string, unknown>;
+  /** Who answers, as new-era results say. */
+  server?: Identity;
   /** tools/list's result, as JSON text (written as it is). */
   toolsList(): string;
 }
@@ -35,6 +48,12 @@ export class StdioSession {
   private waiting: JsonRpc[] = [];
   private duplicateInitId?: Id | null;
   private handedOver = false;
+  /** The era this connection speaks, once its first request has said. */
+  era?: 'legacy' | 'modern';
+  /** Ids of new-era requests the full server answers: their answers get the new-era fields. */
+  private modernIds = new Map<Id, string>();
+  /** Answers tasks/get, tasks/update and tasks/cancel, once the full server is up. */
+  taskRequest?: (method: string, params: Record<string, any> | undefined) => Promise<Record<string, unknown>>;
 
   constructor(
     private front: FrontAnswers,
@@ -54,6 +73,14 @@ export class StdioSession {
   async start() {}
 
   async send(m: JsonRpc) {
+    if (this.era === 'modern') {
+      if (m.method !== undefined && m.id === undefined && m.method !== 'notifications/progress') return;
+      if (m.id !== undefined && m.id !== null && m.method === undefined && this.modernIds.has(m.id)) {
+        const method = this.modernIds.get(m.id)!;
+        this.modernIds.delete(m.id);
+        if (m.result && typeof m.result === 'object') m = { ...m, result: decorate(m.result as Record<string, any>, method, this.identity()) };
+      }
+    }
     // The full server answers the replayed initialize too; the client already has an answer.
     if (this.duplicateInitId !== undefined && m.id === this.duplicateInitId && ('result' in m || 'error' in m)) {
       this.duplicateInitId = undefined;
@@ -71,7 +98,50 @@ export class StdioSession {
     const replay = [this.initialize, this.initialized, ...this.waiting].filter((m): m is JsonRpc => !!m);
     this.waiting = [];
     this.handedOver = true;
-    for (const m of replay) this.onmessage(m);
+    for (const m of replay) {
+      if (this.era === 'modern' && m.method?.startsWith('tasks/') && m.id !== undefined) void this.answerTask(m);
+      else this.onmessage(m);
+    }
+  }
+
+  private identity(): Identity { return this.front.server ?? { name: 'kubeflow-mcp', version: '0' }; }
+
+  /** A request or notification of a new-era connection. */
+  private receiveModern(m: JsonRpc) {
+    const isRequest = m.method !== undefined && m.id !== undefined && m.id !== null;
+    if (isRequest) {
+      const env = readEnvelope(m);
+      if (isRefusal(env)) { this.write({ jsonrpc: '2.0', id: m.id, error: env.error }); return; }
+      if (m.method === 'initialize') { this.write({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'Method not found: initialize is not part of protocol 2026-07-28 (call server/discover)' } }); return; }
+      if (m.method === 'server/discover') { this.write({ jsonrpc: '2.0', id: m.id, result: this.front.discover?.() ?? {} }); return; }
+      if (!this.handedOver && m.method === 'tools/list' && m.params?.cursor === undefined) {
+        this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${modernToolsListJson(this.front.toolsList(), this.identity(), 'private')}}\n`);
+        this.needServer();
+        return;
+      }
+      if (!this.handedOver && m.method === 'ping') { this.write({ jsonrpc: '2.0', id: m.id, result: decorate({}, 'ping', this.identity()) }); return; }
+      if (m.method!.startsWith('tasks/')) {
+        if (this.handedOver) void this.answerTask(m);
+        else { this.waiting.push(m); this.needServer(); }
+        return;
+      }
+      this.modernIds.set(m.id!, m.method!);
+    } else if (m.method !== undefined && m.method !== 'notifications/cancelled') {
+      return; // no notification but cancellation means anything to a new-era server
+    }
+    if (this.handedOver) { this.onmessage!(m); return; }
+    this.waiting.push(m);
+    this.needServer();
+  }
+
+  private async answerTask(m: JsonRpc) {
+    try {
+      if (!this.taskRequest) throw Object.assign(new Error(`Method not found: ${m.method}`), { code: -32601 });
+      this.write({ jsonrpc: '2.0', id: m.id, result: decorate(await this.taskRequest(m.method!, m.params), m.method!, this.identity()) });
+    } catch (e) {
+      const code = typeof (e as any).code === 'number' ? (e as any).code : -32603;
+      this.write({ jsonrpc: '2.0', id: m.id, error: { code, message: (e as Error).message } });
+    }
   }
 
   /** Splits the input into lines without ever holding more than one frame's limit. */
@@ -112,6 +182,8 @@ export class StdioSession {
   }
 
   private receive(m: JsonRpc) {
+    if (this.era === undefined && m.method !== undefined && m.id !== undefined) this.era = claimsModern(m) ? 'modern' : m.method === 'initialize' ? 'legacy' : undefined;
+    if (this.era === 'modern') { this.receiveModern(m); return; }
     if (this.handedOver) { this.onmessage!(m); return; }
     // Connected but not yet handed over: the full server must see initialize first.
     if (this.onmessage) { this.waiting.push(m); return; }

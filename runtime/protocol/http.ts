@@ -1,0 +1,115 @@
+// The 2026-07-28 era on Streamable HTTP: one POST, one JSON-RPC message, no session. The body's
+// envelope and the MCP-Protocol-Version / Mcp-Method / Mcp-Name headers are checked before anything
+// runs (400 with -32020, -32022 or -32602 otherwise); server/discover and the tasks methods are
+// answered here; every other request goes to a server made for it (the caller's grant, as in
+// stateless mode) through a transport that lives for that one request. The answer is JSON, or an
+// event stream when the client asked for progress and accepts one. A client that hangs up before
+// the answer cancels the request.
+import type http from 'node:http';
+import { checkHeaders, claimsModern, decorate, discoverResult, isRefusal, readEnvelope, MODERN_VERSIONS, type Identity, type RpcError } from './era.ts';
+
+type Msg = { jsonrpc: '2.0'; id?: string | number | null; method?: string; params?: any; result?: any; error?: any };
+
+export interface ModernServer {
+  connect(t: unknown): Promise<void>;
+  close(): Promise<void>;
+  taskRequest?: (method: string, params: Record<string, any> | undefined, principal?: string) => Promise<Record<string, unknown>>;
+  instructions?: string;
+}
+
+export interface ModernOptions {
+  server: Identity;
+  capabilities: Record<string, unknown>;
+  /** The caller's own server (undefined when refused; the refusal is already answered). */
+  open: () => ModernServer | undefined;
+  principal?: string;
+  authInfo?: unknown;
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+const failure = (res: http.ServerResponse, status: number, id: Msg['id'], error: RpcError) => send(res, status, { jsonrpc: '2.0', id: id ?? null, error });
+
+/** Whether a POST belongs to the new era: a body claiming it, or (for a body that does not) a new-era MCP-Protocol-Version header. */
+export function isModernPost(req: http.IncomingMessage, body: unknown): boolean {
+  if (req.method !== 'POST' || body === undefined) return false;
+  if ([body].flat().some(claimsModern)) return true;
+  const v = req.headers['mcp-protocol-version'];
+  return typeof v === 'string' && MODERN_VERSIONS.includes(v) && !(body as Msg)?.method?.startsWith('initialize');
+}
+
+/** A transport for one request: hands the message to the server and writes its answer. */
+class RequestTransport {
+  onmessage?: (m: Msg, extra?: unknown) => void;
+  onclose?: () => void;
+  onerror?: (e: Error) => void;
+  sessionId = undefined;
+  private streaming = false;
+  private answered = false;
+  constructor(private res: http.ServerResponse, private method: string, private identity: Identity, private stream: boolean, private done: () => void) {}
+  async start() {}
+  async send(m: Msg) {
+    if (this.answered) return;
+    if (m.method !== undefined) {
+      // Progress of this request, when the client asked for it on a stream; nothing else is sent in this era.
+      if (m.method !== 'notifications/progress' || !this.stream) return;
+      if (!this.streaming) { this.streaming = true; this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' }); }
+      this.res.write(`event: message\ndata: ${JSON.stringify(m)}\n\n`);
+      return;
+    }
+    this.answered = true;
+    const out = m.result && typeof m.result === 'object' ? { ...m, result: decorate(m.result, this.method, this.identity) } : m;
+    if (this.streaming) { this.res.write(`event: message\ndata: ${JSON.stringify(out)}\n\n`); this.res.end(); }
+    else send(this.res, 200, out);
+    this.done();
+  }
+  async close() { this.onclose?.(); }
+  get isAnswered() { return this.answered; }
+}
+
+export async function serveModern(req: http.IncomingMessage, res: http.ServerResponse, body: unknown, o: ModernOptions): Promise<void> {
+  if (Array.isArray(body)) return failure(res, 400, null, { code: -32600, message: 'Invalid request: protocol 2026-07-28 takes one message per POST, not a batch' });
+  const m = body as Msg;
+  if (!m || typeof m !== 'object' || m.jsonrpc !== '2.0' || typeof m.method !== 'string') return failure(res, 400, m?.id, { code: -32600, message: 'Invalid request: expected a JSON-RPC request or notification' });
+  const isRequest = m.id !== undefined && m.id !== null;
+  if (isRequest || claimsModern(m)) {
+    const env = readEnvelope(m);
+    if (isRefusal(env)) return failure(res, env.status, m.id, env.error);
+  }
+  const headers = checkHeaders(req.headers, m);
+  if (headers) return failure(res, headers.status, m.id, headers.error);
+  if (!isRequest) { res.writeHead(202).end(); return; }
+  if (m.method === 'initialize') return failure(res, 200, m.id, { code: -32601, message: 'Method not found: initialize is not part of protocol 2026-07-28 (call server/discover)' });
+  const server = o.open();
+  if (!server) return;
+  try {
+    if (m.method === 'server/discover') {
+      return send(res, 200, { jsonrpc: '2.0', id: m.id, result: discoverResult({ capabilities: o.capabilities, instructions: server.instructions, server: o.server, tasks: !!server.taskRequest, cacheScope: 'private' }) });
+    }
+    if (m.method.startsWith('tasks/') && server.taskRequest) {
+      try {
+        return send(res, 200, { jsonrpc: '2.0', id: m.id, result: decorate(await server.taskRequest(m.method, m.params, o.principal), m.method, o.server) });
+      } catch (e) {
+        return failure(res, 200, m.id, { code: typeof (e as any).code === 'number' ? (e as any).code : -32603, message: (e as Error).message });
+      }
+    }
+    const wantsStream = m.params?._meta?.progressToken !== undefined && String(req.headers.accept ?? '').includes('text/event-stream');
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => { finish = r; });
+    const transport = new RequestTransport(res, m.method, o.server, wantsStream, finish);
+    // The client hanging up is its cancellation of this request.
+    res.on('close', () => {
+      if (!transport.isAnswered) transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: m.id, reason: 'the client closed the request' } });
+      finish();
+    });
+    await server.connect(transport);
+    transport.onmessage?.(m, { authInfo: o.authInfo });
+    await finished;
+  } finally {
+    await server.close().catch(() => {});
+  }
+}
+
