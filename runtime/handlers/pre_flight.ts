@@ -4,7 +4,7 @@
 // cannot use AMD GPUs), a torchtune runtime is recommended only when its recipe is for this
 // model, and a GPU plan is offered only when enough nodes have it free at the same time.
 import type { PreFlightInput } from '../../generated/index.ts';
-import { ToolError } from '../envelope.ts';
+import type { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../context.ts';
 import { compatibility } from '../trainer/compatibility.ts';
 import { clusterResources, freeOn } from '../trainer/cluster.ts';

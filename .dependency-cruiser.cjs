@@ -1,0 +1,76 @@
+// The layers of this repository, as `npm run verify` checks them (dependency-cruiser). Read it as
+// the architecture diagram: each rule names an arrow that must not exist.
+//
+//   specs/ --(generator/)--> generated/ --> runtime/ (the server)
+//   runtime/context.ts (types and constants) <-- pipeline.ts, executor.ts, handlers/, trainer/
+//   server.ts (builds the state) --> handlers/index.ts; the pipeline receives the registry
+//   runtime/handlers/<tool>.ts --> trainer/ (shared builders and queries), never another handler
+//   runtime/sandbox/ (the simulated cluster) stands apart from the server it tests
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'An import circle means two modules are one layer in disguise: break it by moving what both need down a layer.',
+      severity: 'error',
+      from: { path: '^(runtime|generator)/' },
+      to: {
+        circular: true,
+        // Known, and being taken apart with the generator's single IR: generate.ts and site.ts
+        // import each other. Remove this exception when that circle is gone.
+        viaNot: '^generator/(generate|site)[.]ts$',
+      },
+    },
+    {
+      name: 'generated-not-to-runtime',
+      comment: 'generated/ is a function of specs/; the runtime builds on it, never the other way round.',
+      severity: 'error',
+      from: { path: '^generated/' },
+      to: { path: '^runtime/' },
+    },
+    {
+      name: 'sandbox-stands-alone',
+      comment:
+        'The sandbox states its own facts about Kubernetes, Trainer and the Hub, so a wrong fact in the ' +
+        'server cannot also be true in the cluster that tests it. Two exceptions for now, until the ' +
+        'sandbox is a package of its own: it reads the generated catalogue (resource types and CRD ' +
+        'schemas; outside runtime/, so not caught here), and runtime/assets.ts, which only finds the ' +
+        'package root for shipped files.',
+      severity: 'error',
+      from: { path: '^runtime/sandbox/' },
+      to: { path: '^runtime/', pathNot: '^runtime/(sandbox/|assets[.]ts$)' },
+    },
+    {
+      name: 'handlers-are-leaves',
+      comment: 'An escape hatch imports no other handler: what several share lives in runtime/trainer/. Only the registry (index.ts) names them.',
+      severity: 'error',
+      from: { path: '^runtime/handlers/', pathNot: '^runtime/handlers/index[.]ts$' },
+      to: { path: '^runtime/handlers/' },
+    },
+    {
+      name: 'handlers-only-from-the-registry-and-the-composition-root',
+      comment: 'The pipeline, the executor and trainer/ receive the handlers (ServerState.handlers); only server.ts, which builds the state, loads the registry.',
+      severity: 'error',
+      from: { path: '^runtime/', pathNot: '^runtime/(handlers/|server[.]ts$)' },
+      to: { path: '^runtime/handlers/' },
+    },
+    {
+      name: 'nothing-imports-tests',
+      comment: 'Tests and their helpers and fixtures are for the test runner only.',
+      severity: 'error',
+      from: { pathNot: '^test/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    // TypeScript 7 has no JavaScript compiler API, so swc parses the sources. swc does not tell
+    // type imports apart: they count as arrows too (a type-level circle is still a circle), and
+    // that runtime/context.ts imports types only is checked by Biome (biome.json) instead.
+    parser: 'swc',
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist|docs/[.]vitepress/(cache|dist))/' },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
