@@ -13,13 +13,11 @@ module.exports = {
       name: 'no-circular',
       comment: 'An import circle means two modules are one layer in disguise: break it by moving what both need down a layer.',
       severity: 'error',
-      from: { path: '^(runtime|generator)/' },
-      to: {
-        circular: true,
-        // Known, and being taken apart with the generator's single IR: generate.ts and site.ts
-        // import each other. Remove this exception when that circle is gone.
-        viaNot: '^generator/(generate|site)[.]ts$',
-      },
+      // Known, and being taken apart with the generator's single IR: generate.ts and site.ts
+      // import each other. A circle through them and any third module is still reported (from
+      // that module). Remove this exception when the circle is gone.
+      from: { path: '^(runtime|generator)/', pathNot: '^generator/(generate|site)[.]ts$' },
+      to: { circular: true },
     },
     {
       name: 'generated-not-to-runtime',
