@@ -129,7 +129,17 @@ function callText(t: ToolSpec, input: Record<string, unknown>) {
   return `${t.name}(${Object.entries(input).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})`;
 }
 
-function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string, string[]>): string {
+/** Where the contract test keeps each example's answer, normalised (test/contract.test.ts). */
+const CAPTURE_FILE = 'test/fixtures/example-answers.json';
+type Captures = Record<string, Record<string, unknown>>;
+
+/** The captured answers, by tool and example title; none when the file is not there. */
+function readCaptures(packageRoot: string): Captures {
+  const file = join(packageRoot, CAPTURE_FILE);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+}
+
+function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string, string[]>, captures: Captures = {}): string {
   const schema = inputSchemaOf(t, specs.defs) as { properties: Record<string, any>; required?: string[] };
   const advanced = new Set(t.inputs.advanced ?? []);
   const personas = Object.keys(pt).filter((p) => pt[p].includes(t.name));
@@ -196,13 +206,17 @@ function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string,
     errors.length ? table(['Code', 'When', 'Message', 'Hint'], errors.map((e) => [code(e.code), cell(e.when), code(e.message), cell(e.hint ?? '')])) : 'Besides the common ones, none of its own.',
     `Common to every tool: ${code('VALIDATION_ERROR')} for input that does not match the schema (naming the field), ${code('PERMISSION_DENIED')} when the persona, the policy or Kubernetes RBAC refuses, ${code('KUBERNETES_ERROR')} and ${code('TIMEOUT')} from the API server.`,
     '## Examples',
-    `Each example runs through a real MCP client against the sandbox cluster in ${code('test/contract.test.ts')}; the page shows the call and what the test requires of its answer.`,
-    ...t.examples.map((e) => [
-      `### ${esc(e.title)}`,
-      `As ${code(e.persona ?? 'platform-admin')}:`,
-      fence('python', callText(t, e.input)),
-      e.error ? `Fails with ${code(e.error)}.` : `Succeeds, and the answer satisfies ${code(e.expect ?? 'true')} (CEL over ${code('result')}, the envelope, and ${code('data')}).`,
-    ].join('\n\n')),
+    `Each example runs through a real MCP client against the sandbox cluster in ${code('test/contract.test.ts')}; the page shows the call, what the test requires of its answer and the answer itself as the test captured it (${code(CAPTURE_FILE)}: values that change from run to run, such as times, uids and generated name suffixes, are placeholders in angle brackets, and long values are cut). The test fails when an answer no longer matches its capture.`,
+    ...t.examples.map((e) => {
+      const answer = captures[t.name]?.[e.title];
+      return [
+        `### ${esc(e.title)}`,
+        `As ${code(e.persona ?? 'platform-admin')}:`,
+        fence('python', callText(t, e.input)),
+        e.error ? `Fails with ${code(e.error)}.` : `Succeeds, and the answer satisfies ${code(e.expect ?? 'true')} (CEL over ${code('result')}, the envelope, and ${code('data')}).`,
+        answer !== undefined && `::: details The answer (structuredContent)\n\n${fence('json', json(answer))}\n\n:::`,
+      ].filter(Boolean).join('\n\n');
+    }),
     '## Next step hint',
     next.map((n) => `- ${n.when ? `when ${code(n.when)}: ` : ''}${esc(n.text.replace(/\s*<!--[^>]*-->/g, ' (for some callers)').replace(/\n/g, ' / '))}`).join('\n'),
   ]);
@@ -469,6 +483,7 @@ export function siteSources(specs: Specs, analyses: Map<string, ToolAnalysis>): 
   // elsewhere, such as a test fixture, has no site.
   if (resolve(specs.root) !== resolve(specs.packageRoot, 'specs') || !existsSync(join(specs.packageRoot, 'docs', '.vitepress'))) return out;
   const pt = personaTools(specs);
+  const captures = readCaptures(specs.packageRoot);
   out.set(`${ROOT}/index.md`, homePage(specs, pt));
   out.set(`${ROOT}/personas/index.md`, personaIndex(specs, pt));
   for (const p of Object.keys(pt)) {
@@ -476,7 +491,7 @@ export function siteSources(specs: Specs, analyses: Map<string, ToolAnalysis>): 
     for (const tier of TIERS) out.set(`${ROOT}/personas/${p}/${tier}.md`, tierPage(specs, p, tier));
   }
   out.set(`${ROOT}/tools/index.md`, toolsIndex(specs));
-  for (const t of specs.tools) out.set(`${ROOT}/tools/${t.name}.md`, toolPage(specs, t, analyses.get(t.name)!, pt));
+  for (const t of specs.tools) out.set(`${ROOT}/tools/${t.name}.md`, toolPage(specs, t, analyses.get(t.name)!, pt, captures));
   for (const [k, v] of guidePages(specs, pt)) out.set(k, v);
   out.set(`${ROOT}/prompts.md`, promptsPage(specs, pt));
   out.set(`${ROOT}/reference/cli.md`, cliPage());
