@@ -1,6 +1,6 @@
 // The bottom layer of a tool call: what the server holds (ServerState), what a running call sees
-// (ToolContext), the shape of an escape hatch (Handler) and the labels that mark what this server
-// created. Types and constants only: it imports no runtime logic, so the pipeline, the executor,
+// (ToolContext), what a transport hands the pipeline with a call (CallExtras, Elicit), the shape of
+// an escape hatch (Handler) and the labels that mark what this server created. Types and constants only: it imports no runtime logic, so the pipeline, the executor,
 // the handlers and trainer/ can all depend on it without depending on each other.
 import type { ToolDescriptor } from '../generated/index.ts';
 import type { Ownership } from './auth/ownership.ts';
@@ -60,4 +60,27 @@ export interface ToolContext extends ServerState {
   /** The object the ownership guard checked: writes to it carry its uid as a precondition, so an
    * object swapped in under the same name meanwhile is not touched. */
   guarded?: { resource: string; name: string; uid: string };
+}
+
+/** The form a confirmation asks the user to fill in: one yes/no field (pipeline.ts words it). */
+export interface ConfirmSchema {
+  readonly type: 'object';
+  readonly properties: { readonly confirm: { readonly type: 'boolean'; readonly title: string; readonly description: string } };
+  readonly required: readonly ['confirm'];
+}
+
+/** Asks the user; `pending` means the question went back to the client in the answer (2026-07-28
+ * input_required) and the call ends with the preview, nothing changed. */
+export type Elicit = (message: string, schema: ConfirmSchema) => Promise<{ action: 'accept' | 'decline' | 'cancel' | 'pending'; content?: Record<string, unknown> }>;
+
+export interface CallExtras {
+  signal?: AbortSignal; progress?: ToolContext['progress'];
+  /** Names the client for rate limits and the audit log (a subject, or an unauthenticated session). */
+  caller?: string;
+  /** The authenticated subject, when there is one: jobs belong to it. */
+  principal?: string;
+  /** Asks the client's user (MCP elicitation), when the client can. */
+  elicit?: Elicit;
+  /** What the rate limit counts by, when not the caller (an unauthenticated client's address). */
+  rateKey?: string;
 }

@@ -13,7 +13,7 @@ import { metrics } from './metrics.ts';
 import { ANSWER_LIMITS, boundAnswer, nestingDepth } from './bounded.ts';
 import { markError, SpanKind, traced } from './telemetry.ts';
 import { OWNER_ANNOTATION } from './auth/ownership.ts';
-import type { Handler, ServerState, ToolContext } from './context.ts';
+import type { CallExtras, Handler, ServerState, ToolContext } from './context.ts';
 
 /** What the user is asked in the confirmation dialog: one yes/no field. */
 const CONFIRM_SCHEMA = { type: 'object', properties: { confirm: { type: 'boolean', title: 'Go ahead', description: 'Run it as previewed' } }, required: ['confirm'] } as const;
@@ -22,22 +22,6 @@ const CONFIRM_SCHEMA = { type: 'object', properties: { confirm: { type: 'boolean
 function confirmationMessage(tool: ToolDescriptor<any>, p: Preview): string {
   const body = JSON.stringify(p.config, null, 1);
   return `${tool.title}: ${p.message}\n\n${body.length > 4000 ? `${body.slice(0, 4000)}\n... (${body.length - 4000} more characters)` : body}`;
-}
-
-/** Asks the user; `pending` means the question went back to the client in the answer (2026-07-28
- * input_required) and the call ends with the preview, nothing changed. */
-export type Elicit = (message: string, schema: typeof CONFIRM_SCHEMA) => Promise<{ action: 'accept' | 'decline' | 'cancel' | 'pending'; content?: Record<string, unknown> }>;
-
-export interface CallExtras {
-  signal?: AbortSignal; progress?: ToolContext['progress'];
-  /** Names the client for rate limits and the audit log (a subject, or an unauthenticated session). */
-  caller?: string;
-  /** The authenticated subject, when there is one: jobs belong to it. */
-  principal?: string;
-  /** Asks the client's user (MCP elicitation), when the client can. */
-  elicit?: Elicit;
-  /** What the rate limit counts by, when not the caller (an unauthenticated client's address). */
-  rateKey?: string;
 }
 
 const fieldOf = (e: { instancePath: string; keyword: string; params: Record<string, unknown> }) => {

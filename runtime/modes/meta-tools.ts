@@ -6,8 +6,8 @@ import { PHASES, type ToolDescriptor } from '../../generated/index.ts';
 import { ok, ToolError, fail } from '../envelope.ts';
 import type { PolicyFile } from '../policy.ts';
 import { contextShown } from '../listing.ts';
-import { runTool, type CallExtras } from '../pipeline.ts';
-import type { ServerState } from '../context.ts';
+import { runTool } from '../pipeline.ts';
+import type { CallExtras, ServerState } from '../context.ts';
 import type { ToolRanker } from './ranker.ts';
 import { DESCRIBE, EXECUTE, FIND, LIST, metaToolsFor, type Mode } from './meta-listing.ts';
 

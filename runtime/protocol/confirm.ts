@@ -6,7 +6,7 @@
 // its lifetime and not used before (on this replica), runs the tool for real; anything else asks
 // again. The pipeline does the rest exactly as for 2025 elicitation (see pipeline.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import type { Elicit } from '../pipeline.ts';
+import type { Elicit } from '../context.ts';
 import type { Signer } from './signing.ts';
 
 export const CONFIRM_INPUT = 'confirm';
