@@ -1,4 +1,4 @@
-// npm run bench [-- --install-peers] [-- --readme] [-- --only=overhead|ranker|tokens|http]: one run that measures our server beside bare
+// npm run bench [-- --install-peers] [-- --readme] [-- --only=overhead|ranker|tokens|context|http]: one run that measures our server beside bare
 // node and the two public Kubernetes MCP servers (when installed in the cache folder), on the same
 // sandbox cluster: start-up, tools/list tokens, memory, listing 1,000 and 10,000 TrainJobs,
 // per-call latency alone and 16 in flight, cluster resources over 1,000 nodes and 20,000 pods,
@@ -28,6 +28,10 @@ async function main() {
     await httpSection(env);
   } finally { sb.stop(); }
   await tokenSection(env);
+  {
+    const seedSb = await startSandboxProcess(0.05);
+    try { await seedContextSection(clientEnv(seedSb.kubeconfig)); } finally { seedSb.stop(); }
+  }
   await rankerSection();
   await overheadSection();
   report.write(args.includes('--readme'));
@@ -195,6 +199,27 @@ async function tokenSection(env: Record<string, string>) {
   report.table(['mode', 'tools listed', 'tools/list', 'instructions full / minimal', 'target'], modeRows);
 }
 
+/** Per mode, what an agent holds at the end of the seed workflow (data-scientist, on the sandbox). */
+async function seedContextSection(env: Record<string, string>) {
+  const { seedContext } = await import('./seed-context.ts');
+  report.heading('Context an agent holds at the end of the seed workflow (data-scientist: plan, discover, preview, submit, wait, logs), o200k tokens');
+  const rows: Array<Array<string | number>> = [];
+  const found: Record<string, unknown> = {};
+  for (const mode of ['full', 'progressive', 'semantic'] as const) {
+    const { client } = await connect({ ...ours, args: [...ours.args.slice(0, -2), '--persona', 'data-scientist', '--mode', mode] }, env);
+    try {
+      const c = await seedContext(client, mode, `bench-seed-${mode}`);
+      found[mode] = c;
+      rows.push([mode, c.calls, int(c.instructions), int(c.toolsList), int(c.exchanges), int(c.total)]);
+    } finally { await client.close(); }
+  }
+  report.table(['mode', 'calls', 'instructions', 'tools/list', 'requests and answers', 'total'], rows);
+  const full = (found.full as { total: number }).total;
+  const below = (['progressive', 'semantic'] as const).every((m) => (found[m] as { total: number }).total < full);
+  report.note(`Target: progressive and semantic each below full mode: ${met(below)}; full mode at most 7,800: ${met(full <= 7800)} (${int(full)}).`);
+  report.record('seedContext', found);
+}
+
 async function rankerSection() {
   const { loadSplit, pctOf, scoreSplit, SEARCH_PERSONAS, SPLITS } = await import('./tool-search.ts');
   report.heading('find_tools (semantic mode), offline ranker: bench/tool-search-queries.yaml (tuning) and bench/tool-search-holdout.yaml (held out, never tuned on)');
@@ -267,6 +292,10 @@ else if (only === 'ranker') await rankerSection();
 else if (only === 'http') {
   const sb = await startSandboxProcess(0.05);
   try { await createJobs(sb.url, 0, 1000); await settle(sb.url); await httpSection(clientEnv(sb.kubeconfig)); } finally { sb.stop(); }
+}
+else if (only === 'context') {
+  const sb = await startSandboxProcess(0.05);
+  try { await seedContextSection(clientEnv(sb.kubeconfig)); } finally { sb.stop(); }
 }
 else if (only === 'tokens') {
   const sb = await startSandboxProcess(0.05);

@@ -29,7 +29,8 @@ describe('progressive mode', () => {
 
   it('runs the seed workflow: plan, discover, train, monitor', async () => {
     const listed = await call(ds.client, 'list_tools', { phase: 'training' });
-    expect(listed.data.tools.map((t: any) => t.name)).toEqual(expect.arrayContaining(['fine_tune', 'run_custom_training']));
+    expect(listed.data.phases.map((g: any) => g.phase)).toEqual(['training']);
+    expect(listed.data.phases[0].tools.map((t: any) => t.name)).toEqual(expect.arrayContaining(['fine_tune', 'run_custom_training']));
     const described = await call(ds.client, 'describe_tools', { names: ['fine_tune'] });
     expect(described.data.tools[0].input_schema.required).toEqual(['model', 'dataset']);
     expect((await exec(ds, 'pre_flight', { model: 'meta-llama/Llama-3.2-1B-Instruct' })).data.tool_selection.recommended).toBe('fine_tune');
@@ -50,7 +51,7 @@ describe('progressive mode', () => {
   it('keeps every check: persona, validation, the preview gate', async () => {
     expect((await exec(ro, 'fine_tune', { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', confirmed: true })).error_code).toBe('PERMISSION_DENIED');
     expect((await call(ro.client, 'describe_tools', { names: ['fine_tune'] })).error_code).toBe('VALIDATION_ERROR');
-    expect((await call(ro.client, 'list_tools')).data.tools.map((t: any) => t.name)).not.toContain('fine_tune');
+    expect((await call(ro.client, 'list_tools')).data.phases.flatMap((g: any) => g.tools.map((t: any) => t.name))).not.toContain('fine_tune');
     expect((await exec(ds, 'get_training_logs', { name: 'x', tail_lines: 0 })).error).toContain("'tail_lines'");
     expect((await exec(ds, 'delete_training_job', { name: 'via-progressive' })).status).toBe('preview');
     expect((await exec(ds, 'get_training_job', { name: 'via-progressive' })).success).toBe(true);

@@ -20,13 +20,13 @@ export const LIST: MetaTool = {
 };
 export const DESCRIBE: MetaTool = {
   name: 'describe_tools', title: 'Describe Tools',
-  description: 'Full input and output JSON Schemas, annotations and preview flag of named tools.',
-  inputSchema: { type: 'object', properties: { names: { type: 'array', items: { type: 'string' } } }, required: ['names'] },
+  description: 'Input JSON Schemas, safety flags and the rest of the description of named tools (output schemas with output_schema=true).',
+  inputSchema: { type: 'object', properties: { names: { type: 'array', items: { type: 'string' } }, output_schema: { type: 'boolean' } }, required: ['names'] },
   annotations: { readOnlyHint: true },
 };
 export const FIND: MetaTool = {
   name: 'find_tools', title: 'Find Tools',
-  description: 'The tools that best match a request in plain words, with their input schemas.',
+  description: 'The tools that best match a request in plain words: name, purpose and required inputs.',
   inputSchema: { type: 'object', properties: { query: { type: 'string' }, top_k: { type: 'integer', default: 3 } }, required: ['query'] },
   annotations: { readOnlyHint: true },
 };

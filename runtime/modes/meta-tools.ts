@@ -13,13 +13,34 @@ import { DESCRIBE, EXECUTE, FIND, LIST, metaToolsFor, type Mode } from './meta-l
 
 export { metaToolsFor, type Mode };
 
-const summary = (t: ToolDescriptor<any>) => ({ name: t.name, title: t.title, description: t.description, phase: t.phase, read_only: t.annotations.readOnlyHint, previews_first: t.confirm });
+/** A tool as list_tools gives it (grouped by phase): name, the first sentence of its description, and flags
+ * only where they say something (it writes; it previews first). The agent reads this list once
+ * per session, so every word in it is paid for. */
+const summary = (t: ToolDescriptor<any>) => ({
+  name: t.name, purpose: firstSentence(t.description),
+  ...(t.annotations.readOnlyHint ? {} : { writes: true }), ...(t.confirm ? { previews_first: true } : {}),
+});
+const firstSentence = (text: string) => /^.*?[.!?](?=\s|$)/.exec(text)?.[0] ?? text;
+const rest = (text: string) => text.slice(firstSentence(text).length).trim();
 /** A tool's schemas as describe_tools gives them; the context input as tools/list would show it
  * (only with several allowed contexts, naming them). */
-const schemaOf = (t: ToolDescriptor<any>, policy: PolicyFile) => {
-  const props = (t.inputSchema as any).properties ?? {};
+const schemaOf = (t: ToolDescriptor<any>, policy: PolicyFile, withOutput: boolean) => {
+  // The schema tools/list would carry (advanced inputs left out; the preview lists them under
+  // more_options, and they are named here), with the context input as tools/list shows it.
+  const listed = t.listedInputSchema as { properties?: Record<string, unknown> };
+  const props = listed.properties ?? {};
   const properties = t.annotations.openWorldHint ? contextShown(props, policy) : props;
-  return { ...summary(t), input_schema: { ...t.inputSchema, properties }, output_schema: t.listedOutputSchema, annotations: t.listedAnnotations };
+  const advanced = Object.keys((t.inputSchema as any).properties ?? {}).filter((k) => !(k in props) && k !== 'context');
+  // Output schemas only on request: answers carry structuredContent anyway, and the schemas are
+  // most of what describing a training tool would otherwise cost.
+  return {
+    // list_tools gave the description's first sentence; the rest, when there is any, is said here.
+    name: t.name, ...(rest(t.description) ? { details: rest(t.description) } : {}), ...(t.confirm ? { previews_first: true } : {}),
+    input_schema: { ...listed, properties }, ...(advanced.length ? { advanced_inputs: advanced } : {}),
+    ...(withOutput ? { output_schema: t.listedOutputSchema } : {}),
+    // The safety annotations as flags, only those that hold.
+    ...(t.annotations.readOnlyHint ? {} : { writes: true }), ...(t.annotations.destructiveHint ? { destructive: true } : {}),
+  };
 };
 
 /** One find_tools hit: the name, what it does in one line, and the required inputs (type, or the
@@ -59,15 +80,18 @@ export async function runMetaTool(state: ServerState, name: string, args: Record
   if (name === LIST.name) {
     const phase = args.phase;
     if (phase !== undefined && !PHASES.some((p) => p.name === phase)) return fail(new ToolError('VALIDATION_ERROR', `Invalid input: 'phase' must be one of ${PHASES.map((p) => p.name).join(', ')}`));
-    const tools = visible.filter((t) => !phase || t.phase === phase).map(summary);
-    return { ...ok({ tools, total: tools.length }), _meta: { next: 'Call describe_tools(names) for the schemas, then execute_tool(name, arguments)' } };
+    // Grouped by workflow phase, in the workflow's order: the phase is said once, not per tool.
+    const shown = visible.filter((t) => !phase || t.phase === phase);
+    const phases = PHASES.map((p) => ({ phase: p.name, tools: shown.filter((t) => t.phase === p.name).map(summary) })).filter((g) => g.tools.length);
+    return { ...ok({ phases, total: shown.length }), _meta: { next: 'Call describe_tools(names) for the schemas, then execute_tool(name, arguments)' } };
   }
   if (name === DESCRIBE.name) {
     const names: unknown = args.names;
     if (!Array.isArray(names) || !names.length || names.length > 10 || names.some((n) => typeof n !== 'string')) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'names' must be a list of 1 to 10 tool names"));
     const unknown = names.filter((n) => !state.tools.has(n as string));
     if (unknown.length) return fail(new ToolError('VALIDATION_ERROR', `Unknown or unavailable tool(s): ${unknown.join(', ')}`, { available: [...state.tools.keys()] }, 'Call list_tools() to see the tools you can call.'));
-    return { ...ok({ tools: names.map((n) => schemaOf(state.tools.get(n as string)!, state.policy)) }), _meta: { next: 'Run one with execute_tool(name, arguments)' } };
+    if (args.output_schema !== undefined && typeof args.output_schema !== 'boolean') return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'output_schema' must be true or false"));
+    return { ...ok({ tools: names.map((n) => schemaOf(state.tools.get(n as string)!, state.policy, args.output_schema === true)) }), _meta: { next: 'Run one with execute_tool(name, arguments)' } };
   }
   if (name === FIND.name) {
     if (typeof args.query !== 'string' || !args.query.trim()) return fail(new ToolError('VALIDATION_ERROR', "Invalid input: 'query' is required"));
