@@ -27,7 +27,7 @@ describe('kubeflow-mcp CLI', () => {
     const status = await run('status');
     expect(status.stdout).toContain('trainer: implemented (21 tools)');
     expect(status.stdout).toMatch(/optimizer: implemented \(6 tools\)/);
-    expect(status.stdout).toMatch(/hub: not implemented yet \(0 tools\)/);
+    expect(status.stdout).toMatch(/hub: implemented \(7 tools\)/);
   });
 
   const bad: Array<[string[], RegExp]> = [
