@@ -491,9 +491,16 @@ export function readmeSearch(latest: any): string {
   if (!r) return 'No tool-search figures yet: run `npm run bench`.';
   const pct = (x: number) => `${(Math.round(x * 1000) / 10).toFixed(1)} %`;
   const date = typeof latest.date === 'string' ? ` on ${latest.date.slice(0, 10)}` : '';
-  const split = (name: string, v: any) => `${name} (${v.queries} requests): a right tool first for ${pct(v.top1)}, in the top three for ${pct(v.top3)}`;
-  const splits = r.splits && typeof r.splits === 'object' ? Object.entries<any>(r.splits).filter(([, v]) => v && typeof v.top1 === 'number') : [];
-  const body = splits.length ? splits.map(([k, v]) => split(k, v)).join('; ') : `on ${r.queries} requests, a right tool first for ${pct(r.top1)} and in the top three for ${pct(r.top3)}`;
+  // Per split (the bench's tuning and held-out files), each over every (persona, request) pair,
+  // with the weakest persona named; or, from an older bench, one figure.
+  const PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'];
+  const splits = Object.entries<any>(r).filter(([, v]) => v && typeof v === 'object' && v.all && typeof v.all.top1 === 'number');
+  const split = ([name, v]: [string, any]) => {
+    const worst = PERSONAS.filter((p) => v[p]).sort((a, b) => v[a].top1 - v[b].top1)[0];
+    const label = name === 'holdout' ? 'held out (never tuned on)' : name;
+    return `${label}, ${v.queries} requests: a right tool first for ${pct(v.all.top1)} and in the top three for ${pct(v.all.top3)}${worst ? ` (weakest persona ${worst}: ${pct(v[worst].top1)} / ${pct(v[worst].top3)})` : ''}`;
+  };
+  const body = splits.length ? splits.map(split).join('; ') : `on ${r.queries} requests, a right tool first for ${pct(r.top1)} and in the top three for ${pct(r.top3)}`;
   return `The offline ranker, as \`npm run bench\` measured it${date} (\`bench/results/latest.json\`): ${body}.`;
 }
 
