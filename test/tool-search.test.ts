@@ -15,13 +15,9 @@ const NOTHING = ['?', 'hmm', 'asdfghjkl qwerty', 'lorem ipsum dolor sit amet', '
 
 const show = (s: SplitScore) => s.misses.map((m) => `  ${m.persona}: "${m.q}" wants ${m.want.join('|')}, got ${m.got.join(', ')}`).join('\n');
 
-/**
- * The held-out split is scored, never tuned on, so its figure is what it is: the target is 85 %
- * top-1 for every persona, and the first measurement after the ranker changed gave 83.7-91.5 %
- * (86.2 % over all pairs; see the bench). Below 80 % is a regression; between 80 and 85 % the
- * shortfall is reported by the bench, not hidden by tuning the ranker on these requests.
- */
-const TOP1_FLOOR = { tuning: 0.85, holdout: 0.8 } as const;
+/** The held-out split is scored, never tuned on: the same targets hold for it as for the tuning
+ * split (its figures are in the bench), and a miss is to be reported, not tuned away on these requests. */
+const TOP1_FLOOR = { tuning: 0.85, holdout: 0.85 } as const;
 
 describe.each(['tuning', 'holdout'] as const)('the %s split', (split) => {
   const queries = loadSplit(ROOT, split);
