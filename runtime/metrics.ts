@@ -46,6 +46,9 @@ class Metrics {
     out.push('# HELP kubeflow_mcp_http_sessions HTTP sessions open now.', '# TYPE kubeflow_mcp_http_sessions gauge', `kubeflow_mcp_http_sessions ${this.sessions.open}`);
     out.push('# HELP kubeflow_mcp_http_sessions_expired_total HTTP sessions closed after sitting idle.', '# TYPE kubeflow_mcp_http_sessions_expired_total counter', `kubeflow_mcp_http_sessions_expired_total ${this.sessions.expired}`);
     out.push('# HELP kubeflow_mcp_http_sessions_refused_total New HTTP sessions refused at the session cap.', '# TYPE kubeflow_mcp_http_sessions_refused_total counter', `kubeflow_mcp_http_sessions_refused_total ${this.sessions.refused}`);
+    const mem = process.memoryUsage();
+    out.push('# HELP process_resident_memory_bytes Resident memory of the server process.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${mem.rss}`);
+    out.push('# HELP nodejs_heap_size_used_bytes JavaScript heap in use.', '# TYPE nodejs_heap_size_used_bytes gauge', `nodejs_heap_size_used_bytes ${mem.heapUsed}`);
     out.push('# HELP kubeflow_mcp_tool_calls_in_flight Tool calls being answered now.', '# TYPE kubeflow_mcp_tool_calls_in_flight gauge', `kubeflow_mcp_tool_calls_in_flight ${this.inFlight}`);
     return `${out.join('\n')}\n`;
   }
