@@ -20,6 +20,7 @@ import type { Problems } from './source.ts';
 import { encode as countTokensOf } from 'gpt-tokenizer/encoding/o200k_base';
 import { helmChart } from './helm.ts';
 import { siteSources } from './site.ts';
+import { viewFiles } from './views.ts';
 
 const countTokens = (text: string) => countTokensOf(text).length;
 
@@ -426,25 +427,40 @@ export const INSTRUCTION_SOURCE = ${lit(instructionSource(specs))};
 }
 
 /** Token budgets (specs/budgets.yaml): the full-mode tools/list answer per persona with the default
- * modules, and the instructions of every persona per tier, measured as the server sends them. */
-function checkBudgets(specs: Specs, analyses: Map<string, ToolAnalysis>, problems: Problems) {
+ * modules, and the instructions of every persona per tier, measured as the server sends them. Over
+ * a budget is an error that names what pushed it over: the tools new since the last `npm run gen`
+ * (opts.previousTools), else the largest entries. Under it, but with less left than the headroom
+ * budgets.yaml keeps, is a note, so the budget is raised on purpose before a contributor runs out. */
+function checkBudgets(specs: Specs, problems: Problems, opts: CheckOptions) {
   const file = specs.sources.get('budgets.yaml');
   if (!file) return;
   const enabled = new Set(Object.entries(specs.modules).filter(([, m]) => m.default || m.always).map(([k]) => k));
   const pt = personaTools(specs);
   const byName = new Map(specs.tools.map((t) => [t.name, t]));
   const src = instructionSource(specs);
+  const headroom = specs.budgets.headroom ?? {};
+  const note = (text: string) => opts.notes?.(`budgets.yaml: ${text}`);
   for (const [persona, names] of Object.entries(pt)) {
     // As a one-context server lists them (the usual case): no context input, no context tools.
     const served = names.map((n) => byName.get(n)!).filter((t) => enabled.has(t.module) && !t.needs);
     const listing = served.map((t) => listingEntry(t, specs));
     const n = countTokens(JSON.stringify({ tools: listing }));
     const budget = specs.budgets.tools_list[persona];
-    if (budget !== undefined && n > budget) problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, over its budget of ${budget}: trim descriptions or schemas, or raise the budget on purpose`);
+    if (budget !== undefined && n > budget) {
+      const cost = served.map((t, i) => ({ name: t.name, tokens: countTokens(JSON.stringify(listing[i])) }));
+      const fresh = opts.previousTools ? cost.filter((c) => !opts.previousTools!.has(c.name)) : [];
+      const culprit = fresh.length
+        ? `pushed over by ${fresh.map((c) => `${c.name} (${c.tokens} tokens, new since the last npm run gen)`).join(', ')}`
+        : `its largest entries: ${[...cost].sort((a, b) => b.tokens - a.tokens || a.name.localeCompare(b.name)).slice(0, 3).map((c) => `${c.name} (${c.tokens})`).join(', ')}`;
+      problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, ${n - budget} over its budget of ${budget}; ${culprit}: trim descriptions or schemas, or raise the budget on purpose`);
+    } else if (budget !== undefined && headroom.tools_list !== undefined && budget - n < headroom.tools_list) {
+      note(`tools/list for ${persona} has ${budget - n} tokens left, less than the ${headroom.tools_list} of headroom kept per persona; raise tools_list.${persona} to at least ${n + headroom.tools_list}`);
+    }
     for (const tier of TIERS) {
       const limit = (specs.budgets.instructions as Record<string, number>)[tier];
       const m = countTokens(assembleInstructions(src, new Set(served.map((t) => t.name)), tier));
-      if (limit !== undefined && m > limit) problems.at(file, ['instructions', tier], `the ${tier} instructions for ${persona} are ${m} tokens, over the budget of ${limit}`);
+      if (limit !== undefined && m > limit) problems.at(file, ['instructions', tier], `the ${tier} instructions for ${persona} are ${m} tokens, ${m - limit} over the budget of ${limit}`);
+      else if (limit !== undefined && headroom.instructions !== undefined && limit - m < headroom.instructions) note(`the ${tier} instructions for ${persona} have ${limit - m} tokens left, less than the ${headroom.instructions} of headroom kept; raise instructions.${tier} to at least ${m + headroom.instructions}`);
     }
   }
 }
@@ -520,7 +536,7 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
       if (!validate(structuredClone(ex.input)) && ex.error !== 'VALIDATION_ERROR') problems.at(t.source, ['examples', i, 'input'], `is not valid input: ${validate.errors.map((e: any) => `${e.instancePath || '(input)'} ${e.message}`).join('; ')}`);
     });
   }
-  checkBudgets(specs, analyses, problems);
+  checkBudgets(specs, problems, opts);
   problems.throwIfAny();
   const files = new Map<string, string>();
   files.set('generated/types.ts', typesModule());
@@ -537,5 +553,6 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
   for (const [k, v] of helmChart(specs.packageRoot, personaRoles(specs, analyses), REGEN)) files.set(k, v);
   for (const [k, v] of docs(specs, analyses)) files.set(k, v);
   for (const [k, v] of siteSources(specs, analyses)) files.set(k, v);
+  for (const [k, v] of viewFiles(specs, analyses)) files.set(k, v);
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }
