@@ -7,6 +7,7 @@ import { MODULES, PERSONA_TOOLS } from '../generated/session.ts';
 import { ConfigError, onlyKeys } from './policy.ts';
 import type { JwtConfig } from './auth/jwt.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { serviceSettings, type ServiceSettings } from './service-settings.ts';
 
 export interface ServeConfig {
   clients: string[];
@@ -30,6 +31,8 @@ export interface ServeConfig {
   configFile?: string;
   /** The transport was chosen by the config file, not by a flag or the environment. */
   transportFromFile?: boolean;
+  /** How the model registry (module hub) is reached, when not by looking its Service up (service-settings.ts). */
+  hub?: ServiceSettings;
 }
 
 export interface HttpConfig {
@@ -190,6 +193,10 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,
     configFile,
     transportFromFile: !flags.transport && !env.MCP_TRANSPORT && !!s.transport,
+    hub: serviceSettings('hub', {
+      url: first(flags.hubUrl, env.KUBEFLOW_MCP_HUB_URL), tokenFile: first(flags.hubTokenFile, env.KUBEFLOW_MCP_HUB_TOKEN_FILE), tokenSecret: first(flags.hubTokenSecret, env.KUBEFLOW_MCP_HUB_TOKEN_SECRET),
+      service: first(flags.hubService, env.KUBEFLOW_MCP_HUB_SERVICE), namespaces: first(flags.hubNamespaces, env.KUBEFLOW_MCP_HUB_NAMESPACES), plainToken: ['KUBEFLOW_MCP_HUB_TOKEN', env.KUBEFLOW_MCP_HUB_TOKEN],
+    }),
   };
 }
 

@@ -4,11 +4,11 @@
 // namespace policy, whatever the spec says.
 import { CATALOGUE, HTTP_SERVICES, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
-import { mapK8sError } from './k8s/client.ts';
 import type { ToolContext } from './context.ts';
 import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
 import { allowedContexts, checkNamespace } from './policy.ts';
 import { sleep } from './sleep.ts';
+import { serviceRequest } from './service-endpoints.ts';
 
 const MAX_FOR_EACH = 20;
 const REDACT = new Map(CATALOGUE.filter((t) => t.redact).map((t) => [t.plural, t.redact!]));
@@ -174,11 +174,9 @@ async function projectedList(tool: ToolDescriptor<any>, s: Step, ctx: ToolContex
 }
 
 /**
- * One request of an http step to a service of the catalogue. By default it goes through the API
- * server's proxy of the service's Kubernetes Service, with the caller's own client (so its
- * credentials, impersonation and RBAC apply); KUBEFLOW_MCP_<NAME>_SERVICE=ns/name:port names
- * another Service, KUBEFLOW_MCP_<NAME>_URL (with _TOKEN, a bearer token) a registry outside the
- * cluster. A changing request is not sent before confirmation: its value is then its body.
+ * One request of an http step to a service of the catalogue, sent by service-endpoints.ts (through
+ * the API server's proxy with the caller's own client, or to the configured URL). A changing
+ * request is not sent before confirmation: its value is then its body.
  */
 async function httpStep(s: Step, ctx: ToolContext, params: Record<string, unknown>, queryValues: Record<string, unknown>, body: unknown) {
   const svc = HTTP_SERVICES[s.http!];
@@ -193,32 +191,7 @@ async function httpStep(s: Step, ctx: ToolContext, params: Record<string, unknow
     return encodeURIComponent(v);
   });
   const query = Object.fromEntries(Object.entries(queryValues).map(([k, v]) => [k, String(v)]));
-  const what = `${s.http} ${method} ${path}`;
-  const env = s.http!.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-  const url = process.env[`KUBEFLOW_MCP_${env}_URL`];
-  if (url) return direct(what, method, url.replace(/\/+$/, '') + svc.basePath + path, query, body, process.env[`KUBEFLOW_MCP_${env}_TOKEN`], ctx);
-  const override = process.env[`KUBEFLOW_MCP_${env}_SERVICE`];
-  const m = override ? /^([a-z0-9-]+)\/([a-z0-9-]+):([a-z0-9-]+)$/.exec(override) : undefined;
-  if (override && !m) throw new ToolError('VALIDATION_ERROR', `KUBEFLOW_MCP_${env}_SERVICE must be namespace/name:port, not "${override}"`);
-  const [ns, name, port] = m ? [m[1], m[2], m[3]] : [svc.service.namespace, svc.service.name, String(svc.service.port)];
-  const proxy = `/api/v1/namespaces/${ns}/services/${name}:${port}/proxy${svc.basePath}${path}`;
-  return ctx.kube.raw(what, method, proxy, query, body);
-}
-
-/** A request to a service's own URL (outside the cluster), with its bearer token. */
-async function direct(what: string, method: string, url: string, query: Record<string, string>, body: unknown, token: string | undefined, ctx: ToolContext) {
-  const u = new URL(url);
-  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.kube.timeoutMs)]);
-  let res: Response;
-  try {
-    res = await fetch(u, { method, signal, headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  } catch (e) {
-    throw mapK8sError(e, what);
-  }
-  const text = await res.text();
-  if (res.status >= 400) throw mapK8sError({ code: res.status, body: text }, what);
-  return text ? JSON.parse(text) : {};
+  return serviceRequest(s.http!, svc, ctx, method as 'GET' | 'POST' | 'PATCH', path, query, body);
 }
 
 /** One Kubernetes call of a step. Writes are dry runs until the user confirmed. */

@@ -33,6 +33,11 @@ export const SERVE_OPTIONS: ServeOption[] = [
   { flags: '--sandbox-kubeconfig <path>', description: 'sandbox: write its kubeconfig here, for kubectl (default: one in the temp dir; the path is printed on stderr)' },
   { flags: '--context <name>', description: 'kubeconfig context to use (default: its current context; others only as policy.contexts allows)' },
   { flags: '--kubeconfig <path>', description: 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)' },
+  { flags: '--hub-url <url>', description: 'hub: the model registry\'s URL outside the cluster (default: its Service, found by labels, through the API server\'s proxy)' },
+  { flags: '--hub-token-file <path>', description: 'hub: a file holding the bearer token for --hub-url (read at each request)' },
+  { flags: '--hub-token-secret <ref>', description: 'hub: a Secret namespace/name[:key] holding the bearer token for --hub-url, read with the caller\'s credentials' },
+  { flags: '--hub-service <ref>', description: 'hub: the registry\'s Service as namespace/name:port, instead of finding it by labels' },
+  { flags: '--hub-namespaces <list>', description: 'hub: namespaces to find the registry\'s Service in (default: kubeflow, then the caller\'s)' },
   { flags: '--config <path>', description: 'config file (default: ./.kubeflow-mcp.yaml, ~/.kubeflow-mcp.yaml, ~/.config/kubeflow-mcp/config.yaml)' },
 ];
 

@@ -1,12 +1,14 @@
 // optimize: an OptimizationJob whose trials are the TrainJob a training tool would submit, with a
 // {{.name}} placeholder wherever that tool has an argument for the parameter. The search space is
-// checked as the CRD checks it before anything reaches Kubernetes; the preview is a dry run.
+// checked as the CRD checks it before anything reaches Kubernetes; the preview is a dry run. A
+// registered model (model-registry://...) in base_args is resolved once, for every trial.
 import { TOOLS, type OptimizeInput } from '../../generated/index.ts';
 import { Preview, ToolError } from '../envelope.ts';
 import { CALLER_ANNOTATION, OWNER_LABEL, OWNER_VALUE, type ToolContext } from '../context.ts';
 import { baseNameOf, createWithSecret, gpuWarnings, nameFor, shownSecret, type Built } from '../trainer/submit.ts';
 import { summarizeRuntime } from '../trainer/views.ts';
-import { buildFineTune } from '../trainer/fine-tune.ts';
+import { buildFineTune, type FineTuneBuilt } from '../trainer/fine-tune.ts';
+import { isRegistryRef, parseRegistryRef } from '../trainer/registered-model.ts';
 import { buildCustomTraining } from '../trainer/custom-training.ts';
 import { buildContainerTraining } from '../trainer/container-training.ts';
 
@@ -39,7 +41,7 @@ function searchSpace(p: Param, i: number) {
 const numeric = (p: Param) => (p.values ? p.values.every((v) => typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)))) : true);
 
 /** The base tool's arguments with the placeholders in, built into a TrainJob by that tool. */
-async function template(input: OptimizeInput, name: string, ctx: ToolContext): Promise<Built> {
+async function template(input: OptimizeInput, name: string, ctx: ToolContext): Promise<FineTuneBuilt> {
   const base = TOOLS.find((t) => t.name === input.base_tool)!;
   const args: Record<string, any> = structuredClone(input.base_args);
   for (const k of ['confirmed', 'name', 'namespace']) if (k in args) throw bad(`'base_args.${k}' is set by optimize itself; leave it out`);
@@ -92,7 +94,8 @@ export default async function optimize(input: OptimizeInput, ctx: ToolContext) {
   if (parallel > numTrials) throw bad(`'parallel_trials' (${parallel}) must not exceed the number of trials (${numTrials})`);
 
   const model = (input.base_args as Record<string, unknown>).model;
-  const name = input.name ?? nameFor(input, `${input.base_tool === 'fine_tune' && typeof model === 'string' ? baseNameOf(model) : input.base_tool!.replace(/_/g, '-')}-hpo`);
+  const modelSlug = (m: string) => { if (!isRegistryRef(m)) return baseNameOf(m); try { const r = parseRegistryRef(m); return [r.name, r.version].filter(Boolean).join('-'); } catch { return 'registered'; } };
+  const name = input.name ?? nameFor(input, `${input.base_tool === 'fine_tune' && typeof model === 'string' ? modelSlug(model) : input.base_tool!.replace(/_/g, '-')}-hpo`);
   const built = await template(input, name, ctx);
   const warnings = [...built.warnings];
   if (grid && numTrials < combinations) warnings.push(`The grid has ${combinations} combinations; only the first ${numTrials} will run.`);
@@ -117,7 +120,9 @@ export default async function optimize(input: OptimizeInput, ctx: ToolContext) {
     if (b.secret) await ctx.kube.create('secrets', b.secret, ctx.namespace, true);
     await ctx.kube.create('optimizationjobs', body, ctx.namespace, true);
     const secret = shownSecret(b.secret);
-    return new Preview(`Review this hyperparameter search (${Math.min(numTrials, combinations)} trials of ${input.base_tool}, ${parallel} at a time); call again with the same arguments and confirmed=true to start it.`, {
+    const reg = built.registered;
+    return new Preview(`${reg ? `Every trial starts from version '${reg.version}' of registered model '${reg.model}' (${reg.uri}). ` : ''}Review this hyperparameter search (${Math.min(numTrials, combinations)} trials of ${input.base_tool}, ${parallel} at a time); call again with the same arguments and confirmed=true to start it.`, {
+      ...(reg ? { registered_model: { reference: reg.reference, model: reg.model, version: reg.version, version_id: reg.version_id, uri: reg.uri, format: reg.format, read_from: reg.read_from } } : {}),
       optimizationjob: body, ...(secret ? { secret } : {}), runtime: summarizeRuntime(b.runtime), warnings,
       dry_run: { accepted: true },
     });
@@ -126,6 +131,7 @@ export default async function optimize(input: OptimizeInput, ctx: ToolContext) {
   return {
     name: created.metadata.name, namespace: ctx.namespace, status: 'Created', trials: Math.min(numTrials, combinations), parallel_trials: parallel,
     message: `Hyperparameter search '${created.metadata.name}' started`, warnings,
+    ...(built.registered ? { registered_model: { reference: built.registered.reference, version_id: built.registered.version_id } } : {}),
     next_steps: [`wait_for_optimization(name='${name}') to follow the trials`, `get_best_hyperparameters(name='${name}') for the best so far`],
   };
 }

@@ -1,10 +1,12 @@
 // The TrainJob of fine_tune (and of optimize's fine_tune trials): torchtune BuiltinTrainer. Args
 // in the SDK's order; model and dataset initializers; the HF token or S3 keys go into a Secret
-// referenced by secretRef, never into env values.
+// referenced by secretRef, never into env values. A registered model (model-registry://...) is
+// resolved first (registered-model.ts) and its artifact takes the model's place.
 import type { FineTuneInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../context.ts';
-import { baseJob, baseNameOf, credentialsSecret, frameworkOf, resourcesPerNode, schedulingPatch, type Built } from './submit.ts';
+import { baseJob, baseNameOf, credentialsSecret, frameworkOf, resourcesPerNode, schedulingPatch, SDK_MANAGER, type Built } from './submit.ts';
+import { BASE_MODEL_ANNOTATION, isRegistryRef, resolveRegistered, SOURCE_MODEL_ANNOTATION, weightsOf, type RegisteredSource, type RegisteredWeights } from './registered-model.ts';
 import { allRuntimes } from './lookup.ts';
 import { fitOf } from './recipes.ts';
 import { lookupModel, estimate, isGated } from './models.ts';
@@ -45,16 +47,43 @@ async function pickRuntime(ctx: ToolContext, model: string): Promise<{ name: str
     'Use run_custom_training() with your own script on a torch runtime, pass runtime= to choose one anyway, or ask a platform admin for a runtime with a recipe for this model (create_runtime).');
 }
 
+/** Where the trainer reads a registered model kept on a volume: the claim, mounted read-only. */
+const REGISTERED_MOUNT = '/workspace/registered-model';
+
+/** Mounts a volume into the `node` container only (the initializers do not need it). */
+function mountOnNode(job: Record<string, any>, volume: Record<string, unknown>, mount: Record<string, unknown>) {
+  const patches: any[] = (job.spec.runtimePatches ??= [{ manager: SDK_MANAGER, trainingRuntimeSpec: { template: { spec: { replicatedJobs: [] } } } }]);
+  const jobs: any[] = (patches[0].trainingRuntimeSpec.template.spec.replicatedJobs ??= []);
+  let node = jobs.find((j) => j.name === 'node');
+  if (!node) jobs.unshift((node = { name: 'node', template: { spec: { template: { spec: {} } } } }));
+  const pod = node.template.spec.template.spec;
+  pod.volumes = [...(pod.volumes ?? []), volume];
+  const containers: any[] = (pod.containers ??= []);
+  let c = containers.find((x) => x.name === 'node');
+  if (!c) containers.push((c = { name: 'node' }));
+  c.volumeMounts = [...(c.volumeMounts ?? []), mount];
+}
+
+/** A fine-tune's TrainJob, and the registered version it starts from when `model` named one. */
+export type FineTuneBuilt = Built & { registered?: RegisteredSource & { read_from: string } };
+
 /** The TrainJob (and credentials Secret) a fine_tune call describes, not yet submitted. */
-export async function buildFineTune(input: FineTuneInput, ctx: ToolContext): Promise<Built> {
+export async function buildFineTune(asked: FineTuneInput, ctx: ToolContext): Promise<FineTuneBuilt> {
   const warnings: string[] = [];
+  // A registered model: resolved (nothing changed if it is unknown), its artifact in the model's place.
+  const registered = isRegistryRef(asked.model) ? await resolveRegistered(asked.model, ctx) : undefined;
+  const weights: RegisteredWeights | undefined = registered ? await weightsOf(registered, ctx) : undefined;
+  const input: FineTuneInput = weights ? { ...asked, model: weights.storageUri } : asked;
+  /** The model the recipe, the estimate and the licence check go by: the base of a registered one. */
+  const identity = weights?.identity ?? input.model;
   let runtimeName = input.runtime;
   if (!runtimeName) {
-    const picked = await pickRuntime(ctx, input.model);
+    const picked = await pickRuntime(ctx, identity);
     runtimeName = picked.name;
     warnings.push(picked.note);
   }
-  const { job, runtime } = await baseJob(input, ctx, runtimeName, `${baseNameOf(input.model)}-${input.quantize_base ? 'qlora' : 'lora'}`);
+  const slug = registered ? `${registered.model}-${registered.version}` : baseNameOf(input.model);
+  const { job, runtime } = await baseJob(asked, ctx, runtimeName, `${slug}-${input.quantize_base ? 'qlora' : 'lora'}`);
   if (frameworkOf(runtime) !== 'torchtune') {
     throw new ToolError('VALIDATION_ERROR', `Runtime '${runtimeName}' is a ${frameworkOf(runtime) ?? 'unlabelled'} runtime; fine_tune needs a torchtune runtime`, { runtime: runtimeName }, 'Pick a torchtune-* runtime from list_runtimes(), or use run_custom_training().');
   }
@@ -78,10 +107,23 @@ export async function buildFineTune(input: FineTuneInput, ctx: ToolContext): Pro
   };
   const patches = schedulingPatch(input, ['node', 'dataset-initializer', 'model-initializer'].slice(0, input.volumes || input.volume_mounts ? 3 : 1));
   if (patches) job.spec.runtimePatches = patches;
+  if (registered && weights) {
+    job.metadata.annotations = { ...job.metadata.annotations, [SOURCE_MODEL_ANNOTATION]: registered.reference, [BASE_MODEL_ANNOTATION]: identity };
+    if (weights.claim) {
+      // The tokenizer and config come from the base model's download; the weights from the claim.
+      mountOnNode(job, { name: 'registered-model', persistentVolumeClaim: { claimName: weights.claim.name, readOnly: true } },
+        { name: 'registered-model', mountPath: REGISTERED_MOUNT, readOnly: true, ...(weights.claim.path ? { subPath: weights.claim.path } : {}) });
+      job.spec.trainer.args.push(`checkpointer.checkpoint_dir=${REGISTERED_MOUNT}`);
+      warnings.push(`The weights of ${registered.reference} are read from volume claim '${weights.claim.name}' (mounted read-only at ${REGISTERED_MOUNT}); a ReadWriteOnce claim must not be in use on another node meanwhile.`);
+    }
+  }
   if (!input.hf_token && input.model.startsWith('hf://') && isGated(input.model)) warnings.push(`${input.model.replace(/^hf:\/\//, '')} is gated on Hugging Face: pass hf_token (an account that accepted its licence) or the model download will fail with 401.`);
-  const fit = input.runtime ? fitOf(input.model, runtimeName) : undefined;
-  if (fit && fit.fit !== 'fits' && fit.fit !== 'unsure') warnings.push(`Runtime '${runtimeName}' may not fit ${input.model}: ${fit.reason}, so the recipe's model settings may not match it.`);
-  const known = lookupModel(input.model.replace(/^hf:\/\//, ''));
+  const fit = input.runtime ? fitOf(identity, runtimeName) : undefined;
+  if (fit && fit.fit !== 'fits' && fit.fit !== 'unsure') warnings.push(`Runtime '${runtimeName}' may not fit ${identity}: ${fit.reason}, so the recipe's model settings may not match it.`);
+  const known = lookupModel(identity.replace(/^hf:\/\//, ''));
   const est = known && estimate(known, { method: input.quantize_base ? 'qlora' : 'lora', batch_size: input.batch_size!, sequence_length: 2048, quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16', gradient_checkpointing: true, num_workers: input.num_nodes! });
-  return { job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined };
+  return {
+    job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined,
+    ...(registered && weights ? { registered: { ...registered, read_from: weights.claim ? `volume claim ${weights.claim.name} at ${REGISTERED_MOUNT}` : weights.storageUri } } : {}),
+  };
 }
