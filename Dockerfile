@@ -24,7 +24,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/dist ./dist
-COPY --from=build /src/runtime/sandbox/manifests ./runtime/sandbox/manifests
+COPY --from=build /src/sandbox/manifests ./sandbox/manifests
 COPY --from=build /src/node_modules/yaml ./node_modules/yaml
 USER 10001:10001
 EXPOSE 8000

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point: the bundled CLI in dist/ (built before `npm pack` by the prepack script). In a source
-// checkout a missing bundle, or one older than runtime/ or generated/, is built first, so a fresh
+// checkout a missing bundle, or one older than runtime/, sandbox/ or generated/, is built first, so a fresh
 // `npm ci`, or `npm run gen`, followed by a run always serves the current specs. An installed
 // package holds dist/ but neither the sources nor the bundler, and runs dist/ as it is.
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -20,7 +20,7 @@ function newest(dir) {
 }
 
 const sourceCheckout = existsSync(join(root, 'scripts', 'build.mjs')) && existsSync(join(root, 'runtime', 'cli.ts')) && existsSync(join(root, 'generated')) && existsSync(join(root, 'node_modules', 'esbuild'));
-if (sourceCheckout && (!existsSync(bundle) || Math.max(newest(join(root, 'runtime')), newest(join(root, 'generated'))) > statSync(bundle).mtimeMs)) {
+if (sourceCheckout && (!existsSync(bundle) || Math.max(newest(join(root, 'runtime')), newest(join(root, 'sandbox')), newest(join(root, 'generated'))) > statSync(bundle).mtimeMs)) {
   const { buildBundle } = await import('../scripts/build.mjs');
   await buildBundle(root);
 }

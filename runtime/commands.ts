@@ -8,6 +8,7 @@ import { die } from './exit.ts';
 import { SERVE_OPTIONS } from './serve-options.ts';
 import { AGENT_DESCRIPTION, AGENT_OPTIONS, HANDED_ON_OPTIONS } from './agent/options.ts';
 import { serve } from './serve.ts';
+import { loadSandbox } from './sandbox-loader.ts';
 import { VERSION } from './version.ts';
 
 async function sandbox(flags: Record<string, any>) {
@@ -15,7 +16,7 @@ async function sandbox(flags: Record<string, any>) {
   if (!(scale > 0)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const port = flags.port === undefined ? 0 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid --port "${flags.port}"`);
-  const { startSandbox } = await import('./sandbox/index.ts');
+  const { startSandbox } = await loadSandbox();
   const sb = await startSandbox({ port, timeScale: scale, stateFile: flags.state, tls: !!flags.tls });
   const kubeconfig = flags.kubeconfig ?? 'kubeflow-mcp-sandbox.kubeconfig';
   writeFileSync(kubeconfig, sb.kubeconfig);

@@ -12,6 +12,7 @@ import { StdioSession } from './stdio.ts';
 import { discoverResult } from './protocol/era.ts';
 import { VERSION } from './version.ts';
 import { die } from './exit.ts';
+import { loadSandbox } from './sandbox-loader.ts';
 
 /** Calls `changed` (debounced) whenever the file at `path` is written, replaced or removed. */
 function watchFile(path: string, changed: () => void) {
@@ -138,7 +139,7 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
     if (existsSync(path)) watchFile(path, () => { kube.reload(); log.info({ kubeconfig: path }, 'kubeconfig reloaded'); });
     return { log, ring, buildServer, kube, stopSandbox: undefined };
   }
-  const { startSandbox, writeSandboxKubeconfig } = await import('./sandbox/index.ts');
+  const { startSandbox, writeSandboxKubeconfig } = await loadSandbox();
   const sb = await startSandbox({ timeScale: cfg.timeScale });
   const written = writeSandboxKubeconfig(sb, cfg.sandboxKubeconfig);
   log.info({ url: sb.url, kubeconfig: written.path }, 'sandbox cluster started in-process');

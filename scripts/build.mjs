@@ -5,7 +5,7 @@
 // Runs before `npm pack`/`npm publish` (prepack), from the test set-up, and from bin/ in a source
 // checkout when the bundle is missing or older than the sources (so a fresh `npm ci` needs no build
 // step). There is no prepare script: npm would list it as an install script of the tarball.
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,15 @@ function unusedModulesOf(pkg) {
       });
     },
   };
+}
+
+/**
+ * Where a lazily loaded module goes under dist/lazy/: runtime/x.ts as x, and a package of its own
+ * beside runtime/ (sandbox/index.ts, through runtime/sandbox-loader.ts) under its folder's name.
+ */
+function lazyName(root, file) {
+  const rel = relative(root, file).replace(/\.ts$/, '');
+  return rel.startsWith('runtime/') ? rel.slice('runtime/'.length) : rel;
 }
 
 /**
@@ -69,7 +78,7 @@ async function buildInto(root, out) {
           if (args.kind !== 'dynamic-import' || !args.importer.startsWith(runtime)) return undefined;
           const target = join(args.resolveDir, args.path);
           lazy.add(target);
-          return { path: `./lazy/${relative(runtime, target).replace(/\.ts$/, '.mjs')}`, external: true };
+          return { path: `./lazy/${lazyName(root, target)}.mjs`, external: true };
         });
         // Packages loaded lazily (yaml, for config files) stay imports of the installed package.
         b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
@@ -84,8 +93,7 @@ async function buildInto(root, out) {
     metafile: true,
     alias: { 'whatwg-url': join(root, 'scripts', 'shims', 'whatwg-url.mjs') },
     plugins: [unusedModulesOf('@kubernetes/client-node')],
-    entryPoints: [...lazy],
-    outbase: 'runtime',
+    entryPoints: [...lazy].map((p) => ({ in: p, out: lazyName(root, p) })),
     outdir: `${out}/lazy`,
     chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.mjs' },
@@ -98,6 +106,21 @@ async function buildInto(root, out) {
   const external = externalPackages([startup.metafile, split.metafile]);
   const installed = (name) => existsSync(join(root, 'node_modules', name, 'package.json'));
   writeFileSync(join(root, out, 'externals.json'), JSON.stringify({ required: external.filter(installed), optional: external.filter((n) => !installed(n)) }, null, 1));
+  await buildViews(root, out, build);
+}
+
+/**
+ * The MCP App views (views/) as one self-contained page, dist/views/app.html: the script bundled
+ * for the browser with the ext-apps SDK and the stylesheet inlined, so the page loads nothing at
+ * run time. The server serves it for every ui:// view, marking which one on <html data-view>.
+ */
+async function buildViews(root, out, build) {
+  const js = await build({ absWorkingDir: root, entryPoints: ['views/main.ts'], bundle: true, write: false, platform: 'browser', format: 'esm', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning' });
+  const script = js.outputFiles[0].text.replace(/<\/(script)/gi, '<\\/$1');
+  const style = readFileSync(join(root, 'views', 'style.css'), 'utf8');
+  const page = readFileSync(join(root, 'views', 'index.html'), 'utf8').replace('/*STYLE*/', () => style).replace('/*SCRIPT*/', () => script);
+  mkdirSync(join(root, out, 'views'), { recursive: true });
+  writeFileSync(join(root, out, 'views', 'app.html'), page);
 }
 
 /** Bare, non-built-in imports left external in the outputs of these metafiles, as package names. */

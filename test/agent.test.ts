@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { AGENT_OPTIONS, HANDED_ON_OPTIONS } from '../runtime/agent/options.ts';
 import { COMMANDS } from '../runtime/agent/chat.ts';
 import { fitBudget } from '../runtime/agent/context.ts';

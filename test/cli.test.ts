@@ -112,7 +112,7 @@ describe('kubeflow-mcp CLI', () => {
     expect(err.split('\n').filter((l) => l.startsWith('kubeflow-mcp: no kubeconfig'))).toHaveLength(1);
 
     // kubectl proxy style: an http:// server with no TLS settings at all.
-    const { startSandbox } = await import('../runtime/sandbox/index.ts');
+    const { startSandbox } = await import('../sandbox/index.ts');
     const sb = await startSandbox({ timeScale: 0.1 });
     try {
       const kc = join(home, 'plain.kubeconfig');

@@ -15,9 +15,9 @@ import AjvModule from 'ajv';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Environment } from '@marcbachmann/cel-js';
 import { EXAMPLES_FIXTURE, TOOLS } from '../generated/index.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { claimFixtureJobs } from './helpers/ownership.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 import { toCel } from '../runtime/cel/evaluate.ts';
 import { connect, danglingHints, type Connected } from './helpers/mcp.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadPolicy } from '../runtime/policy.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { HELM_VERSION, helm, helmErr, kubectlAt } from './helpers/helm.ts';
 
 const ROOT = join(import.meta.dirname, '..');

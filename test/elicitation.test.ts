@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 import { BIN, call, connect } from './helpers/mcp.ts';
 
 let sb: Sandbox;

@@ -2,12 +2,12 @@
 // JSON patch, forEach, creating core objects, redaction of Secret values, and the namespace policy
 // on every namespace a step touches.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { runTool } from '../runtime/pipeline.ts';
 import type { ServerState } from '../runtime/context.ts';
 import { inProcessState } from './helpers/in-process.ts';
 import type { Operation, ToolDescriptor } from '../generated/index.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 
 let sb: Sandbox;
 let state: ServerState;

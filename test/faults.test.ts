@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { Kube } from '../runtime/k8s/client.ts';
 import { BIN, call, connect, type Connected } from './helpers/mcp.ts';
 

@@ -10,7 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { EXAMPLES_FIXTURE } from '../generated/index.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { claimFixtureJobs } from './helpers/ownership.ts';
 
 const ROOT = join(import.meta.dirname, '..');

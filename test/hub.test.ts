@@ -8,8 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOOLS } from '../generated/index.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { modelRegistryOf, registryValidator } from '../runtime/sandbox/model-registry.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { modelRegistryOf, registryValidator } from '../sandbox/model-registry.ts';
 import { call, connect, type Connected } from './helpers/mcp.ts';
 import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 

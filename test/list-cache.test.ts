@@ -3,7 +3,7 @@
 // as fast as the watch brings them, and a watch that breaks makes the next read list again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kube } from '../runtime/k8s/client.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 
 let sb: Sandbox, kube: Kube;
 const projection = { key: 'test', project: (o: any) => ({ name: o.metadata.name, suspended: !!o.spec.suspend }) };

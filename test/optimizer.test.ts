@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { trialLoss } from '../runtime/sandbox/controller/objective.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { trialLoss } from '../sandbox/controller/objective.ts';
 import { call, connect, type Connected } from './helpers/mcp.ts';
 import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 

@@ -94,9 +94,9 @@ describe('the npm package', () => {
     for (const f of listed) top.set(f.split('/')[0], (top.get(f.split('/')[0]) ?? 0) + 1);
     console.log(`${TARBALL}: ${listed.length} files, ${(size / 1024).toFixed(0)} kB (${[...top].map(([d, n]) => `${d} ${n}`).join(', ')})`);
     for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/kubeflow-mcp.mjs', 'dist/cli.mjs', 'dist/lazy/server.mjs']) expect(listed, f).toContain(f);
-    expect(listed.some((f) => f.startsWith('runtime/sandbox/manifests/crds/'))).toBe(true);
-    expect(listed.some((f) => f.startsWith('runtime/sandbox/manifests/runtimes/'))).toBe(true);
-    const stray = listed.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+\.mjs|dist\/.+\.mjs|runtime\/sandbox\/manifests\/.+)$/.test(f));
+    expect(listed.some((f) => f.startsWith('sandbox/manifests/crds/'))).toBe(true);
+    expect(listed.some((f) => f.startsWith('sandbox/manifests/runtimes/'))).toBe(true);
+    const stray = listed.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+\.mjs|dist\/.+\.mjs|sandbox\/manifests\/.+)$/.test(f));
     expect(stray).toEqual([]);
     expect(readFileSync(join(src, 'LICENSE'), 'utf8')).toContain('Apache License');
     expect(size).toBeLessThan(3 * 1024 * 1024);
@@ -248,10 +248,10 @@ describe('the container image', () => {
     expect([...closure]).toContain('yaml');
     const modules = taken.filter((t) => t.path.startsWith('node_modules/')).map((t) => t.path.slice('node_modules/'.length));
     expect(modules.sort()).toEqual([...closure].sort());
-    expect(taken.filter((t) => !t.path.startsWith('node_modules/')).map((t) => t.path).sort()).toEqual(['bin', 'dist', 'package.json', 'runtime/sandbox/manifests']);
+    expect(taken.filter((t) => !t.path.startsWith('node_modules/')).map((t) => t.path).sort()).toEqual(['bin', 'dist', 'package.json', 'sandbox/manifests']);
     // The same files as the npm package (its README, LICENSE and CHANGELOG aside).
     const shipped = (pkg.files as string[]).filter((f) => !f.startsWith('!') && !/^(README|LICENSE|CHANGELOG)/.test(f)).map((f) => f.replace(/\/$/, ''));
-    expect(['package.json', ...shipped].sort()).toEqual(['bin', 'dist', 'package.json', 'runtime/sandbox/manifests']);
+    expect(['package.json', ...shipped].sort()).toEqual(['bin', 'dist', 'package.json', 'sandbox/manifests']);
     // Each optional import is a require inside a try that the code does without; none is a dependency.
     for (const n of externals.optional) expect(pkg.dependencies[n], n).toBeUndefined();
   });

@@ -1,7 +1,7 @@
 // The call pipeline in-process, against the sandbox: the preview gate holds even for a handler that
 // tries to write, and validation runs before anything reaches Kubernetes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { runTool } from '../runtime/pipeline.ts';
 import type { ServerState } from '../runtime/context.ts';
 import { inProcessState } from './helpers/in-process.ts';

@@ -12,8 +12,8 @@ import { nextFor } from '../runtime/hints.ts';
 import { runTool } from '../runtime/pipeline.ts';
 import type { ServerState } from '../runtime/context.ts';
 import type { PolicyFile } from '../runtime/policy.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 import { inProcessState } from './helpers/in-process.ts';
 import { claimFixtureJobs } from './helpers/ownership.ts';
 

@@ -1,7 +1,7 @@
 // The sandbox API server and controller, driven over real HTTP with @kubernetes/client-node.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 
 let sb: Sandbox;
 let co: k8s.CustomObjectsApi;

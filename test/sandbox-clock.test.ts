@@ -1,9 +1,9 @@
 // The controller on a manual clock: simulated time moves only when the test says so, so every
 // transition can be observed at an exact moment.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../runtime/sandbox/clock.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { ManualClock } from '../sandbox/clock.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 
 let sb: Sandbox;
 const clock = new ManualClock();

@@ -1,7 +1,7 @@
 // PVCs bound by the sandbox's default StorageClass, and the printer columns kubectl shows for
 // PVCs and OptimizationJobs (asked for as a meta.k8s.io Table, as kubectl asks).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 
 let sb: Sandbox;
 const TABLE = { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' };

@@ -3,9 +3,9 @@
 // from the known surface, the best result, and cascading deletion.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { sampleTrials, TRIAL_OF_LABEL } from '../runtime/sandbox/controller/optimization-controller.ts';
-import { trialLoss } from '../runtime/sandbox/controller/objective.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { sampleTrials, TRIAL_OF_LABEL } from '../sandbox/controller/optimization-controller.ts';
+import { trialLoss } from '../sandbox/controller/objective.ts';
 
 let sb: Sandbox, co: k8s.CustomObjectsApi;
 const G = { group: 'trainer.kubeflow.org', version: 'v1alpha1', namespace: 'default' };

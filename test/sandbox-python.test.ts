@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 
 // Debian's package installs into the system interpreter, which a python3 earlier on PATH may not be.
 const python = ['/usr/bin/python3', 'python3'].find((p) => { try { execFileSync(p, ['-c', 'import kubernetes'], { stdio: 'ignore' }); return true; } catch { return false; } });

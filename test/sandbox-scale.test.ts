@@ -1,9 +1,9 @@
 // The sandbox at scale: the controller, kubelet, event recorder and garbage collector find what an
 // event touches through indexes, so one job's life costs the same with 2,000 jobs as with none.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../runtime/sandbox/clock.ts';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { ManualClock } from '../sandbox/clock.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 
 let sb: Sandbox;
 const clock = new ManualClock();

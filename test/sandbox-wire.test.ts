@@ -2,8 +2,8 @@
 // resourceVersionMatch for lists and watches, and the watch-list protocol (sendInitialEvents with
 // allowWatchBookmarks) that client-go's WatchListClient speaks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { typeNamed } from '../runtime/sandbox/resources.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { typeNamed } from '../sandbox/resources.ts';
 
 let sb: Sandbox;
 const NS = 'wire';

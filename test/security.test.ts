@@ -12,7 +12,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { BIN, call, connect } from './helpers/mcp.ts';
 import { serveHttp } from './helpers/serve-http.ts';
 

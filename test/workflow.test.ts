@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { startSandbox, type Sandbox } from '../runtime/sandbox/index.ts';
-import { defaultSeed } from '../runtime/sandbox/seed.ts';
+import { startSandbox, type Sandbox } from '../sandbox/index.ts';
+import { defaultSeed } from '../sandbox/seed.ts';
 import { call, connect, type Connected } from './helpers/mcp.ts';
 
 const FIX = join(import.meta.dirname, 'fixtures');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import AjvModule from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { assetPath } from '../assets.ts';
+import { manifestPath } from './manifests.ts';
 import { typeNamed } from './resources.ts';
 import { clone, type KObject, type Store } from './store.ts';
 import type { Clock } from './clock.ts';
@@ -28,7 +28,7 @@ const T = { configmaps: typeNamed('configmaps'), namespaces: typeNamed('namespac
 
 let docCache: any;
 export function registryOpenApi(): any {
-  return (docCache ??= parseYaml(readFileSync(assetPath('runtime/sandbox/manifests/hub/model-registry.openapi.yaml'), 'utf8')));
+  return (docCache ??= parseYaml(readFileSync(manifestPath('hub', 'model-registry.openapi.yaml'), 'utf8')));
 }
 
 /** A discriminated oneOf as JSON Schema can check it: the mapped schema for the property's value. */
@@ -328,7 +328,7 @@ export function installModelRegistry(store: Store, clock: Clock): ModelRegistry 
     store.create(T.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: REGISTRY.namespace, labels: { 'kubernetes.io/metadata.name': REGISTRY.namespace } }, status: { phase: 'Active' } });
   }
   if (!store.get(T.services, REGISTRY.namespace, REGISTRY.service)) {
-    const svc = parseYaml(readFileSync(assetPath('runtime/sandbox/manifests/hub/model-registry-service.yaml'), 'utf8'));
+    const svc = parseYaml(readFileSync(manifestPath('hub', 'model-registry-service.yaml'), 'utf8'));
     svc.metadata.namespace = REGISTRY.namespace;
     svc.spec.clusterIP = '10.96.80.80';
     svc.spec.clusterIPs = ['10.96.80.80'];

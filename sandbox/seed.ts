@@ -3,39 +3,14 @@
 // ConfigMap, a team namespace, and nodes with GPUs from several vendors. A YAML file may replace
 // everything but the CRDs.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { assetPath } from '../assets.ts';
+import { loadManifestFolder } from './manifests.ts';
 
 export const TRAINER_VERSION = 'v2.3.0';
 const IMAGE_TAG_PINNED = /^ghcr\.io\/kubeflow\/trainer\/[a-z-]+$/;
 
-const manifests = () => assetPath('runtime/sandbox/manifests');
-
-export function loadYamlObjects(text: string): any[] {
-  const out: any[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new Error(`invalid YAML: ${doc.errors[0].message}`);
-    const v = doc.toJS();
-    if (!v) continue;
-    if (Array.isArray(v)) out.push(...v);
-    else if (v.kind?.endsWith('List') && Array.isArray(v.items)) out.push(...v.items);
-    else if (Array.isArray(v.objects)) out.push(...v.objects);
-    else out.push(v);
-  }
-  return out;
-}
-
-export function loadCrds(): any[] {
-  const dir = join(manifests(), 'crds');
-  return readdirSync(dir).sort().flatMap((f) => loadYamlObjects(readFileSync(join(dir, f), 'utf8')));
-}
-
 /** The shipped runtimes, labelled and pinned the way the install overlay leaves them. */
 export function defaultRuntimes(): any[] {
-  const dir = join(manifests(), 'runtimes');
-  return readdirSync(dir).sort().flatMap((f) => loadYamlObjects(readFileSync(join(dir, f), 'utf8'))).map((rt) => {
+  return loadManifestFolder('runtimes').map((rt) => {
     rt.metadata.labels = { ...rt.metadata.labels, 'trainer.kubeflow.org/webhook-validation': 'disabled' };
     for (const rj of rt.spec.template.spec.replicatedJobs) {
       for (const c of rj.template.spec.template.spec.containers ?? []) if (IMAGE_TAG_PINNED.test(c.image)) c.image = `${c.image}:${TRAINER_VERSION}`;

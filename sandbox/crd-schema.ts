@@ -29,7 +29,8 @@ function show(v: unknown) {
   return String(v);
 }
 
-function causeFromAjv(e: ErrorObject, root: unknown): StatusCause {
+/** A Status cause as the API server words a schema violation, from an Ajv error. */
+export function causeFromAjv(e: ErrorObject, root: unknown): StatusCause {
   let field = pathOf(e.instancePath);
   const value = e.instancePath.split('/').slice(1).reduce((v: any, k) => (v == null ? v : v[k]), root);
   switch (e.keyword) {

@@ -3,8 +3,8 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import jsonPatch from 'fast-json-patch';
-import mergePatch from 'json-merge-patch';
 import { parse as parseYaml } from 'yaml';
+import { applyMergePatch } from './merge-patch.ts';
 import { findType, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
 import { StatusError, badRequest, conflict, invalid, notFound, uidPrecondition } from './errors.ts';
 import { labelCauses } from './selectors.ts';
@@ -188,7 +188,7 @@ export function createApiServer(deps: ApiServerDeps) {
       throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
     }
     // merge patch; strategic merge on built-ins and server-side apply are approximated by it
-    return mergePatch.apply(base, patch) as KObject;
+    return applyMergePatch(base, patch) as KObject;
   }
 
   function deleteOne(t: ResourceType, ns: string | undefined, name: string, policy = 'Background', dryRun = false): KObject {
