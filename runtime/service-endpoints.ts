@@ -30,15 +30,22 @@ function portOf(svc: any, fallback: number): string {
   return String(p?.port ?? fallback);
 }
 
-/** The namespaces the lookup searches, in order: the configured ones, else the catalogue's and then the caller's. */
-export const searchedNamespaces = (svc: CatalogueService, s: ServiceSettings, ctx: Pick<ToolContext, 'namespace'>) =>
-  [...new Set(s.namespaces ?? [svc.service.namespace, ctx.namespace].filter(Boolean))];
+/**
+ * The namespaces the lookup searches, in order: the configured ones, else the catalogue's and then
+ * the caller's (the call's namespace, or the kubeconfig's default for a tool without one, when the
+ * namespace policy allows it).
+ */
+async function searchedNamespaces(svc: CatalogueService, s: ServiceSettings, ctx: ToolContext): Promise<string[]> {
+  if (s.namespaces) return s.namespaces;
+  const own = ctx.namespace || await ctx.kube.defaultNamespace().catch(() => '');
+  return [...new Set([svc.service.namespace, ...(own && ctx.namespaceAllowed(own) ? [own] : [])])];
+}
 
 async function lookUp(name: string, svc: CatalogueService, s: ServiceSettings, ctx: ToolContext): Promise<ServiceRef> {
   const selector = DISCOVERY_LABELS[name];
   const fallback = { namespace: svc.service.namespace, name: svc.service.name, port: String(svc.service.port) };
   if (!selector) return fallback;
-  const namespaces = searchedNamespaces(svc, s, ctx);
+  const namespaces = await searchedNamespaces(svc, s, ctx);
   const forbidden: string[] = [];
   for (const ns of namespaces) {
     let items: any[];
@@ -125,5 +132,10 @@ export async function serviceRequest(name: string, svc: CatalogueService, ctx: T
   const s = settingsOf(name);
   if (s.url) return direct(what, method, s.url + svc.basePath + path, query, body, await tokenOf(name, s, ctx), ctx);
   const t = await serviceFor(name, svc, ctx);
-  return ctx.kube.raw(what, method, `/api/v1/namespaces/${t.namespace}/services/${t.name}:${t.port}/proxy${svc.basePath}${path}`, query, body);
+  return ctx.kube.raw(what, method, `/api/v1/namespaces/${t.namespace}/services/${t.name}:${t.port}/proxy${svc.basePath}${path}`, query, body).catch((e) => {
+    // Which Service answered, since it may have been found rather than configured (a 404 is the
+    // registry's own "no such entity", which tools word themselves).
+    if (e instanceof ToolError && e.code !== 'RESOURCE_NOT_FOUND') e.message += ` (through Service ${t.namespace}/${t.name}:${t.port})`;
+    throw e;
+  });
 }

@@ -21,15 +21,17 @@ export interface ServiceSettings {
   namespaces?: string[];
 }
 
-const configured = new Map<string, ServiceSettings>();
+// Held on the process, not in this module: the start-up bundle (config, serve) and the lazily
+// loaded one (the executor) each carry their own copy of this module (scripts/build.mjs).
+const HELD = Symbol.for('kubeflow-mcp.service-settings');
+const held = globalThis as typeof globalThis & { [HELD]?: Map<string, ServiceSettings> };
 
 /** Replaces the settings of every service (the server calls it once at start). */
 export function configureServices(all: Record<string, ServiceSettings | undefined>) {
-  configured.clear();
-  for (const [name, s] of Object.entries(all)) if (s) configured.set(name, s);
+  held[HELD] = new Map(Object.entries(all).filter((e): e is [string, ServiceSettings] => e[1] !== undefined));
 }
 
-export const settingsOf = (service: string): ServiceSettings => configured.get(service) ?? {};
+export const settingsOf = (service: string): ServiceSettings => held[HELD]?.get(service) ?? {};
 
 /** This machine's own names and addresses (a token sent there does not cross the network). */
 const onThisMachine = (host: string) => { const h = host.replace(/^\[|\]$/g, ''); return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h); };

@@ -47,8 +47,14 @@ async function pickRuntime(ctx: ToolContext, model: string): Promise<{ name: str
     'Use run_custom_training() with your own script on a torch runtime, pass runtime= to choose one anyway, or ask a platform admin for a runtime with a recipe for this model (create_runtime).');
 }
 
-/** Where the trainer reads a registered model kept on a volume: the claim, mounted read-only. */
-const REGISTERED_MOUNT = '/workspace/registered-model';
+/**
+ * Where the recipe reads its checkpoint and tokenizer (the runtime sets checkpointer.checkpoint_dir
+ * and tokenizer.path there, and a job may not override them): a registered model kept on a volume
+ * is mounted read-only at this path in the trainer, over the model initializer's download.
+ */
+const MODEL_DIR = '/workspace/model';
+/** Weight files the model initializer then skips: the trainer reads the registered ones. */
+const WEIGHT_PATTERNS = ['*.safetensors', '*.bin', '*.pt', '*.pth', '*.msgpack', '*.h5', '*.gguf'];
 
 /** Mounts a volume into the `node` container only (the initializers do not need it). */
 function mountOnNode(job: Record<string, any>, volume: Record<string, unknown>, mount: Record<string, unknown>) {
@@ -110,11 +116,12 @@ export async function buildFineTune(asked: FineTuneInput, ctx: ToolContext): Pro
   if (registered && weights) {
     job.metadata.annotations = { ...job.metadata.annotations, [SOURCE_MODEL_ANNOTATION]: registered.reference, [BASE_MODEL_ANNOTATION]: identity };
     if (weights.claim) {
-      // The tokenizer and config come from the base model's download; the weights from the claim.
       mountOnNode(job, { name: 'registered-model', persistentVolumeClaim: { claimName: weights.claim.name, readOnly: true } },
-        { name: 'registered-model', mountPath: REGISTERED_MOUNT, readOnly: true, ...(weights.claim.path ? { subPath: weights.claim.path } : {}) });
-      job.spec.trainer.args.push(`checkpointer.checkpoint_dir=${REGISTERED_MOUNT}`);
-      warnings.push(`The weights of ${registered.reference} are read from volume claim '${weights.claim.name}' (mounted read-only at ${REGISTERED_MOUNT}); a ReadWriteOnce claim must not be in use on another node meanwhile.`);
+        { name: 'registered-model', mountPath: MODEL_DIR, readOnly: true, ...(weights.claim.path ? { subPath: weights.claim.path } : {}) });
+      // The runtime still runs its model initializer: it fetches the base model without its weights.
+      const model = job.spec.initializer.model;
+      model.env = [...model.env.filter((e: any) => e.name !== 'IGNORE_PATTERNS'), { name: 'IGNORE_PATTERNS', value: WEIGHT_PATTERNS.join(',') }];
+      warnings.push(`The trainer reads ${registered.reference} from volume claim '${weights.claim.name}'${weights.claim.path ? ` (${weights.claim.path})` : ''}, mounted read-only at ${MODEL_DIR}: that directory must hold the checkpoint and the tokenizer the recipe reads there; a ReadWriteOnce claim must not be in use on another node.`);
     }
   }
   if (!input.hf_token && input.model.startsWith('hf://') && isGated(input.model)) warnings.push(`${input.model.replace(/^hf:\/\//, '')} is gated on Hugging Face: pass hf_token (an account that accepted its licence) or the model download will fail with 401.`);
@@ -124,6 +131,6 @@ export async function buildFineTune(asked: FineTuneInput, ctx: ToolContext): Pro
   const est = known && estimate(known, { method: input.quantize_base ? 'qlora' : 'lora', batch_size: input.batch_size!, sequence_length: 2048, quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16', gradient_checkpointing: true, num_workers: input.num_nodes! });
   return {
     job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined,
-    ...(registered && weights ? { registered: { ...registered, read_from: weights.claim ? `volume claim ${weights.claim.name} at ${REGISTERED_MOUNT}` : weights.storageUri } } : {}),
+    ...(registered && weights ? { registered: { ...registered, read_from: weights.claim ? `volume claim ${weights.claim.name}${weights.claim.path ? `/${weights.claim.path}` : ''}, mounted at ${MODEL_DIR}` : weights.storageUri } } : {}),
   };
 }

@@ -89,7 +89,7 @@ const NOT_TRAINABLE = /^(onnx|tensorrt|openvino|tflite|gguf|ggml|savedmodel|tens
 /**
  * How a fine-tune reads a registered version: the URI the model initializer downloads (hf://,
  * s3://), or, for a model kept on a volume (pvc://<claim>/<path>), the claim the trainer mounts
- * read-only with the base model's download alongside for its tokenizer and config.
+ * read-only where the recipe reads its checkpoint, the base model standing in for the initializer.
  */
 export interface RegisteredWeights {
   /** The model initializer's storageUri. */
@@ -118,7 +118,7 @@ export async function weightsOf(src: RegisteredSource, ctx: ToolContext): Promis
     throw bad(`${where[0].toUpperCase()}${where.slice(1)} is stored on volume claim '${m[1]}' in namespace '${src.namespace}', and a pod mounts claims of its own namespace only`, { claim: m[1], namespace: src.namespace }, `Fine-tune in that namespace (namespace='${src.namespace}'), or copy the model to S3 and register that.`);
   }
   if (!src.base_model || !/^(hf|s3):\/\//.test(src.base_model)) {
-    throw bad(`${where[0].toUpperCase()}${where.slice(1)} records no base model (its base_model property), which the trainer needs for the tokenizer`, { uri: src.uri }, "Register the version with a base_model property (hf://org/model), as register_model(job=...) does.");
+    throw bad(`${where[0].toUpperCase()}${where.slice(1)} records no base model (its base_model property), which picks the recipe and the runtime's model initializer`, { uri: src.uri }, 'Register the version with a base_model property (hf://org/model), as register_model(job=...) does.');
   }
   await ctx.kube.get('persistentvolumeclaims', m[1], ctx.namespace).catch((e) => {
     if (e instanceof ToolError && e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `Volume claim '${m[1]}', where ${where} is stored, no longer exists in '${ctx.namespace}'`, { claim: m[1], uri: src.uri }, 'Register the model again from where it is kept now.');
