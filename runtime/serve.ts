@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { findPolicyFile, grantFor, loadPolicy, ConfigError, type Caller } from './policy.ts';
 import { resolveServeConfig } from './config.ts';
+import { configureServices } from './service-settings.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
 import { StdioSession } from './stdio.ts';
 import { discoverResult } from './protocol/era.ts';
@@ -29,6 +30,7 @@ function watchFile(path: string, changed: () => void) {
 
 export async function serve(flags: Record<string, any>) {
   const cfg = await resolveServeConfig(flags);
+  configureServices({ hub: cfg.hub });
   const policyPath = process.env.KUBEFLOW_MCP_POLICY ?? findPolicyFile();
   const policy = await loadPolicy(policyPath);
   // One deadline for every Kubernetes request (default 10 s).
