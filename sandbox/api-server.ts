@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import jsonPatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
 import { applyMergePatch } from './merge-patch.ts';
+import { checkBuiltIn, defaultBuiltIn, hasBuiltInSchema } from './builtin-schema.ts';
 import { findType, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
 import { StatusError, badRequest, conflict, invalid, notFound, uidPrecondition } from './errors.ts';
 import { labelCauses } from './selectors.ts';
@@ -90,7 +91,7 @@ export function createApiServer(deps: ApiServerDeps) {
     return { allowed, ...(allowed ? { reason: `RBAC: allowed for User "${who.user}"` } : {}) };
   }
 
-  /** Prune, default and validate a CR; run the webhook for TrainJobs. Returns warnings. */
+  /** Prune, default and validate a CR, or check and default a built-in kind; run the webhook for TrainJobs. Returns warnings. */
   function admit(t: ResourceType, obj: KObject, old: KObject | undefined, validation: 'Ignore' | 'Warn' | 'Strict'): string[] {
     const strict = validation === 'Strict';
     const warnings: string[] = [];
@@ -108,6 +109,10 @@ export function createApiServer(deps: ApiServerDeps) {
       if (validation === 'Warn') warnings.push(...unknown.map((u) => `unknown field "${u}"`));
       const causes = schema.validate(obj, old);
       if (causes.length) throw invalid(t, obj.metadata.name, causes);
+    } else if (hasBuiltInSchema(obj.apiVersion, obj.kind)) {
+      const causes = checkBuiltIn(obj);
+      if (causes.length) throw invalid(t, obj.metadata.name, causes);
+      defaultBuiltIn(obj);
     }
     if (t.kind === 'TrainJob') {
       defaultTrainJob(obj, old, deps.clock.now());
