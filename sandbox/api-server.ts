@@ -344,6 +344,12 @@ export function createApiServer(deps: ApiServerDeps) {
       const body = await readJson(req);
       return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, spec: body?.spec, status: review(who, body?.spec) });
     }
+    if (t.plural === 'selfsubjectrulesreviews' && method === 'POST') {
+      const body = await readJson(req);
+      const namespace = body?.spec?.namespace;
+      if (!namespace) throw badRequest('no namespace on request');
+      return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: { creationTimestamp: null }, spec: body.spec, status: deps.auth.rulesFor(who, namespace) });
+    }
     if (t.plural === 'subjectaccessreviews' && method === 'POST') {
       authorize(who, 'create', r);
       const body = await readJson(req);

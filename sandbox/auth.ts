@@ -20,6 +20,15 @@ export const ADMIN: SandboxUser = { name: 'sandbox-user', token: 'sandbox-token'
 
 const T = { roles: typeNamed('roles'), clusterroles: typeNamed('clusterroles'), rolebindings: typeNamed('rolebindings'), clusterrolebindings: typeNamed('clusterrolebindings') };
 
+/**
+ * What a cluster's bootstrap ClusterRoles give every authenticated user (system:basic-user,
+ * system:discovery, system:public-info-viewer), and so what the sandbox lets anyone do.
+ */
+const BOOTSTRAP_RULES = [
+  { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+  { verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'] },
+];
+
 export function unauthorized() {
   return new StatusError(401, 'Unauthorized', 'Unauthorized');
 }
@@ -61,8 +70,7 @@ export class Auth {
   /** RBAC: does any binding that names this identity grant a rule that matches? */
   allowed(id: Identity, a: Attributes): boolean {
     if (id.groups.includes('system:masters')) return true;
-    const names = (s: any) => (s.kind === 'User' && s.name === id.user) || (s.kind === 'Group' && id.groups.includes(s.name))
-      || (s.kind === 'ServiceAccount' && id.user === `system:serviceaccount:${s.namespace}:${s.name}`);
+    const names = this.subjectMatcher(id);
     const grants = (role: KObject | undefined) => (role?.rules ?? []).some((rule: any) => ruleMatches(rule, a));
     for (const b of this.store.list(T.clusterrolebindings)) {
       if ((b.subjects ?? []).some(names) && grants(this.store.get(T.clusterroles, undefined, b.roleRef?.name))) return true;
@@ -75,6 +83,41 @@ export class Auth {
       }
     }
     return false;
+  }
+
+  /**
+   * What a SelfSubjectRulesReview answers (`kubectl auth can-i --list`): every rule of the roles
+   * bound to this identity that applies in `namespace` (ClusterRoleBindings, and that namespace's
+   * RoleBindings), plus what the bootstrap roles give every authenticated user. The sandbox's
+   * deny list (`forbidden`) is not RBAC and is not shown, as no rules review shows a webhook's denials.
+   */
+  rulesFor(id: Identity, namespace: string) {
+    const resourceRules: any[] = [];
+    const nonResourceRules: any[] = [];
+    const add = (rules: any[] | undefined, clusterWide: boolean) => {
+      for (const r of rules ?? []) {
+        if (r.nonResourceURLs?.length) { if (clusterWide) nonResourceRules.push({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }); continue; }
+        resourceRules.push({ verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) });
+      }
+    };
+    if (id.groups.includes('system:masters')) {
+      resourceRules.push({ verbs: ['*'], apiGroups: ['*'], resources: ['*'] });
+      nonResourceRules.push({ verbs: ['*'], nonResourceURLs: ['*'] });
+    }
+    add(BOOTSTRAP_RULES, true);
+    const names = this.subjectMatcher(id);
+    for (const b of this.store.list(T.clusterrolebindings)) if ((b.subjects ?? []).some(names)) add(this.store.get(T.clusterroles, undefined, b.roleRef?.name)?.rules, true);
+    for (const b of this.store.list(T.rolebindings, namespace)) {
+      if (!(b.subjects ?? []).some(names)) continue;
+      const role = b.roleRef?.kind === 'ClusterRole' ? this.store.get(T.clusterroles, undefined, b.roleRef.name) : this.store.get(T.roles, namespace, b.roleRef?.name);
+      add(role?.rules, false);
+    }
+    return { resourceRules, nonResourceRules, incomplete: false };
+  }
+
+  private subjectMatcher(id: Identity) {
+    return (s: any) => (s.kind === 'User' && s.name === id.user) || (s.kind === 'Group' && id.groups.includes(s.name))
+      || (s.kind === 'ServiceAccount' && id.user === `system:serviceaccount:${s.namespace}:${s.name}`);
   }
 
   /** The API server's 403, word for word. */

@@ -43,6 +43,7 @@ const BUILT_IN: BuiltIn[] = [
   ['CustomResourceDefinition', 'customresourcedefinitions', 'apiextensions.k8s.io/v1', 'Cluster', { subresources: ['status'], shortNames: ['crd', 'crds'], readOnly: true }],
   ['SelfSubjectAccessReview', 'selfsubjectaccessreviews', 'authorization.k8s.io/v1', 'Cluster', { createOnly: true }],
   ['SubjectAccessReview', 'subjectaccessreviews', 'authorization.k8s.io/v1', 'Cluster', { createOnly: true }],
+  ['SelfSubjectRulesReview', 'selfsubjectrulesreviews', 'authorization.k8s.io/v1', 'Cluster', { createOnly: true }],
   ['Role', 'roles', 'rbac.authorization.k8s.io/v1', 'Namespaced'],
   ['ClusterRole', 'clusterroles', 'rbac.authorization.k8s.io/v1', 'Cluster'],
   ['RoleBinding', 'rolebindings', 'rbac.authorization.k8s.io/v1', 'Namespaced'],

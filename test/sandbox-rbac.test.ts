@@ -86,6 +86,26 @@ describe.skipIf(!hasKubectl)('RBAC through kubectl', () => {
     expect(await canI('admin', 'list', 'trainjobs.trainer.kubeflow.org', '--as=alice')).toBe('no');
     expect(await canI('admin', 'list', 'trainjobs.trainer.kubeflow.org', '--as=alice', '--as-group=ml-team')).toBe('yes');
   });
+
+  it('lists what a user may do (auth can-i --list, a SelfSubjectRulesReview) as the bindings grant it, per namespace', async () => {
+    const rows = (out: string) => out.split('\n').slice(1).map((l) => l.trim().split(/\s{2,}/));
+    // alice: the team's Role in default, and what every authenticated user may do.
+    const alice = rows(await kubectl('alice', 'auth', 'can-i', '--list'));
+    expect(alice).toContainEqual(['trainjobs.trainer.kubeflow.org', '[]', '[]', '[get list watch]']);
+    expect(alice).toContainEqual(['pods/log', '[]', '[]', '[get list watch]']);
+    expect(alice).toContainEqual(['selfsubjectrulesreviews.authorization.k8s.io', '[]', '[]', '[create]']);
+    // A non-resource rule has no resource: its row starts with the URL.
+    expect(alice).toContainEqual(['[/version]', '[]', '[get]']);
+    // The same question in a namespace without a binding: only the cluster-wide rules.
+    const elsewhere = await kubectl('alice', 'auth', 'can-i', '--list', '-n', 'kubeflow-system');
+    expect(elsewhere).not.toContain('trainjobs');
+    // The impersonation grant is cluster-wide, with its resource name.
+    expect(rows(await kubectl('alice', 'auth', 'can-i', '--list', '-n', 'kubeflow-system'))).toContainEqual(['users', '[]', '[bob]', '[impersonate]']);
+    // Each listed rule agrees with the single question.
+    expect(await canI('alice', 'watch', 'pods/log')).toBe('yes');
+    // The admin (system:masters) may do anything.
+    expect(rows(await kubectl('admin', 'auth', 'can-i', '--list'))).toContainEqual(['*.*', '[]', '[]', '[*]']);
+  });
 });
 
 describe('RBAC through client-node and the MCP server', () => {
