@@ -221,7 +221,8 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
  * its OpenAPI document, base path left out) name one operation, `params` fill the template's
  * parameters, `query` keys must be parameters the operation declares, and each value must have
  * the parameter's type; `body` goes with operations that take one. The step's value has the type
- * of the operation's success answer. RBAC: services/proxy with the method's verb.
+ * of the operation's success answer. RBAC: services/proxy with the method's verb, and list on
+ * services to find the Service.
  */
 function httpStep(c: Ctx, base: { serviceTypes?: Record<string, (schema: any, name: string, into?: TypeRegistry) => string> }, toolEnv: Environment, env: Environment, s: Step, at: (...p: Path) => Path, addRule: (r: RbacRule) => void): string | undefined {
   const f = c.tool.source;
@@ -232,6 +233,8 @@ function httpStep(c: Ctx, base: { serviceTypes?: Record<string, (schema: any, na
   const method = String(s.method ?? '').toUpperCase();
   if (!PROXY_VERBS[method] || method !== s.method) { c.problems.at(f, at('method'), `method must be one of ${Object.keys(PROXY_VERBS).join(', ')}`); return undefined; }
   addRule({ verb: PROXY_VERBS[method], resource: 'services', subresource: 'proxy' });
+  // The runtime finds the service's Kubernetes Service by its labels (runtime/service-endpoints.ts).
+  addRule({ verb: 'list', resource: 'services' });
   const templates = Object.keys(svc.doc.paths).filter((p) => p.startsWith(`${svc.basePath}/`)).map((p) => p.slice(svc.basePath.length));
   const path = s.path ?? '';
   const item = svc.doc.paths[svc.basePath + path];

@@ -41,7 +41,7 @@ export const descriptor: ToolDescriptor<ListModelVersionsInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"model","http":"hub","method":"GET","path":"/registered_model","query":{"name":"input.name"},"notFound":{"message":"\"Registered model '\" + input.name + \"' not found\"","hint":"Use list_models() to find registered models."}},{"id":"versions","http":"hub","method":"GET","path":"/registered_models/{registeredmodelId}/versions","params":{"registeredmodelId":"model.id"},"query":{"filterQuery":"input.state == 'ALL' ? optional.none() : optional.of(\"state='\" + input.state + \"'\")","pageSize":"string(input.limit)","orderBy":"'ID'","sortOrder":"'DESC'","nextPageToken":"has(input.page_token) && input.page_token != '' ? optional.of(input.page_token) : optional.none()"}}],"output":{"model":"model.name","model_id":"model.id","versions":"versions.items.map(v, {'id': v.id, 'name': v.name, 'state': v.?state.orValue('LIVE'), 'author': v.?author.orValue(''), 'created': v.?createTimeSinceEpoch.orValue(''), 'trainjob': v.?customProperties.?trainjob.?string_value.orValue('')})","count":"size(versions.items)","next_page_token":"versions.nextPageToken == '' ? optional.none() : optional.of(versions.nextPageToken)"}},
-  rbac: [{"verb":"get","resource":"services","subresource":"proxy"}],
+  rbac: [{"verb":"get","resource":"services","subresource":"proxy"},{"verb":"list","resource":"services"}],
   examples: [{"title":"a model that is not registered","input":{"name":"no-such-model"},"error":"RESOURCE_NOT_FOUND"}],
   validator: () => import('../validators/list_model_versions.ts').then((m) => m.validate),
 };

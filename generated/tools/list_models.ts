@@ -45,7 +45,7 @@ export const descriptor: ToolDescriptor<ListModelsInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"clauses","let":"[input.state == 'ALL' ? '' : \"state='\" + input.state + \"'\",\n has(input.name) ? \"name LIKE '%\" + input.name + \"%'\" : '',\n has(input.property) ? input.property.split('=')[0] + \"='\" + input.property.substring(input.property.indexOf('=') + 1) + \"'\" : ''].filter(c, c != '')"},{"id":"models","http":"hub","method":"GET","path":"/registered_models","query":{"filterQuery":"size(clauses) == 0 ? optional.none() : optional.of(clauses.join(' AND '))","pageSize":"string(input.limit)","orderBy":"'LAST_UPDATE_TIME'","sortOrder":"'DESC'","nextPageToken":"has(input.page_token) && input.page_token != '' ? optional.of(input.page_token) : optional.none()"}}],"output":{"models":"models.items.map(m, {'id': m.id, 'name': m.name, 'state': m.?state.orValue('LIVE'), 'owner': m.?owner.orValue(''), 'description': m.?description.orValue(''), 'updated': m.?lastUpdateTimeSinceEpoch.orValue(''), 'properties': m.?customProperties.orValue({})})","count":"size(models.items)","next_page_token":"models.nextPageToken == '' ? optional.none() : optional.of(models.nextPageToken)"}},
-  rbac: [{"verb":"get","resource":"services","subresource":"proxy"}],
+  rbac: [{"verb":"get","resource":"services","subresource":"proxy"},{"verb":"list","resource":"services"}],
   examples: [{"title":"the live models","input":{},"expect":"data.count == size(data.models)"},{"title":"archived models named like support-bot","input":{"name":"support-bot","state":"ARCHIVED"},"expect":"data.models.all(m, m.state == 'ARCHIVED')"}],
   validator: () => import('../validators/list_models.ts').then((m) => m.validate),
 };
