@@ -18,7 +18,11 @@ export interface ServiceDecl {
   /** Loaded from `openapi`; not emitted. */
   doc?: any;
 }
-export interface Catalogue { resources: Record<string, ResourceDecl>; fields: Record<string, any>; services?: Record<string, ServiceDecl> }
+export interface Catalogue {
+  resources: Record<string, ResourceDecl>; fields: Record<string, any>; services?: Record<string, ServiceDecl>;
+  /** The vendored Kubernetes OpenAPI types of the core kinds (specs/schema/kubernetes.openapi.json); not emitted. */
+  kubernetes?: any;
+}
 
 /** Reads the OpenAPI documents the catalogue's services name; returns problems as [service, message]. */
 export function loadServiceDocs(cat: Catalogue, packageRoot: string): Array<[string, string]> {

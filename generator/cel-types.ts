@@ -66,9 +66,10 @@ export class TypeRegistry {
  * its parts, and oneOf/anyOf offer the fields of every alternative (select them with `.?` when
  * the alternative is not known). Returns the CEL type of any schema of the document.
  */
-export function openApiTypes(reg: TypeRegistry, service: string, doc: any): (schema: any, name: string, into?: TypeRegistry) => string {
+export function openApiTypes(reg: TypeRegistry, service: string, doc: any, known: Record<string, string> = {}, nameOf = (n: string) => `${service}.${n}`): (schema: any, name: string, into?: TypeRegistry) => string {
   const schemas = doc.components?.schemas ?? {};
-  const named = new Map<string, string>();
+  // Schemas already typed elsewhere (the hand-declared ObjectMeta) keep that type.
+  const named = new Map<string, string>(Object.entries(known));
   const pending = new Set<string>();
   const refName = (ref: string) => ref.split('/').pop()!;
   /** Every property an object schema declares, through $ref, allOf, oneOf and anyOf. */
@@ -97,7 +98,7 @@ export function openApiTypes(reg: TypeRegistry, service: string, doc: any): (sch
       if (done) return done;
       if (pending.has(n) || !schemas[n]) return 'map<string, dyn>';
       pending.add(n);
-      const t = typeOf(schemas[n], `${service}.${n}`, reg);
+      const t = typeOf(schemas[n], nameOf(n), reg);
       pending.delete(n);
       named.set(n, t);
       return t;
@@ -137,8 +138,15 @@ export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[])
   const kinds = new Set(Object.values(catalogue.resources).map((r) => r.kind));
   for (const [name, fields] of Object.entries(catalogue.fields)) if (!kinds.has(name)) reg.fromFields(fields, name);
   const typeOf: Record<string, string> = {};
+  // Core kinds from the vendored Kubernetes OpenAPI types (specs/schema/kubernetes.openapi.json):
+  // each kind's type is named for the kind, the types it reaches k8s.<Model>.
+  const kube = catalogue.kubernetes;
+  const kindOf = new Map(Object.entries<string>(kube?.['x-kinds'] ?? {}).map(([kind, model]) => [model, kind]));
+  const kubeType = kube ? openApiTypes(reg, 'k8s', kube, { V1ObjectMeta: 'ObjectMeta', V1ListMeta: 'ListMeta' }, (n) => kindOf.get(n) ?? `k8s.${n}`) : undefined;
   for (const [plural, r] of Object.entries(catalogue.resources)) {
+    const model = kube?.['x-kinds']?.[r.kind];
     if (r.openAPIV3Schema) typeOf[plural] = reg.fromJsonSchema(r.openAPIV3Schema, r.kind);
+    else if (model && kubeType) typeOf[plural] = kubeType({ $ref: `#/components/schemas/${model}` }, r.kind);
     else typeOf[plural] = reg.fromFields({ apiVersion: 'string', kind: 'string', metadata: 'ObjectMeta', ...(catalogue.fields[r.kind] ?? {}) }, r.kind);
     reg.object(`${r.kind}List`, { apiVersion: 'string', kind: 'string', metadata: 'ListMeta', items: `list<${r.kind}>` });
   }

@@ -26,7 +26,17 @@ export function hintTargets(text: string) {
   return { calls, uris };
 }
 
-export interface CheckOptions { handlerExists: (tool: string) => boolean }
+export interface CheckOptions {
+  handlerExists: (tool: string) => boolean;
+  /** The tools of the last generated output: a budget error names the new ones that pushed it over. */
+  previousTools?: ReadonlySet<string>;
+  /** Where notes that are not errors go (headroom running low); unset, they are dropped. */
+  notes?: (text: string) => void;
+}
+
+/** Names a tool may not take: the meta-tools of the progressive and semantic modes (a tool of the
+ * same name would be shadowed by them) and the names other MCP servers commonly give theirs. */
+export const RESERVED_TOOL_NAMES = ['execute_tool', 'list_tools', 'describe_tools', 'find_tools', 'search_tools', 'call_tool', 'get_tool', 'run_tool'];
 
 export function makeHintChecker(specs: Specs, problems: Problems) {
   const known = [...specs.tools.map((t) => t.name), ...specs.prompts.map((p) => p.name)];
@@ -64,6 +74,7 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
 
   for (const t of specs.tools) {
     const f = t.source;
+    if (RESERVED_TOOL_NAMES.includes(t.name)) problems.at(f, ['name'], `"${t.name}" is reserved: the server's meta-tools use it (reserved: ${RESERVED_TOOL_NAMES.join(', ')}); name the tool for what it does`);
     if (!phases.includes(t.phase)) problems.at(f, ['phase'], `unknown phase "${t.phase}"`, closest(t.phase, phases));
     if (!personas[t.persona]) problems.at(f, ['persona'], `unknown persona "${t.persona}"`, closest(t.persona, Object.keys(personas)));
     if (!specs.modules[t.module]) problems.at(f, ['module'], `unknown module "${t.module}"`, closest(t.module, Object.keys(specs.modules)));

@@ -16,7 +16,10 @@ function listFiles(dir: string): string[] {
 
 try {
   const specs = loadSpecs(join(root, 'specs'));
-  const files = await generate(specs, { handlerExists: (tool) => existsSync(join(root, 'runtime/handlers', `${tool}.ts`)) });
+  // The tools of the last generated output, so a budget error can name the new ones.
+  const sessionPath = join(root, 'generated/session.ts');
+  const previousTools = existsSync(sessionPath) ? new Set([...readFileSync(sessionPath, 'utf8').matchAll(/^ {2}\{"name":"([a-z0-9_]+)"/gm)].map((m) => m[1])) : undefined;
+  const files = await generate(specs, { handlerExists: (tool) => existsSync(join(root, 'runtime/handlers', `${tool}.ts`)), previousTools, notes: (text) => console.log(`note: ${text}`) });
   const onDisk = listFiles(join(root, 'generated')).map((f) => relative(root, f));
   // The README's generated blocks (between their markers), so its counts and figures stay true:
   // the tool summary from the specs, the search figure from the bench's last run.

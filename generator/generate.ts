@@ -297,6 +297,10 @@ export const HTTP_SERVICES: Record<string, { module: string; basePath: string; s
 export type CelFunctionName = ${specs.functions.map((f) => lit(f.name)).join(' | ') || 'never'};
 export const CEL_FUNCTIONS: Array<{ name: CelFunctionName; signature: string; celValues?: boolean }> = ${lit(specs.functions.map((f) => ({ name: f.name, signature: f.signature, ...(f.celValues ? { celValues: true } : {}) })))};
 
+/** Every error_code an answer may carry (specs/schema/tool.schema.yaml); examples name only these. */
+export type ErrorCode = ${specs.errorCodes.map(lit).join(' | ')};
+export const ERROR_CODES: ErrorCode[] = ${lit(specs.errorCodes)};
+
 /** Objects the tool examples assume exist (specs/examples-fixture.yaml). */
 export const EXAMPLES_FIXTURE: any[] = ${lit(specs.examplesFixture)};
 `;
@@ -452,14 +456,14 @@ function checkBudgets(specs: Specs, problems: Problems, opts: CheckOptions) {
       const culprit = fresh.length
         ? `pushed over by ${fresh.map((c) => `${c.name} (${c.tokens} tokens, new since the last npm run gen)`).join(', ')}`
         : `its largest entries: ${[...cost].sort((a, b) => b.tokens - a.tokens || a.name.localeCompare(b.name)).slice(0, 3).map((c) => `${c.name} (${c.tokens})`).join(', ')}`;
-      problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, ${n - budget} over its budget of ${budget}; ${culprit}: trim descriptions or schemas, or raise the budget on purpose`);
+      problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, over its budget of ${budget} by ${n - budget}; ${culprit}: trim descriptions or schemas, or raise the budget on purpose`);
     } else if (budget !== undefined && headroom.tools_list !== undefined && budget - n < headroom.tools_list) {
       note(`tools/list for ${persona} has ${budget - n} tokens left, less than the ${headroom.tools_list} of headroom kept per persona; raise tools_list.${persona} to at least ${n + headroom.tools_list}`);
     }
     for (const tier of TIERS) {
       const limit = (specs.budgets.instructions as Record<string, number>)[tier];
       const m = countTokens(assembleInstructions(src, new Set(served.map((t) => t.name)), tier));
-      if (limit !== undefined && m > limit) problems.at(file, ['instructions', tier], `the ${tier} instructions for ${persona} are ${m} tokens, ${m - limit} over the budget of ${limit}`);
+      if (limit !== undefined && m > limit) problems.at(file, ['instructions', tier], `the ${tier} instructions for ${persona} are ${m} tokens, over the budget of ${limit} by ${m - limit}`);
       else if (limit !== undefined && headroom.instructions !== undefined && limit - m < headroom.instructions) note(`the ${tier} instructions for ${persona} have ${limit - m} tokens left, less than the ${headroom.instructions} of headroom kept; raise instructions.${tier} to at least ${m + headroom.instructions}`);
     }
   }

@@ -43,13 +43,15 @@ export interface Specs {
   personas: { personas: Record<string, { inherits?: string; description: string; bypassOwnership?: boolean }>; default: string };
   phases: Array<{ name: string; title: string; summary: string }>;
   modules: Record<string, { description: string; status: string; always?: boolean; default?: boolean }>;
-  budgets: { tools_list: Record<string, number>; instructions: Record<string, number> };
+  budgets: { tools_list: Record<string, number>; instructions: Record<string, number>; headroom?: { tools_list?: number; instructions?: number } };
   instructions: { header: string; sections: Array<{ name: string; tools: string[]; text: string }> };
   resources: Array<{ uri: string; name: string; description: string; file: string; text: string; module?: string }>;
   prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: string }>; text: string }>;
   catalogue: Catalogue;
   functions: FunctionDecl[];
   examplesFixture: any[];
+  /** Every error_code an answer may carry (the meta-schema's list, tool.schema.yaml $defs.errorCode). */
+  errorCodes: string[];
   sources: Map<string, SourceFile>;
   problems: Problems;
 }
@@ -137,6 +139,9 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     return [{ ...r, text: readFileSync(path, 'utf8') }];
   });
   const catalogue: Catalogue = read('catalogue.yaml', 'catalogue') ?? { resources: {}, fields: {} };
+  // Core kinds are typed from the Kubernetes OpenAPI types vendored beside the meta-schemas.
+  const kubePath = join(schemaDir, 'kubernetes.openapi.json');
+  if (existsSync(kubePath)) catalogue.kubernetes = JSON.parse(readFileSync(kubePath, 'utf8'));
   for (const [plural, message] of loadCrdSchemas(catalogue, packageRoot)) problems.at(sources.get('catalogue.yaml'), ['resources', plural, 'schema'], message);
   for (const [svc, message] of loadServiceDocs(catalogue, packageRoot)) problems.at(sources.get('catalogue.yaml'), ['services', svc, 'openapi'], message);
   const functions = Object.entries<any>(read('functions.yaml', 'functions')?.functions ?? {}).map(([name, f]) => ({ name, ...f }));
@@ -157,6 +162,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     catalogue,
     functions,
     examplesFixture: read('examples-fixture.yaml', 'examples-fixture', true)?.objects ?? [],
+    errorCodes: parse(readFileSync(join(schemaDir, 'tool.schema.yaml'), 'utf8')).$defs.errorCode.enum,
     sources,
     problems,
   };

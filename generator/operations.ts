@@ -89,8 +89,9 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
       if (!specs.catalogue.resources[r.resource]) problems.at(f, ['rbac', i, 'resource'], `unknown resource "${r.resource}"`, closest(r.resource, Object.keys(specs.catalogue.resources)));
       addRule(r);
     }
-    checkExamples(c, env);
-    checkNext(c, env);
+    const data = new TypeRegistry(env).fromJsonSchema(tool.outputSchema ?? { type: 'object' }, `${tool.name}.Data`);
+    checkExamples(c, env, data);
+    checkNext(c, env, data);
     return { outputSchema: tool.outputSchema ?? { type: 'object' }, rbac };
   }
   if (tool.outputSchema) problems.at(f, ['outputSchema'], 'declarative tools infer outputSchema from output; remove it');
@@ -197,13 +198,18 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
 
   const properties: Record<string, unknown> = {};
   const required: string[] = [];
+  // The answer's data as examples and hints read it: its declared fields only, so reading one the
+  // output does not have is an error here rather than a null at run time.
+  const dataFields: Record<string, string> = {};
   for (const [k, expr] of Object.entries(tool.output)) {
     const t = checkExpr(c, env, expr, ['output', k]);
+    dataFields[k] = t === undefined ? 'dyn' : t.startsWith('optional<') ? t.slice(9, -1) : t;
     if (t) {
       properties[k] = celTypeToJsonSchema(t);
       if (!t.startsWith('optional<')) required.push(k);
     }
   }
+  const data = new TypeRegistry(env).object(`${tool.name}.Data`, dataFields);
   if (mutating && tool.confirm && !tool.preview) problems.at(f, ['preview'], 'a tool with mutating steps needs a preview (message and fields shown before confirmed=true)');
   if (!mutating && tool.preview) problems.at(f, ['preview'], 'only tools with create, patch or delete steps preview');
   if (tool.preview) {
@@ -211,8 +217,8 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
     for (const [k, expr] of Object.entries(tool.preview.fields)) checkExpr(c, env, expr, ['preview', 'fields', k]);
   }
   if (tool.confirm && !mutating) problems.at(f, ['confirm'], 'confirm: true but no step changes anything');
-  checkExamples(c, env);
-  checkNext(c, env);
+  checkExamples(c, env, data);
+  checkNext(c, env, data);
   return { outputSchema: { type: 'object', properties, ...(required.length ? { required } : {}) }, rbac };
 }
 
@@ -293,18 +299,18 @@ function projectedList(c: Ctx, base: Environment, toolEnv: Environment, s: Step,
 }
 
 /** Result-dependent hints: each condition sees the answer's data and the input. */
-function checkNext(c: Ctx, toolEnv: Environment) {
+function checkNext(c: Ctx, toolEnv: Environment, data: string) {
   if (!Array.isArray(c.tool.next)) return;
   const env = toolEnv.clone();
-  env.registerVariable('data', 'dyn');
+  env.registerVariable('data', data);
   c.tool.next.forEach((n, i) => { if (n.when) checkExpr(c, env, n.when, ['next', i, 'when'], 'bool'); });
 }
 
-function checkExamples(c: Ctx, toolEnv: Environment) {
+function checkExamples(c: Ctx, toolEnv: Environment, data: string) {
   const personas = c.specs.personas.personas;
   const env = toolEnv.clone();
   env.registerVariable('result', 'map<string, dyn>');
-  env.registerVariable('data', 'dyn');
+  env.registerVariable('data', data);
   c.tool.examples.forEach((ex, i) => {
     if (ex.persona && !personas[ex.persona]) c.problems.at(c.tool.source, ['examples', i, 'persona'], `unknown persona "${ex.persona}"`, closest(ex.persona, Object.keys(personas)));
     if (ex.expect) checkExpr(c, env, ex.expect, ['examples', i, 'expect'], 'bool');

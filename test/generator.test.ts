@@ -5,10 +5,15 @@ import { cpSync, existsSync, mkdtempSync, writeFileSync, readFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { parseDocument } from 'yaml';
 import { loadSpecs } from '../generator/load.ts';
 import { generate, readmeSearch, readmeSummary } from '../generator/generate.ts';
 import { selectTools } from '../runtime/server.ts';
-import { PROMPTS, RESOURCES } from '../generated/index.ts';
+import { PROMPTS, RESOURCES, TOOLS } from '../generated/index.ts';
+import type { ErrorCode } from '../runtime/envelope.ts';
+import type { ErrorCode as SpecErrorCode } from '../generated/index.ts';
+import { DESCRIBE, EXECUTE, FIND, LIST } from '../runtime/modes/meta-listing.ts';
+import { RESERVED_TOOL_NAMES } from '../generator/check.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const custom = (t: string) => existsSync(join(ROOT, 'runtime', 'handlers', `${t}.ts`));
@@ -25,6 +30,8 @@ function specsWith(edits: Array<[string, (text: string) => string]>) {
   return dir;
 }
 const replace = (a: string, b: string) => (s: string) => s.replace(a, b);
+/** Sets one value by its YAML path, so the edit holds whatever the rest of the file says. */
+const setIn = (path: Array<string | number>, value: unknown) => (s: string) => { const d = parseDocument(s); d.setIn(path, value); return d.toString(); };
 const append = (a: string) => (s: string) => s + a;
 
 /** A read tool that lists pods: the guide's first example, used as a base for mistakes. */
@@ -53,7 +60,7 @@ next: Read one pod's output with get_training_logs(name)
 const podsStep = "  - id: pods\n    list: pods\n    labelSelector: \"'jobset.sigs.k8s.io/jobset-name=' + input.name\"";
 const newTool = (text: string) => (_s: string) => text;
 
-const cases: Array<{ name: string; file: string; edit: (s: string) => string; want: RegExp; more?: Array<[string, (s: string) => string]> }> = [
+const cases: Array<{ name: string; file: string; edit: (s: string) => string; want: RegExp; more?: Array<[string, (s: string) => string]>; previous?: boolean }> = [
   // The mistakes a new contributor made.
   { name: 'a misspelt selector key (the list would return every pod)', file: 'tools/get_training_job.yaml', edit: replace('    labelSelector:', '    selector:'), want: /specs\/tools\/get_training_job\.yaml:\d+:\d+: steps\.1\.selector: unknown key "selector" \(did you mean "fieldSelector" or "labelSelector"\?\)/ },
   { name: 'string templating instead of an expression', file: 'tools/update_training_job.yaml', edit: replace(`body: "{'spec': {'suspend': input.action == 'suspend'}}"`, 'body: "{\'metadata\': {\'labels\': $input.labels}}"'), want: /update_training_job\.yaml:\d+:\d+: steps\.0\.body: expression .* does not compile/ },
@@ -85,7 +92,16 @@ const cases: Array<{ name: string; file: string; edit: (s: string) => string; wa
   { name: 'a guide block never closed', file: 'resources/training-patterns.md', edit: replace('<!-- /needs -->\n<!-- lacks', '<!-- lacks'), want: /training-patterns\.md:\d+: (opens a marker inside|marker is never closed)/ },
   { name: 'an instruction marker naming an unknown group', file: 'instructions.yaml', edit: replace('<!-- needs: @previews -->', '<!-- needs: @preview -->'), want: /instructions\.yaml:\d+:\d+: header: a marker names "@preview", which is no tool group \(did you mean "previews"\?\)/ },
   { name: 'a hint condition naming a missing field of the input', file: 'tools/wait_for_training.yaml', edit: replace('when: "has(data.reached) && !data.reached"', 'when: "input.nme == \'x\'"'), want: /wait_for_training\.yaml:\d+:\d+: next\.0\.when: expression .* No such key: nme \(did you mean "name"\?\)/ },
-  { name: 'a tools/list over its token budget', file: 'budgets.yaml', edit: replace('  platform-admin: 2500', '  platform-admin: 1000'), want: /specs\/budgets\.yaml:\d+:\d+: tools_list\.platform-admin: tools\/list for platform-admin is \d+ tokens, over its budget of 1000/ },
+  { name: 'a tools/list over its token budget', file: 'budgets.yaml', edit: setIn(['tools_list', 'platform-admin'], 1000), want: /specs\/budgets\.yaml:\d+:\d+: tools_list\.platform-admin: tools\/list for platform-admin is \d+ tokens, over its budget of 1000 by \d+; its largest entries: \w+ \(\d+\)/ },
+  { name: 'a new tool that pushes a tools/list over its budget, named', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep)), more: [['budgets.yaml', setIn(['tools_list', 'readonly'], 1000)]], previous: true, want: /tools_list\.readonly: tools\/list for readonly is \d+ tokens, over its budget of 1000 by \d+; pushed over by list_job_pods \(\d+ tokens, new since the last npm run gen\)/ },
+  // What the checker used to accept (issue 23).
+  { name: 'a misspelt field under an optional chain on a core kind', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep).replace('  count: size(pods.items)', "  count: size(pods.items)\n  first_node: pods.items[0].spec.?nodeNme.orValue('')")), want: /list_job_pods\.yaml:\d+:\d+: output\.first_node: expression .* No such key: nodeNme \(did you mean "nodeName"\?\)/ },
+  { name: 'an optional chain into a core kind field the catalogue never declared', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep).replace('  count: size(pods.items)', "  count: size(pods.items)\n  sa: pods.items[0].spec.?serviceAcountName.orValue('')")), want: /output\.sa: expression .* No such key: serviceAcountName \(did you mean "serviceAccountName"\?\)/ },
+  { name: 'an example expecting an output field the tool does not have', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep).replace('data.count >= 0', 'data.cont >= 0')), want: /list_job_pods\.yaml:\d+:\d+: examples\.0\.expect: expression "data\.cont >= 0" does not compile: No such key: cont \(did you mean "count"\?\)/ },
+  { name: 'a hint condition reading an output field the tool does not have', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep).replace("next: Read one pod's output with get_training_logs(name)", "next:\n  - when: data.pod_count == 0\n    text: No pods yet; check get_training_events(name)\n  - text: Read one pod's output with get_training_logs(name)")), want: /list_job_pods\.yaml:\d+:\d+: next\.0\.when: expression "data\.pod_count == 0" does not compile: No such key: pod_count/ },
+  { name: 'a custom tool example reading a field its outputSchema does not declare', file: 'tools/health_check.yaml', edit: setIn(['examples', 0, 'expect'], 'data.status == "healthy" && data.uptime > 0'), want: /health_check\.yaml:\d+:\d+: examples\.0\.expect: expression .* No such key: uptime/ },
+  { name: 'an unknown error code in an example', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep).replace('    expect: "data.count >= 0"', '    error: VALIDATION_EROR')), want: /list_job_pods\.yaml:\d+:\d+: examples\.0\.error: must be equal to one of the allowed values: .* \(did you mean "VALIDATION_ERROR"\?\)/ },
+  { name: 'a tool named like a meta-tool', file: 'tools/execute_tool.yaml', edit: newTool(podsTool(podsStep).replace('name: list_job_pods', 'name: execute_tool')), want: /execute_tool\.yaml:1:\d+: name: "execute_tool" is reserved: the server's meta-tools use it/ },
   { name: 'instructions over their token budget', file: 'instructions.yaml', edit: replace('      JOBS\n', '      JOBS\n' + '      - Remember: '.concat('always read the guide first; '.repeat(40), '\n')), want: /specs\/budgets\.yaml:\d+:\d+: instructions\.minimal: .*|budgets\.yaml:\d+:\d+: instructions\.(full|compact): the \w+ instructions for [a-z-]+ are \d+ tokens, over the budget/ },
   { name: 'an advanced input that does not exist', file: 'tools/run_container_training.yaml', edit: replace('advanced: [scheduling, resources_per_node]', 'advanced: [scheduling, resources_per_nod]'), want: /run_container_training\.yaml:\d+:\d+: inputs\.advanced: "resources_per_nod" is neither an input nor an included group \(did you mean "resources_per_node"\?\)/ },
   { name: 'a required input marked advanced', file: 'tools/run_container_training.yaml', edit: replace('advanced: [scheduling, resources_per_node]', 'advanced: [scheduling, image]'), want: /run_container_training\.yaml:\d+:\d+: inputs\.advanced: "image" cannot be advanced: it is required or needed on every call/ },
@@ -101,17 +117,17 @@ describe('spec checks', () => {
     it(`refuses ${c.name}`, async () => {
       const dir = specsWith([[c.file, c.edit], ...(c.more ?? [])].map(([f, e]) => [f, e]) as any);
       const handlerExists = (t: string) => custom(t);
+      // As npm run gen calls it: the tools of the last generated output, to name the new ones.
+      const previousTools = c.previous ? new Set(TOOLS.map((t) => t.name)) : undefined;
       let message = '';
-      try { await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists }); } catch (e) { message = (e as Error).message; }
+      try { await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists, previousTools }); } catch (e) { message = (e as Error).message; }
       expect(message, 'the generator accepted the mistake').not.toBe('');
       expect(message).toMatch(c.want);
     });
   }
 
-  it('accepts the guide\'s YAML-only read tool', async () => {
-    // A new tool costs every persona that sees it tokens: the guide raises the budgets on purpose.
-    const raise = (s: string) => s.replace(/^(  [a-z-]+: )(\d+)$/gm, (_m, k, n) => `${k}${Number(n) + 200}`);
-    const dir = specsWith([['tools/list_job_pods.yaml', newTool(podsTool(podsStep))], ['budgets.yaml', raise]]);
+  it('accepts the guide\'s YAML-only read tool, within the budgets\' headroom', async () => {
+    const dir = specsWith([['tools/list_job_pods.yaml', newTool(podsTool(podsStep))]]);
     const files = await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists: custom });
     expect(files.get('generated/tools/list_job_pods.ts')).toContain('jobset.sigs.k8s.io/jobset-name=');
     expect(files.get('generated/rbac/readonly.yaml')).toMatch(/- pods\n\s+verbs:\n\s+- list/);
@@ -121,6 +137,17 @@ describe('spec checks', () => {
     const specs = () => loadSpecs(join(ROOT, 'specs'));
     await expect(generate(specs(), { handlerExists: () => true })).rejects.toThrow(/delete_training_job\.yaml:1:1: name: runtime\/handlers\/delete_training_job\.ts exists but the spec does not say handler: custom/);
     await expect(generate(specs(), { handlerExists: (t) => custom(t) && t !== 'health_check' })).rejects.toThrow(/health_check\.yaml:\d+:\d+: handler: runtime\/handlers\/health_check\.ts does not exist/);
+  });
+});
+
+describe('the lists the checker holds to', () => {
+  it('reserves every meta-tool name', () => {
+    for (const { name } of [EXECUTE, LIST, DESCRIBE, FIND]) expect(RESERVED_TOOL_NAMES).toContain(name);
+  });
+  it('knows exactly the error codes the runtime answers with', () => {
+    // Both directions at the type level: the meta-schema's list is the runtime's ErrorCode.
+    const same: [ErrorCode] extends [SpecErrorCode] ? ([SpecErrorCode] extends [ErrorCode] ? true : false) : false = true;
+    expect(same).toBe(true);
   });
 });
 
