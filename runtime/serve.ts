@@ -10,6 +10,7 @@ import { resolveServeConfig } from './config.ts';
 import { configureServices } from './service-settings.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
 import { StdioSession } from './stdio.ts';
+import { toolsListFor } from './views/links.ts';
 import { discoverResult } from './protocol/era.ts';
 import { VERSION } from './version.ts';
 import { die } from './exit.ts';
@@ -49,7 +50,7 @@ export async function serve(flags: Record<string, any>) {
   const needFull = () => { full ??= new Promise<void>((r) => setImmediate(r)).then(() => startFull()).catch(die); };
   const session = new StdioSession({
     initialize: (protocolVersion) => ({ protocolVersion, capabilities: CAPABILITIES, serverInfo: { name: SERVER_NAME, version: VERSION }, instructions }),
-    toolsList: () => toolsListJson(tools, mode, policy),
+    toolsList: (capabilities) => toolsListFor(toolsListJson(tools, mode, policy), capabilities),
     // The instructions as the full server has them after a policy reload.
     discover: () => discoverResult({ capabilities: CAPABILITIES, instructions: discoverInstructions, server: { name: SERVER_NAME, version: VERSION }, tasks: true, cacheScope: 'private' }),
     server: { name: SERVER_NAME, version: VERSION },

@@ -25,6 +25,9 @@ import { CAPABILITIES_KEY, type ClientCapabilities } from './protocol/era.ts';
 import { modernConfirmation, type ModernConfirmation } from './protocol/confirm.ts';
 import { protocolKey, Signer } from './protocol/signing.ts';
 import { TaskError, TaskService, type TaskHost } from './protocol/tasks.ts';
+import { linkTools, wantsViews } from './views/links.ts';
+import { readView, viewResources } from './views/resources.ts';
+import { chartImage, chartImagesFrom, viewMeta } from './views/results.ts';
 
 /** tools/call as the SDK declares it, but with arguments of any shape, so that a non-object is
  * answered with JSON-RPC -32602 (invalid params) instead of an internal error. */
@@ -89,7 +92,10 @@ export function buildServer(o: ServerOptions) {
   const listing = (ts: ToolDescriptor<any>[]) => JSON.parse(toolsListJson(LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)), mode, state.policy)).tools;
   let listed = listing(tools);
   let ranker = lazyRanker(state);
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listed }));
+  // MCP Apps: a client that declares the extension gets the tools linked to their views (see views/).
+  const capsOf = (req: { params?: any }): unknown => (o.era?.() === 'modern' ? req.params?._meta?.[CAPABILITIES_KEY] : server.getClientCapabilities());
+  const images = chartImagesFrom();
+  server.setRequestHandler(ListToolsRequestSchema, async (req) => ({ tools: wantsViews(capsOf(req)) ? linkTools(listed) : listed }));
   // MCP logging: after logging/setLevel the server's own (masked) log records go to the client.
   const MCP_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
   const fromOurs: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warning', ERROR: 'error', CRITICAL: 'critical' };
@@ -145,13 +151,15 @@ export function buildServer(o: ServerOptions) {
     const asked = confirmation?.pending();
     if (asked) return asked as any;
     // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
-    return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result, isError: result.success !== true };
+    const ui = wantsViews(capsOf(req)) ? viewMeta(state, req.params.name) : undefined;
+    const image = !wantsViews(capsOf(req)) && images === 'svg' ? await chartImage(state, req.params.name, (args ?? {}) as Record<string, any>, result).catch(() => undefined) : undefined;
+    return { content: [{ type: 'text', text: JSON.stringify(result) }, ...(image ? [image] : [])], structuredContent: result, isError: result.success !== true, ...(ui ? { _meta: ui } : {}) };
   });
   // A module's guide is served only with the module, and each guide as this caller's tools allow
   // (reassembled when the policy changes them).
   let resources = guidesFor(new Set(state.tools.keys()), state.tools.values());
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
+  server.setRequestHandler(ListResourcesRequestSchema, async (req) => ({
+    resources: [...resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })), ...(wantsViews(capsOf(req)) ? viewResources(new Set(state.tools.keys())) : [])],
   }));
   const live = new LiveResources(state, (uri) => server.sendResourceUpdated({ uri }));
   // Long waits as tasks (2026-07-28 clients that declare the extension): see protocol/tasks.ts.
@@ -188,6 +196,10 @@ export function buildServer(o: ServerOptions) {
   server.onclose = () => { live.close(); stopListening(); };
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
+    if (req.params.uri.startsWith('ui://')) {
+      const view = (() => { try { return readView(req.params.uri); } catch (e) { throw new McpError(ErrorCode.InternalError, (e as Error).message); } })();
+      if (view) return view;
+    }
     const r = resources.find((x) => x.uri === req.params.uri);
     if (r) return { contents: [{ uri: r.uri, mimeType: 'text/markdown', text: r.text }] };
     const job = await live.read(req.params.uri).catch((e) => { throw new McpError(ErrorCode.InvalidParams, (e as Error).message); });

@@ -28,8 +28,8 @@ export interface FrontAnswers {
   discover?(): Record<string, unknown>;
   /** Who answers, as new-era results say. */
   server?: Identity;
-  /** tools/list's result, as JSON text (written as it is). */
-  toolsList(): string;
+  /** tools/list's result for a client with these capabilities, as JSON text (written as it is). */
+  toolsList(capabilities?: unknown): string;
 }
 
 const DEFAULT_MAX_FRAME = 8 * 1024 * 1024;
@@ -115,7 +115,7 @@ export class StdioSession {
       if (m.method === 'initialize') { this.write({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'Method not found: initialize is not part of protocol 2026-07-28 (call server/discover)' } }); return; }
       if (m.method === 'server/discover') { this.write({ jsonrpc: '2.0', id: m.id, result: this.front.discover?.() ?? {} }); return; }
       if (!this.handedOver && m.method === 'tools/list' && m.params?.cursor === undefined) {
-        this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${modernToolsListJson(this.front.toolsList(), this.identity(), 'private')}}\n`);
+        this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${modernToolsListJson(this.front.toolsList(env.capabilities), this.identity(), 'private')}}\n`);
         this.needServer();
         return;
       }
@@ -196,7 +196,7 @@ export class StdioSession {
     }
     if (m.method === 'notifications/initialized' && this.initialize && !this.initialized) { this.initialized = m; return; }
     if (m.method === 'tools/list' && m.id !== undefined && this.initialize && p?.cursor === undefined) {
-      this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${this.front.toolsList()}}\n`);
+      this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${this.front.toolsList(this.initialize.params?.capabilities)}}\n`);
       this.needServer();
       return;
     }
