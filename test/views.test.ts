@@ -16,7 +16,11 @@ import { VIEWS, VIEW_OF_TOOL } from '../generated/views.ts';
 import { TOOLS } from '../generated/index.ts';
 import { UI_EXTENSION, VIEW_MIME, linkTools } from '../runtime/views/links.ts';
 import { metricSeries } from '../runtime/views/chart.ts';
-import { connectUi, startHost, type Host, type Mounted, type UiClient } from './helpers/view-host.ts';
+import { selectListed, toolsListJson } from '../runtime/listing.ts';
+import { toolsListFor } from '../runtime/views/links.ts';
+import { readFileSync } from 'node:fs';
+import { ROOT } from './helpers/mcp.ts';
+import { connectUi, startHost, UI_CAPABILITY, type Host, type Mounted, type UiClient } from './helpers/view-host.ts';
 
 const clock = new ManualClock(Date.parse('2026-03-01T09:00:00Z'));
 const settle = async () => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); await new Promise((r) => setTimeout(r, 5)); };
@@ -95,6 +99,19 @@ describe('views declared in specs/views.yaml', () => {
     // Resources: the views are listed for the extension's clients only.
     expect((await plain.client.listResources()).resources.some((r) => r.uri.startsWith('ui://'))).toBe(false);
     expect((await ds.client.listResources()).resources.filter((r) => r.uri.startsWith('ui://')).map((r) => r.mimeType)).toEqual(VIEWS.map(() => RESOURCE_MIME_TYPE));
+  });
+});
+
+describe('the README\'s tools/list figures for the extension', () => {
+  it('are what linking adds per persona (trainer module, and data-scientist with the optimizer)', () => {
+    const extra = (persona: string, clients: string[]) => {
+      const base = toolsListJson(selectListed({ persona, clients, policy: {} }), 'full');
+      expect(toolsListFor(base, {})).toBe(base);
+      return encode(toolsListFor(base, UI_CAPABILITY)).length - encode(base).length;
+    };
+    const [r, d, m, p] = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'].map((x) => extra(x, ['trainer']));
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`tools/list grows by ${r} o200k tokens for readonly, ${d} for data-scientist, ${m} for ml-engineer and ${p} for platform-admin (trainer module; ${extra('data-scientist', ['trainer', 'optimizer'])} for data-scientist with the optimizer too)`);
   });
 });
 
