@@ -43,15 +43,76 @@ export function metricsFromLog(text: string) {
   };
 }
 
-export class LiveResources {
-  private subscriptions = new Set<string>();
+/**
+ * One Kubernetes watch of TrainJobs for every LiveResources of a process that reads the cluster
+ * with the same client and namespaces (every session, and every 2026-07-28 listen, of a server):
+ * started by the first subscriber, stopped when the last one leaves. Each event is told once per
+ * job change (status, suspension), not per resourceVersion bump.
+ */
+class SharedWatch {
+  private listeners = new Set<(uri: string) => void>();
   private digests = new Map<string, string>();
   private stops: Array<() => void> = [];
-  private watching?: Promise<void>;
-  /** How many Kubernetes watches serve the subscriptions (one, or one per allowed namespace). */
+  private started?: Promise<void>;
   watches = 0;
 
+  constructor(private kube: ServerState['kube'], private namespaces: string[] | undefined, private forget: () => void) {}
+
+  async join(listener: (uri: string) => void) {
+    this.listeners.add(listener);
+    this.started ??= this.start();
+    await this.started.catch((e) => { this.started = undefined; throw e; });
+  }
+
+  leave(listener: (uri: string) => void) {
+    this.listeners.delete(listener);
+    if (this.listeners.size) return;
+    for (const s of this.stops) s();
+    this.stops = [];
+    this.started = undefined;
+    this.forget();
+  }
+
+  private async start() {
+    const onEvent = (_type: string, job: Obj) => {
+      const base = `trainjob://${job.metadata?.namespace}/${job.metadata?.name}`;
+      const digest = JSON.stringify([job.spec?.suspend, job.status?.conditions, job.status?.trainerStatus, job.status?.jobsStatus]);
+      if (this.digests.get(base) === digest) return;
+      this.digests.set(base, digest);
+      for (const l of this.listeners) l(base);
+    };
+    for (const ns of this.namespaces ?? [undefined]) {
+      this.stops.push(await this.kube.watch('trainjobs', ns, onEvent));
+      this.watches++;
+    }
+  }
+}
+
+/** The shared watches of a process, by Kubernetes client (an impersonating client is a caller's own) and namespaces. */
+const sharedWatches = new WeakMap<object, Map<string, SharedWatch>>();
+function sharedWatch(kube: ServerState['kube'], namespaces: string[] | undefined): SharedWatch {
+  let byNs = sharedWatches.get(kube);
+  if (!byNs) { byNs = new Map(); sharedWatches.set(kube, byNs); }
+  const key = JSON.stringify(namespaces ?? null);
+  let w = byNs.get(key);
+  if (!w) { w = new SharedWatch(kube, namespaces, () => byNs.delete(key)); byNs.set(key, w); }
+  return w;
+}
+
+export class LiveResources {
+  /** resources/subscribe of a 2025 connection (a set: subscribing twice is subscribing once). */
+  private subscriptions = new Set<string>();
+  /** Resources named by open subscriptions/listen requests, with how many name each. */
+  private listened = new Map<string, number>();
+  private watch?: SharedWatch;
+  private readonly onChange = (base: string) => {
+    for (const uri of [base, `${base}/logs`]) if (this.subscriptions.has(uri) || this.listened.has(uri)) void this.notify(uri).catch(() => {});
+  };
+
   constructor(private state: ServerState, private notify: (uri: string) => Promise<void>) {}
+
+  /** How many Kubernetes watches serve the subscriptions (one, or one per allowed namespace), shared with the process's other sessions. */
+  get watches() { return this.watch?.watches ?? 0; }
 
   private allowed(ns: string) { try { checkNamespace(this.state.policy, ns); return true; } catch { return false; } }
 
@@ -73,34 +134,51 @@ export class LiveResources {
     return { mimeType: 'application/json', text: JSON.stringify({ ...job, metrics }) };
   }
 
-  /** Subscribing starts the shared watch once; later subscriptions only join it. */
-  async subscribe(uri: string) {
+  private check(uri: string) {
     const ref = parseJobUri(uri);
     if (!ref) throw new Error(`Unknown resource ${uri}`);
     if (!this.allowed(ref.namespace)) throw new Error(`Namespace '${ref.namespace}' is not allowed by the server policy`);
+  }
+
+  /** The first subscription joins the shared watch (starting it if no session has); later ones only add a name. */
+  private async ensureWatch() {
+    this.watch ??= sharedWatch(this.state.kube, this.state.policy.policy?.namespaces);
+    await this.watch.join(this.onChange);
+  }
+
+  private release() {
+    if (this.subscriptions.size || this.listened.size || !this.watch) return;
+    this.watch.leave(this.onChange);
+    this.watch = undefined;
+  }
+
+  /** resources/subscribe (2025 era). */
+  async subscribe(uri: string) {
+    this.check(uri);
     this.subscriptions.add(uri);
-    this.watching ??= this.startWatch();
-    await this.watching;
+    await this.ensureWatch();
   }
 
-  unsubscribe(uri: string) { this.subscriptions.delete(uri); }
+  unsubscribe(uri: string) { this.subscriptions.delete(uri); this.release(); }
 
-  private async startWatch() {
-    const allowed = this.state.policy.policy?.namespaces;
-    const onEvent = (_type: string, job: Obj) => {
-      const base = `trainjob://${job.metadata?.namespace}/${job.metadata?.name}`;
-      const digest = JSON.stringify([job.spec?.suspend, job.status?.conditions, job.status?.trainerStatus, job.status?.jobsStatus]);
-      if (this.digests.get(base) === digest) return;
-      this.digests.set(base, digest);
-      for (const uri of [base, `${base}/logs`]) if (this.subscriptions.has(uri)) void this.notify(uri).catch(() => {});
-    };
-    for (const ns of allowed ?? [undefined]) {
-      this.stops.push(await this.state.kube.watch('trainjobs', ns, onEvent));
-      this.watches++;
-    }
+  /** A resource named by a subscriptions/listen request (2026-07-28), held until `leave`. */
+  async join(uri: string) {
+    this.check(uri);
+    this.listened.set(uri, (this.listened.get(uri) ?? 0) + 1);
+    await this.ensureWatch();
   }
 
-  close() { for (const s of this.stops) s(); }
+  leave(uri: string) {
+    const n = (this.listened.get(uri) ?? 0) - 1;
+    if (n > 0) this.listened.set(uri, n); else this.listened.delete(uri);
+    this.release();
+  }
+
+  close() {
+    this.subscriptions.clear();
+    this.listened.clear();
+    this.release();
+  }
 
   /**
    * Values for a prompt argument or template variable that start with what was typed. Names come

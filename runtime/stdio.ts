@@ -13,7 +13,8 @@
 // adds the fields new-era results carry (resultType, serverInfo, cache hints) to what the full
 // server answers, routes the tasks methods to the task service, and keeps 2025-only notifications
 // (list changes, resource updates, log records) off the connection.
-import { claimsModern, decorate, isRefusal, modernToolsListJson, readEnvelope, type Identity } from './protocol/era.ts';
+import { ACKNOWLEDGED, ListenRoutes, tagged } from './protocol/listen.ts';
+import { claimsModern, decorate, isRefusal, KNOWN_METHODS, methodNotFound, missingTasksCapability, modernToolsListJson, readEnvelope, REMOVED_METHODS, type Identity } from './protocol/era.ts';
 
 /** Protocol versions the server speaks, newest first (checked against the SDK's list in a test). */
 export const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
@@ -52,6 +53,8 @@ export class StdioSession {
   era?: 'legacy' | 'modern';
   /** Ids of new-era requests the full server answers: their answers get the new-era fields. */
   private modernIds = new Map<Id, string>();
+  /** Open subscriptions/listen requests of a new-era connection, and what each asked to hear. */
+  private listens = new ListenRoutes();
   /** Answers tasks/get, tasks/update and tasks/cancel, once the full server is up. */
   taskRequest?: (method: string, params: Record<string, any> | undefined) => Promise<Record<string, unknown>>;
 
@@ -72,9 +75,12 @@ export class StdioSession {
   // --- the SDK Transport interface ---
   async start() {}
 
-  async send(m: JsonRpc) {
+  async send(m: JsonRpc, options?: { relatedRequestId?: Id }) {
     if (this.era === 'modern') {
-      if (m.method !== undefined && m.id === undefined && m.method !== 'notifications/progress') return;
+      this.listens.observe(m, options?.relatedRequestId);
+      if (m.method === ACKNOWLEDGED && options?.relatedRequestId !== undefined) { this.write(tagged(m, options.relatedRequestId)); return; }
+      // Unsolicited notifications go only to the listens that asked for them (subscriptions/listen).
+      if (m.method !== undefined && m.id === undefined && m.method !== 'notifications/progress') { for (const copy of this.listens.route(m)) this.write(copy); return; }
       if (m.id !== undefined && m.id !== null && m.method === undefined && this.modernIds.has(m.id)) {
         const method = this.modernIds.get(m.id)!;
         this.modernIds.delete(m.id);
@@ -112,14 +118,15 @@ export class StdioSession {
     if (isRequest) {
       const env = readEnvelope(m);
       if (isRefusal(env)) { this.write({ jsonrpc: '2.0', id: m.id, error: env.error }); return; }
-      if (m.method === 'initialize') { this.write({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'Method not found: initialize is not part of protocol 2026-07-28 (call server/discover)' } }); return; }
+      if (REMOVED_METHODS.has(m.method!) || !KNOWN_METHODS.has(m.method!)) { this.write({ jsonrpc: '2.0', id: m.id, error: methodNotFound(m.method!).error }); return; }
+      const gate = missingTasksCapability(m.method!, env.capabilities);
+      if (gate) { this.write({ jsonrpc: '2.0', id: m.id, error: gate.error }); return; }
       if (m.method === 'server/discover') { this.write({ jsonrpc: '2.0', id: m.id, result: this.front.discover?.() ?? {} }); return; }
       if (!this.handedOver && m.method === 'tools/list' && m.params?.cursor === undefined) {
         this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${modernToolsListJson(this.front.toolsList(env.capabilities), this.identity(), 'private')}}\n`);
         this.needServer();
         return;
       }
-      if (!this.handedOver && m.method === 'ping') { this.write({ jsonrpc: '2.0', id: m.id, result: decorate({}, 'ping', this.identity()) }); return; }
       if (m.method!.startsWith('tasks/')) {
         if (this.handedOver) void this.answerTask(m);
         else { this.waiting.push(m); this.needServer(); }
@@ -128,6 +135,8 @@ export class StdioSession {
       this.modernIds.set(m.id!, m.method!);
     } else if (m.method !== undefined && m.method !== 'notifications/cancelled') {
       return; // no notification but cancellation means anything to a new-era server
+    } else if (m.method === 'notifications/cancelled') {
+      this.listens.drop(m.params?.requestId);
     }
     if (this.handedOver) { this.onmessage!(m); return; }
     this.waiting.push(m);

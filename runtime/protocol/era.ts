@@ -54,6 +54,22 @@ export function readEnvelope(m: { params?: any }): Envelope | Refusal {
 
 export const isRefusal = (v: Envelope | Refusal): v is Refusal => 'error' in v;
 
+/** The requests a 2026-07-28 client may send this server; any other is -32601 with HTTP 404. */
+export const KNOWN_METHODS = new Set(['server/discover', 'tools/list', 'tools/call', 'prompts/list', 'prompts/get', 'resources/list', 'resources/templates/list', 'resources/read', 'completion/complete', 'subscriptions/listen', 'tasks/get', 'tasks/update', 'tasks/cancel']);
+
+/** Methods of the 2025 era that the 2026-07-28 revision removed: answered -32601 (HTTP 404) before anything runs. */
+export const REMOVED_METHODS = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+export const methodNotFound = (method: string): Refusal => ({
+  status: 404,
+  error: { code: -32601, message: REMOVED_METHODS.has(method) ? `Method not found: ${method} is not part of protocol 2026-07-28${method === 'initialize' ? ' (call server/discover)' : ''}` : `Method not found: ${method}` },
+});
+
+/** The tasks methods need the client to have declared the tasks extension in this very request (-32021 otherwise, HTTP 400). */
+export function missingTasksCapability(method: string, capabilities: ClientCapabilities): Refusal | undefined {
+  if (!method.startsWith('tasks/') || (capabilities.extensions && TASKS_EXTENSION in capabilities.extensions)) return undefined;
+  return { status: 400, error: { code: MISSING_CLIENT_CAPABILITY, message: `Missing required client capability: ${method} needs the ${TASKS_EXTENSION} extension in _meta["${CAPABILITIES_KEY}"].extensions`, data: { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } } } };
+}
+
 /** Every version the server speaks, new era first (the 2025 ones through initialize). */
 export function supportedVersions(legacy: string[] = LEGACY_VERSIONS): string[] {
   return [...MODERN_VERSIONS, ...legacy];
@@ -109,10 +125,11 @@ export function discoverResult(o: { capabilities: Record<string, unknown>; instr
   }, 'server/discover', o.server, o.cacheScope);
 }
 
-/** The 2025 capabilities as the new era states them: no logging or subscriptions outside subscriptions/listen, the tasks extension when served. */
+/** The 2025 capabilities as the new era states them: no logging (deprecated); list changes and
+ * resource subscriptions, which subscriptions/listen delivers; the tasks extension when served. */
 export function modernCapabilities(caps: Record<string, unknown>, tasks: boolean): Record<string, unknown> {
-  const { logging: _deprecated, resources, ...rest } = caps as Record<string, any>;
-  return { ...rest, ...(resources ? { resources: { ...resources, subscribe: undefined } } : {}), ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) };
+  const { logging: _deprecated, ...rest } = caps as Record<string, any>;
+  return { ...rest, ...(tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}) };
 }
 
 /** How long list answers may be cached: they change only with the policy file, which also says so on a 2025 connection. */

@@ -6,7 +6,8 @@
 // event stream when the client asked for progress and accepts one. A client that hangs up before
 // the answer cancels the request.
 import type http from 'node:http';
-import { checkHeaders, claimsModern, decorate, discoverResult, isRefusal, readEnvelope, MODERN_VERSIONS, type Identity, type RpcError } from './era.ts';
+import { ACKNOWLEDGED, ListenRoutes, tagged } from './listen.ts';
+import { checkHeaders, claimsModern, decorate, discoverResult, isRefusal, methodNotFound, missingTasksCapability, readEnvelope, KNOWN_METHODS, MISSING_CLIENT_CAPABILITY, MODERN_VERSIONS, REMOVED_METHODS, UNSUPPORTED_VERSION, type Envelope, type Identity, type RpcError } from './era.ts';
 
 type Msg = { jsonrpc: '2.0'; id?: string | number | null; method?: string; params?: any; result?: any; error?: any };
 
@@ -41,7 +42,14 @@ export function isModernPost(req: http.IncomingMessage, body: unknown): boolean 
   return typeof v === 'string' && MODERN_VERSIONS.includes(v) && !(body as Msg)?.method?.startsWith('initialize');
 }
 
-/** A transport for one request: hands the message to the server and writes its answer. */
+/** The HTTP status an answer goes with: 404 for a method not found, 400 for a missing client capability. */
+const statusOf = (error: Msg['error']) => (error?.code === -32601 ? 404 : error?.code === MISSING_CLIENT_CAPABILITY ? 400 : 200);
+
+/** How often an open listen stream carries a comment, so that proxies do not take it for idle. */
+const HEARTBEAT_MS = 20_000;
+
+/** A transport for one request: hands the message to the server and writes its answer. A
+ * subscriptions/listen request streams: its acknowledgement, then the notifications its filter takes. */
 class RequestTransport {
   onmessage?: (m: Msg, extra?: unknown) => void;
   onclose?: () => void;
@@ -49,24 +57,39 @@ class RequestTransport {
   sessionId = undefined;
   private streaming = false;
   private answered = false;
-  constructor(private res: http.ServerResponse, private method: string, private identity: Identity, private stream: boolean, private done: () => void) {}
+  private routes = new ListenRoutes();
+  private heartbeat?: NodeJS.Timeout;
+  constructor(private res: http.ServerResponse, private id: string | number, private method: string, private identity: Identity, private stream: boolean, private done: () => void) {}
   async start() {}
+  private event(m: Msg) {
+    if (!this.streaming) { this.streaming = true; this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' }); }
+    this.res.write(`event: message\ndata: ${JSON.stringify(m)}\n\n`);
+  }
   async send(m: Msg) {
     if (this.answered) return;
     if (m.method !== undefined) {
+      if (this.method === 'subscriptions/listen') {
+        if (m.method === ACKNOWLEDGED) {
+          this.routes.observe(m, this.id);
+          this.event(tagged(m, this.id));
+          this.heartbeat = setInterval(() => this.res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+          this.heartbeat.unref();
+        } else for (const copy of this.routes.route(m)) this.event(copy);
+        return;
+      }
       // Progress of this request, when the client asked for it on a stream; nothing else is sent in this era.
       if (m.method !== 'notifications/progress' || !this.stream) return;
-      if (!this.streaming) { this.streaming = true; this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' }); }
-      this.res.write(`event: message\ndata: ${JSON.stringify(m)}\n\n`);
+      this.event(m);
       return;
     }
     this.answered = true;
+    clearInterval(this.heartbeat);
     const out = m.result && typeof m.result === 'object' ? { ...m, result: decorate(m.result, this.method, this.identity) } : m;
-    if (this.streaming) { this.res.write(`event: message\ndata: ${JSON.stringify(out)}\n\n`); this.res.end(); }
-    else send(this.res, 200, out);
+    if (this.streaming) { this.event(out); this.res.end(); }
+    else send(this.res, statusOf(m.error), out);
     this.done();
   }
-  async close() { this.onclose?.(); }
+  async close() { clearInterval(this.heartbeat); this.onclose?.(); }
   get isAnswered() { return this.answered; }
 }
 
@@ -75,14 +98,21 @@ export async function serveModern(req: http.IncomingMessage, res: http.ServerRes
   const m = body as Msg;
   if (!m || typeof m !== 'object' || m.jsonrpc !== '2.0' || typeof m.method !== 'string') return failure(res, 400, m?.id, { code: -32600, message: 'Invalid request: expected a JSON-RPC request or notification' });
   const isRequest = m.id !== undefined && m.id !== null;
+  // A malformed envelope first (-32602), then headers that disagree with the body (-32020), then a
+  // version this server does not speak (-32022): a header naming a good version over a body naming
+  // another is a mismatch, whatever the body's version is.
+  let env: ReturnType<typeof readEnvelope> | undefined;
   if (isRequest || claimsModern(m)) {
-    const env = readEnvelope(m);
-    if (isRefusal(env)) return failure(res, env.status, m.id, env.error);
+    env = readEnvelope(m);
+    if (isRefusal(env) && env.error.code !== UNSUPPORTED_VERSION) return failure(res, env.status, m.id, env.error);
   }
   const headers = checkHeaders(req.headers, m);
   if (headers) return failure(res, headers.status, m.id, headers.error);
+  if (env && isRefusal(env)) return failure(res, env.status, m.id, env.error);
   if (!isRequest) { res.writeHead(202).end(); return; }
-  if (m.method === 'initialize') return failure(res, 200, m.id, { code: -32601, message: 'Method not found: initialize is not part of protocol 2026-07-28 (call server/discover)' });
+  if (REMOVED_METHODS.has(m.method) || !KNOWN_METHODS.has(m.method)) { const r = methodNotFound(m.method); return failure(res, r.status, m.id, r.error); }
+  const gate = missingTasksCapability(m.method, (env as Envelope).capabilities);
+  if (gate) return failure(res, gate.status, m.id, gate.error);
   const server = o.open();
   if (!server) return;
   try {
@@ -93,13 +123,14 @@ export async function serveModern(req: http.IncomingMessage, res: http.ServerRes
       try {
         return send(res, 200, { jsonrpc: '2.0', id: m.id, result: decorate(await server.taskRequest(m.method, m.params, o.principal), m.method, o.server) });
       } catch (e) {
-        return failure(res, 200, m.id, { code: typeof (e as any).code === 'number' ? (e as any).code : -32603, message: (e as Error).message });
+        const error = { code: typeof (e as any).code === 'number' ? (e as any).code : -32603, message: (e as Error).message };
+        return failure(res, statusOf(error), m.id, error);
       }
     }
     const wantsStream = m.params?._meta?.progressToken !== undefined && String(req.headers.accept ?? '').includes('text/event-stream');
     let finish!: () => void;
     const finished = new Promise<void>((r) => { finish = r; });
-    const transport = new RequestTransport(res, m.method, o.server, wantsStream, finish);
+    const transport = new RequestTransport(res, m.id as string | number, m.method, o.server, wantsStream, finish);
     // The client hanging up is its cancellation of this request.
     res.on('close', () => {
       if (!transport.isAnswered) transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: m.id, reason: 'the client closed the request' } });

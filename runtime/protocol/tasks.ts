@@ -43,6 +43,8 @@ export class TaskError extends Error {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const TERMINAL = new Set(['Complete', 'Failed']);
+/** Tool errors that say nothing about the job itself. */
+const TRANSIENT = new Set(['RATE_LIMITED', 'TIMEOUT', 'KUBERNETES_ERROR', 'CANCELLED']);
 
 export class TaskService {
   constructor(private signer: Signer, private now: () => number = Date.now) {}
@@ -90,6 +92,11 @@ export class TaskService {
       return { resultType: 'complete', ...this.base(id, ref, now), status: 'cancelled', statusMessage: `The wait was cancelled; ${spec.what} '${ref.name}' was left as it is` };
     }
     const seen = await host.run(spec.get, { name: ref.name, namespace: ref.ns });
+    // A read that failed for a passing reason (rate limit, an API server that did not answer) says
+    // nothing about the job: the task is still working, and the next poll looks again.
+    if (seen.success !== true && TRANSIENT.has(String(seen.error_code))) {
+      return { resultType: 'complete', ...this.base(id, ref, now), status: 'working', statusMessage: `Could not read ${spec.what} '${ref.name}' just now (${seen.error_code}); poll again` };
+    }
     const status: string | undefined = seen.success === true ? seen.data?.status : undefined;
     const targets = new Set([ref.args.target_statuses ?? 'Complete'].flat().map((s) => (s === 'Succeeded' ? 'Complete' : String(s))));
     const over = !status || TERMINAL.has(status) || targets.has(status) || (ref.tool === 'wait_for_training' && status === 'Suspended') || now >= this.deadline(ref);
