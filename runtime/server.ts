@@ -28,7 +28,10 @@ import { TaskError, TaskService, type TaskHost } from './protocol/tasks.ts';
 import { linkTools, wantsViews } from './views/links.ts';
 import { readView, viewResources } from './views/resources.ts';
 import { chartImage, chartImagesFrom, viewMeta } from './views/results.ts';
+import { serveListen } from './protocol/listen.ts';
 
+/** subscriptions/listen, which the 1.x SDK does not know: its filter is checked by protocol/listen.ts. */
+const ListenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), params: z.unknown().optional() });
 /** tools/call as the SDK declares it, but with arguments of any shape, so that a non-object is
  * answered with JSON-RPC -32602 (invalid params) instead of an internal error. */
 const CallToolAnyArgs = CallToolRequestSchema.extend({ params: CallToolRequestSchema.shape.params.extend({ arguments: z.unknown().optional(), inputResponses: z.unknown().optional(), requestState: z.unknown().optional() }) });
@@ -193,7 +196,11 @@ export function buildServer(o: ServerOptions) {
     if (method === 'tasks/update') return tasks.update(host, params?.taskId, who);
     throw new TaskError(-32601, `Method not found: ${method}`);
   };
-  server.onclose = () => { live.close(); stopListening(); };
+  // subscriptions/listen (2026-07-28): list changes and trainjob:// updates over one open request, from the shared watch.
+  let serverClosed!: () => void;
+  const closed = new Promise<void>((r) => { serverClosed = r; });
+  server.setRequestHandler(ListenRequestSchema, (req, extra) => serveListen(req.params, extra, { capabilities: CAPABILITIES, subscribe: (uri) => live.join(uri), unsubscribe: (uri) => live.leave(uri), closed }) as any);
+  server.onclose = () => { live.close(); stopListening(); serverClosed(); };
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     if (req.params.uri.startsWith('ui://')) {
@@ -203,7 +210,7 @@ export function buildServer(o: ServerOptions) {
     const r = resources.find((x) => x.uri === req.params.uri);
     if (r) return { contents: [{ uri: r.uri, mimeType: 'text/markdown', text: r.text }] };
     const job = await live.read(req.params.uri).catch((e) => { throw new McpError(ErrorCode.InvalidParams, (e as Error).message); });
-    if (!job) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`);
+    if (!job) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`, { uri: req.params.uri });
     return { contents: [{ uri: req.params.uri, ...job }] };
   });
   server.setRequestHandler(SubscribeRequestSchema, async (req) => {
