@@ -63,7 +63,15 @@ export async function startHost(): Promise<Host> {
     await page.waitForFunction(() => typeof window.mountView === 'function');
     await page.evaluate((a) => window.mountView(a as any), { html: html.text, tool: o.tool, args: o.args, result: result as any, context: { theme: o.theme ?? "light", ...(o.variables ? { styles: { variables: o.variables } } : {}) } });
     const view = page.frames().find((f) => f !== page.mainFrame())!;
-    const shot = async (name: string) => { const path = join(ARTIFACTS, `${name}.png`); await page.screenshot({ path, fullPage: true }); return path; };
+    // The host sizes the iframe from the view's size notifications, so a screenshot waits until the
+    // frame has been given a height (else it can catch the frame before its first resize, blank).
+    const shot = async (name: string) => {
+      const path = join(ARTIFACTS, `${name}.png`);
+      await page.waitForFunction(() => (document.querySelector('iframe')?.getBoundingClientRect().height ?? 0) > 40);
+      await view.waitForFunction(() => document.body.innerText.trim().length > 0);
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    };
     if (requests.length) throw new Error(`the view made network requests: ${requests.join(', ')}`);
     return { page, view, result, uri, calls, shot };
   };
