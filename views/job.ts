@@ -42,8 +42,14 @@ export function jobView(ctx: Ctx, first: Envelope) {
     const logText: string = st.logs?.success ? st.logs.data.logs ?? '' : '';
     const points = metricSeries(logText);
     const bar = progressFromLog(logText);
-    const pct: number | undefined = job?.progress?.progressPercentage ?? (bar ? Math.round((100 * bar.step) / bar.total) : undefined);
-    const eta: string | undefined = job?.progress?.estimatedRemainingSeconds !== undefined ? duration(job.progress.estimatedRemainingSeconds) : bar?.eta;
+    // The status is written by the trainer now and then, the log line by line: show whichever is
+    // further along, so the percentage and the "step N of M" beside it never disagree.
+    const statusPct: number | undefined = job?.progress?.progressPercentage;
+    const logPct = bar ? Math.round((100 * bar.step) / bar.total) : undefined;
+    const fromLog = logPct !== undefined && (statusPct === undefined || logPct >= statusPct);
+    const pct = fromLog ? logPct : statusPct;
+    const statusEta = job?.progress?.estimatedRemainingSeconds !== undefined ? duration(job.progress.estimatedRemainingSeconds) : undefined;
+    const eta: string | undefined = fromLog ? (bar?.eta ?? statusEta) : (statusEta ?? bar?.eta);
     const parts: Array<HTMLElement | null> = [
       h('header', { class: 'title' }, h('h1', {}, name), badge(status)),
       facts([['Namespace', namespace ?? job?.namespace], ['Runtime', job?.runtime?.name], ['Nodes', job?.num_nodes], ['Created', job?.creation_timestamp], ['Finished', job?.completion_time ?? undefined]]),
@@ -51,7 +57,7 @@ export function jobView(ctx: Ctx, first: Envelope) {
     if (st.job && !st.job.success) parts.push(h('div', { class: 'notice err' }, st.job.error ?? 'Cannot read the job'));
     if (pct !== undefined) {
       parts.push(section('Progress', h('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': String(pct), 'aria-valuemin': '0', 'aria-valuemax': '100', 'data-testid': 'progress' }, h('div', { style: `width:${Math.min(100, pct)}%` })),
-        h('p', { class: 'muted' }, `${pct}%${bar ? ` · step ${bar.step} of ${bar.total}` : ''}${eta ? ` · about ${eta} left` : ''}`)));
+        h('p', { class: 'muted' }, `${pct}%${bar && fromLog ? ` · step ${bar.step} of ${bar.total}` : ''}${eta ? ` · about ${eta} left` : ''}`)));
     }
     const lossCount = points.filter((p) => p.loss !== undefined).length;
     if (lossCount) {
