@@ -37,6 +37,8 @@ const BUILT_IN: BuiltIn[] = [
   ['ServiceAccount', 'serviceaccounts', 'v1', 'Namespaced', { shortNames: ['sa'] }],
   ['Deployment', 'deployments', 'apps/v1', 'Namespaced', { subresources: ['status'], shortNames: ['deploy'] }],
   ['NetworkPolicy', 'networkpolicies', 'networking.k8s.io/v1', 'Namespaced', { shortNames: ['netpol'] }],
+  ['PodDisruptionBudget', 'poddisruptionbudgets', 'policy/v1', 'Namespaced', { subresources: ['status'], shortNames: ['pdb'] }],
+  ['HorizontalPodAutoscaler', 'horizontalpodautoscalers', 'autoscaling/v2', 'Namespaced', { subresources: ['status'], shortNames: ['hpa'] }],
   ['Job', 'jobs', 'batch/v1', 'Namespaced', { subresources: ['status'] }],
   // JobSet is a CRD in a real cluster; the sandbox has no manifest of it and serves it as if built in.
   ['JobSet', 'jobsets', 'jobset.x-k8s.io/v1alpha2', 'Namespaced', { subresources: ['status'] }],
