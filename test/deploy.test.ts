@@ -74,6 +74,9 @@ const CASES: Case[] = [
       expect(find(docs, 'NetworkPolicy')).toHaveLength(1);
       expect(find(docs, 'ClusterRoleBinding', 'kubeflow-mcp-readonly')[0].roleRef.name).toBe('kubeflow-mcp-readonly');
       expect(find(docs, 'ClusterRole', 'kubeflow-mcp-impersonator')).toHaveLength(0);
+      // One replica: no budget (it would block every drain) and no autoscaler.
+      expect(find(docs, 'PodDisruptionBudget')).toHaveLength(0);
+      expect(find(docs, 'HorizontalPodAutoscaler')).toHaveLength(0);
     },
   },
   {
@@ -96,6 +99,25 @@ const CASES: Case[] = [
     check: (docs) => {
       expect(find(docs, 'Deployment')[0].spec.replicas).toBe(3);
       expect(pod(docs).containers[0].args).toContain('--stateless');
+      // Drains take one pod at a time; the pods spread over nodes where there are several.
+      const pdb = find(docs, 'PodDisruptionBudget')[0];
+      expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: find(docs, 'Deployment')[0].spec.selector.matchLabels } });
+      expect(pod(docs).topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' });
+      expect(find(docs, 'HorizontalPodAutoscaler')).toHaveLength(0);
+    },
+  },
+  {
+    name: 'an autoscaler instead of a fixed count', flags: ['--set', 'stateless=true', '--set', 'autoscaling.enabled=true', '--set', 'autoscaling.maxReplicas=10'],
+    check: (docs) => {
+      const deployment = find(docs, 'Deployment')[0];
+      // The autoscaler owns the count: the Deployment names none, so an upgrade does not reset it.
+      expect(deployment.spec).not.toHaveProperty('replicas');
+      expect(find(docs, 'HorizontalPodAutoscaler')[0].spec).toEqual({
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
+        minReplicas: 2, maxReplicas: 10,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+      });
+      expect(find(docs, 'PodDisruptionBudget')).toHaveLength(1);
     },
   },
   {
@@ -146,6 +168,10 @@ const REFUSED: Array<{ name: string; flags: string[]; error: RegExp }> = [
   { name: 'a JWKS URL without an audience', flags: ['--set', 'auth.jwt.jwksUrl=https://login.example.test/keys', '--set', 'auth.jwt.issuer=https://login.example.test'], error: /auth\.jwt\.audience is required/ },
   { name: 'a policy file that is not a mapping', flags: ['--set-file', 'policy=not-a-mapping.yaml'], error: /policy: the file must hold a YAML mapping/ },
   { name: 'a policy that is a number', flags: ['--set', 'policy=5'], error: /policy: a mapping, or a file's text/ },
+  { name: 'replicas without stateless mode', flags: ['--set', 'replicas=3'], error: /replicas=3 needs stateless=true/ },
+  { name: 'the autoscaler without stateless mode', flags: ['--set', 'autoscaling.enabled=true'], error: /autoscaling\.enabled needs stateless=true/ },
+  { name: 'an autoscaler whose minimum is over its maximum', flags: ['--set', 'stateless=true', '--set', 'autoscaling.enabled=true', '--set', 'autoscaling.minReplicas=5', '--set', 'autoscaling.maxReplicas=3'], error: /minReplicas \(5\) must be at least 1 and at most maxReplicas \(3\)/ },
+  { name: 'no replicas', flags: ['--set', 'replicas=0'], error: /replicas must be at least 1/ },
 ];
 writeFileSync(join(work, 'not-a-mapping.yaml'), '- team-a\n- team-b\n');
 

@@ -32,3 +32,27 @@ as a YAML mapping, so the server never starts on a policy it would refuse.
 {{- fail (printf "policy: a mapping, or a file's text with --set-file policy=<file>; got a %s" (kindOf $policy)) -}}
 {{- end -}}
 {{- end }}
+
+{{- /*
+How many replicas the release may run: more than one with the autoscaler or `replicas` > 1,
+which both need stateless mode (a 2025-era session lives in the replica that opened it).
+*/ -}}
+{{- define "kubeflow-mcp.replicated" -}}
+{{- $auto := .Values.autoscaling | default dict -}}
+{{- if $auto.enabled -}}
+{{- if not .Values.stateless -}}
+{{- fail "autoscaling.enabled needs stateless=true: a 2025-era session lives in the replica that opened it" -}}
+{{- end -}}
+{{- if or (lt (int $auto.minReplicas) 1) (gt (int $auto.minReplicas) (int $auto.maxReplicas)) -}}
+{{- fail (printf "autoscaling: minReplicas (%v) must be at least 1 and at most maxReplicas (%v)" $auto.minReplicas $auto.maxReplicas) -}}
+{{- end -}}
+true
+{{- else if gt (int .Values.replicas) 1 -}}
+{{- if not .Values.stateless -}}
+{{- fail (printf "replicas=%v needs stateless=true: a 2025-era session lives in the replica that opened it" .Values.replicas) -}}
+{{- end -}}
+true
+{{- else if lt (int .Values.replicas) 1 -}}
+{{- fail (printf "replicas must be at least 1, not %v" .Values.replicas) -}}
+{{- end -}}
+{{- end }}
