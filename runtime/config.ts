@@ -24,6 +24,8 @@ export interface ServeConfig {
   timeScale: number;
   /** Where --sandbox writes the sandbox's kubeconfig (default: a file in the temp dir). */
   sandboxKubeconfig?: string;
+  /** --sandbox-state: the file a shared sandbox keeps its state in (joined, or started in the background). */
+  sandboxState?: string;
   kubeconfig?: string;
   /** The kubeconfig context to use (default: its current one). */
   context?: string;
@@ -171,6 +173,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
   }
   const clientsRaw = first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ?? Object.keys(MODULES).filter((m) => MODULES[m].default).join(',');
   const timeScale = Number(first(flags.timeScale, env.KUBEFLOW_MCP_SANDBOX_TIME_SCALE) ?? 0.25);
+  if (flags.sandboxState && !flags.sandbox) throw new ConfigError('--sandbox-state needs --sandbox');
   if (!(timeScale > 0 && timeScale <= 100)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
   const transport = pick('transport', ENUMS.transport, ['--transport', flags.transport], ['MCP_TRANSPORT', env.MCP_TRANSPORT], ['config server.transport', s.transport]) ?? 'stdio';
@@ -188,6 +191,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     sandbox: !!flags.sandbox,
     timeScale,
     sandboxKubeconfig: flags.sandboxKubeconfig as string | undefined,
+    sandboxState: flags.sandboxState as string | undefined,
     kubeconfig: flags.kubeconfig,
     context: first(flags.context, env.KUBEFLOW_MCP_CONTEXT, s.context) as string | undefined,
     controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,

@@ -2,7 +2,8 @@
 // settled first (a bad flag or file exits 2 before anything is served); the session then answers
 // initialize and tools/list at once from them, while the MCP SDK, the logger, the Kubernetes
 // client and (with --sandbox) the sandbox load behind it and take the session over.
-import { existsSync, fstatSync, watch } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, fstatSync, openSync, watch } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { findPolicyFile, grantFor, loadPolicy, ConfigError, type Caller } from './policy.ts';
@@ -142,7 +143,20 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
     if (existsSync(path)) watchFile(path, () => { kube.reload(); log.info({ kubeconfig: path }, 'kubeconfig reloaded'); });
     return { log, ring, buildServer, kube, stopSandbox: undefined };
   }
-  const { startSandbox, writeSandboxKubeconfig } = await loadSandbox();
+  const { startSandbox, writeSandboxKubeconfig, joinSandbox } = await loadSandbox();
+  if (cfg.sandboxState) {
+    // A sandbox shared by every process of a session: joined, or started in the background with
+    // this same command line's program (`kubeflow-mcp sandbox --keep`), so it outlives this process.
+    const shared = await joinSandbox(cfg.sandboxState, (file) => {
+      const args = [...process.execArgv, process.argv[1], 'sandbox', '--state', file, '--keep', '--idle-exit', '600', '--time-scale', String(cfg.timeScale), '--kubeconfig', `${file}.kubeconfig`];
+      const out = openSync(`${file}.log`, 'a', 0o600);
+      spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] }).unref();
+    });
+    const written = writeSandboxKubeconfig(shared, cfg.sandboxKubeconfig);
+    log.info({ url: shared.url, pid: shared.pid, state: cfg.sandboxState, kubeconfig: written.path, started: shared.started }, 'sandbox cluster shared through its state file');
+    if (cfg.banner) process.stderr.write(`sandbox cluster at ${shared.url} (${shared.started ? 'started' : 'joined'}, pid ${shared.pid}, state in ${cfg.sandboxState}); its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`);
+    return { log, ring, buildServer, kube: new Kube({ kubeconfigYaml: shared.kubeconfig, timeoutMs }), stopSandbox: async () => { written.remove(); } };
+  }
   const sb = await startSandbox({ timeScale: cfg.timeScale });
   const written = writeSandboxKubeconfig(sb, cfg.sandboxKubeconfig);
   log.info({ url: sb.url, kubeconfig: written.path }, 'sandbox cluster started in-process');

@@ -18,8 +18,10 @@ import { loadCrds, loadYamlObjects } from './manifests.ts';
 import { OptimizationController } from './controller/optimization-controller.ts';
 import { ADMIN, Auth, type SandboxUser } from './auth.ts';
 import { Faults } from './faults.ts';
+import { keepState, lockPath, publishLock, readState, releaseLock, restartable, takeLock } from './state-file.ts';
 
 export { writeSandboxKubeconfig } from './kubeconfig-file.ts';
+export { joinSandbox } from './join.ts';
 
 /** The kind a state file uses to declare a user (tokens are not Kubernetes objects). */
 const USER_KIND = 'sandbox.kubeflow-mcp.dev/v1/User';
@@ -31,6 +33,11 @@ export interface SandboxOptions {
   durations?: Partial<Durations>;
   /** YAML file whose objects replace the default seed (the CRDs always stay). */
   stateFile?: string;
+  /**
+   * Keep the state in `stateFile`: start from it when it holds a saved state (else from the seed),
+   * write every change back, and name this process and its URL in FILE.lock for others to join.
+   */
+  keepState?: boolean;
   /** Extra objects to add after seeding. */
   objects?: any[];
   /** "verb resource" pairs nobody may perform, on top of RBAC, e.g. "delete trainjobs". */
@@ -56,6 +63,8 @@ export interface Sandbox {
   requests(): number;
   /** Faults on demand for chosen requests (also at /sandbox/v1/faults). */
   faults: Faults;
+  /** Resolves once no request has come and no connection has been open for `seconds` (wall clock). */
+  idle(seconds: number): Promise<void>;
   /** Open client connections, and a way to cut them all (long-running watches included). */
   openConnections(): Promise<number>;
   dropConnections(): void;
@@ -103,7 +112,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     crd.status = { conditions: [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }], acceptedNames: crd.spec.names, storedVersions: crd.spec.versions.map((v: any) => v.name) };
     store.create(typeNamed('customresourcedefinitions'), crd);
   }
-  const loaded = opts.stateFile ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed();
+  if (opts.keepState && !opts.stateFile) throw new Error('keepState needs a stateFile');
+  if (opts.keepState && !takeLock(opts.stateFile!)) throw new Error(`another process serves the sandbox state in ${opts.stateFile} (${lockPath(opts.stateFile!)})`);
+  const saved = opts.keepState ? readState(opts.stateFile!) : undefined;
+  const loaded = saved ? restartable(saved) : opts.stateFile && !opts.keepState ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed();
   const isUser = (o: any) => `${o.apiVersion}/${o.kind}` === USER_KIND;
   const users: SandboxUser[] = [...(opts.users ?? []), ...loaded.filter(isUser).map((u) => ({ name: u.metadata?.name, token: u.token, groups: u.groups ?? [] }))];
   for (const u of users) if (!u.name || (!u.token && !u.certificate)) throw new Error(`sandbox users need a name and a token or certificate: true (${JSON.stringify(u)})`);
@@ -117,7 +129,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const causes = schemas.get(t.kind)!.validate(obj);
       if (causes.length) throw new Error(`sandbox seed: ${obj.kind} ${obj.metadata.name} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`);
     }
-    const created = store.create(t, obj);
+    const created = store.create(t, obj, { restore: !!saved });
     if (t.kind === 'Pod' && created.status?.phase === 'Running') {
       const copy = structuredClone(created);
       copy.status.startTime = isoSeconds(clock.now());
@@ -147,10 +159,26 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   for (const u of users) if (u.certificate && cert) issued.set(u.name, await clientCertificate(u, cert));
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
   const url = `${cert ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kept = opts.keepState ? keepState(store, opts.stateFile!) : undefined;
+  if (kept) {
+    kept.flush();
+    publishLock(opts.stateFile!, { pid: process.pid, url, kubeconfig: kubeconfigFor(url, cert?.cert) });
+  }
+  const openConnections = () => new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
 
   return {
     url, kubeconfig: kubeconfigFor(url, cert?.cert), store, controller, clock, requests: () => api.stats.requests, faults,
-    openConnections: () => new Promise((r) => server.getConnections((_e, n) => r(n))),
+    openConnections,
+    idle: (seconds) => new Promise((resolve) => {
+      let seen = api.stats.requests, quietSince = Date.now();
+      const tick = setInterval(async () => {
+        const busy = api.stats.requests !== seen || (await openConnections()) > 0;
+        seen = api.stats.requests;
+        if (busy) quietSince = Date.now();
+        else if (Date.now() - quietSince >= seconds * 1000) { clearInterval(tick); resolve(); }
+      }, Math.min(5000, seconds * 250));
+      tick.unref();
+    }),
     dropConnections: () => server.closeAllConnections(),
     kubeconfigAs(name, namespace = 'default') {
       const u = users.find((x) => x.name === name);
@@ -166,6 +194,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults.releaseHung();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      kept?.stop();
+      if (kept) releaseLock(opts.stateFile!);
     },
   };
 }

@@ -122,13 +122,15 @@ export class Store {
 
   count(t: ResourceType) { let n = 0; for (const m of this.table(t).byNs.values()) n += m.size; return n; }
 
-  create(t: ResourceType, obj: KObject, opts: { dryRun?: boolean } = {}): KObject {
+  /** `restore`: the object comes back from a saved state, keeping its uid, creation time and generation. */
+  create(t: ResourceType, obj: KObject, opts: { dryRun?: boolean; restore?: boolean } = {}): KObject {
     const md = obj.metadata;
     if (this.get(t, md.namespace, md.name)) throw alreadyExists(t, md.name);
     const now = this.clock.now();
-    md.uid = randomUUID();
-    md.creationTimestamp = isoSeconds(now);
-    md.generation = 1;
+    const kept = opts.restore && md.uid ? { uid: md.uid, creationTimestamp: md.creationTimestamp, generation: md.generation } : undefined;
+    md.uid = kept?.uid ?? randomUUID();
+    md.creationTimestamp = kept?.creationTimestamp ?? isoSeconds(now);
+    md.generation = kept?.generation ?? 1;
     delete md.resourceVersion;
     delete md.deletionTimestamp;
     if (!t.namespaced) delete md.namespace;
