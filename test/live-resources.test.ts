@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { metricsFromLog } from '../runtime/live-resources.ts';
-import { call, connect, type Connected } from './helpers/mcp.ts';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
+import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/client/stdio';
+import { BIN, call, connect, type Connected } from './helpers/mcp.ts';
+import { serveHttp } from './helpers/serve-http.ts';
 
 let sb: Sandbox, c: Connected;
 
@@ -86,4 +89,58 @@ describe('live TrainJob resources', () => {
     const text = (await c.client.getPrompt({ name: 'compare_training_jobs', arguments: { job_a: 'live-one', job_b: 'live-two' } })).messages[0].content as any;
     expect(text.text).toContain('"live-one" and "live-two"');
   });
+});
+
+// The 2026-07-28 era has no resources/subscribe: a client opens subscriptions/listen, naming the
+// resources it wants to hear of and whether list changes interest it.
+describe('subscriptions/listen (2026-07-28)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kfmcp-listen-'));
+  const modern = () => new ModernClient({ name: 'listen-test', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+
+  it('many HTTP listeners share one watch, each hears of its job, and a policy change reaches every tools listener', async () => {
+    writeFileSync(join(dir, 'kc'), sb.kubeconfig);
+    writeFileSync(join(dir, 'policy.yaml'), 'policy:\n  deny: []\n');
+    const { url } = await serveHttp(['--kubeconfig', join(dir, 'kc'), '--persona', 'ml-engineer'], { KUBEFLOW_MCP_POLICY: join(dir, 'policy.yaml') });
+    await call(c.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'listened', confirmed: true });
+    const clients = await Promise.all(Array.from({ length: 8 }, async () => { const m = modern(); await m.connect(new ModernHttp(new URL(url))); return m; }));
+    const heard: Array<{ uris: string[]; tools: number }> = clients.map(() => ({ uris: [], tools: 0 }));
+    clients.forEach((m, i) => {
+      m.setNotificationHandler('notifications/resources/updated', (n: any) => { heard[i].uris.push(n.params.uri); });
+      m.setNotificationHandler('notifications/tools/list_changed', () => { heard[i].tools++; });
+    });
+    const before = sb.requests();
+    const subs = await Promise.all(clients.map((m) => m.listen({ toolsListChanged: true, resourceSubscriptions: ['trainjob://default/listened'] })));
+    // Eight listeners, one watch (the request that starts it) on the cluster.
+    expect(sb.requests() - before).toBeLessThanOrEqual(1);
+    for (const s of subs) expect(s.honoredFilter).toEqual({ toolsListChanged: true, resourceSubscriptions: ['trainjob://default/listened'] });
+    await call(c.client, 'update_training_job', { name: 'listened', action: 'suspend', confirmed: true });
+    const t0 = Date.now();
+    while (heard.some((h) => !h.uris.includes('trainjob://default/listened')) && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(heard.map((h) => h.uris.includes('trainjob://default/listened'))).toEqual(clients.map(() => true));
+    writeFileSync(join(dir, 'policy.yaml'), 'policy:\n  deny: [estimate_resources]\n');
+    while (heard.some((h) => h.tools === 0) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 20));
+    expect(heard.map((h) => h.tools > 0)).toEqual(clients.map(() => true));
+    for (const s of subs) await s.close();
+    await Promise.all(clients.map((m) => m.close()));
+  }, 60_000);
+
+  it('over stdio: a listen hears only what its filter names, and a namespace the policy forbids is not acknowledged', async () => {
+    writeFileSync(join(dir, 'ns-policy.yaml'), 'policy:\n  namespaces: [default]\n');
+    const m = modern();
+    await m.connect(new ModernStdio({ command: process.execPath, args: [BIN, 'serve', '--no-banner', '--kubeconfig', join(dir, 'kc'), '--persona', 'ml-engineer'], env: { ...process.env as Record<string, string>, HOME: '/nonexistent-home', KUBEFLOW_MCP_POLICY: join(dir, 'ns-policy.yaml') }, stderr: 'ignore' }));
+    try {
+      const uris: string[] = [];
+      let tools = 0;
+      m.setNotificationHandler('notifications/resources/updated', (n: any) => { uris.push(n.params.uri); });
+      m.setNotificationHandler('notifications/tools/list_changed', () => { tools++; });
+      const sub = await m.listen({ resourceSubscriptions: ['trainjob://default/listened', 'trainjob://kube-system/x'] });
+      expect(sub.honoredFilter).toEqual({ resourceSubscriptions: ['trainjob://default/listened'] });
+      await call(c.client, 'update_training_job', { name: 'listened', action: 'resume', confirmed: true });
+      const t0 = Date.now();
+      while (!uris.includes('trainjob://default/listened') && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(uris).toContain('trainjob://default/listened');
+      expect(tools).toBe(0);
+      await sub.close();
+    } finally { await m.close(); }
+  }, 60_000);
 });
