@@ -38,22 +38,21 @@ import { descriptor as update_model_metadata } from './tools/update_model_metada
 import { descriptor as update_training_job } from './tools/update_training_job.ts';
 import { descriptor as wait_for_optimization } from './tools/wait_for_optimization.ts';
 import { descriptor as wait_for_training } from './tools/wait_for_training.ts';
-import type { CheckCompatibilityInput } from './tools/check_compatibility.ts';
-import type { EstimateResourcesInput } from './tools/estimate_resources.ts';
 import type { FineTuneInput } from './tools/fine_tune.ts';
-import type { GetClusterResourcesInput } from './tools/get_cluster_resources.ts';
-import type { GetServerLogsInput } from './tools/get_server_logs.ts';
-import type { HealthCheckInput } from './tools/health_check.ts';
 import type { OptimizeInput } from './tools/optimize.ts';
 import type { PreFlightInput } from './tools/pre_flight.ts';
 import type { RunContainerTrainingInput } from './tools/run_container_training.ts';
 import type { RunCustomTrainingInput } from './tools/run_custom_training.ts';
 import type { WaitForTrainingInput } from './tools/wait_for_training.ts';
 
-export type { ToolDescriptor, Validator } from './types.ts';
+export type { Annotations, ListedTool, ToolDescriptor, Validator } from './types.ts';
+export { GUARDS } from './guards.ts';
+export type { Guard, GuardName } from './guards.ts';
+export { CALL_NAMES } from './calls.ts';
+export type { CallFunctions, CallName } from './calls.ts';
 export type { Step, Operation, Poll, RbacRule, Example } from './spec-types.ts';
 export { assembleInstructions, PERSONAS, DEFAULT_PERSONA, PERSONA_TOOLS, PHASES, MODULES, INSTRUCTION_SOURCE } from './session.ts';
-export type { InstructionSource, Tier, ListedTool } from './session.ts';
+export type { InstructionSource, Tier } from './session.ts';
 export { assembleGuide, holds, lineFor, markerOf, tailorText, toolsIn } from './references.ts';
 export type { Condition, GuideBlock, ReferenceContext } from './references.ts';
 export type { ArchiveModelInput } from './tools/archive_model.ts';
@@ -98,15 +97,10 @@ export type { WaitForTrainingInput } from './tools/wait_for_training.ts';
 export const TOOLS: ToolDescriptor<any>[] = [archive_model, archive_model_version, check_compatibility, create_runtime, delete_optimization_job, delete_runtime, delete_training_job, estimate_resources, fine_tune, get_best_hyperparameters, get_cluster_resources, get_model, get_optimization_job, get_runtime, get_server_logs, get_training_events, get_training_job, get_training_logs, health_check, inspect_controller, inspect_crd, list_contexts, list_model_versions, list_models, list_optimization_jobs, list_runtimes, list_training_jobs, optimize, patch_runtime, pre_flight, register_model, run_container_training, run_custom_training, update_model_metadata, update_training_job, wait_for_optimization, wait_for_training];
 
 /** The tools whose answer a hand-written handler computes. The runtime must register exactly these. */
-export type CustomToolName = "check_compatibility" | "estimate_resources" | "fine_tune" | "get_cluster_resources" | "get_server_logs" | "health_check" | "optimize" | "pre_flight" | "run_container_training" | "run_custom_training" | "wait_for_training";
+export type CustomToolName = "fine_tune" | "optimize" | "pre_flight" | "run_container_training" | "run_custom_training" | "wait_for_training";
 /** Handler registry shape: a missing or extra handler, or one with the wrong input type, is a type error. */
 export type CustomHandlers<Ctx> = {
-  check_compatibility: () => Promise<{ default: (input: CheckCompatibilityInput, ctx: Ctx) => Promise<unknown> }>;
-  estimate_resources: () => Promise<{ default: (input: EstimateResourcesInput, ctx: Ctx) => Promise<unknown> }>;
   fine_tune: () => Promise<{ default: (input: FineTuneInput, ctx: Ctx) => Promise<unknown> }>;
-  get_cluster_resources: () => Promise<{ default: (input: GetClusterResourcesInput, ctx: Ctx) => Promise<unknown> }>;
-  get_server_logs: () => Promise<{ default: (input: GetServerLogsInput, ctx: Ctx) => Promise<unknown> }>;
-  health_check: () => Promise<{ default: (input: HealthCheckInput, ctx: Ctx) => Promise<unknown> }>;
   optimize: () => Promise<{ default: (input: OptimizeInput, ctx: Ctx) => Promise<unknown> }>;
   pre_flight: () => Promise<{ default: (input: PreFlightInput, ctx: Ctx) => Promise<unknown> }>;
   run_container_training: () => Promise<{ default: (input: RunContainerTrainingInput, ctx: Ctx) => Promise<unknown> }>;

@@ -14,11 +14,13 @@ export interface Step {
   /** An HTTP step: a service of the catalogue, one operation of its OpenAPI document (method and
    * path template, literal), CEL values for the template's parameters and the query. */
   http?: string; method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string; params?: Record<string, string>; query?: Record<string, string>;
+  /** A call step: a typed async function of specs/calls.yaml, with its arguments (CEL each). */
+  call?: string; with?: Record<string, string>;
   /** A list step's per-object projection (CEL over `item`): the step yields {items: rows}. */
   project?: Record<string, string>;
 }
 /** Repeat the steps until a condition holds or time runs out (a wait, with progress). */
 export interface Poll { every: string; timeout: string; until: string; progress?: { value: string; total?: string; message: string } }
-export interface Operation { steps: Step[]; output: Record<string, string>; preview?: { message: string; fields: Record<string, string> }; poll?: Poll }
+export interface Operation { steps: Step[]; output: Record<string, string> | string; preview?: { message: string; fields: Record<string, string> }; poll?: Poll }
 export interface RbacRule { verb: string; resource: string; subresource?: string }
 export interface Example { title: string; input: Record<string, unknown>; persona?: string; expect?: string; error?: string }

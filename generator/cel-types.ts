@@ -13,7 +13,33 @@ const OBJECT_META = {
   ownerReferences: 'list<map<string, dyn>>', finalizers: 'list<string>',
 };
 const LIST_META = { continue: 'string', remainingItemCount: 'int', resourceVersion: 'string' };
-export const SERVER_FIELDS = { persona: 'string', version: 'string', controllerNamespace: 'string', namespacesRestricted: 'bool', allowedNamespaces: 'list<string>', context: 'string', contexts: 'list<KubeContext>' };
+/** What `server` offers expressions. The runtime computes only the fields a tool reads (each
+ * descriptor's serverFields), so an expensive one (contexts: a kubeconfig walk) costs only its readers. */
+export const SERVER_FIELDS = {
+  persona: 'string', version: 'string', controllerNamespace: 'string', namespacesRestricted: 'bool', allowedNamespaces: 'list<string>', context: 'string', contexts: 'list<KubeContext>',
+  /** The tools this server lists for its persona, how many, and those that need no cluster. */
+  tools: 'int', offline_tools: 'list<string>',
+  uptime_seconds: 'int',
+  /** The server's clock at the call (ISO 8601, UTC). */
+  time: 'string',
+};
+export type ServerField = keyof typeof SERVER_FIELDS;
+
+/** The server fields an operation's expressions read (all of them when one takes `server` whole). */
+export function serverFieldsRead(operation: unknown): ServerField[] {
+  const read = new Set<ServerField>();
+  const visit = (v: unknown) => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(/\bserver\b(\s*\.\??\s*([A-Za-z_]\w*))?/g)) {
+        if (!m[2]) for (const k of Object.keys(SERVER_FIELDS)) read.add(k as ServerField);
+        else if (m[2] in SERVER_FIELDS) read.add(m[2] as ServerField);
+      }
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(operation);
+  return Object.keys(SERVER_FIELDS).filter((k) => read.has(k as ServerField)) as ServerField[];
+}
 /** A kubeconfig context as server.contexts lists it (allowed: the policy lets callers use it). */
 export const KUBE_CONTEXT_FIELDS = { name: 'string', cluster: 'string', server: 'string', namespace: 'string', user: 'string', current: 'bool', allowed: 'bool' };
 
@@ -126,7 +152,7 @@ export function openApiTypes(reg: TypeRegistry, service: string, doc: any, known
 export interface FunctionDecl { name: string; signature: string; description: string; celValues?: boolean }
 
 /** The shared base: object types of the catalogue and the function library. Clone per tool. */
-export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[]) {
+export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[], calls: Array<{ name: string; returns: Record<string, any> }> = []) {
   const env = new Environment(CEL_OPTIONS);
   const reg = new TypeRegistry(env);
   reg.object('ObjectMeta', OBJECT_META);
@@ -151,9 +177,11 @@ export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[])
     reg.object(`${r.kind}List`, { apiVersion: 'string', kind: 'string', metadata: 'ListMeta', items: `list<${r.kind}>` });
   }
   for (const f of functions) env.registerFunction(f.signature, () => null);
+  // The answer type of each call step's function, named calls.<function>.
+  const callTypes: Record<string, string> = Object.fromEntries(calls.map((c) => [c.name, reg.fromJsonSchema(c.returns, `calls.${c.name}`)]));
   const serviceTypes: Record<string, ReturnType<typeof openApiTypes>> = {};
   for (const [name, s] of Object.entries(catalogue.services ?? {})) if (s.doc) serviceTypes[name] = openApiTypes(reg, name, s.doc);
-  return { env, reg, typeOf, serviceTypes };
+  return { env, reg, typeOf, serviceTypes, callTypes };
 }
 
 /** A CEL type name as the JSON Schema advertised in outputSchema (coarse: objects stay open). */
@@ -183,7 +211,9 @@ export function fits(got: string, want: string): boolean {
   // An optional value in a step slot means "leave the option out when absent".
   if (got.startsWith('optional<')) return fits(got.slice(9, -1), want);
   const base = (s: string) => s.replace(/<.*$/, '');
-  if (want === 'map' || want === 'list') return base(got) === want || (want === 'map' && /^[A-Z]/.test(got));
+  // Object types are named: a kind (TrainJob) or a dotted path (calls.estimate_memory, k8s.V1PodSpec).
+  const objectType = /^[A-Z]/.test(got) || /^[a-z]\w*\.[\w.]+$/.test(got);
+  if (want === 'map' || want === 'list') return base(got) === want || (want === 'map' && objectType);
   if (want === 'int' && (got === 'uint')) return true;
   if (want === 'number') return ['int', 'uint', 'double'].includes(got);
   return false;

@@ -3,6 +3,7 @@
 // operations.ts) the meaning of every tool's steps. Problems carry file:line:col.
 import type { Specs, ToolSpec } from './load.ts';
 import { closest, type Path, type Problems, type SourceFile } from './source.ts';
+import { GUARDS } from './guards.ts';
 import { markerOf, parseGuide, toolsIn, unknownTerms, type ReferenceContext } from './references.ts';
 
 /** Resolve {$ref: "defs#/x"} against defs.yaml, recursively; dangling refs are reported. */
@@ -86,6 +87,7 @@ export function checkSpecs(specs: Specs, opts: CheckOptions, problems: Problems)
       if (toolsIn(n.text, toolNames).includes(t.name)) problems.at(f, at, `the hint names ${t.name} itself; say what follows its answer instead`);
     });
     if (Array.isArray(t.next)) t.next.forEach((n, i) => { if ((i === t.next.length - 1) === (n.when !== undefined)) problems.at(f, ['next', i], i === t.next.length - 1 ? 'the last hint is the default: it takes no when' : 'every hint but the last needs a when'); });
+    if (t.guard && !(t.guard in GUARDS)) problems.at(f, ['guard'], `unknown guard "${t.guard}" (guards: ${Object.keys(GUARDS).join(', ')})`, closest(t.guard, Object.keys(GUARDS)));
     checkToolSafety(t, problems);
     const has = opts.handlerExists(t.name);
     if (t.handler === 'custom' && !has) problems.at(f, ['handler'], `runtime/handlers/${t.name}.ts does not exist`);

@@ -8,6 +8,7 @@ import { Problems, SourceFile, SpecError, closest, type Path } from './source.ts
 import { loadCrdSchemas, loadServiceDocs, type Catalogue } from './catalogue.ts';
 import type { FunctionDecl } from './cel-types.ts';
 import type { Example, Poll, RbacRule, Step } from './spec-types.ts';
+import type { GuardName } from './guards.ts';
 
 export { SpecError } from './source.ts';
 
@@ -23,16 +24,19 @@ export type { Step, Example } from './spec-types.ts';
 export interface ToolSpec {
   name: string; title: string; module: string; phase: string; persona: string;
   annotations: { readOnly: boolean; destructive: boolean; idempotent: boolean; openWorld: boolean };
-  confirm?: boolean; confirmWaiver?: string; needs?: 'contexts'; guard?: 'owned-trainjob' | 'owned-optimizationjob'; namespaced?: boolean;
+  confirm?: boolean; confirmWaiver?: string; needs?: 'contexts'; guard?: GuardName; namespaced?: boolean;
   keywords?: string[]; description: string;
   inputs: { required?: string[]; properties?: Record<string, any>; include?: string[]; advanced?: string[] };
-  steps?: Step[]; output?: Record<string, string>; preview?: { message: string; fields: Record<string, string> }; poll?: Poll;
+  steps?: Step[]; output?: Record<string, string> | string; preview?: { message: string; fields: Record<string, string> }; poll?: Poll;
   outputSchema?: Record<string, any>; rbac?: RbacRule[];
   handler?: 'custom'; why?: string; examples: Example[]; next: string | Array<{ when?: string; text: string }>;
   /** Where it came from, for error messages. */
   file: string;
   source: SourceFile;
 }
+
+/** A typed async function a `call` step runs (specs/calls.yaml); runtime/calls.ts implements it. */
+export interface CallDecl { name: string; description: string; args?: Record<string, any>; returns: Record<string, any>; rbac?: RbacRule[] }
 
 export interface Specs {
   root: string;
@@ -49,6 +53,8 @@ export interface Specs {
   prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: string }>; text: string }>;
   catalogue: Catalogue;
   functions: FunctionDecl[];
+  /** The typed async functions of `call` steps (specs/calls.yaml). */
+  calls: CallDecl[];
   examplesFixture: any[];
   /** Every error_code an answer may carry (the meta-schema's list, tool.schema.yaml $defs.errorCode). */
   errorCodes: string[];
@@ -161,6 +167,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     prompts: read('prompts.yaml', 'prompts')?.prompts ?? [],
     catalogue,
     functions,
+    calls: Object.entries<any>(read('calls.yaml', 'calls', true)?.calls ?? {}).map(([name, c]) => ({ name, ...c })),
     examplesFixture: read('examples-fixture.yaml', 'examples-fixture', true)?.objects ?? [],
     errorCodes: parse(readFileSync(join(schemaDir, 'tool.schema.yaml'), 'utf8')).$defs.errorCode.enum,
     sources,

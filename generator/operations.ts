@@ -8,11 +8,10 @@ import { celTypeToJsonSchema, fits, SERVER_FIELDS, TypeRegistry } from './cel-ty
 import type { Specs, ToolSpec } from './load.ts';
 import type { RbacRule, Step } from './spec-types.ts';
 import { closest, type Path, type Problems } from './source.ts';
+import { GUARDS, type GuardName } from './guards.ts';
 
 export const MUTATING = ['create', 'patch', 'delete'] as const;
-/** The kind each ownership guard protects. */
-export const GUARDED: Record<string, string> = { 'owned-trainjob': 'trainjobs', 'owned-optimizationjob': 'optimizationjobs' };
-const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'http', 'let', 'fail'] as const;
+const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'http', 'let', 'fail', 'call'] as const;
 export type StepKind = (typeof KINDS)[number];
 export const stepKind = (s: Step): StepKind => KINDS.find((k) => (s as any)[k] !== undefined)!;
 
@@ -32,12 +31,20 @@ const SLOTS: Record<StepKind, string[]> = {
   http: ['method', 'path', 'params', 'query', 'body', 'optional', 'notFound', 'forEach'],
   let: [],
   fail: ['code', 'hint', 'details'],
+  call: ['with'],
 };
 const REQUIRED: Partial<Record<StepKind, string[]>> = { get: ['name'], patch: ['name', 'body'], delete: ['name'], create: ['body'], logs: ['name'], http: ['method', 'path'] };
 /** The RBAC verb of a proxied request, as the API server derives it from the HTTP method. */
 export const PROXY_VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
 export interface ToolAnalysis { outputSchema: Record<string, unknown>; rbac: RbacRule[] }
+
+/** What analyseTool needs of the shared environment (cel-types.ts baseEnvironment). */
+export interface BaseEnvironment {
+  env: Environment; reg: TypeRegistry; typeOf: Record<string, string>;
+  serviceTypes?: Record<string, (schema: any, name: string, into?: TypeRegistry) => string>;
+  callTypes?: Record<string, string>;
+}
 
 interface Ctx { specs: Specs; tool: ToolSpec; problems: Problems; reg: TypeRegistry; vocabulary: string[] }
 
@@ -65,7 +72,7 @@ function checkExpr(c: Ctx, env: Environment, expr: string, path: Path, want?: st
   return type;
 }
 
-export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environment; reg: TypeRegistry; typeOf: Record<string, string>; serviceTypes?: Record<string, (schema: any, name: string, into?: TypeRegistry) => string> }, inputSchema: any, problems: Problems, checkHint: (path: Path, text: string) => void): ToolAnalysis {
+export function analyseTool(specs: Specs, tool: ToolSpec, base: BaseEnvironment, inputSchema: any, problems: Problems, checkHint: (path: Path, text: string) => void): ToolAnalysis {
   const f = tool.source;
   const inputProps = Object.keys(inputSchema.properties ?? {});
   const c: Ctx = { specs, tool, problems, reg: base.reg, vocabulary: [] };
@@ -78,7 +85,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
   c.vocabulary = [...inputProps, ...names, ...base.reg.fieldNames, ...specs.functions.map((fn) => fn.name), ...Object.keys(SERVER_FIELDS)];
   const rbac: RbacRule[] = [];
   const addRule = (r: RbacRule) => { if (!rbac.some((x) => x.verb === r.verb && x.resource === r.resource && x.subresource === r.subresource)) rbac.push(r); };
-  const guarded = tool.guard ? GUARDED[tool.guard] : undefined;
+  const guarded = tool.guard && tool.guard in GUARDS ? GUARDS[tool.guard as GuardName].resource : undefined;
   if (guarded) addRule({ verb: 'get', resource: guarded });
 
   if (tool.handler === 'custom') {
@@ -111,7 +118,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
       if (!SLOTS[kind].includes(slot)) problems.at(f, at(slot), `a ${kind} step has no "${slot}"`, closest(slot, SLOTS[kind]));
     }
     for (const req of REQUIRED[kind] ?? []) if ((s as any)[req] === undefined) problems.at(f, at(), `a ${kind} step needs "${req}"`);
-    const resource = (kind === 'let' || kind === 'fail' || kind === 'http') ? undefined : (s as any)[kind] as string;
+    const resource = (kind === 'let' || kind === 'fail' || kind === 'http' || kind === 'call') ? undefined : (s as any)[kind] as string;
     const decl = resource ? specs.catalogue.resources[resource] : undefined;
     if (resource && !decl) problems.at(f, at(kind), `unknown resource "${resource}"; resources come from specs/catalogue.yaml`, closest(resource, Object.keys(specs.catalogue.resources)));
     if (decl) {
@@ -161,10 +168,12 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
     }
     if (s.hint) checkHint(at('hint'), s.hint);
     const httpType = kind === 'http' ? httpStep(c, base, env, stepEnv, s, at, addRule) : undefined;
+    const callType = kind === 'call' ? callStep(c, base, stepEnv, s, at, addRule) : undefined;
     let type = 'dyn';
     if (kind === 'let') type = checkExpr(c, stepEnv, s.let!, at('let')) ?? 'dyn';
     else if (kind === 'logs') type = 'string';
     else if (kind === 'http') type = httpType ?? 'dyn';
+    else if (kind === 'call') type = callType ?? 'dyn';
     else if (kind === 'list' && s.project) type = decl ? projectedList(c, base.env, env, s, decl.kind, at) : 'dyn';
     else if (kind === 'list') type = decl ? `${decl.kind}List` : 'dyn';
     else if (kind === 'fail') type = 'null';
@@ -196,20 +205,31 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
     c.vocabulary.push('poll');
   }
 
-  const properties: Record<string, unknown> = {};
-  const required: string[] = [];
-  // The answer's data as examples and hints read it: its declared fields only, so reading one the
-  // output does not have is an error here rather than a null at run time.
-  const dataFields: Record<string, string> = {};
-  for (const [k, expr] of Object.entries(tool.output)) {
-    const t = checkExpr(c, env, expr, ['output', k]);
-    dataFields[k] = t === undefined ? 'dyn' : t.startsWith('optional<') ? t.slice(9, -1) : t;
-    if (t) {
-      properties[k] = celTypeToJsonSchema(t);
-      if (!t.startsWith('optional<')) required.push(k);
+  let outputSchema: Record<string, unknown>;
+  let data: string;
+  if (typeof tool.output === 'string') {
+    // The answer is one expression's value: a call's answer keeps the JSON Schema it declares.
+    const t = checkExpr(c, env, tool.output, ['output'], 'map');
+    const call = Object.entries(base.callTypes ?? {}).find(([, type]) => type === t);
+    outputSchema = call ? specs.calls.find((x) => x.name === call[0])!.returns : celTypeToJsonSchema(t ?? 'map<string, dyn>');
+    data = t ?? 'dyn';
+  } else {
+    const properties: Record<string, unknown> = {};
+    const required: string[] = [];
+    // The answer's data as examples and hints read it: its declared fields only, so reading one the
+    // output does not have is an error here rather than a null at run time.
+    const dataFields: Record<string, string> = {};
+    for (const [k, expr] of Object.entries(tool.output)) {
+      const t = checkExpr(c, env, expr, ['output', k]);
+      dataFields[k] = t === undefined ? 'dyn' : t.startsWith('optional<') ? t.slice(9, -1) : t;
+      if (t) {
+        properties[k] = celTypeToJsonSchema(t);
+        if (!t.startsWith('optional<')) required.push(k);
+      }
     }
+    outputSchema = { type: 'object', properties, ...(required.length ? { required } : {}) };
+    data = new TypeRegistry(env).object(`${tool.name}.Data`, dataFields);
   }
-  const data = new TypeRegistry(env).object(`${tool.name}.Data`, dataFields);
   if (mutating && tool.confirm && !tool.preview) problems.at(f, ['preview'], 'a tool with mutating steps needs a preview (message and fields shown before confirmed=true)');
   if (!mutating && tool.preview) problems.at(f, ['preview'], 'only tools with create, patch or delete steps preview');
   if (tool.preview) {
@@ -219,7 +239,30 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: { env: Environme
   if (tool.confirm && !mutating) problems.at(f, ['confirm'], 'confirm: true but no step changes anything');
   checkExamples(c, env, data);
   checkNext(c, env, data);
-  return { outputSchema: { type: 'object', properties, ...(required.length ? { required } : {}) }, rbac };
+  return { outputSchema, rbac };
+}
+
+/**
+ * A call step: a typed async function of specs/calls.yaml. `with` gives its arguments, each
+ * checked against the type the function declares (required ones must be there); the step's value
+ * has the type of its declared answer, and the tool is granted the permissions it declares.
+ */
+function callStep(c: Ctx, base: BaseEnvironment, env: Environment, s: Step, at: (...p: Path) => Path, addRule: (r: RbacRule) => void): string | undefined {
+  const decl = c.specs.calls.find((x) => x.name === s.call);
+  if (!decl) { c.problems.at(c.tool.source, at('call'), `unknown function "${s.call}"; call steps run the functions of specs/calls.yaml`, closest(s.call!, c.specs.calls.map((x) => x.name))); return undefined; }
+  for (const r of decl.rbac ?? []) {
+    if (!c.specs.catalogue.resources[r.resource]) c.problems.raw(`specs/calls.yaml: calls.${decl.name}.rbac: unknown resource "${r.resource}"`);
+    addRule(r);
+  }
+  const props: Record<string, any> = decl.args?.properties ?? {};
+  const given = s.with ?? {};
+  for (const k of decl.args?.required ?? []) if (given[k] === undefined) c.problems.at(c.tool.source, at(s.with ? 'with' : 'call'), `${decl.name} needs the argument "${k}"`);
+  const want = (p: any) => ({ string: 'string', integer: 'int', number: 'number', boolean: 'bool', array: 'list', object: 'map' })[p?.type as string];
+  for (const [k, expr] of Object.entries(given)) {
+    if (!(k in props)) { c.problems.at(c.tool.source, at('with', k), `${decl.name} takes no argument "${k}"`, closest(k, Object.keys(props))); continue; }
+    checkExpr(c, env, expr, at('with', k), want(props[k]));
+  }
+  return base.callTypes?.[decl.name];
 }
 
 /**

@@ -1,5 +1,5 @@
 // The page sources of the docs site (generated/site/): the VitePress configuration and theme in
-// docs/ read them, and `npm run docs:build` renders them. Every page is a function of the specs
+// docs/ read them, and `npm run docs:build` renders them. Every page is a function of the IR
 // (and of the few declarations the runtime makes once: the serve options, the meta-tools of the
 // progressive and semantic modes, the chart's values), so a change to a spec changes its page and
 // `gen:check` fails until the site sources are regenerated.
@@ -13,10 +13,8 @@ import { parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'ya
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { assembleInstructions, type Tier } from './assemble-instructions.ts';
 import { assembleGuide } from './references.ts';
-import { referencesOf } from './check.ts';
-import { guideBlocks, inputSchemaOf, instructionSource, listingEntry, personaTools, TIERS } from './generate.ts';
-import type { ToolAnalysis } from './operations.ts';
-import type { Specs, ToolSpec } from './load.ts';
+import { TIERS, type IR, type ToolIR } from './ir.ts';
+import type { ToolSpec } from './load.ts';
 import { SERVE_OPTIONS } from '../runtime/serve-options.ts';
 import { metaToolsFor, type Mode } from '../runtime/modes/meta-listing.ts';
 import { instructionsFor } from '../runtime/listing.ts';
@@ -56,20 +54,20 @@ export function safetyOf(t: ToolSpec): 'read-only' | 'destructive' | 'mutating' 
 }
 
 /** The modules a server without --clients serves (the default ones and the ones always on). */
-const defaultModules = (specs: Specs) => new Set(Object.entries(specs.modules).filter(([, m]) => m.default || m.always).map(([k]) => k));
-const allModules = (specs: Specs) => new Set(Object.keys(specs.modules));
+const defaultModules = (ir: IR) => new Set(Object.entries(ir.specs.modules).filter(([, m]) => m.default || m.always).map(([k]) => k));
+const allModules = (ir: IR) => new Set(Object.keys(ir.specs.modules));
 
 /** The tools one persona is served with these modules and one kubeconfig context, sorted by name. */
-function served(specs: Specs, persona: string, modules: Set<string>): ToolSpec[] {
-  const names = new Set(personaTools(specs)[persona]);
-  return specs.tools.filter((t) => names.has(t.name) && modules.has(t.module) && !t.needs).sort((a, b) => a.name.localeCompare(b.name));
+function served(ir: IR, persona: string, modules: Set<string>): ToolSpec[] {
+  const names = new Set(ir.personaTools[persona]);
+  return ir.specs.tools.filter((t) => names.has(t.name) && modules.has(t.module) && !t.needs).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The meta-tools a mode lists, with the phases of these specs (not of the last generation). */
-function metaTools(specs: Specs, mode: Mode) {
+function metaTools(ir: IR, mode: Mode) {
   return metaToolsFor(mode).map((m) => {
     const copy = structuredClone(m) as any;
-    if (copy.inputSchema?.properties?.phase?.enum) copy.inputSchema.properties.phase.enum = specs.phases.map((p) => p.name);
+    if (copy.inputSchema?.properties?.phase?.enum) copy.inputSchema.properties.phase.enum = ir.specs.phases.map((p) => p.name);
     return copy;
   });
 }
@@ -82,11 +80,11 @@ function modePreamble(mode: Mode): string {
 }
 
 /** What a session of this persona, tier and mode gets: tools/list as sent, and the instructions. */
-export function sessionView(specs: Specs, persona: string, tier: Tier, mode: Mode, modules = defaultModules(specs)) {
-  const tools = served(specs, persona, modules);
-  const list = mode === 'full' ? { tools: tools.map((t) => listingEntry(t, specs)) } : { tools: metaTools(specs, mode) };
+export function sessionView(ir: IR, persona: string, tier: Tier, mode: Mode, modules = defaultModules(ir)) {
+  const tools = served(ir, persona, modules);
+  const list = mode === 'full' ? { tools: tools.map((t) => ir.tool(t.name).listing) } : { tools: metaTools(ir, mode) };
   const listText = JSON.stringify(list);
-  const instructions = modePreamble(mode) + assembleInstructions(instructionSource(specs), new Set(tools.map((t) => t.name)), tier);
+  const instructions = modePreamble(mode) + assembleInstructions(ir.instructionSource, new Set(tools.map((t) => t.name)), tier);
   return { tools, list, listTokens: tokens(listText), instructions, instructionTokens: tokens(instructions) };
 }
 
@@ -110,6 +108,7 @@ function bounds(p: any): string {
 /** The operation a step performs, in one phrase. */
 function stepOperation(s: Record<string, any>): { op: string; resource?: string } {
   for (const op of ['get', 'list', 'create', 'patch', 'delete', 'logs', 'http']) if (typeof s[op] === 'string') return { op, resource: s[op] };
+  if (typeof s.call === 'string') return { op: 'call', resource: s.call };
   if (s.let !== undefined) return { op: 'let' };
   if (s.fail !== undefined) return { op: 'fail' };
   return { op: '?' };
@@ -139,14 +138,15 @@ function readCaptures(packageRoot: string): Captures {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
 }
 
-function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string, string[]>, captures: Captures = {}): string {
-  const schema = inputSchemaOf(t, specs.defs) as { properties: Record<string, any>; required?: string[] };
+function toolPage(ir: IR, a: ToolIR, pt: Record<string, string[]>, captures: Captures = {}): string {
+  const t = a.spec;
+  const schema = a.inputSchema as { properties: Record<string, any>; required?: string[] };
   const advanced = new Set(t.inputs.advanced ?? []);
   const personas = Object.keys(pt).filter((p) => pt[p].includes(t.name));
-  const phase = specs.phases.find((p) => p.name === t.phase);
-  const listed = listingEntry(t, specs);
+  const phase = ir.specs.phases.find((p) => p.name === t.phase);
+  const listed = ir.tool(t.name).listing;
   const facts: string[][] = [
-    ['Module', `${code(t.module)}${specs.modules[t.module]?.default ? ' (on by default)' : specs.modules[t.module]?.always ? ' (always on)' : ` (with ${code(`--clients ...,${t.module}`)})`}`],
+    ['Module', `${code(t.module)}${ir.specs.modules[t.module]?.default ? ' (on by default)' : ir.specs.modules[t.module]?.always ? ' (always on)' : ` (with ${code(`--clients ...,${t.module}`)})`}`],
     ['Phase', `${phase ? cell(phase.title) : ''} (${code(t.phase)})`],
     ['Personas', `${personas.map(personaLink).join(', ')} (least privileged: ${code(t.persona)})`],
     ['Safety', `**${safetyOf(t)}**; read-only ${yesNo(t.annotations.readOnly)}, destructive ${yesNo(t.annotations.destructive)}, idempotent ${yesNo(t.annotations.idempotent)}, talks to Kubernetes ${yesNo(t.annotations.openWorld)}`],
@@ -167,7 +167,7 @@ function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string,
   const steps = (t.steps ?? []) as any[];
   const kube = steps.filter((s) => stepOperation(s).resource);
   const errors = toolErrors(t);
-  const apiGroup = (r: string) => { const g = specs.catalogue.resources[r]?.group; return g === undefined ? '?' : g === '' ? 'core' : g; };
+  const apiGroup = (r: string) => { const g = ir.specs.catalogue.resources[r]?.group; return g === undefined ? '?' : g === '' ? 'core' : g; };
   const next = typeof t.next === 'string' ? [{ text: t.next }] : t.next;
   return page([
     frontmatter({ title: t.name, description: t.description, outline: [2, 3] }),
@@ -195,13 +195,14 @@ function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string,
         ? table(['Step', 'Call', 'Resource', 'Condition'], kube.map((s) => {
           const { op, resource } = stepOperation(s);
           const extra = [s.when ? `when ${code(s.when)}` : '', s.forEach ? `for each of ${code(s.forEach)}` : '', s.optional ? 'optional' : '', s.project ? 'projected rows, kept current by a watch' : ''].filter(Boolean).join('; ');
-          return [code(s.id), code(op), op === 'http' ? `${code(resource!)} (an HTTP service, through its Service proxy)` : `${code(resource!)} (${cell(apiGroup(resource!))})`, extra];
+          const what = op === 'http' ? `${code(resource!)} (an HTTP service, through its Service proxy)` : op === 'call' ? `${code(resource!)} (a function of ${code('specs/calls.yaml')})` : `${code(resource!)} (${cell(apiGroup(resource!))})`;
+          return [code(s.id), code(op), what, extra];
         }))
         : 'None: it answers from what the server knows.',
     t.poll && `Repeats its steps every ${code(t.poll.every)} s until ${code(t.poll.until)}, for at most ${code(t.poll.timeout)} s, sending progress notifications.`,
     steps.length ? `::: details All steps\n\n${fence('yaml', steps.map((s) => `- ${Object.entries(s).map(([k, v], i) => `${i ? '  ' : ''}${k}: ${JSON.stringify(v)}`).join('\n')}`).join('\n'))}\n\n:::` : undefined,
     '### RBAC',
-    a.rbac.length ? table(['Verb', 'Resource', 'API group'], a.rbac.map((r) => [code(r.verb), code(`${r.resource}${r.subresource ? `/${r.subresource}` : ''}`), cell(apiGroup(r.resource))])) : 'No Kubernetes permissions.',
+    a.rbac.length ? table(['Verb', 'Resource', 'API group'], a.rbac.map((r: { verb: string; resource: string; subresource?: string }) => [code(r.verb), code(`${r.resource}${r.subresource ? `/${r.subresource}` : ''}`), cell(apiGroup(r.resource))])) : 'No Kubernetes permissions.',
     '## Errors',
     errors.length ? table(['Code', 'When', 'Message', 'Hint'], errors.map((e) => [code(e.code), cell(e.when), code(e.message), cell(e.hint ?? '')])) : 'Besides the common ones, none of its own.',
     `Common to every tool: ${code('VALIDATION_ERROR')} for input that does not match the schema (naming the field), ${code('PERMISSION_DENIED')} when the persona, the policy or Kubernetes RBAC refuses, ${code('KUBERNETES_ERROR')} and ${code('TIMEOUT')} from the API server.`,
@@ -222,23 +223,23 @@ function toolPage(specs: Specs, t: ToolSpec, a: ToolAnalysis, pt: Record<string,
   ]);
 }
 
-function toolsIndex(specs: Specs): string {
-  const rows = specs.phases.flatMap((ph) => specs.tools.filter((t) => t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name)).map((t) => [
+function toolsIndex(ir: IR): string {
+  const rows = ir.specs.phases.flatMap((ph) => ir.specs.tools.filter((t) => t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name)).map((t) => [
     toolLink(t.name), cell(ph.title), code(t.module), personaLink(t.persona), safetyOf(t), yesNo(t.confirm), cell(t.description),
   ]));
-  const custom = specs.tools.filter((t) => t.handler === 'custom').length;
+  const custom = ir.specs.tools.filter((t) => t.handler === 'custom').length;
   return page([
-    frontmatter({ title: 'Tools', description: `The ${specs.tools.length} tools, by phase` }),
+    frontmatter({ title: 'Tools', description: `The ${ir.specs.tools.length} tools, by phase` }),
     banner('specs/tools/*.yaml'),
     '# Tools',
-    `${specs.tools.length} tools: ${specs.tools.length - custom} declared entirely as steps in YAML, ${custom} with a hand-written handler. Persona is the least privileged persona that may call the tool; the ones above it inherit it.`,
+    `${ir.specs.tools.length} tools: ${ir.specs.tools.length - custom} declared entirely as steps in YAML, ${custom} with a hand-written handler. Persona is the least privileged persona that may call the tool; the ones above it inherit it.`,
     table(['Tool', 'Phase', 'Module', 'Persona', 'Safety', 'Previews', 'What it does'], rows),
   ]);
 }
 
-function personaIndex(specs: Specs, pt: Record<string, string[]>): string {
+function personaIndex(ir: IR, pt: Record<string, string[]>): string {
   const rows = Object.keys(pt).flatMap((p) => TIERS.map((tier) => {
-    const v = MODES.map((m) => sessionView(specs, p, tier, m));
+    const v = MODES.map((m) => sessionView(ir, p, tier, m));
     return [personaLink(p), tierLink(p, tier), String(v[0].tools.length), ...v.map((x) => `${x.listTokens} + ${x.instructionTokens}`)];
   }));
   return page([
@@ -247,15 +248,15 @@ function personaIndex(specs: Specs, pt: Record<string, string[]>): string {
     '# Personas and instruction tiers',
     'A persona (`--persona`) decides which tools a caller may call; the instruction tier (`--instruction-tier`) how much the server says about them in `initialize`; the mode (`--mode`) whether tools/list lists every tool (full) or a few meta-tools that reach them (progressive, semantic). Figures are o200k tokens, for a server with the default client modules and one kubeconfig context: tools/list + instructions.',
     table(['Persona', 'Tier', 'Tools', 'full', 'progressive', 'semantic'], rows),
-    table(['Persona', 'Inherits', 'Description'], Object.entries(specs.personas.personas).map(([p, d]) => [personaLink(p), d.inherits ? personaLink(d.inherits) : '', cell(d.description)])),
-    `Without \`--persona\` the server uses ${code(specs.personas.default)}. A policy file can define more personas from these tools (see the README).`,
+    table(['Persona', 'Inherits', 'Description'], Object.entries(ir.specs.personas.personas).map(([p, d]) => [personaLink(p), d.inherits ? personaLink(d.inherits) : '', cell(d.description)])),
+    `Without \`--persona\` the server uses ${code(ir.specs.personas.default)}. A policy file can define more personas from these tools (see the README).`,
   ]);
 }
 
-function personaPage(specs: Specs, persona: string, pt: Record<string, string[]>): string {
-  const d = specs.personas.personas[persona];
-  const byPhase = specs.phases.map((ph) => {
-    const ts = specs.tools.filter((t) => pt[persona].includes(t.name) && t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name));
+function personaPage(ir: IR, persona: string, pt: Record<string, string[]>): string {
+  const d = ir.specs.personas.personas[persona];
+  const byPhase = ir.specs.phases.map((ph) => {
+    const ts = ir.specs.tools.filter((t) => pt[persona].includes(t.name) && t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name));
     return ts.length ? [`### ${esc(ph.title)}`, table(['Tool', 'Module', 'Safety', 'Previews', 'What it does'], ts.map((t) => [toolLink(t.name), code(t.module), safetyOf(t), yesNo(t.confirm), cell(t.description)]))].join('\n\n') : undefined;
   });
   return page([
@@ -266,26 +267,26 @@ function personaPage(specs: Specs, persona: string, pt: Record<string, string[]>
     d.inherits ? `Inherits every tool of ${personaLink(d.inherits)}.` : 'The base persona.',
     d.bypassOwnership ? 'Bypasses the ownership guard: may change objects this server did not create.' : undefined,
     '## Instruction tiers',
-    TIERS.map((tier) => `- ${tierLink(persona, tier)}: ${sessionView(specs, persona, tier, 'full').instructionTokens} o200k tokens of instructions in full mode`).join('\n'),
+    TIERS.map((tier) => `- ${tierLink(persona, tier)}: ${sessionView(ir, persona, tier, 'full').instructionTokens} o200k tokens of instructions in full mode`).join('\n'),
     '## Tools it may call',
     `${pt[persona].length} tools across every module; which of them tools/list carries depends on \`--clients\` and the mode.`,
     ...byPhase,
   ]);
 }
 
-function tierPage(specs: Specs, persona: string, tier: Tier): string {
-  const views = MODES.map((m) => ({ mode: m, ...sessionView(specs, persona, tier, m) }));
+function tierPage(ir: IR, persona: string, tier: Tier): string {
+  const views = MODES.map((m) => ({ mode: m, ...sessionView(ir, persona, tier, m) }));
   const full = views[0];
-  const withAll = sessionView(specs, persona, tier, 'full', allModules(specs));
+  const withAll = sessionView(ir, persona, tier, 'full', allModules(ir));
   const added = withAll.tools.filter((t) => !full.tools.some((f) => f.name === t.name));
-  const extra = Object.keys(specs.modules).filter((m) => !defaultModules(specs).has(m) && specs.tools.some((t) => t.module === m));
-  const phaseTitle = (n: string) => specs.phases.find((p) => p.name === n)?.title ?? n;
+  const extra = Object.keys(ir.specs.modules).filter((m) => !defaultModules(ir).has(m) && ir.specs.tools.some((t) => t.module === m));
+  const phaseTitle = (n: string) => ir.specs.phases.find((p) => p.name === n)?.title ?? n;
   return page([
     frontmatter({ title: `${persona}, ${tier} tier`, description: `What the server sends a ${persona} caller with --instruction-tier ${tier}`, outline: [2, 3] }),
     banner('specs/instructions.yaml, specs/personas.yaml and specs/tools/*.yaml'),
     `# ${persona} · ${tier} tier`,
     fence('bash', `kubeflow-mcp serve --persona ${persona} --instruction-tier ${tier}   # add --mode progressive or --mode semantic`),
-    `With the default client modules (${[...defaultModules(specs)].map(code).join(', ')}) and one kubeconfig context. Token counts are o200k, of the JSON text of tools/list and of the instructions as sent.`,
+    `With the default client modules (${[...defaultModules(ir)].map(code).join(', ')}) and one kubeconfig context. Token counts are o200k, of the JSON text of tools/list and of the instructions as sent.`,
     table(['Mode', 'tools/list lists', 'tools/list tokens', 'Instructions tokens'], views.map((v) => [code(v.mode), v.mode === 'full' ? `${v.tools.length} tools` : v.list.tools.map((m: any) => code(m.name)).join(', '), String(v.listTokens), String(v.instructionTokens)])),
     '## Instructions',
     `What \`initialize\` returns as \`instructions\` in full mode (${full.instructionTokens} tokens):`,
@@ -302,17 +303,17 @@ function tierPage(specs: Specs, persona: string, tier: Tier): string {
     ].join('\n\n')),
     extra.length ? `## With ${extra.map(code).join(', ')}` : undefined,
     extra.length ? (added.length
-      ? `${code(`--clients ${[...defaultModules(specs)].filter((m) => !specs.modules[m].always).concat(extra).join(',')}`)} adds ${added.map((t) => toolLink(t.name)).join(', ')}: ${withAll.tools.length} tools, ${withAll.listTokens} tokens of tools/list and ${withAll.instructionTokens} of instructions in full mode.`
+      ? `${code(`--clients ${[...defaultModules(ir)].filter((m) => !ir.specs.modules[m].always).concat(extra).join(',')}`)} adds ${added.map((t) => toolLink(t.name)).join(', ')}: ${withAll.tools.length} tools, ${withAll.listTokens} tokens of tools/list and ${withAll.instructionTokens} of instructions in full mode.`
       : `${extra.map(code).join(', ')} adds no tool this persona may call.`) : undefined,
   ]);
 }
 
-function guidePages(specs: Specs, pt: Record<string, string[]>): Map<string, string> {
+function guidePages(ir: IR, pt: Record<string, string[]>): Map<string, string> {
   const out = new Map<string, string>();
-  const ctx = referencesOf(specs);
-  const blocks = guideBlocks(specs);
+  const ctx = ir.references;
+  const blocks = ir.guides;
   const all = new Set(ctx.allTools);
-  for (const r of specs.resources) {
+  for (const r of ir.specs.resources) {
     const text = assembleGuide(blocks.get(r.uri)!, all, ctx);
     const perPersona = Object.keys(pt).map((p) => {
       const read = assembleGuide(blocks.get(r.uri)!, new Set(pt[p]), ctx);
@@ -333,19 +334,19 @@ function guidePages(specs: Specs, pt: Record<string, string[]>): Map<string, str
     banner('specs/resources.yaml'),
     '# Guides',
     'Served as MCP resources (resources/list, resources/read); hints and instructions point at their URIs.',
-    table(['Guide', 'URI', 'Module', 'About'], specs.resources.map((r) => [`[${esc(r.name)}](/guides/${r.name})`, code(r.uri), r.module ? code(r.module) : 'any', cell(r.description)])),
+    table(['Guide', 'URI', 'Module', 'About'], ir.specs.resources.map((r) => [`[${esc(r.name)}](/guides/${r.name})`, code(r.uri), r.module ? code(r.module) : 'any', cell(r.description)])),
   ]));
   return out;
 }
 
-function promptsPage(specs: Specs, pt: Record<string, string[]>): string {
-  const ctx = referencesOf(specs);
+function promptsPage(ir: IR, pt: Record<string, string[]>): string {
+  const ctx = ir.references;
   return page([
     frontmatter({ title: 'Prompts', description: 'The MCP prompt templates', outline: [2, 2] }),
     banner('specs/prompts.yaml'),
     '# Prompts',
     'Prompt templates (prompts/list, prompts/get). A prompt is offered only to a caller who may call every tool its text names; `{{argument}}` in the text is replaced with the argument\'s value.'.replace('{{argument}}', '&#123;&#123;argument&#125;&#125;'),
-    ...specs.prompts.map((p) => {
+    ...ir.specs.prompts.map((p) => {
       const named = ctx.allTools.filter((t) => new RegExp(`\\b${t}\\b`).test(p.text));
       const who = Object.keys(pt).filter((per) => named.every((n) => pt[per].includes(n)));
       return [
@@ -371,9 +372,9 @@ function cliPage(): string {
 }
 
 /** The chart's values: each key with its default and the comment above it. */
-function helmPage(specs: Specs): string {
+function helmPage(ir: IR): string {
   const file = 'generator/templates/helm/values.yaml';
-  const text = readFileSync(join(specs.packageRoot, file), 'utf8');
+  const text = readFileSync(join(ir.specs.packageRoot, file), 'utf8');
   const doc = parseDocument(text);
   const rows: string[][] = [];
   let header = '';
@@ -408,41 +409,49 @@ function helmPage(specs: Specs): string {
 
 /** The operation language for contributors: the section of specs/README.md, the functions and
  * the resource catalogue. */
-function operationsPage(specs: Specs): string {
-  const readme = readFileSync(join(specs.packageRoot, 'specs/README.md'), 'utf8');
+function operationsPage(ir: IR): string {
+  const readme = readFileSync(join(ir.specs.packageRoot, 'specs/README.md'), 'utf8');
   const start = readme.indexOf('## The operation language');
   const end = readme.indexOf('\n## ', start + 3);
   const section = start < 0 ? '' : readme.slice(start, end < 0 ? undefined : end).replace(/^## The operation language\n/, '');
   // Prose from the README: markdown as it is, except what VitePress would read as Vue markup.
   const safe = section.split(/(```[\s\S]*?```|`[^`\n]*`)/).map((part, i) => (i % 2 ? part : part.replace(/</g, '&lt;').replace(/\{\{/g, '&#123;&#123;'))).join('');
-  const cat = Object.entries(specs.catalogue.resources).sort(([a], [b]) => a.localeCompare(b));
-  const users = (plural: string) => specs.tools.filter((t) => (t.steps ?? []).some((s: any) => stepOperation(s).resource === plural) || (t.rbac ?? []).some((r) => r.resource === plural)).map((t) => toolLink(t.name));
+  const cat = Object.entries(ir.specs.catalogue.resources).sort(([a], [b]) => a.localeCompare(b));
+  const users = (plural: string) => ir.tools.filter((t) => (t.spec.steps ?? []).some((s: any) => stepOperation(s).resource === plural) || t.rbac.some((r) => r.resource === plural)).map((t) => toolLink(t.name));
   return page([
     frontmatter({ title: 'The operation language', description: 'How a tool is declared: steps, expressions, functions and the resource catalogue', outline: [2, 3] }),
-    banner('specs/README.md, specs/functions.yaml and specs/catalogue.yaml'),
+    banner('specs/README.md, specs/functions.yaml, specs/calls.yaml and specs/catalogue.yaml'),
     '# The operation language',
     'For contributors: a tool is a YAML file in `specs/tools/`, and unless it has a hand-written handler, a list of steps whose every value is a CEL expression the generator type-checks. See also [the tools](/tools/) for every spec rendered.',
     safe.trim(),
     '## Functions',
     'Besides CEL\'s standard library, expressions may call these (`specs/functions.yaml`; the runtime implements each in `runtime/cel/library.ts`).',
-    table(['Function', 'Signature', 'What it gives'], specs.functions.map((f: any) => [code(f.name), code(f.signature), cell(f.description ?? '')])),
+    table(['Function', 'Signature', 'What it gives'], ir.specs.functions.map((f: any) => [code(f.name), code(f.signature), cell(f.description ?? '')])),
+    '## Calls',
+    'The typed async functions a `call` step runs (`specs/calls.yaml`; the runtime implements each in `runtime/calls.ts`). A tool that calls one is granted the permissions it needs.',
+    table(['Function', 'Arguments', 'What it answers', 'Permissions'], ir.specs.calls.map((c) => [
+      code(c.name),
+      Object.keys(c.args?.properties ?? {}).map((k) => code(`${k}${(c.args?.required ?? []).includes(k) ? '' : '?'}`)).join(', '),
+      cell(c.description),
+      (c.rbac ?? []).map((r) => code(`${r.verb} ${r.resource}`)).join(', '),
+    ])),
     '## Resource catalogue',
     'Every Kubernetes resource type a step may name (`specs/catalogue.yaml`); the runtime client builds its URLs and the sandbox serves exactly these.',
     table(['Resource', 'Kind', 'API group / version', 'Scope', 'Used by'], cat.map(([plural, r]: [string, any]) => [code(plural), cell(r.kind), code(`${r.group || 'core'}/${r.version}`), r.namespaced ? 'namespaced' : 'cluster', users(plural).join(', ')])),
     '## Diagnostics',
     '`npm run gen` reports every problem at once as `specs/<file>:<line>:<col>: <yaml path>: <message>`, with `(did you mean "...")` when a name is close to a known one; `npm run gen:check` fails when a generated file, this site\'s sources among them, is stale. Error codes an answer can carry:',
-    ['VALIDATION_ERROR', 'RESOURCE_NOT_FOUND', 'PERMISSION_DENIED', 'KUBERNETES_ERROR', 'SDK_ERROR', 'TIMEOUT', 'ALREADY_EXISTS', 'CONFLICT', 'JOB_FAILED', 'CANCELLED', 'RATE_LIMITED', 'INTERNAL_ERROR', 'PARTIALLY_CREATED'].map(code).join(', ') + '.',
+    ir.specs.errorCodes.map(code).join(', ') + '.',
   ]);
 }
 
-function homePage(specs: Specs, pt: Record<string, string[]>): string {
-  const custom = specs.tools.filter((t) => t.handler === 'custom').length;
-  const rows = Object.entries(specs.personas.personas).map(([p, d]) => [personaLink(p), String(served(specs, p, defaultModules(specs)).length), TIERS.map((tier) => tierLink(p, tier)).join(', '), cell(d.description)]);
+function homePage(ir: IR, pt: Record<string, string[]>): string {
+  const custom = ir.specs.tools.filter((t) => t.handler === 'custom').length;
+  const rows = Object.entries(ir.specs.personas.personas).map(([p, d]) => [personaLink(p), String(served(ir, p, defaultModules(ir)).length), TIERS.map((tier) => tierLink(p, tier)).join(', '), cell(d.description)]);
   return page([
     frontmatter({ title: 'kubeflow-mcp', description: 'Kubeflow Trainer for AI agents: the MCP server\'s tools, personas and instruction tiers', outline: [2, 2], prev: false, next: false }),
     banner('specs/'),
     '# kubeflow-mcp',
-    `Kubeflow Trainer for AI agents: ${specs.tools.length} MCP tools to plan, submit, monitor and manage training jobs on Kubernetes, ${specs.tools.length - custom} of them declared entirely as steps in YAML. Every page here is generated from those specs, so it says what the server does.`,
+    `Kubeflow Trainer for AI agents: ${ir.specs.tools.length} MCP tools to plan, submit, monitor and manage training jobs on Kubernetes, ${ir.specs.tools.length - custom} of them declared entirely as steps in YAML. Every page here is generated from those specs, so it says what the server does.`,
     '## Start with a persona',
     table(['Persona', 'Tools by default', 'Instruction tiers', 'Who it is for'], rows),
     '<!--@include: ../../docs/home.md-->',
@@ -452,7 +461,7 @@ function homePage(specs: Specs, pt: Record<string, string[]>): string {
 /** The sidebars, per section, as docs/.vitepress/config.ts shows them. No group collapses: the
  * default theme's collapsible group puts one control inside another, which screen readers handle
  * badly, so each section has a sidebar of its own instead. */
-function sidebar(specs: Specs, pt: Record<string, string[]>) {
+function sidebar(ir: IR, pt: Record<string, string[]>) {
   const reference = { text: 'Reference', items: [
     { text: 'Prompts', link: '/prompts' },
     { text: 'CLI and configuration', link: '/reference/cli' },
@@ -466,9 +475,9 @@ function sidebar(specs: Specs, pt: Record<string, string[]>) {
     ],
     '/tools/': [
       { text: 'All tools', link: '/tools/' },
-      ...specs.phases.filter((ph) => specs.tools.some((t) => t.phase === ph.name)).map((ph) => ({ text: ph.title, items: specs.tools.filter((t) => t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name)).map((t) => ({ text: t.name, link: `/tools/${t.name}` })) })),
+      ...ir.specs.phases.filter((ph) => ir.specs.tools.some((t) => t.phase === ph.name)).map((ph) => ({ text: ph.title, items: ir.specs.tools.filter((t) => t.phase === ph.name).sort((a, b) => a.name.localeCompare(b.name)).map((t) => ({ text: t.name, link: `/tools/${t.name}` })) })),
     ],
-    '/guides/': [{ text: 'Guides', link: '/guides/', items: specs.resources.map((r) => ({ text: r.name, link: `/guides/${r.name}` })) }],
+    '/guides/': [{ text: 'Guides', link: '/guides/', items: ir.specs.resources.map((r) => ({ text: r.name, link: `/guides/${r.name}` })) }],
     '/': [
       { text: 'Start', items: [{ text: 'Home', link: '/' }, { text: 'Personas and tiers', link: '/personas/' }, { text: 'Tools', link: '/tools/' }, { text: 'Guides', link: '/guides/' }] },
       reference,
@@ -477,26 +486,26 @@ function sidebar(specs: Specs, pt: Record<string, string[]>) {
 }
 
 /** Every page source of the docs site, by path. */
-export function siteSources(specs: Specs, analyses: Map<string, ToolAnalysis>): Map<string, string> {
+export function siteSources(ir: IR): Map<string, string> {
   const out = new Map<string, string>();
   // The site documents this package's own specs (docs/ is its configuration); a corpus of specs
   // elsewhere, such as a test fixture, has no site.
-  if (resolve(specs.root) !== resolve(specs.packageRoot, 'specs') || !existsSync(join(specs.packageRoot, 'docs', '.vitepress'))) return out;
-  const pt = personaTools(specs);
-  const captures = readCaptures(specs.packageRoot);
-  out.set(`${ROOT}/index.md`, homePage(specs, pt));
-  out.set(`${ROOT}/personas/index.md`, personaIndex(specs, pt));
+  if (resolve(ir.specs.root) !== resolve(ir.specs.packageRoot, 'specs') || !existsSync(join(ir.specs.packageRoot, 'docs', '.vitepress'))) return out;
+  const pt = ir.personaTools;
+  const captures = readCaptures(ir.specs.packageRoot);
+  out.set(`${ROOT}/index.md`, homePage(ir, pt));
+  out.set(`${ROOT}/personas/index.md`, personaIndex(ir, pt));
   for (const p of Object.keys(pt)) {
-    out.set(`${ROOT}/personas/${p}/index.md`, personaPage(specs, p, pt));
-    for (const tier of TIERS) out.set(`${ROOT}/personas/${p}/${tier}.md`, tierPage(specs, p, tier));
+    out.set(`${ROOT}/personas/${p}/index.md`, personaPage(ir, p, pt));
+    for (const tier of TIERS) out.set(`${ROOT}/personas/${p}/${tier}.md`, tierPage(ir, p, tier));
   }
-  out.set(`${ROOT}/tools/index.md`, toolsIndex(specs));
-  for (const t of specs.tools) out.set(`${ROOT}/tools/${t.name}.md`, toolPage(specs, t, analyses.get(t.name)!, pt, captures));
-  for (const [k, v] of guidePages(specs, pt)) out.set(k, v);
-  out.set(`${ROOT}/prompts.md`, promptsPage(specs, pt));
+  out.set(`${ROOT}/tools/index.md`, toolsIndex(ir));
+  for (const t of ir.tools) out.set(`${ROOT}/tools/${t.name}.md`, toolPage(ir, t, pt, captures));
+  for (const [k, v] of guidePages(ir, pt)) out.set(k, v);
+  out.set(`${ROOT}/prompts.md`, promptsPage(ir, pt));
   out.set(`${ROOT}/reference/cli.md`, cliPage());
-  out.set(`${ROOT}/reference/helm.md`, helmPage(specs));
-  out.set(`${ROOT}/reference/operations.md`, operationsPage(specs));
-  out.set(`${ROOT}/sidebar.json`, `${JSON.stringify(sidebar(specs, pt), null, 2)}\n`);
+  out.set(`${ROOT}/reference/helm.md`, helmPage(ir));
+  out.set(`${ROOT}/reference/operations.md`, operationsPage(ir));
+  out.set(`${ROOT}/sidebar.json`, `${JSON.stringify(sidebar(ir, pt), null, 2)}\n`);
   return out;
 }

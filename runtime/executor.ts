@@ -1,8 +1,9 @@
-// Runs a declarative tool: its steps in order (Kubernetes reads and writes, computed values and
-// checked failures), then its output. Before confirmation every write is a server-side dry run and
-// the preview is answered instead of the output. Every namespace a step touches passes the
-// namespace policy, whatever the spec says.
-import { CATALOGUE, HTTP_SERVICES, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
+// Runs a declarative tool: its steps in order (Kubernetes reads and writes, HTTP requests, calls of
+// the typed functions in calls.ts, computed values and checked failures), then its output. Before
+// confirmation every write is a server-side dry run and the preview is answered instead of the
+// output. Every namespace a step touches passes the namespace policy, whatever the spec says.
+import { CATALOGUE, HTTP_SERVICES, type CallName, type Operation, type Step, type ToolDescriptor } from '../generated/index.ts';
+import { CALLS } from './calls.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './context.ts';
 import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
@@ -26,33 +27,42 @@ function redact(resource: string, value: any): any {
   return Array.isArray(value.items) ? { ...value, items: value.items.map(one) } : one(value);
 }
 
-const readsContextsOf = new WeakMap<ToolDescriptor<any>, boolean>();
-const readsContexts = (tool: ToolDescriptor<any>) => {
-  let r = readsContextsOf.get(tool);
-  if (r === undefined) readsContextsOf.set(tool, (r = JSON.stringify(tool.operation).includes('server.context')));
-  return r;
-};
-
 /** server.context and server.contexts: the kubeconfig's contexts, marked as the policy allows them
  * (the server's own context always is); none when there is no kubeconfig. */
 async function contextsOf(ctx: ToolContext): Promise<{ context?: string; contexts?: unknown[] }> {
-  // Only tools whose expressions read them pay for the kubeconfig walk (list_contexts).
-  if (!readsContexts(ctx.tool)) return {};
   const all = await ctx.kube.contexts().catch(() => []);
   const own = all.find((c) => c.current)?.name ?? '';
   const allowed = new Set([own, ...allowedContexts(ctx.policy)]);
   return { context: own, contexts: all.map((c) => ({ ...c, allowed: allowed.has(c.name) })) };
 }
 
+/** The `server` fields a tool's expressions read (the generator lists them in serverFields), and
+ * only those: the kubeconfig walk behind contexts is paid for by list_contexts alone. */
+async function serverOf(ctx: ToolContext): Promise<Record<string, unknown>> {
+  const read = new Set(ctx.tool.serverFields);
+  const allowed = ctx.policy.policy?.namespaces;
+  const tools = [...ctx.tools.values()];
+  const values: Record<string, () => unknown> = {
+    persona: () => ctx.persona,
+    version: () => ctx.version,
+    controllerNamespace: () => process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? '',
+    namespacesRestricted: () => !!allowed,
+    allowedNamespaces: () => allowed ?? [],
+    tools: () => tools.length,
+    offline_tools: () => tools.filter((t) => !t.annotations.openWorldHint).map((t) => t.name),
+    uptime_seconds: () => Math.floor((Date.now() - ctx.startedAt) / 1000),
+    time: () => new Date().toISOString(),
+  };
+  const server: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) if (read.has(k)) server[k] = v();
+  if (read.has('context') || read.has('contexts')) Object.assign(server, await contextsOf(ctx));
+  return server;
+}
+
 export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<string, any>, ctx: ToolContext): Promise<unknown> {
   const op = tool.operation as Operation;
   await loadCel();
-  const allowed = ctx.policy.policy?.namespaces;
-  const vars: Record<string, unknown> = {
-    input: toCel(input),
-    ns: ctx.namespace,
-    server: { persona: ctx.persona, version: ctx.version, controllerNamespace: process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? '', namespacesRestricted: !!allowed, allowedNamespaces: allowed ?? [], ...(await contextsOf(ctx)) },
-  };
+  const vars: Record<string, unknown> = { input: toCel(input), ns: ctx.namespace, server: toCel(await serverOf(ctx)) };
   const scope = { name: tool.name, optionals: op.steps.filter((s) => (s.when !== undefined || s.optional) && s.fail === undefined).map((s) => s.id) };
   const ev = (expr: string, where: string, extra: Record<string, unknown> = {}) => evaluate(scope, expr, { ...vars, ...extra }, `${tool.name} ${where}`);
   const str = (v: unknown) => (v === undefined ? undefined : String(fromCel(v)));
@@ -84,6 +94,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     if (s.let !== undefined) { vars[s.id] = conditional ? optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
     const runOnce = async (extra: Record<string, unknown>) => {
       try {
+        if (s.call !== undefined) return toCel(await (CALLS[s.call as CallName] as (args: Record<string, unknown>, ctx: ToolContext) => Promise<unknown>)(mapSlots(s.with, extra), ctx));
         if (s.http !== undefined) return toCel(await httpStep(s, ctx, mapSlots(s.params, extra), mapSlots(s.query, extra), s.body === undefined ? undefined : fromCel(slot(s, 'body', extra))));
         const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
         // Projected rows are CEL values already, made when each object arrived.
@@ -138,7 +149,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
 
   const fields = (spec: Record<string, string>, where: string) => fromCel(Object.fromEntries(Object.entries(spec).map(([k, e]) => [k, ev(e, `${where}.${k}`)])));
   if (op.preview && tool.confirm && !ctx.confirmed) return new Preview(String(ev(op.preview.message, 'preview.message')), fields(op.preview.fields, 'preview') as Record<string, unknown>);
-  return fields(op.output, 'output');
+  return typeof op.output === 'string' ? fromCel(ev(op.output, 'output')) : fields(op.output, 'output');
 }
 
 /** A list step's rows: each object projected once (CEL over `item`), then kept current by a watch. */

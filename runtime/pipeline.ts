@@ -1,7 +1,7 @@
 // The call pipeline every tool goes through:
 // validate -> allowed? -> namespace policy -> ownership guard -> confirm gate -> execute ->
 // envelope -> _meta {phase, next} -> audit log. Bad input never reaches Kubernetes.
-import type { ToolDescriptor, Validator } from '../generated/index.ts';
+import { GUARDS, type GuardName, type ToolDescriptor, type Validator } from '../generated/index.ts';
 import { Preview, ToolError, fail, ok } from './envelope.ts';
 import { checkContext, checkNamespace } from './policy.ts';
 import { maskSecrets } from './logger.ts';
@@ -45,13 +45,11 @@ export function validationError(tool: ToolDescriptor<any>, validate: Validator):
   return new ToolError('VALIDATION_ERROR', first ? `Invalid input: '${first.field}' ${first.message}` : 'Invalid input', { problems: shown, ...(problems.length > shown.length ? { more_problems: problems.length - shown.length } : {}) }, `See the input schema of ${tool.name}.`);
 }
 
-const GUARDED = { 'owned-trainjob': { resource: 'trainjobs', what: 'Training job', list: 'list_training_jobs' }, 'owned-optimizationjob': { resource: 'optimizationjobs', what: 'Optimization job', list: 'list_optimization_jobs' } } as const;
-
 /** The object a guarded tool changes must have been created through this server by this caller
  * (its ownership proof verifies); the write then carries its uid as a precondition. */
-async function guardOwnership(ctx: ToolContext, guard: keyof typeof GUARDED, name: string): Promise<ToolContext['guarded']> {
+async function guardOwnership(ctx: ToolContext, guard: GuardName, name: string): Promise<ToolContext['guarded']> {
   if (ctx.bypassOwnership) return undefined;
-  const g = GUARDED[guard];
+  const g = GUARDS[guard];
   const obj = await ctx.kube.get(g.resource, name, ctx.namespace).catch((e: ToolError) => {
     if (e.code === 'RESOURCE_NOT_FOUND') throw new ToolError('RESOURCE_NOT_FOUND', `${g.what} '${name}' not found in namespace '${ctx.namespace}'`, { [g.resource === 'trainjobs' ? 'job' : 'optimization_job']: name, namespace: ctx.namespace }, ctx.tools.has(g.list) ? `Use ${g.list}() to see them.` : undefined);
     throw new ToolError(e.code, `Cannot verify ownership of ${g.what.toLowerCase()} '${name}': ${e.message}`, e.details, 'Retry, or ask a platform-admin.');

@@ -36,6 +36,7 @@ export const descriptor: ToolDescriptor<ArchiveModelInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"model","http":"hub","method":"GET","path":"/registered_model","query":{"name":"input.name"},"notFound":{"message":"\"Registered model '\" + input.name + \"' not found\"","hint":"Use list_models() to find registered models."}},{"id":"archived","http":"hub","method":"PATCH","path":"/registered_models/{registeredmodelId}","params":{"registeredmodelId":"model.id"},"body":"{'state': 'ARCHIVED'}"}],"output":{"model":"model.name","id":"model.id","state":"archived.?state.orValue('ARCHIVED')"},"preview":{"message":"\"Will archive registered model '\" + model.name + \"' (id \" + model.id + \", now \" + model.?state.orValue('LIVE') + \"). Call archive_model again with confirmed=true to apply.\"","fields":{"model":"model.name","id":"model.id","state_before":"model.?state.orValue('LIVE')","state_after":"'ARCHIVED'"}}},
+  serverFields: [],
   rbac: [{"verb":"get","resource":"services","subresource":"proxy"},{"verb":"list","resource":"services"},{"verb":"patch","resource":"services","subresource":"proxy"}],
   examples: [{"title":"a model that is not registered","input":{"name":"no-such-model"},"error":"RESOURCE_NOT_FOUND"}],
   validator: () => import('../validators/archive_model.ts').then((m) => m.validate),

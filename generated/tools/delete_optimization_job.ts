@@ -34,6 +34,7 @@ export const descriptor: ToolDescriptor<DeleteOptimizationJobInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"job","get":"optimizationjobs","name":"input.name","notFound":{"message":"\"Optimization job '\" + input.name + \"' not found in namespace '\" + ns + \"'\"","hint":"Use list_optimization_jobs() to find them."}},{"id":"trials","list":"trainjobs","labelSelector":"'trainer.kubeflow.org/optimization-job=' + input.name"},{"id":"deleted","delete":"optimizationjobs","name":"input.name"}],"output":{"name":"input.name","namespace":"ns","deleted":"true","trials_deleted":"size(trials.items)","message":"\"OptimizationJob '\" + input.name + \"' deleted with its trials\""},"preview":{"message":"\"Will delete OptimizationJob '\" + input.name + \"' and its \" + string(size(trials.items)) + \" trial TrainJob(s) in namespace '\" + ns + \"'. Call again with confirmed=true to proceed.\"","fields":{"name":"input.name","namespace":"ns","status":"optimizationStatus(job)","trials":"size(trials.items)","running_trials":"size(trials.items.filter(t, jobStatus(t) != 'Complete' && jobStatus(t) != 'Failed'))"}}},
+  serverFields: [],
   rbac: [{"verb":"get","resource":"optimizationjobs"},{"verb":"list","resource":"trainjobs"},{"verb":"delete","resource":"optimizationjobs"}],
   examples: [{"title":"preview deleting the example search","input":{"name":"demo-hpo"},"expect":"result.status == 'preview' && result.config.name == 'demo-hpo'"}],
   validator: () => import('../validators/delete_optimization_job.ts').then((m) => m.validate),

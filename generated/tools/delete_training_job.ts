@@ -34,6 +34,7 @@ export const descriptor: ToolDescriptor<DeleteTrainingJobInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"deleted","delete":"trainjobs","name":"input.name"}],"output":{"job":"input.name","namespace":"ns","deleted":"true","message":"\"trainjobs '\" + input.name + \"' deleted\""},"preview":{"message":"\"Will delete trainjobs '\" + input.name + \"' in namespace '\" + ns + \"'. Call again with confirmed=true to proceed.\"","fields":{"action":"'delete'","resource":"'trainjobs'","name":"input.name","namespace":"ns","dry_run":"{'job': input.name, 'namespace': ns, 'deleted': true}"}}},
+  serverFields: [],
   rbac: [{"verb":"get","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"}],
   examples: [{"title":"preview deleting a job this server created","input":{"name":"demo"},"expect":"result.status == 'preview' && result.config.name == 'demo'"},{"title":"a job another tool created","input":{"name":"foreign"},"persona":"data-scientist","error":"PERMISSION_DENIED"}],
   validator: () => import('../validators/delete_training_job.ts').then((m) => m.validate),

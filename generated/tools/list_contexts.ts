@@ -28,6 +28,7 @@ export const descriptor: ToolDescriptor<ListContextsInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"usable","let":"server.contexts.filter(c, c.allowed)"}],"output":{"contexts":"usable.map(c, {'name': c.name, 'cluster': c.cluster, 'server': c.server, 'namespace': c.namespace, 'default': c.current})","default":"server.context","count":"size(usable)"}},
+  serverFields: ["persona","version","controllerNamespace","namespacesRestricted","allowedNamespaces","context","contexts","tools","offline_tools","uptime_seconds","time"],
   rbac: [],
   examples: [{"title":"two contexts of the sandbox's kubeconfig, the first the default","input":{},"expect":"data.count == 2 && data.contexts.exists(c, c.name == data.default && c.default) && data.contexts.exists(c, c.name == 'sandbox-again' && c.namespace == 'team-b')"}],
   validator: () => import('../validators/list_contexts.ts').then((m) => m.validate),

@@ -32,6 +32,7 @@ export const descriptor: ToolDescriptor<ListRuntimesInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"cluster","list":"clustertrainingruntimes"},{"id":"local","list":"trainingruntimes"},{"id":"all","let":"cel.bind(localNames, local.items.map(r, r.metadata.name),\n  cluster.items.filter(r, !(r.metadata.name in localNames)).map(r, runtimeSummary(r, 'ClusterTrainingRuntime'))\n  + local.items.map(r, runtimeSummary(r, 'TrainingRuntime')))"},{"id":"usable","let":"sortBy(all.filter(r, r.framework != null).map(r, without(r, ['command', 'steps'])), 'name')"},{"id":"skipped","let":"all.filter(r, r.framework == null).map(r, r.name)"}],"output":{"runtimes":"usable","total":"size(usable)","skipped_without_framework_label":"size(skipped) > 0 ? optional.of(skipped) : optional.none()"}},
+  serverFields: [],
   rbac: [{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"trainingruntimes"}],
   examples: [{"title":"every runtime usable here","input":{},"expect":"data.total == size(data.runtimes) && data.runtimes.exists(r, r.framework == 'torchtune')"}],
   validator: () => import('../validators/list_runtimes.ts').then((m) => m.validate),

@@ -659,6 +659,7 @@ export const descriptor: ToolDescriptor<OptimizeInput> = {
   nextWhen: [],
   custom: true,
   operation: null,
+  serverFields: [],
   rbac: [{"verb":"create","resource":"optimizationjobs"},{"verb":"patch","resource":"optimizationjobs"},{"verb":"delete","resource":"optimizationjobs"},{"verb":"patch","resource":"secrets"},{"verb":"create","resource":"secrets"},{"verb":"delete","resource":"secrets"},{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"list","resource":"services"},{"verb":"get","resource":"services","subresource":"proxy"},{"verb":"get","resource":"persistentvolumeclaims"}],
   examples: [{"title":"preview a learning-rate and LoRA-rank grid for a fine-tune","input":{"base_args":{"model":"hf://google/gemma-2b","dataset":"hf://tatsu-lab/alpaca","runtime":"torchtune-llama3.2-1b"},"parameters":[{"name":"learning_rate","values":[0.00001,0.0003,0.01]},{"name":"lora_rank","values":[8,16]}],"algorithm":"grid","parallel_trials":2},"expect":"result.status == 'preview' && result.config.optimizationjob.spec.numTrials == 6"},{"title":"a log-uniform range starting at zero","input":{"base_args":{"model":"hf://google/gemma-2b","dataset":"hf://tatsu-lab/alpaca"},"parameters":[{"name":"learning_rate","min":0,"max":0.1,"scale":"log"}]},"error":"VALIDATION_ERROR"}],
   validator: () => import('../validators/optimize.ts').then((m) => m.validate),

@@ -35,6 +35,7 @@ export const descriptor: ToolDescriptor<UpdateTrainingJobInput> = {
   nextWhen: [],
   custom: false,
   operation: {"steps":[{"id":"updated","patch":"trainjobs","name":"input.name","body":"{'spec': {'suspend': input.action == 'suspend'}}"}],"output":{"job":"input.name","namespace":"ns","action":"input.action","suspend":"updated.spec.?suspend.orValue(false)","message":"\"trainjobs '\" + input.name + \"' updated\""},"preview":{"message":"\"Will patch trainjobs '\" + input.name + \"' in namespace '\" + ns + \"' (\" + input.action + \"). Call again with confirmed=true to proceed.\"","fields":{"action":"'patch'","resource":"'trainjobs'","name":"input.name","namespace":"ns","patch":"{'spec': {'suspend': input.action == 'suspend'}}","dry_run":"{'job': input.name, 'namespace': ns, 'action': input.action, 'suspend': updated.spec.?suspend.orValue(false)}"}}},
+  serverFields: [],
   rbac: [{"verb":"get","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"}],
   examples: [{"title":"preview suspending a job","input":{"name":"demo","action":"suspend"},"expect":"result.status == 'preview' && result.config.dry_run.suspend == true"},{"title":"an action that does not exist","input":{"name":"demo","action":"restart"},"error":"VALIDATION_ERROR"}],
   validator: () => import('../validators/update_training_job.ts').then((m) => m.validate),

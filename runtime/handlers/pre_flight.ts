@@ -3,6 +3,9 @@
 // this model: GPUs are counted for the resource name the chosen runtime requests (an NVIDIA job
 // cannot use AMD GPUs), a torchtune runtime is recommended only when its recipe is for this
 // model, and a GPU plan is offered only when enough nodes have it free at the same time.
+// Why a handler: the recommendation is a decision tree over five results (compatibility, capacity
+// per GPU resource, the estimate, recipe fits, placement with a QLoRA retry), with sentences built
+// at each branch; as CEL it would be one unreadable expression per field.
 import type { PreFlightInput } from '../../generated/index.ts';
 import type { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../context.ts';
