@@ -58,13 +58,41 @@ export class StdioSession {
   /** Answers tasks/get, tasks/update and tasks/cancel, once the full server is up. */
   taskRequest?: (method: string, params: Record<string, any> | undefined) => Promise<Record<string, unknown>>;
 
+  /** Set by whenIdle: the wait for a quiet client, re-armed by every frame until the server is needed. */
+  private idle?: { ms: number; fn: () => void; timer?: NodeJS.Timeout };
+  private serverNeeded = false;
+  private readonly needServer: () => void;
+
   constructor(
     private front: FrontAnswers,
     /** Called (once is enough; more calls are harmless) when the full server is needed. */
-    private needServer: () => void,
+    needServer: () => void,
     private out: NodeJS.WritableStream = process.stdout,
     private maxFrame = Number(process.env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? DEFAULT_MAX_FRAME),
-  ) {}
+  ) {
+    this.needServer = () => {
+      if (!this.serverNeeded) { this.serverNeeded = true; clearTimeout(this.idle?.timer); }
+      needServer();
+    };
+  }
+
+  /**
+   * Calls `fn` once the client has sent nothing for `ms`, each frame starting the wait again, unless
+   * the full server was needed first: a client that never lists the tools still gets the full
+   * server soon, and one still talking to the front (initialize or server/discover, then
+   * tools/list, on a slow or busy machine) is not kept waiting behind its loading.
+   */
+  whenIdle(ms: number, fn: () => void) {
+    this.idle = { ms, fn };
+    this.rearm();
+  }
+
+  private rearm() {
+    if (!this.idle || this.serverNeeded) return;
+    clearTimeout(this.idle.timer);
+    this.idle.timer = setTimeout(this.idle.fn, this.idle.ms);
+    this.idle.timer.unref();
+  }
 
   /** Reads stdin; `onEnd` runs when the client closes it. */
   listen(input: NodeJS.ReadableStream = process.stdin, onEnd: () => void = () => {}) {
@@ -172,6 +200,7 @@ export class StdioSession {
   }
 
   private endFrame() {
+    this.rearm();
     const size = this.pendingBytes;
     const text = this.skipping ? undefined : Buffer.concat(this.chunks).toString('utf8');
     this.chunks = [];
