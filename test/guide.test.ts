@@ -35,7 +35,7 @@ const call = async (c: Client, name: string, args: Record<string, unknown>) => (
 
 beforeAll(async () => {
   copy = mkdtempSync(join(tmpdir(), 'kfmcp-guide-'));
-  for (const d of ['specs', 'generator', 'generated', 'runtime', 'bin', 'scripts', 'package.json', 'tsconfig.json', 'README.md']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
+  for (const d of ['specs', 'generator', 'generated', 'runtime', 'sandbox', 'views', 'bin', 'scripts', 'package.json', 'tsconfig.json', 'README.md']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
   sb = await startSandbox({ timeScale: 0.02, objects: structuredClone(EXAMPLES_FIXTURE) });
   await claimFixtureJobs(sb.kubeconfig);
