@@ -26,6 +26,8 @@ export interface ServeConfig {
   sandboxKubeconfig?: string;
   /** --sandbox-state: the file a shared sandbox keeps its state in (joined, or started in the background). */
   sandboxState?: string;
+  /** --sandbox-platform: the platform the sandbox is shaped as. */
+  sandboxPlatform?: 'openshift' | 'eks' | 'gke' | 'aks';
   kubeconfig?: string;
   /** The kubeconfig context to use (default: its current one). */
   context?: string;
@@ -71,6 +73,8 @@ export const isLoopback = (host: string) => { const h = host.replace(/^\[|\]$/g,
 const ENUMS = {
   mode: ['full', 'progressive', 'semantic'], tier: ['full', 'compact', 'minimal'], transport: ['stdio', 'http', 'sse'],
   logLevel: ['DEBUG', 'INFO', 'WARNING', 'ERROR'], logFormat: ['json', 'console'],
+  // The sandbox's platform presets (sandbox/platforms.ts).
+  sandboxPlatform: ['openshift', 'eks', 'gke', 'aks'],
 } as const;
 
 export function findConfigFile(): string | undefined {
@@ -192,6 +196,7 @@ export async function resolveServeConfig(flags: Record<string, any>, env: NodeJS
     timeScale,
     sandboxKubeconfig: flags.sandboxKubeconfig as string | undefined,
     sandboxState: flags.sandboxState as string | undefined,
+    sandboxPlatform: pick('sandbox platform', ENUMS.sandboxPlatform, ['--sandbox-platform', flags.sandboxPlatform]),
     kubeconfig: flags.kubeconfig,
     context: first(flags.context, env.KUBEFLOW_MCP_CONTEXT, s.context) as string | undefined,
     controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as string | undefined,

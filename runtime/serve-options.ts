@@ -31,6 +31,7 @@ export const SERVE_OPTIONS: ServeOption[] = [
   { flags: '--sandbox', description: 'start the built-in sandbox cluster in-process and use it' },
   { flags: '--time-scale <factor>', description: 'sandbox: multiply simulated durations by this factor (default 0.25)' },
   { flags: '--sandbox-state <file>', description: 'sandbox: keep the cluster\'s state in this file and share it: join the sandbox serving it, else start one in the background (it stops after 10 idle minutes, keeping the state)' },
+  { flags: '--sandbox-platform <name>', description: 'sandbox: shape it as openshift | eks | gke | aks (their nodes, provider IDs, GPU labels, API groups and version)' },
   { flags: '--sandbox-kubeconfig <path>', description: 'sandbox: write its kubeconfig here, for kubectl (default: one in the temp dir; the path is printed on stderr)' },
   { flags: '--context <name>', description: 'kubeconfig context to use (default: its current context; others only as policy.contexts allows)' },
   { flags: '--kubeconfig <path>', description: 'kubeconfig file (default: KUBECONFIG or ~/.kube/config)' },

@@ -6,12 +6,12 @@ import jsonPatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
 import { applyMergePatch } from './merge-patch.ts';
 import { checkBuiltIn, defaultBuiltIn, hasBuiltInSchema } from './builtin-schema.ts';
-import { findType, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
+import { findType, servedBy, keyOf, qualifiedName, apiVersionOf, typeNamed, type ResourceType } from './resources.ts';
 import { StatusError, badRequest, conflict, invalid, notFound, uidPrecondition } from './errors.ts';
 import { labelCauses } from './selectors.ts';
 import { clone, isoSeconds, type KObject, type Store } from './store.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, SERVER_VERSION } from './discovery.ts';
+import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, serverVersion } from './discovery.ts';
 import { columnsFor, toTable } from './table.ts';
 import { defaultTrainJob, validateOptimizationJob, validateTrainJob } from './admission.ts';
 import { readJson, sendError, sendJson, warningHeaders } from './http-util.ts';
@@ -36,6 +36,8 @@ export interface ApiServerDeps {
   forbidden: Set<string>;
   auth: Auth;
   faults: Faults;
+  /** The platform the sandbox is shaped as (its own API groups, its version string), if any. */
+  platform?: { name: string; gitVersion: string };
 }
 
 interface Route { t: ResourceType; ns?: string; name?: string; sub?: string }
@@ -56,6 +58,8 @@ export function createApiServer(deps: ApiServerDeps) {
   const { store } = deps;
   /** Request count, for benchmarks and tests that check how many calls a tool makes. */
   const stats = { requests: 0 };
+  const served = servedBy(deps.platform?.name);
+  const version = serverVersion(deps.platform?.gitVersion);
   const crdSchemaJson = new Map([...deps.schemas].map(([k, s]) => [k, s.schema]));
   // The model registry (kubeflow/model-registry-service), reached through services/proxy.
   installModelRegistry(store, deps.clock);
@@ -67,7 +71,7 @@ export function createApiServer(deps: ApiServerDeps) {
     let ns: string | undefined;
     if (rest[0] === 'namespaces' && rest.length >= 3) { ns = rest[1]; rest = rest.slice(2); }
     const t = findType(group, version, rest[0]);
-    if (!t || rest.length > 3) return undefined;
+    if (!t || !served(t) || rest.length > 3) return undefined;
     if (t.namespaced === false && ns) return undefined;
     return { t, ns, name: rest[1], sub: rest[2] };
   }
@@ -435,18 +439,18 @@ export function createApiServer(deps: ApiServerDeps) {
     // Authentication comes first: a bad token is a 401 whatever was asked.
     // Impersonate-Group may come as several header lines, one group each (node would join them).
     const who = deps.auth.identify({ ...req.headers, 'impersonate-group': req.headersDistinct['impersonate-group'] }, peerOf(req));
-    if (p === '/version') return sendJson(res, 200, SERVER_VERSION);
+    if (p === '/version') return sendJson(res, 200, version);
     if (p === '/healthz' || p === '/readyz' || p === '/livez') { res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('ok'); }
     if (p === '/api') return sendJson(res, 200, apiVersions());
-    if (p === '/apis') return sendJson(res, 200, apiGroupList());
-    if (p === '/openapi/v3') return sendJson(res, 200, openApiIndex(crdSchemaJson));
+    if (p === '/apis') return sendJson(res, 200, apiGroupList(served));
+    if (p === '/openapi/v3') return sendJson(res, 200, openApiIndex(crdSchemaJson, served));
     if (parts[0] === 'openapi' && parts[1] === 'v3') {
-      const doc = parts[2] === 'api' ? openApiGroupDoc('', parts[3], crdSchemaJson) : openApiGroupDoc(parts[3], parts[4], crdSchemaJson);
+      const doc = parts[2] === 'api' ? openApiGroupDoc('', parts[3], crdSchemaJson, served) : openApiGroupDoc(parts[3], parts[4], crdSchemaJson, served);
       if (doc) return sendJson(res, 200, doc);
     }
-    if (parts[0] === 'api' && parts.length === 2) { const d = resourceList('', parts[1]); if (d) return sendJson(res, 200, d); }
-    if (parts[0] === 'apis' && parts.length === 2) { const d = apiGroup(parts[1]); if (d) return sendJson(res, 200, d); }
-    if (parts[0] === 'apis' && parts.length === 3) { const d = resourceList(parts[1], parts[2]); if (d) return sendJson(res, 200, d); }
+    if (parts[0] === 'api' && parts.length === 2) { const d = resourceList('', parts[1], served); if (d) return sendJson(res, 200, d); }
+    if (parts[0] === 'apis' && parts.length === 2) { const d = apiGroup(parts[1], served); if (d) return sendJson(res, 200, d); }
+    if (parts[0] === 'apis' && parts.length === 3) { const d = resourceList(parts[1], parts[2], served); if (d) return sendJson(res, 200, d); }
     const proxied = proxyRoute(url.pathname);
     if (proxied) {
       const a: Attributes = { verb: proxyVerb(req.method ?? 'GET'), group: '', resource: 'services', subresource: 'proxy', namespace: proxied.namespace, name: proxied.service + (proxied.port ? `:${proxied.port}` : '') };

@@ -18,10 +18,12 @@ import { loadCrds, loadYamlObjects } from './manifests.ts';
 import { OptimizationController } from './controller/optimization-controller.ts';
 import { ADMIN, Auth, type SandboxUser } from './auth.ts';
 import { Faults } from './faults.ts';
+import { isPlatform, PLATFORM_VERSION, PLATFORMS, type Platform } from './platforms.ts';
 import { keepState, lockPath, publishLock, readState, releaseLock, restartable, takeLock } from './state-file.ts';
 
 export { writeSandboxKubeconfig } from './kubeconfig-file.ts';
 export { joinSandbox } from './join.ts';
+export { PLATFORMS, type Platform } from './platforms.ts';
 
 /** The kind a state file uses to declare a user (tokens are not Kubernetes objects). */
 const USER_KIND = 'sandbox.kubeflow-mcp.dev/v1/User';
@@ -38,6 +40,8 @@ export interface SandboxOptions {
    * write every change back, and name this process and its URL in FILE.lock for others to join.
    */
   keepState?: boolean;
+  /** Shape the cluster as this platform: its nodes, provider IDs, GPU labels, API groups and version (sandbox/platforms.ts). */
+  platform?: Platform;
   /** Extra objects to add after seeding. */
   objects?: any[];
   /** "verb resource" pairs nobody may perform, on top of RBAC, e.g. "delete trainjobs". */
@@ -112,10 +116,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     crd.status = { conditions: [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }], acceptedNames: crd.spec.names, storedVersions: crd.spec.versions.map((v: any) => v.name) };
     store.create(typeNamed('customresourcedefinitions'), crd);
   }
+  if (opts.platform !== undefined && !isPlatform(opts.platform)) throw new Error(`unknown sandbox platform "${opts.platform}"; expected one of ${PLATFORMS.join(', ')}`);
   if (opts.keepState && !opts.stateFile) throw new Error('keepState needs a stateFile');
   if (opts.keepState && !takeLock(opts.stateFile!)) throw new Error(`another process serves the sandbox state in ${opts.stateFile} (${lockPath(opts.stateFile!)})`);
   const saved = opts.keepState ? readState(opts.stateFile!) : undefined;
-  const loaded = saved ? restartable(saved) : opts.stateFile && !opts.keepState ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed();
+  const loaded = saved ? restartable(saved) : opts.stateFile && !opts.keepState ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed(opts.platform);
   const isUser = (o: any) => `${o.apiVersion}/${o.kind}` === USER_KIND;
   const users: SandboxUser[] = [...(opts.users ?? []), ...loaded.filter(isUser).map((u) => ({ name: u.metadata?.name, token: u.token, groups: u.groups ?? [] }))];
   for (const u of users) if (!u.name || (!u.token && !u.certificate)) throw new Error(`sandbox users need a name and a token or certificate: true (${JSON.stringify(u)})`);
@@ -150,7 +155,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   const auth = new Auth(store, users, opts.anonymous ?? 'admin');
   const faults = new Faults();
-  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), auth, faults });
+  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), auth, faults,
+    platform: opts.platform && { name: opts.platform, gitVersion: PLATFORM_VERSION[opts.platform].gitVersion } });
   const cert = opts.tls ? await selfSignedCertificate() : undefined;
   // Client certificates are asked for and checked against the sandbox's CA; a request without one
   // still reaches the API (and authenticates with a token, or not at all).

@@ -20,6 +20,8 @@ export interface ResourceType {
   readOnly?: boolean;
   /** A review: only created, never stored. */
   createOnly?: boolean;
+  /** Served only by a sandbox shaped as this platform (sandbox/platforms.ts). */
+  platform?: string;
 }
 
 type BuiltIn = [kind: string, plural: string, apiVersion: string, scope: 'Namespaced' | 'Cluster', extra?: Partial<ResourceType>];
@@ -50,6 +52,12 @@ const BUILT_IN: BuiltIn[] = [
   ['ClusterRole', 'clusterroles', 'rbac.authorization.k8s.io/v1', 'Cluster'],
   ['RoleBinding', 'rolebindings', 'rbac.authorization.k8s.io/v1', 'Namespaced'],
   ['ClusterRoleBinding', 'clusterrolebindings', 'rbac.authorization.k8s.io/v1', 'Cluster'],
+  // API groups that only one platform serves, and by which clients tell it apart.
+  ['Route', 'routes', 'route.openshift.io/v1', 'Namespaced', { subresources: ['status'], platform: 'openshift' }],
+  ['ClusterVersion', 'clusterversions', 'config.openshift.io/v1', 'Cluster', { subresources: ['status'], platform: 'openshift' }],
+  ['SecurityContextConstraints', 'securitycontextconstraints', 'security.openshift.io/v1', 'Cluster', { shortNames: ['scc'], platform: 'openshift' }],
+  ['SecurityGroupPolicy', 'securitygrouppolicies', 'vpcresources.k8s.aws/v1beta1', 'Namespaced', { shortNames: ['sgp'], platform: 'eks' }],
+  ['ManagedCertificate', 'managedcertificates', 'networking.gke.io/v1', 'Namespaced', { shortNames: ['mcrt'], platform: 'gke' }],
 ];
 
 function builtIn([kind, plural, apiVersion, scope, extra]: BuiltIn): ResourceType {
@@ -91,6 +99,9 @@ export function typeNamed(plural: string): ResourceType {
   if (!t) throw new Error(`unknown resource ${plural}`);
   return t;
 }
+
+/** The types a sandbox of this platform (or of none) serves. */
+export const servedBy = (platform?: string) => (t: ResourceType) => !t.platform || t.platform === platform;
 
 /** "trainjobs.trainer.kubeflow.org" or "pods" as Kubernetes writes it in messages. */
 export const qualifiedName = (t: ResourceType) => (t.group ? `${t.plural}.${t.group}` : t.plural);
