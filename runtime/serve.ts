@@ -148,7 +148,7 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
     // A sandbox shared by every process of a session: joined, or started in the background with
     // this same command line's program (`kubeflow-mcp sandbox --keep`), so it outlives this process.
     const shared = await joinSandbox(cfg.sandboxState, (file) => {
-      const args = [...process.execArgv, process.argv[1], 'sandbox', '--state', file, '--keep', '--idle-exit', '600', '--time-scale', String(cfg.timeScale), '--kubeconfig', `${file}.kubeconfig`];
+      const args = [...process.execArgv, process.argv[1], 'sandbox', '--state', file, '--keep', '--idle-exit', '600', '--time-scale', String(cfg.timeScale), '--kubeconfig', `${file}.kubeconfig`, ...(cfg.sandboxPlatform ? ['--platform', cfg.sandboxPlatform] : [])];
       const out = openSync(`${file}.log`, 'a', 0o600);
       spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] }).unref();
     });
@@ -157,7 +157,7 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
     if (cfg.banner) process.stderr.write(`sandbox cluster at ${shared.url} (${shared.started ? 'started' : 'joined'}, pid ${shared.pid}, state in ${cfg.sandboxState}); its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`);
     return { log, ring, buildServer, kube: new Kube({ kubeconfigYaml: shared.kubeconfig, timeoutMs }), stopSandbox: async () => { written.remove(); } };
   }
-  const sb = await startSandbox({ timeScale: cfg.timeScale });
+  const sb = await startSandbox({ timeScale: cfg.timeScale, platform: cfg.sandboxPlatform });
   const written = writeSandboxKubeconfig(sb, cfg.sandboxKubeconfig);
   log.info({ url: sb.url, kubeconfig: written.path }, 'sandbox cluster started in-process');
   if (cfg.banner) process.stderr.write(`sandbox cluster at ${sb.url}; its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`);
