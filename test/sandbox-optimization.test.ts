@@ -6,6 +6,8 @@ import * as k8s from '@kubernetes/client-node';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { sampleTrials, TRIAL_OF_LABEL } from '../sandbox/controller/optimization-controller.ts';
 import { trialLoss } from '../sandbox/controller/objective.ts';
+import { runTool } from '../runtime/pipeline.ts';
+import { inProcessState } from './helpers/in-process.ts';
 
 let sb: Sandbox, co: k8s.CustomObjectsApi;
 const G = { group: 'trainer.kubeflow.org', version: 'v1alpha1', namespace: 'default' };
@@ -82,6 +84,35 @@ describe('OptimizationJobs in the sandbox', () => {
     expect(best).toEqual(['3e-4', '16']);
     const winner = ts.find((t: any) => t.metadata.name === o.status.result.trainJobName);
     expect(winner.status.trainerStatus.metrics.find((m: any) => m.name === 'loss').value).toBe(trialLoss({ learning_rate: '3e-4', lora_rank: '16' }).toFixed(4));
+  });
+
+  it('trials log the objective they report: the loss lines fall to it, and the tools agree', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(sb.kubeconfig);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const lossesIn = (log: string) => [...log.matchAll(/'loss': ([\d.]+)/g)].map((m) => Number(m[1]));
+    const state = inProcessState(sb.kubeconfig, 'platform-admin', ['trainer', 'optimizer']);
+    const job: any = await runTool(state, 'get_optimization_job', { name: 'grid', namespace: 'default' });
+    expect(job.error ?? '').toBe('');
+    for (const t of await trials('grid')) {
+      const reported = t.status.trainerStatus.metrics.find((m: any) => m.name === 'loss').value;
+      const pods = (await core.listNamespacedPod({ namespace: 'default', labelSelector: `jobset.sigs.k8s.io/jobset-name=${t.metadata.name}` })).items;
+      const trainer = pods.find((p) => p.metadata!.labels!['jobset.sigs.k8s.io/replicatedjob-name'] === 'node')!;
+      const log = await core.readNamespacedPodLog({ namespace: 'default', name: trainer.metadata!.name!, container: trainer.spec!.containers[0].name });
+      const losses = lossesIn(log);
+      expect(losses.length).toBeGreaterThan(3);
+      expect(losses.at(-1)!.toFixed(4)).toBe(reported);
+      expect(losses[0]).toBeGreaterThan(losses.at(-1)!);
+      // The job's own log, through the tool, ends at the trial's objective in get_optimization_job.
+      const viaTool: any = await runTool(state, 'get_training_logs', { name: t.metadata.name, namespace: 'default' });
+      expect(viaTool.success).toBe(true);
+      const row = job.data.trials.find((r: any) => r.name === t.metadata.name);
+      expect(lossesIn(JSON.stringify(viaTool.data)).at(-1)).toBe(row.objective);
+    }
+    const best: any = await runTool(state, 'get_best_hyperparameters', { name: 'grid', namespace: 'default' });
+    expect(best.error ?? '').toBe('');
+    // The best trial's logs end at the best objective the optimizer tools name.
+    expect(JSON.stringify(best.data)).toContain(String(trialLoss({ learning_rate: '3e-4', lora_rank: '16' })));
   });
 
   it('carries on past failed trials and fails when every trial failed', async () => {

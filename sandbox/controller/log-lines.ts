@@ -14,6 +14,8 @@ export interface LogContext {
   attempt: number;
   /** A multi-node torch trainer meets its peers first (static rendezvous on rank 0's TCPStore). */
   rendezvous?: Rendezvous;
+  /** The loss the run ends at: a hyperparameter trial's objective, which its logs converge to. */
+  finalLoss?: number;
 }
 export interface Rendezvous {
   master: string; port: number; timeoutSeconds: number; procs: number;
@@ -37,8 +39,15 @@ function rng(seed: string) {
 
 const STEPS = 10;
 
-function lossCurve(r: () => number, i: number) {
-  return (2.4 * Math.exp(-i / 4) + 0.55 + r() * 0.08).toFixed(4);
+/**
+ * The loss at logged step i of STEPS: a decaying curve with noise, or, for a run whose final loss
+ * is known, one that falls from above it to exactly that value at the last step (the noise
+ * shrinks to nothing there), so the last line a trial logs is the objective it reports.
+ */
+function lossCurve(r: () => number, i: number, final?: number) {
+  if (final === undefined) return (2.4 * Math.exp(-i / 4) + 0.55 + r() * 0.08).toFixed(4);
+  const left = (Math.exp(-i / 3) - Math.exp(-STEPS / 3)) / (1 - Math.exp(-STEPS / 3));
+  return (final + (1.8 + r() * 0.2) * left + r() * 0.04 * (1 - i / STEPS)).toFixed(4);
 }
 
 /** Linear warm-up to 3e-4 over the first tenth, then cosine decay, as the recipes schedule it. */
@@ -148,7 +157,7 @@ export function planLog(ctx: LogContext): PlannedLine[] {
       const steps = failing ? STEPS / 2 : STEPS;
       const secPerStep = 1.6 + r() * 1.4;
       for (let i = 1; i <= steps; i++) {
-        const step = i * 5, loss = lossCurve(r, i);
+        const step = i * 5, loss = lossCurve(r, i, ctx.finalLoss);
         lines.push(`1|${step}|Loss: ${loss}: ${bar(step, total, secPerStep, false)}`);
         lines.push(`Step ${step} | loss:${loss} lr:${learningRate(step, total)} tokens_per_second_per_gpu:${(1400 + r() * 600).toFixed(1)} peak_memory_active:${(9 + r() * 3).toFixed(2)} peak_memory_alloc:${(9 + r() * 3).toFixed(2)} peak_memory_reserved:${(12 + r() * 2).toFixed(2)}`);
       }
@@ -172,16 +181,16 @@ export function planLog(ctx: LogContext): PlannedLine[] {
         const step = i * 10;
         if (ctx.rank === 0) {
           lines.push(`${p}${bar(step, total, 1 / itPerSec, true)}`);
-          lines.push(`${p}{'loss': ${lossCurve(r, i)}, 'grad_norm': ${(0.8 + r() * 2).toFixed(4)}, 'learning_rate': ${learningRate(step, total)}, 'epoch': ${(step / total).toFixed(2)}}`);
-        } else lines.push(`${p}epoch=1 step=${step} loss=${lossCurve(r, i)}`);
+          lines.push(`${p}{'loss': ${lossCurve(r, i, ctx.finalLoss)}, 'grad_norm': ${(0.8 + r() * 2).toFixed(4)}, 'learning_rate': ${learningRate(step, total)}, 'epoch': ${(step / total).toFixed(2)}}`);
+        } else lines.push(`${p}epoch=1 step=${step} loss=${lossCurve(r, i, ctx.finalLoss)}`);
       }
       if (failing) lines.push(...failureTail(ctx, p));
-      else lines.push(`${p}{'train_runtime': ${(total / itPerSec).toFixed(4)}, 'train_samples_per_second': ${(itPerSec * 8).toFixed(3)}, 'train_steps_per_second': ${itPerSec.toFixed(3)}, 'train_loss': ${lossCurve(r, STEPS)}, 'epoch': 1.0}`, `${p}training finished`);
+      else lines.push(`${p}{'train_runtime': ${(total / itPerSec).toFixed(4)}, 'train_samples_per_second': ${(itPerSec * 8).toFixed(3)}, 'train_steps_per_second': ${itPerSec.toFixed(3)}, 'train_loss': ${lossCurve(r, STEPS, ctx.finalLoss)}, 'epoch': 1.0}`, `${p}training finished`);
       return spread(lines);
     }
     case 'mpi-launcher': {
       const lines = [`mpirun: launching ${ctx.world} processes on the hostfile /etc/mpi/hostfile`];
-      for (let i = 1; i <= STEPS; i++) lines.push(`[0] step ${i * 10}: loss ${lossCurve(r, i)}`);
+      for (let i = 1; i <= STEPS; i++) lines.push(`[0] step ${i * 10}: loss ${lossCurve(r, i, ctx.finalLoss)}`);
       if (failing) lines.push(...failureTail(ctx, '[0] '));
       else lines.push('mpirun: all processes exited normally');
       return spread(lines);

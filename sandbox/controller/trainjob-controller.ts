@@ -12,7 +12,7 @@ import { eventRecorder, type Recorder } from './events.ts';
 import { Kubelet, type PodPlan } from './kubelet.ts';
 import { TRAINER_CONTROLLER, buildJob, buildJobSet, buildPod, ownerRef } from './build.ts';
 import type { LogContext, Outcome } from './log-lines.ts';
-import { trialMetrics } from './objective.ts';
+import { trialLoss, trialMetrics } from './objective.ts';
 import { TORCH_RENDEZVOUS_TIMEOUT_SECONDS, needsHubToken } from '../facts.ts';
 import { WorkQueue } from './work-queue.ts';
 import { TRIAL_PARAMETERS_ANNOTATION } from './optimization-controller.ts';
@@ -225,7 +225,10 @@ export class TrainerController {
     const outcome = outcomeOf(trainJob);
     const mpi = js.spec.replicatedJobs.some((r: any) => r.name === 'launcher');
     const world = Number(env('PET_NNODES') ?? rj.template.spec.parallelism ?? 1);
-    const base = { pod: pod.metadata.name, rank, world, command: [...(c.command ?? []), ...(c.args ?? [])] };
+    // A hyperparameter trial trains towards the objective it will report (controller/objective.ts).
+    const params = trainJob.metadata.annotations?.[TRIAL_PARAMETERS_ANNOTATION];
+    const finalLoss = params ? trialLoss(JSON.parse(params)) : undefined;
+    const base = { pod: pod.metadata.name, rank, world, command: [...(c.command ?? []), ...(c.args ?? [])], ...(finalLoss === undefined ? {} : { finalLoss }) };
     let ctx: Omit<LogContext, 'attempt'>;
     let duration: PodPlan['duration'] = this.durations.trainer;
     if (step === 'dataset-initializer' || step === 'model-initializer') {
