@@ -3,7 +3,10 @@
 // spec in generated/tools/), the validator it loads, and the start-up listing of a tool. Copied
 // into generated/types.ts as it is, beside the other copied modules it imports.
 import type { GuardName } from './guards.ts';
-import type { Example, Operation, RbacRule } from './spec-types.ts';
+import type { Example, Poll, Preview, RbacRule, Step, ToolSpecFile } from './spec-types.ts';
+
+/** What the executor runs for a declarative tool: the spec's steps, output, preview and poll. */
+export interface Operation { steps: Step[]; output: NonNullable<ToolSpecFile['output']>; preview?: Preview; poll?: Poll }
 
 export type Validator = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null };
 

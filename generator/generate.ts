@@ -12,7 +12,8 @@ import standaloneModule from 'ajv/dist/standalone/index.js';
 import { stringify as toYaml } from 'yaml';
 import type { CheckOptions } from './check.ts';
 import type { ToolDescriptor } from './descriptor.ts';
-import type { RbacRule } from './spec-types.ts';
+import { specTypes } from './spec-types.ts';
+import type { RbacRule } from '../generated/spec-types.ts';
 import { emittedCatalogue, emittedServices } from './catalogue.ts';
 import { assembleInstructions } from './assemble-instructions.ts';
 import { markerOf } from './references.ts';
@@ -104,6 +105,7 @@ function indexModule(ir: IR): string {
   const custom = tools.filter((t) => t.handler === 'custom');
   return `${tsBanner('specs/')}import type { ToolDescriptor } from './types.ts';
 import type { GuideBlock, ReferenceContext } from './references.ts';
+import type { ErrorCode } from './spec-types.ts';
 ${imports}
 ${typeImports}
 
@@ -112,7 +114,8 @@ export { GUARDS } from './guards.ts';
 export type { Guard, GuardName } from './guards.ts';
 export { CALL_NAMES } from './calls.ts';
 export type { CallFunctions, CallName } from './calls.ts';
-export type { Step, Operation, Poll, RbacRule, Example } from './spec-types.ts';
+export type { Operation } from './types.ts';
+export type { ErrorCode, Example, NextHint, Poll, Preview, RbacRule, Step, ToolSpecFile } from './spec-types.ts';
 export { assembleInstructions, PERSONAS, DEFAULT_PERSONA, PERSONA_TOOLS, PHASES, MODULES, INSTRUCTION_SOURCE } from './session.ts';
 export type { InstructionSource, Tier } from './session.ts';
 export { assembleGuide, holds, lineFor, markerOf, tailorText, toolsIn } from './references.ts';
@@ -147,7 +150,6 @@ export type CelFunctionName = ${specs.functions.map((f) => lit(f.name)).join(' |
 export const CEL_FUNCTIONS: Array<{ name: CelFunctionName; signature: string; celValues?: boolean }> = ${lit(specs.functions.map((f) => ({ name: f.name, signature: f.signature, ...(f.celValues ? { celValues: true } : {}) })))};
 
 /** Every error_code an answer may carry (specs/schema/tool.schema.yaml); examples name only these. */
-export type ErrorCode = ${specs.errorCodes.map(lit).join(' | ')};
 export const ERROR_CODES: ErrorCode[] = ${lit(specs.errorCodes)};
 
 /** Objects the tool examples assume exist (specs/examples-fixture.yaml). */
@@ -331,7 +333,7 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
   const files = new Map<string, string>();
   files.set('generated/types.ts', `${tsBanner('generator/descriptor.ts')}${copied('descriptor.ts')}`);
   files.set('generated/guards.ts', `${tsBanner('generator/guards.ts')}${copied('guards.ts')}`);
-  files.set('generated/spec-types.ts', `${tsBanner('generator/spec-types.ts')}${copied('spec-types.ts')}`);
+  files.set('generated/spec-types.ts', `${tsBanner('specs/schema/tool.schema.yaml')}${await specTypes(specs.toolMetaSchema)}`);
   files.set('generated/instructions.ts', `${tsBanner('generator/assemble-instructions.ts')}${copied('assemble-instructions.ts')}`);
   files.set('generated/references.ts', `${tsBanner('generator/references.ts')}${copied('references.ts')}`);
   for (const t of ir.tools) {

@@ -14,7 +14,8 @@ import { analyseTool, type ToolAnalysis } from './operations.ts';
 import { parseGuide, toolsIn, type GuideBlock, type ReferenceContext } from './references.ts';
 import { advertisedAnnotations, advertisedOutputSchema, advertisedSchema, envelopeSchema, inputSchemaOf, listingEntry, moreOptions, type InputSchema } from './schemas.ts';
 import type { Problems } from './source.ts';
-import type { Operation, RbacRule } from './spec-types.ts';
+import type { Operation } from './descriptor.ts';
+import type { RbacRule } from '../generated/spec-types.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const countTokens = (text: string) => countTokensOf(text).length;

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { Problems, SourceFile, SpecError, closest, type Path } from './source.ts';
 import { loadCrdSchemas, loadServiceDocs, type Catalogue } from './catalogue.ts';
 import type { FunctionDecl } from './cel-types.ts';
-import type { Example, Poll, RbacRule, Step } from './spec-types.ts';
+import type { RbacRule, ToolSpecFile } from '../generated/spec-types.ts';
 import type { GuardName } from './guards.ts';
 
 export { SpecError } from './source.ts';
@@ -19,21 +19,17 @@ export const CONTEXT_INPUT = { type: 'string', pattern: '^[A-Za-z0-9@:._/-]{1,25
 
 const Ajv2020 = (AjvModule as any).default ?? AjvModule;
 
-export type { Step, Example } from './spec-types.ts';
+export type { Step, Example } from '../generated/spec-types.ts';
 
-export interface ToolSpec {
-  name: string; title: string; module: string; phase: string; persona: string;
-  annotations: { readOnly: boolean; destructive: boolean; idempotent: boolean; openWorld: boolean };
-  confirm?: boolean; confirmWaiver?: string; needs?: 'contexts'; guard?: GuardName; namespaced?: boolean;
-  keywords?: string[]; description: string;
-  inputs: { required?: string[]; properties?: Record<string, any>; include?: string[]; advanced?: string[] };
-  steps?: Step[]; output?: Record<string, string> | string; preview?: { message: string; fields: Record<string, string> }; poll?: Poll;
-  outputSchema?: Record<string, any>; rbac?: RbacRule[];
-  handler?: 'custom'; why?: string; examples: Example[]; next: string | Array<{ when?: string; text: string }>;
+/** A tool spec as the loader hands it on: the file's shape (generated from the meta-schema), with
+ * included input groups merged into inputs.properties and where it came from. */
+export type ToolSpec = Omit<ToolSpecFile, 'inputs' | 'guard'> & {
+  guard?: GuardName;
+  inputs: { required?: string[]; properties?: Record<string, any>; advanced?: string[] };
   /** Where it came from, for error messages. */
   file: string;
   source: SourceFile;
-}
+};
 
 /** A typed async function a `call` step runs (specs/calls.yaml); runtime/calls.ts implements it. */
 export interface CallDecl { name: string; description: string; args?: Record<string, any>; returns: Record<string, any>; rbac?: RbacRule[] }
@@ -58,6 +54,8 @@ export interface Specs {
   examplesFixture: any[];
   /** Every error_code an answer may carry (the meta-schema's list, tool.schema.yaml $defs.errorCode). */
   errorCodes: string[];
+  /** The tool meta-schema itself: the spec's TypeScript types are generated from it. */
+  toolMetaSchema: Record<string, any>;
   sources: Map<string, SourceFile>;
   problems: Problems;
 }
@@ -153,6 +151,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
   const functions = Object.entries<any>(read('functions.yaml', 'functions')?.functions ?? {}).map(([name, f]) => ({ name, ...f }));
   for (const f of functions) if (!f.signature.startsWith(`${f.name}(`)) problems.at(sources.get('functions.yaml'), ['functions', f.name, 'signature'], `must declare ${f.name}(...)`);
 
+  const toolMeta = parse(readFileSync(join(schemaDir, 'tool.schema.yaml'), 'utf8'));
   const specs: Specs = {
     root: relative(process.cwd(), root) || '.',
     packageRoot,
@@ -169,7 +168,8 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     functions,
     calls: Object.entries<any>(read('calls.yaml', 'calls', true)?.calls ?? {}).map(([name, c]) => ({ name, ...c })),
     examplesFixture: read('examples-fixture.yaml', 'examples-fixture', true)?.objects ?? [],
-    errorCodes: parse(readFileSync(join(schemaDir, 'tool.schema.yaml'), 'utf8')).$defs.errorCode.enum,
+    errorCodes: toolMeta.$defs.errorCode.enum,
+    toolMetaSchema: toolMeta,
     sources,
     problems,
   };

@@ -6,7 +6,7 @@
 import type { Environment } from '@marcbachmann/cel-js';
 import { celTypeToJsonSchema, fits, SERVER_FIELDS, TypeRegistry } from './cel-types.ts';
 import type { Specs, ToolSpec } from './load.ts';
-import type { RbacRule, Step } from './spec-types.ts';
+import type { RbacRule, Step } from '../generated/spec-types.ts';
 import { closest, type Path, type Problems } from './source.ts';
 import { GUARDS, type GuardName } from './guards.ts';
 
@@ -134,7 +134,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: BaseEnvironment,
       if (s.allNamespaces && s.namespace !== undefined) problems.at(f, at('allNamespaces'), 'allNamespaces and namespace exclude each other');
       if (s.allNamespaces && kind !== 'list') problems.at(f, at('allNamespaces'), 'only list steps can span namespaces');
       if (kind === 'logs' && resource === 'pods') addRule({ verb: 'get', resource: 'pods', subresource: 'log' });
-      else addRule({ verb: kind, resource: resource! });
+      else addRule({ verb: kind as RbacRule['verb'], resource: resource! });
     }
     if (s.forEach !== undefined && !['get', 'list', 'logs', 'http'].includes(kind)) problems.at(f, at('forEach'), `forEach is for get, list, logs and http GET steps, not ${kind}`);
     if (kind === 'http' && s.method !== 'GET') {
@@ -281,7 +281,7 @@ function httpStep(c: Ctx, base: { serviceTypes?: Record<string, (schema: any, na
   if (!svc.doc) return undefined;
   const method = String(s.method ?? '').toUpperCase();
   if (!PROXY_VERBS[method] || method !== s.method) { c.problems.at(f, at('method'), `method must be one of ${Object.keys(PROXY_VERBS).join(', ')}`); return undefined; }
-  addRule({ verb: PROXY_VERBS[method], resource: 'services', subresource: 'proxy' });
+  addRule({ verb: PROXY_VERBS[method] as RbacRule['verb'], resource: 'services', subresource: 'proxy' });
   // The runtime finds the service's Kubernetes Service by its labels (runtime/service-endpoints.ts).
   addRule({ verb: 'list', resource: 'services' });
   const templates = Object.keys(svc.doc.paths).filter((p) => p.startsWith(`${svc.basePath}/`)).map((p) => p.slice(svc.basePath.length));

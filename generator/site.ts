@@ -168,7 +168,7 @@ function toolPage(ir: IR, a: ToolIR, pt: Record<string, string[]>, captures: Cap
   const kube = steps.filter((s) => stepOperation(s).resource);
   const errors = toolErrors(t);
   const apiGroup = (r: string) => { const g = ir.specs.catalogue.resources[r]?.group; return g === undefined ? '?' : g === '' ? 'core' : g; };
-  const next = typeof t.next === 'string' ? [{ text: t.next }] : t.next;
+  const next: Array<{ when?: string; text: string }> = typeof t.next === 'string' ? [{ text: t.next }] : t.next;
   return page([
     frontmatter({ title: t.name, description: t.description, outline: [2, 3] }),
     banner(t.file),
