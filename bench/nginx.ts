@@ -51,6 +51,9 @@ http {
   upstream mcp {
 ${upstreams.map((u) => `    server ${u};`).join('\n')}
     keepalive 32;
+    # Shorter than the server's own keep-alive (5 s): nginx never reuses a connection the server
+    # is closing, which it could not retry for a POST and would answer 502.
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${port};

@@ -26,6 +26,7 @@ async function main() {
     await serversSection(servers, found.notes, env, sb);
     await clusterResourcesSection(env, sb);
     await httpSection(env);
+    await (await import('./eras.ts')).erasSection(report, env); // start-up per protocol era, HTTP throughput for 1 and 3 replicas behind nginx
   } finally { sb.stop(); }
   await tokenSection(env);
   {
