@@ -41,8 +41,9 @@ async function submit(name: string, nodes: number, gpus: number) {
 const logOf = async (pod: string, previous = false) => (await fetch(`${sb.url}/api/v1/namespaces/default/pods/${pod}/log?container=node${previous ? '&previous=true' : ''}`)).text();
 
 beforeAll(async () => {
-  // 60 simulated seconds of rendezvous timeout (torchrun's default is 900), at a fiftieth of real time.
-  sb = await startSandbox({ timeScale: 0.02, durations: { rendezvous: 60_000 } });
+  // 300 simulated seconds of rendezvous timeout (torchrun's default is 900), at a fiftieth of real time: six
+  // seconds of wall clock, so that a busy machine still reads the waiting state before it times out.
+  sb = await startSandbox({ timeScale: 0.02, durations: { rendezvous: 300_000 } });
   state = inProcessState(sb.kubeconfig);
   dir = mkdtempSync(join(tmpdir(), 'kfmcp-distributed-'));
   writeFileSync(join(dir, 'kc'), sb.kubeconfig);
@@ -78,7 +79,7 @@ describe('a 4-node torch job where only one node fits', () => {
     expect(pod.status.phase).toBe('Failed');
     const cs = pod.status.containerStatuses[0];
     expect(cs.restartCount).toBe(1);
-    const error = 'torch.distributed.DistStoreError: Timed out after 61 seconds waiting for clients. 1/4 clients joined.';
+    const error = 'torch.distributed.DistStoreError: Timed out after 301 seconds waiting for clients. 1/4 clients joined.';
     expect(cs.state.terminated).toMatchObject({ exitCode: 1, reason: 'Error', message: error });
     expect(cs.lastState.terminated.message).toBe(error);
     for (const log of [await logOf(pod.metadata.name), await logOf(pod.metadata.name, true)]) {
@@ -105,7 +106,7 @@ describe('a 4-node torch job where only one node fits', () => {
     const tj = await kubectl('describe', 'trainjob', NAME);
     expect(tj).toContain('jobset failed due to one or more job failures (first failed job: four-nodes-node-0)');
     const pod = await kubectl('describe', 'pod', podsOf(NAME)[0].metadata.name);
-    expect(pod).toMatch(/State:\s+Terminated\n\s+Reason:\s+Error\n\s+Message:\s+torch\.distributed\.DistStoreError: Timed out after 61 seconds waiting for clients\. 1\/4 clients joined\./);
+    expect(pod).toMatch(/State:\s+Terminated\n\s+Reason:\s+Error\n\s+Message:\s+torch\.distributed\.DistStoreError: Timed out after 301 seconds waiting for clients\. 1\/4 clients joined\./);
     expect(pod).toMatch(/Exit Code:\s+1/);
   });
 });
