@@ -145,7 +145,11 @@ let?: Cel
  */
 call?: string
 /**
- * the call's arguments, each a CEL expression; an empty optional leaves one out
+ * another read-only tool, run with the arguments in `with` as its caller would; the step's value is its answer's data
+ */
+tool?: string
+/**
+ * the arguments of a call or tool step, each a CEL expression; an empty optional leaves one out
  */
 with?: {
 [k: string]: Cel

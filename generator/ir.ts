@@ -82,9 +82,24 @@ export function buildIR(specs: Specs, opts: CheckOptions): IR {
   const base = baseEnvironment(specs.catalogue, specs.functions, specs.calls);
   const hint = makeHintChecker(specs, problems);
   const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, allowUnionTypes: true });
+  // A tool step reads the output schema and RBAC of the tool it runs: analyse tools after the ones
+  // they run (a circle leaves its members unanalysed when their turn comes, and is reported).
+  const analyses = new Map<string, ToolAnalysis>();
+  const inProgress = new Set<string>();
+  const specOf = new Map(specs.tools.map((t) => [t.name, t]));
+  const analyse = (name: string): ToolAnalysis | undefined => {
+    const t = specOf.get(name);
+    if (!t || inProgress.has(name)) return undefined;
+    if (!analyses.has(name)) {
+      inProgress.add(name);
+      analyses.set(name, analyseTool(specs, t, { ...base, callee: analyse }, inputSchemaOf(t, specs.defs), problems, (path, text) => hint(t.source, path, text)));
+      inProgress.delete(name);
+    }
+    return analyses.get(name);
+  };
   const tools = [...specs.tools].sort((a, b) => a.name.localeCompare(b.name)).map((t): ToolIR => {
     const inputSchema = inputSchemaOf(t, specs.defs);
-    const a = analyseTool(specs, t, base, inputSchema, problems, (path, text) => hint(t.source, path, text));
+    const a = analyse(t.name)!;
     let validate: any;
     try { validate = ajv.compile(inputSchema); } catch (e) { problems.at(t.source, ['inputs'], `input schema does not compile: ${(e as Error).message}`); }
     if (validate) t.examples.forEach((ex, i) => {

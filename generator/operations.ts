@@ -11,7 +11,7 @@ import { closest, type Path, type Problems } from './source.ts';
 import { GUARDS, type GuardName } from './guards.ts';
 
 export const MUTATING = ['create', 'patch', 'delete'] as const;
-const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'http', 'let', 'fail', 'call'] as const;
+const KINDS = ['get', 'list', 'create', 'patch', 'delete', 'logs', 'http', 'let', 'fail', 'call', 'tool'] as const;
 export type StepKind = (typeof KINDS)[number];
 export const stepKind = (s: Step): StepKind => KINDS.find((k) => (s as any)[k] !== undefined)!;
 
@@ -32,6 +32,7 @@ const SLOTS: Record<StepKind, string[]> = {
   let: [],
   fail: ['code', 'hint', 'details'],
   call: ['with'],
+  tool: ['with'],
 };
 const REQUIRED: Partial<Record<StepKind, string[]>> = { get: ['name'], patch: ['name', 'body'], delete: ['name'], create: ['body'], logs: ['name'], http: ['method', 'path'] };
 /** The RBAC verb of a proxied request, as the API server derives it from the HTTP method. */
@@ -40,10 +41,15 @@ export const PROXY_VERBS: Record<string, string> = { GET: 'get', POST: 'create',
 export interface ToolAnalysis { outputSchema: Record<string, unknown>; rbac: RbacRule[] }
 
 /** What analyseTool needs of the shared environment (cel-types.ts baseEnvironment). */
+/** Another tool's facts a tool step needs: its output schema and RBAC (it is analysed first). */
+export type CalleeFacts = (name: string) => ToolAnalysis | undefined;
+
 export interface BaseEnvironment {
   env: Environment; reg: TypeRegistry; typeOf: Record<string, string>;
   serviceTypes?: Record<string, (schema: any, name: string, into?: TypeRegistry) => string>;
   callTypes?: Record<string, string>;
+  /** What a tool step may read of the tool it runs. */
+  callee?: CalleeFacts;
 }
 
 interface Ctx { specs: Specs; tool: ToolSpec; problems: Problems; reg: TypeRegistry; vocabulary: string[] }
@@ -118,7 +124,7 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: BaseEnvironment,
       if (!SLOTS[kind].includes(slot)) problems.at(f, at(slot), `a ${kind} step has no "${slot}"`, closest(slot, SLOTS[kind]));
     }
     for (const req of REQUIRED[kind] ?? []) if ((s as any)[req] === undefined) problems.at(f, at(), `a ${kind} step needs "${req}"`);
-    const resource = (kind === 'let' || kind === 'fail' || kind === 'http' || kind === 'call') ? undefined : (s as any)[kind] as string;
+    const resource = (kind === 'let' || kind === 'fail' || kind === 'http' || kind === 'call' || kind === 'tool') ? undefined : (s as any)[kind] as string;
     const decl = resource ? specs.catalogue.resources[resource] : undefined;
     if (resource && !decl) problems.at(f, at(kind), `unknown resource "${resource}"; resources come from specs/catalogue.yaml`, closest(resource, Object.keys(specs.catalogue.resources)));
     if (decl) {
@@ -168,12 +174,12 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: BaseEnvironment,
     }
     if (s.hint) checkHint(at('hint'), s.hint);
     const httpType = kind === 'http' ? httpStep(c, base, env, stepEnv, s, at, addRule) : undefined;
-    const callType = kind === 'call' ? callStep(c, base, stepEnv, s, at, addRule) : undefined;
+    const callType = kind === 'call' ? callStep(c, base, stepEnv, s, at, addRule) : kind === 'tool' ? toolStep(c, base, stepEnv, s, at, addRule) : undefined;
     let type = 'dyn';
     if (kind === 'let') type = checkExpr(c, stepEnv, s.let!, at('let')) ?? 'dyn';
     else if (kind === 'logs') type = 'string';
     else if (kind === 'http') type = httpType ?? 'dyn';
-    else if (kind === 'call') type = callType ?? 'dyn';
+    else if (kind === 'call' || kind === 'tool') type = callType ?? 'dyn';
     else if (kind === 'list' && s.project) type = decl ? projectedList(c, base.env, env, s, decl.kind, at) : 'dyn';
     else if (kind === 'list') type = decl ? `${decl.kind}List` : 'dyn';
     else if (kind === 'fail') type = 'null';
@@ -240,6 +246,41 @@ export function analyseTool(specs: Specs, tool: ToolSpec, base: BaseEnvironment,
   checkExamples(c, env, data);
   checkNext(c, env, data);
   return { outputSchema, rbac };
+}
+
+/**
+ * A tool step: runs another tool as its caller would and takes its answer's data. The tool must
+ * exist, be read-only (a step cannot confirm on the caller's behalf) and be callable by every
+ * persona that may call this one; `with` gives its inputs, checked against its input schema. The
+ * step has the type of its output schema, and this tool is granted its permissions.
+ */
+function toolStep(c: Ctx, base: BaseEnvironment, env: Environment, s: Step, at: (...p: Path) => Path, addRule: (r: RbacRule) => void): string | undefined {
+  const f = c.tool.source;
+  const callee = c.specs.tools.find((t) => t.name === s.tool);
+  if (!callee) { c.problems.at(f, at('tool'), `unknown tool "${s.tool}"`, closest(s.tool!, c.specs.tools.map((t) => t.name))); return undefined; }
+  if (callee.name === c.tool.name) { c.problems.at(f, at('tool'), 'a tool cannot run itself'); return undefined; }
+  if (!callee.annotations.readOnly) c.problems.at(f, at('tool'), `${callee.name} changes things; a tool step runs only read-only tools (it cannot confirm for the caller)`);
+  if (!personaChain(c.specs, c.tool.persona).includes(callee.persona)) c.problems.at(f, at('tool'), `${callee.name} is for ${callee.persona} and up, so not every caller of ${c.tool.name} (${c.tool.persona}) may run it`);
+  const facts = base.callee?.(callee.name);
+  if (!facts) { c.problems.at(f, at('tool'), `${callee.name} runs ${c.tool.name} in turn (directly or through others): tool steps may not go round in a circle`); return undefined; }
+  for (const r of facts.rbac) addRule(r);
+  const props: Record<string, any> = callee.inputs.properties ?? {};
+  const given = s.with ?? {};
+  for (const k of callee.inputs.required ?? []) if (given[k] === undefined) c.problems.at(f, at(s.with ? 'with' : 'tool'), `${callee.name} needs the input "${k}"`);
+  const want = (p: any) => ({ string: 'string', integer: 'int', number: 'number', boolean: 'bool', array: 'list', object: 'map' })[p?.type as string];
+  for (const [k, expr] of Object.entries(given)) {
+    if (!(k in props)) { c.problems.at(f, at('with', k), `${callee.name} has no input "${k}"`, closest(k, Object.keys(props))); continue; }
+    checkExpr(c, env, expr, at('with', k), want(props[k]));
+  }
+  return new TypeRegistry(env).fromJsonSchema(facts.outputSchema, `tools.${callee.name}.${c.tool.name}.${s.id}`);
+}
+
+/** A persona and every persona it inherits from. */
+function personaChain(specs: Specs, persona: string): string[] {
+  const personas = specs.personas.personas;
+  const out: string[] = [];
+  for (let p: string | undefined = persona; p && !out.includes(p); p = personas[p]?.inherits) out.push(p);
+  return out;
 }
 
 /**

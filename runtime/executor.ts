@@ -94,6 +94,7 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
     if (s.let !== undefined) { vars[s.id] = conditional ? optional.of(ev(s.let, `steps.${s.id}`)) : ev(s.let, `steps.${s.id}`); continue; }
     const runOnce = async (extra: Record<string, unknown>) => {
       try {
+        if (s.tool !== undefined) return toCel(await runTool(s.tool, mapSlots(s.with, extra), ctx));
         if (s.call !== undefined) return toCel(await (CALLS[s.call as CallName] as (args: Record<string, unknown>, ctx: ToolContext) => Promise<unknown>)(mapSlots(s.with, extra), ctx));
         if (s.http !== undefined) return toCel(await httpStep(s, ctx, mapSlots(s.params, extra), mapSlots(s.query, extra), s.body === undefined ? undefined : fromCel(slot(s, 'body', extra))));
         const resource = (s.get ?? s.list ?? s.create ?? s.patch ?? s.delete ?? s.logs)!;
@@ -150,6 +151,24 @@ export async function runDeclarative(tool: ToolDescriptor<any>, input: Record<st
   const fields = (spec: Record<string, string>, where: string) => fromCel(Object.fromEntries(Object.entries(spec).map(([k, e]) => [k, ev(e, `${where}.${k}`)])));
   if (op.preview && tool.confirm && !ctx.confirmed) return new Preview(String(ev(op.preview.message, 'preview.message')), fields(op.preview.fields, 'preview') as Record<string, unknown>);
   return typeof op.output === 'string' ? fromCel(ev(op.output, 'output')) : fields(op.output, 'output');
+}
+
+/**
+ * A tool step: another (read-only) tool run as its caller would, with the caller's persona, policy
+ * and namespace checks; its input validated and defaulted by its own validator. The generator
+ * checked that every persona of the calling tool may run it; the policy may still have removed it.
+ */
+async function runTool(name: string, args: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
+  const tool = ctx.tools.get(name);
+  if (!tool) throw new ToolError('PERMISSION_DENIED', `${ctx.tool.name} runs ${name}, which this server does not offer to ${ctx.persona} (the policy removed it)`);
+  const validate = await tool.validator();
+  if (!validate(args)) throw new ToolError('INTERNAL_ERROR', `${ctx.tool.name} gave ${name} an input it refuses: ${(validate.errors ?? []).map((e) => `${e.instancePath || '(input)'} ${e.message}`).join('; ')}`);
+  const namespace = typeof args.namespace === 'string' ? args.namespace : ctx.namespace;
+  checkNamespace(ctx.policy, namespace);
+  const inner: ToolContext = { ...ctx, tool, namespace };
+  if (!tool.custom) return runDeclarative(tool, args, inner);
+  const handler = (await ctx.handlers[name]()).default;
+  return handler(args, inner);
 }
 
 /** A list step's rows: each object projected once (CEL over `item`), then kept current by a watch. */

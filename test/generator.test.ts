@@ -105,6 +105,10 @@ const cases: Array<{ name: string; file: string; edit: (s: string) => string; wa
   { name: 'a call argument the function does not take', file: 'tools/get_cluster_resources.yaml', edit: setIn(['steps', 0, 'with', 'max_node'], 'input.max_nodes'), want: /get_cluster_resources\.yaml:\d+:\d+: steps\.0\.with\.max_node: cluster_resources takes no argument "max_node" \(did you mean "max_nodes"\?\)/ },
   { name: 'a call argument of the wrong type', file: 'tools/get_server_logs.yaml', edit: setIn(['steps', 0, 'with', 'limit'], 'input.level'), want: /get_server_logs\.yaml:\d+:\d+: steps\.0\.with\.limit: expression "input\.level" has type string, but int is needed here/ },
   { name: 'an unknown error code in an example', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(podsStep).replace('    expect: "data.count >= 0"', '    error: VALIDATION_EROR')), want: /list_job_pods\.yaml:\d+:\d+: examples\.0\.error: must be equal to one of the allowed values: .* \(did you mean "VALIDATION_ERROR"\?\)/ },
+  { name: 'a tool step running a tool that changes things', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(`${podsStep}\n  - id: del\n    tool: delete_training_job\n    with: {name: input.name}`)), want: /list_job_pods\.yaml:\d+:\d+: steps\.1\.tool: delete_training_job changes things; a tool step runs only read-only tools/ },
+  { name: 'a tool step running a tool of a higher persona', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(`${podsStep}\n  - id: ctl\n    tool: inspect_controller`)), want: /steps\.1\.tool: inspect_controller is for ml-engineer and up, so not every caller of list_job_pods \(readonly\) may run it/ },
+  { name: 'a tool step with an input the tool does not have', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(`${podsStep}\n  - id: job\n    tool: get_training_job\n    with: {name: input.name, nmespace: ns}`)), want: /steps\.1\.with\.nmespace: get_training_job has no input "nmespace" \(did you mean "namespace"\?\)/ },
+  { name: 'tool steps that go round in a circle', file: 'tools/list_job_pods.yaml', edit: newTool(podsTool(`${podsStep}\n  - id: again\n    tool: list_job_pods_too\n    with: {name: input.name}`)), more: [['tools/list_job_pods_too.yaml', newTool(podsTool(`${podsStep}\n  - id: back\n    tool: list_job_pods\n    with: {name: input.name}`).replace('name: list_job_pods', 'name: list_job_pods_too'))]], want: /tool steps may not go round in a circle/ },
   { name: 'a tool named like a meta-tool', file: 'tools/execute_tool.yaml', edit: newTool(podsTool(podsStep).replace('name: list_job_pods', 'name: execute_tool')), want: /execute_tool\.yaml:1:\d+: name: "execute_tool" is reserved: the server's meta-tools use it/ },
   { name: 'instructions over their token budget', file: 'instructions.yaml', edit: replace('      JOBS\n', '      JOBS\n' + '      - Remember: '.concat('always read the guide first; '.repeat(40), '\n')), want: /specs\/budgets\.yaml:\d+:\d+: instructions\.minimal: .*|budgets\.yaml:\d+:\d+: instructions\.(full|compact): the \w+ instructions for [a-z-]+ are \d+ tokens, over the budget/ },
   { name: 'an advanced input that does not exist', file: 'tools/run_container_training.yaml', edit: replace('advanced: [scheduling, resources_per_node]', 'advanced: [scheduling, resources_per_nod]'), want: /run_container_training\.yaml:\d+:\d+: inputs\.advanced: "resources_per_nod" is neither an input nor an included group \(did you mean "resources_per_node"\?\)/ },
@@ -115,6 +119,9 @@ const cases: Array<{ name: string; file: string; edit: (s: string) => string; wa
   { name: 'poll results in a tool that does not poll', file: 'tools/get_optimization_job.yaml', edit: replace('  name: job.metadata.name\n', '  name: job.metadata.name\n  waited: poll.waited_seconds\n'), want: /get_optimization_job\.yaml:\d+:\d+: output\.waited: expression "poll\.waited_seconds" does not compile: Unknown variable: poll/ },
   { name: 'an unknown key in a catalogue entry', file: 'catalogue.yaml', edit: replace('{group: "", version: v1, kind: Secret, namespaced: true,', '{group: "", version: v1, kind: Secret, namespace: true,'), want: /specs\/catalogue\.yaml:\d+:\d+: resources\.secrets\.namespace: unknown key "namespace" \(did you mean "namespaced"\?\)/ },
 ];
+
+// Each case generates the whole corpus: seconds alone, tens of seconds on a loaded machine.
+const GENERATE_TIMEOUT = 180_000;
 
 describe('spec checks', () => {
   for (const c of cases) {
@@ -127,7 +134,7 @@ describe('spec checks', () => {
       try { await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists, previousTools }); } catch (e) { message = (e as Error).message; }
       expect(message, 'the generator accepted the mistake').not.toBe('');
       expect(message).toMatch(c.want);
-    });
+    }, GENERATE_TIMEOUT);
   }
 
   it('accepts the guide\'s YAML-only read tool, within the budgets\' headroom', async () => {
@@ -135,13 +142,25 @@ describe('spec checks', () => {
     const files = await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists: custom });
     expect(files.get('generated/tools/list_job_pods.ts')).toContain('jobset.sigs.k8s.io/jobset-name=');
     expect(files.get('generated/rbac/readonly.yaml')).toMatch(/- pods\n\s+verbs:\n\s+- list/);
-  });
+  }, GENERATE_TIMEOUT);
+
+  it('accepts a tool composed of other tools, granting their permissions', async () => {
+    const composed = podsTool(`${podsStep}\n  - id: cluster\n    tool: get_cluster_resources\n  - id: job\n    tool: get_training_job\n    with: {name: input.name, namespace: ns}`)
+      .replace('  count: size(pods.items)', '  count: size(pods.items)\n  gpus_free: cluster.gpu_free\n  status: job.status');
+    const dir = specsWith([['tools/list_job_pods.yaml', newTool(composed)]]);
+    const files = await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists: custom });
+    const text = files.get('generated/tools/list_job_pods.ts')!;
+    expect(text).toContain('"tool":"get_cluster_resources"');
+    // Its RBAC is the union of its own steps' and the tools' it runs (nodes from get_cluster_resources).
+    expect(text).toMatch(/rbac: \[[^\]]*"resource":"nodes"/);
+    expect(text).toMatch(/"gpus_free":\{"type":"integer"\}/);
+  }, GENERATE_TIMEOUT);
 
   it('refuses a handler file without handler: custom, and a custom spec without its file', async () => {
     const specs = () => loadSpecs(join(ROOT, 'specs'));
     await expect(generate(specs(), { handlerExists: () => true })).rejects.toThrow(/delete_training_job\.yaml:1:1: name: runtime\/handlers\/delete_training_job\.ts exists but the spec does not say handler: custom/);
     await expect(generate(specs(), { handlerExists: (t) => custom(t) && t !== 'pre_flight' })).rejects.toThrow(/pre_flight\.yaml:\d+:\d+: handler: runtime\/handlers\/pre_flight\.ts does not exist/);
-  });
+  }, GENERATE_TIMEOUT);
 });
 
 describe('the lists the checker holds to', () => {
@@ -167,7 +186,7 @@ describe('generate', () => {
     for (const text of a.values()) expect(text).not.toMatch(/\/work\/|\d{4}-\d\d-\d\dT\d\d:\d\d/);
     // Generated code imports nothing from runtime/.
     for (const [path, text] of a) if (path.endsWith('.ts')) expect(text, path).not.toMatch(/from ['"][./]*runtime\/|import\(['"][./]*runtime\//);
-  });
+  }, GENERATE_TIMEOUT);
 
   it('gen:check passes on the committed tree and fails after a spec edit', () => {
     expect(execFileSync('npx', ['tsx', 'generator/cli.ts', '--check'], { cwd: ROOT, encoding: 'utf8' })).toContain('are current');
@@ -181,7 +200,7 @@ describe('generate', () => {
     } finally {
       writeFileSync(file, before);
     }
-  });
+  }, GENERATE_TIMEOUT);
 });
 
 describe('the README\'s generated blocks', () => {
