@@ -25,6 +25,9 @@ export interface PodPlan {
 
 const pods = typeNamed('pods');
 const nodes = typeNamed('nodes');
+const secrets = typeNamed('secrets');
+/** How soon (simulated ms) the kubelet looks again for a Secret a container needs. */
+const CONFIG_RETRY_MS = 1000;
 const MAX_ATTEMPTS = 2;
 
 /** The ids a container runtime reports for a running container: its image digest and container id. */
@@ -167,9 +170,45 @@ export class Kubelet implements LogSource {
     }
   }
 
+  /**
+   * What a container's configuration names and the namespace lacks: a Secret (or one of its keys)
+   * that env, envFrom or a volume refers to without `optional: true`. The kubelet does not start
+   * such a container; it reports CreateContainerConfigError and tries again.
+   */
+  private missingConfig(pod: KObject): string | undefined {
+    const ns = pod.metadata.namespace;
+    const secret = (name: string) => this.store.get(secrets, ns, name);
+    for (const c of pod.spec.containers ?? []) {
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (!ref?.name || ref.optional) continue;
+        const s = secret(ref.name);
+        if (!s) return `secret "${ref.name}" not found`;
+        if (s.data?.[ref.key] === undefined && s.stringData?.[ref.key] === undefined) return `couldn't find key ${ref.key} in Secret ${ns}/${ref.name}`;
+      }
+      for (const f of c.envFrom ?? []) {
+        if (f.secretRef?.name && !f.secretRef.optional && !secret(f.secretRef.name)) return `secret "${f.secretRef.name}" not found`;
+      }
+    }
+    for (const v of pod.spec.volumes ?? []) {
+      if (v.secret?.secretName && !v.secret.optional && !secret(v.secret.secretName)) return `secret "${v.secret.secretName}" not found`;
+    }
+    return undefined;
+  }
+
   private startAttempt(pod: KObject) {
     const plan = this.plans.get(pod.metadata.uid);
     if (!plan) return;
+    const missing = this.missingConfig(pod);
+    if (missing) {
+      const waiting = this.update(pod, (p) => {
+        p.status.containerStatuses = (p.status.containerStatuses ?? []).map((c: any) => ({ ...c, ready: false, started: false, state: { waiting: { reason: 'CreateContainerConfigError', message: missing } } }));
+      });
+      if (!waiting) return;
+      if (pod.status?.containerStatuses?.[0]?.state?.waiting?.message !== missing) this.record(waiting, 'Warning', 'Failed', `Error: ${missing}`, 'kubelet');
+      this.later(pod.metadata.uid, CONFIG_RETRY_MS, () => this.startAttempt(waiting));
+      return;
+    }
     const list = this.attempts.get(pod.metadata.uid) ?? [];
     const now = this.clock.now();
     // Attempts are kept in clock time: simulated durations shrink with the clock's scale.
