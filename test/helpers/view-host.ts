@@ -68,6 +68,7 @@ export async function startHost(): Promise<Host> {
     const shot = async (name: string) => {
       const path = join(ARTIFACTS, `${name}.png`);
       await page.waitForFunction(() => (document.querySelector('iframe')?.getBoundingClientRect().height ?? 0) > 40);
+      // biome-ignore lint/performance/useDomNodeTextContent: rendered text is the point (textContent counts the page's own script)
       await view.waitForFunction(() => document.body.innerText.trim().length > 0);
       await page.screenshot({ path, fullPage: true });
       return path;
