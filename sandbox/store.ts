@@ -16,6 +16,17 @@ const HISTORY = 20_000;
 
 export const clone = <T>(o: T): T => structuredClone(o);
 
+/** Do two values differ as JSON? Parts a writer left as they were (the same object) are not serialised. */
+const differs = (a: unknown, b: unknown) => a !== b && JSON.stringify(a) !== JSON.stringify(b);
+
+/** Is `next` the stored object again, its resourceVersion aside? Compared part by part. */
+function unchanged(next: KObject, current: KObject): boolean {
+  for (const k of new Set([...Object.keys(next), ...Object.keys(current)])) if (k !== 'metadata' && differs(next[k], current[k])) return false;
+  const { resourceVersion: _n, ...a } = next.metadata;
+  const { resourceVersion: _c, ...b } = current.metadata;
+  return !differs(a, b);
+}
+
 /** One resource type's objects: by namespace, then name, with a lazily rebuilt name order. */
 interface Table { byNs: Map<string, Map<string, KObject>>; order: Map<string, string[]>; labels: Map<string, Set<string>> }
 
@@ -27,7 +38,9 @@ export class Store {
   private tables = new Map<string, Table>();
   /** owner uid -> "typeKey\u0000ns\u0000name" of every object whose ownerReferences name it. */
   private owned = new Map<string, Set<string>>();
-  private history: WatchEvent[] = [];
+  /** The watch history: events from index `first` on, oldest first (earlier slots are dropped in bulk). */
+  private history: Array<WatchEvent | undefined> = [];
+  private first = 0;
   private listeners = new Set<Listener>();
   /** Objects returned by full lists so far: a test's measure of work that grows with the store. */
   scanned = 0;
@@ -36,7 +49,7 @@ export class Store {
 
   get resourceVersion() { return this.rv; }
   /** Oldest resourceVersion a watch may still resume from. */
-  get oldestWatchable() { return this.history.length ? this.history[0].rv - 1 : this.rv; }
+  get oldestWatchable() { return this.history.length > this.first ? this.history[this.first]!.rv - 1 : this.rv; }
 
   private table(t: ResourceType): Table {
     let m = this.tables.get(keyOf(t));
@@ -98,6 +111,8 @@ export class Store {
 
   /** Move an object's label and owner index entries from `before` to `after`. */
   private reindex(t: ResourceType, ns: string, before: KObject | undefined, after: KObject | undefined) {
+    // An update that leaves labels and owners as they were (most status writes) moves nothing.
+    if (before && after && !differs(before.metadata.labels, after.metadata.labels) && !differs(before.metadata.ownerReferences, after.metadata.ownerReferences)) return;
     const tab = this.table(t);
     const name = (after ?? before)!.metadata.name;
     const ref = `${keyOf(t)}\u0000${ns}\u0000${name}`;
@@ -153,12 +168,11 @@ export class Store {
       if (k === 'ownerReferences' && md[k]) continue;
       if (current.metadata[k] !== undefined) md[k] = current.metadata[k];
     }
-    if (JSON.stringify(obj.spec) !== JSON.stringify(current.spec)) md.generation = (current.metadata.generation ?? 1) + 1;
+    if (differs(obj.spec, current.spec)) md.generation = (current.metadata.generation ?? 1) + 1;
     if (!t.namespaced) delete md.namespace;
     if (opts.dryRun) return { ...obj, metadata: { ...md, resourceVersion: current.metadata.resourceVersion } };
     // Nothing changed, metadata included: no new resourceVersion and no event, as the API server does.
-    const same = (o: KObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-    if (same(obj) === same(current)) return current;
+    if (unchanged(obj, current)) return current;
     md.resourceVersion = String(++this.rv);
     this.put(t, obj, current);
     this.emit(t, 'MODIFIED', obj);
@@ -190,13 +204,20 @@ export class Store {
   /** Events after `rv`; undefined when they fell out of the bounded history (410 Expired). */
   since(rv: number): WatchEvent[] | undefined {
     if (rv < this.oldestWatchable) return undefined;
-    return this.history.filter((e) => e.rv > rv);
+    // Events are in resourceVersion order: find the first one after rv by bisection.
+    let lo = this.first, hi = this.history.length;
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (this.history[mid]!.rv > rv) hi = mid; else lo = mid + 1; }
+    return this.history.slice(lo) as WatchEvent[];
   }
 
   private emit(t: ResourceType, type: WatchType, obj: KObject) {
     const ev: WatchEvent = { type, object: obj, rv: this.rv, typeKey: keyOf(t) };
+    // Bounded to HISTORY events; the dropped slots are cut off once they are as many as the kept
+    // ones, so a write costs the same however full the history is.
     this.history.push(ev);
-    if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
+    // A dropped slot lets go of its object at once.
+    if (this.history.length - this.first > HISTORY) this.history[this.first++] = undefined;
+    if (this.first >= HISTORY) { this.history = this.history.slice(this.first); this.first = 0; }
     for (const l of [...this.listeners]) {
       try { l(ev); } catch { /* a broken watcher must not break writes */ }
     }

@@ -70,8 +70,8 @@ export class TrainerController {
   private writeStatus(job: KObject, mutate: (s: any) => void) {
     const cur = this.store.get(T.trainjobs, job.metadata.namespace, job.metadata.name);
     if (!cur) return undefined;
-    const next = clone(cur);
-    next.status ??= {};
+    // Only the status changes: the spec is shared with the stored object, not copied.
+    const next = { ...cur, metadata: { ...cur.metadata }, status: clone(cur.status ?? {}) };
     mutate(next.status);
     return this.store.update(T.trainjobs, next);
   }
@@ -271,8 +271,7 @@ export class TrainerController {
       const succeeded = count('Succeeded'), failed = count('Failed');
       const active = pods.length - succeeded - failed;
       const ready = pods.filter((p) => (p.status?.containerStatuses ?? []).every((c: any) => c.ready) && p.status?.phase === 'Running').length;
-      const next = clone(e.job);
-      next.status = { ...next.status, active, ready, succeeded, failed };
+      const next = { ...e.job, metadata: { ...e.job.metadata }, status: { ...clone(e.job.status ?? {}), active, ready, succeeded, failed } };
       const want = e.job.spec.completions ?? 1;
       if (failed > 0 && !condTrue(e.job, 'Failed')) {
         next.status.conditions = [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now },
