@@ -227,16 +227,27 @@ describe.skipIf(skipWithoutNginx)('three replicas behind nginx round-robin, no s
     expect(limited.length).toBeGreaterThan(0);
   }, 60_000);
 
-  it('a task outlives the replica that created it', async () => {
+  it('a task outlives the replica that created it, and a listen on a stopping replica ends gracefully', async () => {
     await new Promise((r) => setTimeout(r, 2500));
     const job = 'replica-outlived';
-    const sub = await rpc('alice', 'tools/call', { name: 'fine_tune', arguments: { ...JOB_ARGS(job), confirmed: true } });
-    expect(JSON.parse(sub.result.content[0].text).success).toBe(true);
+    const submitted = await rpc('alice', 'tools/call', { name: 'fine_tune', arguments: { ...JOB_ARGS(job), confirmed: true } });
+    expect(JSON.parse(submitted.result.content[0].text).success).toBe(true);
+    const seen: Seen = [];
+    const { client, transport } = modernClient('alice', seen, []);
+    await client.connect(transport);
+    const listening = await client.listen({ resourceSubscriptions: [`trainjob://default/${job}`] });
+    const listener = replicas.find((r) => r.addr === seen.filter((s) => s.method === 'subscriptions/listen').at(-1)!.upstream)!;
     const created = await rpc('alice', 'tools/call', { name: 'wait_for_training', arguments: { name: job, timeout_seconds: 300 } }, { extensions: { [TASKS]: {} } });
     expect(created.result).toMatchObject({ resultType: 'task' });
     const maker = replicas.find((r) => r.addr === created.upstream)!;
-    maker.proc.kill('SIGTERM');
-    await new Promise<void>((r) => (maker.proc.exitCode !== null ? r() : maker.proc.once('exit', () => r())));
+    // The replica that made the task goes, and the one holding the listen (the same one or another).
+    const t0 = Date.now();
+    for (const r of new Set([maker, listener])) r.proc.kill('SIGTERM');
+    // The listen ended with its result (the client sees a graceful end), well before the 1 s grace.
+    expect(await listening.closed).toBe('graceful');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await client.close();
+    for (const r of new Set([maker, listener])) await new Promise<void>((ok) => (r.proc.exitCode !== null ? ok() : r.proc.once('exit', () => ok())));
     let done: any;
     const answered = new Set<string>();
     for (let i = 0; i < 600 && !done; i++) {
@@ -248,6 +259,7 @@ describe.skipIf(skipWithoutNginx)('three replicas behind nginx round-robin, no s
     }
     expect(done).toBeDefined();
     expect(answered.has(maker.addr)).toBe(false);
+    expect(answered.size).toBeGreaterThanOrEqual(1);
     expect(JSON.parse(done.result.content[0].text).data).toMatchObject({ status: 'Complete' });
   }, 300_000);
 });

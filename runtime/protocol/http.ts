@@ -6,7 +6,7 @@
 // event stream when the client asked for progress and accepts one. A client that hangs up before
 // the answer cancels the request.
 import type http from 'node:http';
-import { ACKNOWLEDGED, ListenRoutes, tagged } from './listen.ts';
+import { ACKNOWLEDGED, ListenRoutes, SUBSCRIPTION_ID_KEY, tagged } from './listen.ts';
 import { checkHeaders, claimsModern, decorate, discoverResult, isRefusal, methodNotFound, missingTasksCapability, readEnvelope, KNOWN_METHODS, MISSING_CLIENT_CAPABILITY, MODERN_VERSIONS, REMOVED_METHODS, UNSUPPORTED_VERSION, type Envelope, type Identity, type RpcError } from './era.ts';
 
 type Msg = { jsonrpc: '2.0'; id?: string | number | null; method?: string; params?: any; result?: any; error?: any };
@@ -44,6 +44,22 @@ export function isModernPost(req: http.IncomingMessage, body: unknown): boolean 
 
 /** The HTTP status an answer goes with: 404 for a method not found, 400 for a missing client capability. */
 const statusOf = (error: Msg['error']) => (error?.code === -32601 ? 404 : error?.code === MISSING_CLIENT_CAPABILITY ? 400 : 200);
+
+/**
+ * The listen streams open in this process. When it is told to stop (SIGTERM, SIGINT) each ends at
+ * once with its result, so that clients listen again elsewhere (another replica) straight away and
+ * the shutdown's grace is spent on calls, not on streams that would never finish by themselves.
+ */
+const openListens = new Set<RequestTransport>();
+let stopHooked = false;
+function trackListen(t: RequestTransport) {
+  openListens.add(t);
+  if (stopHooked) return;
+  stopHooked = true;
+  const endAll = () => { for (const l of [...openListens]) l.endListen(); };
+  process.once('SIGTERM', endAll);
+  process.once('SIGINT', endAll);
+}
 
 /** How often an open listen stream carries a comment, so that proxies do not take it for idle. */
 const HEARTBEAT_MS = 20_000;
@@ -89,6 +105,17 @@ class RequestTransport {
     else send(this.res, statusOf(m.error), out);
     this.done();
   }
+  /** Ends an open listen stream as the server does on shutdown: its (empty) result, then the end of the response. */
+  endListen() {
+    if (this.answered || this.method !== 'subscriptions/listen' || !this.streaming) return;
+    this.answered = true;
+    clearInterval(this.heartbeat);
+    this.event({ jsonrpc: '2.0', id: this.id, result: decorate({ _meta: { [SUBSCRIPTION_ID_KEY]: this.id } }, this.method, this.identity) });
+    this.res.end();
+    // The handler stops waiting (and leaves the shared watch) as for a client's cancellation.
+    this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: this.id, reason: 'the server is shutting down' } });
+    this.done();
+  }
   async close() { clearInterval(this.heartbeat); this.onclose?.(); }
   get isAnswered() { return this.answered; }
 }
@@ -132,7 +159,9 @@ export async function serveModern(req: http.IncomingMessage, res: http.ServerRes
     const finished = new Promise<void>((r) => { finish = r; });
     const transport = new RequestTransport(res, m.id as string | number, m.method, o.server, wantsStream, finish);
     // The client hanging up is its cancellation of this request.
+    if (m.method === 'subscriptions/listen') trackListen(transport);
     res.on('close', () => {
+      openListens.delete(transport);
       if (!transport.isAnswered) transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: m.id, reason: 'the client closed the request' } });
       finish();
     });
