@@ -1,8 +1,8 @@
-// Projected lists from a watch-fed cache, against the sandbox over real HTTP: the first read lists
-// in pages, later reads make no request, this server's writes show at once, other clients' writes
+// Projected lists from a watch-fed cache, against the sandbox over real HTTP: the first read is one
+// streaming list (watch-list; pages where the server refuses it), later reads make no request, this server's writes show at once, other clients' writes
 // as fast as the watch brings them, and a watch that breaks makes the next read list again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kube } from '../runtime/k8s/client.ts';
+import { Kube, withoutManagedFields } from '../runtime/k8s/client.ts';
 import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 
 let sb: Sandbox, kube: Kube;
@@ -23,18 +23,49 @@ beforeAll(async () => {
 afterAll(async () => { kube?.caches.close(); await sb?.stop(); });
 
 describe('watch-fed projected lists', () => {
-  it('lists once in pages, keeps only the rows, and answers later reads without a request', async () => {
+  it('lists once as a stream, keeps only the rows, and answers later reads without a request', async () => {
     const first = await rows();
     expect(first).toHaveLength(1200);
     expect(first.map((r) => r.name)).toEqual([...first.map((r) => r.name)].sort());
     expect(Object.keys(first[0]).sort()).toEqual(['name', 'suspended']);
     const lists = sb.faults.seen.filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
-    expect(lists.filter((r) => !r.includes('watch=')).length).toBe(3); // 500 + 500 + 200
-    // The watch connects behind the answer, from the list's resourceVersion.
-    await eventually(async () => sb.faults.seen, (seen) => seen.some((r) => r.includes('/namespaces/team/trainjobs?') && r.includes('watch=true') && /resourceVersion=\d+/.test(r)));
+    expect(lists.filter((r) => !r.includes('watch=')).length).toBe(0);
+    // One watch: the current state, the bookmark that ends it, then changes on the same stream.
+    expect(lists.filter((r) => r.includes('watch=true') && r.includes('sendInitialEvents=true') && r.includes('resourceVersionMatch=NotOlderThan')).length).toBe(1);
     const before = sb.faults.seen.length;
     await rows();
     expect(sb.faults.seen.length).toBe(before);
+  });
+
+  it('lists in pages where the API server refuses streaming lists, then watches from the list', async () => {
+    sb.faults.rules.push({ method: 'GET', path: /sendInitialEvents=true/, fault: 'error', status: 422 });
+    const other = new Kube({ kubeconfigYaml: sb.kubeconfig });
+    try {
+      const from = sb.faults.seen.length;
+      const got = await other.listProjected('trainjobs', { namespace: 'team' }, projection) as Array<{ name: string }>;
+      expect(got.map((r) => r.name)).toEqual((await rows()).map((r) => r.name));
+      const seen = () => sb.faults.seen.slice(from).filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
+      expect(seen().filter((r) => !r.includes('watch=')).length).toBe(3); // 500 + 500 + 200
+      await eventually(async () => seen(), (s) => s.some((r) => r.includes('watch=true') && /resourceVersion=\d+/.test(r) && !r.includes('sendInitialEvents')));
+      // Known now: the next fill of this client goes straight to pages.
+      await other.listProjected('trainjobs', { namespace: 'team', labelSelector: 'x!=y' }, projection);
+      expect(seen().filter((r) => r.includes('sendInitialEvents')).length).toBe(1);
+    } finally { other.caches.close(); sb.faults.set([]); }
+  });
+
+  it('leaves out only the managedFields of the object\'s own metadata from a watch event', () => {
+    const cases = [
+      { type: 'ADDED', object: { apiVersion: 'v1', metadata: { name: 'a', managedFields: [{ manager: 'x]"\\{', fieldsV1: { 'f:a': {} } }], uid: 'u' }, spec: { managedFields: [1] } } },
+      { type: 'ADDED', object: { metadata: { managedFields: [{ a: 1 }] } } },
+      { type: 'MODIFIED', object: { spec: { x: { managedFields: [2] } }, metadata: { managedFields: [3], name: 'w' } } },
+      { type: 'ADDED', object: { spec: { template: { metadata: { managedFields: [4] } } }, metadata: { name: 'p' } } },
+      { type: 'ADDED', object: { metadata: { annotations: { x: '"managedFields":[1]' }, name: 'q' } } },
+    ];
+    for (const c of cases) {
+      const want = structuredClone(c);
+      delete (want.object.metadata as any).managedFields;
+      expect(JSON.parse(withoutManagedFields(JSON.stringify(c)))).toEqual(want);
+    }
   });
 
   it('shows this client\'s own writes at once, without waiting for the watch', async () => {

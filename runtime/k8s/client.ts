@@ -97,6 +97,97 @@ async function sendWithHeaders(a: Loaded, req: InstanceType<Lib['RequestContext'
   });
 }
 
+/**
+ * One watch request for the list caches, read as its bytes arrive: events are split on newline
+ * bytes and each is parsed on its own, without the object's managedFields (the API server's
+ * record of which client set which field, often the largest part of an object and never part of
+ * a projection), so a 10,000-object stream never exists as one string or one parsed value.
+ * Credentials, TLS and impersonation headers are the kubeconfig's, as for every other request.
+ */
+async function readWatch(a: Loaded, url: URL, signal: AbortSignal, onEvent: (type: string, obj: Obj) => void, end: (why: string) => void): Promise<void> {
+  const init = await a.kc.applyToFetchOptions({});
+  const headers: Record<string, string | string[]> = { Accept: 'application/json' };
+  const given = init.headers as any;
+  const raw: Record<string, string[]> = typeof given?.raw === 'function' ? given.raw() : Object.fromEntries([...(given ?? [])].map(([k, v]: [string, string]) => [k, [v]]));
+  for (const [k, v] of Object.entries(raw)) headers[k] = v.length === 1 ? v[0] : v;
+  const https = url.protocol === 'https:';
+  const agent = init.agent && (init.agent as any).protocol === (https ? 'https:' : 'http:') ? init.agent : undefined;
+  const mod = https ? await import('node:https') : await import('node:http');
+  const req = mod.request(url, { method: 'GET', headers, agent: agent as any, signal }, (res) => {
+    if (res.statusCode !== 200) {
+      res.resume();
+      end(`the watch was refused: HTTP ${res.statusCode}`);
+      return;
+    }
+    let pending: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => {
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+        const line = pending.length ? Buffer.concat([...pending, chunk.subarray(start, nl)]).toString('utf8') : chunk.toString('utf8', start, nl);
+        pending = [];
+        start = nl + 1;
+        let ev: { type?: string; object?: Obj } | undefined;
+        try { ev = JSON.parse(withoutManagedFields(line)); } catch { ev = undefined; }
+        if (ev?.type) onEvent(ev.type, ev.object ?? {});
+      }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+    });
+    res.on('error', (e) => end(e.message));
+    res.on('close', () => end('closed'));
+  });
+  req.on('error', (e) => end(e.message));
+  req.end();
+}
+
+/**
+ * Scans JSON text from `i` (brackets outside strings, strings with their escapes) to `stopAt`:
+ * the depth there, and whether it came back to zero on the way (the value begun at `i` ended, at
+ * `end`). With no `stopAt`, stops where that value ends.
+ */
+function scan(text: string, i: number, stopAt = -1): { depth: number; end: number } {
+  let depth = 0;
+  const until = stopAt < 0 ? text.length : stopAt;
+  for (; i < until; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++; }
+    else if (c === 91 || c === 123) depth++;
+    else if ((c === 93 || c === 125) && --depth === 0) return { depth, end: i + 1 };
+  }
+  return { depth, end: -1 };
+}
+
+/** The bracket depth at `at`, counted from the start of the text. */
+function depthAt(text: string, at: number): number {
+  let depth = 0;
+  for (let i = 0; i < at; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) { for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++; }
+    else if (c === 91 || c === 123) depth++;
+    else if (c === 93 || c === 125) depth--;
+  }
+  return depth;
+}
+
+/** A watch event's text with its object's metadata.managedFields left out (the text unchanged when it has none). */
+export function withoutManagedFields(line: string): string {
+  const m = line.indexOf('"metadata":{');
+  if (m < 0) return line;
+  const at = line.indexOf('"managedFields":[', m);
+  if (at < 0) return line;
+  // Only the member of event.object.metadata, never a field of that name elsewhere: metadata two
+  // levels in, and still open (one level) where the name is.
+  const inside = scan(line, m + 11, at);
+  if (inside.end >= 0 || inside.depth !== 1 || depthAt(line, m) !== 2) return line;
+  const arrayEnd = scan(line, at + 16).end;
+  if (arrayEnd < 0) return line; // not well formed: let JSON.parse say so
+  const i = arrayEnd - 1;
+  // Drop the member and one comma beside it.
+  let from = at, to = i + 1;
+  if (line.charCodeAt(to) === 44) to++;
+  else if (line.charCodeAt(from - 1) === 44) from--;
+  return line.slice(0, from) + line.slice(to);
+}
+
 export class Kube {
   private apis?: Promise<Loaded>;
   readonly timeoutMs: number;
@@ -113,7 +204,8 @@ export class Kube {
     this.caches = new ListCaches({
       listPage: (resource, q) => this.list(resource, q),
       watchFrom: (resource, q, rv, onEvent, onEnd) => this.watchFrom(resource, q, rv, onEvent, onEnd),
-    });
+      watchList: (resource, q, onEvent, onEnd) => this.watchList(resource, q, onEvent, onEnd),
+    }, { stallMs: this.timeoutMs });
   }
 
   protected load(): Promise<Loaded> {
@@ -382,18 +474,37 @@ export class Kube {
   }
 
   /** A watch from a list's resourceVersion, for the list caches; `onEnd` runs once unless stopped. */
-  private async watchFrom(resource: string, q: ListQuery, resourceVersion: string, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
+  private watchFrom(resource: string, q: ListQuery, resourceVersion: string, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
+    return this.watchWith(resource, q, { resourceVersion, allowWatchBookmarks: true }, onEvent, onEnd);
+  }
+
+  /**
+   * A streaming list for the list caches: the current state as ADDED events from the most recent
+   * resourceVersion, a bookmark when it is complete, then changes (one request instead of a page
+   * per 500 objects, and each object parsed on its own as it arrives).
+   */
+  private watchList(resource: string, q: ListQuery, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
+    // An API that is failing is not asked (the paged list that follows says why).
+    if (this.breaker.blockedFor()) return Promise.reject(new Error('the Kubernetes API is failing'));
+    this.calls++;
+    return this.watchWith(resource, q, { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' }, onEvent, onEnd);
+  }
+
+  private async watchWith(resource: string, q: ListQuery, query: Record<string, string | boolean>, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
     const a = await this.load();
     const t = typeOf(resource);
     let stopped = false, ended = false;
     const end = (why: string) => { if (!stopped && !ended) { ended = true; onEnd(why); } };
-    const params: Record<string, string | boolean> = { resourceVersion, allowWatchBookmarks: true };
-    if (q.labelSelector) params.labelSelector = q.labelSelector;
-    if (q.fieldSelector) params.fieldSelector = q.fieldSelector;
-    const ctl: AbortController | undefined = await new a.lib.Watch(a.kc).watch(pathOf(t, q.namespace), params, (type: string, obj: Obj) => {
-      if (!stopped) onEvent(type, obj);
-    }, (err: unknown) => end(err ? String(err) : 'closed')).catch((e: Error) => { end(e.message); return undefined; });
-    return { stop: () => { stopped = true; ctl?.abort(); } };
+    const url = new URL(a.server + pathOf(t, q.namespace));
+    url.searchParams.set('watch', 'true');
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
+    if (q.labelSelector) url.searchParams.set('labelSelector', q.labelSelector);
+    if (q.fieldSelector) url.searchParams.set('fieldSelector', q.fieldSelector);
+    const ctl = new AbortController();
+    try {
+      await readWatch(a, url, ctl.signal, (type, obj) => { if (!stopped) onEvent(type, obj); }, end);
+    } catch (e) { end((e as Error).message); }
+    return { stop: () => { stopped = true; ctl.abort(); } };
   }
 
   podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
@@ -455,7 +566,8 @@ export class Kube {
     (view as any).caches = new ListCaches({
       listPage: (resource, q) => view!.list(resource, q),
       watchFrom: (resource, q, rv, onEvent, onEnd) => (view as any).watchFrom(resource, q, rv, onEvent, onEnd),
-    });
+      watchList: (resource, q, onEvent, onEnd) => (view as any).watchList(resource, q, onEvent, onEnd),
+    }, { stallMs: root.timeoutMs });
     root.impersonations.set(key, view);
     return view;
   }

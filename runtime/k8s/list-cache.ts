@@ -1,8 +1,11 @@
 // Projected lists kept current by a watch, the way an informer keeps a controller's cache: the
-// first read lists in pages and keeps one small row per object (the projection), then a watch
-// from that list's resourceVersion applies each change to its one row. Later reads answer from
-// the rows without an API request, so a call over 10,000 objects costs the work of its answer
-// rather than a 10 MB list, and memory holds rows, not objects.
+// first read asks for a streaming list (a watch that starts with the current state, the API
+// server's WatchList feature, as client-go's informers use it) and keeps one small row per object
+// (the projection) as each arrives; the same watch then applies each change to its one row. An API
+// server without the feature gets a list in pages and a watch from its resourceVersion instead.
+// Later reads answer from the rows without an API request, so a call over 10,000 objects costs the
+// work of its answer rather than a 10 MB list, and memory holds rows, not objects: the stream is
+// parsed one object at a time, so no page of whole objects is ever held.
 //
 // Reads see this server's own writes at once (the client reports each write here) and the rest
 // of the world as fast as the watch delivers it. A watch that ends or falls behind (410 Gone)
@@ -19,7 +22,16 @@ export interface ListSource {
   listPage(resource: string, q: ListQuery & { limit: number; continueToken?: string }): Promise<{ items: Obj[]; continueToken?: string; resourceVersion?: string }>;
   /** A watch from `resourceVersion`; `onEnd` runs once when it stops for any reason but stop(). */
   watchFrom(resource: string, q: ListQuery, resourceVersion: string, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle>;
+  /**
+   * A streaming list: a watch with sendInitialEvents=true that sends every object as ADDED, then a
+   * BOOKMARK annotated k8s.io/initial-events-end, then changes. Rejects (or ends) without that
+   * bookmark when the server does not serve it. Without this method every fill lists in pages.
+   */
+  watchList?(resource: string, q: ListQuery, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle>;
 }
+
+/** The bookmark a streaming list ends its initial state with. */
+const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
 const PAGE = 500;
 
@@ -52,8 +64,10 @@ export class ListCaches {
   private sweeper?: NodeJS.Timeout;
   /** Full lists made (each first read, and each read after a watch ended). */
   fills = 0;
+  /** Whether the API server serves streaming lists: unknown until the first fill asks. */
+  private streaming: boolean | undefined;
 
-  constructor(private source: ListSource, private opts: { idleMs?: number; maxEntries?: number } = {}) {}
+  constructor(private source: ListSource, private opts: { idleMs?: number; maxEntries?: number; stallMs?: number } = {}) {}
 
   /** The rows of every object the query matches, in namespace/name order. */
   async list(resource: string, q: ListQuery, projection: Projection): Promise<unknown[]> {
@@ -98,6 +112,57 @@ export class ListCaches {
 
   private async fill(e: Entry) {
     this.fills++;
+    if (this.source.watchList && this.streaming !== false) {
+      const outcome = await this.fillStreaming(e);
+      if (outcome === 'filled') { this.streaming = true; return; }
+      // A server that refused the request or ended it before the initial state was complete:
+      // list in pages (which also says why, if the request itself is not allowed).
+      if (outcome === 'unsupported') this.streaming = false;
+      e.watch?.stop();
+      e.watch = undefined;
+      e.rows.clear();
+    }
+    await this.fillPaged(e);
+  }
+
+  /** Fills from one streaming list; its watch stays on for the changes that follow. */
+  private fillStreaming(e: Entry): Promise<'filled' | 'unsupported' | 'failed'> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const stopped = { now: false };
+      // A stream that goes quiet before its initial state is complete is given up on.
+      const stallMs = this.opts.stallMs ?? 10_000;
+      let heard = Date.now();
+      // Objects but no bookmark: a server that ignores sendInitialEvents (it never says the state is complete).
+      const stall = setInterval(() => { if (Date.now() - heard > stallMs) { e.watch?.stop(); settle(e.rows.size ? 'unsupported' : 'failed'); } }, Math.min(1000, stallMs));
+      const settle = (outcome: 'filled' | 'unsupported' | 'failed') => { clearInterval(stall); if (!settled) { settled = true; resolve(outcome); } };
+      e.watch = { stop: () => { stopped.now = true; } };
+      const onEvent = (type: string, obj: Obj) => {
+        heard = Date.now();
+        if (type === 'BOOKMARK') {
+          if (!settled && obj?.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true') {
+            e.keys = e.ordered = undefined;
+            e.live = true;
+            settle('filled');
+          }
+          return;
+        }
+        if (type === 'ERROR') { e.live = false; e.watch?.stop(); settle('failed'); return; }
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+          try { this.apply(e, type, obj); } catch { e.live = false; e.watch?.stop(); settle('failed'); }
+        }
+      };
+      // Ended before the bookmark: a server without the feature refuses the options (400 or 422);
+      // a stream that broke half-way is followed by pages this time and streamed again next time.
+      const onEnd = (why: string) => { e.live = false; settle(/HTTP (400|422)\b/.test(why) ? 'unsupported' : 'failed'); };
+      this.source.watchList!(e.resource, e.q, onEvent, onEnd).then((w) => {
+        if (stopped.now || (settled && !e.live)) w.stop();
+        else e.watch = w;
+      }, () => { e.live = false; settle('failed'); });
+    });
+  }
+
+  private async fillPaged(e: Entry) {
     let token: string | undefined;
     let rv: string | undefined;
     do {
