@@ -71,7 +71,8 @@ export function moreOptions(t: ToolSpec, input: InputSchema): Record<string, str
     const range = p.minimum !== undefined || p.maximum !== undefined ? ` ${p.minimum ?? ''}..${p.maximum ?? ''}` : '';
     return `${Array.isArray(p.type) ? p.type.join('|') : p.type ?? 'any'}${range}`;
   };
-  return Object.fromEntries((t.inputs.advanced ?? []).map((k) => {
+  // An advanced input that is no input is reported by check.ts; here it is left out.
+  return Object.fromEntries((t.inputs.advanced ?? []).filter((k) => props[k]).map((k) => {
     const p = props[k];
     return [k, `${kind(p)}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''}${p.description ? `; ${p.description}` : ''}`];
   }));

@@ -128,8 +128,9 @@ describe('spec checks', () => {
     it(`refuses ${c.name}`, async () => {
       const dir = specsWith([[c.file, c.edit], ...(c.more ?? [])].map(([f, e]) => [f, e]) as any);
       const handlerExists = (t: string) => custom(t);
-      // As npm run gen calls it: the tools of the last generated output, to name the new ones.
-      const previousTools = c.previous ? new Set(TOOLS.map((t) => t.name)) : undefined;
+      // As npm run gen calls it: the tools of the last generated output (without the case's new tool,
+      // even where a contributor has added one of that name), to name the new ones.
+      const previousTools = c.previous ? new Set(TOOLS.map((t) => t.name).filter((n) => n !== 'list_job_pods')) : undefined;
       let message = '';
       try { await generate(loadSpecs(dir, join(dir, 'schema'), ROOT), { handlerExists, previousTools }); } catch (e) { message = (e as Error).message; }
       expect(message, 'the generator accepted the mistake').not.toBe('');
