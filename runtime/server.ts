@@ -62,6 +62,22 @@ export interface ServerOptions {
   signer?: Signer;
 }
 
+/**
+ * What every session with the same tools shares rather than rebuilds: tools/list as objects, the
+ * instructions, the guides and the tool-search index depend only on the tools (and mode, tier and
+ * contexts shown), so a server with many sessions holds one copy per distinct set. Bounded: the
+ * oldest set is forgotten beyond 64 (a policy reload or many personas make more).
+ */
+const sharedSets = new Map<string, unknown>();
+function sharedBy<T>(key: string, make: () => T): T {
+  if (sharedSets.has(key)) return sharedSets.get(key) as T;
+  const v = make();
+  sharedSets.set(key, v);
+  if (sharedSets.size > 64) sharedSets.delete(sharedSets.keys().next().value!);
+  return v;
+}
+const namesKey = (names: Iterable<string>) => [...names].sort().join(',');
+
 /** The full descriptors of the tools this persona may call (see selectListed). */
 export function selectTools(o: Pick<ServerOptions, 'persona' | 'clients' | 'policy'>): ToolDescriptor<any>[] {
   const names = new Set(selectListed(o).map((t) => t.name));
@@ -90,11 +106,17 @@ export function buildServer(o: ServerOptions) {
   // Assembled for exactly the tools this caller can call (built-in or policy persona, after policy).
   const mode = o.mode ?? 'full';
   const meta = metaToolsFor(mode);
-  const server = new Server({ name: SERVER_NAME, version: o.version }, { capabilities: CAPABILITIES, instructions: instructionsFor(visible, mode, o.tier) });
-  // Exactly what the start-up path sent, from the same generated text.
-  const listing = (ts: ToolDescriptor<any>[]) => JSON.parse(toolsListJson(LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)), mode, state.policy)).tools;
+  const instructions = sharedBy(`instructions\u0000${mode}\u0000${o.tier}\u0000${namesKey(visible)}`, () => instructionsFor(visible, mode, o.tier));
+  const server = new Server({ name: SERVER_NAME, version: o.version }, { capabilities: CAPABILITIES, instructions });
+  // Exactly what the start-up path sent, from the same generated text (parsed once per distinct text).
+  const listing = (ts: ToolDescriptor<any>[]) => {
+    const json = toolsListJson(LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)), mode, state.policy);
+    return sharedBy(`tools/list\u0000${json}`, () => JSON.parse(json).tools);
+  };
   let listed = listing(tools);
-  let ranker = lazyRanker(state);
+  // One tool-search index per tool set, whichever session asks first builds it.
+  const rankerOf = () => sharedBy(`ranker\u0000${namesKey(state.tools.keys())}`, () => lazyRanker({ tools: new Map(state.tools) } as ServerState));
+  let ranker = rankerOf();
   // MCP Apps: a client that declares the extension gets the tools linked to their views (see views/).
   const capsOf = (req: { params?: any }): unknown => (o.era?.() === 'modern' ? req.params?._meta?.[CAPABILITIES_KEY] : server.getClientCapabilities());
   const images = chartImagesFrom();
@@ -160,7 +182,8 @@ export function buildServer(o: ServerOptions) {
   });
   // A module's guide is served only with the module, and each guide as this caller's tools allow
   // (reassembled when the policy changes them).
-  let resources = guidesFor(new Set(state.tools.keys()), state.tools.values());
+  const guides = () => sharedBy(`guides\u0000${namesKey(state.tools.keys())}`, () => guidesFor(new Set(state.tools.keys()), state.tools.values()));
+  let resources = guides();
   server.setRequestHandler(ListResourcesRequestSchema, async (req) => ({
     resources: [...resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })), ...(wantsViews(capsOf(req)) ? viewResources(new Set(state.tools.keys())) : [])],
   }));
@@ -247,11 +270,11 @@ export function buildServer(o: ServerOptions) {
     state.tools.clear();
     for (const t of next) state.tools.set(t.name, t);
     listed = listing(next);
-    resources = guidesFor(new Set(state.tools.keys()), state.tools.values());
+    resources = guides();
     prompts = promptsFor(new Set(state.tools.keys()));
-    ranker = lazyRanker(state);
+    ranker = rankerOf();
     await server.sendToolListChanged().catch(() => {});
     return next;
   };
-  return { server, state, tools, reloadPolicy, taskRequest, instructions: instructionsFor(visible, mode, o.tier) };
+  return { server, state, tools, reloadPolicy, taskRequest, instructions };
 }
