@@ -36,10 +36,25 @@ export async function settle(url: string, quietMs = 1500, maxMs = 180_000) {
   }
 }
 
+/** One write, tried again (up to five times) when the connection is reset: a busy machine drops a few of 50 at once. */
+async function send(url: string, init: RequestInit): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await fetch(url, init);
+      await r.text();
+      return r.status;
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+    }
+  }
+}
+
 async function post(url: string, path: string, bodies: unknown[], concurrency = 50) {
   for (let i = 0; i < bodies.length; i += concurrency) {
-    const codes = await Promise.all(bodies.slice(i, i + concurrency).map((b) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) }).then(async (r) => { await r.text(); return r.status; })));
-    const bad = codes.find((c) => c !== 201);
+    const codes = await Promise.all(bodies.slice(i, i + concurrency).map((b) => send(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) })));
+    // A retried POST that had gone through the first time answers 409: the object is there.
+    const bad = codes.find((c) => c !== 201 && c !== 409);
     if (bad) throw new Error(`POST ${path} answered ${bad}`);
   }
 }
@@ -50,6 +65,39 @@ export async function createJobs(url: string, from: number, to: number): Promise
   const bodies = [];
   for (let i = from; i < to; i++) bodies.push({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: `job-${String(i).padStart(5, '0')}` }, spec: { runtimeRef: { name: 'torch-distributed' }, suspend: i % 3 === 0, trainer: { numNodes: 1 } } });
   await post(url, '/apis/trainer.kubeflow.org/v1alpha1/namespaces/default/trainjobs', bodies);
+  return performance.now() - t;
+}
+
+/**
+ * TrainJobs heavy-00000.. in namespace `heavy`, shaped as a real cluster's often are: managedFields
+ * from four field managers (about 1.3 KB), a last-applied-configuration and a notes annotation
+ * (about 2 KB) and a dozen status conditions (written through the status subresource). All are
+ * suspended, so the controller leaves the conditions as written. Made through the API only.
+ */
+export async function createHeavyJobs(url: string, from: number, to: number): Promise<number> {
+  const t = performance.now();
+  if (from === 0) await post(url, '/api/v1/namespaces', [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'heavy' } }]);
+  const path = '/apis/trainer.kubeflow.org/v1alpha1/namespaces/heavy/trainjobs';
+  const bodies = [];
+  for (let i = from; i < to; i++) {
+    const spec = { runtimeRef: { name: i % 2 ? 'torch-distributed' : 'deepspeed-distributed' }, suspend: true, trainer: { numNodes: 1 + (i % 4) } };
+    const managedFields = ['kubectl-client-side-apply', 'trainer-controller', 'kueue', 'dashboard'].map((manager, k) => ({
+      manager, operation: 'Update', apiVersion: 'trainer.kubeflow.org/v1alpha1', time: '2026-11-30T12:00:00Z', fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:metadata': { 'f:annotations': { '.': {}, [`f:bench.example.com/note-${k}`]: {} }, 'f:labels': { '.': {}, 'f:team': {} } }, 'f:spec': { 'f:runtimeRef': { '.': {}, 'f:name': {} }, 'f:suspend': {}, 'f:trainer': { '.': {}, 'f:numNodes': {} } } },
+    }));
+    bodies.push({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: {
+      name: `heavy-${String(i).padStart(5, '0')}`, labels: { team: `team-${i % 7}`, 'app.kubernetes.io/part-of': 'bench' }, managedFields,
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: `heavy-${i}`, namespace: 'heavy' }, spec }), 'bench.example.com/notes': `run ${i}: `.padEnd(1600, 'lorem ipsum dolor sit amet ') },
+    }, spec });
+  }
+  await post(url, path, bodies);
+  const conditions = Array.from({ length: 12 }, (_, k) => ({ type: `Bench${k}`, status: k % 2 ? 'True' : 'False', reason: `Reason${k}`, message: `condition ${k} of a job that went through many states`, lastTransitionTime: '2026-11-30T12:00:00Z' }));
+  for (let i = from; i < to; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, to - i) }, async (_, k) => {
+      const status = await send(`${url}${path}/heavy-${String(i + k).padStart(5, '0')}/status`, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: JSON.stringify({ status: { conditions } }) });
+      if (status !== 200) throw new Error(`PATCH status answered ${status}`);
+    }));
+  }
   return performance.now() - t;
 }
 

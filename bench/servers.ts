@@ -39,6 +39,11 @@ export const ours: ServerUnderTest = {
   trivial: { name: 'get_server_logs', arguments: { limit: 1, level: 'CRITICAL' } },
 };
 
+/** The same server, listing the TrainJobs of another namespace. */
+export function inNamespace(s: ServerUnderTest, namespace: string): ServerUnderTest {
+  return { ...s, listJobs: { ...s.listJobs, arguments: { ...s.listJobs.arguments, namespace } } };
+}
+
 export function installPeers() {
   mkdirSync(PEERS_DIR, { recursive: true });
   execFileSync('npm', ['i', '--no-audit', '--no-fund', '--prefix', PEERS_DIR, GO_PEER, TS_PEER], { stdio: 'inherit' });
