@@ -93,10 +93,10 @@ describe('the npm package', () => {
     const top = new Map<string, number>();
     for (const f of listed) top.set(f.split('/')[0], (top.get(f.split('/')[0]) ?? 0) + 1);
     console.log(`${TARBALL}: ${listed.length} files, ${(size / 1024).toFixed(0)} kB (${[...top].map(([d, n]) => `${d} ${n}`).join(', ')})`);
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/kubeflow-mcp.mjs', 'dist/cli.mjs', 'dist/lazy/server.mjs']) expect(listed, f).toContain(f);
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/kubeflow-mcp.mjs', 'dist/cli.mjs', 'dist/lazy/server.mjs', 'dist/views/app.html']) expect(listed, f).toContain(f);
     expect(listed.some((f) => f.startsWith('sandbox/manifests/crds/'))).toBe(true);
     expect(listed.some((f) => f.startsWith('sandbox/manifests/runtimes/'))).toBe(true);
-    const stray = listed.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+\.mjs|dist\/.+\.mjs|sandbox\/manifests\/.+)$/.test(f));
+    const stray = listed.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+\.mjs|dist\/.+\.mjs|dist\/views\/[^/]+\.html|sandbox\/manifests\/.+)$/.test(f));
     expect(stray).toEqual([]);
     expect(readFileSync(join(src, 'LICENSE'), 'utf8')).toContain('Apache License');
     expect(size).toBeLessThan(3 * 1024 * 1024);
