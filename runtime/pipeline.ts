@@ -9,6 +9,7 @@ import { runDeclarative } from './executor.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
 import { callerOf } from './references.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { sharedState } from './shared-state.ts';
 import { metrics } from './metrics.ts';
 import { ANSWER_LIMITS, boundAnswer, nestingDepth } from './bounded.ts';
 import { markError, SpanKind, traced } from './telemetry.ts';
@@ -109,8 +110,8 @@ async function runToolUntraced(state: ServerState, name: string, rawArgs: unknow
   let args: Record<string, any> = {};
   try {
     // Before anything else, so neither good nor bad calls beyond the limit cost the cluster anything.
-    const wait = limiter?.take(extras.rateKey ?? extras.caller ?? 'stdio');
-    if (wait !== undefined) throw new ToolError('RATE_LIMITED', `Too many calls: this client may make ${limiter!.rate} a second (bursts of ${limiter!.burst})`, { retry_after_seconds: wait }, `Retry after ${wait} s.`);
+    const wait = limiter?.take(extras.rateKey ?? extras.caller ?? 'stdio', Date.now(), sharedState()?.replicas);
+    if (wait !== undefined) throw new ToolError('RATE_LIMITED', `Too many calls: this client may make ${limiter!.rate} a second (bursts of ${limiter!.burst}${(sharedState()?.replicas ?? 1) > 1 ? `, across ${sharedState()!.replicas} replicas` : ''})`, { retry_after_seconds: wait }, `Retry after ${wait} s.`);
     if (!tool) {
       const exists = state.allTools.some((t) => t.name === name);
       throw new ToolError(exists ? 'PERMISSION_DENIED' : 'VALIDATION_ERROR', exists ? `Tool '${name}' is not available to the ${state.persona} persona or is blocked by the server policy` : `Unknown tool '${name}'`, undefined, 'List the tools to see what this server offers.');

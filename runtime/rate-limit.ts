@@ -2,6 +2,12 @@
 // stdio client), refilled at `rate` calls a second up to `burst`. Off unless
 // KUBEFLOW_MCP_RATE_LIMIT sets the rate (KUBEFLOW_MCP_RATE_BURST, or the upstream name
 // KUBEFLOW_MCP_RATE_CAPACITY, the burst; default twice the rate).
+// Replicas (shared-state.ts): the limits are the caller's in total, so each of n replicas keeps its
+// share, rate/n and burst/n (at least 1). This needs no cluster round trip per call and can never
+// let a caller exceed the limit however the balancer spreads the calls: over t seconds a caller
+// gets at most max(burst, n) + rate*t in all. The cost is the other direction: calls that land
+// unevenly (all on one replica) get less than the limit. A cluster-held counter would be exact but
+// would put an optimistic-concurrency write, and its conflicts under load, in front of every call.
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -19,12 +25,13 @@ export class RateLimiter {
   }
 
   /** Takes one call for `caller`: undefined when allowed, else the seconds until one is. */
-  take(caller: string, now = Date.now()): number | undefined {
-    const b = this.buckets.get(caller) ?? { tokens: this.burst, at: now };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
+  take(caller: string, now = Date.now(), replicas = 1): number | undefined {
+    const rate = this.rate / replicas, burst = Math.max(1, this.burst / replicas);
+    const b = this.buckets.get(caller) ?? { tokens: burst, at: now };
+    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
     b.at = now;
     this.buckets.set(caller, b);
     if (b.tokens >= 1) { b.tokens -= 1; return undefined; }
-    return Math.ceil(((1 - b.tokens) / this.rate) * 10) / 10;
+    return Math.ceil(((1 - b.tokens) / rate) * 10) / 10;
   }
 }

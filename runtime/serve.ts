@@ -171,6 +171,11 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   // One ownership key for every session, read with the server's own identity (callers need no access to it).
   const { Ownership } = await import('./auth/ownership.ts');
   const ownership = new Ownership(kube);
+  // Replicas without sticky sessions agree through the cluster on what must be shared (shared-state.ts).
+  if (cfg.http.stateless || process.env.KUBEFLOW_MCP_SHARED_STATE === 'cluster') {
+    const { ClusterSharedState, replicasFromEnv, useSharedState } = await import('./shared-state.ts');
+    useSharedState(new ClusterSharedState(kube, async () => process.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await kube.defaultNamespace()), replicasFromEnv()));
+  }
   const reloads = new Set<(p: typeof policy) => Promise<unknown>>();
   // Each caller gets the persona and namespaces the policy's identity rules give them and, with
   // identity.impersonate, a Kubernetes client that acts as them.

@@ -69,8 +69,8 @@ describe('confirmation through input_required', () => {
     const ok = retry({ args: { ...args, confirmed: true } });
     expect(await ok.elicit('x', schema)).toEqual({ action: 'accept', content: { confirm: true } });
     expect(ok.pending()).toBeUndefined();
-    // One answer, one run.
-    expect(await retry({}).elicit('x', schema)).toEqual({ action: 'pending' });
+    // One answer, one run: the same state again is refused.
+    await expect(retry({}).elicit('x', schema)).rejects.toMatchObject({ code: 'CONFLICT', details: { reason: 'confirmation_already_used' } });
   });
 
   it('refuses an answer after the state expired', async () => {

@@ -3,10 +3,13 @@
 // form for the user and a signed `requestState`. The client shows the form and calls the tool again
 // with the user's answer in `inputResponses` and the state as it was. Only an accepted answer that
 // comes with a state this server signed, for this very tool, these arguments and this caller, within
-// its lifetime and not used before (on this replica), runs the tool for real; anything else asks
-// again. The pipeline does the rest exactly as for 2025 elicitation (see pipeline.ts).
+// its lifetime and not used before, runs the tool for real; a state used before is refused with
+// an error, anything else asks again. Used states are remembered in this process and, with shared
+// state on (replicas, see shared-state.ts), in the cluster, so no other replica takes one again. The pipeline does the rest exactly as for 2025 elicitation (see pipeline.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Elicit } from '../context.ts';
+import { ToolError } from '../envelope.ts';
+import { sharedState } from '../shared-state.ts';
 import type { Signer } from './signing.ts';
 
 export const CONFIRM_INPUT = 'confirm';
@@ -25,12 +28,14 @@ export function argsDigest(args: unknown): string {
 
 /** States already answered, until they expire: an answer is good for one run. */
 const used = new Map<string, number>();
-function spend(nonce: string, exp: number): boolean {
+async function spend(nonce: string, exp: number): Promise<boolean> {
   const now = Date.now();
   for (const [n, e] of used) if (e < now) used.delete(n);
   if (used.has(nonce)) return false;
   used.set(nonce, exp);
-  return true;
+  const shared = sharedState();
+  // The local mark is kept even when the cluster says no or fails: either way it is spent here.
+  return shared ? shared.spendOnce(PURPOSE, nonce, exp) : true;
 }
 
 export interface ModernConfirmation {
@@ -47,7 +52,8 @@ export function modernConfirmation(signer: Signer, o: { tool: string; args: unkn
       const s = await signer.verify<ConfirmState>(PURPOSE, o.requestState);
       const answer = (o.inputResponses as Record<string, any> | undefined)?.[CONFIRM_INPUT];
       const valid = s && s.tool === o.tool && s.caller === o.caller && s.args === argsDigest(o.args) && s.exp > now();
-      if (valid && answer && typeof answer === 'object' && ['accept', 'decline', 'cancel'].includes(answer.action) && spend(s.nonce, s.exp)) {
+      if (valid && answer && typeof answer === 'object' && ['accept', 'decline', 'cancel'].includes(answer.action)) {
+        if (!(await spend(s.nonce, s.exp))) throw new ToolError('CONFLICT', `This confirmation of ${o.tool} was already used; an answer is good for one run, so nothing was changed`, { reason: 'confirmation_already_used' }, `Call ${o.tool} again without requestState to ask the user anew.`);
         return { action: answer.action, content: answer.content && typeof answer.content === 'object' ? answer.content : undefined };
       }
     }
