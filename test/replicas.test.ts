@@ -8,7 +8,8 @@
 // - a 2025-11-25 client (SDK 1.x) runs the same workflow against the --stateless replicas;
 // - ownership holds on every replica (another caller cannot delete the job; its owner can, anywhere);
 // - a subscriptions/listen stream on one replica hears of a change made through another;
-// - rate limits hold per replica, so a caller gets at most replicas x burst at once.
+// - a confirmation accepted on one replica is refused when replayed on another (the cluster marks it used);
+// - rate limits hold in total: each replica keeps its share, so a caller gets at most the burst at once.
 // Skipped where nginx is not installed (`apt-get install -y nginx`; .ci/run installs it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +30,11 @@ const ISSUER = 'https://issuer.replicas.test';
 const AUDIENCE = 'kubeflow-mcp';
 const VERSION = '2026-07-28';
 const TASKS = 'io.modelcontextprotocol/tasks';
-const BURST = 4;
+const RATE = 6;
+const BURST = 12;
+const REPLICAS = 3;
+/** Seconds for an emptied bucket to fill again. */
+const REFILL_MS = (1000 * BURST) / RATE + 300;
 const JOB_ARGS = (name: string) => ({ model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name, hf_token: 'hf_ReplicaSeedToken42', resources_per_node: { gpu: 1 } });
 
 const dir = mkdtempSync(join(tmpdir(), 'kfmcp-replicas-'));
@@ -63,9 +68,9 @@ beforeAll(async () => {
   }
   writeFileSync(join(dir, 'policy.yaml'), 'identity:\n  callers:\n    - match: {subjects: [alice, bob]}\n      persona: ml-engineer\n');
   sandbox = await startSandbox();
-  const env = { KUBEFLOW_MCP_POLICY: join(dir, 'policy.yaml'), KUBEFLOW_MCP_RATE_LIMIT: '2', KUBEFLOW_MCP_RATE_BURST: String(BURST), KUBEFLOW_MCP_SHUTDOWN_GRACE_SECONDS: '1' };
+  const env = { KUBEFLOW_MCP_POLICY: join(dir, 'policy.yaml'), KUBEFLOW_MCP_RATE_LIMIT: String(RATE), KUBEFLOW_MCP_RATE_BURST: String(BURST), KUBEFLOW_MCP_REPLICAS: String(REPLICAS), KUBEFLOW_MCP_SHUTDOWN_GRACE_SECONDS: '1' };
   const args = ['--stateless', '--kubeconfig', kubeconfig, '--jwks-url', jwksUrl, '--jwt-issuer', ISSUER, '--jwt-audience', AUDIENCE];
-  for (const r of await Promise.all([0, 1, 2].map(() => serveHttp(args, env)))) replicas.push({ url: r.url, proc: r.proc, addr: new URL(r.url).host });
+  for (const r of await Promise.all(Array.from({ length: REPLICAS }, (_, i) => i).map(() => serveHttp(args, env)))) replicas.push({ url: r.url, proc: r.proc, addr: new URL(r.url).host });
   lb = await startNginx(replicas.map((r) => r.addr));
 }, 180_000);
 
@@ -189,7 +194,7 @@ describe.skipIf(skipWithoutNginx)('three replicas behind nginx round-robin, no s
   }, 60_000);
 
   it('a subscriptions/listen stream on one replica hears of a change made through another', async () => {
-    await new Promise((r) => setTimeout(r, 1100 * BURST / 2)); // the buckets the last test drew on refill
+    await new Promise((r) => setTimeout(r, REFILL_MS)); // the buckets the last test drew on refill
     const seen: Seen = [];
     const { client, transport } = modernClient('alice', seen, []);
     await client.connect(transport);
@@ -216,19 +221,42 @@ describe.skipIf(skipWithoutNginx)('three replicas behind nginx round-robin, no s
     } finally { await client.close(); }
   }, 120_000);
 
-  it('rate limits hold on each replica: a burst through nginx gets at most replicas x burst', async () => {
-    await new Promise((r) => setTimeout(r, 2500)); // full buckets again
+  it('a confirmation accepted on one replica is refused when replayed on another', async () => {
+    await new Promise((r) => setTimeout(r, REFILL_MS));
+    const job = 'replica-replayed';
+    expect(JSON.parse((await rpc('alice', 'tools/call', { name: 'fine_tune', arguments: { ...JOB_ARGS(job), confirmed: true } })).result.content[0].text).success).toBe(true);
+    const caps = { elicitation: { form: {} } };
+    const args = { name: job, action: 'suspend' };
+    const asked = await rpc('alice', 'tools/call', { name: 'update_training_job', arguments: args }, caps);
+    expect(asked.result).toMatchObject({ resultType: 'input_required' });
+    const answer = { name: 'update_training_job', arguments: args, requestState: asked.result.requestState, inputResponses: { confirm: { action: 'accept', content: { confirm: true } } } };
+    const accepted = await rpc('alice', 'tools/call', answer, caps);
+    expect(JSON.parse(accepted.result.content[0].text)).toMatchObject({ success: true, data: { suspend: true } });
+    // The same answer again, through nginx: round-robin sends it to each other replica in turn.
+    const replays = [await rpc('alice', 'tools/call', answer, caps), await rpc('alice', 'tools/call', answer, caps)];
+    expect(new Set([accepted.upstream, ...replays.map((r) => r.upstream)]).size).toBe(REPLICAS);
+    for (const r of replays) {
+      const e = JSON.parse(r.result.content[0].text);
+      expect(e, JSON.stringify(e)).toMatchObject({ success: false, error_code: 'CONFLICT', details: { reason: 'confirmation_already_used' } });
+    }
+  }, 60_000);
+
+  it('rate limits hold across the replicas: a burst through nginx gets at most the configured burst in total', async () => {
+    await new Promise((r) => setTimeout(r, REFILL_MS)); // full buckets again
     const t0 = Date.now();
-    const answers = await Promise.all(Array.from({ length: 6 * BURST }, () => rpc('bob', 'tools/call', { name: 'list_runtimes', arguments: {} })));
+    const answers = await Promise.all(Array.from({ length: 4 * BURST }, () => rpc('bob', 'tools/call', { name: 'list_runtimes', arguments: {} })));
     const seconds = (Date.now() - t0) / 1000;
     const limited = answers.filter((a) => JSON.parse(a.result.content[0].text).error_code === 'RATE_LIMITED');
-    // Each replica's bucket: the burst, and 2 a second refilled while the calls ran.
-    expect(answers.length - limited.length).toBeLessThanOrEqual(3 * Math.ceil(BURST + 2 * seconds));
+    // Each replica keeps burst/n and rate/n, so in all: the burst (at least one a replica), and the
+    // rate refilled while the calls ran; the tolerance is one call a replica for rounding up.
+    expect(answers.length - limited.length).toBeLessThanOrEqual(Math.max(BURST, REPLICAS) + Math.ceil(RATE * seconds) + REPLICAS);
+    expect(answers.length - limited.length).toBeGreaterThanOrEqual(Math.min(BURST, REPLICAS));
     expect(limited.length).toBeGreaterThan(0);
+    expect(JSON.parse(limited[0].result.content[0].text).error).toContain(`across ${REPLICAS} replicas`);
   }, 60_000);
 
   it('a task outlives the replica that created it, and a listen on a stopping replica ends gracefully', async () => {
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, REFILL_MS));
     const job = 'replica-outlived';
     const submitted = await rpc('alice', 'tools/call', { name: 'fine_tune', arguments: { ...JOB_ARGS(job), confirmed: true } });
     expect(JSON.parse(submitted.result.content[0].text).success).toBe(true);
