@@ -59,8 +59,10 @@ describe('a 4-node torch job where only one node fits', () => {
     const pending = podsOf(NAME).filter((p) => p !== running);
     expect(pending).toHaveLength(3);
     for (const p of pending) expect(p.status.conditions[0]).toMatchObject({ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' });
-    const log = await logOf(running.metadata.name);
+    // The log is written as the simulated clock runs: wait for the launcher's whole header.
+    const log = await until(async () => { const l = await logOf(running.metadata.name); return l.includes('rdzv_endpoint') ? l : undefined; });
     expect(log).toContain('INFO:torch.distributed.run:Starting elastic agent: nnodes=4 node_rank=0');
+    expect(log).not.toContain('NaN');
     expect(log).toContain(`rdzv_endpoint    : ${NAME}-node-0-0.${NAME}:29500`);
     expect(log).not.toContain('loss');
     const tj = sb.store.get(TJ, 'default', NAME)!;

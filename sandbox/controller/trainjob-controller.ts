@@ -252,7 +252,7 @@ export class TrainerController {
       // A multi-node torch trainer runs only when all its nodes meet at rank 0's TCPStore.
       if (kind !== 'generic' && world > 1) {
         const name = js.metadata.name;
-        ctx.rendezvous = { master: env('PET_MASTER_ADDR') ?? `${name}-node-0-0.${name}`, port: Number(env('PET_MASTER_PORT') ?? 29500), timeoutSeconds: Math.round(this.durations.rendezvous / 1000), procs: Number(env('PET_NPROC_PER_NODE') ?? 1), state: 'waiting' };
+        ctx.rendezvous = { master: env('PET_MASTER_ADDR') ?? `${name}-node-0-0.${name}`, port: Number(env('PET_MASTER_PORT') ?? 29500), timeoutSeconds: Math.round(this.durations.rendezvous / 1000), procs: procsPerNode(env('PET_NPROC_PER_NODE'), c), state: 'waiting' };
         return { duration, ctx, restarts: 1, rendezvous: { group: `${pod.metadata.namespace}/${name}/${rj.name}`, world, timeout: this.durations.rendezvous } };
       }
     }
@@ -374,4 +374,17 @@ export class TrainerController {
 
 function runDuration(d: Durations, entries: Array<{ rj: any }>) {
   return entries.some((e) => e.rj.name === 'launcher') ? d.launcher : d.trainer;
+}
+
+/**
+ * The process count torchrun prints for PET_NPROC_PER_NODE: a number as given; `auto` and `gpu`
+ * resolve to the container's GPUs (auto falls back to one process per node without them), `cpu`
+ * to its CPU request.
+ */
+function procsPerNode(value: string | undefined, container: any): number {
+  if (value !== undefined && /^\d+$/.test(value)) return Number(value);
+  const r = { ...(container.resources?.requests ?? {}), ...(container.resources?.limits ?? {}) };
+  const gpus = Object.entries(r).filter(([k]) => k.endsWith('/gpu')).reduce((n, [, v]) => n + (Number(v) || 0), 0);
+  if (value === 'cpu') return Math.max(1, Math.floor(Number(container.resources?.requests?.cpu ?? 1)) || 1);
+  return gpus > 0 ? gpus : 1;
 }
