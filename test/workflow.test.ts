@@ -382,7 +382,9 @@ describe('TrainJob bodies against the reference bodies (section 7)', () => {
 
 describe('Kubernetes RBAC denials and cancellation', () => {
   it('maps a 403 to PERMISSION_DENIED and reports missing RBAC in check_compatibility', async () => {
-    const { s, c } = await sandboxAndServer({ forbidden: ['delete trainjobs', 'list nodes'] }, 'platform-admin');
+    // Both verbs of nodes are denied: the list cache reads through a streaming list, which the API
+    // server authorizes as a watch, and falls back to pages (a list) when that is refused.
+    const { s, c } = await sandboxAndServer({ forbidden: ['delete trainjobs', 'list nodes', 'watch nodes'] }, 'platform-admin');
     try {
       await call(c.client, 'run_container_training', { image: 'busybox', gpu_per_node: 0, name: 'keep-me', confirmed: true });
       const del = await call(c.client, 'delete_training_job', { name: 'keep-me', confirmed: true });
