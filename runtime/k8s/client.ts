@@ -9,7 +9,7 @@ import { CATALOGUE, type ResourceType } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import { ListCaches, type ListQuery, type Projection, type WatchHandle } from './list-cache.ts';
 import { Breaker } from './breaker.ts';
-import { SpanKind, traced } from '../telemetry.ts';
+import { markError, SpanKind, traced } from '../telemetry.ts';
 
 export type Obj = Record<string, any>;
 export interface ListOpts { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number; continueToken?: string }
@@ -487,7 +487,26 @@ export class Kube {
     // An API that is failing is not asked (the paged list that follows says why).
     if (this.breaker.blockedFor()) return Promise.reject(new Error('the Kubernetes API is failing'));
     this.calls++;
-    return this.watchWith(resource, q, { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' }, onEvent, onEnd);
+    // Its initial state is a list in all but name, so it is traced as one: a span from the request
+    // to the bookmark that says the state is complete (an error if the stream ends first, or when
+    // the watch is stopped). The handle is handed back as soon as the stream is open.
+    return new Promise<WatchHandle>((resolve, reject) => {
+      void traced(`k8s list ${resource}`, SpanKind.CLIENT, { 'k8s.request': `list ${resource}`, 'k8s.streaming_list': true }, (span) => new Promise<void>((done) => {
+        let initial = true;
+        const event = (type: string, obj: Obj) => {
+          if (initial && type === 'BOOKMARK' && obj?.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true') { initial = false; done(); }
+          onEvent(type, obj);
+        };
+        const end = (why: string) => {
+          if (initial) { initial = false; markError(span, why); done(); }
+          onEnd(why);
+        };
+        this.watchWith(resource, q, { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' }, event, end).then(
+          (w) => resolve({ stop: () => { if (initial) { initial = false; done(); } w.stop(); } }),
+          (e) => { done(); reject(e); },
+        );
+      })).catch(() => undefined);
+    });
   }
 
   private async watchWith(resource: string, q: ListQuery, query: Record<string, string | boolean>, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
