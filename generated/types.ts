@@ -60,3 +60,19 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
 
 /** A tool as the start-up path needs it: what the persona and policy filters read, and its tools/list entry as JSON text. */
 export interface ListedTool { name: string; module: string; phase: string; annotations: Annotations; needs?: 'contexts'; listing: string }
+
+/** A view (MCP App) declared in specs/views.yaml: which tools open it and what it reads and offers. */
+export interface ViewDecl {
+  name: string;
+  uri: string;
+  title: string;
+  description: string;
+  /** Tool -> the data fields the view reads from its answer. */
+  tools: Record<string, string[]>;
+  /** Tools the view calls through the host to refresh itself, with the fields it reads. */
+  polls: Record<string, string[]>;
+  /** Mutating tools the view may offer, each through its own preview and confirmation. */
+  actions: string[];
+  /** The chart a client without the extension may get as an image content block. */
+  image: string | null;
+}

@@ -4,7 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VIEWS, type ViewDecl } from '../../generated/views.ts';
+import type { ViewDecl } from '../../generated/types.ts';
+import { VIEWS } from '../../generated/views.ts';
 import { VIEW_MIME } from './links.ts';
 
 /** Where the build puts the page, under the package root. */
