@@ -11,7 +11,8 @@ module.exports = {
   forbidden: [
     {
       name: 'no-circular',
-      comment: 'An import circle means two modules are one layer in disguise: break it by moving what both need down a layer.',
+      comment:
+        'An import circle means two modules are one layer in disguise: break it by moving what both need down a layer.',
       severity: 'error',
       from: { path: '^(runtime|generator|sandbox)/' },
       to: { circular: true },
@@ -34,21 +35,24 @@ module.exports = {
     },
     {
       name: 'sandbox-through-one-door',
-      comment: 'The server loads the sandbox lazily, through runtime/sandbox-loader.ts alone (for --sandbox and the sandbox command).',
+      comment:
+        'The server loads the sandbox lazily, through runtime/sandbox-loader.ts alone (for --sandbox and the sandbox command).',
       severity: 'error',
       from: { path: '^(runtime|generated|generator)/', pathNot: '^runtime/sandbox-loader[.]ts$' },
       to: { path: '^sandbox/' },
     },
     {
       name: 'handlers-are-leaves',
-      comment: 'An escape hatch imports no other handler: what several share lives in runtime/trainer/. Only the registry (index.ts) names them.',
+      comment:
+        'An escape hatch imports no other handler: what several share lives in runtime/trainer/. Only the registry (index.ts) names them.',
       severity: 'error',
       from: { path: '^runtime/handlers/', pathNot: '^runtime/handlers/index[.]ts$' },
       to: { path: '^runtime/handlers/' },
     },
     {
       name: 'handlers-only-from-the-registry-and-the-composition-root',
-      comment: 'The pipeline, the executor and trainer/ receive the handlers (ServerState.handlers); only server.ts, which builds the state, loads the registry.',
+      comment:
+        'The pipeline, the executor and trainer/ receive the handlers (ServerState.handlers); only server.ts, which builds the state, loads the registry.',
       severity: 'error',
       from: { path: '^runtime/', pathNot: '^runtime/(handlers/|server[.]ts$)' },
       to: { path: '^runtime/handlers/' },

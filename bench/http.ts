@@ -9,23 +9,45 @@ import { BIN } from './servers.ts';
 import { rssMb } from './cluster.ts';
 import { pct } from './measure.ts';
 
-export interface HttpFigures { sessions: number; calls: number; seconds: number; callsPerSecond: number; p50Ms: number; p99Ms: number; rssStartMb: number; rssEndMb: number; rssSecondMb: number; failed: number }
+export interface HttpFigures {
+  sessions: number;
+  calls: number;
+  seconds: number;
+  callsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  rssStartMb: number;
+  rssEndMb: number;
+  rssSecondMb: number;
+  failed: number;
+}
 
 export async function httpLoad(env: Record<string, string>, sessions = 50, calls = 10_000): Promise<HttpFigures> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--transport', 'http', '--port', '0', '--log-level', 'WARNING', '--persona', 'readonly'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [BIN, 'serve', '--transport', 'http', '--port', '0', '--log-level', 'WARNING', '--persona', 'readonly'],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let err = '';
-      proc.stderr!.on('data', (d) => { err += d; const m = /listening on (http:\S+)/.exec(err); if (m) resolve(m[1]); });
+      proc.stderr!.on('data', (d) => {
+        err += d;
+        const m = /listening on (http:\S+)/.exec(err);
+        if (m) resolve(m[1]);
+      });
       proc.on('exit', (code) => reject(new Error(`the HTTP server exited ${code}: ${err}`)));
     });
-    const clients = await Promise.all(Array.from({ length: sessions }, async () => {
-      const c = new Client({ name: 'bench-http', version: '1' });
-      await c.connect(new StreamableHTTPClientTransport(new URL(url)));
-      return c;
-    }));
+    const clients = await Promise.all(
+      Array.from({ length: sessions }, async () => {
+        const c = new Client({ name: 'bench-http', version: '1' });
+        await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+        return c;
+      }),
+    );
     // A busy machine may answer slowly; a slow call is a figure (p99), not the end of the run.
-    const call = (c: Client) => c.callTool({ name: 'list_training_jobs', arguments: { limit: 20 } }, undefined, { timeout: 300_000 });
+    const call = (c: Client) =>
+      c.callTool({ name: 'list_training_jobs', arguments: { limit: 20 } }, undefined, { timeout: 300_000 });
     // Warm: the list cache is filled once, as a running server has it.
     await Promise.all(clients.map(call));
     const rssStartMb = rssMb(proc.pid!);
@@ -34,15 +56,17 @@ export async function httpLoad(env: Record<string, string>, sessions = 50, calls
     const round = async () => {
       const took: number[] = [];
       let next = 0;
-      await Promise.all(clients.map(async (c) => {
-        while (next < calls) {
-          next++;
-          const s = performance.now();
-          const r: any = await call(c);
-          took.push(performance.now() - s);
-          if (r.isError) failed++;
-        }
-      }));
+      await Promise.all(
+        clients.map(async (c) => {
+          while (next < calls) {
+            next++;
+            const s = performance.now();
+            const r: any = await call(c);
+            took.push(performance.now() - s);
+            if (r.isError) failed++;
+          }
+        }),
+      );
       return took;
     };
     const t0 = performance.now();
@@ -52,6 +76,19 @@ export async function httpLoad(env: Record<string, string>, sessions = 50, calls
     await round();
     const rssSecondMb = rssMb(proc.pid!);
     await Promise.all(clients.map((c) => c.close()));
-    return { sessions, calls: took.length, seconds, callsPerSecond: took.length / seconds, p50Ms: pct(took, 50), p99Ms: pct(took, 99), rssStartMb, rssEndMb, rssSecondMb, failed };
-  } finally { proc.kill('SIGKILL'); }
+    return {
+      sessions,
+      calls: took.length,
+      seconds,
+      callsPerSecond: took.length / seconds,
+      p50Ms: pct(took, 50),
+      p99Ms: pct(took, 99),
+      rssStartMb,
+      rssEndMb,
+      rssSecondMb,
+      failed,
+    };
+  } finally {
+    proc.kill('SIGKILL');
+  }
 }

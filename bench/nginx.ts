@@ -21,11 +21,19 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
   });
 }
 
-export interface Balancer { url: string; port: number; stop(): Promise<void>; errors(): string }
+export interface Balancer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  errors(): string;
+}
 
 /** Starts nginx in front of `upstreams` (host:port each); resolves once it answers. */
 export async function startNginx(upstreams: string[], path = '/mcp'): Promise<Balancer> {
@@ -76,22 +84,41 @@ ${upstreams.map((u) => `    server ${u};`).join('\n')}
   // As root, the whole of nginx (not only its workers) runs as nobody.
   const asNobody = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
   const proc: ChildProcess = asNobody
-    ? spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', NGINX, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    ? spawn('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', NGINX, ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
     : spawn(NGINX, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  proc.stderr!.on('data', (d) => { stderr += d; });
-  const errors = () => stderr + (existsSync(join(dir, 'logs', 'error.log')) ? readFileSync(join(dir, 'logs', 'error.log'), 'utf8') : '');
+  proc.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const errors = () =>
+    stderr + (existsSync(join(dir, 'logs', 'error.log')) ? readFileSync(join(dir, 'logs', 'error.log'), 'utf8') : '');
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const url = `http://127.0.0.1:${port}${path}`;
   for (let i = 0; ; i++) {
     if (proc.exitCode !== null) throw new Error(`nginx exited ${proc.exitCode}: ${errors()}`);
-    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
-    if (i > 100) { proc.kill('SIGKILL'); throw new Error(`nginx did not answer on ${port}: ${errors()}`); }
+    if (i > 100) {
+      proc.kill('SIGKILL');
+      throw new Error(`nginx did not answer on ${port}: ${errors()}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    url, port, errors,
-    async stop() { if (proc.exitCode === null) { proc.kill('SIGQUIT'); await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]); if (proc.exitCode === null) proc.kill('SIGKILL'); } },
+    url,
+    port,
+    errors,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGQUIT');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (proc.exitCode === null) proc.kill('SIGKILL');
+      }
+    },
   };
 }

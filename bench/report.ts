@@ -15,15 +15,24 @@ export class Report {
   readonly figures: Record<string, unknown> = {};
   readonly started = new Date();
 
-  heading(text: string) { this.say(`\n### ${text}\n`); }
-  note(text: string) { this.say(`${text}\n`); }
+  heading(text: string) {
+    this.say(`\n### ${text}\n`);
+  }
+  note(text: string) {
+    this.say(`${text}\n`);
+  }
   table(head: string[], rows: Array<Array<string | number>>) {
     const line = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
     this.say([line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n') + '\n');
   }
-  record(key: string, value: unknown) { this.figures[key] = value; }
+  record(key: string, value: unknown) {
+    this.figures[key] = value;
+  }
 
-  private say(text: string) { this.md.push(text); console.log(text); }
+  private say(text: string) {
+    this.md.push(text);
+    console.log(text);
+  }
 
   machine() {
     const c = cpus();
@@ -37,12 +46,18 @@ export class Report {
     const header = `Measured by \`npm run bench\` on ${this.started.toISOString().slice(0, 10)}, ${this.machine()}.\n`;
     const body = header + this.md.join('\n');
     writeFileSync(join(dir, 'latest.md'), body);
-    writeFileSync(join(dir, 'latest.json'), JSON.stringify({ date: this.started.toISOString(), machine: this.machine(), figures: this.figures }, null, 2) + '\n');
+    writeFileSync(
+      join(dir, 'latest.json'),
+      JSON.stringify({ date: this.started.toISOString(), machine: this.machine(), figures: this.figures }, null, 2) +
+        '\n',
+    );
     if (!readme) return;
     const path = join(ROOT, 'README.md');
     const text = readFileSync(path, 'utf8');
-    const start = '<!-- bench:start -->', end = '<!-- bench:end -->';
-    const a = text.indexOf(start), b = text.indexOf(end);
+    const start = '<!-- bench:start -->',
+      end = '<!-- bench:end -->';
+    const a = text.indexOf(start),
+      b = text.indexOf(end);
     if (a < 0 || b < a) throw new Error('README.md has no bench block to replace');
     writeFileSync(path, `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`);
   }

@@ -14,7 +14,10 @@ export const PEERS_DIR = join(homedir(), '.cache', 'kubeflow-mcp-bench-peers');
 const GO_PEER = 'kubernetes-mcp-server@0.0.67';
 const TS_PEER = 'mcp-server-kubernetes@4.1.7';
 
-export interface ToolCall { name: string; arguments: Record<string, unknown> }
+export interface ToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
 export interface ServerUnderTest {
   id: string;
   label: string;
@@ -32,7 +35,9 @@ export function clientEnv(kubeconfig: string): Record<string, string> {
 }
 
 export const ours: ServerUnderTest = {
-  id: 'ours', label: 'kubeflow-mcp (platform-admin)', command: process.execPath,
+  id: 'ours',
+  label: 'kubeflow-mcp (platform-admin)',
+  command: process.execPath,
   args: [BIN, 'serve', '--no-banner', '--log-level', 'INFO', '--persona', 'platform-admin'],
   listJobs: { name: 'list_training_jobs', arguments: {} },
   // Asks for CRITICAL records only, so the answer is the same whether the audit log is on or off.
@@ -54,16 +59,46 @@ export function peers(): { servers: ServerUnderTest[]; notes: string[] } {
   const nm = join(PEERS_DIR, 'node_modules');
   const servers: ServerUnderTest[] = [];
   const notes: string[] = [];
-  const goList: ToolCall = { name: 'resources_list', arguments: { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', namespace: 'default' } };
+  const goList: ToolCall = {
+    name: 'resources_list',
+    arguments: { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', namespace: 'default' },
+  };
   const goTrivial: ToolCall = { name: 'configuration_view', arguments: { minified: true } };
   const native = join(nm, 'kubernetes-mcp-server-linux-amd64', 'bin', 'kubernetes-mcp-server-linux-amd64');
-  if (existsSync(native)) servers.push({ id: 'go-native', label: 'kubernetes-mcp-server 0.0.67 (Go, native binary)', command: native, args: [], listJobs: goList, trivial: goTrivial });
+  if (existsSync(native))
+    servers.push({
+      id: 'go-native',
+      label: 'kubernetes-mcp-server 0.0.67 (Go, native binary)',
+      command: native,
+      args: [],
+      listJobs: goList,
+      trivial: goTrivial,
+    });
   else notes.push(`kubernetes-mcp-server (Go) is not installed in ${PEERS_DIR}; run npm run bench -- --install-peers`);
   const launcher = join(nm, '.bin', 'kubernetes-mcp-server');
-  if (existsSync(launcher)) servers.push({ id: 'go-npm', label: 'kubernetes-mcp-server 0.0.67 (Go, npm launcher)', command: launcher, args: [], listJobs: goList, trivial: goTrivial });
+  if (existsSync(launcher))
+    servers.push({
+      id: 'go-npm',
+      label: 'kubernetes-mcp-server 0.0.67 (Go, npm launcher)',
+      command: launcher,
+      args: [],
+      listJobs: goList,
+      trivial: goTrivial,
+    });
   const ts = join(nm, 'mcp-server-kubernetes', 'dist', 'index.js');
-  if (existsSync(ts)) servers.push({ id: 'ts', label: 'mcp-server-kubernetes 4.1.7 (TypeScript)', command: process.execPath, args: [ts], listJobs: { name: 'kubectl_get', arguments: { resourceType: 'trainjobs', namespace: 'default', output: 'json' } }, trivial: { name: 'ping', arguments: {} } });
-  else notes.push(`mcp-server-kubernetes (TypeScript) is not installed in ${PEERS_DIR}; run npm run bench -- --install-peers`);
+  if (existsSync(ts))
+    servers.push({
+      id: 'ts',
+      label: 'mcp-server-kubernetes 4.1.7 (TypeScript)',
+      command: process.execPath,
+      args: [ts],
+      listJobs: { name: 'kubectl_get', arguments: { resourceType: 'trainjobs', namespace: 'default', output: 'json' } },
+      trivial: { name: 'ping', arguments: {} },
+    });
+  else
+    notes.push(
+      `mcp-server-kubernetes (TypeScript) is not installed in ${PEERS_DIR}; run npm run bench -- --install-peers`,
+    );
   return { servers, notes };
 }
 

@@ -10,11 +10,23 @@ import { PERSONAS, TOOLS, MODULES } from '../generated/index.ts';
 import { selectListed } from '../runtime/listing.ts';
 import { rankableOf, rankerFor, type RankedTool, type ToolRanker } from '../runtime/modes/ranker.ts';
 
-export interface SearchQuery { q: string; want: string[]; persona?: string }
-export interface SplitScore { requests: number; top1: number; top3: number; empty: number; misses: Array<{ persona: string; q: string; want: string[]; got: string[] }> }
+export interface SearchQuery {
+  q: string;
+  want: string[];
+  persona?: string;
+}
+export interface SplitScore {
+  requests: number;
+  top1: number;
+  top3: number;
+  empty: number;
+  misses: Array<{ persona: string; q: string; want: string[]; got: string[] }>;
+}
 
 export const SPLITS = { tuning: 'tool-search-queries.yaml', holdout: 'tool-search-holdout.yaml' } as const;
-export const SEARCH_PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'].filter((p) => PERSONAS[p]);
+export const SEARCH_PERSONAS = ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin'].filter(
+  (p) => PERSONAS[p],
+);
 
 export function loadSplit(root: string, split: keyof typeof SPLITS): SearchQuery[] {
   return parseYaml(readFileSync(join(root, 'bench', SPLITS[split]), 'utf8')).queries;
@@ -22,7 +34,13 @@ export function loadSplit(root: string, split: keyof typeof SPLITS): SearchQuery
 
 /** The tools a persona can call with every module on and several contexts allowed. */
 export function personaTools(persona: string) {
-  const names = new Set(selectListed({ persona, clients: Object.keys(MODULES).filter((m) => !MODULES[m].always), policy: { policy: { contexts: ['staging', 'production'] } } }).map((t) => t.name));
+  const names = new Set(
+    selectListed({
+      persona,
+      clients: Object.keys(MODULES).filter((m) => !MODULES[m].always),
+      policy: { policy: { contexts: ['staging', 'production'] } },
+    }).map((t) => t.name),
+  );
   return TOOLS.filter((t) => names.has(t.name));
 }
 
@@ -33,7 +51,11 @@ export function personaRanker(persona: string): ToolRanker {
 }
 
 /** Scores per persona, and over all (persona, request) pairs under 'all'. */
-export async function scoreSplit(queries: SearchQuery[], k = 3, onRank?: (persona: string, q: SearchQuery, r: RankedTool[], ms: number) => void): Promise<Record<string, SplitScore>> {
+export async function scoreSplit(
+  queries: SearchQuery[],
+  k = 3,
+  onRank?: (persona: string, q: SearchQuery, r: RankedTool[], ms: number) => void,
+): Promise<Record<string, SplitScore>> {
   const out: Record<string, SplitScore> = {};
   const add = (key: string) => (out[key] ??= { requests: 0, top1: 0, top3: 0, empty: 0, misses: [] });
   for (const persona of SEARCH_PERSONAS) {
@@ -50,7 +72,8 @@ export async function scoreSplit(queries: SearchQuery[], k = 3, onRank?: (person
         if (query.want.includes(r[0]?.name)) s.top1++;
         if (r.slice(0, 3).some((x) => query.want.includes(x.name))) s.top3++;
       }
-      if (!query.want.includes(r[0]?.name)) out[persona].misses.push({ persona, q: query.q, want: query.want, got: r.map((x) => x.name) });
+      if (!query.want.includes(r[0]?.name))
+        out[persona].misses.push({ persona, q: query.q, want: query.want, got: r.map((x) => x.name) });
     }
   }
   return out;

@@ -26,15 +26,26 @@ function newest(dir) {
   return t;
 }
 
-const sourceCheckout = existsSync(join(root, 'scripts', 'build.mjs')) && existsSync(join(root, 'runtime', 'cli.ts')) && existsSync(join(root, 'generated')) && existsSync(join(root, 'node_modules', 'esbuild'));
-if (sourceCheckout && (!existsSync(bundle) || Math.max(...['runtime', 'sandbox', 'generated', 'views'].map((d) => newest(join(root, d)))) > statSync(bundle).mtimeMs)) {
+const sourceCheckout =
+  existsSync(join(root, 'scripts', 'build.mjs')) &&
+  existsSync(join(root, 'runtime', 'cli.ts')) &&
+  existsSync(join(root, 'generated')) &&
+  existsSync(join(root, 'node_modules', 'esbuild'));
+if (
+  sourceCheckout &&
+  (!existsSync(bundle) ||
+    Math.max(...['runtime', 'sandbox', 'generated', 'views'].map((d) => newest(join(root, d)))) >
+      statSync(bundle).mtimeMs)
+) {
   const { buildBundle } = await import('../scripts/build.mjs');
   await buildBundle(root);
 }
 if (!existsSync(bundle)) {
-  process.stderr.write(sourceCheckout || existsSync(join(root, 'scripts', 'build.mjs'))
-    ? 'kubeflow-mcp: dist/cli.mjs is missing; run `npm run build` first\n'
-    : `kubeflow-mcp: ${bundle} is missing; this installation is incomplete, install the package again\n`);
+  process.stderr.write(
+    sourceCheckout || existsSync(join(root, 'scripts', 'build.mjs'))
+      ? 'kubeflow-mcp: dist/cli.mjs is missing; run `npm run build` first\n'
+      : `kubeflow-mcp: ${bundle} is missing; this installation is incomplete, install the package again\n`,
+  );
   process.exit(1);
 }
 await import(pathToFileURL(bundle).href);

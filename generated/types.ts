@@ -6,12 +6,24 @@ import type { GuardName } from './guards.ts';
 import type { Example, Poll, Preview, RbacRule, Step, ToolSpecFile } from './spec-types.ts';
 
 /** What the executor runs for a declarative tool: the spec's steps, output, preview and poll. */
-export interface Operation { steps: Step[]; output: NonNullable<ToolSpecFile['output']>; preview?: Preview; poll?: Poll }
+export interface Operation {
+  steps: Step[];
+  output: NonNullable<ToolSpecFile['output']>;
+  preview?: Preview;
+  poll?: Poll;
+}
 
-export type Validator = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null };
+export type Validator = ((data: unknown) => boolean) & {
+  errors?: Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }> | null;
+};
 
 /** MCP's tool annotations, every one stated. */
-export interface Annotations { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: boolean }
+export interface Annotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
 
 /** What the runtime needs to know about a tool; one per spec. */
 export interface ToolDescriptor<I = Record<string, unknown>> {
@@ -59,7 +71,14 @@ export interface ToolDescriptor<I = Record<string, unknown>> {
 }
 
 /** A tool as the start-up path needs it: what the persona and policy filters read, and its tools/list entry as JSON text. */
-export interface ListedTool { name: string; module: string; phase: string; annotations: Annotations; needs?: 'contexts'; listing: string }
+export interface ListedTool {
+  name: string;
+  module: string;
+  phase: string;
+  annotations: Annotations;
+  needs?: 'contexts';
+  listing: string;
+}
 
 /** A view (MCP App) declared in specs/views.yaml: which tools open it and what it reads and offers. */
 export interface ViewDecl {

@@ -20,7 +20,10 @@ export function assembleInstructions(src: InstructionSource, visible: ReadonlySe
   for (const s of src.sections) {
     const tools = s.tools.filter((n) => visible.has(n));
     if (!tools.length) continue;
-    if (tier === 'minimal') { parts.push(`${s.lines[0]}: ${tools.join(', ')}`); continue; }
+    if (tier === 'minimal') {
+      parts.push(`${s.lines[0]}: ${tools.join(', ')}`);
+      continue;
+    }
     const [title, ...body] = s.lines;
     const lines = kept(body).filter((l) => tier === 'full' || !l.includes('trainer://'));
     if (lines.length) parts.push([title, ...lines].join('\n'));

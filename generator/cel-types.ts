@@ -8,17 +8,33 @@ import type { Catalogue } from './catalogue.ts';
 export const CEL_OPTIONS = { enableOptionalTypes: true, homogeneousAggregateLiterals: false } as const;
 
 const OBJECT_META = {
-  name: 'string', namespace: 'string', uid: 'string', resourceVersion: 'string', generateName: 'string', generation: 'int',
-  labels: 'map<string, string>', annotations: 'map<string, string>', creationTimestamp: 'string', deletionTimestamp: 'string',
-  ownerReferences: 'list<map<string, dyn>>', finalizers: 'list<string>',
+  name: 'string',
+  namespace: 'string',
+  uid: 'string',
+  resourceVersion: 'string',
+  generateName: 'string',
+  generation: 'int',
+  labels: 'map<string, string>',
+  annotations: 'map<string, string>',
+  creationTimestamp: 'string',
+  deletionTimestamp: 'string',
+  ownerReferences: 'list<map<string, dyn>>',
+  finalizers: 'list<string>',
 };
 const LIST_META = { continue: 'string', remainingItemCount: 'int', resourceVersion: 'string' };
 /** What `server` offers expressions. The runtime computes only the fields a tool reads (each
  * descriptor's serverFields), so an expensive one (contexts: a kubeconfig walk) costs only its readers. */
 export const SERVER_FIELDS = {
-  persona: 'string', version: 'string', controllerNamespace: 'string', namespacesRestricted: 'bool', allowedNamespaces: 'list<string>', context: 'string', contexts: 'list<KubeContext>',
+  persona: 'string',
+  version: 'string',
+  controllerNamespace: 'string',
+  namespacesRestricted: 'bool',
+  allowedNamespaces: 'list<string>',
+  context: 'string',
+  contexts: 'list<KubeContext>',
   /** The tools this server lists for its persona, how many, and those that need no cluster. */
-  tools: 'int', offline_tools: 'list<string>',
+  tools: 'int',
+  offline_tools: 'list<string>',
   uptime_seconds: 'int',
   /** The server's clock at the call (ISO 8601, UTC). */
   time: 'string',
@@ -41,7 +57,15 @@ export function serverFieldsRead(operation: unknown): ServerField[] {
   return Object.keys(SERVER_FIELDS).filter((k) => read.has(k as ServerField)) as ServerField[];
 }
 /** A kubeconfig context as server.contexts lists it (allowed: the policy lets callers use it). */
-export const KUBE_CONTEXT_FIELDS = { name: 'string', cluster: 'string', server: 'string', namespace: 'string', user: 'string', current: 'bool', allowed: 'bool' };
+export const KUBE_CONTEXT_FIELDS = {
+  name: 'string',
+  cluster: 'string',
+  server: 'string',
+  namespace: 'string',
+  user: 'string',
+  current: 'bool',
+  allowed: 'bool',
+};
 
 /** Field names of every registered object type, for "did you mean" suggestions. */
 export class TypeRegistry {
@@ -51,31 +75,46 @@ export class TypeRegistry {
   /** Registers an object type for a JSON Schema and returns the CEL type name to use. */
   fromJsonSchema(s: any, name: string): string {
     if (!s || typeof s !== 'object') return 'dyn';
-    if (s['x-kubernetes-int-or-string'] || s['x-kubernetes-preserve-unknown-fields'] && !s.properties) return s.type === 'object' ? 'map<string, dyn>' : 'dyn';
-    const t = Array.isArray(s.type) ? (s.type.filter((x: string) => x !== 'null').length === 1 ? s.type.find((x: string) => x !== 'null') : undefined) : s.type;
+    if (s['x-kubernetes-int-or-string'] || (s['x-kubernetes-preserve-unknown-fields'] && !s.properties))
+      return s.type === 'object' ? 'map<string, dyn>' : 'dyn';
+    const t = Array.isArray(s.type)
+      ? s.type.filter((x: string) => x !== 'null').length === 1
+        ? s.type.find((x: string) => x !== 'null')
+        : undefined
+      : s.type;
     switch (t) {
-      case 'string': return 'string';
-      case 'integer': return 'int';
-      case 'number': return 'double';
-      case 'boolean': return 'bool';
-      case 'array': return `list<${this.fromJsonSchema(s.items, `${name}.item`)}>`;
+      case 'string':
+        return 'string';
+      case 'integer':
+        return 'int';
+      case 'number':
+        return 'double';
+      case 'boolean':
+        return 'bool';
+      case 'array':
+        return `list<${this.fromJsonSchema(s.items, `${name}.item`)}>`;
       case 'object': {
         if (s.properties) {
           const fields: Record<string, string> = {};
-          for (const [k, v] of Object.entries<any>(s.properties)) fields[k] = k === 'metadata' && name.split('.').length === 1 ? 'ObjectMeta' : this.fromJsonSchema(v, `${name}.${k}`);
+          for (const [k, v] of Object.entries<any>(s.properties))
+            fields[k] =
+              k === 'metadata' && name.split('.').length === 1 ? 'ObjectMeta' : this.fromJsonSchema(v, `${name}.${k}`);
           return this.object(name, fields);
         }
-        if (s.additionalProperties && typeof s.additionalProperties === 'object') return `map<string, ${this.fromJsonSchema(s.additionalProperties, `${name}.value`)}>`;
+        if (s.additionalProperties && typeof s.additionalProperties === 'object')
+          return `map<string, ${this.fromJsonSchema(s.additionalProperties, `${name}.value`)}>`;
         return 'map<string, dyn>';
       }
-      default: return 'dyn';
+      default:
+        return 'dyn';
     }
   }
 
   /** Registers nested field declarations ({a: 'string', b: {c: 'int'}}) as object types. */
   fromFields(fields: Record<string, any>, name: string): string {
     const flat: Record<string, string> = {};
-    for (const [k, v] of Object.entries(fields)) flat[k] = typeof v === 'string' ? v : this.fromFields(v, `${name}.${k}`);
+    for (const [k, v] of Object.entries(fields))
+      flat[k] = typeof v === 'string' ? v : this.fromFields(v, `${name}.${k}`);
     return this.object(name, flat);
   }
 
@@ -92,7 +131,13 @@ export class TypeRegistry {
  * its parts, and oneOf/anyOf offer the fields of every alternative (select them with `.?` when
  * the alternative is not known). Returns the CEL type of any schema of the document.
  */
-export function openApiTypes(reg: TypeRegistry, service: string, doc: any, known: Record<string, string> = {}, nameOf = (n: string) => `${service}.${n}`): (schema: any, name: string, into?: TypeRegistry) => string {
+export function openApiTypes(
+  reg: TypeRegistry,
+  service: string,
+  doc: any,
+  known: Record<string, string> = {},
+  nameOf = (n: string) => `${service}.${n}`,
+): (schema: any, name: string, into?: TypeRegistry) => string {
   const schemas = doc.components?.schemas ?? {};
   // Schemas already typed elsewhere (the hand-declared ObjectMeta) keep that type.
   const named = new Map<string, string>(Object.entries(known));
@@ -101,7 +146,14 @@ export function openApiTypes(reg: TypeRegistry, service: string, doc: any, known
   /** Every property an object schema declares, through $ref, allOf, oneOf and anyOf. */
   const collect = (s: any, into: Record<string, any>, seen: Set<string>) => {
     if (!s || typeof s !== 'object') return;
-    if (s.$ref) { const n = refName(s.$ref); if (!seen.has(n)) { seen.add(n); collect(schemas[n], into, seen); } return; }
+    if (s.$ref) {
+      const n = refName(s.$ref);
+      if (!seen.has(n)) {
+        seen.add(n);
+        collect(schemas[n], into, seen);
+      }
+      return;
+    }
     for (const part of [...(s.allOf ?? []), ...(s.oneOf ?? []), ...(s.anyOf ?? [])]) collect(part, into, seen);
     for (const [k, v] of Object.entries<any>(s.properties ?? {})) into[k] ??= v;
   };
@@ -109,11 +161,16 @@ export function openApiTypes(reg: TypeRegistry, service: string, doc: any, known
     if (s.$ref) return undefined;
     if (s.allOf || s.oneOf || s.anyOf) return undefined;
     switch (s.type) {
-      case 'string': return 'string';
-      case 'integer': return 'int';
-      case 'number': return 'double';
-      case 'boolean': return 'bool';
-      default: return undefined;
+      case 'string':
+        return 'string';
+      case 'integer':
+        return 'int';
+      case 'number':
+        return 'double';
+      case 'boolean':
+        return 'bool';
+      default:
+        return undefined;
     }
   };
   const typeOf = (s: any, name: string, into: TypeRegistry): string => {
@@ -142,17 +199,27 @@ export function openApiTypes(reg: TypeRegistry, service: string, doc: any, known
     // A $ref-only allOf of a primitive (an enum schema), or a map.
     const parts = [...(s.allOf ?? []), ...(s.oneOf ?? [])];
     if (parts.length === 1) return typeOf(parts[0], name, into);
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') return `map<string, ${typeOf(s.additionalProperties, `${name}.value`, into)}>`;
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      return `map<string, ${typeOf(s.additionalProperties, `${name}.value`, into)}>`;
     return s.type === 'object' || !s.type ? 'map<string, dyn>' : 'dyn';
   };
   for (const n of Object.keys(schemas)) typeOf({ $ref: `#/components/schemas/${n}` }, n, reg);
   return (schema, name, into = reg) => typeOf(schema, name, into);
 }
 
-export interface FunctionDecl { name: string; signature: string; description: string; celValues?: boolean }
+export interface FunctionDecl {
+  name: string;
+  signature: string;
+  description: string;
+  celValues?: boolean;
+}
 
 /** The shared base: object types of the catalogue and the function library. Clone per tool. */
-export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[], calls: Array<{ name: string; returns: Record<string, any> }> = []) {
+export function baseEnvironment(
+  catalogue: Catalogue,
+  functions: FunctionDecl[],
+  calls: Array<{ name: string; returns: Record<string, any> }> = [],
+) {
   const env = new Environment(CEL_OPTIONS);
   const reg = new TypeRegistry(env);
   reg.object('ObjectMeta', OBJECT_META);
@@ -168,19 +235,39 @@ export function baseEnvironment(catalogue: Catalogue, functions: FunctionDecl[],
   // each kind's type is named for the kind, the types it reaches k8s.<Model>.
   const kube = catalogue.kubernetes;
   const kindOf = new Map(Object.entries<string>(kube?.['x-kinds'] ?? {}).map(([kind, model]) => [model, kind]));
-  const kubeType = kube ? openApiTypes(reg, 'k8s', kube, { V1ObjectMeta: 'ObjectMeta', V1ListMeta: 'ListMeta' }, (n) => kindOf.get(n) ?? `k8s.${n}`) : undefined;
+  const kubeType = kube
+    ? openApiTypes(
+        reg,
+        'k8s',
+        kube,
+        { V1ObjectMeta: 'ObjectMeta', V1ListMeta: 'ListMeta' },
+        (n) => kindOf.get(n) ?? `k8s.${n}`,
+      )
+    : undefined;
   for (const [plural, r] of Object.entries(catalogue.resources)) {
     const model = kube?.['x-kinds']?.[r.kind];
     if (r.openAPIV3Schema) typeOf[plural] = reg.fromJsonSchema(r.openAPIV3Schema, r.kind);
     else if (model && kubeType) typeOf[plural] = kubeType({ $ref: `#/components/schemas/${model}` }, r.kind);
-    else typeOf[plural] = reg.fromFields({ apiVersion: 'string', kind: 'string', metadata: 'ObjectMeta', ...(catalogue.fields[r.kind] ?? {}) }, r.kind);
-    reg.object(`${r.kind}List`, { apiVersion: 'string', kind: 'string', metadata: 'ListMeta', items: `list<${r.kind}>` });
+    else
+      typeOf[plural] = reg.fromFields(
+        { apiVersion: 'string', kind: 'string', metadata: 'ObjectMeta', ...(catalogue.fields[r.kind] ?? {}) },
+        r.kind,
+      );
+    reg.object(`${r.kind}List`, {
+      apiVersion: 'string',
+      kind: 'string',
+      metadata: 'ListMeta',
+      items: `list<${r.kind}>`,
+    });
   }
   for (const f of functions) env.registerFunction(f.signature, () => null);
   // The answer type of each call step's function, named calls.<function>.
-  const callTypes: Record<string, string> = Object.fromEntries(calls.map((c) => [c.name, reg.fromJsonSchema(c.returns, `calls.${c.name}`)]));
+  const callTypes: Record<string, string> = Object.fromEntries(
+    calls.map((c) => [c.name, reg.fromJsonSchema(c.returns, `calls.${c.name}`)]),
+  );
   const serviceTypes: Record<string, ReturnType<typeof openApiTypes>> = {};
-  for (const [name, s] of Object.entries(catalogue.services ?? {})) if (s.doc) serviceTypes[name] = openApiTypes(reg, name, s.doc);
+  for (const [name, s] of Object.entries(catalogue.services ?? {}))
+    if (s.doc) serviceTypes[name] = openApiTypes(reg, name, s.doc);
   return { env, reg, typeOf, serviceTypes, callTypes };
 }
 
@@ -195,13 +282,21 @@ export function celTypeToJsonSchema(type: string): Record<string, unknown> {
   }
   if (t.startsWith('map<')) return { type: 'object' };
   switch (t) {
-    case 'string': return { type: 'string' };
-    case 'int': case 'uint': return { type: 'integer' };
-    case 'double': return { type: 'number' };
-    case 'bool': return { type: 'boolean' };
-    case 'null': return { type: 'null' };
-    case 'dyn': return {};
-    default: return /^[A-Z]/.test(t) ? { type: 'object' } : {};
+    case 'string':
+      return { type: 'string' };
+    case 'int':
+    case 'uint':
+      return { type: 'integer' };
+    case 'double':
+      return { type: 'number' };
+    case 'bool':
+      return { type: 'boolean' };
+    case 'null':
+      return { type: 'null' };
+    case 'dyn':
+      return {};
+    default:
+      return /^[A-Z]/.test(t) ? { type: 'object' } : {};
   }
 }
 
@@ -214,7 +309,7 @@ export function fits(got: string, want: string): boolean {
   // Object types are named: a kind (TrainJob) or a dotted path (calls.estimate_memory, k8s.V1PodSpec).
   const objectType = /^[A-Z]/.test(got) || /^[a-z]\w*\.[\w.]+$/.test(got);
   if (want === 'map' || want === 'list') return base(got) === want || (want === 'map' && objectType);
-  if (want === 'int' && (got === 'uint')) return true;
+  if (want === 'int' && got === 'uint') return true;
   if (want === 'number') return ['int', 'uint', 'double'].includes(got);
   return false;
 }

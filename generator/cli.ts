@@ -11,15 +11,23 @@ const check = process.argv.includes('--check');
 
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 try {
   const specs = loadSpecs(join(root, 'specs'));
   // The tools of the last generated output, so a budget error can name the new ones.
   const sessionPath = join(root, 'generated/session.ts');
-  const previousTools = existsSync(sessionPath) ? new Set([...readFileSync(sessionPath, 'utf8').matchAll(/^ {2}\{"name":"([a-z0-9_]+)"/gm)].map((m) => m[1])) : undefined;
-  const files = await generate(specs, { handlerExists: (tool) => existsSync(join(root, 'runtime/handlers', `${tool}.ts`)), previousTools, notes: (text) => console.log(`note: ${text}`) });
+  const previousTools = existsSync(sessionPath)
+    ? new Set([...readFileSync(sessionPath, 'utf8').matchAll(/^ {2}\{"name":"([a-z0-9_]+)"/gm)].map((m) => m[1]))
+    : undefined;
+  const files = await generate(specs, {
+    handlerExists: (tool) => existsSync(join(root, 'runtime/handlers', `${tool}.ts`)),
+    previousTools,
+    notes: (text) => console.log(`note: ${text}`),
+  });
   const onDisk = listFiles(join(root, 'generated')).map((f) => relative(root, f));
   // The README's generated blocks (between their markers), so its counts and figures stay true:
   // the tool summary from the specs, the search figure from the bench's last run.
@@ -58,6 +66,9 @@ try {
     console.log(`gen: wrote ${files.size} files to generated/`);
   }
 } catch (e) {
-  if (e instanceof SpecError) { console.error(`spec error:\n${e.message}`); process.exit(2); }
+  if (e instanceof SpecError) {
+    console.error(`spec error:\n${e.message}`);
+    process.exit(2);
+  }
   throw e;
 }

@@ -12,7 +12,16 @@ import { GUARDS, type Guard } from './guards.ts';
 import type { Specs, ToolSpec } from './load.ts';
 import { analyseTool, type ToolAnalysis } from './operations.ts';
 import { parseGuide, toolsIn, type GuideBlock, type ReferenceContext } from './references.ts';
-import { advertisedAnnotations, advertisedOutputSchema, advertisedSchema, envelopeSchema, inputSchemaOf, listingEntry, moreOptions, type InputSchema } from './schemas.ts';
+import {
+  advertisedAnnotations,
+  advertisedOutputSchema,
+  advertisedSchema,
+  envelopeSchema,
+  inputSchemaOf,
+  listingEntry,
+  moreOptions,
+  type InputSchema,
+} from './schemas.ts';
 import type { Problems } from './source.ts';
 import type { Operation } from './descriptor.ts';
 import type { RbacRule } from '../generated/spec-types.ts';
@@ -92,35 +101,71 @@ export function buildIR(specs: Specs, opts: CheckOptions): IR {
     if (!t || inProgress.has(name)) return undefined;
     if (!analyses.has(name)) {
       inProgress.add(name);
-      analyses.set(name, analyseTool(specs, t, { ...base, callee: analyse }, inputSchemaOf(t, specs.defs), problems, (path, text) => hint(t.source, path, text)));
+      analyses.set(
+        name,
+        analyseTool(specs, t, { ...base, callee: analyse }, inputSchemaOf(t, specs.defs), problems, (path, text) =>
+          hint(t.source, path, text),
+        ),
+      );
       inProgress.delete(name);
     }
     return analyses.get(name);
   };
-  const tools = [...specs.tools].sort((a, b) => a.name.localeCompare(b.name)).map((t): ToolIR => {
-    const inputSchema = inputSchemaOf(t, specs.defs);
-    const a = analyse(t.name)!;
-    let validate: any;
-    try { validate = ajv.compile(inputSchema); } catch (e) { problems.at(t.source, ['inputs'], `input schema does not compile: ${(e as Error).message}`); }
-    if (validate) t.examples.forEach((ex, i) => {
-      if (!validate(structuredClone(ex.input)) && ex.error !== 'VALIDATION_ERROR') problems.at(t.source, ['examples', i, 'input'], `is not valid input: ${validate.errors.map((e: any) => `${e.instancePath || '(input)'} ${e.message}`).join('; ')}`);
+  const tools = [...specs.tools]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((t): ToolIR => {
+      const inputSchema = inputSchemaOf(t, specs.defs);
+      const a = analyse(t.name)!;
+      let validate: any;
+      try {
+        validate = ajv.compile(inputSchema);
+      } catch (e) {
+        problems.at(t.source, ['inputs'], `input schema does not compile: ${(e as Error).message}`);
+      }
+      if (validate)
+        t.examples.forEach((ex, i) => {
+          if (!validate(structuredClone(ex.input)) && ex.error !== 'VALIDATION_ERROR')
+            problems.at(
+              t.source,
+              ['examples', i, 'input'],
+              `is not valid input: ${validate.errors.map((e: any) => `${e.instancePath || '(input)'} ${e.message}`).join('; ')}`,
+            );
+        });
+      const custom = t.handler === 'custom';
+      const operation = custom
+        ? null
+        : ({
+            steps: t.steps,
+            output: t.output,
+            ...(t.preview ? { preview: t.preview } : {}),
+            ...(t.poll ? { poll: t.poll } : {}),
+          } as Operation);
+      const listing = listingEntry(t, inputSchema);
+      return {
+        name: t.name,
+        spec: t,
+        custom,
+        inputSchema,
+        advertisedInput: advertisedSchema(inputSchema),
+        listedInput: listing.inputSchema,
+        moreOptions: moreOptions(t, inputSchema),
+        outputSchema: a.outputSchema,
+        envelope: envelopeSchema(a.outputSchema),
+        listedOutput: advertisedOutputSchema(a.outputSchema),
+        rbac: a.rbac,
+        operation,
+        serverFields: operation ? serverFieldsRead(operation) : [],
+        ...(t.guard && t.guard in GUARDS ? { guard: GUARDS[t.guard as keyof typeof GUARDS] } : {}),
+        listedAnnotations: advertisedAnnotations(t),
+        listing,
+        listingTokens: countTokens(JSON.stringify(listing)),
+      };
     });
-    const custom = t.handler === 'custom';
-    const operation = custom ? null : ({ steps: t.steps, output: t.output, ...(t.preview ? { preview: t.preview } : {}), ...(t.poll ? { poll: t.poll } : {}) } as Operation);
-    const listing = listingEntry(t, inputSchema);
-    return {
-      name: t.name, spec: t, custom, inputSchema,
-      advertisedInput: advertisedSchema(inputSchema), listedInput: listing.inputSchema, moreOptions: moreOptions(t, inputSchema),
-      outputSchema: a.outputSchema, envelope: envelopeSchema(a.outputSchema), listedOutput: advertisedOutputSchema(a.outputSchema),
-      rbac: a.rbac, operation, serverFields: operation ? serverFieldsRead(operation) : [],
-      ...(t.guard && t.guard in GUARDS ? { guard: GUARDS[t.guard as keyof typeof GUARDS] } : {}),
-      listedAnnotations: advertisedAnnotations(t), listing, listingTokens: countTokens(JSON.stringify(listing)),
-    };
-  });
   const byName = new Map(tools.map((t) => [t.name, t]));
   const references = referencesOf(specs);
   const ir = {
-    specs, tools,
+    specs,
+    tools,
     tool: (name: string) => byName.get(name)!,
     personaTools: personaTools(specs),
     instructionSource: instructionSource(specs, references),
@@ -137,18 +182,38 @@ export function buildIR(specs: Specs, opts: CheckOptions): IR {
 /** Persona -> every tool it may call (own tools plus inherited ones). */
 export function personaTools(specs: Specs): Record<string, string[]> {
   const personas = specs.personas.personas;
-  const chain = (p: string, seen: string[] = []): string[] => (personas[p]?.inherits && !seen.includes(p) ? [p, ...chain(personas[p].inherits!, [...seen, p])] : [p]);
-  return Object.fromEntries(Object.keys(personas).map((p) => {
-    const allowed = new Set(chain(p));
-    return [p, specs.tools.filter((t) => allowed.has(t.persona)).map((t) => t.name).sort()];
-  }));
+  const chain = (p: string, seen: string[] = []): string[] =>
+    personas[p]?.inherits && !seen.includes(p) ? [p, ...chain(personas[p].inherits!, [...seen, p])] : [p];
+  return Object.fromEntries(
+    Object.keys(personas).map((p) => {
+      const allowed = new Set(chain(p));
+      return [
+        p,
+        specs.tools
+          .filter((t) => allowed.has(t.persona))
+          .map((t) => t.name)
+          .sort(),
+      ];
+    }),
+  );
 }
 
 function instructionSource(specs: Specs, references: ReferenceContext): InstructionSource {
   return {
     header: specs.instructions.header,
     sections: specs.instructions.sections.map((s) => ({ tools: s.tools, lines: s.text.trim().split('\n') })),
-    resources: specs.resources.map((r) => ({ uri: r.uri, description: r.description, ...(r.module ? { tools: specs.tools.filter((t) => t.module === r.module).map((t) => t.name).sort() } : {}) })),
+    resources: specs.resources.map((r) => ({
+      uri: r.uri,
+      description: r.description,
+      ...(r.module
+        ? {
+            tools: specs.tools
+              .filter((t) => t.module === r.module)
+              .map((t) => t.name)
+              .sort(),
+          }
+        : {}),
+    })),
     ...references,
   };
 }
@@ -162,7 +227,11 @@ function checkBudgets(ir: Omit<IR, 'analyses'>, problems: Problems, opts: CheckO
   const { specs } = ir;
   const file = specs.sources.get('budgets.yaml');
   if (!file) return;
-  const enabled = new Set(Object.entries(specs.modules).filter(([, m]) => m.default || m.always).map(([k]) => k));
+  const enabled = new Set(
+    Object.entries(specs.modules)
+      .filter(([, m]) => m.default || m.always)
+      .map(([k]) => k),
+  );
   const pt = ir.personaTools;
   const src = ir.instructionSource;
   const headroom = specs.budgets.headroom ?? {};
@@ -177,16 +246,34 @@ function checkBudgets(ir: Omit<IR, 'analyses'>, problems: Problems, opts: CheckO
       const fresh = opts.previousTools ? cost.filter((c) => !opts.previousTools!.has(c.name)) : [];
       const culprit = fresh.length
         ? `pushed over by ${fresh.map((c) => `${c.name} (${c.tokens} tokens, new since the last npm run gen)`).join(', ')}`
-        : `its largest entries: ${[...cost].sort((a, b) => b.tokens - a.tokens || a.name.localeCompare(b.name)).slice(0, 3).map((c) => `${c.name} (${c.tokens})`).join(', ')}`;
-      problems.at(file, ['tools_list', persona], `tools/list for ${persona} is ${n} tokens, over its budget of ${budget} by ${n - budget}; ${culprit}: trim descriptions or schemas, or raise the budget on purpose`);
+        : `its largest entries: ${[...cost]
+            .sort((a, b) => b.tokens - a.tokens || a.name.localeCompare(b.name))
+            .slice(0, 3)
+            .map((c) => `${c.name} (${c.tokens})`)
+            .join(', ')}`;
+      problems.at(
+        file,
+        ['tools_list', persona],
+        `tools/list for ${persona} is ${n} tokens, over its budget of ${budget} by ${n - budget}; ${culprit}: trim descriptions or schemas, or raise the budget on purpose`,
+      );
     } else if (budget !== undefined && headroom.tools_list !== undefined && budget - n < headroom.tools_list) {
-      note(`tools/list for ${persona} has ${budget - n} tokens left, less than the ${headroom.tools_list} of headroom kept per persona; raise tools_list.${persona} to at least ${n + headroom.tools_list}`);
+      note(
+        `tools/list for ${persona} has ${budget - n} tokens left, less than the ${headroom.tools_list} of headroom kept per persona; raise tools_list.${persona} to at least ${n + headroom.tools_list}`,
+      );
     }
     for (const tier of TIERS) {
       const limit = (specs.budgets.instructions as Record<string, number>)[tier];
       const m = countTokens(assembleInstructions(src, new Set(served.map((t) => t.name)), tier));
-      if (limit !== undefined && m > limit) problems.at(file, ['instructions', tier], `the ${tier} instructions for ${persona} are ${m} tokens, over the budget of ${limit} by ${m - limit}`);
-      else if (limit !== undefined && headroom.instructions !== undefined && limit - m < headroom.instructions) note(`the ${tier} instructions for ${persona} have ${limit - m} tokens left, less than the ${headroom.instructions} of headroom kept; raise instructions.${tier} to at least ${m + headroom.instructions}`);
+      if (limit !== undefined && m > limit)
+        problems.at(
+          file,
+          ['instructions', tier],
+          `the ${tier} instructions for ${persona} are ${m} tokens, over the budget of ${limit} by ${m - limit}`,
+        );
+      else if (limit !== undefined && headroom.instructions !== undefined && limit - m < headroom.instructions)
+        note(
+          `the ${tier} instructions for ${persona} have ${limit - m} tokens left, less than the ${headroom.instructions} of headroom kept; raise instructions.${tier} to at least ${m + headroom.instructions}`,
+        );
     }
   }
 }

@@ -15,7 +15,11 @@ export { SpecError } from './source.ts';
 /** The input the generator adds to every tool that talks to Kubernetes (annotations.openWorld):
  * the kubeconfig context to run against. tools/list shows it only when the policy allows several
  * contexts, and then with their names. */
-export const CONTEXT_INPUT = { type: 'string', pattern: '^[A-Za-z0-9@:._/-]{1,253}$', description: 'kubeconfig context to run against (see list_contexts)' };
+export const CONTEXT_INPUT = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9@:._/-]{1,253}$',
+  description: 'kubeconfig context to run against (see list_contexts)',
+};
 
 const Ajv2020 = (AjvModule as any).default ?? AjvModule;
 
@@ -32,7 +36,13 @@ export type ToolSpec = Omit<ToolSpecFile, 'inputs' | 'guard'> & {
 };
 
 /** A typed async function a `call` step runs (specs/calls.yaml); runtime/calls.ts implements it. */
-export interface CallDecl { name: string; description: string; args?: Record<string, any>; returns: Record<string, any>; rbac?: RbacRule[] }
+export interface CallDecl {
+  name: string;
+  description: string;
+  args?: Record<string, any>;
+  returns: Record<string, any>;
+  rbac?: RbacRule[];
+}
 
 export interface Specs {
   root: string;
@@ -40,13 +50,25 @@ export interface Specs {
   packageRoot: string;
   tools: ToolSpec[];
   defs: Record<string, any>;
-  personas: { personas: Record<string, { inherits?: string; description: string; bypassOwnership?: boolean }>; default: string };
+  personas: {
+    personas: Record<string, { inherits?: string; description: string; bypassOwnership?: boolean }>;
+    default: string;
+  };
   phases: Array<{ name: string; title: string; summary: string }>;
   modules: Record<string, { description: string; status: string; always?: boolean; default?: boolean }>;
-  budgets: { tools_list: Record<string, number>; instructions: Record<string, number>; headroom?: { tools_list?: number; instructions?: number } };
+  budgets: {
+    tools_list: Record<string, number>;
+    instructions: Record<string, number>;
+    headroom?: { tools_list?: number; instructions?: number };
+  };
   instructions: { header: string; sections: Array<{ name: string; tools: string[]; text: string }> };
   resources: Array<{ uri: string; name: string; description: string; file: string; text: string; module?: string }>;
-  prompts: Array<{ name: string; description: string; arguments: Array<{ name: string; description: string; required?: boolean; complete?: string }>; text: string }>;
+  prompts: Array<{
+    name: string;
+    description: string;
+    arguments: Array<{ name: string; description: string; required?: boolean; complete?: string }>;
+    text: string;
+  }>;
   catalogue: Catalogue;
   functions: FunctionDecl[];
   /** The typed async functions of `call` steps (specs/calls.yaml). */
@@ -65,13 +87,24 @@ function reportSchemaErrors(file: SourceFile, errors: any[], problems: Problems,
   // oneOf/anyOf failures are noise when a more precise error exists.
   const precise = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
   for (const e of precise.length ? precise : errors) {
-    const path: Path = [...base, ...e.instancePath.split('/').slice(1).map((s: string) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~')))];
+    const path: Path = [
+      ...base,
+      ...e.instancePath
+        .split('/')
+        .slice(1)
+        .map((s: string) => (/^\d+$/.test(s) ? Number(s) : s.replace(/~1/g, '/').replace(/~0/g, '~'))),
+    ];
     if (e.keyword === 'additionalProperties') {
       const key = e.params.additionalProperty;
       const known = Object.keys(e.parentSchema?.properties ?? {});
       problems.at(file, [...path, key], `unknown key "${key}"`, closest(key, known));
     } else if (e.keyword === 'enum') {
-      problems.at(file, path, `${e.message}: ${e.params.allowedValues.join(', ')}`, typeof e.data === 'string' ? closest(e.data, e.params.allowedValues) : undefined);
+      problems.at(
+        file,
+        path,
+        `${e.message}: ${e.params.allowedValues.join(', ')}`,
+        typeof e.data === 'string' ? closest(e.data, e.params.allowedValues) : undefined,
+      );
     } else if (e.keyword === 'required') {
       problems.at(file, path, `missing required key "${e.params.missingProperty}"`);
     } else {
@@ -87,7 +120,8 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
   const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
   const metaCache = new Map<string, any>();
   const meta = (name: string) => {
-    if (!metaCache.has(name)) metaCache.set(name, ajv.compile(parse(readFileSync(join(schemaDir, `${name}.schema.yaml`), 'utf8'))));
+    if (!metaCache.has(name))
+      metaCache.set(name, ajv.compile(parse(readFileSync(join(schemaDir, `${name}.schema.yaml`), 'utf8'))));
     return metaCache.get(name);
   };
   /** Reads one spec file and checks it against its meta-schema; undefined when unusable. */
@@ -101,14 +135,21 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     sources.set(rel, file);
     if (file.value === undefined) return undefined;
     const validate = meta(schema);
-    if (!validate(file.value)) { reportSchemaErrors(file, validate.errors, problems); return undefined; }
+    if (!validate(file.value)) {
+      reportSchemaErrors(file, validate.errors, problems);
+      return undefined;
+    }
     return file.value;
   };
 
   const defs = read('defs.yaml', 'defs') ?? {};
   const inputSchema = meta('input');
   const tools: ToolSpec[] = [];
-  const toolFiles = existsSync(join(root, 'tools')) ? readdirSync(join(root, 'tools')).filter((f) => f.endsWith('.yaml')).sort() : [];
+  const toolFiles = existsSync(join(root, 'tools'))
+    ? readdirSync(join(root, 'tools'))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+    : [];
   for (const f of toolFiles) {
     const rel = `tools/${f}`;
     const spec = read(rel, 'tool');
@@ -122,34 +163,65 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     const { include = [], ...inputs } = spec.inputs;
     include.forEach((group: string, i: number) => {
       const props = defs?.[group]?.properties;
-      if (!props) { problems.at(file, ['inputs', 'include', i], `"${group}" is not a property group in defs.yaml`, closest(group, Object.keys(defs).filter((k) => defs[k]?.properties))); return; }
-      for (const k of Object.keys(props)) if (k in (inputs.properties ?? {})) problems.at(file, ['inputs', 'include', i], `"${group}" redefines input "${k}"`);
+      if (!props) {
+        problems.at(
+          file,
+          ['inputs', 'include', i],
+          `"${group}" is not a property group in defs.yaml`,
+          closest(
+            group,
+            Object.keys(defs).filter((k) => defs[k]?.properties),
+          ),
+        );
+        return;
+      }
+      for (const k of Object.keys(props))
+        if (k in (inputs.properties ?? {}))
+          problems.at(file, ['inputs', 'include', i], `"${group}" redefines input "${k}"`);
       inputs.properties = { ...(inputs.properties ?? {}), ...props };
     });
     // Every tool that talks to Kubernetes takes the kubeconfig context to run against.
     if (spec.annotations?.openWorld) {
-      if (inputs.properties?.context) problems.at(file, ['inputs', 'properties', 'context'], 'every Kubernetes tool gets a "context" input from the generator; do not declare one');
+      if (inputs.properties?.context)
+        problems.at(
+          file,
+          ['inputs', 'properties', 'context'],
+          'every Kubernetes tool gets a "context" input from the generator; do not declare one',
+        );
       inputs.properties = { ...(inputs.properties ?? {}), context: CONTEXT_INPUT };
     }
     // inputs.advanced may name an included group: it stands for every input of that group.
-    if (inputs.advanced) inputs.advanced = inputs.advanced.flatMap((a: string) => (include.includes(a) ? Object.keys(defs[a]?.properties ?? {}) : [a]));
+    if (inputs.advanced)
+      inputs.advanced = inputs.advanced.flatMap((a: string) =>
+        include.includes(a) ? Object.keys(defs[a]?.properties ?? {}) : [a],
+      );
     tools.push({ ...spec, inputs, file: `specs/${rel}`, source: file });
   }
 
   const resourcesSpec = read('resources.yaml', 'resources')?.resources ?? [];
   const resources = resourcesSpec.flatMap((r: any, i: number) => {
     const path = join(root, r.file);
-    if (!existsSync(path)) { problems.at(sources.get('resources.yaml'), ['resources', i, 'file'], `file ${r.file} does not exist`); return []; }
+    if (!existsSync(path)) {
+      problems.at(sources.get('resources.yaml'), ['resources', i, 'file'], `file ${r.file} does not exist`);
+      return [];
+    }
     return [{ ...r, text: readFileSync(path, 'utf8') }];
   });
   const catalogue: Catalogue = read('catalogue.yaml', 'catalogue') ?? { resources: {}, fields: {} };
   // Core kinds are typed from the Kubernetes OpenAPI types vendored beside the meta-schemas.
   const kubePath = join(schemaDir, 'kubernetes.openapi.json');
   if (existsSync(kubePath)) catalogue.kubernetes = JSON.parse(readFileSync(kubePath, 'utf8'));
-  for (const [plural, message] of loadCrdSchemas(catalogue, packageRoot)) problems.at(sources.get('catalogue.yaml'), ['resources', plural, 'schema'], message);
-  for (const [svc, message] of loadServiceDocs(catalogue, packageRoot)) problems.at(sources.get('catalogue.yaml'), ['services', svc, 'openapi'], message);
-  const functions = Object.entries<any>(read('functions.yaml', 'functions')?.functions ?? {}).map(([name, f]) => ({ name, ...f }));
-  for (const f of functions) if (!f.signature.startsWith(`${f.name}(`)) problems.at(sources.get('functions.yaml'), ['functions', f.name, 'signature'], `must declare ${f.name}(...)`);
+  for (const [plural, message] of loadCrdSchemas(catalogue, packageRoot))
+    problems.at(sources.get('catalogue.yaml'), ['resources', plural, 'schema'], message);
+  for (const [svc, message] of loadServiceDocs(catalogue, packageRoot))
+    problems.at(sources.get('catalogue.yaml'), ['services', svc, 'openapi'], message);
+  const functions = Object.entries<any>(read('functions.yaml', 'functions')?.functions ?? {}).map(([name, f]) => ({
+    name,
+    ...f,
+  }));
+  for (const f of functions)
+    if (!f.signature.startsWith(`${f.name}(`))
+      problems.at(sources.get('functions.yaml'), ['functions', f.name, 'signature'], `must declare ${f.name}(...)`);
 
   const toolMeta = parse(readFileSync(join(schemaDir, 'tool.schema.yaml'), 'utf8'));
   const specs: Specs = {

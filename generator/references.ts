@@ -33,7 +33,15 @@ export function toolsIn(text: string, allTools: readonly string[]): string[] {
 }
 
 export function parseCondition(text: string): Condition {
-  return text.split(',').map((c) => c.split('|').map((t) => t.trim()).filter(Boolean)).filter((c) => c.length);
+  return text
+    .split(',')
+    .map((c) =>
+      c
+        .split('|')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .filter((c) => c.length);
 }
 
 /** Terms of a condition that name no tool and no group. */
@@ -42,7 +50,8 @@ export function unknownTerms(cond: Condition, ctx: ReferenceContext): string[] {
 }
 
 export function holds(cond: Condition, callable: ReadonlySet<string>, ctx: ReferenceContext): boolean {
-  const term = (t: string) => (t.startsWith('@') ? (ctx.groups[t.slice(1)] ?? []).some((n) => callable.has(n)) : callable.has(t));
+  const term = (t: string) =>
+    t.startsWith('@') ? (ctx.groups[t.slice(1)] ?? []).some((n) => callable.has(n)) : callable.has(t);
   return cond.every((clause) => clause.some(term));
 }
 
@@ -50,10 +59,15 @@ export function holds(cond: Condition, callable: ReadonlySet<string>, ctx: Refer
 export function markerOf(line: string): { kind: 'needs' | 'lacks'; cond: Condition; rest: string } | undefined {
   const m = MARKER.exec(line);
   if (!m) return undefined;
-  return { kind: m[1] as 'needs' | 'lacks', cond: parseCondition(m[2]), rest: (line.slice(0, m.index) + line.slice(m.index + m[0].length)).trimEnd() };
+  return {
+    kind: m[1] as 'needs' | 'lacks',
+    cond: parseCondition(m[2]),
+    rest: (line.slice(0, m.index) + line.slice(m.index + m[0].length)).trimEnd(),
+  };
 }
 
-const markerHolds = (kind: 'needs' | 'lacks', cond: Condition, callable: ReadonlySet<string>, ctx: ReferenceContext) => holds(cond, callable, ctx) === (kind === 'needs');
+const markerHolds = (kind: 'needs' | 'lacks', cond: Condition, callable: ReadonlySet<string>, ctx: ReferenceContext) =>
+  holds(cond, callable, ctx) === (kind === 'needs');
 
 /** One line as this caller reads it (its marker stripped), or undefined when it names a tool the
  * caller cannot call or its marker's condition fails. */
@@ -72,9 +86,17 @@ const CLAUSES = /;\s+|,\s+or\s+|\s+or\s+|\.\s+/;
  * An `offer` (a hint that says what to call) with no callable tool left was only the lead-in to
  * the dropped ones and goes too; a `statement` keeps what is left. Undefined when nothing is left.
  */
-export function tailorText(text: string, callable: ReadonlySet<string>, allTools: readonly string[], kind: 'offer' | 'statement' = 'offer'): string | undefined {
+export function tailorText(
+  text: string,
+  callable: ReadonlySet<string>,
+  allTools: readonly string[],
+  kind: 'offer' | 'statement' = 'offer',
+): string | undefined {
   if (toolsIn(text, allTools).every((n) => callable.has(n))) return text;
-  const clauses = text.split(CLAUSES).map((c) => c.trim()).filter(Boolean);
+  const clauses = text
+    .split(CLAUSES)
+    .map((c) => c.trim())
+    .filter(Boolean);
   const kept = clauses.filter((c) => toolsIn(c, allTools).every((n) => callable.has(n)));
   if (!kept.length) return undefined;
   if (kind === 'offer' && !kept.some((c) => toolsIn(c, allTools).length)) return undefined;
@@ -104,7 +126,10 @@ export interface GuideBlock {
 }
 
 /** A guide split into blocks, with the problems of its markers (unknown names, unbalanced). */
-export function parseGuide(md: string, ctx: ReferenceContext): { blocks: GuideBlock[]; problems: Array<{ line: number; message: string }> } {
+export function parseGuide(
+  md: string,
+  ctx: ReferenceContext,
+): { blocks: GuideBlock[]; problems: Array<{ line: number; message: string }> } {
   const lines = md.replace(/\n+$/, '').split('\n');
   const blocks: GuideBlock[] = [];
   const problems: Array<{ line: number; message: string }> = [];
@@ -113,20 +138,27 @@ export function parseGuide(md: string, ctx: ReferenceContext): { blocks: GuideBl
   /** False right after a marker line: what follows starts a new block. */
   let contiguous = false;
   const check = (cond: Condition, line: number) => {
-    for (const t of unknownTerms(cond, ctx)) problems.push({ line, message: `marker names "${t}", which is no tool${t.startsWith('@') ? ' group' : ''}` });
+    for (const t of unknownTerms(cond, ctx))
+      problems.push({ line, message: `marker names "${t}", which is no tool${t.startsWith('@') ? ' group' : ''}` });
     if (!cond.length) problems.push({ line, message: 'marker has no condition' });
   };
   const push = (b: Omit<GuideBlock, 'tools' | 'when'>, lineNo: number) => {
     const m = markerOf(b.text);
     if (m) check(m.cond, lineNo);
     const text = m ? m.rest : b.text;
-    blocks.push({ ...b, text, tools: toolsIn(text, ctx.allTools), when: [...(open ? [{ kind: open.kind, cond: open.cond }] : []), ...(m ? [{ kind: m.kind, cond: m.cond }] : [])] });
+    blocks.push({
+      ...b,
+      text,
+      tools: toolsIn(text, ctx.allTools),
+      when: [...(open ? [{ kind: open.kind, cond: open.cond }] : []), ...(m ? [{ kind: m.kind, cond: m.cond }] : [])],
+    });
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (CLOSE.test(line)) {
       if (!open) problems.push({ line: i + 1, message: 'closing marker without an opening one' });
-      else if (!line.includes(open.kind)) problems.push({ line: i + 1, message: `closes a ${open.kind} marker with the other kind` });
+      else if (!line.includes(open.kind))
+        problems.push({ line: i + 1, message: `closes a ${open.kind} marker with the other kind` });
       open = undefined;
       contiguous = false;
       continue;
@@ -158,7 +190,10 @@ export function parseGuide(md: string, ctx: ReferenceContext): { blocks: GuideBl
     } else if (prev && (prev.kind === 'item' || prev.kind === 'para')) {
       // A continuation line belongs to the item or paragraph above it.
       const m = markerOf(line);
-      if (m) { check(m.cond, i + 1); prev.when.push({ kind: m.kind, cond: m.cond }); }
+      if (m) {
+        check(m.cond, i + 1);
+        prev.when.push({ kind: m.kind, cond: m.cond });
+      }
       prev.text += `\n${m ? m.rest : line}`;
       prev.tools = toolsIn(prev.text, ctx.allTools);
     } else push({ kind: 'para', text: line }, i + 1);
@@ -167,26 +202,37 @@ export function parseGuide(md: string, ctx: ReferenceContext): { blocks: GuideBl
   // A paragraph ending in ':' introduces the list or table after it.
   blocks.forEach((b, i) => {
     const next = blocks[i + 1];
-    if (b.kind === 'para' && /:\s*$/.test(b.text) && next && (next.kind === 'item' || next.kind === 'row')) b.introduces = next.group;
+    if (b.kind === 'para' && /:\s*$/.test(b.text) && next && (next.kind === 'item' || next.kind === 'row'))
+      b.introduces = next.group;
   });
   return { blocks, problems };
 }
 
 /** A guide as this caller reads it: blocks that name an uncallable tool or whose markers fail are
  * left out, and so are tables and lists left empty, their lead-in and headings with nothing under them. */
-export function assembleGuide(blocks: readonly GuideBlock[], callable: ReadonlySet<string>, ctx: ReferenceContext): string {
-  const keep = (b: GuideBlock) => b.tools.every((t) => callable.has(t)) && b.when.every((w) => markerHolds(w.kind, w.cond, callable, ctx));
+export function assembleGuide(
+  blocks: readonly GuideBlock[],
+  callable: ReadonlySet<string>,
+  ctx: ReferenceContext,
+): string {
+  const keep = (b: GuideBlock) =>
+    b.tools.every((t) => callable.has(t)) && b.when.every((w) => markerHolds(w.kind, w.cond, callable, ctx));
   let kept = blocks.filter(keep);
-  const body = new Set(kept.filter((b) => (b.kind === 'item') || (b.kind === 'row' && b.row! > 1)).map((b) => b.group));
-  kept = kept.filter((b) => (b.kind !== 'row' || body.has(b.group)) && (b.introduces === undefined || body.has(b.introduces)));
+  const body = new Set(kept.filter((b) => b.kind === 'item' || (b.kind === 'row' && b.row! > 1)).map((b) => b.group));
+  kept = kept.filter(
+    (b) => (b.kind !== 'row' || body.has(b.group)) && (b.introduces === undefined || body.has(b.introduces)),
+  );
   // Headings with nothing under them (up to the next heading of the same or a higher level) go.
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; ) {
     changed = false;
     kept = kept.filter((b, i) => {
       if (b.kind !== 'heading') return true;
       for (let j = i + 1; j < kept.length; j++) {
         const n = kept[j];
-        if (n.kind === 'heading') { if (n.level! <= b.level!) break; return true; }
+        if (n.kind === 'heading') {
+          if (n.level! <= b.level!) break;
+          return true;
+        }
         if (n.kind !== 'blank') return true;
       }
       changed = true;

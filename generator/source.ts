@@ -12,7 +12,11 @@ export class SourceFile {
   readonly value: any;
   private lines = new LineCounter();
 
-  constructor(readonly rel: string, text: string, problems: Problems) {
+  constructor(
+    readonly rel: string,
+    text: string,
+    problems: Problems,
+  ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     for (const e of this.doc.errors) {
       const { line, col } = this.lines.linePos(e.pos[0]);
@@ -50,15 +54,27 @@ export const dotted = (path: Path) => (path.length ? path.join('.') : '(root)');
 export class Problems {
   private list: Array<{ key: string; text: string }> = [];
 
-  raw(text: string) { this.list.push({ key: text, text }); }
-
-  at(file: SourceFile | undefined, path: Path, message: string, suggestion?: string) {
-    const where = file ? (() => { const { line, col } = file.position(path); return `${file.rel}:${line}:${col}`; })() : 'specs';
-    const text = `${where}: ${dotted(path)}: ${message}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
-    this.list.push({ key: `${where.replace(/:(\d+):(\d+)$/, (_m, l, c) => `:${l.padStart(6, '0')}:${c.padStart(4, '0')}`)}`, text });
+  raw(text: string) {
+    this.list.push({ key: text, text });
   }
 
-  get count() { return this.list.length; }
+  at(file: SourceFile | undefined, path: Path, message: string, suggestion?: string) {
+    const where = file
+      ? (() => {
+          const { line, col } = file.position(path);
+          return `${file.rel}:${line}:${col}`;
+        })()
+      : 'specs';
+    const text = `${where}: ${dotted(path)}: ${message}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+    this.list.push({
+      key: `${where.replace(/:(\d+):(\d+)$/, (_m, l, c) => `:${l.padStart(6, '0')}:${c.padStart(4, '0')}`)}`,
+      text,
+    });
+  }
+
+  get count() {
+    return this.list.length;
+  }
 
   throwIfAny() {
     if (!this.list.length) return;
@@ -84,14 +100,20 @@ function distance(a: string, b: string): number {
 /** The candidate closest to `word`, if it is close enough to be a likely typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
-  let best: string | undefined, bestD = Infinity;
+  let best: string | undefined,
+    bestD = Infinity;
   for (const c of new Set(candidates)) {
     if (c === word) continue;
     const d = distance(w, c.toLowerCase());
-    if (d < bestD) { best = c; bestD = d; }
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
   }
   if (best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3))) return best;
   // A word that is the tail or head of a longer name ("selector" for "labelSelector").
-  const part = [...new Set(candidates)].filter((c) => c !== word && w.length >= 4 && (c.toLowerCase().endsWith(w) || c.toLowerCase().startsWith(w)));
+  const part = [...new Set(candidates)].filter(
+    (c) => c !== word && w.length >= 4 && (c.toLowerCase().endsWith(w) || c.toLowerCase().startsWith(w)),
+  );
   return part.length ? part.sort().join('" or "') : undefined;
 }

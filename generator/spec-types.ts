@@ -9,6 +9,12 @@ export async function specTypes(metaSchema: Record<string, any>): Promise<string
   // The step's oneOf only says that exactly one key names its kind (Ajv checks it); as a type it
   // would add nothing but an index signature that accepts any key.
   delete schema.$defs.step.oneOf;
-  const text = await compile(schema, 'ToolSpecFile', { bannerComment: '', additionalProperties: true, format: false, strictIndexSignatures: false, unreachableDefinitions: true });
+  const text = await compile(schema, 'ToolSpecFile', {
+    bannerComment: '',
+    additionalProperties: true,
+    format: false,
+    strictIndexSignatures: false,
+    unreachableDefinitions: true,
+  });
   return `${text.trim()}\n`;
 }

@@ -3,12 +3,24 @@
 // client never receives, and an agent never pays for, megabytes it did not ask for. Input nesting
 // is bounded too, checked without recursion before anything else walks the arguments.
 
-const STEPS: Array<[maxString: number, maxItems: number]> = [[4000, 200], [1000, 50], [300, 20], [120, 5], [60, 2]];
+const STEPS: Array<[maxString: number, maxItems: number]> = [
+  [4000, 200],
+  [1000, 50],
+  [300, 20],
+  [120, 5],
+  [60, 2],
+];
 
 /** Bytes of the answer as it goes on the wire (once as text; structuredContent doubles it at most). */
 const sizeOf = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '');
 
-function shrink(v: unknown, maxString: number, maxItems: number, cut: { strings: number; items: number }, depth = 0): unknown {
+function shrink(
+  v: unknown,
+  maxString: number,
+  maxItems: number,
+  cut: { strings: number; items: number },
+  depth = 0,
+): unknown {
   if (typeof v === 'string') {
     if (v.length <= maxString) return v;
     cut.strings++;
@@ -17,7 +29,10 @@ function shrink(v: unknown, maxString: number, maxItems: number, cut: { strings:
   if (depth > 64 || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
     const kept = v.slice(0, maxItems).map((x) => shrink(x, maxString, maxItems, cut, depth + 1));
-    if (v.length > maxItems) { cut.items += v.length - maxItems; kept.push(`... ${v.length - maxItems} more items cut`); }
+    if (v.length > maxItems) {
+      cut.items += v.length - maxItems;
+      kept.push(`... ${v.length - maxItems} more items cut`);
+    }
     return kept;
   }
   const out: Record<string, unknown> = {};
@@ -32,14 +47,27 @@ export function boundAnswer(result: Record<string, any>, maxBytes: number): Reco
   for (const [maxString, maxItems] of STEPS) {
     const cut = { strings: 0, items: 0 };
     const smaller = shrink(result, maxString, maxItems, cut) as Record<string, any>;
-    const note = { original_bytes: original, limit_bytes: maxBytes, strings_shortened: cut.strings, items_dropped: cut.items };
+    const note = {
+      original_bytes: original,
+      limit_bytes: maxBytes,
+      strings_shortened: cut.strings,
+      items_dropped: cut.items,
+    };
     const out = { ...smaller, _meta: { ...(smaller._meta ?? {}), truncated: note } };
     if (sizeOf(out) <= maxBytes) return out;
   }
   // Nothing of the body fits: keep what a client needs to know what happened.
   const keep = ['success', 'status', 'error', 'error_code', 'hint'].filter((k) => k in result);
-  const last = Object.fromEntries(keep.map((k) => [k, typeof result[k] === 'string' ? result[k].slice(0, 500) : result[k]]));
-  return { ...last, _meta: { ...(result._meta && typeof result._meta === 'object' ? { phase: result._meta.phase } : {}), truncated: { original_bytes: original, limit_bytes: maxBytes, body_dropped: true } } };
+  const last = Object.fromEntries(
+    keep.map((k) => [k, typeof result[k] === 'string' ? result[k].slice(0, 500) : result[k]]),
+  );
+  return {
+    ...last,
+    _meta: {
+      ...(result._meta && typeof result._meta === 'object' ? { phase: result._meta.phase } : {}),
+      truncated: { original_bytes: original, limit_bytes: maxBytes, body_dropped: true },
+    },
+  };
 }
 
 /** How deep `v` nests, counted without recursion; stops counting past `limit`. */
@@ -50,7 +78,8 @@ export function nestingDepth(v: unknown, limit: number): number {
     const [x, d] = stack.pop()!;
     if (d > deepest) deepest = d;
     if (deepest > limit) return deepest;
-    if (x && typeof x === 'object') for (const child of Object.values(x)) if (child && typeof child === 'object') stack.push([child, d + 1]);
+    if (x && typeof x === 'object')
+      for (const child of Object.values(x)) if (child && typeof child === 'object') stack.push([child, d + 1]);
   }
   return deepest;
 }

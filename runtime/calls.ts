@@ -9,7 +9,11 @@ export const CALLS: CallFunctions<ToolContext> = {
   compatibility: async (args, ctx) => (await import('./trainer/compatibility.ts')).compatibility(ctx, args.namespace),
   // The summary without the per-node lists that only the planning code (pre_flight) uses.
   cluster_resources: async (args, ctx) => {
-    const { free_per_node: _perNode, gpu_nodes: _gpuNodes, ...summary } = await (await import('./trainer/cluster.ts')).clusterResources(ctx, args.max_nodes);
+    const {
+      free_per_node: _perNode,
+      gpu_nodes: _gpuNodes,
+      ...summary
+    } = await (await import('./trainer/cluster.ts')).clusterResources(ctx, args.max_nodes);
     return summary;
   },
   estimate_memory: async (args) => (await import('./trainer/estimate.ts')).estimateFor(args),
@@ -28,8 +32,12 @@ export const CALLS: CallFunctions<ToolContext> = {
     const { LEVEL_ORDER } = await import('./logger.ts');
     const rank = new Map(LEVEL_ORDER.map((l, i) => [l, i]));
     const min = rank.get(args.level) ?? 0;
-    const mine = ctx.principal && !ctx.bypassOwnership ? (r: { caller?: unknown }) => r.caller === ctx.principal : () => true;
-    const { records, total } = ctx.ring.newest(args.limit, (r) => (rank.get(r.level) ?? 0) >= min && mine(r as { caller?: unknown }));
+    const mine =
+      ctx.principal && !ctx.bypassOwnership ? (r: { caller?: unknown }) => r.caller === ctx.principal : () => true;
+    const { records, total } = ctx.ring.newest(
+      args.limit,
+      (r) => (rank.get(r.level) ?? 0) >= min && mine(r as { caller?: unknown }),
+    );
     return { logs: records, total, buffer_size: ctx.ring.size };
   },
 };

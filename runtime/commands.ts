@@ -17,15 +17,30 @@ async function sandbox(flags: Record<string, any>) {
   const port = flags.port === undefined ? 0 : Number(flags.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid --port "${flags.port}"`);
   const { startSandbox, PLATFORMS } = await loadSandbox();
-  if (flags.platform !== undefined && !PLATFORMS.includes(flags.platform)) throw new ConfigError(`invalid --platform "${flags.platform}"; expected one of: ${PLATFORMS.join(', ')}`);
-  if (flags.keep && !flags.state) throw new ConfigError('--keep needs --state <file>: the file the sandbox keeps its state in');
+  if (flags.platform !== undefined && !PLATFORMS.includes(flags.platform))
+    throw new ConfigError(`invalid --platform "${flags.platform}"; expected one of: ${PLATFORMS.join(', ')}`);
+  if (flags.keep && !flags.state)
+    throw new ConfigError('--keep needs --state <file>: the file the sandbox keeps its state in');
   const idle = flags.idleExit === undefined ? undefined : Number(flags.idleExit);
-  if (idle !== undefined && !(idle > 0)) throw new ConfigError(`invalid --idle-exit "${flags.idleExit}"; expected seconds above 0`);
-  const sb = await startSandbox({ port, timeScale: scale, stateFile: flags.state, keepState: !!flags.keep, tls: !!flags.tls, platform: flags.platform });
+  if (idle !== undefined && !(idle > 0))
+    throw new ConfigError(`invalid --idle-exit "${flags.idleExit}"; expected seconds above 0`);
+  const sb = await startSandbox({
+    port,
+    timeScale: scale,
+    stateFile: flags.state,
+    keepState: !!flags.keep,
+    tls: !!flags.tls,
+    platform: flags.platform,
+  });
   const kubeconfig = flags.kubeconfig ?? 'kubeflow-mcp-sandbox.kubeconfig';
   writeFileSync(kubeconfig, sb.kubeconfig);
-  process.stdout.write(`Sandbox cluster listening on ${sb.url} (time scale ${scale}${flags.platform ? `, shaped as ${flags.platform}` : ''})\nkubeconfig written to ${kubeconfig}\nTry: KUBECONFIG=${kubeconfig} kubectl get clustertrainingruntimes\n${flags.keep ? `State kept in ${flags.state}; \`serve --sandbox --sandbox-state ${flags.state}\` joins this cluster.\n` : ''}Press Ctrl+C to stop.\n`);
-  const stop = async () => { await sb.stop(); process.exit(0); };
+  process.stdout.write(
+    `Sandbox cluster listening on ${sb.url} (time scale ${scale}${flags.platform ? `, shaped as ${flags.platform}` : ''})\nkubeconfig written to ${kubeconfig}\nTry: KUBECONFIG=${kubeconfig} kubectl get clustertrainingruntimes\n${flags.keep ? `State kept in ${flags.state}; \`serve --sandbox --sandbox-state ${flags.state}\` joins this cluster.\n` : ''}Press Ctrl+C to stop.\n`,
+  );
+  const stop = async () => {
+    await sb.stop();
+    process.exit(0);
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   if (idle) void sb.idle(idle).then(stop);
@@ -35,7 +50,9 @@ function status() {
   const lines = ['Kubeflow MCP Server Status', '-'.repeat(40), `Version: ${VERSION}`, 'Client modules:'];
   for (const [name, m] of Object.entries(MODULES)) {
     const n = TOOLS.filter((t) => t.module === name).length;
-    lines.push(`  ${name}: ${m.status === 'implemented' ? 'implemented' : 'not implemented yet'} (${n} tools) - ${m.description}`);
+    lines.push(
+      `  ${name}: ${m.status === 'implemented' ? 'implemented' : 'not implemented yet'} (${n} tools) - ${m.description}`,
+    );
   }
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -50,13 +67,21 @@ const serveCommand = program.command('serve').description('run the MCP server');
 for (const o of SERVE_OPTIONS) serveCommand.option(o.flags, o.description);
 serveCommand.action((flags) => serve(flags).catch(die));
 
-program.command('sandbox').description('run the sandbox cluster (a simulated Kubernetes API with Kubeflow Trainer) in the foreground')
+program
+  .command('sandbox')
+  .description('run the sandbox cluster (a simulated Kubernetes API with Kubeflow Trainer) in the foreground')
   .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
   .option('--kubeconfig <path>', 'where to write its kubeconfig', 'kubeflow-mcp-sandbox.kubeconfig')
   .option('--time-scale <factor>', 'multiply simulated durations by this factor', '1')
   .option('--state <file>', 'YAML objects that replace the default seed state')
-  .option('--keep', 'keep the state in the --state file: start from it, write every change back, and let `serve --sandbox --sandbox-state <file>` join')
-  .option('--platform <name>', 'shape the cluster as openshift | eks | gke | aks: their nodes, provider IDs, GPU labels, API groups and version')
+  .option(
+    '--keep',
+    'keep the state in the --state file: start from it, write every change back, and let `serve --sandbox --sandbox-state <file>` join',
+  )
+  .option(
+    '--platform <name>',
+    'shape the cluster as openshift | eks | gke | aks: their nodes, provider IDs, GPU labels, API groups and version',
+  )
   .option('--idle-exit <seconds>', 'stop (keeping the state) after this long without a request or an open connection')
   .option('--tls', 'serve HTTPS with a self-signed certificate (written into the kubeconfig as its CA)')
   .action((flags) => sandbox(flags).catch(die));

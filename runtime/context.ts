@@ -65,16 +65,22 @@ export interface ToolContext extends ServerState {
 /** The form a confirmation asks the user to fill in: one yes/no field (pipeline.ts words it). */
 export interface ConfirmSchema {
   readonly type: 'object';
-  readonly properties: { readonly confirm: { readonly type: 'boolean'; readonly title: string; readonly description: string } };
+  readonly properties: {
+    readonly confirm: { readonly type: 'boolean'; readonly title: string; readonly description: string };
+  };
   readonly required: readonly ['confirm'];
 }
 
 /** Asks the user; `pending` means the question went back to the client in the answer (2026-07-28
  * input_required) and the call ends with the preview, nothing changed. */
-export type Elicit = (message: string, schema: ConfirmSchema) => Promise<{ action: 'accept' | 'decline' | 'cancel' | 'pending'; content?: Record<string, unknown> }>;
+export type Elicit = (
+  message: string,
+  schema: ConfirmSchema,
+) => Promise<{ action: 'accept' | 'decline' | 'cancel' | 'pending'; content?: Record<string, unknown> }>;
 
 export interface CallExtras {
-  signal?: AbortSignal; progress?: ToolContext['progress'];
+  signal?: AbortSignal;
+  progress?: ToolContext['progress'];
   /** Names the client for rate limits and the audit log (a subject, or an unauthenticated session). */
   caller?: string;
   /** The authenticated subject, when there is one: jobs belong to it. */

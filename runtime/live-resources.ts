@@ -11,12 +11,25 @@ import { checkNamespace } from './policy.ts';
 const NAMES = { key: 'names', project: (o: Record<string, any>) => o.metadata.name as string };
 
 export const TEMPLATES = [
-  { uriTemplate: 'trainjob://{namespace}/{name}', name: 'trainjob', description: 'A TrainJob: status, steps, conditions and the latest metrics (loss, step, ETA)', mimeType: 'application/json' },
-  { uriTemplate: 'trainjob://{namespace}/{name}/logs', name: 'trainjob-logs', description: 'The last 200 log lines of a TrainJob\'s first trainer node', mimeType: 'text/plain' },
+  {
+    uriTemplate: 'trainjob://{namespace}/{name}',
+    name: 'trainjob',
+    description: 'A TrainJob: status, steps, conditions and the latest metrics (loss, step, ETA)',
+    mimeType: 'application/json',
+  },
+  {
+    uriTemplate: 'trainjob://{namespace}/{name}/logs',
+    name: 'trainjob-logs',
+    description: "The last 200 log lines of a TrainJob's first trainer node",
+    mimeType: 'text/plain',
+  },
 ];
 
 const URI = /^trainjob:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z]([-a-z0-9]*[a-z0-9])?)(\/logs)?$/;
-const parseJobUri = (uri: string) => { const m = URI.exec(uri); return m ? { namespace: m[1], name: m[3], logs: !!m[5] } : undefined; };
+const parseJobUri = (uri: string) => {
+  const m = URI.exec(uri);
+  return m ? { namespace: m[1], name: m[3], logs: !!m[5] } : undefined;
+};
 
 /** Step, loss and throughput from the last lines of a training log (torchtune and torchrun styles). */
 /**
@@ -27,7 +40,13 @@ const parseJobUri = (uri: string) => { const m = URI.exec(uri); return m ? { nam
  */
 export function metricsFromLog(text: string) {
   const lines = text.trim().split('\n').reverse();
-  const find = (re: RegExp) => { for (const l of lines) { const m = re.exec(l); if (m) return m; } return undefined; };
+  const find = (re: RegExp) => {
+    for (const l of lines) {
+      const m = re.exec(l);
+      if (m) return m;
+    }
+    return undefined;
+  };
   const loss = find(/'?loss'?\s*[=:]\s*([0-9]*\.?[0-9]+(?:e-?\d+)?)/i);
   const step = find(/(?:\bstep[=:\s]+|^\d+\|)(\d+)/i);
   const lr = find(/(?:\blr[=:]|'learning_rate':\s*)([0-9.]+(?:e[-+]?\d+)?)/i);
@@ -56,12 +75,19 @@ class SharedWatch {
   private started?: Promise<void>;
   watches = 0;
 
-  constructor(private kube: ServerState['kube'], private namespaces: string[] | undefined, private forget: () => void) {}
+  constructor(
+    private kube: ServerState['kube'],
+    private namespaces: string[] | undefined,
+    private forget: () => void,
+  ) {}
 
   async join(listener: (uri: string) => void) {
     this.listeners.add(listener);
     this.started ??= this.start();
-    await this.started.catch((e) => { this.started = undefined; throw e; });
+    await this.started.catch((e) => {
+      this.started = undefined;
+      throw e;
+    });
   }
 
   leave(listener: (uri: string) => void) {
@@ -76,7 +102,12 @@ class SharedWatch {
   private async start() {
     const onEvent = (_type: string, job: Obj) => {
       const base = `trainjob://${job.metadata?.namespace}/${job.metadata?.name}`;
-      const digest = JSON.stringify([job.spec?.suspend, job.status?.conditions, job.status?.trainerStatus, job.status?.jobsStatus]);
+      const digest = JSON.stringify([
+        job.spec?.suspend,
+        job.status?.conditions,
+        job.status?.trainerStatus,
+        job.status?.jobsStatus,
+      ]);
       if (this.digests.get(base) === digest) return;
       this.digests.set(base, digest);
       for (const l of this.listeners) l(base);
@@ -92,10 +123,16 @@ class SharedWatch {
 const sharedWatches = new WeakMap<object, Map<string, SharedWatch>>();
 function sharedWatch(kube: ServerState['kube'], namespaces: string[] | undefined): SharedWatch {
   let byNs = sharedWatches.get(kube);
-  if (!byNs) { byNs = new Map(); sharedWatches.set(kube, byNs); }
+  if (!byNs) {
+    byNs = new Map();
+    sharedWatches.set(kube, byNs);
+  }
   const key = JSON.stringify(namespaces ?? null);
   let w = byNs.get(key);
-  if (!w) { w = new SharedWatch(kube, namespaces, () => byNs.delete(key)); byNs.set(key, w); }
+  if (!w) {
+    w = new SharedWatch(kube, namespaces, () => byNs.delete(key));
+    byNs.set(key, w);
+  }
   return w;
 }
 
@@ -106,30 +143,55 @@ export class LiveResources {
   private listened = new Map<string, number>();
   private watch?: SharedWatch;
   private readonly onChange = (base: string) => {
-    for (const uri of [base, `${base}/logs`]) if (this.subscriptions.has(uri) || this.listened.has(uri)) void this.notify(uri).catch(() => {});
+    for (const uri of [base, `${base}/logs`])
+      if (this.subscriptions.has(uri) || this.listened.has(uri)) void this.notify(uri).catch(() => {});
   };
 
-  constructor(private state: ServerState, private notify: (uri: string) => Promise<void>) {}
+  constructor(
+    private state: ServerState,
+    private notify: (uri: string) => Promise<void>,
+  ) {}
 
   /** How many Kubernetes watches serve the subscriptions (one, or one per allowed namespace), shared with the process's other sessions. */
-  get watches() { return this.watch?.watches ?? 0; }
+  get watches() {
+    return this.watch?.watches ?? 0;
+  }
 
-  private allowed(ns: string) { try { checkNamespace(this.state.policy, ns); return true; } catch { return false; } }
+  private allowed(ns: string) {
+    try {
+      checkNamespace(this.state.policy, ns);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   async read(uri: string): Promise<{ mimeType: string; text: string } | undefined> {
     const ref = parseJobUri(uri);
     if (!ref) return undefined;
     if (ref.logs) {
-      const r: any = await runTool(this.state, 'get_training_logs', { name: ref.name, namespace: ref.namespace, tail_lines: 200 });
+      const r: any = await runTool(this.state, 'get_training_logs', {
+        name: ref.name,
+        namespace: ref.namespace,
+        tail_lines: 200,
+      });
       if (!r.success) throw new Error(r.error);
       return { mimeType: 'text/plain', text: r.data.logs };
     }
     const r: any = await runTool(this.state, 'get_training_job', { name: ref.name, namespace: ref.namespace });
     if (!r.success) throw new Error(r.error);
-    const logs: any = r.data.status === 'Running' || r.data.status === 'Complete' || r.data.status === 'Failed'
-      ? await runTool(this.state, 'get_training_logs', { name: ref.name, namespace: ref.namespace, tail_lines: 50 }) : undefined;
+    const logs: any =
+      r.data.status === 'Running' || r.data.status === 'Complete' || r.data.status === 'Failed'
+        ? await runTool(this.state, 'get_training_logs', { name: ref.name, namespace: ref.namespace, tail_lines: 50 })
+        : undefined;
     const eta = r.data.progress?.estimatedRemainingSeconds;
-    const metrics = { ...(logs?.success ? metricsFromLog(logs.data.logs) : {}), ...(eta !== undefined ? { eta_seconds: eta } : {}), ...(r.data.progress?.progressPercentage !== undefined ? { progress_percent: r.data.progress.progressPercentage } : {}) };
+    const metrics = {
+      ...(logs?.success ? metricsFromLog(logs.data.logs) : {}),
+      ...(eta !== undefined ? { eta_seconds: eta } : {}),
+      ...(r.data.progress?.progressPercentage !== undefined
+        ? { progress_percent: r.data.progress.progressPercentage }
+        : {}),
+    };
     const { next_steps, ...job } = r.data;
     return { mimeType: 'application/json', text: JSON.stringify({ ...job, metrics }) };
   }
@@ -137,7 +199,8 @@ export class LiveResources {
   private check(uri: string) {
     const ref = parseJobUri(uri);
     if (!ref) throw new Error(`Unknown resource ${uri}`);
-    if (!this.allowed(ref.namespace)) throw new Error(`Namespace '${ref.namespace}' is not allowed by the server policy`);
+    if (!this.allowed(ref.namespace))
+      throw new Error(`Namespace '${ref.namespace}' is not allowed by the server policy`);
   }
 
   /** The first subscription joins the shared watch (starting it if no session has); later ones only add a name. */
@@ -159,7 +222,10 @@ export class LiveResources {
     await this.ensureWatch();
   }
 
-  unsubscribe(uri: string) { this.subscriptions.delete(uri); this.release(); }
+  unsubscribe(uri: string) {
+    this.subscriptions.delete(uri);
+    this.release();
+  }
 
   /** A resource named by a subscriptions/listen request (2026-07-28), held until `leave`. */
   async join(uri: string) {
@@ -170,7 +236,8 @@ export class LiveResources {
 
   leave(uri: string) {
     const n = (this.listened.get(uri) ?? 0) - 1;
-    if (n > 0) this.listened.set(uri, n); else this.listened.delete(uri);
+    if (n > 0) this.listened.set(uri, n);
+    else this.listened.delete(uri);
     this.release();
   }
 
@@ -186,13 +253,20 @@ export class LiveResources {
    */
   async complete(kind: string | undefined, typed: string, namespace?: string): Promise<string[]> {
     const ns = namespace ?? (await this.state.kube.defaultNamespace().catch(() => 'default'));
-    const names = (resource: string, namespace?: string) => (this.state.kube.listProjected(resource, { namespace }, NAMES) as Promise<string[]>).catch(() => [] as string[]);
+    const names = (resource: string, namespace?: string) =>
+      (this.state.kube.listProjected(resource, { namespace }, NAMES) as Promise<string[]>).catch(() => [] as string[]);
     let values: string[] = [];
     if (kind === 'models') values = (await import('./trainer/models.ts')).CATALOGUE.map((m) => m.id);
     else if (kind === 'namespaces') values = (await names('namespaces')).filter((n) => this.allowed(n));
     else if (kind === 'jobs' && this.allowed(ns)) values = await names('trainjobs', ns);
-    else if (kind === 'runtimes') values = [...(await names('clustertrainingruntimes')), ...(this.allowed(ns) ? await names('trainingruntimes', ns) : [])];
+    else if (kind === 'runtimes')
+      values = [
+        ...(await names('clustertrainingruntimes')),
+        ...(this.allowed(ns) ? await names('trainingruntimes', ns) : []),
+      ];
     const t = typed.toLowerCase();
-    return [...new Set(values)].filter((v) => v.toLowerCase().startsWith(t) || (t.length > 1 && v.toLowerCase().includes(t))).sort();
+    return [...new Set(values)]
+      .filter((v) => v.toLowerCase().startsWith(t) || (t.length > 1 && v.toLowerCase().includes(t)))
+      .sort();
   }
 }

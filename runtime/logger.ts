@@ -2,7 +2,13 @@
 // ring buffer that get_server_logs reads and MCP log notifications follow. Secrets are masked by key
 // name and, for values the server has been handed (tokens, keys), by value wherever they appear.
 
-export interface LogRecord { timestamp: string; level: string; logger: string; message: string; [k: string]: unknown }
+export interface LogRecord {
+  timestamp: string;
+  level: string;
+  logger: string;
+  message: string;
+  [k: string]: unknown;
+}
 
 export const LEVEL_ORDER = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
 /** Names that hold secrets: masked in logs, kept out of plain env values. */
@@ -15,11 +21,14 @@ const secretValues = new Set<string>();
 const MIN_SECRET_LENGTH = 8;
 
 /** Remember a secret value so that it is masked wherever it shows up in a log line. */
-export function registerSecret(v: unknown) { if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secretValues.add(v); }
+export function registerSecret(v: unknown) {
+  if (typeof v === 'string' && v.length >= MIN_SECRET_LENGTH) secretValues.add(v);
+}
 
 /** Credentials written into a URL: `scheme://user:password@host` and secret-looking query parameters. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@'"]+@/gi;
-const URL_SECRET_PARAM = /([?&](?:[a-z0-9_.-]*(?:token|secret|password|passwd|key|sig|signature|credential|auth)[a-z0-9_.-]*)=)[^&#\s'"]+/gi;
+const URL_SECRET_PARAM =
+  /([?&](?:[a-z0-9_.-]*(?:token|secret|password|passwd|key|sig|signature|credential|auth)[a-z0-9_.-]*)=)[^&#\s'"]+/gi;
 
 /** Masks known secret values and credentials inside URLs (a pip index with a password, a signed link). */
 export function scrub(text: string): string {
@@ -44,7 +53,9 @@ export function maskSecrets<T>(v: T, truncate = true): T {
   }
   if (typeof v !== 'string') return v;
   const s = scrub(v);
-  return (truncate && s.length > MAX_LOGGED_STRING ? `${s.slice(0, MAX_LOGGED_STRING)}... (${s.length} chars)` : s) as T;
+  return (
+    truncate && s.length > MAX_LOGGED_STRING ? `${s.slice(0, MAX_LOGGED_STRING)}... (${s.length} chars)` : s
+  ) as T;
 }
 
 /** The last `size` records, oldest first; a full buffer overwrites in place (no shifting). */
@@ -53,7 +64,11 @@ export class RingBuffer {
   private next = 0;
   private listeners = new Set<(r: LogRecord) => void>();
   constructor(public size = 1000) {}
-  get records(): LogRecord[] { return this.slots.length < this.size ? [...this.slots] : [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)]; }
+  get records(): LogRecord[] {
+    return this.slots.length < this.size
+      ? [...this.slots]
+      : [...this.slots.slice(this.next), ...this.slots.slice(0, this.next)];
+  }
   /** The newest `limit` records that pass `keep`, oldest first, and how many pass in all; copies only those. */
   newest(limit: number, keep: (r: LogRecord) => boolean): { records: LogRecord[]; total: number } {
     const out: LogRecord[] = [];
@@ -68,14 +83,25 @@ export class RingBuffer {
   }
   push(r: LogRecord) {
     if (this.slots.length < this.size) this.slots.push(r);
-    else { this.slots[this.next] = r; this.next = (this.next + 1) % this.size; }
+    else {
+      this.slots[this.next] = r;
+      this.next = (this.next + 1) % this.size;
+    }
     for (const l of this.listeners) l(r);
   }
   /** Called with every (already masked) record; returns the unsubscribe function. */
-  listen(fn: (r: LogRecord) => void) { this.listeners.add(fn); return () => this.listeners.delete(fn); }
+  listen(fn: (r: LogRecord) => void) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
 }
 
-export interface LoggingOptions { level: string; format: 'json' | 'console'; ring?: RingBuffer; destination?: NodeJS.WritableStream }
+export interface LoggingOptions {
+  level: string;
+  format: 'json' | 'console';
+  ring?: RingBuffer;
+  destination?: NodeJS.WritableStream;
+}
 
 /** The server's logger: fields and a message per record, at a level. */
 export interface Logger {
@@ -107,21 +133,38 @@ export function createLogger(o: LoggingOptions): { log: Logger; ring: RingBuffer
     pending = [];
     let out = '';
     for (const r of records) {
-      const rec: LogRecord = { timestamp: new Date(r.time).toISOString(), level: r.level, logger: 'kubeflow_mcp', message: scrub(r.message), ...maskSecrets(r.fields as Record<string, unknown>) };
+      const rec: LogRecord = {
+        timestamp: new Date(r.time).toISOString(),
+        level: r.level,
+        logger: 'kubeflow_mcp',
+        message: scrub(r.message),
+        ...maskSecrets(r.fields as Record<string, unknown>),
+      };
       ring.push(rec);
       const { timestamp, level, logger: _l, message, ...rest } = rec;
-      out += o.format === 'json' ? `${JSON.stringify(rec)}\n` : `${timestamp} ${level.padEnd(8)} ${message}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`;
+      out +=
+        o.format === 'json'
+          ? `${JSON.stringify(rec)}\n`
+          : `${timestamp} ${level.padEnd(8)} ${message}${Object.keys(rest).length ? ' ' + JSON.stringify(rest) : ''}\n`;
     }
     if (out) dest.write(out);
   };
   flushers.add(flush);
-  if (!exitHooked) { exitHooked = true; process.once('exit', () => { for (const f of flushers) f(); }); }
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const f of flushers) f();
+    });
+  }
   const at = (level: string) => {
     const enabled = LEVEL_ORDER.indexOf(level) >= threshold;
     return (fields: object, message: string) => {
       if (!enabled) return;
       pending.push({ time: Date.now(), level, fields, message });
-      if (!scheduled) { scheduled = true; setImmediate(flush); }
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
     };
   };
   return { log: { debug: at('DEBUG'), info: at('INFO'), warn: at('WARNING'), error: at('ERROR') }, ring };

@@ -11,27 +11,41 @@
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(readonly rate: number, readonly burst: number) {}
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+  ) {}
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): RateLimiter | undefined {
     if (!env.KUBEFLOW_MCP_RATE_LIMIT) {
-      if (env.KUBEFLOW_MCP_RATE_BURST ?? env.KUBEFLOW_MCP_RATE_CAPACITY) throw new Error('KUBEFLOW_MCP_RATE_BURST (or KUBEFLOW_MCP_RATE_CAPACITY) needs KUBEFLOW_MCP_RATE_LIMIT, the calls a second');
+      if (env.KUBEFLOW_MCP_RATE_BURST ?? env.KUBEFLOW_MCP_RATE_CAPACITY)
+        throw new Error(
+          'KUBEFLOW_MCP_RATE_BURST (or KUBEFLOW_MCP_RATE_CAPACITY) needs KUBEFLOW_MCP_RATE_LIMIT, the calls a second',
+        );
       return undefined;
     }
     const burstRaw = env.KUBEFLOW_MCP_RATE_BURST ?? env.KUBEFLOW_MCP_RATE_CAPACITY;
-    const rate = Number(env.KUBEFLOW_MCP_RATE_LIMIT), burst = Number(burstRaw ?? rate * 2);
-    if (!(rate > 0) || !(burst >= 1)) throw new Error(`invalid KUBEFLOW_MCP_RATE_LIMIT/KUBEFLOW_MCP_RATE_BURST "${env.KUBEFLOW_MCP_RATE_LIMIT}/${burstRaw ?? ''}"; expected calls a second above 0 and a burst of at least 1`);
+    const rate = Number(env.KUBEFLOW_MCP_RATE_LIMIT),
+      burst = Number(burstRaw ?? rate * 2);
+    if (!(rate > 0) || !(burst >= 1))
+      throw new Error(
+        `invalid KUBEFLOW_MCP_RATE_LIMIT/KUBEFLOW_MCP_RATE_BURST "${env.KUBEFLOW_MCP_RATE_LIMIT}/${burstRaw ?? ''}"; expected calls a second above 0 and a burst of at least 1`,
+      );
     return new RateLimiter(rate, burst);
   }
 
   /** Takes one call for `caller`: undefined when allowed, else the seconds until one is. */
   take(caller: string, now = Date.now(), replicas = 1): number | undefined {
-    const rate = this.rate / replicas, burst = Math.max(1, this.burst / replicas);
+    const rate = this.rate / replicas,
+      burst = Math.max(1, this.burst / replicas);
     const b = this.buckets.get(caller) ?? { tokens: burst, at: now };
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
     b.at = now;
     this.buckets.set(caller, b);
-    if (b.tokens >= 1) { b.tokens -= 1; return undefined; }
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return undefined;
+    }
     return Math.ceil(((1 - b.tokens) / rate) * 10) / 10;
   }
 }

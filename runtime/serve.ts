@@ -27,7 +27,9 @@ function watchFile(path: string, changed: () => void) {
       clearTimeout(timer);
       timer = setTimeout(changed, 150);
     });
-  } catch { /* a directory that cannot be watched: the policy stays as loaded */ }
+  } catch {
+    /* a directory that cannot be watched: the policy stays as loaded */
+  }
 }
 
 export async function serve(flags: Record<string, any>) {
@@ -37,25 +39,52 @@ export async function serve(flags: Record<string, any>) {
   const policy = await loadPolicy(policyPath);
   // One deadline for every Kubernetes request (default 10 s).
   const timeoutSeconds = Number(process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS ?? 10);
-  if (!(timeoutSeconds > 0 && timeoutSeconds <= 600)) throw new ConfigError(`invalid KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS "${process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS}"; expected seconds between 0 and 600`);
+  if (!(timeoutSeconds > 0 && timeoutSeconds <= 600))
+    throw new ConfigError(
+      `invalid KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS "${process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS}"; expected seconds between 0 and 600`,
+    );
   const tools = selectListed({ persona: cfg.persona, clients: cfg.clients, policy });
   const mode = cfg.mode ?? 'full';
-  const instructions = instructionsFor(tools.map((t) => t.name), mode, cfg.tier);
-  if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`);
+  const instructions = instructionsFor(
+    tools.map((t) => t.name),
+    mode,
+    cfg.tier,
+  );
+  if (cfg.banner)
+    process.stderr.write(
+      `kubeflow-mcp ${VERSION}: ${tools.length} tools for persona ${cfg.persona} over ${cfg.transport}${cfg.sandbox ? ' on the sandbox cluster' : ''}\n`,
+    );
 
   if (cfg.transport !== 'stdio') return serveOverHttp(cfg, policyPath, policy, timeoutSeconds * 1000);
 
   let full: Promise<Full> | undefined;
   let discoverInstructions = instructions;
   // After the answer is written: loading blocks the event loop for a few tens of milliseconds.
-  const needFull = () => { full ??= new Promise<void>((r) => setImmediate(r)).then(() => startFull()).catch(die); };
-  const session = new StdioSession({
-    initialize: (protocolVersion) => ({ protocolVersion, capabilities: CAPABILITIES, serverInfo: { name: SERVER_NAME, version: VERSION }, instructions }),
-    toolsList: (capabilities) => toolsListFor(toolsListJson(tools, mode, policy), capabilities),
-    // The instructions as the full server has them after a policy reload.
-    discover: () => discoverResult({ capabilities: CAPABILITIES, instructions: discoverInstructions, server: { name: SERVER_NAME, version: VERSION }, tasks: true, cacheScope: 'private' }),
-    server: { name: SERVER_NAME, version: VERSION },
-  }, needFull);
+  const needFull = () => {
+    full ??= new Promise<void>((r) => setImmediate(r)).then(() => startFull()).catch(die);
+  };
+  const session = new StdioSession(
+    {
+      initialize: (protocolVersion) => ({
+        protocolVersion,
+        capabilities: CAPABILITIES,
+        serverInfo: { name: SERVER_NAME, version: VERSION },
+        instructions,
+      }),
+      toolsList: (capabilities) => toolsListFor(toolsListJson(tools, mode, policy), capabilities),
+      // The instructions as the full server has them after a policy reload.
+      discover: () =>
+        discoverResult({
+          capabilities: CAPABILITIES,
+          instructions: discoverInstructions,
+          server: { name: SERVER_NAME, version: VERSION },
+          tasks: true,
+          cacheScope: 'private',
+        }),
+      server: { name: SERVER_NAME, version: VERSION },
+    },
+    needFull,
+  );
   // Closing the server closes the transport, which reports onclose again: shut down once.
   let closing = false;
   const shutdown = async () => {
@@ -63,7 +92,10 @@ export async function serve(flags: Record<string, any>) {
     closing = true;
     const f = await full?.catch(() => undefined);
     // Calls still running get an answer (cancelled) before the transport closes.
-    if (f) { const { cancelRunning } = await import('./pipeline.ts'); if (cancelRunning()) await new Promise((r) => setTimeout(r, 100)); }
+    if (f) {
+      const { cancelRunning } = await import('./pipeline.ts');
+      if (cancelRunning()) await new Promise((r) => setTimeout(r, 100));
+    }
     await f?.server.close().catch(() => {});
     await f?.stopSandbox?.();
     await flushAll();
@@ -72,22 +104,28 @@ export async function serve(flags: Record<string, any>) {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   // The client going away (stdin closed) ends the server too.
-  session.listen(process.stdin, () => { void shutdown(); });
+  session.listen(process.stdin, () => {
+    void shutdown();
+  });
   // A client that never lists the tools still gets the full server soon.
   session.whenIdle(200, needFull);
   // Watched from the start: an edit made while the full server loads is applied once it is up.
-  if (policyPath) watchFile(policyPath, async () => {
-    needFull();
-    const f = await full!;
-    // A broken or removed file keeps the last good policy (never fewer limits by accident).
-    if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
-    try {
-      const next = await f.reloadPolicy(await loadPolicy(policyPath));
-      f.log.info({ tools: next.length, policy: policyPath }, 'policy reloaded');
-    } catch (e) {
-      process.stderr.write(`kubeflow-mcp: ${(e as Error).message}; keeping the last policy\n`);
-    }
-  });
+  if (policyPath)
+    watchFile(policyPath, async () => {
+      needFull();
+      const f = await full!;
+      // A broken or removed file keeps the last good policy (never fewer limits by accident).
+      if (!existsSync(policyPath)) {
+        process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`);
+        return;
+      }
+      try {
+        const next = await f.reloadPolicy(await loadPolicy(policyPath));
+        f.log.info({ tools: next.length, policy: policyPath }, 'policy reloaded');
+      } catch (e) {
+        process.stderr.write(`kubeflow-mcp: ${(e as Error).message}; keeping the last policy\n`);
+      }
+    });
 
   interface Full {
     server: { close(): Promise<void> };
@@ -97,26 +135,58 @@ export async function serve(flags: Record<string, any>) {
   }
   async function startFull(): Promise<Full> {
     const { log, ring, kube, stopSandbox, buildServer } = await loadServerParts(cfg, timeoutSeconds * 1000);
-    const { server, tools: served, reloadPolicy: reload, taskRequest } = buildServer({ persona: cfg.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy, kube, log, ring, version: VERSION, era: () => (session.era === 'modern' ? 'modern' : 'legacy') });
+    const {
+      server,
+      tools: served,
+      reloadPolicy: reload,
+      taskRequest,
+    } = buildServer({
+      persona: cfg.persona,
+      mode: cfg.mode,
+      tier: cfg.tier,
+      clients: cfg.clients,
+      policy,
+      kube,
+      log,
+      ring,
+      version: VERSION,
+      era: () => (session.era === 'modern' ? 'modern' : 'legacy'),
+    });
     session.taskRequest = (method, params) => taskRequest(method, params);
     const reloadPolicy = async (p: Awaited<ReturnType<typeof loadPolicy>>) => {
       const next = await reload(p);
-      discoverInstructions = instructionsFor(next.map((t) => t.name), mode, cfg.tier);
+      discoverInstructions = instructionsFor(
+        next.map((t) => t.name),
+        mode,
+        cfg.tier,
+      );
       return next;
     };
     // A missing or broken kubeconfig is said once, plainly; the tools that need no cluster still work.
     // A missing file is seen at once; an unreadable one when the client library has loaded it.
     const sayKubeProblem = (problem: string) => {
       const offline = served.filter((t) => !t.annotations.openWorldHint).map((t) => t.name);
-      process.stderr.write(`kubeflow-mcp: ${problem}; serving anyway, but only ${offline.join(', ')} work without a cluster\n`);
+      process.stderr.write(
+        `kubeflow-mcp: ${problem}; serving anyway, but only ${offline.join(', ')} work without a cluster\n`,
+      );
     };
     const missing = kube.missingKubeconfig();
     if (missing) sayKubeProblem(missing);
-    session.onclose = () => { void shutdown(); };
+    session.onclose = () => {
+      void shutdown();
+    };
     await server.connect(session as any);
     session.handOver();
-    if (!missing && !cfg.sandbox) setTimeout(() => { void kube.check().then((p) => { if (p) sayKubeProblem(p); }); }, 500).unref();
-    log.info({ persona: cfg.persona, tier: cfg.tier, tools: served.length, clients: cfg.clients }, 'Starting kubeflow-mcp');
+    if (!missing && !cfg.sandbox)
+      setTimeout(() => {
+        void kube.check().then((p) => {
+          if (p) sayKubeProblem(p);
+        });
+      }, 500).unref();
+    log.info(
+      { persona: cfg.persona, tier: cfg.tier, tools: served.length, clients: cfg.clients },
+      'Starting kubeflow-mcp',
+    );
     return { server, stopSandbox, reloadPolicy, log };
   }
 }
@@ -132,15 +202,25 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
   // Traces only when an OTLP endpoint is configured; flushed when the process ends.
   const stopTelemetry = await (await import('./telemetry.ts')).startTelemetry(VERSION);
   if (stopTelemetry) {
-    log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
+    log.info(
+      { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT },
+      'exporting traces over OTLP',
+    );
     flushers.push(stopTelemetry);
   }
   const [{ buildServer }, { Kube }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts')]);
   if (!cfg.sandbox) {
     const kube = new Kube({ kubeconfigPath: cfg.kubeconfig, context: cfg.context, timeoutMs });
     // An edited kubeconfig (new credentials, another cluster) is read again on the next call.
-    const path = cfg.kubeconfig ?? process.env.KUBECONFIG?.split(delimiter).find((p) => p && existsSync(p)) ?? join(homedir(), '.kube', 'config');
-    if (existsSync(path)) watchFile(path, () => { kube.reload(); log.info({ kubeconfig: path }, 'kubeconfig reloaded'); });
+    const path =
+      cfg.kubeconfig ??
+      process.env.KUBECONFIG?.split(delimiter).find((p) => p && existsSync(p)) ??
+      join(homedir(), '.kube', 'config');
+    if (existsSync(path))
+      watchFile(path, () => {
+        kube.reload();
+        log.info({ kubeconfig: path }, 'kubeconfig reloaded');
+      });
     return { log, ring, buildServer, kube, stopSandbox: undefined };
   }
   const { startSandbox, writeSandboxKubeconfig, joinSandbox } = await loadSandbox();
@@ -148,25 +228,73 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
     // A sandbox shared by every process of a session: joined, or started in the background with
     // this same command line's program (`kubeflow-mcp sandbox --keep`), so it outlives this process.
     const shared = await joinSandbox(cfg.sandboxState, (file) => {
-      const args = [...process.execArgv, process.argv[1], 'sandbox', '--state', file, '--keep', '--idle-exit', '600', '--time-scale', String(cfg.timeScale), '--kubeconfig', `${file}.kubeconfig`, ...(cfg.sandboxPlatform ? ['--platform', cfg.sandboxPlatform] : [])];
+      const args = [
+        ...process.execArgv,
+        process.argv[1],
+        'sandbox',
+        '--state',
+        file,
+        '--keep',
+        '--idle-exit',
+        '600',
+        '--time-scale',
+        String(cfg.timeScale),
+        '--kubeconfig',
+        `${file}.kubeconfig`,
+        ...(cfg.sandboxPlatform ? ['--platform', cfg.sandboxPlatform] : []),
+      ];
       const out = openSync(`${file}.log`, 'a', 0o600);
       spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out] }).unref();
     });
     const written = writeSandboxKubeconfig(shared, cfg.sandboxKubeconfig);
-    log.info({ url: shared.url, pid: shared.pid, state: cfg.sandboxState, kubeconfig: written.path, started: shared.started }, 'sandbox cluster shared through its state file');
-    if (cfg.banner) process.stderr.write(`sandbox cluster at ${shared.url} (${shared.started ? 'started' : 'joined'}, pid ${shared.pid}, state in ${cfg.sandboxState}); its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`);
-    return { log, ring, buildServer, kube: new Kube({ kubeconfigYaml: shared.kubeconfig, timeoutMs }), stopSandbox: async () => { written.remove(); } };
+    log.info(
+      { url: shared.url, pid: shared.pid, state: cfg.sandboxState, kubeconfig: written.path, started: shared.started },
+      'sandbox cluster shared through its state file',
+    );
+    if (cfg.banner)
+      process.stderr.write(
+        `sandbox cluster at ${shared.url} (${shared.started ? 'started' : 'joined'}, pid ${shared.pid}, state in ${cfg.sandboxState}); its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`,
+      );
+    return {
+      log,
+      ring,
+      buildServer,
+      kube: new Kube({ kubeconfigYaml: shared.kubeconfig, timeoutMs }),
+      stopSandbox: async () => {
+        written.remove();
+      },
+    };
   }
   const sb = await startSandbox({ timeScale: cfg.timeScale, platform: cfg.sandboxPlatform });
   const written = writeSandboxKubeconfig(sb, cfg.sandboxKubeconfig);
   log.info({ url: sb.url, kubeconfig: written.path }, 'sandbox cluster started in-process');
-  if (cfg.banner) process.stderr.write(`sandbox cluster at ${sb.url}; its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`);
-  return { log, ring, buildServer, kube: new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs }), stopSandbox: async () => { written.remove(); await sb.stop(); } };
+  if (cfg.banner)
+    process.stderr.write(
+      `sandbox cluster at ${sb.url}; its kubeconfig: ${written.path}\n  kubectl --kubeconfig ${written.path} get trainjobs -w\n`,
+    );
+  return {
+    log,
+    ring,
+    buildServer,
+    kube: new Kube({ kubeconfigYaml: sb.kubeconfig, timeoutMs }),
+    stopSandbox: async () => {
+      written.remove();
+      await sb.stop();
+    },
+  };
 }
 
 /** The server for a team: streamable HTTP (see http.ts), one MCP server per session. */
-async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>, policyPath: string | undefined, policy: Awaited<ReturnType<typeof loadPolicy>>, timeoutMs: number) {
-  const [{ log, ring, kube, stopSandbox, buildServer }, { serveHttp, CallerRefused }] = await Promise.all([loadServerParts(cfg, timeoutMs), import('./http.ts')]);
+async function serveOverHttp(
+  cfg: Awaited<ReturnType<typeof resolveServeConfig>>,
+  policyPath: string | undefined,
+  policy: Awaited<ReturnType<typeof loadPolicy>>,
+  timeoutMs: number,
+) {
+  const [{ log, ring, kube, stopSandbox, buildServer }, { serveHttp, CallerRefused }] = await Promise.all([
+    loadServerParts(cfg, timeoutMs),
+    import('./http.ts'),
+  ]);
   let current = policy;
   // One ownership key for every session, read with the server's own identity (callers need no access to it).
   const { Ownership } = await import('./auth/ownership.ts');
@@ -174,17 +302,43 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   // Replicas without sticky sessions agree through the cluster on what must be shared (shared-state.ts).
   if (cfg.http.stateless || process.env.KUBEFLOW_MCP_SHARED_STATE === 'cluster') {
     const { ClusterSharedState, replicasFromEnv, useSharedState } = await import('./shared-state.ts');
-    useSharedState(new ClusterSharedState(kube, async () => process.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await kube.defaultNamespace()), replicasFromEnv()));
+    useSharedState(
+      new ClusterSharedState(
+        kube,
+        async () => process.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await kube.defaultNamespace()),
+        replicasFromEnv(),
+      ),
+    );
   }
   const reloads = new Set<(p: typeof policy) => Promise<unknown>>();
   // Each caller gets the persona and namespaces the policy's identity rules give them and, with
   // identity.impersonate, a Kubernetes client that acts as them.
   const newServer = (caller: Caller | undefined, remote: string, era: 'legacy' | 'modern' = 'legacy') => {
-    const grantUnder = (p: typeof policy) => (caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p });
+    const grantUnder = (p: typeof policy) =>
+      caller ? grantFor(p, caller, cfg.persona) : { persona: cfg.persona, policy: p };
     const grant = grantUnder(current);
     if ('refused' in grant) throw new CallerRefused(grant.refused);
-    const impersonate = caller?.via === 'jwt' && current.identity?.impersonate ? { user: caller.subject, groups: caller.groups } : undefined;
-    const built = buildServer({ persona: grant.persona, mode: cfg.mode, tier: cfg.tier, clients: cfg.clients, policy: grant.policy, kube, log, ring, version: VERSION, ownership, impersonate, shared: true, principal: caller?.subject, rateKey: `address:${remote}`, era: () => era });
+    const impersonate =
+      caller?.via === 'jwt' && current.identity?.impersonate
+        ? { user: caller.subject, groups: caller.groups }
+        : undefined;
+    const built = buildServer({
+      persona: grant.persona,
+      mode: cfg.mode,
+      tier: cfg.tier,
+      clients: cfg.clients,
+      policy: grant.policy,
+      kube,
+      log,
+      ring,
+      version: VERSION,
+      ownership,
+      impersonate,
+      shared: true,
+      principal: caller?.subject,
+      rateKey: `address:${remote}`,
+      era: () => era,
+    });
     // A reloaded policy is applied to this caller's grant; one that no longer grants them anything leaves them no tools.
     const reload = (p: typeof policy) => {
       const g = grantUnder(p);
@@ -192,28 +346,67 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
     };
     reloads.add(reload);
     const close = built.server.close.bind(built.server);
-    return { connect: (t: any) => built.server.connect(t), close: async () => { reloads.delete(reload); await close(); }, taskRequest: built.taskRequest, instructions: built.instructions };
+    return {
+      connect: (t: any) => built.server.connect(t),
+      close: async () => {
+        reloads.delete(reload);
+        await close();
+      },
+      taskRequest: built.taskRequest,
+      instructions: built.instructions,
+    };
   };
   const { cancelRunning } = await import('./pipeline.ts');
-  const server = await serveHttp({ config: cfg.http, newServer, kube, log, onGraceOver: () => { const n = cancelRunning(); log.warn({ calls: n }, 'shutdown grace is over: answering the calls still running as cancelled'); } });
-  const auth = [cfg.http.token ? 'bearer token' : '', cfg.http.jwt ? `JWTs from ${cfg.http.jwt.issuer}` : ''].filter(Boolean).join(' and ') || 'no authentication';
+  const server = await serveHttp({
+    config: cfg.http,
+    newServer,
+    kube,
+    log,
+    onGraceOver: () => {
+      const n = cancelRunning();
+      log.warn({ calls: n }, 'shutdown grace is over: answering the calls still running as cancelled');
+    },
+  });
+  const auth =
+    [cfg.http.token ? 'bearer token' : '', cfg.http.jwt ? `JWTs from ${cfg.http.jwt.issuer}` : '']
+      .filter(Boolean)
+      .join(' and ') || 'no authentication';
   const kind = cfg.http.legacySse ? 'legacy SSE' : cfg.http.stateless ? 'stateless' : 'sessions';
-  if (cfg.banner) process.stderr.write(`kubeflow-mcp ${VERSION}: listening on ${server.url} (${kind}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`);
+  if (cfg.banner)
+    process.stderr.write(
+      `kubeflow-mcp ${VERSION}: listening on ${server.url} (${kind}, ${auth}) for persona ${policy.identity ? 'per caller (policy identity rules)' : cfg.persona}\n`,
+    );
   log.info({ url: server.url, transport: kind, auth }, 'listening');
   // Said as records too, so a log pipeline sees them and not only whoever reads the terminal.
-  if (!cfg.http.token && !cfg.http.jwt) log.warn({ url: server.url }, 'the HTTP endpoint has no authentication: anyone who can reach it acts with this server\'s Kubernetes credentials');
-  if (cfg.http.hostChecks === false) log.warn({}, 'Host and Origin checks are off (KUBEFLOW_MCP_DNS_REBINDING_PROTECTION): a web page could reach this server through DNS rebinding');
-  if (cfg.http.tokenOnCommandLine) log.warn({}, 'the bearer token was given with --auth-token, which other local users can read in the process list; prefer --auth-token-file or KUBEFLOW_MCP_AUTH_TOKEN from a Secret');
-  if (policyPath) watchFile(policyPath, async () => {
-    if (!existsSync(policyPath)) { process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`); return; }
-    try {
-      current = await loadPolicy(policyPath);
-      for (const r of reloads) await r(current);
-      log.info({ policy: policyPath, sessions: reloads.size }, 'policy reloaded');
-    } catch (e) {
-      process.stderr.write(`kubeflow-mcp: ${(e as Error).message}; keeping the last policy\n`);
-    }
-  });
+  if (!cfg.http.token && !cfg.http.jwt)
+    log.warn(
+      { url: server.url },
+      "the HTTP endpoint has no authentication: anyone who can reach it acts with this server's Kubernetes credentials",
+    );
+  if (cfg.http.hostChecks === false)
+    log.warn(
+      {},
+      'Host and Origin checks are off (KUBEFLOW_MCP_DNS_REBINDING_PROTECTION): a web page could reach this server through DNS rebinding',
+    );
+  if (cfg.http.tokenOnCommandLine)
+    log.warn(
+      {},
+      'the bearer token was given with --auth-token, which other local users can read in the process list; prefer --auth-token-file or KUBEFLOW_MCP_AUTH_TOKEN from a Secret',
+    );
+  if (policyPath)
+    watchFile(policyPath, async () => {
+      if (!existsSync(policyPath)) {
+        process.stderr.write(`kubeflow-mcp: policy file ${policyPath} was removed; keeping the last policy\n`);
+        return;
+      }
+      try {
+        current = await loadPolicy(policyPath);
+        for (const r of reloads) await r(current);
+        log.info({ policy: policyPath, sessions: reloads.size }, 'policy reloaded');
+      } catch (e) {
+        process.stderr.write(`kubeflow-mcp: ${(e as Error).message}; keeping the last policy\n`);
+      }
+    });
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
@@ -232,11 +425,23 @@ async function serveOverHttp(cfg: Awaited<ReturnType<typeof resolveServeConfig>>
   // Started by an MCP client through a config file that asked for HTTP: when that client goes away
   // (its pipe to our stdin closes), so does the server, instead of listening on with nobody to own it.
   if (cfg.transportFromFile && stdinIsPipe()) {
-    process.stdin.on('end', () => { void shutdown(); }).on('error', () => { void shutdown(); }).resume();
+    process.stdin
+      .on('end', () => {
+        void shutdown();
+      })
+      .on('error', () => {
+        void shutdown();
+      })
+      .resume();
   }
 }
 
 /** Whether stdin is a pipe or socket from a parent process (not a terminal, a file or /dev/null). */
 function stdinIsPipe(): boolean {
-  try { const st = fstatSync(0); return st.isFIFO() || st.isSocket(); } catch { return false; }
+  try {
+    const st = fstatSync(0);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
 }

@@ -2,9 +2,19 @@
 // the persona's instructions for the chosen tier, resources and prompts.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
-  ListToolsRequestSchema, ReadResourceRequestSchema, SetLevelRequestSchema, McpError, ErrorCode,
-  ListResourceTemplatesRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema, CompleteRequestSchema,
+  CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  McpError,
+  ErrorCode,
+  ListResourceTemplatesRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  CompleteRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { PERSONAS, TOOLS, type ToolDescriptor } from '../generated/index.ts';
 import { guidesFor, promptsFor } from './references.ts';
@@ -34,7 +44,13 @@ import { serveListen } from './protocol/listen.ts';
 const ListenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), params: z.unknown().optional() });
 /** tools/call as the SDK declares it, but with arguments of any shape, so that a non-object is
  * answered with JSON-RPC -32602 (invalid params) instead of an internal error. */
-const CallToolAnyArgs = CallToolRequestSchema.extend({ params: CallToolRequestSchema.shape.params.extend({ arguments: z.unknown().optional(), inputResponses: z.unknown().optional(), requestState: z.unknown().optional() }) });
+const CallToolAnyArgs = CallToolRequestSchema.extend({
+  params: CallToolRequestSchema.shape.params.extend({
+    arguments: z.unknown().optional(),
+    inputResponses: z.unknown().optional(),
+    requestState: z.unknown().optional(),
+  }),
+});
 
 export interface ServerOptions {
   persona: string;
@@ -87,17 +103,30 @@ export function selectTools(o: Pick<ServerOptions, 'persona' | 'clients' | 'poli
 /** Without an authenticated caller, jobs belong to the server's own identity. */
 export function localOwnerOf(kube: Kube, env: NodeJS.ProcessEnv = process.env): () => Promise<string> {
   let owner: Promise<string> | undefined;
-  return () => (owner ??= env.KUBEFLOW_MCP_OWNER ? Promise.resolve(env.KUBEFLOW_MCP_OWNER) : kube.userName().then((u) => `kubeconfig:${u}`, () => 'kubeconfig:unknown'));
+  return () =>
+    (owner ??= env.KUBEFLOW_MCP_OWNER
+      ? Promise.resolve(env.KUBEFLOW_MCP_OWNER)
+      : kube.userName().then(
+          (u) => `kubeconfig:${u}`,
+          () => 'kubeconfig:unknown',
+        ));
 }
 
 export function buildServer(o: ServerOptions) {
   const tools = selectTools(o);
   const as = (k: Kube) => (o.impersonate ? k.impersonating(o.impersonate.user, o.impersonate.groups) : k);
   const state: ServerState = {
-    kube: as(o.kube), kubeFor: (context) => as(o.kube.forContext(context)), persona: o.persona, // Only the built-in admin persona bypasses; a policy-file persona may not borrow its name.
+    kube: as(o.kube),
+    kubeFor: (context) => as(o.kube.forContext(context)),
+    persona: o.persona, // Only the built-in admin persona bypasses; a policy-file persona may not borrow its name.
     bypassOwnership: !o.policy.personas?.[o.persona] && !!PERSONAS[o.persona]?.bypassOwnership,
-    policy: o.policy, log: o.log, ring: o.ring, startedAt: Date.now(), version: o.version,
-    tools: new Map(tools.map((t) => [t.name, t])), allTools: TOOLS,
+    policy: o.policy,
+    log: o.log,
+    ring: o.ring,
+    startedAt: Date.now(),
+    version: o.version,
+    tools: new Map(tools.map((t) => [t.name, t])),
+    allTools: TOOLS,
     ownership: o.ownership ?? new Ownership(o.kube),
     localOwner: localOwnerOf(o.kube),
     handlers: HANDLERS,
@@ -106,45 +135,79 @@ export function buildServer(o: ServerOptions) {
   // Assembled for exactly the tools this caller can call (built-in or policy persona, after policy).
   const mode = o.mode ?? 'full';
   const meta = metaToolsFor(mode);
-  const instructions = sharedBy(`instructions\u0000${mode}\u0000${o.tier}\u0000${namesKey(visible)}`, () => instructionsFor(visible, mode, o.tier));
+  const instructions = sharedBy(`instructions\u0000${mode}\u0000${o.tier}\u0000${namesKey(visible)}`, () =>
+    instructionsFor(visible, mode, o.tier),
+  );
   const server = new Server({ name: SERVER_NAME, version: o.version }, { capabilities: CAPABILITIES, instructions });
   // Exactly what the start-up path sent, from the same generated text (parsed once per distinct text).
   const listing = (ts: ToolDescriptor<any>[]) => {
-    const json = toolsListJson(LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)), mode, state.policy);
+    const json = toolsListJson(
+      LISTED_TOOLS.filter((l) => ts.some((t) => t.name === l.name)),
+      mode,
+      state.policy,
+    );
     return sharedBy(`tools/list\u0000${json}`, () => JSON.parse(json).tools);
   };
   let listed = listing(tools);
   // One tool-search index per tool set, whichever session asks first builds it.
-  const rankerOf = () => sharedBy(`ranker\u0000${namesKey(state.tools.keys())}`, () => lazyRanker({ tools: new Map(state.tools) } as ServerState));
+  const rankerOf = () =>
+    sharedBy(`ranker\u0000${namesKey(state.tools.keys())}`, () =>
+      lazyRanker({ tools: new Map(state.tools) } as ServerState),
+    );
   let ranker = rankerOf();
   // MCP Apps: a client that declares the extension gets the tools linked to their views (see views/).
-  const capsOf = (req: { params?: any }): unknown => (o.era?.() === 'modern' ? req.params?._meta?.[CAPABILITIES_KEY] : server.getClientCapabilities());
+  const capsOf = (req: { params?: any }): unknown =>
+    o.era?.() === 'modern' ? req.params?._meta?.[CAPABILITIES_KEY] : server.getClientCapabilities();
   const images = chartImagesFrom();
-  server.setRequestHandler(ListToolsRequestSchema, async (req) => ({ tools: wantsViews(capsOf(req)) ? linkTools(listed) : listed }));
+  server.setRequestHandler(ListToolsRequestSchema, async (req) => ({
+    tools: wantsViews(capsOf(req)) ? linkTools(listed) : listed,
+  }));
   // MCP logging: after logging/setLevel the server's own (masked) log records go to the client.
   const MCP_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
-  const fromOurs: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warning', ERROR: 'error', CRITICAL: 'critical' };
+  const fromOurs: Record<string, string> = {
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARNING: 'warning',
+    ERROR: 'error',
+    CRITICAL: 'critical',
+  };
   let clientLevel: string | undefined;
-  server.setRequestHandler(SetLevelRequestSchema, async (req) => { clientLevel = req.params.level; return {}; });
+  server.setRequestHandler(SetLevelRequestSchema, async (req) => {
+    clientLevel = req.params.level;
+    return {};
+  });
   // On a shared server a caller hears only of its own calls (as get_server_logs shows them), unless
   // it may see everything (platform-admin).
-  const ownRecord = (r: Record<string, unknown>) => !o.shared || state.bypassOwnership || (r.caller !== undefined && r.caller === (o.principal ?? (server.transport?.sessionId ? `session:${server.transport.sessionId}` : undefined)));
+  const ownRecord = (r: Record<string, unknown>) =>
+    !o.shared ||
+    state.bypassOwnership ||
+    (r.caller !== undefined &&
+      r.caller ===
+        (o.principal ?? (server.transport?.sessionId ? `session:${server.transport.sessionId}` : undefined)));
   const stopListening = o.ring.listen((r) => {
     const level = fromOurs[r.level] ?? 'info';
     if (!clientLevel || MCP_LEVELS.indexOf(level) < MCP_LEVELS.indexOf(clientLevel)) return;
     if (!ownRecord(r)) return;
     const { timestamp, level: _l, logger, message, ...rest } = r;
-    void server.sendLoggingMessage({ level: level as any, logger, data: { message, timestamp, ...rest } }).catch(() => {});
+    void server
+      .sendLoggingMessage({ level: level as any, logger, data: { message, timestamp, ...rest } })
+      .catch(() => {});
   });
   server.setRequestHandler(CallToolAnyArgs, async (req, extra) => {
     const args = req.params.arguments;
     if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
-      throw new McpError(ErrorCode.InvalidParams, `tools/call: arguments must be an object, not ${args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args}`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `tools/call: arguments must be an object, not ${args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args}`,
+      );
     }
     const token = req.params._meta?.progressToken;
     const progress = async (p: number, total: number | undefined, message: string) => {
       if (token === undefined) return;
-      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), message } });
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: p, ...(total !== undefined ? { total } : {}), message },
+      });
     };
     const principal = extra.authInfo?.clientId;
     const caller = principal ?? (extra.sessionId ? `session:${extra.sessionId}` : undefined);
@@ -153,23 +216,49 @@ export function buildServer(o: ServerOptions) {
     let elicit: Elicit | undefined;
     let confirmation: ModernConfirmation | undefined;
     if (o.era?.() === 'modern') {
-      const capabilities = ((req.params._meta as Record<string, unknown> | undefined)?.[CAPABILITIES_KEY] ?? {}) as ClientCapabilities;
+      const capabilities = ((req.params._meta as Record<string, unknown> | undefined)?.[CAPABILITIES_KEY] ??
+        {}) as ClientCapabilities;
       if (!meta.length && TaskService.applies(req.params.name, capabilities)) {
         const started = await startTask(req.params.name, args, principal);
         if (started) return started as any;
       }
       if (capabilities.elicitation) {
-        confirmation = modernConfirmation(signer, { tool: req.params.name, args, caller: principal ?? 'anonymous', inputResponses: req.params.inputResponses, requestState: req.params.requestState });
+        confirmation = modernConfirmation(signer, {
+          tool: req.params.name,
+          args,
+          caller: principal ?? 'anonymous',
+          inputResponses: req.params.inputResponses,
+          requestState: req.params.requestState,
+        });
         elicit = confirmation.elicit;
       }
     } else if (server.getClientCapabilities()?.elicitation) {
-      elicit = async (message, schema) => server.elicitInput({ message, requestedSchema: schema as any }, { signal: extra.signal }) as any;
+      elicit = async (message, schema) =>
+        server.elicitInput({ message, requestedSchema: schema as any }, { signal: extra.signal }) as any;
     }
-    const extras = { signal: extra.signal, progress, caller, principal, elicit, rateKey: principal ? undefined : o.rateKey };
+    const extras = {
+      signal: extra.signal,
+      progress,
+      caller,
+      principal,
+      elicit,
+      rateKey: principal ? undefined : o.rateKey,
+    };
     if (meta.length) {
-      if (!meta.some((m) => m.name === req.params.name)) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`);
-      const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, () => ranker());
-      return (confirmation?.pending() as any) ?? { content: [{ type: 'text', text: JSON.stringify(result) }], isError: result.success !== true };
+      if (!meta.some((m) => m.name === req.params.name))
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Unknown tool ${req.params.name}: in ${mode} mode call ${meta.map((m) => m.name).join(', ')}`,
+        );
+      const result = await runMetaTool(state, req.params.name, (args ?? {}) as Record<string, unknown>, extras, () =>
+        ranker(),
+      );
+      return (
+        (confirmation?.pending() as any) ?? {
+          content: [{ type: 'text', text: JSON.stringify(result) }],
+          isError: result.success !== true,
+        }
+      );
     }
     const result = await runTool(state, req.params.name, args, extras);
     // The call stopped to ask the user (2026-07-28): the question goes back instead of the preview.
@@ -177,27 +266,51 @@ export function buildServer(o: ServerOptions) {
     if (asked) return asked as any;
     // structuredContent conforms to the tool's outputSchema; the text stays for text-only clients.
     const ui = wantsViews(capsOf(req)) ? viewMeta(state, req.params.name) : undefined;
-    const image = !wantsViews(capsOf(req)) && images === 'svg' ? await chartImage(state, req.params.name, (args ?? {}) as Record<string, any>, result).catch(() => undefined) : undefined;
-    return { content: [{ type: 'text', text: JSON.stringify(result) }, ...(image ? [image] : [])], structuredContent: result, isError: result.success !== true, ...(ui ? { _meta: ui } : {}) };
+    const image =
+      !wantsViews(capsOf(req)) && images === 'svg'
+        ? await chartImage(state, req.params.name, (args ?? {}) as Record<string, any>, result).catch(() => undefined)
+        : undefined;
+    return {
+      content: [{ type: 'text', text: JSON.stringify(result) }, ...(image ? [image] : [])],
+      structuredContent: result,
+      isError: result.success !== true,
+      ...(ui ? { _meta: ui } : {}),
+    };
   });
   // A module's guide is served only with the module, and each guide as this caller's tools allow
   // (reassembled when the policy changes them).
-  const guides = () => sharedBy(`guides\u0000${namesKey(state.tools.keys())}`, () => guidesFor(new Set(state.tools.keys()), state.tools.values()));
+  const guides = () =>
+    sharedBy(`guides\u0000${namesKey(state.tools.keys())}`, () =>
+      guidesFor(new Set(state.tools.keys()), state.tools.values()),
+    );
   let resources = guides();
   server.setRequestHandler(ListResourcesRequestSchema, async (req) => ({
-    resources: [...resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })), ...(wantsViews(capsOf(req)) ? viewResources(new Set(state.tools.keys())) : [])],
+    resources: [
+      ...resources.map((r) => ({ uri: r.uri, name: r.name, description: r.description, mimeType: 'text/markdown' })),
+      ...(wantsViews(capsOf(req)) ? viewResources(new Set(state.tools.keys())) : []),
+    ],
   }));
   const live = new LiveResources(state, (uri) => server.sendResourceUpdated({ uri }));
   // Long waits as tasks (2026-07-28 clients that declare the extension): see protocol/tasks.ts.
   const signer = o.signer ?? new Signer(protocolKey(state.ownership));
   const tasks = new TaskService(signer);
-  const toolResult = (r: Record<string, any>) => ({ content: [{ type: 'text', text: JSON.stringify(r) }], structuredContent: r, isError: r.success !== true });
+  const toolResult = (r: Record<string, any>) => ({
+    content: [{ type: 'text', text: JSON.stringify(r) }],
+    structuredContent: r,
+    isError: r.success !== true,
+  });
   const taskHost = (principal: string | undefined): TaskHost => ({
-    run: (tool, args) => runTool(state, tool, args, { caller: principal, principal, rateKey: principal ? undefined : o.rateKey }),
-    progress: async (ns, name) => { const r = await live.read(`trainjob://${ns}/${name}`); return r ? JSON.parse(r.text).metrics : undefined; },
+    run: (tool, args) =>
+      runTool(state, tool, args, { caller: principal, principal, rateKey: principal ? undefined : o.rateKey }),
+    progress: async (ns, name) => {
+      const r = await live.read(`trainjob://${ns}/${name}`);
+      return r ? JSON.parse(r.text).metrics : undefined;
+    },
     annotations: async (resource, ns, name) => (await state.kube.get(resource, name, ns)).metadata?.annotations ?? {},
     // The note goes on with the server's own identity: a caller who may only read the job may still stop waiting for it.
-    annotate: async (resource, ns, name, annotations) => { await o.kube.patch(resource, name, { metadata: { annotations } }, ns); },
+    annotate: async (resource, ns, name, annotations) => {
+      await o.kube.patch(resource, name, { metadata: { annotations } }, ns);
+    },
     toolResult,
   });
   /** A wait as a task, when its arguments are valid (an invalid call is answered as usual, by the pipeline). */
@@ -211,7 +324,11 @@ export function buildServer(o: ServerOptions) {
     return tasks.create(taskHost(principal), name, input, ns, principal ?? 'anonymous');
   }
   /** tasks/get, tasks/update and tasks/cancel of the 2026-07-28 era (answered beside the SDK's server, which serves no tasks). */
-  const taskRequest = async (method: string, params: Record<string, any> | undefined, principal?: string): Promise<Record<string, unknown>> => {
+  const taskRequest = async (
+    method: string,
+    params: Record<string, any> | undefined,
+    principal?: string,
+  ): Promise<Record<string, unknown>> => {
     const host = taskHost(principal);
     const who = principal ?? 'anonymous';
     if (method === 'tasks/get') return tasks.get(host, params?.taskId, who);
@@ -221,35 +338,73 @@ export function buildServer(o: ServerOptions) {
   };
   // subscriptions/listen (2026-07-28): list changes and trainjob:// updates over one open request, from the shared watch.
   let serverClosed!: () => void;
-  const closed = new Promise<void>((r) => { serverClosed = r; });
-  server.setRequestHandler(ListenRequestSchema, (req, extra) => serveListen(req.params, extra, { capabilities: CAPABILITIES, subscribe: (uri) => live.join(uri), unsubscribe: (uri) => live.leave(uri), closed }) as any);
-  server.onclose = () => { live.close(); stopListening(); serverClosed(); };
+  const closed = new Promise<void>((r) => {
+    serverClosed = r;
+  });
+  server.setRequestHandler(
+    ListenRequestSchema,
+    (req, extra) =>
+      serveListen(req.params, extra, {
+        capabilities: CAPABILITIES,
+        subscribe: (uri) => live.join(uri),
+        unsubscribe: (uri) => live.leave(uri),
+        closed,
+      }) as any,
+  );
+  server.onclose = () => {
+    live.close();
+    stopListening();
+    serverClosed();
+  };
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
   server.setRequestHandler(ReadResourceRequestSchema, async (req) => {
     if (req.params.uri.startsWith('ui://')) {
-      const view = (() => { try { return readView(req.params.uri); } catch (e) { throw new McpError(ErrorCode.InternalError, (e as Error).message); } })();
+      const view = (() => {
+        try {
+          return readView(req.params.uri);
+        } catch (e) {
+          throw new McpError(ErrorCode.InternalError, (e as Error).message);
+        }
+      })();
       if (view) return view;
     }
     const r = resources.find((x) => x.uri === req.params.uri);
     if (r) return { contents: [{ uri: r.uri, mimeType: 'text/markdown', text: r.text }] };
-    const job = await live.read(req.params.uri).catch((e) => { throw new McpError(ErrorCode.InvalidParams, (e as Error).message); });
-    if (!job) throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`, { uri: req.params.uri });
+    const job = await live.read(req.params.uri).catch((e) => {
+      throw new McpError(ErrorCode.InvalidParams, (e as Error).message);
+    });
+    if (!job)
+      throw new McpError(ErrorCode.InvalidParams, `Unknown resource ${req.params.uri}`, { uri: req.params.uri });
     return { contents: [{ uri: req.params.uri, ...job }] };
   });
   server.setRequestHandler(SubscribeRequestSchema, async (req) => {
-    await live.subscribe(req.params.uri).catch((e) => { throw new McpError(ErrorCode.InvalidParams, (e as Error).message); });
+    await live.subscribe(req.params.uri).catch((e) => {
+      throw new McpError(ErrorCode.InvalidParams, (e as Error).message);
+    });
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, async (req) => { live.unsubscribe(req.params.uri); return {}; });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+    live.unsubscribe(req.params.uri);
+    return {};
+  });
   // A prompt is offered only when the caller can call every tool it names.
   let prompts = promptsFor(new Set(state.tools.keys()));
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: prompts.map(({ text, tools: _tools, ...p }) => ({ ...p, arguments: p.arguments.map(({ complete, ...a }) => a) })) }));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({
+    prompts: prompts.map(({ text, tools: _tools, ...p }) => ({
+      ...p,
+      arguments: p.arguments.map(({ complete, ...a }) => a),
+    })),
+  }));
   server.setRequestHandler(CompleteRequestSchema, async (req) => {
     const { ref, argument } = req.params;
     const context = (req.params as any).context?.arguments ?? {};
     let kind: string | undefined;
-    if (ref.type === 'ref/prompt') kind = prompts.find((p) => p.name === (ref as any).name)?.arguments.find((a) => a.name === argument.name)?.complete;
-    else if (ref.type === 'ref/resource' && String((ref as any).uri).startsWith('trainjob://')) kind = argument.name === 'namespace' ? 'namespaces' : argument.name === 'name' ? 'jobs' : undefined;
+    if (ref.type === 'ref/prompt')
+      kind = prompts
+        .find((p) => p.name === (ref as any).name)
+        ?.arguments.find((a) => a.name === argument.name)?.complete;
+    else if (ref.type === 'ref/resource' && String((ref as any).uri).startsWith('trainjob://'))
+      kind = argument.name === 'namespace' ? 'namespaces' : argument.name === 'name' ? 'jobs' : undefined;
     const values = await live.complete(kind, argument.value, context.namespace);
     return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
   });
@@ -257,7 +412,9 @@ export function buildServer(o: ServerOptions) {
     const p = prompts.find((x) => x.name === req.params.name);
     if (!p) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt ${req.params.name}`);
     const args = req.params.arguments ?? {};
-    for (const a of p.arguments) if (a.required && !args[a.name]) throw new McpError(ErrorCode.InvalidParams, `Missing required argument ${a.name}`);
+    for (const a of p.arguments)
+      if (a.required && !args[a.name])
+        throw new McpError(ErrorCode.InvalidParams, `Missing required argument ${a.name}`);
     const text = p.text.replace(/\{\{(\w+)\}\}/g, (_m, k) => String(args[k] ?? ''));
     return { description: p.description, messages: [{ role: 'user', content: { type: 'text', text } }] };
   });

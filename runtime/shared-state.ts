@@ -28,7 +28,8 @@ export function replicasFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.KUBEFLOW_MCP_REPLICAS;
   if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`invalid KUBEFLOW_MCP_REPLICAS "${raw}"; expected the number of server replicas, 1 to 1000`);
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new Error(`invalid KUBEFLOW_MCP_REPLICAS "${raw}"; expected the number of server replicas, 1 to 1000`);
   return n;
 }
 
@@ -40,14 +41,24 @@ export function markerName(kind: string, id: string): string {
 export class ClusterSharedState implements SharedState {
   private lastSweep = 0;
 
-  constructor(private kube: Kube, private namespace: () => Promise<string>, readonly replicas: number, private now: () => number = Date.now) {}
+  constructor(
+    private kube: Kube,
+    private namespace: () => Promise<string>,
+    readonly replicas: number,
+    private now: () => number = Date.now,
+  ) {}
 
   async spendOnce(kind: string, id: string, expiresAt: number): Promise<boolean> {
     const ns = await this.namespace();
     this.sweep(ns);
     const body = {
-      apiVersion: 'v1', kind: 'ConfigMap',
-      metadata: { name: markerName(kind, id), labels: { 'app.kubernetes.io/name': 'kubeflow-mcp', [KIND]: kind }, annotations: { [EXPIRES]: new Date(expiresAt).toISOString() } },
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: markerName(kind, id),
+        labels: { 'app.kubernetes.io/name': 'kubeflow-mcp', [KIND]: kind },
+        annotations: { [EXPIRES]: new Date(expiresAt).toISOString() },
+      },
     };
     try {
       await this.kube.create('configmaps', body, ns);
@@ -55,7 +66,12 @@ export class ClusterSharedState implements SharedState {
     } catch (e) {
       if (e instanceof ToolError && e.code === 'ALREADY_EXISTS') return false;
       // Fail closed: without the record the server cannot tell a first use from a replay.
-      throw new ToolError('KUBERNETES_ERROR', `Could not record the ${kind} as used in the cluster (namespace ${ns}), so it was not accepted; nothing was changed: ${(e as Error).message}`, { namespace: ns }, 'Retry; if it persists, check the server may create configmaps in its namespace.');
+      throw new ToolError(
+        'KUBERNETES_ERROR',
+        `Could not record the ${kind} as used in the cluster (namespace ${ns}), so it was not accepted; nothing was changed: ${(e as Error).message}`,
+        { namespace: ns },
+        'Retry; if it persists, check the server may create configmaps in its namespace.',
+      );
     }
   }
 
@@ -66,7 +82,9 @@ export class ClusterSharedState implements SharedState {
     this.lastSweep = now;
     void (async () => {
       const page = await this.kube.list('configmaps', { namespace: ns, labelSelector: KIND, limit: 100 });
-      const expired = page.items.filter((o) => Date.parse(o.metadata?.annotations?.[EXPIRES] ?? '') < now).slice(0, SWEEP_LIMIT);
+      const expired = page.items
+        .filter((o) => Date.parse(o.metadata?.annotations?.[EXPIRES] ?? '') < now)
+        .slice(0, SWEEP_LIMIT);
       for (const o of expired) await this.kube.remove('configmaps', o.metadata.name, ns).catch(() => undefined);
     })().catch(() => undefined);
   }
@@ -75,5 +93,9 @@ export class ClusterSharedState implements SharedState {
 let current: SharedState | undefined;
 
 /** Turns cluster-held state on for this process (serve --stateless does; see serve.ts). */
-export function useSharedState(s: SharedState | undefined) { current = s; }
-export function sharedState(): SharedState | undefined { return current; }
+export function useSharedState(s: SharedState | undefined) {
+  current = s;
+}
+export function sharedState(): SharedState | undefined {
+  return current;
+}

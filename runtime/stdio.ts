@@ -14,13 +14,31 @@
 // server answers, routes the tasks methods to the task service, and keeps 2025-only notifications
 // (list changes, resource updates, log records) off the connection.
 import { ACKNOWLEDGED, ListenRoutes, tagged } from './protocol/listen.ts';
-import { claimsModern, decorate, isRefusal, KNOWN_METHODS, methodNotFound, missingTasksCapability, modernToolsListJson, readEnvelope, REMOVED_METHODS, type Identity } from './protocol/era.ts';
+import {
+  claimsModern,
+  decorate,
+  isRefusal,
+  KNOWN_METHODS,
+  methodNotFound,
+  missingTasksCapability,
+  modernToolsListJson,
+  readEnvelope,
+  REMOVED_METHODS,
+  type Identity,
+} from './protocol/era.ts';
 
 /** Protocol versions the server speaks, newest first (checked against the SDK's list in a test). */
 export const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
 
 type Id = string | number;
-export interface JsonRpc { jsonrpc: '2.0'; id?: Id | null; method?: string; params?: any; result?: unknown; error?: unknown }
+export interface JsonRpc {
+  jsonrpc: '2.0';
+  id?: Id | null;
+  method?: string;
+  params?: any;
+  result?: unknown;
+  error?: unknown;
+}
 
 export interface FrontAnswers {
   /** initialize's result for a protocol version the server speaks. */
@@ -71,7 +89,10 @@ export class StdioSession {
     private maxFrame = Number(process.env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? DEFAULT_MAX_FRAME),
   ) {
     this.needServer = () => {
-      if (!this.serverNeeded) { this.serverNeeded = true; clearTimeout(this.idle?.timer); }
+      if (!this.serverNeeded) {
+        this.serverNeeded = true;
+        clearTimeout(this.idle?.timer);
+      }
       needServer();
     };
   }
@@ -106,13 +127,20 @@ export class StdioSession {
   async send(m: JsonRpc, options?: { relatedRequestId?: Id }) {
     if (this.era === 'modern') {
       this.listens.observe(m, options?.relatedRequestId);
-      if (m.method === ACKNOWLEDGED && options?.relatedRequestId !== undefined) { this.write(tagged(m, options.relatedRequestId)); return; }
+      if (m.method === ACKNOWLEDGED && options?.relatedRequestId !== undefined) {
+        this.write(tagged(m, options.relatedRequestId));
+        return;
+      }
       // Unsolicited notifications go only to the listens that asked for them (subscriptions/listen).
-      if (m.method !== undefined && m.id === undefined && m.method !== 'notifications/progress') { for (const copy of this.listens.route(m)) this.write(copy); return; }
+      if (m.method !== undefined && m.id === undefined && m.method !== 'notifications/progress') {
+        for (const copy of this.listens.route(m)) this.write(copy);
+        return;
+      }
       if (m.id !== undefined && m.id !== null && m.method === undefined && this.modernIds.has(m.id)) {
         const method = this.modernIds.get(m.id)!;
         this.modernIds.delete(m.id);
-        if (m.result && typeof m.result === 'object') m = { ...m, result: decorate(m.result as Record<string, any>, method, this.identity()) };
+        if (m.result && typeof m.result === 'object')
+          m = { ...m, result: decorate(m.result as Record<string, any>, method, this.identity()) };
       }
     }
     // The full server answers the replayed initialize too; the client already has an answer.
@@ -123,7 +151,9 @@ export class StdioSession {
     this.write(m);
   }
 
-  async close() { this.onclose?.(); }
+  async close() {
+    this.onclose?.();
+  }
 
   /** After the full server connected: hand it the session so far, then step aside. */
   handOver() {
@@ -138,26 +168,45 @@ export class StdioSession {
     }
   }
 
-  private identity(): Identity { return this.front.server ?? { name: 'kubeflow-mcp', version: '0' }; }
+  private identity(): Identity {
+    return this.front.server ?? { name: 'kubeflow-mcp', version: '0' };
+  }
 
   /** A request or notification of a new-era connection. */
   private receiveModern(m: JsonRpc) {
     const isRequest = m.method !== undefined && m.id !== undefined && m.id !== null;
     if (isRequest) {
       const env = readEnvelope(m);
-      if (isRefusal(env)) { this.write({ jsonrpc: '2.0', id: m.id, error: env.error }); return; }
-      if (REMOVED_METHODS.has(m.method!) || !KNOWN_METHODS.has(m.method!)) { this.write({ jsonrpc: '2.0', id: m.id, error: methodNotFound(m.method!).error }); return; }
+      if (isRefusal(env)) {
+        this.write({ jsonrpc: '2.0', id: m.id, error: env.error });
+        return;
+      }
+      if (REMOVED_METHODS.has(m.method!) || !KNOWN_METHODS.has(m.method!)) {
+        this.write({ jsonrpc: '2.0', id: m.id, error: methodNotFound(m.method!).error });
+        return;
+      }
       const gate = missingTasksCapability(m.method!, env.capabilities);
-      if (gate) { this.write({ jsonrpc: '2.0', id: m.id, error: gate.error }); return; }
-      if (m.method === 'server/discover') { this.write({ jsonrpc: '2.0', id: m.id, result: this.front.discover?.() ?? {} }); return; }
+      if (gate) {
+        this.write({ jsonrpc: '2.0', id: m.id, error: gate.error });
+        return;
+      }
+      if (m.method === 'server/discover') {
+        this.write({ jsonrpc: '2.0', id: m.id, result: this.front.discover?.() ?? {} });
+        return;
+      }
       if (!this.handedOver && m.method === 'tools/list' && m.params?.cursor === undefined) {
-        this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${modernToolsListJson(this.front.toolsList(env.capabilities), this.identity(), 'private')}}\n`);
+        this.out.write(
+          `{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${modernToolsListJson(this.front.toolsList(env.capabilities), this.identity(), 'private')}}\n`,
+        );
         this.needServer();
         return;
       }
       if (m.method!.startsWith('tasks/')) {
         if (this.handedOver) void this.answerTask(m);
-        else { this.waiting.push(m); this.needServer(); }
+        else {
+          this.waiting.push(m);
+          this.needServer();
+        }
         return;
       }
       this.modernIds.set(m.id!, m.method!);
@@ -166,7 +215,10 @@ export class StdioSession {
     } else if (m.method === 'notifications/cancelled') {
       this.listens.drop(m.params?.requestId);
     }
-    if (this.handedOver) { this.onmessage!(m); return; }
+    if (this.handedOver) {
+      this.onmessage!(m);
+      return;
+    }
     this.waiting.push(m);
     this.needServer();
   }
@@ -174,7 +226,11 @@ export class StdioSession {
   private async answerTask(m: JsonRpc) {
     try {
       if (!this.taskRequest) throw Object.assign(new Error(`Method not found: ${m.method}`), { code: -32601 });
-      this.write({ jsonrpc: '2.0', id: m.id, result: decorate(await this.taskRequest(m.method!, m.params), m.method!, this.identity()) });
+      this.write({
+        jsonrpc: '2.0',
+        id: m.id,
+        result: decorate(await this.taskRequest(m.method!, m.params), m.method!, this.identity()),
+      });
     } catch (e) {
       const code = typeof (e as any).code === 'number' ? (e as any).code : -32603;
       this.write({ jsonrpc: '2.0', id: m.id, error: { code, message: (e as Error).message } });
@@ -193,9 +249,16 @@ export class StdioSession {
   }
 
   private append(part: Buffer) {
-    if (this.skipping) { this.pendingBytes += part.length; return; }
+    if (this.skipping) {
+      this.pendingBytes += part.length;
+      return;
+    }
     this.pendingBytes += part.length;
-    if (this.pendingBytes > this.maxFrame) { this.skipping = true; this.chunks = []; return; }
+    if (this.pendingBytes > this.maxFrame) {
+      this.skipping = true;
+      this.chunks = [];
+      return;
+    }
     this.chunks.push(part);
   }
 
@@ -207,41 +270,83 @@ export class StdioSession {
     this.pendingBytes = 0;
     if (this.skipping) {
       this.skipping = false;
-      this.write({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `request of ${size} bytes is over the ${this.maxFrame}-byte limit (KUBEFLOW_MCP_MAX_REQUEST_BYTES); it was not read` } });
+      this.write({
+        jsonrpc: '2.0',
+        id: null,
+        error: {
+          code: -32600,
+          message: `request of ${size} bytes is over the ${this.maxFrame}-byte limit (KUBEFLOW_MCP_MAX_REQUEST_BYTES); it was not read`,
+        },
+      });
       return;
     }
     if (!text!.trim()) return;
     let m: JsonRpc;
-    try { m = JSON.parse(text!); } catch {
-      this.write({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error: a line of stdin is not JSON' } });
+    try {
+      m = JSON.parse(text!);
+    } catch {
+      this.write({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32700, message: 'parse error: a line of stdin is not JSON' },
+      });
       return;
     }
     this.receive(m);
   }
 
   private receive(m: JsonRpc) {
-    if (this.era === undefined && m.method !== undefined && m.id !== undefined) this.era = claimsModern(m) ? 'modern' : m.method === 'initialize' ? 'legacy' : undefined;
-    if (this.era === 'modern') { this.receiveModern(m); return; }
-    if (this.handedOver) { this.onmessage!(m); return; }
+    if (this.era === undefined && m.method !== undefined && m.id !== undefined)
+      this.era = claimsModern(m) ? 'modern' : m.method === 'initialize' ? 'legacy' : undefined;
+    if (this.era === 'modern') {
+      this.receiveModern(m);
+      return;
+    }
+    if (this.handedOver) {
+      this.onmessage!(m);
+      return;
+    }
     // Connected but not yet handed over: the full server must see initialize first.
-    if (this.onmessage) { this.waiting.push(m); return; }
+    if (this.onmessage) {
+      this.waiting.push(m);
+      return;
+    }
     const p = m.params;
-    if (m.method === 'initialize' && m.id !== undefined && !this.initialize && typeof p?.protocolVersion === 'string' && p.capabilities && typeof p.capabilities === 'object' && p.clientInfo && typeof p.clientInfo === 'object') {
+    if (
+      m.method === 'initialize' &&
+      m.id !== undefined &&
+      !this.initialize &&
+      typeof p?.protocolVersion === 'string' &&
+      p.capabilities &&
+      typeof p.capabilities === 'object' &&
+      p.clientInfo &&
+      typeof p.clientInfo === 'object'
+    ) {
       this.initialize = m;
       const version = PROTOCOL_VERSIONS.includes(p.protocolVersion) ? p.protocolVersion : PROTOCOL_VERSIONS[0];
       this.write({ jsonrpc: '2.0', id: m.id, result: this.front.initialize(version) });
       return;
     }
-    if (m.method === 'notifications/initialized' && this.initialize && !this.initialized) { this.initialized = m; return; }
+    if (m.method === 'notifications/initialized' && this.initialize && !this.initialized) {
+      this.initialized = m;
+      return;
+    }
     if (m.method === 'tools/list' && m.id !== undefined && this.initialize && p?.cursor === undefined) {
-      this.out.write(`{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${this.front.toolsList(this.initialize.params?.capabilities)}}\n`);
+      this.out.write(
+        `{"jsonrpc":"2.0","id":${JSON.stringify(m.id)},"result":${this.front.toolsList(this.initialize.params?.capabilities)}}\n`,
+      );
       this.needServer();
       return;
     }
-    if (m.method === 'ping' && m.id !== undefined) { this.write({ jsonrpc: '2.0', id: m.id, result: {} }); return; }
+    if (m.method === 'ping' && m.id !== undefined) {
+      this.write({ jsonrpc: '2.0', id: m.id, result: {} });
+      return;
+    }
     this.waiting.push(m);
     this.needServer();
   }
 
-  private write(m: JsonRpc) { this.out.write(`${JSON.stringify(m)}\n`); }
+  private write(m: JsonRpc) {
+    this.out.write(`${JSON.stringify(m)}\n`);
+  }
 }

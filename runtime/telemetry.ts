@@ -7,7 +7,9 @@ import { metrics, SpanKind, SpanStatusCode, trace, type Meter, type Span } from 
 
 export const tracer = trace.getTracer('kubeflow-mcp');
 const instrumentsOf = (meter: Meter) => ({
-  calls: meter.createCounter('kubeflow_mcp.tool.calls', { description: 'Tool calls by tool and outcome (ok or the error code)' }),
+  calls: meter.createCounter('kubeflow_mcp.tool.calls', {
+    description: 'Tool calls by tool and outcome (ok or the error code)',
+  }),
   duration: meter.createHistogram('kubeflow_mcp.tool.duration', { description: 'Tool call latency', unit: 's' }),
   inFlight: meter.createUpDownCounter('kubeflow_mcp.tool.in_flight', { description: 'Tool calls being answered now' }),
 });
@@ -17,32 +19,78 @@ export let otelInstruments = instrumentsOf(metrics.getMeter('kubeflow-mcp'));
 export { SpanKind };
 
 /** Runs `fn` inside a span; an exception ends the span as an error (and is thrown on). */
-export function traced<T>(name: string, kind: SpanKind, attributes: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>): Promise<T> {
+export function traced<T>(
+  name: string,
+  kind: SpanKind,
+  attributes: Record<string, string | number | boolean>,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   return tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
-    try { return await fn(span); } catch (e) {
+    try {
+      return await fn(span);
+    } catch (e) {
       span.recordException(e as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error)?.message });
       throw e;
-    } finally { span.end(); }
+    } finally {
+      span.end();
+    }
   });
 }
 
 export const markError = (span: Span, message: string) => span.setStatus({ code: SpanStatusCode.ERROR, message });
 
 /** Starts exporting spans over OTLP/HTTP when configured; returns how to flush and stop, or undefined. */
-export async function startTelemetry(version: string, env: NodeJS.ProcessEnv = process.env): Promise<(() => Promise<void>) | undefined> {
-  if (env.OTEL_SDK_DISABLED === 'true' || !(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)) return undefined;
+export async function startTelemetry(
+  version: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<(() => Promise<void>) | undefined> {
+  if (env.OTEL_SDK_DISABLED === 'true' || !(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT))
+    return undefined;
   // CommonJS packages: Node's ESM loader may see only their default export.
   const named = <T>(m: T): T => ({ ...(m as any).default, ...m });
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, { MeterProvider, PeriodicExportingMetricReader }, { OTLPMetricExporter }] = (await Promise.all([
-    import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/resources'),
-    import('@opentelemetry/sdk-metrics'), import('@opentelemetry/exporter-metrics-otlp-http'),
-  ])).map(named) as unknown as [typeof import('@opentelemetry/sdk-trace-node'), typeof import('@opentelemetry/exporter-trace-otlp-http'), typeof import('@opentelemetry/resources'), typeof import('@opentelemetry/sdk-metrics'), typeof import('@opentelemetry/exporter-metrics-otlp-http')];
-  const resource = resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? 'kubeflow-mcp', 'service.version': version });
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })] });
+  const [
+    { NodeTracerProvider, BatchSpanProcessor },
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    { MeterProvider, PeriodicExportingMetricReader },
+    { OTLPMetricExporter },
+  ] = (
+    await Promise.all([
+      import('@opentelemetry/sdk-trace-node'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-metrics'),
+      import('@opentelemetry/exporter-metrics-otlp-http'),
+    ])
+  ).map(named) as unknown as [
+    typeof import('@opentelemetry/sdk-trace-node'),
+    typeof import('@opentelemetry/exporter-trace-otlp-http'),
+    typeof import('@opentelemetry/resources'),
+    typeof import('@opentelemetry/sdk-metrics'),
+    typeof import('@opentelemetry/exporter-metrics-otlp-http'),
+  ];
+  const resource = resourceFromAttributes({
+    'service.name': env.OTEL_SERVICE_NAME ?? 'kubeflow-mcp',
+    'service.version': version,
+  });
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 500 })],
+  });
   provider.register();
-  const meters = new MeterProvider({ resource, readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000) })] });
+  const meters = new MeterProvider({
+    resource,
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter(),
+        exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000),
+      }),
+    ],
+  });
   metrics.setGlobalMeterProvider(meters);
   otelInstruments = instrumentsOf(metrics.getMeter('kubeflow-mcp'));
-  return async () => { await Promise.all([provider.shutdown(), meters.shutdown()]); };
+  return async () => {
+    await Promise.all([provider.shutdown(), meters.shutdown()]);
+  };
 }

@@ -11,7 +11,15 @@ import { StatusError, badRequest, conflict, invalid, notFound, uidPrecondition }
 import { labelCauses } from './selectors.ts';
 import { clone, isoSeconds, type KObject, type Store } from './store.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { apiGroup, apiGroupList, apiVersions, openApiGroupDoc, openApiIndex, resourceList, serverVersion } from './discovery.ts';
+import {
+  apiGroup,
+  apiGroupList,
+  apiVersions,
+  openApiGroupDoc,
+  openApiIndex,
+  resourceList,
+  serverVersion,
+} from './discovery.ts';
 import { columnsFor, toTable } from './table.ts';
 import { defaultTrainJob, validateOptimizationJob, validateTrainJob } from './admission.ts';
 import { readJson, sendError, sendJson, warningHeaders } from './http-util.ts';
@@ -40,7 +48,12 @@ export interface ApiServerDeps {
   platform?: { name: string; gitVersion: string };
 }
 
-interface Route { t: ResourceType; ns?: string; name?: string; sub?: string }
+interface Route {
+  t: ResourceType;
+  ns?: string;
+  name?: string;
+  sub?: string;
+}
 
 /** The client certificate of a TLS request, as verified against the sandbox's CA. */
 function peerOf(req: http.IncomingMessage): Peer | undefined {
@@ -65,19 +78,40 @@ export function createApiServer(deps: ApiServerDeps) {
   installModelRegistry(store, deps.clock);
 
   function route(parts: string[]): Route | undefined {
-    let group = '', version: string, rest: string[];
-    if (parts[0] === 'api') { version = parts[1]; rest = parts.slice(2); }
-    else { group = parts[1]; version = parts[2]; rest = parts.slice(3); }
+    let group = '',
+      version: string,
+      rest: string[];
+    if (parts[0] === 'api') {
+      version = parts[1];
+      rest = parts.slice(2);
+    } else {
+      group = parts[1];
+      version = parts[2];
+      rest = parts.slice(3);
+    }
     let ns: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3) { ns = rest[1]; rest = rest.slice(2); }
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      ns = rest[1];
+      rest = rest.slice(2);
+    }
     const t = findType(group, version, rest[0]);
     if (!t || !served(t) || rest.length > 3) return undefined;
     if (t.namespaced === false && ns) return undefined;
     return { t, ns, name: rest[1], sub: rest[2] };
   }
 
-  const attributesOf = (verb: string, r: Route): Attributes => ({ verb, group: r.t.group, resource: r.t.plural, subresource: r.sub, namespace: r.ns, name: r.name });
-  const may = (who: Identity, a: Attributes) => !deps.forbidden.has(`${a.verb} ${a.resource}`) && !deps.forbidden.has(`* ${a.resource}`) && deps.auth.allowed(who, a);
+  const attributesOf = (verb: string, r: Route): Attributes => ({
+    verb,
+    group: r.t.group,
+    resource: r.t.plural,
+    subresource: r.sub,
+    namespace: r.ns,
+    name: r.name,
+  });
+  const may = (who: Identity, a: Attributes) =>
+    !deps.forbidden.has(`${a.verb} ${a.resource}`) &&
+    !deps.forbidden.has(`* ${a.resource}`) &&
+    deps.auth.allowed(who, a);
 
   /** RBAC for one request: the API server's 403 unless a binding of the caller allows it. */
   function authorize(who: Identity, verb: string, r: Route) {
@@ -87,28 +121,60 @@ export function createApiServer(deps: ApiServerDeps) {
 
   /** An access review's answer for `who`. */
   function review(who: Identity, spec: any) {
-    const ra = spec?.resourceAttributes, nra = spec?.nonResourceAttributes;
-    const a: Attributes | undefined = ra ? { verb: ra.verb, group: ra.group ?? '', resource: ra.resource, subresource: ra.subresource || undefined, namespace: ra.namespace || undefined, name: ra.name || undefined }
-      : nra ? { verb: nra.verb, path: nra.path } : undefined;
-    if (!a?.verb || (!a.resource && a.path === undefined)) throw invalid(typeNamed('selfsubjectaccessreviews'), '', [{ field: 'spec', reason: 'FieldValueRequired', message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+    const ra = spec?.resourceAttributes,
+      nra = spec?.nonResourceAttributes;
+    const a: Attributes | undefined = ra
+      ? {
+          verb: ra.verb,
+          group: ra.group ?? '',
+          resource: ra.resource,
+          subresource: ra.subresource || undefined,
+          namespace: ra.namespace || undefined,
+          name: ra.name || undefined,
+        }
+      : nra
+        ? { verb: nra.verb, path: nra.path }
+        : undefined;
+    if (!a?.verb || (!a.resource && a.path === undefined))
+      throw invalid(typeNamed('selfsubjectaccessreviews'), '', [
+        {
+          field: 'spec',
+          reason: 'FieldValueRequired',
+          message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+        },
+      ]);
     const allowed = may(who, a);
     return { allowed, ...(allowed ? { reason: `RBAC: allowed for User "${who.user}"` } : {}) };
   }
 
   /** Prune, default and validate a CR, or check and default a built-in kind; run the webhook for TrainJobs. Returns warnings. */
-  function admit(t: ResourceType, obj: KObject, old: KObject | undefined, validation: 'Ignore' | 'Warn' | 'Strict'): string[] {
+  function admit(
+    t: ResourceType,
+    obj: KObject,
+    old: KObject | undefined,
+    validation: 'Ignore' | 'Warn' | 'Strict',
+  ): string[] {
     const strict = validation === 'Strict';
     const warnings: string[] = [];
     if (t.kind === 'Secret' && obj.stringData) {
       // The API server folds stringData into base64 data and never stores or returns it.
-      obj.data = { ...(obj.data ?? {}), ...Object.fromEntries(Object.entries<string>(obj.stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')])) };
+      obj.data = {
+        ...(obj.data ?? {}),
+        ...Object.fromEntries(
+          Object.entries<string>(obj.stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')]),
+        ),
+      };
       delete obj.stringData;
     }
     const schema = deps.schemas.get(t.kind);
     if (schema) {
       const unknown = schema.prune(obj);
       if (unknown.length && strict) {
-        throw new StatusError(400, 'BadRequest', `strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`);
+        throw new StatusError(
+          400,
+          'BadRequest',
+          `strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+        );
       }
       if (validation === 'Warn') warnings.push(...unknown.map((u) => `unknown field "${u}"`));
       const causes = schema.validate(obj, old);
@@ -128,26 +194,55 @@ export function createApiServer(deps: ApiServerDeps) {
   }
 
   function checkObjectMeta(r: Route, obj: any, forCreate: boolean) {
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the request body could not be decoded: the object must be a JSON object');
-    if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
-      throw badRequest(`the request body could not be decoded: json: cannot unmarshal ${Array.isArray(obj.metadata) ? 'array' : typeof obj.metadata} into Go struct field ${r.t.kind}.metadata of type v1.ObjectMeta`);
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj))
+      throw badRequest('the request body could not be decoded: the object must be a JSON object');
+    if (
+      obj.metadata !== undefined &&
+      (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))
+    ) {
+      throw badRequest(
+        `the request body could not be decoded: json: cannot unmarshal ${Array.isArray(obj.metadata) ? 'array' : typeof obj.metadata} into Go struct field ${r.t.kind}.metadata of type v1.ObjectMeta`,
+      );
     }
     obj.metadata ??= {};
-    if (obj.apiVersion && obj.apiVersion !== apiVersionOf(r.t)) throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(r.t)})`);
-    if (obj.kind && obj.kind !== r.t.kind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${r.t.kind})`);
+    if (obj.apiVersion && obj.apiVersion !== apiVersionOf(r.t))
+      throw badRequest(
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(r.t)})`,
+      );
+    if (obj.kind && obj.kind !== r.t.kind)
+      throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${r.t.kind})`);
     obj.apiVersion = apiVersionOf(r.t);
     obj.kind = r.t.kind;
     if (r.t.namespaced) {
-      if (obj.metadata.namespace && obj.metadata.namespace !== r.ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (obj.metadata.namespace && obj.metadata.namespace !== r.ns)
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       obj.metadata.namespace = r.ns;
-      if (forCreate && !store.get(typeNamed('namespaces'), undefined, r.ns!)) throw notFound(typeNamed('namespaces'), r.ns!);
+      if (forCreate && !store.get(typeNamed('namespaces'), undefined, r.ns!))
+        throw notFound(typeNamed('namespaces'), r.ns!);
     }
-    if (forCreate && !obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + rand5();
-    if (!obj.metadata.name) throw invalid(r.t, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+    if (forCreate && !obj.metadata.name && obj.metadata.generateName)
+      obj.metadata.name = obj.metadata.generateName + rand5();
+    if (!obj.metadata.name)
+      throw invalid(r.t, '', [
+        {
+          reason: 'FieldValueRequired',
+          field: 'metadata.name',
+          message: 'Required value: name or generateName is required',
+        },
+      ]);
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(obj.metadata.name) || obj.metadata.name.length > 253) {
-      throw invalid(r.t, obj.metadata.name, [{ reason: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` }]);
+      throw invalid(r.t, obj.metadata.name, [
+        {
+          reason: 'FieldValueInvalid',
+          field: 'metadata.name',
+          message: `Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+        },
+      ]);
     }
-    const causes = [...labelCauses(obj.metadata.labels, 'metadata.labels', true), ...labelCauses(obj.metadata.annotations, 'metadata.annotations', false)];
+    const causes = [
+      ...labelCauses(obj.metadata.labels, 'metadata.labels', true),
+      ...labelCauses(obj.metadata.annotations, 'metadata.annotations', false),
+    ];
     if (causes.length) throw invalid(r.t, obj.metadata.name, causes);
   }
 
@@ -161,7 +256,13 @@ export function createApiServer(deps: ApiServerDeps) {
     return { out, warnings };
   }
 
-  function update(r: Route, body: any, q: URLSearchParams, current: KObject, options: 'UpdateOptions' | 'PatchOptions' = 'UpdateOptions') {
+  function update(
+    r: Route,
+    body: any,
+    q: URLSearchParams,
+    current: KObject,
+    options: 'UpdateOptions' | 'PatchOptions' = 'UpdateOptions',
+  ) {
     const validation = fieldValidationOf(q, options);
     const dryRun = dryRunOf(q, options);
     // A stale resourceVersion is a conflict before anything about the content is judged.
@@ -178,7 +279,8 @@ export function createApiServer(deps: ApiServerDeps) {
       if (next.status === undefined) delete next.status;
     }
     // A uid in the new object is a precondition: it must be the stored object's uid.
-    if (next.metadata?.uid && next.metadata.uid !== current.metadata.uid) throw uidPrecondition(r.t, r.name!, next.metadata.uid, current.metadata.uid);
+    if (next.metadata?.uid && next.metadata.uid !== current.metadata.uid)
+      throw uidPrecondition(r.t, r.name!, next.metadata.uid, current.metadata.uid);
     const warnings = r.sub === 'status' ? [] : admit(r.t, next, current, validation);
     const out = store.update(r.t, next, { expectedRv, dryRun });
     return { out, warnings };
@@ -190,17 +292,31 @@ export function createApiServer(deps: ApiServerDeps) {
       try {
         return jsonPatch.applyPatch(base, patch, true, false).newDocument as KObject;
       } catch (e) {
-        throw new StatusError(422, 'Invalid', `the server rejected our request due to an error in our request: ${(e as Error).message.split('\n')[0]}`);
+        throw new StatusError(
+          422,
+          'Invalid',
+          `the server rejected our request due to an error in our request: ${(e as Error).message.split('\n')[0]}`,
+        );
       }
     }
     if (contentType.startsWith('application/strategic-merge-patch+json') && r.t.crd) {
-      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+      );
     }
     // merge patch; strategic merge on built-ins and server-side apply are approximated by it
     return applyMergePatch(base, patch) as KObject;
   }
 
-  function deleteOne(t: ResourceType, ns: string | undefined, name: string, policy = 'Background', dryRun = false): KObject {
+  function deleteOne(
+    t: ResourceType,
+    ns: string | undefined,
+    name: string,
+    policy = 'Background',
+    dryRun = false,
+  ): KObject {
     const current = store.mustGet(t, ns, name);
     if (dryRun) return current;
     if (t.plural === 'pods' && !current.metadata.deletionTimestamp) {
@@ -209,7 +325,9 @@ export function createApiServer(deps: ApiServerDeps) {
       terminating.metadata.deletionTimestamp = isoSeconds(deps.clock.now());
       terminating.metadata.deletionGracePeriodSeconds = 30;
       const out = store.update(t, terminating);
-      deps.clock.after(1000, () => { if (store.get(t, ns, name)) store.remove(t, ns, name); });
+      deps.clock.after(1000, () => {
+        if (store.get(t, ns, name)) store.remove(t, ns, name);
+      });
       return out;
     }
     if (policy === 'Orphan') orphanDependents(store, current.metadata.uid);
@@ -222,13 +340,17 @@ export function createApiServer(deps: ApiServerDeps) {
     const all = store.since(store.oldestWatchable);
     if (rv < store.oldestWatchable || !all) throw expired();
     const id = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-    const mine = all.filter((e) => e.typeKey === keyOf(t) && (!ns || !t.namespaced || e.object.metadata.namespace === ns));
+    const mine = all.filter(
+      (e) => e.typeKey === keyOf(t) && (!ns || !t.namespaced || e.object.metadata.namespace === ns),
+    );
     const state = new Map(store.list(t, ns).map((o) => [id(o), o]));
     for (const key of new Set(mine.filter((e) => e.rv > rv).map((e) => id(e.object)))) {
       const before = mine.filter((e) => e.rv <= rv && id(e.object) === key).at(-1);
       const firstAfter = mine.find((e) => e.rv > rv && id(e.object) === key)!;
-      if (before) { if (before.type === 'DELETED') state.delete(key); else state.set(key, before.object); }
-      else if (firstAfter.type === 'ADDED') state.delete(key);
+      if (before) {
+        if (before.type === 'DELETED') state.delete(key);
+        else state.set(key, before.object);
+      } else if (firstAfter.type === 'ADDED') state.delete(key);
       else throw expired();
     }
     return [...state.values()].sort((a, b) => id(a).localeCompare(id(b)));
@@ -239,19 +361,29 @@ export function createApiServer(deps: ApiServerDeps) {
     const fp = parseFieldSelector(o.fieldSelector ?? null);
     const current = store.resourceVersion;
     const asked = o.resourceVersion && o.resourceVersion !== '0' ? Number(o.resourceVersion) : undefined;
-    if (asked !== undefined && !(Number.isInteger(asked) && asked > 0)) throw badRequest(`invalid resource version "${o.resourceVersion}"`);
+    if (asked !== undefined && !(Number.isInteger(asked) && asked > 0))
+      throw badRequest(`invalid resource version "${o.resourceVersion}"`);
     if (asked !== undefined && asked > current && !o.continue) {
-      throw new StatusError(504, 'Timeout', `Too large resource version: ${asked}, current: ${current}`, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 } as any);
+      throw new StatusError(504, 'Timeout', `Too large resource version: ${asked}, current: ${current}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+        retryAfterSeconds: 1,
+      } as any);
     }
     const exact = o.resourceVersionMatch === 'Exact' && asked !== undefined && asked < current;
-    let items = (exact ? listAt(r.t, r.ns, asked) : store.list(r.t, r.ns)).filter((x) => lp(x.metadata.labels ?? {}) && fp(x));
+    let items = (exact ? listAt(r.t, r.ns, asked) : store.list(r.t, r.ns)).filter(
+      (x) => lp(x.metadata.labels ?? {}) && fp(x),
+    );
     const limit = o.limit;
     const cont = o.continue;
     const rv = String(exact ? asked : current);
     let next: string | undefined;
     if (cont) {
       let c: { after: string; rv: string };
-      try { c = JSON.parse(Buffer.from(cont, 'base64url').toString()); } catch { throw badRequest('continue key is not valid'); }
+      try {
+        c = JSON.parse(Buffer.from(cont, 'base64url').toString());
+      } catch {
+        throw badRequest('continue key is not valid');
+      }
       items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > c.after);
     }
     let remaining: number | undefined;
@@ -259,20 +391,30 @@ export function createApiServer(deps: ApiServerDeps) {
       remaining = items.length - limit;
       items = items.slice(0, limit);
       const last = items[items.length - 1];
-      next = Buffer.from(JSON.stringify({ after: `${last.metadata.namespace ?? ''}/${last.metadata.name}`, rv })).toString('base64url');
+      next = Buffer.from(
+        JSON.stringify({ after: `${last.metadata.namespace ?? ''}/${last.metadata.name}`, rv }),
+      ).toString('base64url');
     }
     return { items, meta: { resourceVersion: rv, ...(next ? { continue: next, remainingItemCount: remaining } : {}) } };
   }
 
-  function wantsTable(req: http.IncomingMessage) { return /as=Table/.test(req.headers.accept ?? ''); }
+  function wantsTable(req: http.IncomingMessage) {
+    return /as=Table/.test(req.headers.accept ?? '');
+  }
 
-  function crdObject(t: ResourceType) { return t.crd ? store.get(typeNamed('customresourcedefinitions'), undefined, t.crd) : undefined; }
+  function crdObject(t: ResourceType) {
+    return t.crd ? store.get(typeNamed('customresourcedefinitions'), undefined, t.crd) : undefined;
+  }
 
   function watch(req: http.IncomingMessage, res: http.ServerResponse, r: Route, o: ListOptions) {
     const lp = parseLabelSelector(o.labelSelector ?? null);
     const fp = parseFieldSelector(o.fieldSelector ?? null);
     const nameMatch = (o: KObject) => !r.name || o.metadata.name === r.name;
-    const matches = (o: KObject) => (!r.ns || !r.t.namespaced || o.metadata.namespace === r.ns) && nameMatch(o) && lp(o.metadata.labels ?? {}) && fp(o);
+    const matches = (o: KObject) =>
+      (!r.ns || !r.t.namespaced || o.metadata.namespace === r.ns) &&
+      nameMatch(o) &&
+      lp(o.metadata.labels ?? {}) &&
+      fp(o);
     const table = wantsTable(req);
     const cols = table ? columnsFor(r.t, crdObject(r.t)) : [];
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
@@ -290,28 +432,60 @@ export function createApiServer(deps: ApiServerDeps) {
     const inside = new Set<string>();
     const idOf = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     const send = (type: string, o: KObject) => {
-      if (!selective) { if (matches(o)) write(type, o); return; }
-      const id = idOf(o), was = inside.has(id), now = type !== 'DELETED' && matches(o);
-      if (now) inside.add(id); else inside.delete(id);
+      if (!selective) {
+        if (matches(o)) write(type, o);
+        return;
+      }
+      const id = idOf(o),
+        was = inside.has(id),
+        now = type !== 'DELETED' && matches(o);
+      if (now) inside.add(id);
+      else inside.delete(id);
       if (now) write(was ? 'MODIFIED' : 'ADDED', o);
       else if (was) write('DELETED', o);
     };
     const bookmark = (annotations?: Record<string, string>) =>
-      res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: r.t.kind, apiVersion: apiVersionOf(r.t), metadata: { resourceVersion: String(lastRv), ...(annotations ? { annotations } : {}) } } }) + '\n');
+      res.write(
+        JSON.stringify({
+          type: 'BOOKMARK',
+          object: {
+            kind: r.t.kind,
+            apiVersion: apiVersionOf(r.t),
+            metadata: { resourceVersion: String(lastRv), ...(annotations ? { annotations } : {}) },
+          },
+        }) + '\n',
+      );
     if (o.sendInitialEvents === true) {
       // Watch-list: the current state as ADDED events, then (to a client that takes bookmarks) a
       // bookmark marking the end of them, then changes.
-      for (const x of store.list(r.t, r.ns)) if (matches(x)) { inside.add(idOf(x)); write('ADDED', x); }
+      for (const x of store.list(r.t, r.ns))
+        if (matches(x)) {
+          inside.add(idOf(x));
+          write('ADDED', x);
+        }
       if (o.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
     } else if (o.sendInitialEvents === false && (!rvParam || rvParam === '0')) {
       // No initial state: changes from now on.
       if (selective) for (const x of store.list(r.t, r.ns)) if (matches(x)) inside.add(idOf(x));
     } else if (!rvParam || rvParam === '0') {
-      for (const x of store.list(r.t, r.ns)) if (matches(x)) { inside.add(idOf(x)); write('ADDED', x); }
+      for (const x of store.list(r.t, r.ns))
+        if (matches(x)) {
+          inside.add(idOf(x));
+          write('ADDED', x);
+        }
     } else {
       const backlog = store.since(Number(rvParam));
       if (!backlog) {
-        res.write(JSON.stringify({ type: 'ERROR', object: new StatusError(410, 'Expired', `too old resource version: ${rvParam} (${store.oldestWatchable})`).toStatus() }) + '\n');
+        res.write(
+          JSON.stringify({
+            type: 'ERROR',
+            object: new StatusError(
+              410,
+              'Expired',
+              `too old resource version: ${rvParam} (${store.oldestWatchable})`,
+            ).toStatus(),
+          }) + '\n',
+        );
         res.end();
         return;
       }
@@ -330,15 +504,25 @@ export function createApiServer(deps: ApiServerDeps) {
     if (o.allowWatchBookmarks) timers.push(setInterval(() => bookmark(), 1000));
     const timeout = o.timeoutSeconds ?? 1800;
     timers.push(setTimeout(() => res.end(), timeout * 1000));
-    const close = () => { unsubscribe(); timers.forEach((t) => clearTimeout(t)); };
+    const close = () => {
+      unsubscribe();
+      timers.forEach((t) => clearTimeout(t));
+    };
     res.on('close', close);
     req.on('close', close);
   }
 
-  async function handleResource(req: http.IncomingMessage, res: http.ServerResponse, r: Route, q: URLSearchParams, who: Identity) {
+  async function handleResource(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    r: Route,
+    q: URLSearchParams,
+    who: Identity,
+  ) {
     const method = req.method ?? 'GET';
     const { t } = r;
-    if (r.sub && !t.subresources.includes(r.sub)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    if (r.sub && !t.subresources.includes(r.sub))
+      throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     if (r.sub === 'log') {
       authorize(who, 'get', r);
       store.mustGet(t, r.ns, r.name!);
@@ -346,34 +530,67 @@ export function createApiServer(deps: ApiServerDeps) {
     }
     if (t.plural === 'selfsubjectaccessreviews' && method === 'POST') {
       const body = await readJson(req);
-      return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: { creationTimestamp: null }, spec: body?.spec, status: review(who, body?.spec) });
+      return sendJson(res, 201, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        metadata: { creationTimestamp: null },
+        spec: body?.spec,
+        status: review(who, body?.spec),
+      });
     }
     if (t.plural === 'selfsubjectrulesreviews' && method === 'POST') {
       const body = await readJson(req);
       const namespace = body?.spec?.namespace;
       if (!namespace) throw badRequest('no namespace on request');
-      return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: { creationTimestamp: null }, spec: body.spec, status: deps.auth.rulesFor(who, namespace) });
+      return sendJson(res, 201, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectRulesReview',
+        metadata: { creationTimestamp: null },
+        spec: body.spec,
+        status: deps.auth.rulesFor(who, namespace),
+      });
     }
     if (t.plural === 'subjectaccessreviews' && method === 'POST') {
       authorize(who, 'create', r);
       const body = await readJson(req);
       const subject: Identity = { user: body?.spec?.user ?? '', groups: body?.spec?.groups ?? [] };
-      return sendJson(res, 201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', metadata: { creationTimestamp: null }, spec: body?.spec, status: review(subject, body?.spec) });
+      return sendJson(res, 201, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        metadata: { creationTimestamp: null },
+        spec: body?.spec,
+        status: review(subject, body?.spec),
+      });
     }
     if (method === 'GET') {
       const lo = !r.name || queryBool(q, 'watch') ? listOptions(q) : undefined;
-      if (lo?.watch) { authorize(who, 'watch', r); return watch(req, res, r, lo); }
+      if (lo?.watch) {
+        authorize(who, 'watch', r);
+        return watch(req, res, r, lo);
+      }
       if (r.name) {
         authorize(who, 'get', r);
         const o = store.mustGet(t, r.ns, r.name);
-        return sendJson(res, 200, wantsTable(req) ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now(), q.get('includeObject') ?? undefined) : o);
+        return sendJson(
+          res,
+          200,
+          wantsTable(req)
+            ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now(), q.get('includeObject') ?? undefined)
+            : o,
+        );
       }
       authorize(who, 'list', r);
       const { items, meta } = list(r, lo!);
-      if (wantsTable(req)) return sendJson(res, 200, toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now(), q.get('includeObject') ?? undefined));
+      if (wantsTable(req))
+        return sendJson(
+          res,
+          200,
+          toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now(), q.get('includeObject') ?? undefined),
+        );
       return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: meta, items });
     }
-    if (t.readOnly) throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+    if (t.readOnly)
+      throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     if (method === 'POST' && !r.name) {
       authorize(who, 'create', r);
       const { out, warnings } = create(r, await readJson(req), q);
@@ -391,9 +608,14 @@ export function createApiServer(deps: ApiServerDeps) {
       const patch = await readJson(req, parseYaml);
       const current = store.get(t, r.ns, r.name);
       if (!current) {
-        if (ct.startsWith('application/apply-patch')) { // server-side apply creates
+        if (ct.startsWith('application/apply-patch')) {
+          // server-side apply creates
           authorize(who, 'create', r);
-          const { out, warnings } = create({ ...r, name: undefined }, { ...patch, metadata: { ...patch?.metadata, name: r.name } }, q);
+          const { out, warnings } = create(
+            { ...r, name: undefined },
+            { ...patch, metadata: { ...patch?.metadata, name: r.name } },
+            q,
+          );
           return sendJson(res, 201, out, warningHeaders(warnings));
         }
         throw notFound(t, r.name);
@@ -413,15 +635,22 @@ export function createApiServer(deps: ApiServerDeps) {
         const pre = body?.preconditions;
         if (pre?.uid || pre?.resourceVersion) {
           const current = store.mustGet(t, r.ns, r.name);
-          if (pre.uid && pre.uid !== current.metadata.uid) throw uidPrecondition(t, r.name, pre.uid, current.metadata.uid);
-          if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) throw conflict(t, r.name);
+          if (pre.uid && pre.uid !== current.metadata.uid)
+            throw uidPrecondition(t, r.name, pre.uid, current.metadata.uid);
+          if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion)
+            throw conflict(t, r.name);
         }
         return sendJson(res, 200, deleteOne(t, r.ns, r.name, policy, dryRun));
       }
       authorize(who, 'deletecollection', r);
       const { items } = list(r, listOptions(q));
       const gone = items.map((o) => deleteOne(t, o.metadata.namespace, o.metadata.name, policy, dryRun));
-      return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: { resourceVersion: String(store.resourceVersion) }, items: gone });
+      return sendJson(res, 200, {
+        apiVersion: apiVersionOf(t),
+        kind: `${t.kind}List`,
+        metadata: { resourceVersion: String(store.resourceVersion) },
+        items: gone,
+      });
     }
     throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   }
@@ -429,31 +658,61 @@ export function createApiServer(deps: ApiServerDeps) {
   async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     let parts: string[];
-    try { parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); } catch { throw badRequest(`invalid URL escape in the path "${url.pathname}"`); }
+    try {
+      parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw badRequest(`invalid URL escape in the path "${url.pathname}"`);
+    }
     const q = url.searchParams;
     const p = url.pathname.replace(/\/$/, '');
-    if (p === '/sandbox/v1/stats') return sendJson(res, 200, { requests: stats.requests, objects: store.resourceVersion });
+    if (p === '/sandbox/v1/stats')
+      return sendJson(res, 200, { requests: stats.requests, objects: store.resourceVersion });
     if (p === '/sandbox/v1/faults') return deps.faults.control(req, res, () => readJson(req));
     if (await deps.faults.apply(req, res)) return;
     stats.requests++;
     // Authentication comes first: a bad token is a 401 whatever was asked.
     // Impersonate-Group may come as several header lines, one group each (node would join them).
-    const who = deps.auth.identify({ ...req.headers, 'impersonate-group': req.headersDistinct['impersonate-group'] }, peerOf(req));
+    const who = deps.auth.identify(
+      { ...req.headers, 'impersonate-group': req.headersDistinct['impersonate-group'] },
+      peerOf(req),
+    );
     if (p === '/version') return sendJson(res, 200, version);
-    if (p === '/healthz' || p === '/readyz' || p === '/livez') { res.writeHead(200, { 'Content-Type': 'text/plain' }); return res.end('ok'); }
+    if (p === '/healthz' || p === '/readyz' || p === '/livez') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      return res.end('ok');
+    }
     if (p === '/api') return sendJson(res, 200, apiVersions());
     if (p === '/apis') return sendJson(res, 200, apiGroupList(served));
     if (p === '/openapi/v3') return sendJson(res, 200, openApiIndex(crdSchemaJson, served));
     if (parts[0] === 'openapi' && parts[1] === 'v3') {
-      const doc = parts[2] === 'api' ? openApiGroupDoc('', parts[3], crdSchemaJson, served) : openApiGroupDoc(parts[3], parts[4], crdSchemaJson, served);
+      const doc =
+        parts[2] === 'api'
+          ? openApiGroupDoc('', parts[3], crdSchemaJson, served)
+          : openApiGroupDoc(parts[3], parts[4], crdSchemaJson, served);
       if (doc) return sendJson(res, 200, doc);
     }
-    if (parts[0] === 'api' && parts.length === 2) { const d = resourceList('', parts[1], served); if (d) return sendJson(res, 200, d); }
-    if (parts[0] === 'apis' && parts.length === 2) { const d = apiGroup(parts[1], served); if (d) return sendJson(res, 200, d); }
-    if (parts[0] === 'apis' && parts.length === 3) { const d = resourceList(parts[1], parts[2], served); if (d) return sendJson(res, 200, d); }
+    if (parts[0] === 'api' && parts.length === 2) {
+      const d = resourceList('', parts[1], served);
+      if (d) return sendJson(res, 200, d);
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const d = apiGroup(parts[1], served);
+      if (d) return sendJson(res, 200, d);
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const d = resourceList(parts[1], parts[2], served);
+      if (d) return sendJson(res, 200, d);
+    }
     const proxied = proxyRoute(url.pathname);
     if (proxied) {
-      const a: Attributes = { verb: proxyVerb(req.method ?? 'GET'), group: '', resource: 'services', subresource: 'proxy', namespace: proxied.namespace, name: proxied.service + (proxied.port ? `:${proxied.port}` : '') };
+      const a: Attributes = {
+        verb: proxyVerb(req.method ?? 'GET'),
+        group: '',
+        resource: 'services',
+        subresource: 'proxy',
+        namespace: proxied.namespace,
+        name: proxied.service + (proxied.port ? `:${proxied.port}` : ''),
+      };
       if (!may(who, a)) throw deps.auth.forbidden(who, typeNamed('services'), a);
       return serveServiceProxy(req, res, store, deps.clock, proxied, q);
     }
@@ -465,6 +724,8 @@ export function createApiServer(deps: ApiServerDeps) {
   }
 
   /** The request listener, for an http or https server. */
-  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => { handle(req, res).catch((e) => sendError(res, e)); };
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handle(req, res).catch((e) => sendError(res, e));
+  };
   return { listener, stats };
 }

@@ -25,11 +25,20 @@ import { StatusError, type StatusCause } from './errors.ts';
 type Model = new (data: any) => { validate(): void };
 
 const MODELS: Record<string, Model> = {
-  'apps/v1/Deployment': Deployment, 'batch/v1/Job': Job, 'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'rbac.authorization.k8s.io/v1/Role': Role, 'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
-  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding, 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
-  'v1/ConfigMap': ConfigMap, 'v1/Namespace': Namespace, 'v1/PersistentVolumeClaim': PersistentVolumeClaim, 'v1/Pod': Pod,
-  'v1/Secret': Secret, 'v1/Service': Service, 'v1/ServiceAccount': ServiceAccount,
+  'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/ClusterRole': ClusterRole,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': ClusterRoleBinding,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Namespace': Namespace,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'v1/Pod': Pod,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
 };
 
 /** Is this kind checked against the Kubernetes schema here? */
@@ -48,10 +57,28 @@ function schemaErrors(obj: any): ErrorObject[] {
   }
 }
 
-const jsonKind = (v: unknown) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'boolean' ? 'bool' : typeof v);
-const GO_TYPE: Record<string, string> = { integer: 'int32', number: 'float64', boolean: 'bool', string: 'string', object: 'object', array: 'array' };
-const field = (instancePath: string) => instancePath.split('/').slice(1).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('').slice(1);
-const valueAt = (obj: any, instancePath: string) => instancePath.split('/').slice(1).reduce((v: any, k) => (v == null ? v : v[k]), obj);
+const jsonKind = (v: unknown) =>
+  Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'boolean' ? 'bool' : typeof v;
+const GO_TYPE: Record<string, string> = {
+  integer: 'int32',
+  number: 'float64',
+  boolean: 'bool',
+  string: 'string',
+  object: 'object',
+  array: 'array',
+};
+const field = (instancePath: string) =>
+  instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`))
+    .join('')
+    .slice(1);
+const valueAt = (obj: any, instancePath: string) =>
+  instancePath
+    .split('/')
+    .slice(1)
+    .reduce((v: any, k) => (v == null ? v : v[k]), obj);
 
 /**
  * A value of the wrong JSON type: the API server cannot decode the body into its Go struct and
@@ -60,10 +87,14 @@ const valueAt = (obj: any, instancePath: string) => instancePath.split('/').slic
 function decodeError(obj: any, e: ErrorObject): StatusError {
   const path = field(e.instancePath);
   const top = path.split(/[.[]/)[0];
-  const holder = path.includes('.') || path.includes('[') ? `${obj.kind}${top.charAt(0).toUpperCase()}${top.slice(1)}` : obj.kind;
+  const holder =
+    path.includes('.') || path.includes('[') ? `${obj.kind}${top.charAt(0).toUpperCase()}${top.slice(1)}` : obj.kind;
   const version = String(obj.apiVersion).split('/').pop();
-  return new StatusError(400, 'BadRequest',
-    `${obj.kind} in version "${version}" cannot be handled as a ${obj.kind}: json: cannot unmarshal ${jsonKind(valueAt(obj, e.instancePath))} into Go struct field ${holder}.${path} of type ${GO_TYPE[(e.params as any).type] ?? (e.params as any).type}`);
+  return new StatusError(
+    400,
+    'BadRequest',
+    `${obj.kind} in version "${version}" cannot be handled as a ${obj.kind}: json: cannot unmarshal ${jsonKind(valueAt(obj, e.instancePath))} into Go struct field ${holder}.${path} of type ${GO_TYPE[(e.params as any).type] ?? (e.params as any).type}`,
+  );
 }
 
 /** Throws the decoding error of a mistyped value; returns the schema's other violations. */
@@ -81,28 +112,62 @@ function semanticCauses(obj: any): StatusCause[] {
     const want = obj.spec.selector.matchLabels ?? {};
     const have = obj.spec.template.metadata?.labels ?? {};
     if (!Object.keys(want).length && !(obj.spec.selector.matchExpressions ?? []).length) {
-      causes.push({ reason: 'FieldValueInvalid', field: 'spec.selector', message: 'Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment' });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'spec.selector',
+        message:
+          'Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment',
+      });
     } else if (Object.entries(want).some(([k, v]) => have[k] !== v)) {
-      causes.push({ reason: 'FieldValueInvalid', field: 'spec.template.metadata.labels', message: `Invalid value: map[string]string{${Object.entries(have).map(([k, v]) => `"${k}":"${v}"`).join(', ')}}: \`selector\` does not match template \`labels\`` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'spec.template.metadata.labels',
+        message: `Invalid value: map[string]string{${Object.entries(have)
+          .map(([k, v]) => `"${k}":"${v}"`)
+          .join(', ')}}: \`selector\` does not match template \`labels\``,
+      });
     }
-    if (obj.spec.replicas < 0) causes.push({ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${obj.spec.replicas}: must be greater than or equal to 0` });
+    if (obj.spec.replicas < 0)
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field: 'spec.replicas',
+        message: `Invalid value: ${obj.spec.replicas}: must be greater than or equal to 0`,
+      });
   }
   for (const [path, pod] of podSpecs(obj)) {
     (pod.containers ?? []).forEach((c: any, i: number) => {
       // A pod needs an image; a pod template may leave it to be filled in later.
-      if (!c.image && obj.kind === 'Pod') causes.push({ reason: 'FieldValueRequired', field: `${path}.containers[${i}].image`, message: 'Required value' });
+      if (!c.image && obj.kind === 'Pod')
+        causes.push({
+          reason: 'FieldValueRequired',
+          field: `${path}.containers[${i}].image`,
+          message: 'Required value',
+        });
       (c.ports ?? []).forEach((p: any, j: number) => {
-        if (!(p.containerPort >= 1 && p.containerPort <= 65535)) causes.push({ reason: 'FieldValueInvalid', field: `${path}.containers[${i}].ports[${j}].containerPort`, message: `Invalid value: ${p.containerPort}: must be between 1 and 65535, inclusive` });
+        if (!(p.containerPort >= 1 && p.containerPort <= 65535))
+          causes.push({
+            reason: 'FieldValueInvalid',
+            field: `${path}.containers[${i}].ports[${j}].containerPort`,
+            message: `Invalid value: ${p.containerPort}: must be between 1 and 65535, inclusive`,
+          });
       });
     });
-    if (Array.isArray(pod.containers) && pod.containers.length === 0) causes.push({ reason: 'FieldValueRequired', field: `${path}.containers`, message: 'Required value' });
+    if (Array.isArray(pod.containers) && pod.containers.length === 0)
+      causes.push({ reason: 'FieldValueRequired', field: `${path}.containers`, message: 'Required value' });
   }
   if (obj.kind === 'Service' && obj.spec) {
     const s = obj.spec;
-    if (s.type !== 'ExternalName' && s.clusterIP !== 'None' && !(s.ports ?? []).length) causes.push({ reason: 'FieldValueRequired', field: 'spec.ports', message: 'Required value' });
+    if (s.type !== 'ExternalName' && s.clusterIP !== 'None' && !(s.ports ?? []).length)
+      causes.push({ reason: 'FieldValueRequired', field: 'spec.ports', message: 'Required value' });
     (s.ports ?? []).forEach((p: any, i: number) => {
-      if (!(p.port >= 1 && p.port <= 65535)) causes.push({ reason: 'FieldValueInvalid', field: `spec.ports[${i}].port`, message: `Invalid value: ${p.port}: must be between 1 and 65535, inclusive` });
-      if ((s.ports.length > 1) && !p.name) causes.push({ reason: 'FieldValueRequired', field: `spec.ports[${i}].name`, message: 'Required value' });
+      if (!(p.port >= 1 && p.port <= 65535))
+        causes.push({
+          reason: 'FieldValueInvalid',
+          field: `spec.ports[${i}].port`,
+          message: `Invalid value: ${p.port}: must be between 1 and 65535, inclusive`,
+        });
+      if (s.ports.length > 1 && !p.name)
+        causes.push({ reason: 'FieldValueRequired', field: `spec.ports[${i}].name`, message: 'Required value' });
     });
   }
   return causes;
@@ -111,7 +176,8 @@ function semanticCauses(obj: any): StatusCause[] {
 /** The pod specs an object holds, with their field paths. */
 function podSpecs(obj: any): Array<[string, any]> {
   if (obj.kind === 'Pod') return obj.spec ? [['spec', obj.spec]] : [];
-  if ((obj.kind === 'Deployment' || obj.kind === 'Job') && obj.spec?.template?.spec) return [['spec.template.spec', obj.spec.template.spec]];
+  if ((obj.kind === 'Deployment' || obj.kind === 'Job') && obj.spec?.template?.spec)
+    return [['spec.template.spec', obj.spec.template.spec]];
   return [];
 }
 
@@ -145,7 +211,8 @@ export function defaultBuiltIn(obj: any) {
       if (!spec) return;
       spec.replicas ??= 1;
       spec.strategy ??= { type: 'RollingUpdate' };
-      if (spec.strategy.type === 'RollingUpdate') spec.strategy.rollingUpdate = { maxUnavailable: '25%', maxSurge: '25%', ...spec.strategy.rollingUpdate };
+      if (spec.strategy.type === 'RollingUpdate')
+        spec.strategy.rollingUpdate = { maxUnavailable: '25%', maxSurge: '25%', ...spec.strategy.rollingUpdate };
       spec.revisionHistoryLimit ??= 10;
       spec.progressDeadlineSeconds ??= 600;
       if (spec.template?.spec) defaultPodSpec(spec.template.spec);

@@ -20,8 +20,16 @@ function ajv() {
   return ajvInstance;
 }
 
-const pathOf = (p: string) => p.replace(/^\//, '').split('/').filter(Boolean).map((s) => (/^\d+$/.test(s) ? `[${s}]` : s)).join('.').replace(/\.\[/g, '[');
-const join = (base: string, key: string | number) => (typeof key === 'number' ? `${base}[${key}]` : base ? `${base}.${key}` : key);
+const pathOf = (p: string) =>
+  p
+    .replace(/^\//, '')
+    .split('/')
+    .filter(Boolean)
+    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : s))
+    .join('.')
+    .replace(/\.\[/g, '[');
+const join = (base: string, key: string | number) =>
+  typeof key === 'number' ? `${base}[${key}]` : base ? `${base}.${key}` : key;
 
 function show(v: unknown) {
   if (typeof v === 'string') return JSON.stringify(v);
@@ -32,26 +40,64 @@ function show(v: unknown) {
 /** A Status cause as the API server words a schema violation, from an Ajv error. */
 export function causeFromAjv(e: ErrorObject, root: unknown): StatusCause {
   let field = pathOf(e.instancePath);
-  const value = e.instancePath.split('/').slice(1).reduce((v: any, k) => (v == null ? v : v[k]), root);
+  const value = e.instancePath
+    .split('/')
+    .slice(1)
+    .reduce((v: any, k) => (v == null ? v : v[k]), root);
   switch (e.keyword) {
     case 'required': {
       field = join(field, (e.params as any).missingProperty);
       return { reason: 'FieldValueRequired', field, message: 'Required value' };
     }
     case 'enum':
-      return { reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${show(value)}: supported values: ${(e.params as any).allowedValues.map((x: unknown) => JSON.stringify(x)).join(', ')}` };
+      return {
+        reason: 'FieldValueNotSupported',
+        field,
+        message: `Unsupported value: ${show(value)}: supported values: ${(e.params as any).allowedValues.map((x: unknown) => JSON.stringify(x)).join(', ')}`,
+      };
     case 'type':
-      return { reason: 'FieldValueTypeInvalid', field, message: `Invalid value: ${show(value)}: ${field} in body must be of type ${(e.params as any).type}: ${show(value)}` };
-    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
-      const words: Record<string, string> = { minimum: 'greater than or equal to', maximum: 'less than or equal to', exclusiveMinimum: 'greater than', exclusiveMaximum: 'less than' };
-      return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(value)}: ${field} in body should be ${words[e.keyword]} ${(e.params as any).limit}` };
+      return {
+        reason: 'FieldValueTypeInvalid',
+        field,
+        message: `Invalid value: ${show(value)}: ${field} in body must be of type ${(e.params as any).type}: ${show(value)}`,
+      };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const words: Record<string, string> = {
+        minimum: 'greater than or equal to',
+        maximum: 'less than or equal to',
+        exclusiveMinimum: 'greater than',
+        exclusiveMaximum: 'less than',
+      };
+      return {
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${show(value)}: ${field} in body should be ${words[e.keyword]} ${(e.params as any).limit}`,
+      };
     }
-    case 'maxLength': case 'maxItems': case 'maxProperties':
-      return { reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${(e.params as any).limit}` };
-    case 'minLength': case 'minItems':
-      return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(value)}: ${field} in body should be at least ${(e.params as any).limit} ${e.keyword === 'minLength' ? 'chars long' : 'items'}` };
+    case 'maxLength':
+    case 'maxItems':
+    case 'maxProperties':
+      return {
+        reason: 'FieldValueTooLong',
+        field,
+        message: `Too long: may not be more than ${(e.params as any).limit}`,
+      };
+    case 'minLength':
+    case 'minItems':
+      return {
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${show(value)}: ${field} in body should be at least ${(e.params as any).limit} ${e.keyword === 'minLength' ? 'chars long' : 'items'}`,
+      };
     case 'pattern':
-      return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(value)}: ${field} in body should match '${(e.params as any).pattern}'` };
+      return {
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${show(value)}: ${field} in body should match '${(e.params as any).pattern}'`,
+      };
     default:
       return { reason: 'FieldValueInvalid', field, message: `Invalid value: ${show(value)}: ${e.message}` };
   }
@@ -75,7 +121,11 @@ export class CrdSchema {
     const props = this.schema.properties ?? {};
     for (const key of Object.keys(obj)) {
       if (key === 'apiVersion' || key === 'kind' || key === 'metadata') continue;
-      if (!(key in props)) { unknown.push(key); delete obj[key]; continue; }
+      if (!(key in props)) {
+        unknown.push(key);
+        delete obj[key];
+        continue;
+      }
       pruneNode(props[key], obj[key], key, unknown);
     }
     return unknown;
@@ -91,7 +141,10 @@ export class CrdSchema {
         if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if') continue;
         const c = causeFromAjv(e, obj);
         const k = `${c.field}|${c.message}`;
-        if (!seen.has(k)) { seen.add(k); causes.push(c); }
+        if (!seen.has(k)) {
+          seen.add(k);
+          causes.push(c);
+        }
       }
     }
     if (causes.length === 0) celWalk(this.schema, obj, old, '', causes, true);
@@ -126,25 +179,42 @@ function pruneNode(schema: Schema | undefined, value: any, path: string, unknown
   }
 }
 
-function celWalk(schema: Schema | undefined, value: any, old: any, path: string, causes: StatusCause[], isRoot = false) {
+function celWalk(
+  schema: Schema | undefined,
+  value: any,
+  old: any,
+  path: string,
+  causes: StatusCause[],
+  isRoot = false,
+) {
   if (!schema || value === undefined) return;
   for (const v of schema['x-kubernetes-validations'] ?? []) {
     const usesOld = /\boldSelf\b/.test(v.rule);
     if (usesOld && old === undefined) continue; // transition rules run only on updates
     let ok: unknown;
-    try { ok = compileRule(v.rule)({ self: value, oldSelf: old }); } catch { ok = false; }
+    try {
+      ok = compileRule(v.rule)({ self: value, oldSelf: old });
+    } catch {
+      ok = false;
+    }
     if (ok !== true) {
       const field = v.fieldPath ? join(path, String(v.fieldPath).replace(/^\./, '')) : path || '<root>';
       const shown = isRoot ? '"object"' : show(value);
-      causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${shown}: ${v.message ?? `failed rule: ${v.rule}`}` });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        field,
+        message: `Invalid value: ${shown}: ${v.message ?? `failed rule: ${v.rule}`}`,
+      });
     }
   }
   if (value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    const keys: string[] | undefined = schema['x-kubernetes-list-type'] === 'map' ? schema['x-kubernetes-list-map-keys'] : undefined;
+    const keys: string[] | undefined =
+      schema['x-kubernetes-list-type'] === 'map' ? schema['x-kubernetes-list-map-keys'] : undefined;
     value.forEach((item, i) => {
       // Only items of map-type lists correlate with their old selves (Kubernetes does the same).
-      const prev = keys && Array.isArray(old) ? old.find((o: any) => keys.every((k) => o?.[k] === item?.[k])) : undefined;
+      const prev =
+        keys && Array.isArray(old) ? old.find((o: any) => keys.every((k) => o?.[k] === item?.[k])) : undefined;
       celWalk(schema.items, item, prev, `${path}[${i}]`, causes);
     });
     return;

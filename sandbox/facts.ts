@@ -11,7 +11,10 @@ const GATED_PREFIXES = ['meta-llama/', 'google/gemma', 'mistralai/'];
 
 /** Does downloading this model (an `hf://` URI or a bare repository id) need a token? */
 export function needsHubToken(storageUri: string): boolean {
-  const id = storageUri.trim().toLowerCase().replace(/^hf:\/\//, '');
+  const id = storageUri
+    .trim()
+    .toLowerCase()
+    .replace(/^hf:\/\//, '');
   return GATED_PREFIXES.some((p) => id.startsWith(p));
 }
 
@@ -21,8 +24,22 @@ export const TRIAL_INDEX_LABEL = 'trainer.kubeflow.org/trial-index';
 export const TRIAL_PARAMETERS_ANNOTATION = 'trainer.kubeflow.org/trial-parameters';
 
 const SUFFIX: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** A Kubernetes resource quantity ("500m", "16Gi", "1e3", 2) as a number; NaN when it is not one. */

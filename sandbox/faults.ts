@@ -20,7 +20,17 @@ export interface FaultRule {
   skip?: number;
 }
 
-const REASONS: Record<number, string> = { 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout' };
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
 const SEEN_MAX = 20_000;
 
 export class Faults {
@@ -30,7 +40,9 @@ export class Faults {
   private hung = new Set<http.ServerResponse>();
 
   /** Replaces the rules (none: every request is served normally). */
-  set(rules: FaultRule[]) { this.rules = rules.map((r) => ({ ...r })); }
+  set(rules: FaultRule[]) {
+    this.rules = rules.map((r) => ({ ...r }));
+  }
 
   /**
    * Applies the first matching rule. Returns true when the request was answered (or dropped) here;
@@ -40,34 +52,85 @@ export class Faults {
     const line = `${req.method} ${req.url}`;
     this.seen.push(line);
     if (this.seen.length > SEEN_MAX) this.seen.splice(0, this.seen.length - SEEN_MAX);
-    const rule = this.rules.find((r) => r.method.split('|').includes(req.method ?? '') && r.path.test(req.url ?? '') && (r.times === undefined || r.times > 0));
+    const rule = this.rules.find(
+      (r) =>
+        r.method.split('|').includes(req.method ?? '') &&
+        r.path.test(req.url ?? '') &&
+        (r.times === undefined || r.times > 0),
+    );
     if (!rule) return false;
-    if (rule.skip) { rule.skip--; return false; }
+    if (rule.skip) {
+      rule.skip--;
+      return false;
+    }
     if (rule.times !== undefined) rule.times--;
-    if (rule.fault === 'delay') { await new Promise((r) => setTimeout(r, rule.delayMs ?? 1000)); return false; }
-    if (rule.fault === 'drop') { req.socket.destroy(); return true; }
-    if (rule.fault === 'hang') { this.hung.add(res); res.on('close', () => this.hung.delete(res)); return true; }
+    if (rule.fault === 'delay') {
+      await new Promise((r) => setTimeout(r, rule.delayMs ?? 1000));
+      return false;
+    }
+    if (rule.fault === 'drop') {
+      req.socket.destroy();
+      return true;
+    }
+    if (rule.fault === 'hang') {
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+      return true;
+    }
     const code = rule.status ?? 500;
     const reason = REASONS[code] ?? 'InternalError';
-    sendJson(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `injected fault: ${reason}`, reason, code }, code === 429 ? { 'Retry-After': ['1'] } : {});
+    sendJson(
+      res,
+      code,
+      {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `injected fault: ${reason}`,
+        reason,
+        code,
+      },
+      code === 429 ? { 'Retry-After': ['1'] } : {},
+    );
     return true;
   }
 
   /** Requests held by a `hang` rule whose client has not gone away. */
-  get hanging() { return this.hung.size; }
+  get hanging() {
+    return this.hung.size;
+  }
 
   /** Ends the requests left hanging (at stop). */
-  releaseHung() { for (const res of this.hung) res.destroy(); this.hung.clear(); }
+  releaseHung() {
+    for (const res of this.hung) res.destroy();
+    this.hung.clear();
+  }
 
   /** The control endpoint: rules as JSON, with `path` a regular expression's source. */
   async control(req: http.IncomingMessage, res: http.ServerResponse, readJson: () => Promise<any>) {
-    if (req.method === 'DELETE') { this.set([]); return sendJson(res, 200, { rules: [] }); }
+    if (req.method === 'DELETE') {
+      this.set([]);
+      return sendJson(res, 200, { rules: [] });
+    }
     if (req.method === 'POST') {
       const body = await readJson();
       const list = Array.isArray(body) ? body : [body];
       for (const r of list) {
-        if (!r || typeof r.method !== 'string' || typeof r.path !== 'string' || !['error', 'hang', 'drop', 'delay'].includes(r.fault)) {
-          return sendJson(res, 400, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'BadRequest', code: 400, message: 'a fault rule needs method, path (a regular expression) and fault (error, hang, drop or delay)' });
+        if (
+          !r ||
+          typeof r.method !== 'string' ||
+          typeof r.path !== 'string' ||
+          !['error', 'hang', 'drop', 'delay'].includes(r.fault)
+        ) {
+          return sendJson(res, 400, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            reason: 'BadRequest',
+            code: 400,
+            message: 'a fault rule needs method, path (a regular expression) and fault (error, hang, drop or delay)',
+          });
         }
         this.rules.push({ ...r, path: new RegExp(r.path) });
       }

@@ -8,7 +8,8 @@ export function startGarbageCollector(store: Store) {
     if (ev.type !== 'DELETED') return;
     for (const { typeKey, obj } of store.dependents(ev.object.metadata.uid)) {
       const t = RESOURCE_TYPES.find((x) => keyOf(x) === typeKey)!;
-      if (store.get(t, obj.metadata.namespace, obj.metadata.name)) store.remove(t, obj.metadata.namespace, obj.metadata.name);
+      if (store.get(t, obj.metadata.namespace, obj.metadata.name))
+        store.remove(t, obj.metadata.namespace, obj.metadata.name);
     }
   });
 }

@@ -5,14 +5,22 @@ import { decodeProtobufBody } from './protobuf.ts';
 
 const MAX_BODY = 8 * 1024 * 1024;
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}) {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+) {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
 export function sendError(res: ServerResponse, err: unknown) {
-  const e = err instanceof StatusError ? err : new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? err}`);
+  const e =
+    err instanceof StatusError
+      ? err
+      : new StatusError(500, 'InternalError', `Internal error occurred: ${(err as Error)?.message ?? err}`);
   if (!res.headersSent) sendJson(res, e.code, e.toStatus());
   else res.end();
 }
@@ -24,7 +32,9 @@ async function readBytes(req: IncomingMessage): Promise<Buffer> {
     size += (c as Buffer).length;
     if (size > MAX_BODY) {
       // Read the rest, so the client sees the 413 on a connection that still works.
-      for await (const _ of req) { /* drained */ }
+      for await (const _ of req) {
+        /* drained */
+      }
       throw new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 8Mi');
     }
     chunks.push(c as Buffer);
@@ -37,11 +47,18 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function readJson(req: IncomingMessage, parseYaml?: (s: string) => unknown): Promise<any> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufBody(await readBytes(req));
   if (type && !/json|yaml/.test(type)) {
     await readBytes(req).catch(() => undefined);
-    throw new StatusError(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml');
+    throw new StatusError(
+      415,
+      'UnsupportedMediaType',
+      'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    );
   }
   const text = await readBody(req);
   if (!text.trim()) return undefined;
@@ -49,7 +66,11 @@ export async function readJson(req: IncomingMessage, parseYaml?: (s: string) => 
     return JSON.parse(text);
   } catch {
     if (parseYaml) {
-      try { return parseYaml(text); } catch { /* fall through */ }
+      try {
+        return parseYaml(text);
+      } catch {
+        /* fall through */
+      }
     }
     throw badRequest('the request body could not be decoded: invalid JSON');
   }

@@ -76,33 +76,80 @@ export interface Sandbox {
 }
 
 /** A user's credentials in a kubeconfig: a client certificate and key, or a bearer token. */
-export interface Credentials { token?: string; cert?: string; key?: string }
+export interface Credentials {
+  token?: string;
+  cert?: string;
+  key?: string;
+}
 
-export function kubeconfigFor(url: string, caPem?: string, namespace = 'default', user: { name: string } & Credentials = ADMIN) {
+export function kubeconfigFor(
+  url: string,
+  caPem?: string,
+  namespace = 'default',
+  user: { name: string } & Credentials = ADMIN,
+) {
   // client-node refuses plain HTTP unless TLS verification is marked as skipped; over HTTPS the
   // kubeconfig carries the sandbox's own certificate as the CA, so verification stays on.
-  const cluster = caPem ? { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : { server: url, 'insecure-skip-tls-verify': true };
+  const cluster = caPem
+    ? { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') }
+    : { server: url, 'insecure-skip-tls-verify': true };
   return toYaml({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'kubeflow-mcp-sandbox',
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'kubeflow-mcp-sandbox',
     clusters: [{ name: 'kubeflow-mcp-sandbox', cluster }],
-    users: [{ name: user.name, user: user.cert ? { 'client-certificate-data': Buffer.from(user.cert).toString('base64'), 'client-key-data': Buffer.from(user.key!).toString('base64') } : { token: user.token } }],
-    contexts: [{ name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: user.name, namespace } }],
+    users: [
+      {
+        name: user.name,
+        user: user.cert
+          ? {
+              'client-certificate-data': Buffer.from(user.cert).toString('base64'),
+              'client-key-data': Buffer.from(user.key!).toString('base64'),
+            }
+          : { token: user.token },
+      },
+    ],
+    contexts: [
+      { name: 'kubeflow-mcp-sandbox', context: { cluster: 'kubeflow-mcp-sandbox', user: user.name, namespace } },
+    ],
   });
 }
 
 async function selfSignedCertificate() {
   const { generate } = await import('selfsigned');
   return generate([{ name: 'commonName', value: 'kubeflow-mcp-sandbox' }], {
-    keyType: 'ec', algorithm: 'sha256',
-    extensions: [{ name: 'basicConstraints', cA: true }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] }],
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
+    ],
   } as any);
 }
 
 /** A client certificate for `user`, signed by the sandbox's CA: CN the user, O each group. */
 async function clientCertificate(user: SandboxUser, ca: { private: string; cert: string }): Promise<Credentials> {
   const { generate } = await import('selfsigned');
-  const subject = [{ name: 'commonName', value: user.name }, ...(user.groups ?? []).map((g) => ({ name: 'organizationName', value: g }))];
-  const c: any = await generate(subject as any, { days: 30, keyType: 'ec', algorithm: 'sha256', ca: { key: ca.private, cert: ca.cert }, extensions: [{ name: 'extKeyUsage', clientAuth: true }] } as any);
+  const subject = [
+    { name: 'commonName', value: user.name },
+    ...(user.groups ?? []).map((g) => ({ name: 'organizationName', value: g })),
+  ];
+  const c: any = await generate(
+    subject as any,
+    {
+      days: 30,
+      keyType: 'ec',
+      algorithm: 'sha256',
+      ca: { key: ca.private, cert: ca.cert },
+      extensions: [{ name: 'extKeyUsage', clientAuth: true }],
+    } as any,
+  );
   return { cert: c.cert, key: c.private };
 }
 
@@ -113,18 +160,41 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const schemas = new Map<string, CrdSchema>();
   for (const crd of crds) {
     schemas.set(crd.spec.names.kind, new CrdSchema(crd.spec.versions[0].schema.openAPIV3Schema));
-    crd.status = { conditions: [{ type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' }], acceptedNames: crd.spec.names, storedVersions: crd.spec.versions.map((v: any) => v.name) };
+    crd.status = {
+      conditions: [
+        {
+          type: 'Established',
+          status: 'True',
+          reason: 'InitialNamesAccepted',
+          message: 'the initial names have been accepted',
+        },
+      ],
+      acceptedNames: crd.spec.names,
+      storedVersions: crd.spec.versions.map((v: any) => v.name),
+    };
     store.create(typeNamed('customresourcedefinitions'), crd);
   }
-  if (opts.platform !== undefined && !isPlatform(opts.platform)) throw new Error(`unknown sandbox platform "${opts.platform}"; expected one of ${PLATFORMS.join(', ')}`);
+  if (opts.platform !== undefined && !isPlatform(opts.platform))
+    throw new Error(`unknown sandbox platform "${opts.platform}"; expected one of ${PLATFORMS.join(', ')}`);
   if (opts.keepState && !opts.stateFile) throw new Error('keepState needs a stateFile');
-  if (opts.keepState && !takeLock(opts.stateFile!)) throw new Error(`another process serves the sandbox state in ${opts.stateFile} (${lockPath(opts.stateFile!)})`);
+  if (opts.keepState && !takeLock(opts.stateFile!))
+    throw new Error(`another process serves the sandbox state in ${opts.stateFile} (${lockPath(opts.stateFile!)})`);
   const saved = opts.keepState ? readState(opts.stateFile!) : undefined;
-  const loaded = saved ? restartable(saved) : opts.stateFile && !opts.keepState ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8')) : defaultSeed(opts.platform);
+  const loaded = saved
+    ? restartable(saved)
+    : opts.stateFile && !opts.keepState
+      ? loadYamlObjects(readFileSync(opts.stateFile, 'utf8'))
+      : defaultSeed(opts.platform);
   const isUser = (o: any) => `${o.apiVersion}/${o.kind}` === USER_KIND;
-  const users: SandboxUser[] = [...(opts.users ?? []), ...loaded.filter(isUser).map((u) => ({ name: u.metadata?.name, token: u.token, groups: u.groups ?? [] }))];
-  for (const u of users) if (!u.name || (!u.token && !u.certificate)) throw new Error(`sandbox users need a name and a token or certificate: true (${JSON.stringify(u)})`);
-  if (users.some((u) => u.certificate) && !opts.tls) throw new Error('sandbox users with client certificates need tls: true');
+  const users: SandboxUser[] = [
+    ...(opts.users ?? []),
+    ...loaded.filter(isUser).map((u) => ({ name: u.metadata?.name, token: u.token, groups: u.groups ?? [] })),
+  ];
+  for (const u of users)
+    if (!u.name || (!u.token && !u.certificate))
+      throw new Error(`sandbox users need a name and a token or certificate: true (${JSON.stringify(u)})`);
+  if (users.some((u) => u.certificate) && !opts.tls)
+    throw new Error('sandbox users with client certificates need tls: true');
   const seed = loaded.filter((o) => !isUser(o));
   for (const obj of [...seed, ...(opts.objects ?? [])]) {
     const t = typeForKind(obj.apiVersion, obj.kind);
@@ -132,7 +202,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (t.namespaced) obj.metadata.namespace ??= 'default';
     if (t.crd) {
       const causes = schemas.get(t.kind)!.validate(obj);
-      if (causes.length) throw new Error(`sandbox seed: ${obj.kind} ${obj.metadata.name} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`);
+      if (causes.length)
+        throw new Error(
+          `sandbox seed: ${obj.kind} ${obj.metadata.name} is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join('; ')}`,
+        );
     }
     const created = store.create(t, obj, { restore: !!saved });
     if (t.kind === 'Pod' && created.status?.phase === 'Running') {
@@ -144,9 +217,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 
   const controller = new TrainerController(store, clock, { ...DEFAULT_DURATIONS, ...opts.durations });
-  for (const ns of store.list(typeNamed('namespaces'))) for (const p of store.list(typeNamed('pods'), ns.metadata.name)) {
-    if (p.status?.phase === 'Running') controller.kubelet.adoptRunning(p, { kind: p.metadata.labels?.['app.kubernetes.io/name'] === 'trainer' ? 'trainer-controller' : 'generic', pod: p.metadata.name, rank: 0, world: 1, outcome: 'succeed' });
-  }
+  for (const ns of store.list(typeNamed('namespaces')))
+    for (const p of store.list(typeNamed('pods'), ns.metadata.name)) {
+      if (p.status?.phase === 'Running')
+        controller.kubelet.adoptRunning(p, {
+          kind: p.metadata.labels?.['app.kubernetes.io/name'] === 'trainer' ? 'trainer-controller' : 'generic',
+          pod: p.metadata.name,
+          rank: 0,
+          world: 1,
+          outcome: 'succeed',
+        });
+    }
   const stopGc = startGarbageCollector(store);
   const stopBinder = startVolumeBinder(store, clock);
   controller.start();
@@ -155,15 +236,31 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   const auth = new Auth(store, users, opts.anonymous ?? 'admin');
   const faults = new Faults();
-  const api = createApiServer({ store, clock, schemas, logs: controller.kubelet, forbidden: new Set(opts.forbidden ?? []), auth, faults,
-    platform: opts.platform && { name: opts.platform, gitVersion: PLATFORM_VERSION[opts.platform].gitVersion } });
+  const api = createApiServer({
+    store,
+    clock,
+    schemas,
+    logs: controller.kubelet,
+    forbidden: new Set(opts.forbidden ?? []),
+    auth,
+    faults,
+    platform: opts.platform && { name: opts.platform, gitVersion: PLATFORM_VERSION[opts.platform].gitVersion },
+  });
   const cert = opts.tls ? await selfSignedCertificate() : undefined;
   // Client certificates are asked for and checked against the sandbox's CA; a request without one
   // still reaches the API (and authenticates with a token, or not at all).
-  const server = cert ? https.createServer({ key: cert.private, cert: cert.cert, ca: [cert.cert], requestCert: true, rejectUnauthorized: false }, api.listener) : http.createServer(api.listener);
+  const server = cert
+    ? https.createServer(
+        { key: cert.private, cert: cert.cert, ca: [cert.cert], requestCert: true, rejectUnauthorized: false },
+        api.listener,
+      )
+    : http.createServer(api.listener);
   const issued = new Map<string, Credentials>();
   for (const u of users) if (u.certificate && cert) issued.set(u.name, await clientCertificate(u, cert));
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(opts.port ?? 0, '127.0.0.1', () => resolve()); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
   const url = `${cert ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kept = opts.keepState ? keepState(store, opts.stateFile!) : undefined;
   if (kept) {
@@ -173,18 +270,32 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const openConnections = () => new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
 
   return {
-    url, kubeconfig: kubeconfigFor(url, cert?.cert), store, controller, clock, requests: () => api.stats.requests, faults,
+    url,
+    kubeconfig: kubeconfigFor(url, cert?.cert),
+    store,
+    controller,
+    clock,
+    requests: () => api.stats.requests,
+    faults,
     openConnections,
-    idle: (seconds) => new Promise((resolve) => {
-      let seen = api.stats.requests, quietSince = Date.now();
-      const tick = setInterval(async () => {
-        const busy = api.stats.requests !== seen || (await openConnections()) > 0;
-        seen = api.stats.requests;
-        if (busy) quietSince = Date.now();
-        else if (Date.now() - quietSince >= seconds * 1000) { clearInterval(tick); resolve(); }
-      }, Math.min(5000, seconds * 250));
-      tick.unref();
-    }),
+    idle: (seconds) =>
+      new Promise((resolve) => {
+        let seen = api.stats.requests,
+          quietSince = Date.now();
+        const tick = setInterval(
+          async () => {
+            const busy = api.stats.requests !== seen || (await openConnections()) > 0;
+            seen = api.stats.requests;
+            if (busy) quietSince = Date.now();
+            else if (Date.now() - quietSince >= seconds * 1000) {
+              clearInterval(tick);
+              resolve();
+            }
+          },
+          Math.min(5000, seconds * 250),
+        );
+        tick.unref();
+      }),
     dropConnections: () => server.closeAllConnections(),
     kubeconfigAs(name, namespace = 'default') {
       const u = users.find((x) => x.name === name);

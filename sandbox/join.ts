@@ -5,10 +5,18 @@ import { resolve } from 'node:path';
 import { liveLock, type StateLock } from './state-file.ts';
 
 async function answers(url: string): Promise<boolean> {
-  try { return (await fetch(`${url}/version`, { signal: AbortSignal.timeout(3000) })).ok; } catch { return false; }
+  try {
+    return (await fetch(`${url}/version`, { signal: AbortSignal.timeout(3000) })).ok;
+  } catch {
+    return false;
+  }
 }
 
-export async function joinSandbox(stateFile: string, start: (file: string) => void, timeoutMs = 120_000): Promise<StateLock & { started: boolean }> {
+export async function joinSandbox(
+  stateFile: string,
+  start: (file: string) => void,
+  timeoutMs = 120_000,
+): Promise<StateLock & { started: boolean }> {
   const file = resolve(stateFile);
   const running = liveLock(file);
   if (running && (await answers(running.url))) return { ...running, started: false };

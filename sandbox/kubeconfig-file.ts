@@ -12,5 +12,10 @@ export function writeSandboxKubeconfig(sb: { kubeconfig: string }, path?: string
   const file = resolve(path ?? defaultKubeconfigPath());
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, sb.kubeconfig, { mode: 0o600 });
-  return { path: file, remove: () => { if (!path) rmSync(file, { force: true }); } };
+  return {
+    path: file,
+    remove: () => {
+      if (!path) rmSync(file, { force: true });
+    },
+  };
 }

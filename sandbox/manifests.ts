@@ -41,7 +41,10 @@ export function loadYamlObjects(text: string): any[] {
 /** Every object of every YAML file in a folder of manifests/, files in name order. */
 export function loadManifestFolder(name: string): any[] {
   const dir = manifestPath(name);
-  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().flatMap((f) => loadYamlObjects(readFileSync(join(dir, f), 'utf8')));
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .flatMap((f) => loadYamlObjects(readFileSync(join(dir, f), 'utf8')));
 }
 
 let crdCache: any[] | undefined;

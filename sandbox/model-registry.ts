@@ -15,7 +15,12 @@ import { clone, type KObject, type Store } from './store.ts';
 import type { Clock } from './clock.ts';
 import { readBody } from './http-util.ts';
 
-export const REGISTRY = { namespace: 'kubeflow', service: 'model-registry-service', port: 8080, portName: 'http-api' } as const;
+export const REGISTRY = {
+  namespace: 'kubeflow',
+  service: 'model-registry-service',
+  port: 8080,
+  portName: 'http-api',
+} as const;
 export const REGISTRY_BASE = '/api/model_registry/v1alpha3';
 /** Label of the ConfigMaps holding registry entities; its value is the entity kind. */
 export const ENTITY_LABEL = 'sandbox.kubeflow-mcp.dev/model-registry';
@@ -40,13 +45,27 @@ function withDiscriminators(node: any): any {
   if (out.oneOf && out.discriminator?.mapping) {
     const prop = out.discriminator.propertyName;
     const keys = Object.keys(out.discriminator.mapping);
-    const replaced: any = { type: 'object', required: [prop], properties: { [prop]: { enum: keys } }, allOf: keys.map((key) => ({ if: { properties: { [prop]: { const: key } } }, then: { $ref: out.discriminator.mapping[key] } })) };
+    const replaced: any = {
+      type: 'object',
+      required: [prop],
+      properties: { [prop]: { enum: keys } },
+      allOf: keys.map((key) => ({
+        if: { properties: { [prop]: { const: key } } },
+        then: { $ref: out.discriminator.mapping[key] },
+      })),
+    };
     return replaced;
   }
   return out;
 }
 
-export interface Operation { template: string; method: string; params: Record<string, string>; op: any; pathItem: any }
+export interface Operation {
+  template: string;
+  method: string;
+  params: Record<string, string>;
+  op: any;
+  pathItem: any;
+}
 
 export interface RegistryValidator {
   /** The operation of the document a method and path (below the base path) name, if any. */
@@ -72,16 +91,23 @@ export function registryValidator(): RegistryValidator {
   };
   const rebase = (s: any): any => JSON.parse(JSON.stringify(s).replace(/"#\/components\//g, '"mr#/components/'));
   const deref = (x: any, section: string) => (x?.$ref ? doc.components[section][x.$ref.split('/').pop()] : x);
-  const templates = Object.keys(doc.paths).filter((p) => p.startsWith(REGISTRY_BASE)).map((p) => {
-    const parts = p.slice(REGISTRY_BASE.length).split('/').filter(Boolean);
-    return { template: p.slice(REGISTRY_BASE.length), parts };
-  });
+  const templates = Object.keys(doc.paths)
+    .filter((p) => p.startsWith(REGISTRY_BASE))
+    .map((p) => {
+      const parts = p.slice(REGISTRY_BASE.length).split('/').filter(Boolean);
+      return { template: p.slice(REGISTRY_BASE.length), parts };
+    });
   const operation = (method: string, path: string): Operation | undefined => {
     const got = path.split('/').filter(Boolean);
     for (const t of templates) {
       if (t.parts.length !== got.length) continue;
       const params: Record<string, string> = {};
-      if (!t.parts.every((p, i) => (p.startsWith('{') ? ((params[p.slice(1, -1)] = decodeURIComponent(got[i])), true) : p === got[i]))) continue;
+      if (
+        !t.parts.every((p, i) =>
+          p.startsWith('{') ? ((params[p.slice(1, -1)] = decodeURIComponent(got[i])), true) : p === got[i],
+        )
+      )
+        continue;
       const pathItem = doc.paths[REGISTRY_BASE + t.template];
       const op = pathItem[method.toLowerCase()];
       if (op) return { template: t.template, method: method.toUpperCase(), params, op, pathItem };
@@ -94,17 +120,26 @@ export function registryValidator(): RegistryValidator {
       const o = operation(method, path);
       if (!o) return [`${method} ${path} is not an operation of the Model Registry REST API`];
       const problems: string[] = [];
-      const declared = [...(o.pathItem.parameters ?? []), ...(o.op.parameters ?? [])].map((p: any) => deref(p, 'parameters'));
+      const declared = [...(o.pathItem.parameters ?? []), ...(o.op.parameters ?? [])].map((p: any) =>
+        deref(p, 'parameters'),
+      );
       for (const p of declared) {
-        const value = p.in === 'path' ? o.params[p.name] : p.in === 'query' ? query.get(p.name) ?? undefined : undefined;
-        if (value === undefined) { if (p.required) problems.push(`${p.in} parameter ${p.name} is required`); continue; }
+        const value =
+          p.in === 'path' ? o.params[p.name] : p.in === 'query' ? (query.get(p.name) ?? undefined) : undefined;
+        if (value === undefined) {
+          if (p.required) problems.push(`${p.in} parameter ${p.name} is required`);
+          continue;
+        }
         problems.push(...check(p.schema, value, `${p.in} parameter ${p.name}`));
       }
-      for (const k of new Set(query.keys())) if (!declared.some((p: any) => p.in === 'query' && p.name === k)) problems.push(`query parameter ${k} is not declared for ${o.method} ${o.template}`);
+      for (const k of new Set(query.keys()))
+        if (!declared.some((p: any) => p.in === 'query' && p.name === k))
+          problems.push(`query parameter ${k} is not declared for ${o.method} ${o.template}`);
       const rb = o.op.requestBody;
       if (rb) {
-        if (body === undefined) { if (rb.required) problems.push('a JSON body is required'); }
-        else problems.push(...check(rb.content['application/json'].schema, body, 'body'));
+        if (body === undefined) {
+          if (rb.required) problems.push('a JSON body is required');
+        } else problems.push(...check(rb.content['application/json'].schema, body, 'body'));
       } else if (body !== undefined) problems.push(`${o.method} ${o.template} takes no body`);
       return problems;
     },
@@ -124,38 +159,80 @@ export function registryValidator(): RegistryValidator {
 // The registry's state: entities in ConfigMaps.
 
 type Kind = 'RegisteredModel' | 'ModelVersion' | 'ModelArtifact';
-const PREFIX: Record<Kind, string> = { RegisteredModel: 'registeredmodel', ModelVersion: 'modelversion', ModelArtifact: 'modelartifact' };
+const PREFIX: Record<Kind, string> = {
+  RegisteredModel: 'registeredmodel',
+  ModelVersion: 'modelversion',
+  ModelArtifact: 'modelartifact',
+};
 /** Models and versions share one id sequence (MLMD contexts); artifacts have their own. */
-const SEQUENCE: Record<Kind, Kind[]> = { RegisteredModel: ['RegisteredModel', 'ModelVersion'], ModelVersion: ['RegisteredModel', 'ModelVersion'], ModelArtifact: ['ModelArtifact'] };
+const SEQUENCE: Record<Kind, Kind[]> = {
+  RegisteredModel: ['RegisteredModel', 'ModelVersion'],
+  ModelVersion: ['RegisteredModel', 'ModelVersion'],
+  ModelArtifact: ['ModelArtifact'],
+};
 
 class RegistryError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  409: 'Conflict',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 /** One request and its answer, as the registry saw them (tests check both against the document). */
-export interface Exchange { method: string; path: string; query: string; body?: unknown; status: number; answer: unknown }
+export interface Exchange {
+  method: string;
+  path: string;
+  query: string;
+  body?: unknown;
+  status: number;
+  answer: unknown;
+}
 
 export class ModelRegistry {
   /** The last requests (at most 1,000), newest last. */
   readonly exchanges: Exchange[] = [];
-  constructor(private store: Store, private clock: Clock) {}
+  constructor(
+    private store: Store,
+    private clock: Clock,
+  ) {}
 
   private entities(kind: Kind): any[] {
-    return this.store.withLabel(T.configmaps, REGISTRY.namespace, ENTITY_LABEL, kind)
+    return this.store
+      .withLabel(T.configmaps, REGISTRY.namespace, ENTITY_LABEL, kind)
       .map((cm) => JSON.parse(cm.data?.entity ?? '{}'))
       .sort((a, b) => Number(a.id) - Number(b.id));
   }
 
   private find(kind: Kind, id: string): any {
-    const cm = /^[1-9][0-9]{0,8}$/.test(id) ? this.store.get(T.configmaps, REGISTRY.namespace, `${PREFIX[kind]}-${id}`) : undefined;
+    const cm = /^[1-9][0-9]{0,8}$/.test(id)
+      ? this.store.get(T.configmaps, REGISTRY.namespace, `${PREFIX[kind]}-${id}`)
+      : undefined;
     if (!cm) throw new RegistryError(404, `no ${kind} found for id ${id}`);
     return JSON.parse(cm.data.entity);
   }
 
   private save(kind: Kind, entity: any, isNew: boolean) {
     const name = `${PREFIX[kind]}-${entity.id}`;
-    const cm: KObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: REGISTRY.namespace, labels: { [ENTITY_LABEL]: kind, 'app.kubernetes.io/part-of': 'model-registry' } }, data: { entity: JSON.stringify(entity) } };
+    const cm: KObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace: REGISTRY.namespace,
+        labels: { [ENTITY_LABEL]: kind, 'app.kubernetes.io/part-of': 'model-registry' },
+      },
+      data: { entity: JSON.stringify(entity) },
+    };
     if (isNew) this.store.create(T.configmaps, cm);
     else {
       const current = clone(this.store.mustGet(T.configmaps, REGISTRY.namespace, name));
@@ -170,13 +247,23 @@ export class ModelRegistry {
     return String(max + 1);
   }
 
-  private now() { return String(this.clock.now().getTime()); }
+  private now() {
+    return String(this.clock.now().getTime());
+  }
 
   private create(kind: Kind, body: any, defaults: Record<string, unknown>, unique: (e: any) => boolean, what: string) {
-    if (body.name !== undefined && this.entities(kind).some((e) => e.name === body.name && unique(e))) throw new RegistryError(409, `${what} with name ${body.name} already exists`);
+    if (body.name !== undefined && this.entities(kind).some((e) => e.name === body.name && unique(e)))
+      throw new RegistryError(409, `${what} with name ${body.name} already exists`);
     const id = this.nextId(kind);
     const t = this.now();
-    const entity = { customProperties: {}, ...defaults, ...body, id, createTimeSinceEpoch: t, lastUpdateTimeSinceEpoch: t };
+    const entity = {
+      customProperties: {},
+      ...defaults,
+      ...body,
+      id,
+      createTimeSinceEpoch: t,
+      lastUpdateTimeSinceEpoch: t,
+    };
     entity.name ??= `${id}:${kind}`;
     delete entity.artifactType;
     if (kind === 'ModelArtifact') entity.artifactType = 'model-artifact';
@@ -187,7 +274,18 @@ export class ModelRegistry {
   private update(kind: Kind, id: string, body: any) {
     const current = this.find(kind, id);
     const next = { ...current };
-    for (const [k, v] of Object.entries(body ?? {})) if (!['id', 'name', 'createTimeSinceEpoch', 'lastUpdateTimeSinceEpoch', 'registeredModelId', 'artifactType'].includes(k)) next[k] = v;
+    for (const [k, v] of Object.entries(body ?? {}))
+      if (
+        ![
+          'id',
+          'name',
+          'createTimeSinceEpoch',
+          'lastUpdateTimeSinceEpoch',
+          'registeredModelId',
+          'artifactType',
+        ].includes(k)
+      )
+        next[k] = v;
     next.lastUpdateTimeSinceEpoch = this.now();
     this.save(kind, next, false);
     return next;
@@ -200,7 +298,10 @@ export class ModelRegistry {
       const problems = registryValidator().request(method, path, query, body);
       if (problems.length) {
         const o = registryValidator().operation(method, path);
-        throw new RegistryError(o ? 400 : 404, o ? [...new Set(problems)].join('; ') : `no route for ${method} ${path}`);
+        throw new RegistryError(
+          o ? 400 : 404,
+          o ? [...new Set(problems)].join('; ') : `no route for ${method} ${path}`,
+        );
       }
       out = this.route(method, path, query, body);
     } catch (e) {
@@ -222,52 +323,126 @@ export class ModelRegistry {
       return found;
     };
     switch (`${o.method} ${o.template}`) {
-      case 'GET /registered_models': return ok(this.page(this.entities('RegisteredModel'), q));
-      case 'POST /registered_models': return ok(this.create('RegisteredModel', body, { state: 'LIVE' }, () => true, 'registered model'), 201);
-      case 'GET /registered_model': return ok(one('RegisteredModel', (e) => (!q.has('name') || e.name === q.get('name')) && (!q.has('externalId') || e.externalId === q.get('externalId')), `registered model ${q.get('name') ?? q.get('externalId') ?? ''}`));
-      case 'GET /registered_models/{registeredmodelId}': return ok(this.find('RegisteredModel', p.registeredmodelId));
-      case 'PATCH /registered_models/{registeredmodelId}': return ok(this.update('RegisteredModel', p.registeredmodelId, body));
+      case 'GET /registered_models':
+        return ok(this.page(this.entities('RegisteredModel'), q));
+      case 'POST /registered_models':
+        return ok(
+          this.create('RegisteredModel', body, { state: 'LIVE' }, () => true, 'registered model'),
+          201,
+        );
+      case 'GET /registered_model':
+        return ok(
+          one(
+            'RegisteredModel',
+            (e) =>
+              (!q.has('name') || e.name === q.get('name')) &&
+              (!q.has('externalId') || e.externalId === q.get('externalId')),
+            `registered model ${q.get('name') ?? q.get('externalId') ?? ''}`,
+          ),
+        );
+      case 'GET /registered_models/{registeredmodelId}':
+        return ok(this.find('RegisteredModel', p.registeredmodelId));
+      case 'PATCH /registered_models/{registeredmodelId}':
+        return ok(this.update('RegisteredModel', p.registeredmodelId, body));
       case 'GET /registered_models/{registeredmodelId}/versions': {
         this.find('RegisteredModel', p.registeredmodelId);
-        const versions = this.entities('ModelVersion').filter((v) => v.registeredModelId === p.registeredmodelId && (!q.has('name') || v.name === q.get('name')) && (!q.has('externalId') || v.externalId === q.get('externalId')));
+        const versions = this.entities('ModelVersion').filter(
+          (v) =>
+            v.registeredModelId === p.registeredmodelId &&
+            (!q.has('name') || v.name === q.get('name')) &&
+            (!q.has('externalId') || v.externalId === q.get('externalId')),
+        );
         return ok(this.page(versions, q));
       }
-      case 'POST /registered_models/{registeredmodelId}/versions': return ok(this.createVersion({ ...body, registeredModelId: p.registeredmodelId }), 201);
-      case 'GET /model_versions': return ok(this.page(this.entities('ModelVersion'), q));
-      case 'POST /model_versions': return ok(this.createVersion(body), 201);
-      case 'GET /model_version': return ok(one('ModelVersion', (e) => (!q.has('name') || e.name === q.get('name')) && (!q.has('externalId') || e.externalId === q.get('externalId')) && (!q.has('parentResourceId') || e.registeredModelId === q.get('parentResourceId')), `model version ${q.get('name') ?? q.get('externalId') ?? ''}`));
-      case 'GET /model_versions/{modelversionId}': return ok(this.find('ModelVersion', p.modelversionId));
-      case 'PATCH /model_versions/{modelversionId}': return ok(this.update('ModelVersion', p.modelversionId, body));
+      case 'POST /registered_models/{registeredmodelId}/versions':
+        return ok(this.createVersion({ ...body, registeredModelId: p.registeredmodelId }), 201);
+      case 'GET /model_versions':
+        return ok(this.page(this.entities('ModelVersion'), q));
+      case 'POST /model_versions':
+        return ok(this.createVersion(body), 201);
+      case 'GET /model_version':
+        return ok(
+          one(
+            'ModelVersion',
+            (e) =>
+              (!q.has('name') || e.name === q.get('name')) &&
+              (!q.has('externalId') || e.externalId === q.get('externalId')) &&
+              (!q.has('parentResourceId') || e.registeredModelId === q.get('parentResourceId')),
+            `model version ${q.get('name') ?? q.get('externalId') ?? ''}`,
+          ),
+        );
+      case 'GET /model_versions/{modelversionId}':
+        return ok(this.find('ModelVersion', p.modelversionId));
+      case 'PATCH /model_versions/{modelversionId}':
+        return ok(this.update('ModelVersion', p.modelversionId, body));
       case 'GET /model_versions/{modelversionId}/artifacts': {
         this.find('ModelVersion', p.modelversionId);
         const type = q.get('artifactType');
-        const arts = this.entities('ModelArtifact').filter((a) => a._version === p.modelversionId && (!type || type === 'model-artifact') && (!q.has('name') || a.name === q.get('name')));
+        const arts = this.entities('ModelArtifact').filter(
+          (a) =>
+            a._version === p.modelversionId &&
+            (!type || type === 'model-artifact') &&
+            (!q.has('name') || a.name === q.get('name')),
+        );
         return ok(this.page(arts, q));
       }
       case 'POST /model_versions/{modelversionId}/artifacts': {
         this.find('ModelVersion', p.modelversionId);
-        if (body.artifactType !== 'model-artifact') throw new RegistryError(400, `the sandbox registry stores model artifacts only, not ${body.artifactType}`);
+        if (body.artifactType !== 'model-artifact')
+          throw new RegistryError(400, `the sandbox registry stores model artifacts only, not ${body.artifactType}`);
         if (body.id) return ok(this.update('ModelArtifact', body.id, body));
-        const created = this.create('ModelArtifact', body, { state: 'UNKNOWN', _version: p.modelversionId }, (a) => a._version === p.modelversionId, 'model artifact');
+        const created = this.create(
+          'ModelArtifact',
+          body,
+          { state: 'UNKNOWN', _version: p.modelversionId },
+          (a) => a._version === p.modelversionId,
+          'model artifact',
+        );
         return ok(created, 201);
       }
-      case 'GET /model_artifacts': return ok(this.page(this.entities('ModelArtifact'), q));
-      case 'GET /model_artifact': return ok(one('ModelArtifact', (e) => (!q.has('name') || e.name === q.get('name')) && (!q.has('externalId') || e.externalId === q.get('externalId')) && (!q.has('parentResourceId') || e._version === q.get('parentResourceId')), `model artifact ${q.get('name') ?? ''}`));
-      case 'GET /model_artifacts/{modelartifactId}': return ok(this.find('ModelArtifact', p.modelartifactId));
-      case 'PATCH /model_artifacts/{modelartifactId}': return ok(this.update('ModelArtifact', p.modelartifactId, body));
-      default: throw new RegistryError(501 as number, `the sandbox registry does not serve ${o.method} ${o.template}`);
+      case 'GET /model_artifacts':
+        return ok(this.page(this.entities('ModelArtifact'), q));
+      case 'GET /model_artifact':
+        return ok(
+          one(
+            'ModelArtifact',
+            (e) =>
+              (!q.has('name') || e.name === q.get('name')) &&
+              (!q.has('externalId') || e.externalId === q.get('externalId')) &&
+              (!q.has('parentResourceId') || e._version === q.get('parentResourceId')),
+            `model artifact ${q.get('name') ?? ''}`,
+          ),
+        );
+      case 'GET /model_artifacts/{modelartifactId}':
+        return ok(this.find('ModelArtifact', p.modelartifactId));
+      case 'PATCH /model_artifacts/{modelartifactId}':
+        return ok(this.update('ModelArtifact', p.modelartifactId, body));
+      default:
+        throw new RegistryError(501 as number, `the sandbox registry does not serve ${o.method} ${o.template}`);
     }
   }
 
   private createVersion(body: any) {
     this.find('RegisteredModel', body.registeredModelId);
-    return this.create('ModelVersion', body, { state: 'LIVE' }, (v) => v.registeredModelId === body.registeredModelId, `model version of registered model ${body.registeredModelId}`);
+    return this.create(
+      'ModelVersion',
+      body,
+      { state: 'LIVE' },
+      (v) => v.registeredModelId === body.registeredModelId,
+      `model version of registered model ${body.registeredModelId}`,
+    );
   }
 
   /** A list answer: filterQuery, orderBy, sortOrder, pageSize and nextPageToken applied. */
   private page(all: any[], q: URLSearchParams) {
     let items = all.filter(filterOf(q.get('filterQuery') ?? ''));
-    const key = ({ CREATE_TIME: 'createTimeSinceEpoch', LAST_UPDATE_TIME: 'lastUpdateTimeSinceEpoch', ID: 'id' } as Record<string, string>)[q.get('orderBy') ?? 'ID'] ?? 'id';
+    const key =
+      (
+        { CREATE_TIME: 'createTimeSinceEpoch', LAST_UPDATE_TIME: 'lastUpdateTimeSinceEpoch', ID: 'id' } as Record<
+          string,
+          string
+        >
+      )[q.get('orderBy') ?? 'ID'] ?? 'id';
     items.sort((a, b) => Number(a[key]) - Number(b[key]) || Number(a.id) - Number(b.id));
     if (q.get('sortOrder') === 'DESC') items.reverse();
     const size = Number(q.get('pageSize') ?? 100);
@@ -296,15 +471,33 @@ function filterOf(query: string): (e: any) => boolean {
   const text = query.trim();
   if (!text) return () => true;
   const clauses = text.split(/\s+AND\s+/i).map((c) => {
-    const m = /^([A-Za-z_][\w.]*)\s*(=|!=|<>|LIKE)\s*(?:'((?:[^']|'')*)'|"([^"]*)"|(-?\d+(?:\.\d+)?)|(true|false))$/i.exec(c.trim());
+    const m =
+      /^([A-Za-z_][\w.]*)\s*(=|!=|<>|LIKE)\s*(?:'((?:[^']|'')*)'|"([^"]*)"|(-?\d+(?:\.\d+)?)|(true|false))$/i.exec(
+        c.trim(),
+      );
     if (!m) throw new RegistryError(400, `invalid filterQuery near "${c.trim()}"`);
     const [, field, op, s1, s2, num, bool] = m;
-    const want = s1 !== undefined ? s1.replace(/''/g, "'") : s2 ?? num ?? bool!;
-    const like = op.toUpperCase() === 'LIKE' ? new RegExp(`^${want.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'i') : undefined;
+    const want = s1 !== undefined ? s1.replace(/''/g, "'") : (s2 ?? num ?? bool!);
+    const like =
+      op.toUpperCase() === 'LIKE'
+        ? new RegExp(
+            `^${want
+              .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+              .replace(/%/g, '.*')
+              .replace(/_/g, '.')}$`,
+            'i',
+          )
+        : undefined;
     return (e: any) => {
       const top = e[field];
-      const prop = e.customProperties?.[field.replace(/^customProperties\./, '').replace(/\.(string|int|double|bool)_value$/, '')];
-      const raw = top !== undefined && typeof top !== 'object' ? top : prop ? prop.string_value ?? prop.int_value ?? prop.double_value ?? prop.bool_value : undefined;
+      const prop =
+        e.customProperties?.[field.replace(/^customProperties\./, '').replace(/\.(string|int|double|bool)_value$/, '')];
+      const raw =
+        top !== undefined && typeof top !== 'object'
+          ? top
+          : prop
+            ? (prop.string_value ?? prop.int_value ?? prop.double_value ?? prop.bool_value)
+            : undefined;
       if (raw === undefined) return op === '!=' || op === '<>';
       const v = String(raw);
       if (like) return like.test(v);
@@ -320,12 +513,19 @@ function filterOf(query: string): (e: any) => boolean {
 const registries = new WeakMap<Store, ModelRegistry>();
 
 /** The registry of a sandbox's store (for tests: what it received and answered). */
-export function modelRegistryOf(store: Store): ModelRegistry | undefined { return registries.get(store); }
+export function modelRegistryOf(store: Store): ModelRegistry | undefined {
+  return registries.get(store);
+}
 
 /** Creates the `kubeflow` namespace and the registry's Service when they are missing, and the registry. */
 export function installModelRegistry(store: Store, clock: Clock): ModelRegistry {
   if (!store.get(T.namespaces, undefined, REGISTRY.namespace)) {
-    store.create(T.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: REGISTRY.namespace, labels: { 'kubernetes.io/metadata.name': REGISTRY.namespace } }, status: { phase: 'Active' } });
+    store.create(T.namespaces, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: REGISTRY.namespace, labels: { 'kubernetes.io/metadata.name': REGISTRY.namespace } },
+      status: { phase: 'Active' },
+    });
   }
   if (!store.get(T.services, REGISTRY.namespace, REGISTRY.service)) {
     const svc = parseYaml(readFileSync(manifestPath('hub', 'model-registry-service.yaml'), 'utf8'));
@@ -341,31 +541,67 @@ export function installModelRegistry(store: Store, clock: Clock): ModelRegistry 
 }
 
 /** The verb RBAC checks for a proxied request, as the API server derives it from the method. */
-export const proxyVerb = (method: string) => ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method] ?? method.toLowerCase();
+export const proxyVerb = (method: string) =>
+  (
+    ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }) as Record<
+      string,
+      string
+    >
+  )[method] ?? method.toLowerCase();
 
 /** `services/<name>[:<port>]/proxy/<rest>` of a path, or undefined. */
-export function proxyRoute(pathname: string): { namespace: string; service: string; port?: string; rest: string } | undefined {
+export function proxyRoute(
+  pathname: string,
+): { namespace: string; service: string; port?: string; rest: string } | undefined {
   const m = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/]+)\/proxy(\/.*)?$/.exec(pathname);
   if (!m) return undefined;
   const [svc, port] = decodeURIComponent(m[2]).split(':');
-  return { namespace: decodeURIComponent(m[1]), service: svc, ...(port !== undefined ? { port } : {}), rest: m[3] ?? '/' };
+  return {
+    namespace: decodeURIComponent(m[1]),
+    service: svc,
+    ...(port !== undefined ? { port } : {}),
+    rest: m[3] ?? '/',
+  };
 }
 
-const plain = (res: http.ServerResponse, status: number, text: string) => { res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }); res.end(text); };
+const plain = (res: http.ServerResponse, status: number, text: string) => {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text);
+};
 
 /**
  * Serves one proxied request (RBAC already checked by the API server): the registry's answers
  * for its Service, 404 for a missing Service, 503 for any other (the sandbox runs no pods behind it).
  */
-export async function serveServiceProxy(req: http.IncomingMessage, res: http.ServerResponse, store: Store, clock: Clock, route: NonNullable<ReturnType<typeof proxyRoute>>, query: URLSearchParams) {
+export async function serveServiceProxy(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  store: Store,
+  clock: Clock,
+  route: NonNullable<ReturnType<typeof proxyRoute>>,
+  query: URLSearchParams,
+) {
   const svc = store.get(T.services, route.namespace, route.service);
   if (!svc) {
-    const text = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `services "${route.service}" not found`, reason: 'NotFound', details: { name: route.service, kind: 'services' }, code: 404 });
+    const text = JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `services "${route.service}" not found`,
+      reason: 'NotFound',
+      details: { name: route.service, kind: 'services' },
+      code: 404,
+    });
     res.writeHead(404, { 'Content-Type': 'application/json' });
     return res.end(text);
   }
   const isRegistry = route.namespace === REGISTRY.namespace && route.service === REGISTRY.service;
-  const portOk = route.port === undefined || route.port === String(REGISTRY.port) || route.port === REGISTRY.portName || route.port === `http:${REGISTRY.portName}`;
+  const portOk =
+    route.port === undefined ||
+    route.port === String(REGISTRY.port) ||
+    route.port === REGISTRY.portName ||
+    route.port === `http:${REGISTRY.portName}`;
   if (!isRegistry) return plain(res, 503, `no endpoints available for service "${route.service}"`);
   if (!portOk) return plain(res, 503, `no endpoints available for service "${route.service}:${route.port}"`);
   const registry = installModelRegistry(store, clock);
@@ -373,7 +609,9 @@ export async function serveServiceProxy(req: http.IncomingMessage, res: http.Ser
   const text = await readBody(req);
   let body: unknown;
   if (text.trim()) {
-    try { body = JSON.parse(text); } catch {
+    try {
+      body = JSON.parse(text);
+    } catch {
       res.writeHead(400, { 'Content-Type': 'application/json' });
       return res.end(JSON.stringify({ code: 'Bad Request', message: 'the request body is not JSON' }));
     }

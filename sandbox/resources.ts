@@ -24,7 +24,13 @@ export interface ResourceType {
   platform?: string;
 }
 
-type BuiltIn = [kind: string, plural: string, apiVersion: string, scope: 'Namespaced' | 'Cluster', extra?: Partial<ResourceType>];
+type BuiltIn = [
+  kind: string,
+  plural: string,
+  apiVersion: string,
+  scope: 'Namespaced' | 'Cluster',
+  extra?: Partial<ResourceType>,
+];
 
 /** The built-in kinds the sandbox serves, with the short names and subresources a v1.32 API server lists. */
 const BUILT_IN: BuiltIn[] = [
@@ -35,16 +41,40 @@ const BUILT_IN: BuiltIn[] = [
   ['Secret', 'secrets', 'v1', 'Namespaced'],
   ['ConfigMap', 'configmaps', 'v1', 'Namespaced', { shortNames: ['cm'] }],
   ['Service', 'services', 'v1', 'Namespaced', { subresources: ['status'], shortNames: ['svc'] }],
-  ['PersistentVolumeClaim', 'persistentvolumeclaims', 'v1', 'Namespaced', { subresources: ['status'], shortNames: ['pvc'] }],
+  [
+    'PersistentVolumeClaim',
+    'persistentvolumeclaims',
+    'v1',
+    'Namespaced',
+    { subresources: ['status'], shortNames: ['pvc'] },
+  ],
   ['ServiceAccount', 'serviceaccounts', 'v1', 'Namespaced', { shortNames: ['sa'] }],
   ['Deployment', 'deployments', 'apps/v1', 'Namespaced', { subresources: ['status'], shortNames: ['deploy'] }],
   ['NetworkPolicy', 'networkpolicies', 'networking.k8s.io/v1', 'Namespaced', { shortNames: ['netpol'] }],
-  ['PodDisruptionBudget', 'poddisruptionbudgets', 'policy/v1', 'Namespaced', { subresources: ['status'], shortNames: ['pdb'] }],
-  ['HorizontalPodAutoscaler', 'horizontalpodautoscalers', 'autoscaling/v2', 'Namespaced', { subresources: ['status'], shortNames: ['hpa'] }],
+  [
+    'PodDisruptionBudget',
+    'poddisruptionbudgets',
+    'policy/v1',
+    'Namespaced',
+    { subresources: ['status'], shortNames: ['pdb'] },
+  ],
+  [
+    'HorizontalPodAutoscaler',
+    'horizontalpodautoscalers',
+    'autoscaling/v2',
+    'Namespaced',
+    { subresources: ['status'], shortNames: ['hpa'] },
+  ],
   ['Job', 'jobs', 'batch/v1', 'Namespaced', { subresources: ['status'] }],
   // JobSet is a CRD in a real cluster; the sandbox has no manifest of it and serves it as if built in.
   ['JobSet', 'jobsets', 'jobset.x-k8s.io/v1alpha2', 'Namespaced', { subresources: ['status'] }],
-  ['CustomResourceDefinition', 'customresourcedefinitions', 'apiextensions.k8s.io/v1', 'Cluster', { subresources: ['status'], shortNames: ['crd', 'crds'], readOnly: true }],
+  [
+    'CustomResourceDefinition',
+    'customresourcedefinitions',
+    'apiextensions.k8s.io/v1',
+    'Cluster',
+    { subresources: ['status'], shortNames: ['crd', 'crds'], readOnly: true },
+  ],
   ['SelfSubjectAccessReview', 'selfsubjectaccessreviews', 'authorization.k8s.io/v1', 'Cluster', { createOnly: true }],
   ['SubjectAccessReview', 'subjectaccessreviews', 'authorization.k8s.io/v1', 'Cluster', { createOnly: true }],
   ['SelfSubjectRulesReview', 'selfsubjectrulesreviews', 'authorization.k8s.io/v1', 'Cluster', { createOnly: true }],
@@ -54,15 +84,48 @@ const BUILT_IN: BuiltIn[] = [
   ['ClusterRoleBinding', 'clusterrolebindings', 'rbac.authorization.k8s.io/v1', 'Cluster'],
   // API groups that only one platform serves, and by which clients tell it apart.
   ['Route', 'routes', 'route.openshift.io/v1', 'Namespaced', { subresources: ['status'], platform: 'openshift' }],
-  ['ClusterVersion', 'clusterversions', 'config.openshift.io/v1', 'Cluster', { subresources: ['status'], platform: 'openshift' }],
-  ['SecurityContextConstraints', 'securitycontextconstraints', 'security.openshift.io/v1', 'Cluster', { shortNames: ['scc'], platform: 'openshift' }],
-  ['SecurityGroupPolicy', 'securitygrouppolicies', 'vpcresources.k8s.aws/v1beta1', 'Namespaced', { shortNames: ['sgp'], platform: 'eks' }],
-  ['ManagedCertificate', 'managedcertificates', 'networking.gke.io/v1', 'Namespaced', { shortNames: ['mcrt'], platform: 'gke' }],
+  [
+    'ClusterVersion',
+    'clusterversions',
+    'config.openshift.io/v1',
+    'Cluster',
+    { subresources: ['status'], platform: 'openshift' },
+  ],
+  [
+    'SecurityContextConstraints',
+    'securitycontextconstraints',
+    'security.openshift.io/v1',
+    'Cluster',
+    { shortNames: ['scc'], platform: 'openshift' },
+  ],
+  [
+    'SecurityGroupPolicy',
+    'securitygrouppolicies',
+    'vpcresources.k8s.aws/v1beta1',
+    'Namespaced',
+    { shortNames: ['sgp'], platform: 'eks' },
+  ],
+  [
+    'ManagedCertificate',
+    'managedcertificates',
+    'networking.gke.io/v1',
+    'Namespaced',
+    { shortNames: ['mcrt'], platform: 'gke' },
+  ],
 ];
 
 function builtIn([kind, plural, apiVersion, scope, extra]: BuiltIn): ResourceType {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  return { plural, singular: kind.toLowerCase(), group, version, kind, namespaced: scope === 'Namespaced', subresources: [], ...extra };
+  return {
+    plural,
+    singular: kind.toLowerCase(),
+    group,
+    version,
+    kind,
+    namespaced: scope === 'Namespaced',
+    subresources: [],
+    ...extra,
+  };
 }
 
 /** A type as its CRD declares it (the served storage version). */
@@ -70,9 +133,15 @@ function fromCrd(crd: any): ResourceType {
   const v = crd.spec.versions.find((x: any) => x.storage) ?? crd.spec.versions[0];
   const n = crd.spec.names;
   return {
-    plural: n.plural, singular: n.singular ?? n.kind.toLowerCase(), group: crd.spec.group, version: v.name, kind: n.kind,
-    namespaced: crd.spec.scope === 'Namespaced', subresources: Object.keys(v.subresources ?? {}),
-    ...(n.shortNames ? { shortNames: n.shortNames } : {}), crd: crd.metadata.name,
+    plural: n.plural,
+    singular: n.singular ?? n.kind.toLowerCase(),
+    group: crd.spec.group,
+    version: v.name,
+    kind: n.kind,
+    namespaced: crd.spec.scope === 'Namespaced',
+    subresources: Object.keys(v.subresources ?? {}),
+    ...(n.shortNames ? { shortNames: n.shortNames } : {}),
+    crd: crd.metadata.name,
   };
 }
 

@@ -9,7 +9,12 @@ import type { Clock } from './clock.ts';
 
 export type KObject = Record<string, any> & { metadata: Record<string, any> };
 export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED';
-export interface WatchEvent { type: WatchType; object: KObject; rv: number; typeKey: string }
+export interface WatchEvent {
+  type: WatchType;
+  object: KObject;
+  rv: number;
+  typeKey: string;
+}
 type Listener = (ev: WatchEvent) => void;
 
 const HISTORY = 20_000;
@@ -21,14 +26,19 @@ const differs = (a: unknown, b: unknown) => a !== b && JSON.stringify(a) !== JSO
 
 /** Is `next` the stored object again, its resourceVersion aside? Compared part by part. */
 function unchanged(next: KObject, current: KObject): boolean {
-  for (const k of new Set([...Object.keys(next), ...Object.keys(current)])) if (k !== 'metadata' && differs(next[k], current[k])) return false;
+  for (const k of new Set([...Object.keys(next), ...Object.keys(current)]))
+    if (k !== 'metadata' && differs(next[k], current[k])) return false;
   const { resourceVersion: _n, ...a } = next.metadata;
   const { resourceVersion: _c, ...b } = current.metadata;
   return !differs(a, b);
 }
 
 /** One resource type's objects: by namespace, then name, with a lazily rebuilt name order. */
-interface Table { byNs: Map<string, Map<string, KObject>>; order: Map<string, string[]>; labels: Map<string, Set<string>> }
+interface Table {
+  byNs: Map<string, Map<string, KObject>>;
+  order: Map<string, string[]>;
+  labels: Map<string, Set<string>>;
+}
 
 const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const labelKey = (ns: string, k: string, v: string) => `${ns}\u0000${k}=${v}`;
@@ -47,9 +57,13 @@ export class Store {
 
   constructor(private clock: Clock) {}
 
-  get resourceVersion() { return this.rv; }
+  get resourceVersion() {
+    return this.rv;
+  }
   /** Oldest resourceVersion a watch may still resume from. */
-  get oldestWatchable() { return this.history.length > this.first ? this.history[this.first]!.rv - 1 : this.rv; }
+  get oldestWatchable() {
+    return this.history.length > this.first ? this.history[this.first]!.rv - 1 : this.rv;
+  }
 
   private table(t: ResourceType): Table {
     let m = this.tables.get(keyOf(t));
@@ -57,7 +71,9 @@ export class Store {
     return m;
   }
 
-  private static nsOf(t: ResourceType, ns: string | undefined) { return t.namespaced ? ns ?? '' : ''; }
+  private static nsOf(t: ResourceType, ns: string | undefined) {
+    return t.namespaced ? (ns ?? '') : '';
+  }
 
   get(t: ResourceType, ns: string | undefined, name: string): KObject | undefined {
     return this.table(t).byNs.get(Store.nsOf(t, ns))?.get(name);
@@ -112,11 +128,18 @@ export class Store {
   /** Move an object's label and owner index entries from `before` to `after`. */
   private reindex(t: ResourceType, ns: string, before: KObject | undefined, after: KObject | undefined) {
     // An update that leaves labels and owners as they were (most status writes) moves nothing.
-    if (before && after && !differs(before.metadata.labels, after.metadata.labels) && !differs(before.metadata.ownerReferences, after.metadata.ownerReferences)) return;
+    if (
+      before &&
+      after &&
+      !differs(before.metadata.labels, after.metadata.labels) &&
+      !differs(before.metadata.ownerReferences, after.metadata.ownerReferences)
+    )
+      return;
     const tab = this.table(t);
     const name = (after ?? before)!.metadata.name;
     const ref = `${keyOf(t)}\u0000${ns}\u0000${name}`;
-    for (const [k, v] of Object.entries<string>(before?.metadata.labels ?? {})) tab.labels.get(labelKey(ns, k, v))?.delete(name);
+    for (const [k, v] of Object.entries<string>(before?.metadata.labels ?? {}))
+      tab.labels.get(labelKey(ns, k, v))?.delete(name);
     for (const [k, v] of Object.entries<string>(after?.metadata.labels ?? {})) {
       const key = labelKey(ns, k, v);
       let set = tab.labels.get(key);
@@ -135,14 +158,21 @@ export class Store {
     }
   }
 
-  count(t: ResourceType) { let n = 0; for (const m of this.table(t).byNs.values()) n += m.size; return n; }
+  count(t: ResourceType) {
+    let n = 0;
+    for (const m of this.table(t).byNs.values()) n += m.size;
+    return n;
+  }
 
   /** `restore`: the object comes back from a saved state, keeping its uid, creation time and generation. */
   create(t: ResourceType, obj: KObject, opts: { dryRun?: boolean; restore?: boolean } = {}): KObject {
     const md = obj.metadata;
     if (this.get(t, md.namespace, md.name)) throw alreadyExists(t, md.name);
     const now = this.clock.now();
-    const kept = opts.restore && md.uid ? { uid: md.uid, creationTimestamp: md.creationTimestamp, generation: md.generation } : undefined;
+    const kept =
+      opts.restore && md.uid
+        ? { uid: md.uid, creationTimestamp: md.creationTimestamp, generation: md.generation }
+        : undefined;
     md.uid = kept?.uid ?? randomUUID();
     md.creationTimestamp = kept?.creationTimestamp ?? isoSeconds(now);
     md.generation = kept?.generation ?? 1;
@@ -199,14 +229,22 @@ export class Store {
     return out;
   }
 
-  subscribe(fn: Listener) { this.listeners.add(fn); return () => this.listeners.delete(fn); }
+  subscribe(fn: Listener) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
 
   /** Events after `rv`; undefined when they fell out of the bounded history (410 Expired). */
   since(rv: number): WatchEvent[] | undefined {
     if (rv < this.oldestWatchable) return undefined;
     // Events are in resourceVersion order: find the first one after rv by bisection.
-    let lo = this.first, hi = this.history.length;
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (this.history[mid]!.rv > rv) hi = mid; else lo = mid + 1; }
+    let lo = this.first,
+      hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid]!.rv > rv) hi = mid;
+      else lo = mid + 1;
+    }
     return this.history.slice(lo) as WatchEvent[];
   }
 
@@ -217,9 +255,16 @@ export class Store {
     this.history.push(ev);
     // A dropped slot lets go of its object at once.
     if (this.history.length - this.first > HISTORY) this.history[this.first++] = undefined;
-    if (this.first >= HISTORY) { this.history = this.history.slice(this.first); this.first = 0; }
+    if (this.first >= HISTORY) {
+      this.history = this.history.slice(this.first);
+      this.first = 0;
+    }
     for (const l of [...this.listeners]) {
-      try { l(ev); } catch { /* a broken watcher must not break writes */ }
+      try {
+        l(ev);
+      } catch {
+        /* a broken watcher must not break writes */
+      }
     }
   }
 }

@@ -20,17 +20,33 @@ export function startVolumeBinder(store: Store, clock: Clock): () => void {
     const cur = store.get(pvcs, ns, name);
     if (!cur || cur.spec?.volumeName || cur.metadata.deletionTimestamp) return;
     const next = clone(cur);
-    next.spec = { storageClassName: DEFAULT_STORAGE_CLASS, volumeMode: 'Filesystem', ...next.spec, volumeName: `pvc-${cur.metadata.uid}` };
-    next.status = { phase: 'Bound', accessModes: next.spec.accessModes ?? ['ReadWriteOnce'], capacity: { storage: next.spec.resources?.requests?.storage ?? '1Gi' } };
+    next.spec = {
+      storageClassName: DEFAULT_STORAGE_CLASS,
+      volumeMode: 'Filesystem',
+      ...next.spec,
+      volumeName: `pvc-${cur.metadata.uid}`,
+    };
+    next.status = {
+      phase: 'Bound',
+      accessModes: next.spec.accessModes ?? ['ReadWriteOnce'],
+      capacity: { storage: next.spec.resources?.requests?.storage ?? '1Gi' },
+    };
     store.update(pvcs, next);
   };
   const cancels = new Set<() => void>();
   const unsubscribe = store.subscribe((ev) => {
     if (ev.typeKey !== '/persistentvolumeclaims' || ev.type !== 'ADDED' || ev.object.spec?.volumeName) return;
     const { namespace, name } = ev.object.metadata;
-    const cancel = clock.after(1000, () => { cancels.delete(cancel); bind(namespace!, name); });
+    const cancel = clock.after(1000, () => {
+      cancels.delete(cancel);
+      bind(namespace!, name);
+    });
     cancels.add(cancel);
   });
-  for (const ns of store.list(typeNamed('namespaces'))) for (const p of store.list(pvcs, ns.metadata.name)) bind(ns.metadata.name, p.metadata.name);
-  return () => { unsubscribe(); for (const c of cancels) c(); };
+  for (const ns of store.list(typeNamed('namespaces')))
+    for (const p of store.list(pvcs, ns.metadata.name)) bind(ns.metadata.name, p.metadata.name);
+  return () => {
+    unsubscribe();
+    for (const c of cancels) c();
+  };
 }

@@ -11,8 +11,20 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Some dependencies are CommonJS and call require(); give the ESM bundles one.
-const banner = { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" };
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'esm', sourcemap: false, legalComments: 'none', minify: true, logLevel: 'warning', banner };
+const banner = {
+  js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);",
+};
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: false,
+  legalComments: 'none',
+  minify: true,
+  logLevel: 'warning',
+  banner,
+};
 
 /**
  * Lets the bundler leave out the modules of `pkg` nothing uses: its typed API clients and their
@@ -27,7 +39,12 @@ function unusedModulesOf(pkg) {
     setup(b) {
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.pluginData === 'resolved' || !(inPkg(args.importer) || args.path.startsWith(pkg))) return undefined;
-        const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolved' });
+        const r = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: 'resolved',
+        });
         return r.errors.length || !inPkg(r.path) ? undefined : { ...r, sideEffects: false };
       });
     },
@@ -71,22 +88,29 @@ async function buildInto(root, out) {
     entryPoints: ['runtime/cli.ts'],
     outfile: `${out}/cli.mjs`,
     metafile: true,
-    plugins: [{
-      name: 'lazy-entries',
-      setup(b) {
-        b.onResolve({ filter: /^\./ }, (args) => {
-          if (args.kind !== 'dynamic-import' || !args.importer.startsWith(runtime)) return undefined;
-          const target = join(args.resolveDir, args.path);
-          lazy.add(target);
-          return { path: `./lazy/${lazyName(root, target)}.mjs`, external: true };
-        });
-        // Packages loaded lazily (yaml, for config files) stay imports of the installed package.
-        b.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+    plugins: [
+      {
+        name: 'lazy-entries',
+        setup(b) {
+          b.onResolve({ filter: /^\./ }, (args) => {
+            if (args.kind !== 'dynamic-import' || !args.importer.startsWith(runtime)) return undefined;
+            const target = join(args.resolveDir, args.path);
+            lazy.add(target);
+            return { path: `./lazy/${lazyName(root, target)}.mjs`, external: true };
+          });
+          // Packages loaded lazily (yaml, for config files) stay imports of the installed package.
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
+          );
+        },
       },
-    }],
+    ],
   });
   // What the start-up file is made of, for the tests that guard it.
-  writeFileSync(join(root, out, 'cli.inputs.json'), JSON.stringify(Object.keys(startup.metafile.outputs[`${out}/cli.mjs`].inputs).sort(), null, 1));
+  writeFileSync(
+    join(root, out, 'cli.inputs.json'),
+    JSON.stringify(Object.keys(startup.metafile.outputs[`${out}/cli.mjs`].inputs).sort(), null, 1),
+  );
   const split = await build({
     ...common,
     absWorkingDir: root,
@@ -105,7 +129,10 @@ async function buildInto(root, out) {
   // the bundler leaves them as they are and the code does without them.
   const external = externalPackages([startup.metafile, split.metafile]);
   const installed = (name) => existsSync(join(root, 'node_modules', name, 'package.json'));
-  writeFileSync(join(root, out, 'externals.json'), JSON.stringify({ required: external.filter(installed), optional: external.filter((n) => !installed(n)) }, null, 1));
+  writeFileSync(
+    join(root, out, 'externals.json'),
+    JSON.stringify({ required: external.filter(installed), optional: external.filter((n) => !installed(n)) }, null, 1),
+  );
   await buildViews(root, out, build);
 }
 
@@ -115,10 +142,23 @@ async function buildInto(root, out) {
  * run time. The server serves it for every ui:// view, marking which one on <html data-view>.
  */
 async function buildViews(root, out, build) {
-  const js = await build({ absWorkingDir: root, entryPoints: ['views/main.ts'], bundle: true, write: false, platform: 'browser', format: 'esm', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning' });
+  const js = await build({
+    absWorkingDir: root,
+    entryPoints: ['views/main.ts'],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
   const script = js.outputFiles[0].text.replace(/<\/(script)/gi, '<\\/$1');
   const style = readFileSync(join(root, 'views', 'style.css'), 'utf8');
-  const page = readFileSync(join(root, 'views', 'index.html'), 'utf8').replace('/*STYLE*/', () => style).replace('/*SCRIPT*/', () => script);
+  const page = readFileSync(join(root, 'views', 'index.html'), 'utf8')
+    .replace('/*STYLE*/', () => style)
+    .replace('/*SCRIPT*/', () => script);
   mkdirSync(join(root, out, 'views'), { recursive: true });
   writeFileSync(join(root, out, 'views', 'app.html'), page);
 }
@@ -130,7 +170,12 @@ export function externalPackages(metafiles) {
     for (const out of Object.values(m.outputs)) {
       for (const i of out.imports) {
         if (!i.external || /^(\.|\/|node:)/.test(i.path) || isBuiltin(i.path)) continue;
-        names.add(i.path.split('/').slice(0, i.path.startsWith('@') ? 2 : 1).join('/'));
+        names.add(
+          i.path
+            .split('/')
+            .slice(0, i.path.startsWith('@') ? 2 : 1)
+            .join('/'),
+        );
       }
     }
   }

@@ -55,7 +55,11 @@ function run(args) {
 
 /** Starts `serve --transport <t>` on a free loopback port and resolves with the URL it prints. */
 function startServer(transport, serverArgs) {
-  const proc = spawn(process.execPath, [bin, 'serve', '--transport', transport, '--host', '127.0.0.1', '--port', '0', ...serverArgs], { stdio: ['ignore', 'inherit', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [bin, 'serve', '--transport', transport, '--host', '127.0.0.1', '--port', '0', ...serverArgs],
+    { stdio: ['ignore', 'inherit', 'pipe'] },
+  );
   let err = '';
   return new Promise((resolve, reject) => {
     proc.stderr.on('data', (d) => {
@@ -82,5 +86,11 @@ async function main() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then((code) => process.exit(code), (e) => { process.stderr.write(`inspector: ${e.message}\n`); process.exit(2); });
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`inspector: ${e.message}\n`);
+      process.exit(2);
+    },
+  );
 }

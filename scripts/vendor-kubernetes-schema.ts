@@ -17,7 +17,9 @@ type Model = { getAttributeTypeMap(): Attribute[] };
 const models = k8s as unknown as Record<string, Model | undefined>;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const clientVersion: string = JSON.parse(readFileSync(join(dirname(require.resolve('@kubernetes/client-node')), '..', 'package.json'), 'utf8')).version;
+const clientVersion: string = JSON.parse(
+  readFileSync(join(dirname(require.resolve('@kubernetes/client-node')), '..', 'package.json'), 'utf8'),
+).version;
 
 /** The client's model class of a kind: core kinds that clash with another group's are CoreV1<Kind>. */
 function modelOf(group: string, version: string, kind: string): string | undefined {
@@ -34,12 +36,18 @@ function schemaOf(type: string, format: string): Record<string, unknown> {
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) return { type: 'object', additionalProperties: schemaOf(map[1], format) };
   switch (type) {
-    case 'string': return format ? { type: 'string', format } : { type: 'string' };
-    case 'number': return format === 'double' ? { type: 'number' } : { type: 'integer', format };
-    case 'boolean': return { type: 'boolean' };
-    case 'Date': return { type: 'string', format: 'date-time' };
-    case 'IntOrString': return { 'x-kubernetes-int-or-string': true };
-    case 'any': return {};
+    case 'string':
+      return format ? { type: 'string', format } : { type: 'string' };
+    case 'number':
+      return format === 'double' ? { type: 'number' } : { type: 'integer', format };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'Date':
+      return { type: 'string', format: 'date-time' };
+    case 'IntOrString':
+      return { 'x-kubernetes-int-or-string': true };
+    case 'any':
+      return {};
   }
   if (typeof models[type]?.getAttributeTypeMap !== 'function') return {};
   add(type);
@@ -48,7 +56,9 @@ function schemaOf(type: string, format: string): Record<string, unknown> {
 function add(name: string) {
   if (schemas[name]) return;
   schemas[name] = {};
-  const properties = Object.fromEntries(models[name]!.getAttributeTypeMap().map((a) => [a.baseName, schemaOf(a.type, a.format)]));
+  const properties = Object.fromEntries(
+    models[name]!.getAttributeTypeMap().map((a) => [a.baseName, schemaOf(a.type, a.format)]),
+  );
   schemas[name] = { type: 'object', properties };
 }
 
@@ -57,7 +67,12 @@ const kinds: Record<string, string> = {};
 for (const [plural, r] of Object.entries<any>(catalogue.resources)) {
   if (r.schema) continue;
   const model = modelOf(r.group, r.version, r.kind);
-  if (!model) { console.log(`${plural}: no model in @kubernetes/client-node ${clientVersion} (not a Kubernetes API type); its catalogue fields type it`); continue; }
+  if (!model) {
+    console.log(
+      `${plural}: no model in @kubernetes/client-node ${clientVersion} (not a Kubernetes API type); its catalogue fields type it`,
+    );
+    continue;
+  }
   add(model);
   kinds[r.kind] = model;
 }
@@ -73,4 +88,6 @@ const doc = {
   components: { schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))) },
 };
 writeFileSync(join(root, 'specs/schema/kubernetes.openapi.json'), `${JSON.stringify(doc, null, 1)}\n`);
-console.log(`specs/schema/kubernetes.openapi.json: ${Object.keys(kinds).length} kinds, ${Object.keys(schemas).length} types`);
+console.log(
+  `specs/schema/kubernetes.openapi.json: ${Object.keys(kinds).length} kinds, ${Object.keys(schemas).length} types`,
+);

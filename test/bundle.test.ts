@@ -7,23 +7,38 @@ import { join } from 'node:path';
 import { ROOT } from './helpers/mcp.ts';
 
 const DIST = join(ROOT, 'dist');
-const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
 
 describe('the bundle', () => {
   it('keeps the start-up file to the start-up path: no dependency, no SDK, no validators, no tool steps', () => {
     const inputs: string[] = JSON.parse(readFileSync(join(DIST, 'cli.inputs.json'), 'utf8'));
     expect(inputs).toContain('generated/session.ts');
     expect(inputs).toContain('runtime/stdio.ts');
-    expect(inputs.filter((i) => i.includes('node_modules') || /generated\/(index|tools|validators)|runtime\/(server|pipeline|executor|logger|k8s|cel|handlers|trainer)|^sandbox\//.test(i))).toEqual([]);
+    expect(
+      inputs.filter(
+        (i) =>
+          i.includes('node_modules') ||
+          /generated\/(index|tools|validators)|runtime\/(server|pipeline|executor|logger|k8s|cel|handlers|trainer)|^sandbox\//.test(
+            i,
+          ),
+      ),
+    ).toEqual([]);
     // runtime/sandbox-loader.ts may be in it: a dynamic import of the sandbox, which stays lazy.
     // Everything else is imported from the lazy build.
     const cli = readFileSync(join(DIST, 'cli.mjs'), 'utf8');
-    expect([...cli.matchAll(/import\("\.\/lazy\/([^"]+)"\)/g)].map((m) => m[1]).sort()).toEqual(expect.arrayContaining(['commands.mjs', 'k8s/client.mjs', 'logger.mjs', 'server.mjs']));
+    expect([...cli.matchAll(/import\("\.\/lazy\/([^"]+)"\)/g)].map((m) => m[1]).sort()).toEqual(
+      expect.arrayContaining(['commands.mjs', 'k8s/client.mjs', 'logger.mjs', 'server.mjs']),
+    );
   });
 
   it('ships the Kubernetes client without typed API clients or models', () => {
     const all = files(DIST).filter((f) => f.endsWith('.mjs'));
-    const typed = all.filter((f) => /ObjectSerializer|V1PodSpec|CoreV1Api|CustomObjectsApi/.test(readFileSync(f, 'utf8')));
+    const typed = all.filter((f) =>
+      /ObjectSerializer|V1PodSpec|CoreV1Api|CustomObjectsApi/.test(readFileSync(f, 'utf8')),
+    );
     expect(typed).toEqual([]);
   });
 

@@ -20,15 +20,31 @@ const opened: Connected[] = [];
 function twoClusters(eastUrlFor = () => east, westUrlFor = () => west) {
   const one = (sb: Sandbox, name: string) => {
     const kc = parse(sb.kubeconfig);
-    return { cluster: { ...kc.clusters[0], name }, user: { ...kc.users[0], name: `${name}-user` }, context: { name, context: { cluster: name, user: `${name}-user`, namespace: 'default' } } };
+    return {
+      cluster: { ...kc.clusters[0], name },
+      user: { ...kc.users[0], name: `${name}-user` },
+      context: { name, context: { cluster: name, user: `${name}-user`, namespace: 'default' } },
+    };
   };
-  const e = one(eastUrlFor(), 'east'), w = one(westUrlFor(), 'west');
-  return stringify({ apiVersion: 'v1', kind: 'Config', 'current-context': 'east', clusters: [e.cluster, w.cluster], users: [e.user, w.user], contexts: [e.context, w.context] });
+  const e = one(eastUrlFor(), 'east'),
+    w = one(westUrlFor(), 'west');
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'east',
+    clusters: [e.cluster, w.cluster],
+    users: [e.user, w.user],
+    contexts: [e.context, w.context],
+  });
 }
 
 async function open(args: string[], policy?: string) {
   const env: Record<string, string> = {};
-  if (policy) { const p = join(dir, `policy-${opened.length}.yaml`); writeFileSync(p, policy); env.KUBEFLOW_MCP_POLICY = p; }
+  if (policy) {
+    const p = join(dir, `policy-${opened.length}.yaml`);
+    writeFileSync(p, policy);
+    env.KUBEFLOW_MCP_POLICY = p;
+  }
   const c = await connect(['--kubeconfig', kubeconfig, '--persona', 'platform-admin', ...args], env);
   opened.push(c);
   return c;
@@ -39,50 +55,80 @@ beforeAll(async () => {
   [east, west] = await Promise.all([startSandbox({ timeScale: 0.02 }), startSandbox({ timeScale: 0.02 })]);
   writeFileSync(kubeconfig, twoClusters());
 });
-afterAll(async () => { for (const c of opened) await c.close(); await east?.stop(); await west?.stop(); });
+afterAll(async () => {
+  for (const c of opened) await c.close();
+  await east?.stop();
+  await west?.stop();
+});
 
 describe('several clusters', () => {
   it('offers the context input and list_contexts only when the policy allows several contexts', async () => {
     const single = await open([]);
     const plain = (await single.client.listTools()).tools;
     expect(plain.map((t) => t.name)).not.toContain('list_contexts');
-    expect(Object.keys(plain.find((t) => t.name === 'list_training_jobs')!.inputSchema.properties ?? {})).not.toContain('context');
+    expect(Object.keys(plain.find((t) => t.name === 'list_training_jobs')!.inputSchema.properties ?? {})).not.toContain(
+      'context',
+    );
     // Without the policy's leave, another context is refused, even when named directly.
-    expect(await call(single.client, 'list_training_jobs', { context: 'west' })).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
+    expect(await call(single.client, 'list_training_jobs', { context: 'west' })).toMatchObject({
+      success: false,
+      error_code: 'PERMISSION_DENIED',
+    });
 
     const multi = await open([], 'policy:\n  contexts: [east, west]\n');
     const tools = (await multi.client.listTools()).tools;
     expect(tools.map((t) => t.name)).toContain('list_contexts');
-    expect((tools.find((t) => t.name === 'list_training_jobs')!.inputSchema.properties as any).context).toMatchObject({ enum: ['east', 'west'] });
+    expect((tools.find((t) => t.name === 'list_training_jobs')!.inputSchema.properties as any).context).toMatchObject({
+      enum: ['east', 'west'],
+    });
     // Tools that never reach Kubernetes get no context input.
-    expect(Object.keys(tools.find((t) => t.name === 'estimate_resources')!.inputSchema.properties ?? {})).not.toContain('context');
+    expect(Object.keys(tools.find((t) => t.name === 'estimate_resources')!.inputSchema.properties ?? {})).not.toContain(
+      'context',
+    );
     const listed = (await call(multi.client, 'list_contexts')).data;
     expect(listed).toMatchObject({ count: 2, default: 'east' });
-    expect(listed.contexts.map((c: any) => [c.name, c.server])).toEqual([['east', east.url], ['west', west.url]]);
+    expect(listed.contexts.map((c: any) => [c.name, c.server])).toEqual([
+      ['east', east.url],
+      ['west', west.url],
+    ]);
   });
 
   it('describes the context input the same way in progressive mode', async () => {
     const describe = async (policy?: string) => {
       const c = await open(['--mode', 'progressive'], policy);
-      return (await call(c.client, 'describe_tools', { names: ['list_training_jobs'] })).data.tools[0].input_schema.properties;
+      return (await call(c.client, 'describe_tools', { names: ['list_training_jobs'] })).data.tools[0].input_schema
+        .properties;
     };
     expect(await describe()).not.toHaveProperty('context');
-    expect((await describe('policy:\n  contexts: [east, west]\n')).context).toMatchObject({ type: 'string', enum: ['east', 'west'] });
+    expect((await describe('policy:\n  contexts: [east, west]\n')).context).toMatchObject({
+      type: 'string',
+      enum: ['east', 'west'],
+    });
   });
 
   it('runs a call wholly on the context it names, and refuses one the policy does not allow', async () => {
     const multi = await open([], 'policy:\n  contexts: [east, west]\n');
     const job = { script: 'print(1)', runtime: 'torch-distributed', gpu_per_node: 0, confirmed: true };
-    expect((await call(multi.client, 'run_custom_training', { ...job, name: 'on-west', context: 'west' })).success).toBe(true);
+    expect(
+      (await call(multi.client, 'run_custom_training', { ...job, name: 'on-west', context: 'west' })).success,
+    ).toBe(true);
     expect((await call(multi.client, 'run_custom_training', { ...job, name: 'on-east' })).success).toBe(true);
     expect(jobsIn(west)).toContain('on-west');
     expect(jobsIn(west)).not.toContain('on-east');
     expect(jobsIn(east)).toEqual(expect.arrayContaining(['on-east']));
     expect(jobsIn(east)).not.toContain('on-west');
-    const westJobs = (await call(multi.client, 'list_training_jobs', { context: 'west' })).data.jobs.map((j: any) => j.name);
+    const westJobs = (await call(multi.client, 'list_training_jobs', { context: 'west' })).data.jobs.map(
+      (j: any) => j.name,
+    );
     expect(westJobs).toEqual(['on-west']);
-    expect(await call(multi.client, 'list_training_jobs', { context: 'north' })).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
-    expect(await call(multi.client, 'list_training_jobs', { context: 'east\nwest' })).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR' });
+    expect(await call(multi.client, 'list_training_jobs', { context: 'north' })).toMatchObject({
+      success: false,
+      error_code: 'PERMISSION_DENIED',
+    });
+    expect(await call(multi.client, 'list_training_jobs', { context: 'east\nwest' })).toMatchObject({
+      success: false,
+      error_code: 'VALIDATION_ERROR',
+    });
   });
 
   it('takes its default context from --context', async () => {
@@ -94,7 +140,10 @@ describe('several clusters', () => {
     const c = await open([]);
     expect((await call(c.client, 'list_training_jobs')).data.jobs.map((j: any) => j.name)).not.toContain('on-west');
     // The east context now points at the west cluster.
-    writeFileSync(kubeconfig, twoClusters(() => west));
+    writeFileSync(
+      kubeconfig,
+      twoClusters(() => west),
+    );
     let names: string[] = [];
     for (let i = 0; i < 40 && !names.includes('on-west'); i++) {
       await new Promise((r) => setTimeout(r, 100));

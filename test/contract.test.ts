@@ -23,7 +23,11 @@ import { connect, danglingHints, type Connected } from './helpers/mcp.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const ajv = new Ajv({ strict: false, allErrors: true });
-const cel = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
+const cel = new Environment({
+  enableOptionalTypes: true,
+  homogeneousAggregateLiterals: false,
+  unlistedVariablesAreDyn: true,
+});
 
 let sb: Sandbox;
 const clients = new Map<string, Connected>();
@@ -31,7 +35,8 @@ let kubeconfig = '';
 const dir = mkdtempSync(join(tmpdir(), 'kfmcp-contract-'));
 
 const CAPTURE_FILE = fileURLToPath(new URL('./fixtures/example-answers.json', import.meta.url));
-const UPDATE_HOW = 'run `UPDATE_CAPTURES=1 npx vitest run test/contract.test.ts` to rewrite the capture file, then `npm run gen` for the docs pages';
+const UPDATE_HOW =
+  'run `UPDATE_CAPTURES=1 npx vitest run test/contract.test.ts` to rewrite the capture file, then `npm run gen` for the docs pages';
 const updating = !!process.env.UPDATE_CAPTURES;
 type Captures = Record<string, Record<string, unknown>>;
 const stored: Captures = existsSync(CAPTURE_FILE) ? JSON.parse(readFileSync(CAPTURE_FILE, 'utf8')) : {};
@@ -55,7 +60,8 @@ const VOLATILE_TEXT: Array<[RegExp, string]> = [
 // Log text (a training script's output) carries measured rates, clock readings and sampled
 // losses: its numbers other than whole counts are masked.
 const LOG_KEYS = /^(logs?|lines?|output|tail)$/i;
-const maskLog = (s: string) => s.replace(/\b\d+:\d{2}(:\d{2})?\b/g, '<clock>').replace(/\d+\.\d+(e[+-]?\d+)?/gi, '<num>');
+const maskLog = (s: string) =>
+  s.replace(/\b\d+:\d{2}(:\d{2})?\b/g, '<clock>').replace(/\d+\.\d+(e[+-]?\d+)?/gi, '<num>');
 
 function scrub(v: unknown, key = ''): unknown {
   if (typeof v === 'string') {
@@ -65,10 +71,12 @@ function scrub(v: unknown, key = ''): unknown {
   }
   if (Array.isArray(v)) return v.map((x) => scrub(x, typeof x === 'string' ? key : ''));
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => {
-      const volatile = VOLATILE_KEYS.find(([re]) => re.test(k));
-      return [k, volatile && x !== null && typeof x !== 'object' ? volatile[1] : scrub(x, k)];
-    }));
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => {
+        const volatile = VOLATILE_KEYS.find(([re]) => re.test(k));
+        return [k, volatile && x !== null && typeof x !== 'object' ? volatile[1] : scrub(x, k)];
+      }),
+    );
   }
   return v;
 }
@@ -92,7 +100,11 @@ function cut(v: unknown, chars: number, items: number, fields = Infinity, depth 
     const entries = Object.entries(v);
     const keep = depth < 2 ? entries.length : fields;
     const kept = entries.slice(0, keep).map(([k, x]) => [k, cut(x, chars, items, fields, depth + 1)]);
-    return Object.fromEntries(entries.length > keep ? [...kept, ['…', `${entries.length - keep} more field${entries.length - keep === 1 ? '' : 's'}`]] : kept);
+    return Object.fromEntries(
+      entries.length > keep
+        ? [...kept, ['…', `${entries.length - keep} more field${entries.length - keep === 1 ? '' : 's'}`]]
+        : kept,
+    );
   }
   return v;
 }
@@ -100,7 +112,10 @@ function cut(v: unknown, chars: number, items: number, fields = Infinity, depth 
 /** Objects below a depth folded into a note of their keys (the last resort for the budget). */
 function fold(v: unknown, depth: number): unknown {
   if (Array.isArray(v)) return depth <= 0 ? `… (${v.length} items)` : v.map((x) => fold(x, depth - 1));
-  if (v && typeof v === 'object') return depth <= 0 ? `… (${Object.keys(v).length} fields)` : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fold(x, depth - 1)]));
+  if (v && typeof v === 'object')
+    return depth <= 0
+      ? `… (${Object.keys(v).length} fields)`
+      : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fold(x, depth - 1)]));
   return v;
 }
 
@@ -109,7 +124,15 @@ function captureOf(envelope: unknown): unknown {
   const stable = scrub(envelope);
   const fits = (x: unknown) => JSON.stringify(x).length <= ANSWER_BUDGET;
   if (fits(stable)) return stable;
-  for (const [chars, items, fields] of [[600, 10, 40], [400, 6, 20], [300, 4, 12], [200, 3, 8], [160, 2, 6], [120, 2, 4], [80, 1, 3]]) {
+  for (const [chars, items, fields] of [
+    [600, 10, 40],
+    [400, 6, 20],
+    [300, 4, 12],
+    [200, 3, 8],
+    [160, 2, 6],
+    [120, 2, 4],
+    [80, 1, 3],
+  ]) {
     const small = cut(stable, chars, items, fields);
     if (fits(small)) return small;
   }
@@ -126,7 +149,20 @@ async function client(persona: string, contexts = false) {
   const key = `${persona}${contexts ? '+contexts' : ''}`;
   if (!clients.has(key)) {
     const env: Record<string, string> = contexts ? { KUBEFLOW_MCP_POLICY: join(dir, 'contexts-policy.yaml') } : {};
-    clients.set(key, await connect(['--kubeconfig', contexts ? join(dir, 'two-contexts') : kubeconfig, '--persona', persona, '--clients', 'trainer,optimizer,hub'], env));
+    clients.set(
+      key,
+      await connect(
+        [
+          '--kubeconfig',
+          contexts ? join(dir, 'two-contexts') : kubeconfig,
+          '--persona',
+          persona,
+          '--clients',
+          'trainer,optimizer,hub',
+        ],
+        env,
+      ),
+    );
   }
   return clients.get(key)!;
 }
@@ -139,9 +175,22 @@ beforeAll(async () => {
   const kc = parseYaml(sb.kubeconfig);
   kc.contexts.push({ name: 'sandbox-again', context: { ...kc.contexts[0].context, namespace: 'team-b' } });
   writeFileSync(join(dir, 'two-contexts'), stringifyYaml(kc));
-  writeFileSync(join(dir, 'contexts-policy.yaml'), `policy:\n  contexts: [${kc.contexts.map((c: any) => c.name).join(', ')}]\n`);
+  writeFileSync(
+    join(dir, 'contexts-policy.yaml'),
+    `policy:\n  contexts: [${kc.contexts.map((c: any) => c.name).join(', ')}]\n`,
+  );
   // Let the controller give the fixture job its pods, so examples about steps and logs have them.
-  for (let i = 0; i < 100 && !sb.store.list(typeNamed('pods'), 'default').some((p: any) => p.metadata.labels?.['jobset.sigs.k8s.io/jobset-name'] === 'demo' && p.status?.phase !== 'Pending'); i++) await new Promise((r) => setTimeout(r, 50));
+  for (
+    let i = 0;
+    i < 100 &&
+    !sb.store
+      .list(typeNamed('pods'), 'default')
+      .some(
+        (p: any) => p.metadata.labels?.['jobset.sigs.k8s.io/jobset-name'] === 'demo' && p.status?.phase !== 'Pending',
+      );
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 50));
 });
 afterAll(async () => {
   for (const c of clients.values()) await c.close();
@@ -165,7 +214,11 @@ describe('tool examples', () => {
   });
 
   it.skipIf(updating)('the capture file has no answer of an example that is gone', () => {
-    const gone = Object.entries(stored).flatMap(([name, byTitle]) => Object.keys(byTitle).filter((title) => !TOOLS.find((t) => t.name === name)?.examples.some((e) => e.title === title)).map((title) => `${name}: ${title}`));
+    const gone = Object.entries(stored).flatMap(([name, byTitle]) =>
+      Object.keys(byTitle)
+        .filter((title) => !TOOLS.find((t) => t.name === name)?.examples.some((e) => e.title === title))
+        .map((title) => `${name}: ${title}`),
+    );
     expect(gone, UPDATE_HOW).toEqual([]);
   });
 
@@ -193,18 +246,30 @@ describe('tool examples', () => {
         }
         expect(danglingHints(envelope)).toEqual([]);
         if (ex.error) {
-          expect(envelope, JSON.stringify(envelope).slice(0, 500)).toMatchObject({ success: false, error_code: ex.error });
+          expect(envelope, JSON.stringify(envelope).slice(0, 500)).toMatchObject({
+            success: false,
+            error_code: ex.error,
+          });
         } else {
           expect(envelope.success, JSON.stringify(envelope).slice(0, 500)).toBe(true);
-          const ok = cel.evaluate(ex.expect!, { result: toCel(envelope, false), data: toCel(envelope.data ?? {}, false) });
+          const ok = cel.evaluate(ex.expect!, {
+            result: toCel(envelope, false),
+            data: toCel(envelope.data ?? {}, false),
+          });
           expect(ok, `${ex.expect}\n${JSON.stringify(envelope).slice(0, 800)}`).toBe(true);
         }
         const answer = captureOf(envelope);
         if (updating) (fresh[tool.name] ??= {})[ex.title] = answer;
         else {
           const before = stored[tool.name]?.[ex.title];
-          expect(before, `no captured answer for ${tool.name}: ${ex.title} in test/fixtures/example-answers.json; ${UPDATE_HOW}`).toBeDefined();
-          expect(answer, `the answer of ${tool.name}: ${ex.title} differs from its capture in test/fixtures/example-answers.json; if the change is meant, ${UPDATE_HOW}`).toStrictEqual(before);
+          expect(
+            before,
+            `no captured answer for ${tool.name}: ${ex.title} in test/fixtures/example-answers.json; ${UPDATE_HOW}`,
+          ).toBeDefined();
+          expect(
+            answer,
+            `the answer of ${tool.name}: ${ex.title} differs from its capture in test/fixtures/example-answers.json; if the change is meant, ${UPDATE_HOW}`,
+          ).toStrictEqual(before);
         }
       });
     }

@@ -19,32 +19,70 @@ import { generate } from '../generator/generate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DIST = join(ROOT, 'docs', '.vitepress', 'dist');
-const SHOTS = [join(DIST, 'screenshots'), ...(process.env.UPDATE_SCREENSHOTS ? [join(ROOT, 'docs', 'screenshots')] : [])];
+const SHOTS = [
+  join(DIST, 'screenshots'),
+  ...(process.env.UPDATE_SCREENSHOTS ? [join(ROOT, 'docs', 'screenshots')] : []),
+];
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const newest = (dir: string): number => (existsSync(dir) ? Math.max(0, ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.name !== 'dist' && e.name !== 'screenshots').map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs))) : 0);
+const newest = (dir: string): number =>
+  existsSync(dir)
+    ? Math.max(
+        0,
+        ...readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.name !== 'dist' && e.name !== 'screenshots')
+          .map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)),
+      )
+    : 0;
 
 /** Builds the site unless a build newer than every source is there already. */
 function ensureBuilt() {
   const built = existsSync(join(DIST, 'index.html')) ? statSync(join(DIST, 'index.html')).mtimeMs : 0;
-  if (!process.env.DOCS_REBUILD && built > Math.max(newest(join(ROOT, 'generated', 'site')), newest(join(ROOT, 'docs')))) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vitepress', 'bin', 'vitepress.js'), 'build', 'docs'], { cwd: ROOT, stdio: 'pipe', timeout: 90_000 });
+  if (
+    !process.env.DOCS_REBUILD &&
+    built > Math.max(newest(join(ROOT, 'generated', 'site')), newest(join(ROOT, 'docs')))
+  )
+    return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vitepress', 'bin', 'vitepress.js'), 'build', 'docs'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+    timeout: 90_000,
+  });
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+};
 
 /** The built site over loopback, as a static host serves it (folder -> index.html, 404.html). */
 function serve(): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
+      /^(\.\.[/\\])+/,
+      '',
+    );
     let file = join(DIST, path);
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     else if (!existsSync(file) && existsSync(`${file}.html`)) file = `${file}.html`;
     const found = file.startsWith(DIST) && existsSync(file);
-    res.writeHead(found ? 200 : 404, { 'content-type': TYPES[extname(found ? file : '.html')] ?? 'application/octet-stream' });
+    res.writeHead(found ? 200 : 404, {
+      'content-type': TYPES[extname(found ? file : '.html')] ?? 'application/octet-stream',
+    });
     res.end(readFileSync(found ? file : join(DIST, '404.html')));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+    ),
+  );
 }
 
 let browser: Browser;
@@ -55,17 +93,39 @@ let page: Page;
 beforeAll(async () => {
   ensureBuilt();
   ({ server, url: base } = await serve());
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
   page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   page.setDefaultTimeout(10_000);
   for (const d of SHOTS) mkdirSync(d, { recursive: true });
 }, 120_000);
-afterAll(async () => { await browser?.close(); server?.close(); });
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+});
 
-const shot = async (name: string) => { for (const d of SHOTS) await page.screenshot({ path: join(d, `${name}.png`) }); };
+const shot = async (name: string) => {
+  for (const d of SHOTS) await page.screenshot({ path: join(d, `${name}.png`) });
+};
 const mutating = TOOLS.filter((t) => !t.annotations.readOnlyHint).map((t) => t.name);
 /** The tool pages a page links to from its content. */
-const toolLinks = async () => (await page.locator('.vp-doc a[href*="/tools/"]').evaluateAll((as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname))).map((p) => p.replace(/^.*\/tools\/|\.html$/g, '')).filter(Boolean);
+const toolLinks = async () =>
+  (
+    await page
+      .locator('.vp-doc a[href*="/tools/"]')
+      .evaluateAll((as) => as.map((a) => new URL((a as HTMLAnchorElement).href).pathname))
+  )
+    .map((p) => p.replace(/^.*\/tools\/|\.html$/g, ''))
+    .filter(Boolean);
 
 describe('docs site in Chromium', { timeout: 90_000 }, () => {
   it('a reader goes from the home page to a persona, a tier and a tool', async () => {
@@ -116,9 +176,17 @@ describe('docs site in Chromium', { timeout: 90_000 }, () => {
     for (const path of ['/', '/personas/readonly/full.html', '/tools/delete_training_job.html']) {
       await page.goto(`${base}${path}`);
       const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'best-practice']).analyze();
-      const found = result.violations.map((v) => `${path}: ${v.id} (${v.nodes.length}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+      const found = result.violations.map(
+        (v) =>
+          `${path}: ${v.id} (${v.nodes.length}): ${v.nodes
+            .slice(0, 3)
+            .map((n) => n.target.join(' '))
+            .join('; ')}`,
+      );
       expect(found).toEqual([]);
-      expect(result.passes.map((p) => p.id)).toEqual(expect.arrayContaining(['color-contrast', 'landmark-one-main', 'region']));
+      expect(result.passes.map((p) => p.id)).toEqual(
+        expect.arrayContaining(['color-contrast', 'landmark-one-main', 'region']),
+      );
     }
   });
 
@@ -136,13 +204,20 @@ describe('docs site in Chromium', { timeout: 90_000 }, () => {
 });
 
 describe('docs pages say what the server sends', () => {
-  const fenced = (md: string, lang: string) => [...md.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\\n\`\`\``, 'g'))].map((m) => m[1]);
+  const fenced = (md: string, lang: string) =>
+    [...md.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\\n\`\`\``, 'g'))].map((m) => m[1]);
   for (const persona of ['readonly', 'data-scientist', 'ml-engineer', 'platform-admin']) {
     it(`${persona}: instructions and tools/list of every tier and mode`, () => {
       const listed = selectListed({ persona, clients: ['trainer'], policy: {} });
       for (const tier of ['full', 'compact', 'minimal'] as const) {
         const md = readFileSync(join(ROOT, 'generated', 'site', 'personas', persona, `${tier}.md`), 'utf8');
-        expect(fenced(md, 'text')[0]).toBe(instructionsFor(listed.map((t) => t.name), 'full', tier).replace(/\n+$/, ''));
+        expect(fenced(md, 'text')[0]).toBe(
+          instructionsFor(
+            listed.map((t) => t.name),
+            'full',
+            tier,
+          ).replace(/\n+$/, ''),
+        );
         const lists = fenced(md, 'json').map((j) => JSON.parse(j));
         expect(lists[0]).toEqual(JSON.parse(toolsListJson(listed, 'full')));
         expect(lists[1]).toEqual(JSON.parse(toolsListJson(listed, 'progressive')));
@@ -151,13 +226,23 @@ describe('docs pages say what the server sends', () => {
     });
   }
 
-  it('a tool description edited in its spec changes that tool\'s page and the pages listing it, so gen:check fails until npm run gen', async () => {
+  it("a tool description edited in its spec changes that tool's page and the pages listing it, so gen:check fails until npm run gen", async () => {
     const specs = loadSpecs(join(ROOT, 'specs'));
     const tool = specs.tools.find((t) => t.name === 'get_training_events')!;
     tool.description = 'Events of one TrainJob, described in other words for this test.';
-    const files = await generate(specs, { handlerExists: (t) => existsSync(join(ROOT, 'runtime', 'handlers', `${t}.ts`)) });
-    const changed = [...files].filter(([p, text]) => p.startsWith('generated/site/') && text !== readFileSync(join(ROOT, p), 'utf8')).map(([p]) => p);
-    expect(changed).toEqual(expect.arrayContaining(['generated/site/tools/get_training_events.md', 'generated/site/tools/index.md', 'generated/site/personas/readonly/full.md']));
+    const files = await generate(specs, {
+      handlerExists: (t) => existsSync(join(ROOT, 'runtime', 'handlers', `${t}.ts`)),
+    });
+    const changed = [...files]
+      .filter(([p, text]) => p.startsWith('generated/site/') && text !== readFileSync(join(ROOT, p), 'utf8'))
+      .map(([p]) => p);
+    expect(changed).toEqual(
+      expect.arrayContaining([
+        'generated/site/tools/get_training_events.md',
+        'generated/site/tools/index.md',
+        'generated/site/personas/readonly/full.md',
+      ]),
+    );
     expect(files.get('generated/site/tools/get_training_events.md')).toContain(tool.description);
   }, 60_000);
 });

@@ -23,8 +23,18 @@ const job = { script: 'print(1)', runtime: 'torch-distributed', gpu_per_node: 0 
 async function withUser(answer: { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, unknown> }) {
   const shown: string[] = [];
   const client = new Client({ name: 'elicit-test', version: '1' }, { capabilities: { elicitation: {} } });
-  client.setRequestHandler(ElicitRequestSchema, async (req) => { shown.push((req.params as any).message); return answer; });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'serve', '--no-banner', '--kubeconfig', kubeconfig, '--persona', 'ml-engineer'], env: { ...process.env as Record<string, string>, HOME: '/nonexistent-home' }, stderr: 'pipe' }));
+  client.setRequestHandler(ElicitRequestSchema, async (req) => {
+    shown.push((req.params as any).message);
+    return answer;
+  });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'serve', '--no-banner', '--kubeconfig', kubeconfig, '--persona', 'ml-engineer'],
+      env: { ...(process.env as Record<string, string>), HOME: '/nonexistent-home' },
+      stderr: 'pipe',
+    }),
+  );
   closers.push(() => client.close());
   return { client, shown };
 }
@@ -33,7 +43,10 @@ beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.02 });
   writeFileSync(kubeconfig, sb.kubeconfig);
 });
-afterAll(async () => { for (const c of closers) await c(); await sb?.stop(); });
+afterAll(async () => {
+  for (const c of closers) await c();
+  await sb?.stop();
+});
 
 describe('human confirmation', () => {
   it('shows the user the preview and writes only on their accept', async () => {
@@ -46,7 +59,11 @@ describe('human confirmation', () => {
   });
 
   it('changes nothing when the user declines, even if the agent said confirmed=true', async () => {
-    for (const answer of [{ action: 'decline' as const }, { action: 'cancel' as const }, { action: 'accept' as const, content: { confirm: false } }]) {
+    for (const answer of [
+      { action: 'decline' as const },
+      { action: 'cancel' as const },
+      { action: 'accept' as const, content: { confirm: false } },
+    ]) {
       const no = await withUser(answer);
       const name = `refused-${answer.action}`;
       const r = await call(no.client, 'run_custom_training', { ...job, name, confirmed: true });
@@ -61,12 +78,18 @@ describe('human confirmation', () => {
     closers.push(plain.close);
     expect((await call(plain.client, 'run_custom_training', { ...job, name: 'gated' })).status).toBe('preview');
     expect(jobs()).not.toContain('gated');
-    expect((await call(plain.client, 'run_custom_training', { ...job, name: 'gated', confirmed: true })).success).toBe(true);
+    expect((await call(plain.client, 'run_custom_training', { ...job, name: 'gated', confirmed: true })).success).toBe(
+      true,
+    );
     writeFileSync(join(dir, 'policy.yaml'), 'policy:\n  human_confirmation: required\n');
-    const strict = await connect(['--kubeconfig', kubeconfig, '--persona', 'ml-engineer'], { KUBEFLOW_MCP_POLICY: join(dir, 'policy.yaml') });
+    const strict = await connect(['--kubeconfig', kubeconfig, '--persona', 'ml-engineer'], {
+      KUBEFLOW_MCP_POLICY: join(dir, 'policy.yaml'),
+    });
     closers.push(strict.close);
     expect((await call(strict.client, 'run_custom_training', { ...job, name: 'strict' })).status).toBe('preview');
-    expect(await call(strict.client, 'run_custom_training', { ...job, name: 'strict', confirmed: true })).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED', details: { reason: 'human_confirmation_required' } });
+    expect(await call(strict.client, 'run_custom_training', { ...job, name: 'strict', confirmed: true })).toMatchObject(
+      { success: false, error_code: 'PERMISSION_DENIED', details: { reason: 'human_confirmation_required' } },
+    );
     expect(jobs()).not.toContain('strict');
   });
 });

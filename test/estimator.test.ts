@@ -9,18 +9,47 @@ import { call, connect, type Connected } from './helpers/mcp.ts';
 
 // Published sizes from the model cards, in billions (independent of the catalogue's figures).
 const PUBLISHED: Record<string, number> = {
-  'meta-llama/Llama-2-7b-hf': 6.74, 'meta-llama/Llama-2-13b-hf': 13.0, 'meta-llama/Llama-2-70b-hf': 69.0,
-  'meta-llama/Llama-3.1-8B': 8.03, 'meta-llama/Llama-3.1-70B': 70.6, 'meta-llama/Llama-3.1-405B': 405,
-  'meta-llama/Llama-3.2-1B': 1.24, 'meta-llama/Llama-3.2-3B': 3.21,
-  'mistralai/Mistral-7B-v0.1': 7.24, 'mistralai/Mixtral-8x7B-v0.1': 46.7, 'mistralai/Mistral-Nemo-Base-2407': 12.2,
-  'google/gemma-2b': 2.51, 'google/gemma-7b': 8.54, 'google/gemma-2-2b': 2.61, 'google/gemma-2-9b': 9.24, 'google/gemma-2-27b': 27.2, 'google/gemma-3-1b-pt': 1.0,
-  'Qwen/Qwen2.5-0.5B': 0.49, 'Qwen/Qwen2.5-1.5B': 1.54, 'Qwen/Qwen2.5-7B': 7.61, 'Qwen/Qwen2.5-14B': 14.7, 'Qwen/Qwen2.5-72B': 72.7, 'Qwen/Qwen3-8B': 8.2,
-  'microsoft/phi-2': 2.7, 'microsoft/Phi-3-mini-4k-instruct': 3.8, 'microsoft/phi-4': 14.7,
-  'openai-community/gpt2': 0.124, 'openai-community/gpt2-medium': 0.355, 'openai-community/gpt2-xl': 1.542,
-  'TinyLlama/TinyLlama-1.1B-Chat-v1.0': 1.1, 'HuggingFaceTB/SmolLM2-135M': 0.135, 'HuggingFaceTB/SmolLM2-1.7B': 1.7,
+  'meta-llama/Llama-2-7b-hf': 6.74,
+  'meta-llama/Llama-2-13b-hf': 13.0,
+  'meta-llama/Llama-2-70b-hf': 69.0,
+  'meta-llama/Llama-3.1-8B': 8.03,
+  'meta-llama/Llama-3.1-70B': 70.6,
+  'meta-llama/Llama-3.1-405B': 405,
+  'meta-llama/Llama-3.2-1B': 1.24,
+  'meta-llama/Llama-3.2-3B': 3.21,
+  'mistralai/Mistral-7B-v0.1': 7.24,
+  'mistralai/Mixtral-8x7B-v0.1': 46.7,
+  'mistralai/Mistral-Nemo-Base-2407': 12.2,
+  'google/gemma-2b': 2.51,
+  'google/gemma-7b': 8.54,
+  'google/gemma-2-2b': 2.61,
+  'google/gemma-2-9b': 9.24,
+  'google/gemma-2-27b': 27.2,
+  'google/gemma-3-1b-pt': 1.0,
+  'Qwen/Qwen2.5-0.5B': 0.49,
+  'Qwen/Qwen2.5-1.5B': 1.54,
+  'Qwen/Qwen2.5-7B': 7.61,
+  'Qwen/Qwen2.5-14B': 14.7,
+  'Qwen/Qwen2.5-72B': 72.7,
+  'Qwen/Qwen3-8B': 8.2,
+  'microsoft/phi-2': 2.7,
+  'microsoft/Phi-3-mini-4k-instruct': 3.8,
+  'microsoft/phi-4': 14.7,
+  'openai-community/gpt2': 0.124,
+  'openai-community/gpt2-medium': 0.355,
+  'openai-community/gpt2-xl': 1.542,
+  'TinyLlama/TinyLlama-1.1B-Chat-v1.0': 1.1,
+  'HuggingFaceTB/SmolLM2-135M': 0.135,
+  'HuggingFaceTB/SmolLM2-1.7B': 1.7,
   'deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B': 1.78,
 };
-const base = { batch_size: 4, sequence_length: 2048, quantization: 'bf16', gradient_checkpointing: true, num_workers: 1 } as const;
+const base = {
+  batch_size: 4,
+  sequence_length: 2048,
+  quantization: 'bf16',
+  gradient_checkpointing: true,
+  num_workers: 1,
+} as const;
 
 describe('parameter counts', () => {
   for (const [id, published] of Object.entries(PUBLISHED)) {
@@ -31,7 +60,25 @@ describe('parameter counts', () => {
     });
   }
   it('covers the families the catalogue promises', () => {
-    for (const family of ['llama-2', 'llama-3', 'mistral', 'mixtral', 'gemma-2b', 'gemma-2-', 'gemma-3', 'qwen2', 'qwen3', 'phi-2', 'phi-3', 'phi-4', 'falcon', 'gpt2', 'tinyllama', 'smollm', 'deepseek']) {
+    for (const family of [
+      'llama-2',
+      'llama-3',
+      'mistral',
+      'mixtral',
+      'gemma-2b',
+      'gemma-2-',
+      'gemma-3',
+      'qwen2',
+      'qwen3',
+      'phi-2',
+      'phi-3',
+      'phi-4',
+      'falcon',
+      'gpt2',
+      'tinyllama',
+      'smollm',
+      'deepseek',
+    ]) {
       expect(CATALOGUE.some((m) => m.id.toLowerCase().includes(family))).toBe(true);
     }
   });
@@ -55,12 +102,19 @@ describe('memory estimate', () => {
     expect(full.gpu_per_worker).toBe(2);
   });
   it('orders the methods full > lora > qlora', () => {
-    const [f, l, q] = (['full', 'lora', 'qlora'] as const).map((method) => estimate(m7, { ...base, method }).gpu_memory_required_gb);
+    const [f, l, q] = (['full', 'lora', 'qlora'] as const).map(
+      (method) => estimate(m7, { ...base, method }).gpu_memory_required_gb,
+    );
     expect(f).toBeGreaterThan(l);
     expect(l).toBeGreaterThan(q);
   });
   it('fits a 65-70B QLoRA fine-tune on one 48 GB GPU, as the QLoRA paper reports', () => {
-    const q = estimate(lookupModel('meta-llama/Llama-2-70b-hf')!, { ...base, method: 'qlora', batch_size: 1, sequence_length: 512 });
+    const q = estimate(lookupModel('meta-llama/Llama-2-70b-hf')!, {
+      ...base,
+      method: 'qlora',
+      batch_size: 1,
+      sequence_length: 512,
+    });
     expect(q.gpu_memory_required_gb).toBeLessThan(48);
   });
   it('grows activations with batch and sequence and shrinks them with checkpointing', () => {
@@ -81,9 +135,12 @@ describe('Hugging Face Hub fallback', () => {
   const hub = http.createServer((req, res) => {
     hits++;
     res.setHeader('content-type', 'application/json');
-    if (req.url === '/api/models/acme/tiny-7b') return res.end(JSON.stringify({ safetensors: { total: 7_000_000_000 } }));
-    if (req.url === '/acme/tiny-7b/resolve/main/config.json') return res.end(JSON.stringify({ hidden_size: 4096, num_hidden_layers: 32, vocab_size: 32000 }));
-    res.statusCode = 404; res.end('{}');
+    if (req.url === '/api/models/acme/tiny-7b')
+      return res.end(JSON.stringify({ safetensors: { total: 7_000_000_000 } }));
+    if (req.url === '/acme/tiny-7b/resolve/main/config.json')
+      return res.end(JSON.stringify({ hidden_size: 4096, num_hidden_layers: 32, vocab_size: 32000 }));
+    res.statusCode = 404;
+    res.end('{}');
   });
   afterAll(() => hub.close());
   it('reads the parameter count from the Hub when reachable, caches it, and skips it offline', async () => {
@@ -104,8 +161,12 @@ describe('Hugging Face Hub fallback', () => {
 // nothing about the size. Through a real MCP client, as an agent would ask.
 describe('estimates for models outside the catalogue, offline', () => {
   let mcp: Connected;
-  beforeAll(async () => { mcp = await connect(['--sandbox', '--persona', 'readonly'], { KUBEFLOW_MCP_OFFLINE: '1' }); });
-  afterAll(async () => { await mcp?.close(); });
+  beforeAll(async () => {
+    mcp = await connect(['--sandbox', '--persona', 'readonly'], { KUBEFLOW_MCP_OFFLINE: '1' });
+  });
+  afterAll(async () => {
+    await mcp?.close();
+  });
 
   // id -> [parameters in billions the answer uses, family] or 'refuse'.
   const TABLE: Array<[string, [number, string | undefined] | 'refuse']> = [
@@ -134,7 +195,11 @@ describe('estimates for models outside the catalogue, offline', () => {
   it.each(TABLE)('%s', async (model, want) => {
     const r = await call(mcp.client, 'estimate_resources', { model });
     if (want === 'refuse') {
-      expect(r).toMatchObject({ success: false, error_code: 'VALIDATION_ERROR', details: { field: 'params_billions' } });
+      expect(r).toMatchObject({
+        success: false,
+        error_code: 'VALIDATION_ERROR',
+        details: { field: 'params_billions' },
+      });
       expect(r.error).toContain('params_billions');
       return;
     }
@@ -151,7 +216,10 @@ describe('estimates for models outside the catalogue, offline', () => {
     const over = await call(mcp.client, 'estimate_resources', { model: 'acme/my-private-13b', params_billions: 12.2 });
     expect(over.data.params_billions).toBe(12.2);
     // The catalogue's own figure is kept unless a count is given.
-    expect((await call(mcp.client, 'estimate_resources', { model: 'google/gemma-2b' })).data).toMatchObject({ source: 'offline catalogue', confidence: 'high' });
+    expect((await call(mcp.client, 'estimate_resources', { model: 'google/gemma-2b' })).data).toMatchObject({
+      source: 'offline catalogue',
+      confidence: 'high',
+    });
   });
 
   it('plans a name-sized model like a catalogued one of the same size', async () => {

@@ -20,22 +20,45 @@ beforeAll(async () => {
 afterAll(() => sb?.stop());
 
 /** A tool made of the given steps, on the frame of a real descriptor, served by the real pipeline. */
-async function run(operation: Operation, args: Record<string, unknown>, over: Partial<ToolDescriptor<any>> = {}, policy = {}) {
+async function run(
+  operation: Operation,
+  args: Record<string, unknown>,
+  over: Partial<ToolDescriptor<any>> = {},
+  policy = {},
+) {
   const base = state.tools.get(over.confirm ? 'update_training_job' : 'get_training_job')!;
-  const tool = { ...base, name: 'probe', custom: false, guard: null, operation, validator: async () => Object.assign((_: unknown) => true, { errors: null }), ...over };
+  const tool = {
+    ...base,
+    name: 'probe',
+    custom: false,
+    guard: null,
+    operation,
+    validator: async () => Object.assign((_: unknown) => true, { errors: null }),
+    ...over,
+  };
   return runTool({ ...state, policy, tools: new Map([['probe', tool]]) }, 'probe', args);
 }
 
 describe('declarative steps', () => {
   it('applies a JSON patch, dry-run first and for real after confirmation', async () => {
     const op: Operation = {
-      steps: [{ id: 'p', patch: 'clustertrainingruntimes', name: 'input.name', patchType: 'json', body: "[{'op': 'add', 'path': '/metadata/annotations', 'value': {'probe': 'yes'}}]" }],
+      steps: [
+        {
+          id: 'p',
+          patch: 'clustertrainingruntimes',
+          name: 'input.name',
+          patchType: 'json',
+          body: "[{'op': 'add', 'path': '/metadata/annotations', 'value': {'probe': 'yes'}}]",
+        },
+      ],
       preview: { message: "'would patch'", fields: { after: 'p.metadata.annotations' } },
       output: { after: 'p.metadata.annotations' },
     };
     const preview = await run(op, { name: 'jax-distributed' }, { confirm: true, namespaced: false });
     expect(preview).toMatchObject({ status: 'preview', config: { after: { probe: 'yes' } } });
-    expect((await kube().get('clustertrainingruntimes', 'jax-distributed')).metadata.annotations?.probe).toBeUndefined();
+    expect(
+      (await kube().get('clustertrainingruntimes', 'jax-distributed')).metadata.annotations?.probe,
+    ).toBeUndefined();
     const done = await run(op, { name: 'jax-distributed', confirmed: true }, { confirm: true, namespaced: false });
     expect(done).toMatchObject({ success: true, data: { after: { probe: 'yes' } } });
     expect((await kube().get('clustertrainingruntimes', 'jax-distributed')).metadata.annotations.probe).toBe('yes');
@@ -58,7 +81,11 @@ describe('declarative steps', () => {
   });
 
   it('writes at once for a tool with a written confirm waiver, and previews only when confirm-gated', async () => {
-    const op: Operation = { steps: [{ id: 'made', create: 'configmaps', body: "{'metadata': {'name': 'waived-cm'}, 'data': {'k': 'v'}}" }], preview: { message: "'would create'", fields: {} }, output: { name: 'made.metadata.name' } };
+    const op: Operation = {
+      steps: [{ id: 'made', create: 'configmaps', body: "{'metadata': {'name': 'waived-cm'}, 'data': {'k': 'v'}}" }],
+      preview: { message: "'would create'", fields: {} },
+      output: { name: 'made.metadata.name' },
+    };
     const out: any = await run(op, {}, { confirm: false, namespaced: true });
     expect(out).toMatchObject({ success: true, data: { name: 'waived-cm' } });
     expect((await kube().get('configmaps', 'waived-cm', 'default')).data).toEqual({ k: 'v' });
@@ -67,14 +94,37 @@ describe('declarative steps', () => {
   it('polls until its condition holds or time is up, with increasing progress, and stops at once when cancelled', async () => {
     const op: Operation = {
       steps: [{ id: 'nodes', list: 'nodes' }],
-      poll: { every: '0.05', timeout: '0.4', until: 'size(nodes.items) > 100', progress: { value: 'size(nodes.items)', total: '100', message: "'nodes'" } },
+      poll: {
+        every: '0.05',
+        timeout: '0.4',
+        until: 'size(nodes.items) > 100',
+        progress: { value: 'size(nodes.items)', total: '100', message: "'nodes'" },
+      },
       output: { timed_out: 'poll.timed_out', polls: 'poll.polls', waited: 'poll.waited_seconds' },
     };
     const progress: number[] = [];
     const run2 = async (signal?: AbortSignal) => {
       const base = state.tools.get('get_training_job')!;
-      const tool = { ...base, name: 'probe', custom: false, guard: null, namespaced: false, operation: op, validator: async () => Object.assign((_: unknown) => true, { errors: null }) };
-      return runTool({ ...state, tools: new Map([['probe', tool]]) }, 'probe', {}, { progress: async (p) => { progress.push(p); }, signal });
+      const tool = {
+        ...base,
+        name: 'probe',
+        custom: false,
+        guard: null,
+        namespaced: false,
+        operation: op,
+        validator: async () => Object.assign((_: unknown) => true, { errors: null }),
+      };
+      return runTool(
+        { ...state, tools: new Map([['probe', tool]]) },
+        'probe',
+        {},
+        {
+          progress: async (p) => {
+            progress.push(p);
+          },
+          signal,
+        },
+      );
     };
     const out: any = await run2();
     expect(out.data.timed_out).toBe(true);
@@ -90,18 +140,42 @@ describe('declarative steps', () => {
   });
 
   it('never lets an expression see Secret values', async () => {
-    await kube().create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'probe-secret' }, stringData: { token: 'hf_SuperSecretValue' } }, 'default');
-    const out: any = await run({ steps: [{ id: 's', get: 'secrets', name: "'probe-secret'" }], output: { data: 's.data' } }, {}, { namespaced: true });
+    await kube().create(
+      'secrets',
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'probe-secret' },
+        stringData: { token: 'hf_SuperSecretValue' },
+      },
+      'default',
+    );
+    const out: any = await run(
+      { steps: [{ id: 's', get: 'secrets', name: "'probe-secret'" }], output: { data: 's.data' } },
+      {},
+      { namespaced: true },
+    );
     expect(out.data.data).toEqual({ token: '***' });
     expect(JSON.stringify(out)).not.toContain('SuperSecret');
     expect(JSON.stringify(out)).not.toContain(Buffer.from('hf_SuperSecretValue').toString('base64'));
   });
 
   it('checks every namespace a step touches against the policy', async () => {
-    const op: Operation = { steps: [{ id: 'l', list: 'pods', namespace: "'kube-system'" }], output: { n: 'size(l.items)' } };
+    const op: Operation = {
+      steps: [{ id: 'l', list: 'pods', namespace: "'kube-system'" }],
+      output: { n: 'size(l.items)' },
+    };
     const out = await run(op, { namespace: 'ml-team' }, { namespaced: true }, { policy: { namespaces: ['ml-team'] } });
     expect(out).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
-    const each = await run({ steps: [{ id: 'l', list: 'pods', forEach: "['ml-team', 'default']", namespace: 'each' }], output: { n: 'size(l)' } }, { namespace: 'ml-team' }, { namespaced: true }, { policy: { namespaces: ['ml-team'] } });
+    const each = await run(
+      {
+        steps: [{ id: 'l', list: 'pods', forEach: "['ml-team', 'default']", namespace: 'each' }],
+        output: { n: 'size(l)' },
+      },
+      { namespace: 'ml-team' },
+      { namespaced: true },
+      { policy: { namespaces: ['ml-team'] } },
+    );
     expect(each).toMatchObject({ success: false, error_code: 'PERMISSION_DENIED' });
   });
 
@@ -110,22 +184,66 @@ describe('declarative steps', () => {
     // 3,000 events of other objects, some named like the job with a suffix (another job "bounded-2").
     for (let i = 0; i < 3000; i++) {
       const name = i % 3 === 0 ? `bounded-2-node-0-0-x${i}` : `other-${i}`;
-      sb.store.create(ev, { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: 'default' }, involvedObject: { kind: 'Pod', name, namespace: 'default' }, reason: 'Noise', message: 'unrelated', type: 'Warning', count: 1, firstTimestamp: '2026-01-01T00:00:00Z' });
+      sb.store.create(ev, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `e${i}`, namespace: 'default' },
+        involvedObject: { kind: 'Pod', name, namespace: 'default' },
+        reason: 'Noise',
+        message: 'unrelated',
+        type: 'Warning',
+        count: 1,
+        firstTimestamp: '2026-01-01T00:00:00Z',
+      });
     }
-    await kube().create('trainjobs', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'bounded' }, spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' } } }, 'default');
-    for (let i = 0; i < 100 && !(await kube().list('pods', { namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=bounded' })).items.length; i++) await new Promise((r) => setTimeout(r, 20));
+    await kube().create(
+      'trainjobs',
+      {
+        apiVersion: 'trainer.kubeflow.org/v1alpha1',
+        kind: 'TrainJob',
+        metadata: { name: 'bounded' },
+        spec: {
+          runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' },
+        },
+      },
+      'default',
+    );
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await kube().list('pods', { namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=bounded' }))
+        .items.length;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 20));
     const before = sb.requests();
     const out: any = await runTool(state, 'get_training_events', { name: 'bounded', namespace: 'default', limit: 500 });
     expect(out.success, JSON.stringify(out).slice(0, 300)).toBe(true);
     expect(sb.requests() - before).toBeLessThanOrEqual(24);
     expect(out.data.events.length).toBeGreaterThan(0);
-    expect(out.data.events.every((e: any) => e.involved_object_name === 'bounded' || e.involved_object_name.startsWith('bounded-node'))).toBe(true);
+    expect(
+      out.data.events.every(
+        (e: any) => e.involved_object_name === 'bounded' || e.involved_object_name.startsWith('bounded-node'),
+      ),
+    ).toBe(true);
     expect(out.data.events.some((e: any) => e.reason === 'Noise')).toBe(false);
   });
 
   it('bounds the delete_runtime preview however many jobs use the runtime, with the count', async () => {
     for (let i = 0; i < 70; i++) {
-      await kube().create('trainjobs', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: `dep-${i}` }, spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'mlx-distributed' }, suspend: true } }, 'default');
+      await kube().create(
+        'trainjobs',
+        {
+          apiVersion: 'trainer.kubeflow.org/v1alpha1',
+          kind: 'TrainJob',
+          metadata: { name: `dep-${i}` },
+          spec: {
+            runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'mlx-distributed' },
+            suspend: true,
+          },
+        },
+        'default',
+      );
     }
     const out: any = await runTool(state, 'delete_runtime', { name: 'mlx-distributed' });
     expect(out.status).toBe('preview');

@@ -25,24 +25,46 @@ function guideTools(): Map<string, string> {
 }
 
 async function serve(persona: string) {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [join(copy, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--no-banner', '--kubeconfig', kc, '--persona', persona], env: { ...process.env as Record<string, string>, HOME: '/nonexistent-home' }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [join(copy, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--no-banner', '--kubeconfig', kc, '--persona', persona],
+    env: { ...(process.env as Record<string, string>), HOME: '/nonexistent-home' },
+    stderr: 'pipe',
+  });
   const c = new Client({ name: 'guide-test', version: '1.0.0' });
   await c.connect(transport);
   clients.push(c);
   return c;
 }
-const call = async (c: Client, name: string, args: Record<string, unknown>) => (await c.callTool({ name, arguments: args }) as any).structuredContent;
+const call = async (c: Client, name: string, args: Record<string, unknown>) =>
+  ((await c.callTool({ name, arguments: args })) as any).structuredContent;
 
 beforeAll(async () => {
   copy = mkdtempSync(join(tmpdir(), 'kfmcp-guide-'));
-  for (const d of ['specs', 'generator', 'generated', 'runtime', 'sandbox', 'views', 'bin', 'scripts', 'package.json', 'tsconfig.json', 'README.md']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
+  for (const d of [
+    'specs',
+    'generator',
+    'generated',
+    'runtime',
+    'sandbox',
+    'views',
+    'bin',
+    'scripts',
+    'package.json',
+    'tsconfig.json',
+    'README.md',
+  ])
+    cpSync(join(ROOT, d), join(copy, d), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
   sb = await startSandbox({ timeScale: 0.02, objects: structuredClone(EXAMPLES_FIXTURE) });
   await claimFixtureJobs(sb.kubeconfig);
   kc = join(copy, 'kc');
   writeFileSync(kc, sb.kubeconfig);
 }, 60_000);
-afterAll(async () => { for (const c of clients) await c.close(); await sb?.stop(); });
+afterAll(async () => {
+  for (const c of clients) await c.close();
+  await sb?.stop();
+});
 
 describe('the contributor guide, followed as written', () => {
   it('adds a read tool and a guarded mutating tool with YAML only', async () => {
@@ -51,8 +73,15 @@ describe('the contributor guide, followed as written', () => {
     for (const [name, yaml] of tools) writeFileSync(join(copy, 'specs', 'tools', `${name}.yaml`), yaml);
     // As the guide says: two more tools cost tokens; raise the budgets on purpose.
     const budgets = join(copy, 'specs', 'budgets.yaml');
-    writeFileSync(budgets, readFileSync(budgets, 'utf8').replace(/^(  [a-z-]+): (\d+)$/gm, (_m, k, n) => `${k}: ${Number(n) + 500}`));
-    const out = execFileSync(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'generator/cli.ts'], { cwd: copy, encoding: 'utf8' });
+    writeFileSync(
+      budgets,
+      readFileSync(budgets, 'utf8').replace(/^(  [a-z-]+): (\d+)$/gm, (_m, k, n) => `${k}: ${Number(n) + 500}`),
+    );
+    const out = execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'generator/cli.ts'],
+      { cwd: copy, encoding: 'utf8' },
+    );
     expect(out).toContain('gen: wrote');
     expect(existsSync(join(copy, 'dist'))).toBe(false);
 
@@ -66,22 +95,46 @@ describe('the contributor guide, followed as written', () => {
     expect(pods.success).toBe(true);
     const cfg = new k8s.KubeConfig();
     cfg.loadFromString(sb.kubeconfig);
-    const real = await cfg.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=demo' });
+    const real = await cfg
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespacedPod({ namespace: 'default', labelSelector: 'jobset.sigs.k8s.io/jobset-name=demo' });
     expect(pods.data.count).toBe(real.items.length);
     expect(pods.data.pods.map((p: any) => p.name).sort()).toEqual(real.items.map((p) => p.metadata!.name).sort());
     expect((await call(ds, 'list_job_pods', { name: 'nope' })).error_code).toBe('RESOURCE_NOT_FOUND');
 
     const jobs = cfg.makeApiClient(k8s.CustomObjectsApi);
-    const labels = async (name: string) => ((await jobs.getNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default', name })) as any).metadata.labels ?? {};
+    const labels = async (name: string) =>
+      (
+        (await jobs.getNamespacedCustomObject({
+          group: 'trainer.kubeflow.org',
+          version: 'v1alpha1',
+          plural: 'trainjobs',
+          namespace: 'default',
+          name,
+        })) as any
+      ).metadata.labels ?? {};
     const preview = await call(ds, 'label_training_job', { name: 'demo', labels: { team: 'nlp' } });
-    expect(preview).toMatchObject({ status: 'preview', config: { labels_after: { team: 'nlp', 'kubeflow-mcp/managed-by': 'mcp' } } });
+    expect(preview).toMatchObject({
+      status: 'preview',
+      config: { labels_after: { team: 'nlp', 'kubeflow-mcp/managed-by': 'mcp' } },
+    });
     expect((await labels('demo')).team).toBeUndefined();
     const done = await call(ds, 'label_training_job', { name: 'demo', labels: { team: 'nlp' }, confirmed: true });
     expect(done).toMatchObject({ success: true, data: { job: 'demo', labels: { team: 'nlp' } } });
     expect(await labels('demo')).toMatchObject({ team: 'nlp', 'kubeflow-mcp/managed-by': 'mcp' });
     // The guard and the fail step hold: no foreign job, no rewriting the ownership label.
-    expect((await call(ds, 'label_training_job', { name: 'foreign', labels: { team: 'x' }, confirmed: true })).error_code).toBe('PERMISSION_DENIED');
-    expect((await call(ds, 'label_training_job', { name: 'demo', labels: { 'kubeflow-mcp/managed-by': 'me' }, confirmed: true })).error_code).toBe('VALIDATION_ERROR');
+    expect(
+      (await call(ds, 'label_training_job', { name: 'foreign', labels: { team: 'x' }, confirmed: true })).error_code,
+    ).toBe('PERMISSION_DENIED');
+    expect(
+      (
+        await call(ds, 'label_training_job', {
+          name: 'demo',
+          labels: { 'kubeflow-mcp/managed-by': 'me' },
+          confirmed: true,
+        })
+      ).error_code,
+    ).toBe('VALIDATION_ERROR');
     expect((await labels('foreign')).team).toBeUndefined();
     expect((await labels('demo'))['kubeflow-mcp/managed-by']).toBe('mcp');
 
@@ -90,6 +143,8 @@ describe('the contributor guide, followed as written', () => {
     const roNames = (await ro.listTools()).tools.map((t) => t.name);
     expect(roNames).toContain('list_job_pods');
     expect(roNames).not.toContain('label_training_job');
-    expect(readFileSync(join(copy, 'generated', 'rbac', 'data-scientist.yaml'), 'utf8')).toMatch(/- trainjobs\n\s+verbs:\n(\s+- \w+\n)*\s+- patch/);
+    expect(readFileSync(join(copy, 'generated', 'rbac', 'data-scientist.yaml'), 'utf8')).toMatch(
+      /- trainjobs\n\s+verbs:\n(\s+- \w+\n)*\s+- patch/,
+    );
   }, 120_000);
 });

@@ -9,7 +9,9 @@ import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { call, connect } from './helpers/mcp.ts';
 
 let sb: Sandbox;
-beforeAll(async () => { sb = await startSandbox({ tls: true }); });
+beforeAll(async () => {
+  sb = await startSandbox({ tls: true });
+});
 afterAll(() => sb?.stop());
 
 function kubeconfigFile(yaml: string) {
@@ -26,18 +28,25 @@ describe('the Kubernetes client over HTTPS', () => {
       const r = await call(c.client, 'list_training_jobs', {});
       expect(r.success).toBe(true);
       expect((await call(c.client, 'health_check', {})).data.kubernetes).toBe(true);
-    } finally { await c.close(); }
+    } finally {
+      await c.close();
+    }
   });
 
   it('refuses a server it cannot verify', async () => {
     const kc = parse(sb.kubeconfig);
     for (const cl of kc.clusters) delete cl.cluster['certificate-authority-data'];
-    const c = await connect(['--persona', 'readonly'], { KUBECONFIG: kubeconfigFile(stringify(kc)), KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS: '5' });
+    const c = await connect(['--persona', 'readonly'], {
+      KUBECONFIG: kubeconfigFile(stringify(kc)),
+      KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS: '5',
+    });
     try {
       const r = await call(c.client, 'list_training_jobs', {});
       expect(r.success).toBe(false);
       expect(r.error_code).toBe('KUBERNETES_ERROR');
       expect(r.error).toMatch(/certificate/i);
-    } finally { await c.close(); }
+    } finally {
+      await c.close();
+    }
   });
 });

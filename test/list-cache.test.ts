@@ -7,20 +7,41 @@ import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 
 let sb: Sandbox, kube: Kube;
 const projection = { key: 'test', project: (o: any) => ({ name: o.metadata.name, suspended: !!o.spec.suspend }) };
-const rows = () => kube.listProjected('trainjobs', { namespace: 'team' }, projection) as Promise<Array<{ name: string; suspended: boolean }>>;
-const job = (name: string, suspend = true) => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name, namespace: 'team' }, spec: { runtimeRef: { name: 'torch-distributed' }, suspend } });
-const post = (name: string) => fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(job(name)) });
+const rows = () =>
+  kube.listProjected('trainjobs', { namespace: 'team' }, projection) as Promise<
+    Array<{ name: string; suspended: boolean }>
+  >;
+const job = (name: string, suspend = true) => ({
+  apiVersion: 'trainer.kubeflow.org/v1alpha1',
+  kind: 'TrainJob',
+  metadata: { name, namespace: 'team' },
+  spec: { runtimeRef: { name: 'torch-distributed' }, suspend },
+});
+const post = (name: string) =>
+  fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(job(name)),
+  });
 async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 60; i++) { const v = await read(); if (ok(v)) return v; await new Promise((r) => setTimeout(r, 25)); }
+  for (let i = 0; i < 60; i++) {
+    const v = await read();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
   throw new Error('condition never held');
 }
 
 beforeAll(async () => {
   sb = await startSandbox({ objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } }] });
-  for (let i = 0; i < 1200; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => post(`job-${String(i + k).padStart(4, '0')}`)));
+  for (let i = 0; i < 1200; i += 100)
+    await Promise.all(Array.from({ length: 100 }, (_, k) => post(`job-${String(i + k).padStart(4, '0')}`)));
   kube = new Kube({ kubeconfigYaml: sb.kubeconfig });
 });
-afterAll(async () => { kube?.caches.close(); await sb?.stop(); });
+afterAll(async () => {
+  kube?.caches.close();
+  await sb?.stop();
+});
 
 describe('watch-fed projected lists', () => {
   it('lists once as a stream, keeps only the rows, and answers later reads without a request', async () => {
@@ -28,10 +49,19 @@ describe('watch-fed projected lists', () => {
     expect(first).toHaveLength(1200);
     expect(first.map((r) => r.name)).toEqual([...first.map((r) => r.name)].sort());
     expect(Object.keys(first[0]).sort()).toEqual(['name', 'suspended']);
-    const lists = sb.faults.seen.filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
+    const lists = sb.faults.seen.filter((r) =>
+      r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'),
+    );
     expect(lists.filter((r) => !r.includes('watch=')).length).toBe(0);
     // One watch: the current state, the bookmark that ends it, then changes on the same stream.
-    expect(lists.filter((r) => r.includes('watch=true') && r.includes('sendInitialEvents=true') && r.includes('resourceVersionMatch=NotOlderThan')).length).toBe(1);
+    expect(
+      lists.filter(
+        (r) =>
+          r.includes('watch=true') &&
+          r.includes('sendInitialEvents=true') &&
+          r.includes('resourceVersionMatch=NotOlderThan'),
+      ).length,
+    ).toBe(1);
     const before = sb.faults.seen.length;
     await rows();
     expect(sb.faults.seen.length).toBe(before);
@@ -42,22 +72,44 @@ describe('watch-fed projected lists', () => {
     const other = new Kube({ kubeconfigYaml: sb.kubeconfig });
     try {
       const from = sb.faults.seen.length;
-      const got = await other.listProjected('trainjobs', { namespace: 'team' }, projection) as Array<{ name: string }>;
+      const got = (await other.listProjected('trainjobs', { namespace: 'team' }, projection)) as Array<{
+        name: string;
+      }>;
       expect(got.map((r) => r.name)).toEqual((await rows()).map((r) => r.name));
-      const seen = () => sb.faults.seen.slice(from).filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
+      const seen = () =>
+        sb.faults.seen
+          .slice(from)
+          .filter((r) => r.startsWith('GET /apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs?'));
       expect(seen().filter((r) => !r.includes('watch=')).length).toBe(3); // 500 + 500 + 200
-      await eventually(async () => seen(), (s) => s.some((r) => r.includes('watch=true') && /resourceVersion=\d+/.test(r) && !r.includes('sendInitialEvents')));
+      await eventually(
+        async () => seen(),
+        (s) =>
+          s.some((r) => r.includes('watch=true') && /resourceVersion=\d+/.test(r) && !r.includes('sendInitialEvents')),
+      );
       // Known now: the next fill of this client goes straight to pages.
       await other.listProjected('trainjobs', { namespace: 'team', labelSelector: 'x!=y' }, projection);
       expect(seen().filter((r) => r.includes('sendInitialEvents')).length).toBe(1);
-    } finally { other.caches.close(); sb.faults.set([]); }
+    } finally {
+      other.caches.close();
+      sb.faults.set([]);
+    }
   });
 
-  it('leaves out only the managedFields of the object\'s own metadata from a watch event', () => {
+  it("leaves out only the managedFields of the object's own metadata from a watch event", () => {
     const cases = [
-      { type: 'ADDED', object: { apiVersion: 'v1', metadata: { name: 'a', managedFields: [{ manager: 'x]"\\{', fieldsV1: { 'f:a': {} } }], uid: 'u' }, spec: { managedFields: [1] } } },
+      {
+        type: 'ADDED',
+        object: {
+          apiVersion: 'v1',
+          metadata: { name: 'a', managedFields: [{ manager: 'x]"\\{', fieldsV1: { 'f:a': {} } }], uid: 'u' },
+          spec: { managedFields: [1] },
+        },
+      },
       { type: 'ADDED', object: { metadata: { managedFields: [{ a: 1 }] } } },
-      { type: 'MODIFIED', object: { spec: { x: { managedFields: [2] } }, metadata: { managedFields: [3], name: 'w' } } },
+      {
+        type: 'MODIFIED',
+        object: { spec: { x: { managedFields: [2] } }, metadata: { managedFields: [3], name: 'w' } },
+      },
       { type: 'ADDED', object: { spec: { template: { metadata: { managedFields: [4] } } }, metadata: { name: 'p' } } },
       { type: 'ADDED', object: { metadata: { annotations: { x: '"managedFields":[1]' }, name: 'q' } } },
     ];
@@ -68,7 +120,7 @@ describe('watch-fed projected lists', () => {
     }
   });
 
-  it('shows this client\'s own writes at once, without waiting for the watch', async () => {
+  it("shows this client's own writes at once, without waiting for the watch", async () => {
     await kube.create('trainjobs', job('mine'), 'team');
     expect((await rows()).some((r) => r.name === 'mine')).toBe(true);
     await kube.patch('trainjobs', 'mine', { spec: { suspend: false } }, 'team');
@@ -77,10 +129,12 @@ describe('watch-fed projected lists', () => {
     expect((await rows()).some((r) => r.name === 'mine')).toBe(false);
   });
 
-  it('sees other clients\' creates, changes and deletes through the watch', async () => {
+  it("sees other clients' creates, changes and deletes through the watch", async () => {
     expect((await post('theirs')).status).toBe(201);
     await eventually(rows, (r) => r.some((x) => x.name === 'theirs'));
-    await fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs/job-0001`, { method: 'DELETE' });
+    await fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs/job-0001`, {
+      method: 'DELETE',
+    });
     await eventually(rows, (r) => !r.some((x) => x.name === 'job-0001'));
   });
 
@@ -93,7 +147,9 @@ describe('watch-fed projected lists', () => {
     const r = await rows();
     expect(kube.caches.fills).toBe(fills + 1);
     expect(r.some((x) => x.name === 'while-down')).toBe(true);
-    const truth = (await (await fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs`)).json()).items.map((o: any) => o.metadata.name);
+    const truth = (
+      await (await fetch(`${sb.url}/apis/trainer.kubeflow.org/v1alpha1/namespaces/team/trainjobs`)).json()
+    ).items.map((o: any) => o.metadata.name);
     expect(r.map((x) => x.name)).toEqual(truth);
     sb.faults.set([]);
   });

@@ -5,7 +5,15 @@ import { createLogger, registerSecret, RingBuffer } from '../runtime/logger.ts';
 
 function sink() {
   const writes: string[] = [];
-  return { writes, destination: { write: (s: string) => { writes.push(s); return true; } } as unknown as NodeJS.WritableStream };
+  return {
+    writes,
+    destination: {
+      write: (s: string) => {
+        writes.push(s);
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream,
+  };
 }
 const turn = () => new Promise((r) => setImmediate(r));
 
@@ -18,7 +26,10 @@ describe('logger', () => {
     expect(writes).toEqual([]);
     await turn();
     expect(writes).toHaveLength(1);
-    const lines = writes[0].trim().split('\n').map((l) => JSON.parse(l));
+    const lines = writes[0]
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.i)).toEqual([0, 1, 2, 3, 4]);
     expect(lines[0]).toMatchObject({ level: 'INFO', logger: 'kubeflow_mcp', message: 'tool_call' });
     expect(ring.records).toHaveLength(5);
@@ -28,7 +39,13 @@ describe('logger', () => {
     const { writes, destination } = sink();
     const { log } = createLogger({ level: 'DEBUG', format: 'json', destination });
     registerSecret('hf_SeenOnceInALog42');
-    log.info({ parameters: { hf_token: 'anything', note: 'uses hf_SeenOnceInALog42 here', script: 'x'.repeat(1000) }, err: `Error\n${'at f\n'.repeat(100)}` }, 'call with hf_SeenOnceInALog42');
+    log.info(
+      {
+        parameters: { hf_token: 'anything', note: 'uses hf_SeenOnceInALog42 here', script: 'x'.repeat(1000) },
+        err: `Error\n${'at f\n'.repeat(100)}`,
+      },
+      'call with hf_SeenOnceInALog42',
+    );
     await turn();
     const rec = JSON.parse(writes[0]);
     expect(writes[0]).not.toContain('hf_SeenOnceInALog42');

@@ -13,15 +13,36 @@ import { call, connect, type Connected } from './helpers/mcp.ts';
 import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
 let sb: Sandbox, ds: Connected, ro: Connected, co: k8s.CustomObjectsApi, kc: string;
-const searches = async () => ((await co.listNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'optimizationjobs', namespace: 'default' })) as any).items;
+const searches = async () =>
+  (
+    (await co.listNamespacedCustomObject({
+      group: 'trainer.kubeflow.org',
+      version: 'v1alpha1',
+      plural: 'optimizationjobs',
+      namespace: 'default',
+    })) as any
+  ).items;
 
 const RATES = [1e-5, 1e-4, 3e-4, 1e-3];
 const RANKS = [8, 16];
 const request = {
   base_tool: 'fine_tune',
-  base_args: { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', hf_token: 'hf_OptimizerSecret123' },
-  parameters: [{ name: 'learning_rate', values: RATES }, { name: 'lora_rank', values: RANKS }],
-  algorithm: 'grid', num_trials: 8, parallel_trials: 2, objective_metric: 'loss', objective_direction: 'minimize', name: 'tune-gemma',
+  base_args: {
+    model: 'hf://google/gemma-2b',
+    dataset: 'hf://tatsu-lab/alpaca',
+    runtime: 'torchtune-llama3.2-1b',
+    hf_token: 'hf_OptimizerSecret123',
+  },
+  parameters: [
+    { name: 'learning_rate', values: RATES },
+    { name: 'lora_rank', values: RANKS },
+  ],
+  algorithm: 'grid',
+  num_trials: 8,
+  parallel_trials: 2,
+  objective_metric: 'loss',
+  objective_direction: 'minimize',
+  name: 'tune-gemma',
 };
 
 beforeAll(async () => {
@@ -35,7 +56,11 @@ beforeAll(async () => {
   cfg.loadFromString(sb.kubeconfig);
   co = cfg.makeApiClient(k8s.CustomObjectsApi);
 });
-afterAll(async () => { await ds?.close(); await ro?.close(); await sb?.stop(); });
+afterAll(async () => {
+  await ds?.close();
+  await ro?.close();
+  await sb?.stop();
+});
 
 describe('hyperparameter search, as an agent would run it', () => {
   it('refuses bad search spaces before Kubernetes sees them', async () => {
@@ -44,7 +69,12 @@ describe('hyperparameter search, as an agent would run it', () => {
       { parameters: [{ name: 'learning_rate', min: 0, max: 0.1, scale: 'log' }], algorithm: 'random' },
       { parameters: [{ name: 'learning_rate', min: 1e-5, max: 1e-2, scale: 'log' }], algorithm: 'grid' },
       { parallel_trials: 9 },
-      { parameters: [{ name: 'learning_rate', values: [1e-5] }, { name: 'learning_rate', values: [1e-4] }] },
+      {
+        parameters: [
+          { name: 'learning_rate', values: [1e-5] },
+          { name: 'learning_rate', values: [1e-4] },
+        ],
+      },
       { parameters: [{ name: 'warmup_steps', values: [10, 100] }] },
       { base_args: { model: 'hf://google/gemma-2b', dataset: 'hf://tatsu-lab/alpaca', batch_size: 0 } },
       { objective_direction: 'sideways' },
@@ -70,13 +100,27 @@ describe('hyperparameter search, as an agent would run it', () => {
   it('is not available to a readonly caller', async () => {
     const r = await call(ro.client, 'optimize', { ...request, confirmed: true });
     expect(r.error_code).toBe('PERMISSION_DENIED');
-    expect((await ro.client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['get_best_hyperparameters', 'list_optimization_jobs']));
+    expect((await ro.client.listTools()).tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['get_best_hyperparameters', 'list_optimization_jobs']),
+    );
     expect(await searches()).toEqual([]);
   });
 
   it('previews, starts, runs the trials two at a time and returns the true optimum', async () => {
     const preview = await call(ds.client, 'optimize', request);
-    expect(preview).toMatchObject({ status: 'preview', config: { optimizationjob: { spec: { numTrials: 8, parallelTrials: 2, objectives: [{ metric: 'loss', direction: 'Minimize' }], searchAlgorithm: { grid: {} } } } } });
+    expect(preview).toMatchObject({
+      status: 'preview',
+      config: {
+        optimizationjob: {
+          spec: {
+            numTrials: 8,
+            parallelTrials: 2,
+            objectives: [{ metric: 'loss', direction: 'Minimize' }],
+            searchAlgorithm: { grid: {} },
+          },
+        },
+      },
+    });
     const args: string[] = preview.config.optimizationjob.spec.trainJobTemplate.spec.trainer.args;
     expect(args).toEqual(expect.arrayContaining(['model.lora_rank={{.lora_rank}}', 'optimizer.lr={{.learning_rate}}']));
     expect(JSON.stringify(preview)).not.toContain('hf_OptimizerSecret123');
@@ -87,18 +131,31 @@ describe('hyperparameter search, as an agent would run it', () => {
     expect(started).toMatchObject({ success: true, data: { name: 'tune-gemma', trials: 8, parallel_trials: 2 } });
 
     const progress: number[] = [];
-    const waited = await call(ds.client, 'wait_for_optimization', { name: 'tune-gemma', timeout_seconds: 120, polling_interval: 0.1 }, { onprogress: (p: any) => progress.push(p.progress), timeout: 150_000 });
+    const waited = await call(
+      ds.client,
+      'wait_for_optimization',
+      { name: 'tune-gemma', timeout_seconds: 120, polling_interval: 0.1 },
+      { onprogress: (p: any) => progress.push(p.progress), timeout: 150_000 },
+    );
     expect(waited.data).toMatchObject({ status: 'Complete', finished: true, trials_finished: 8, trials_planned: 8 });
     // One notification per newly finished trial, always increasing (the SDK client may drop the last
     // one when it arrives with the answer, so the count is checked against the answer instead).
     expect(progress.length).toBeGreaterThan(1);
-    expect(progress.every((p, i) => i === 0 || p > progress[i - 1]), JSON.stringify(progress)).toBe(true);
+    expect(
+      progress.every((p, i) => i === 0 || p > progress[i - 1]),
+      JSON.stringify(progress),
+    ).toBe(true);
     expect(progress[progress.length - 1]).toBeLessThanOrEqual(8);
 
     const best = await call(ds.client, 'get_best_hyperparameters', { name: 'tune-gemma' });
     const grid = RATES.flatMap((lr) => RANKS.map((rank) => ({ learning_rate: String(lr), lora_rank: String(rank) })));
     const optimum = grid.reduce((a, b) => (trialLoss(b) < trialLoss(a) ? b : a));
-    expect(best.data).toMatchObject({ found: true, final: true, hyperparameters: optimum, objective_value: trialLoss(optimum) });
+    expect(best.data).toMatchObject({
+      found: true,
+      final: true,
+      hyperparameters: optimum,
+      objective_value: trialLoss(optimum),
+    });
 
     const job = await call(ds.client, 'get_optimization_job', { name: 'tune-gemma' });
     expect(job.data.progress).toMatchObject({ planned: 8, created: 8, finished: 8, failed: 0 });
@@ -115,8 +172,12 @@ describe('hyperparameter search, as an agent would run it', () => {
       const ojs = JSON.parse(await kubectl('get', 'optimizationjobs', '-o', 'json')).items;
       expect(ojs.map((o: any) => o.metadata.name)).toEqual(['tune-gemma']);
       expect(ojs[0].status.result.trainJobName).toBe(best.data.best_trial);
-      expect(ojs[0].status.result.parameters).toEqual(Object.entries(optimum).map(([name, value]) => ({ name, value })));
-      const trials = JSON.parse(await kubectl('get', 'trainjobs', '-l', 'trainer.kubeflow.org/optimization-job=tune-gemma', '-o', 'json')).items;
+      expect(ojs[0].status.result.parameters).toEqual(
+        Object.entries(optimum).map(([name, value]) => ({ name, value })),
+      );
+      const trials = JSON.parse(
+        await kubectl('get', 'trainjobs', '-l', 'trainer.kubeflow.org/optimization-job=tune-gemma', '-o', 'json'),
+      ).items;
       expect(trials.map((t: any) => t.metadata.name).sort()).toEqual(job.data.trials.map((t: any) => t.name).sort());
       for (const t of job.data.trials) {
         const k = trials.find((x: any) => x.metadata.name === t.name);
@@ -125,22 +186,48 @@ describe('hyperparameter search, as an agent would run it', () => {
       }
     }
     const listed = await call(ds.client, 'list_optimization_jobs');
-    expect(listed.data.jobs).toEqual([expect.objectContaining({ name: 'tune-gemma', status: 'Complete', trials_finished: 8, trials_total: 8, best_objective: trialLoss(optimum) })]);
+    expect(listed.data.jobs).toEqual([
+      expect.objectContaining({
+        name: 'tune-gemma',
+        status: 'Complete',
+        trials_finished: 8,
+        trials_total: 8,
+        best_objective: trialLoss(optimum),
+      }),
+    ]);
   }, 180_000);
 
   it('deletes the search with its trials and its credentials, after a preview', async () => {
     const preview = await call(ds.client, 'delete_optimization_job', { name: 'tune-gemma' });
     expect(preview).toMatchObject({ status: 'preview', config: { trials: 8 } });
     expect(await searches()).toHaveLength(1);
-    expect((await call(ds.client, 'delete_optimization_job', { name: 'tune-gemma', confirmed: true })).data).toMatchObject({ deleted: true, trials_deleted: 8 });
-    const core = (() => { const c = new k8s.KubeConfig(); c.loadFromString(sb.kubeconfig); return c.makeApiClient(k8s.CoreV1Api); })();
+    expect(
+      (await call(ds.client, 'delete_optimization_job', { name: 'tune-gemma', confirmed: true })).data,
+    ).toMatchObject({ deleted: true, trials_deleted: 8 });
+    const core = (() => {
+      const c = new k8s.KubeConfig();
+      c.loadFromString(sb.kubeconfig);
+      return c.makeApiClient(k8s.CoreV1Api);
+    })();
     for (let i = 0; i < 100; i++) {
-      const left = ((await co.listNamespacedCustomObject({ group: 'trainer.kubeflow.org', version: 'v1alpha1', plural: 'trainjobs', namespace: 'default', labelSelector: 'trainer.kubeflow.org/optimization-job=tune-gemma' })) as any).items;
-      const secrets = (await core.listNamespacedSecret({ namespace: 'default' })).items.filter((s) => s.metadata?.name === 'tune-gemma-credentials');
+      const left = (
+        (await co.listNamespacedCustomObject({
+          group: 'trainer.kubeflow.org',
+          version: 'v1alpha1',
+          plural: 'trainjobs',
+          namespace: 'default',
+          labelSelector: 'trainer.kubeflow.org/optimization-job=tune-gemma',
+        })) as any
+      ).items;
+      const secrets = (await core.listNamespacedSecret({ namespace: 'default' })).items.filter(
+        (s) => s.metadata?.name === 'tune-gemma-credentials',
+      );
       if (!left.length && !secrets.length) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(await searches()).toEqual([]);
-    expect((await core.listNamespacedSecret({ namespace: 'default' })).items.map((s) => s.metadata?.name)).not.toContain('tune-gemma-credentials');
+    expect(
+      (await core.listNamespacedSecret({ namespace: 'default' })).items.map((s) => s.metadata?.name),
+    ).not.toContain('tune-gemma-credentials');
   });
 });

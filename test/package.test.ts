@@ -10,7 +10,19 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,16 +34,31 @@ const TARBALL = `${pkg.name}-${pkg.version}.tgz`;
 const exec = promisify(execFile);
 const NPM_INSTALL = ['install', '--no-audit', '--no-fund', '--prefer-offline'];
 const temps: string[] = [];
-const temp = (prefix: string) => { const d = mkdtempSync(join(tmpdir(), prefix)); temps.push(d); return d; };
-afterAll(() => { for (const d of temps) rmSync(d, { recursive: true, force: true }); });
+const temp = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
 
 /** The environment of a user's shell: none of the npm_* variables an enclosing `npm test` sets. */
-const shellEnv = (extra: Record<string, string> = {}) => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(lifecycle|package|command|execpath|node_execpath|config_(foreground_scripts|prefix|global))/i.test(k))),
-  ...extra,
-}) as Record<string, string>;
+const shellEnv = (extra: Record<string, string> = {}) =>
+  ({
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) =>
+          !/^npm_(lifecycle|package|command|execpath|node_execpath|config_(foreground_scripts|prefix|global))/i.test(k),
+      ),
+    ),
+    ...extra,
+  }) as Record<string, string>;
 
-const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+  );
 const sizeOf = (dir: string) => files(dir).reduce((n, f) => n + statSync(f).size, 0);
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
@@ -39,13 +66,21 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 async function exercise(command: string, args: string[], opts: { cwd?: string; env: Record<string, string> }) {
   const transport = new StdioClientTransport({ command, args, cwd: opts.cwd, env: opts.env, stderr: 'pipe' });
   let stderr = '';
-  transport.stderr?.on('data', (d) => { stderr += d; });
+  transport.stderr?.on('data', (d) => {
+    stderr += d;
+  });
   const client = new Client({ name: 'kubeflow-mcp-package-test', version: '1.0.0' });
   try {
     await client.connect(transport);
     const tools = (await client.listTools()).tools.map((t) => t.name);
-    const text = async (name: string) => JSON.parse(((await client.callTool({ name, arguments: {} })) as any).content[0].text);
-    return { tools, health: await text('health_check'), runtimes: await text('list_runtimes'), version: client.getServerVersion()?.version };
+    const text = async (name: string) =>
+      JSON.parse(((await client.callTool({ name, arguments: {} })) as any).content[0].text);
+    return {
+      tools,
+      health: await text('health_check'),
+      runtimes: await text('list_runtimes'),
+      version: client.getServerVersion()?.version,
+    };
   } catch (e) {
     throw new Error(`${(e as Error).message}\nserver stderr:\n${stderr}`);
   } finally {
@@ -68,7 +103,10 @@ let packStdout = '';
 
 beforeAll(async () => {
   src = temp('kfmcp-pack-src-');
-  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT }).toString().split('\0').filter(Boolean);
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT })
+    .toString()
+    .split('\0')
+    .filter(Boolean);
   for (const f of listed) {
     const from = join(ROOT, f);
     if (!existsSync(from) || statSync(from).isDirectory()) continue;
@@ -88,15 +126,36 @@ describe('the npm package', () => {
   });
 
   it('holds the bundle, the entry point, the docs and the sandbox manifests, and nothing of tests or benches', () => {
-    const listed = execFileSync('tar', ['-tzf', tarball]).toString().trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    const listed = execFileSync('tar', ['-tzf', tarball])
+      .toString()
+      .trim()
+      .split('\n')
+      .map((f) => f.replace(/^package\//, ''));
     const size = statSync(tarball).size;
     const top = new Map<string, number>();
     for (const f of listed) top.set(f.split('/')[0], (top.get(f.split('/')[0]) ?? 0) + 1);
-    console.log(`${TARBALL}: ${listed.length} files, ${(size / 1024).toFixed(0)} kB (${[...top].map(([d, n]) => `${d} ${n}`).join(', ')})`);
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/kubeflow-mcp.mjs', 'dist/cli.mjs', 'dist/lazy/server.mjs', 'dist/views/app.html']) expect(listed, f).toContain(f);
+    console.log(
+      `${TARBALL}: ${listed.length} files, ${(size / 1024).toFixed(0)} kB (${[...top].map(([d, n]) => `${d} ${n}`).join(', ')})`,
+    );
+    for (const f of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'bin/kubeflow-mcp.mjs',
+      'dist/cli.mjs',
+      'dist/lazy/server.mjs',
+      'dist/views/app.html',
+    ])
+      expect(listed, f).toContain(f);
     expect(listed.some((f) => f.startsWith('sandbox/manifests/crds/'))).toBe(true);
     expect(listed.some((f) => f.startsWith('sandbox/manifests/runtimes/'))).toBe(true);
-    const stray = listed.filter((f) => !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+\.mjs|dist\/.+\.mjs|dist\/views\/[^/]+\.html|sandbox\/manifests\/.+)$/.test(f));
+    const stray = listed.filter(
+      (f) =>
+        !/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[^/]+\.mjs|dist\/.+\.mjs|dist\/views\/[^/]+\.html|sandbox\/manifests\/.+)$/.test(
+          f,
+        ),
+    );
     expect(stray).toEqual([]);
     expect(readFileSync(join(src, 'LICENSE'), 'utf8')).toContain('Apache License');
     expect(size).toBeLessThan(3 * 1024 * 1024);
@@ -108,12 +167,19 @@ describe('the npm package', () => {
     let installOutput = '';
     beforeAll(async () => {
       local = temp('kfmcp-install-');
-      writeFileSync(join(local, 'package.json'), JSON.stringify({ name: 'kfmcp-try', version: '1.0.0', private: true }));
+      writeFileSync(
+        join(local, 'package.json'),
+        JSON.stringify({ name: 'kfmcp-try', version: '1.0.0', private: true }),
+      );
       prefix = temp('kfmcp-global-');
       // Both installs at once; the packages come from npm's cache where it has them.
       const [a, b] = await Promise.all([
         exec('npm', [...NPM_INSTALL, tarball], { cwd: local, env: shellEnv(), maxBuffer: 16 << 20 }),
-        exec('npm', [...NPM_INSTALL, '-g', '--prefix', prefix, tarball], { cwd: tmpdir(), env: shellEnv(), maxBuffer: 16 << 20 }),
+        exec('npm', [...NPM_INSTALL, '-g', '--prefix', prefix, tarball], {
+          cwd: tmpdir(),
+          env: shellEnv(),
+          maxBuffer: 16 << 20,
+        }),
       ]);
       installOutput = a.stdout + a.stderr + b.stdout + b.stderr;
     }, 600_000);
@@ -129,7 +195,12 @@ describe('the npm package', () => {
     });
 
     it('npx kubeflow-mcp serve --sandbox answers tools/list and tool calls', async () => {
-      expectServing(await exercise('npx', ['--no', 'kubeflow-mcp', 'serve', '--sandbox'], { cwd: local, env: shellEnv({ HOME: home() }) }));
+      expectServing(
+        await exercise('npx', ['--no', 'kubeflow-mcp', 'serve', '--sandbox'], {
+          cwd: local,
+          env: shellEnv({ HOME: home() }),
+        }),
+      );
     }, 120_000);
 
     it('the global kubeflow-mcp, registered by name as `claude mcp add kubeflow -- kubeflow-mcp serve` does', async () => {
@@ -142,8 +213,17 @@ describe('the npm package', () => {
 
 // ---- the container image ----
 
-interface Instruction { op: string; args: string; stage: number; line: number }
-interface Stage { image: string; name?: string; first: number }
+interface Instruction {
+  op: string;
+  args: string;
+  stage: number;
+  line: number;
+}
+interface Stage {
+  image: string;
+  name?: string;
+  first: number;
+}
 
 /** Instructions (continuations joined, comments and blank lines dropped) and the stages they fall in. */
 function parseDockerfile(text: string) {
@@ -167,9 +247,12 @@ function parseDockerfile(text: string) {
 
 /** COPY's sources and destination, with its --from. */
 function copyOf(i: Instruction) {
-  const flags = [...i.args.matchAll(/--(\w+)=(\S+)/g)].reduce<Record<string, string>>((o, m) => ({ ...o, [m[1]]: m[2] }), {});
+  const flags = [...i.args.matchAll(/--(\w+)=(\S+)/g)].reduce<Record<string, string>>(
+    (o, m) => ({ ...o, [m[1]]: m[2] }),
+    {},
+  );
   const rest = i.args.replace(/--\w+=\S+\s*/g, '').trim();
-  const parts = rest.startsWith('[') ? JSON.parse(rest) as string[] : rest.split(/\s+/);
+  const parts = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : rest.split(/\s+/);
   return { from: flags.from, sources: parts.slice(0, -1), dest: parts.at(-1)! };
 }
 
@@ -196,8 +279,12 @@ describe('the container image', () => {
         const ref = s.image;
         // DL3006/DL3007: an explicit tag naming a full version, or a digest; never latest.
         if (/(^|:)latest$/.test(ref)) at(i, `${ref}: the latest tag`);
-        else if (!/@sha256:[a-f0-9]{64}$/.test(ref) && !/:\d+\.\d+\.\d+(-[\w.-]+)?$/.test(ref)) at(i, `${ref}: not pinned to a full version`);
-        if (s.name) { if (names.has(s.name)) at(i, `stage name ${s.name} used twice`); names.add(s.name); }
+        else if (!/@sha256:[a-f0-9]{64}$/.test(ref) && !/:\d+\.\d+\.\d+(-[\w.-]+)?$/.test(ref))
+          at(i, `${ref}: not pinned to a full version`);
+        if (s.name) {
+          if (names.has(s.name)) at(i, `stage name ${s.name} used twice`);
+          names.add(s.name);
+        }
       }
       if (i.op === 'ADD') at(i, 'ADD (DL3020): COPY local files; fetch URLs in a RUN that checks them');
       if (i.op === 'MAINTAINER') at(i, 'MAINTAINER is deprecated (DL4000)');
@@ -207,30 +294,42 @@ describe('the container image', () => {
         if (/\bsudo\b/.test(i.args)) at(i, 'sudo (DL3004)');
         if (/\bnpm (i|install)\b/.test(i.args)) at(i, 'npm install: use npm ci against the lockfile');
         if (/\bapt(-get)? (upgrade|dist-upgrade)\b/.test(i.args)) at(i, 'apt upgrade (DL3005)');
-        if (/\|/.test(i.args.replace(/\|\|/g, '')) && !instructions.some((s) => s.op === 'SHELL' && s.stage === i.stage && /pipefail/.test(s.args))) at(i, 'a pipe without SHELL ... -o pipefail (DL4006)');
+        if (
+          /\|/.test(i.args.replace(/\|\|/g, '')) &&
+          !instructions.some((s) => s.op === 'SHELL' && s.stage === i.stage && /pipefail/.test(s.args))
+        )
+          at(i, 'a pipe without SHELL ... -o pipefail (DL4006)');
         if (/\bcd\s/.test(i.args)) at(i, 'cd in RUN: use WORKDIR (DL3003)');
       }
-      if ((i.op === 'ENV' || i.op === 'ARG') && /(TOKEN|SECRET|PASSWORD|PRIVATE_KEY|API_KEY)/i.test(i.args)) at(i, 'a secret-looking ENV/ARG is baked into the image');
+      if ((i.op === 'ENV' || i.op === 'ARG') && /(TOKEN|SECRET|PASSWORD|PRIVATE_KEY|API_KEY)/i.test(i.args))
+        at(i, 'a secret-looking ENV/ARG is baked into the image');
       if (i.op === 'COPY') {
         const from = copyOf(i).from;
-        if (from && !/^\d+$/.test(from) && !stages.slice(0, i.stage).some((s) => s.name === from)) at(i, `COPY --from=${from}: no earlier stage of that name (DL3022)`);
+        if (from && !/^\d+$/.test(from) && !stages.slice(0, i.stage).some((s) => s.name === from))
+          at(i, `COPY --from=${from}: no earlier stage of that name (DL3022)`);
         if (from && from === stages[i.stage].name) at(i, 'COPY --from its own stage (DL3023)');
       }
       if ((i.op === 'ENTRYPOINT' || i.op === 'CMD') && !i.args.startsWith('[')) at(i, `${i.op} in shell form (DL3025)`);
     }
     // The last stage: nothing installed or run at build time, a numeric non-root user before the entry point.
-    for (const i of final) if (i.op === 'RUN') at(i, 'RUN in the runtime stage: everything is prepared in the build stage');
+    for (const i of final)
+      if (i.op === 'RUN') at(i, 'RUN in the runtime stage: everything is prepared in the build stage');
     const users = final.filter((i) => i.op === 'USER');
     if (users.at(-1)?.args !== '10001:10001') problems.push('the runtime stage must end as USER 10001:10001');
     const entry = final.findIndex((i) => i.op === 'ENTRYPOINT');
     if (entry < 0 || final.findIndex((i) => i.op === 'USER') > entry) problems.push('USER must come before ENTRYPOINT');
     const expose = final.find((i) => i.op === 'EXPOSE')?.args;
     const cmd = final.find((i) => i.op === 'CMD');
-    if (!expose || !cmd || !JSON.parse(cmd.args).includes(`--port=${expose}`)) problems.push('EXPOSE and the CMD port disagree');
-    for (const c of copies) if (c.from !== 'build') problems.push(`runtime stage COPY of ${c.sources.join(' ')} not from the build stage`);
+    if (!expose || !cmd || !JSON.parse(cmd.args).includes(`--port=${expose}`))
+      problems.push('EXPOSE and the CMD port disagree');
+    for (const c of copies)
+      if (c.from !== 'build') problems.push(`runtime stage COPY of ${c.sources.join(' ')} not from the build stage`);
     expect(problems).toEqual([]);
     // The build context leaves out what the image never needs.
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['.git', 'node_modules', 'dist', 'test', 'bench']));
   });
 
@@ -246,11 +345,20 @@ describe('the container image', () => {
     };
     for (const n of externals.required) add(n);
     expect([...closure]).toContain('yaml');
-    const modules = taken.filter((t) => t.path.startsWith('node_modules/')).map((t) => t.path.slice('node_modules/'.length));
+    const modules = taken
+      .filter((t) => t.path.startsWith('node_modules/'))
+      .map((t) => t.path.slice('node_modules/'.length));
     expect(modules.sort()).toEqual([...closure].sort());
-    expect(taken.filter((t) => !t.path.startsWith('node_modules/')).map((t) => t.path).sort()).toEqual(['bin', 'dist', 'package.json', 'sandbox/manifests']);
+    expect(
+      taken
+        .filter((t) => !t.path.startsWith('node_modules/'))
+        .map((t) => t.path)
+        .sort(),
+    ).toEqual(['bin', 'dist', 'package.json', 'sandbox/manifests']);
     // The same files as the npm package (its README, LICENSE and CHANGELOG aside).
-    const shipped = (pkg.files as string[]).filter((f) => !f.startsWith('!') && !/^(README|LICENSE|CHANGELOG)/.test(f)).map((f) => f.replace(/\/$/, ''));
+    const shipped = (pkg.files as string[])
+      .filter((f) => !f.startsWith('!') && !/^(README|LICENSE|CHANGELOG)/.test(f))
+      .map((f) => f.replace(/\/$/, ''));
     expect(['package.json', ...shipped].sort()).toEqual(['bin', 'dist', 'package.json', 'sandbox/manifests']);
     // Each optional import is a require inside a try that the code does without; none is a dependency.
     for (const n of externals.optional) expect(pkg.dependencies[n], n).toBeUndefined();
@@ -260,7 +368,8 @@ describe('the container image', () => {
     const root = temp('kfmcp-image-');
     chmodSync(root, 0o755);
     // Nothing above the folder may supply a package the image would lack.
-    for (let d = root; dirname(d) !== d; d = dirname(d)) expect(existsSync(join(dirname(d), 'node_modules')), dirname(d)).toBe(false);
+    for (let d = root; dirname(d) !== d; d = dirname(d))
+      expect(existsSync(join(dirname(d), 'node_modules')), dirname(d)).toBe(false);
     const app = join(root, workdir);
     for (const t of taken) {
       const dest = isAbsolute(t.dest) ? join(root, t.dest) : join(app, t.dest);
@@ -282,7 +391,10 @@ describe('the container image', () => {
     // As the image's user where this runs as root (the files stay root's, so the app folder is read-only to it).
     const asImageUser = process.getuid?.() === 0 && existsSync('/usr/bin/setpriv');
     const [command, args] = asImageUser
-      ? ['/usr/bin/setpriv', ['--reuid=10001', '--regid=10001', '--clear-groups', process.execPath, script, 'serve', '--sandbox']]
+      ? [
+          '/usr/bin/setpriv',
+          ['--reuid=10001', '--regid=10001', '--clear-groups', process.execPath, script, 'serve', '--sandbox'],
+        ]
       : [process.execPath, [script, 'serve', '--sandbox']];
     expectServing(await exercise(command as string, args as string[], { cwd: app, env }));
   }, 120_000);
@@ -301,7 +413,8 @@ describe('server.json and .mcp.json', () => {
     expect(server.version).toBe(pkg.version);
     expect(server.description.length).toBeLessThanOrEqual(100);
     for (const p of server.packages) {
-      for (const k of ['registryType', 'identifier', 'version', 'transport']) expect(p[k], `${p.registryType}.${k}`).toBeDefined();
+      for (const k of ['registryType', 'identifier', 'version', 'transport'])
+        expect(p[k], `${p.registryType}.${k}`).toBeDefined();
       expect(p.version).toBe(pkg.version);
       expect(['stdio', 'streamable-http', 'sse']).toContain(p.transport.type);
       for (const a of [...(p.packageArguments ?? []), ...(p.runtimeArguments ?? [])]) {
@@ -311,10 +424,16 @@ describe('server.json and .mcp.json', () => {
       }
     }
     const npm = server.packages.find((p: any) => p.registryType === 'npm');
-    expect(npm).toMatchObject({ identifier: pkg.name, registryBaseUrl: 'https://registry.npmjs.org', transport: { type: 'stdio' } });
+    expect(npm).toMatchObject({
+      identifier: pkg.name,
+      registryBaseUrl: 'https://registry.npmjs.org',
+      transport: { type: 'stdio' },
+    });
     expect(npm.packageArguments[0]).toMatchObject({ type: 'positional', value: 'serve' });
     // The arguments are ones `serve` accepts, with the values it accepts.
-    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], { encoding: 'utf8' });
+    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], {
+      encoding: 'utf8',
+    });
     for (const a of npm.packageArguments.filter((x: any) => x.type === 'named')) expect(help, a.name).toContain(a.name);
     const persona = npm.packageArguments.find((a: any) => a.name === '--persona');
     expect(persona.choices).toEqual(['readonly', 'data-scientist', 'ml-engineer', 'platform-admin']);
@@ -323,11 +442,16 @@ describe('server.json and .mcp.json', () => {
     expect(oci.packageArguments[0]).toMatchObject({ type: 'positional', value: 'serve' });
   });
 
-  it('the README\'s client configurations parse and start `kubeflow-mcp serve` with flags it accepts', () => {
+  it("the README's client configurations parse and start `kubeflow-mcp serve` with flags it accepts", () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = /^## Connect a client\n([\s\S]*?)^## /m.exec(readme)![1];
-    const blocks = [...section.matchAll(/```(json|toml|bash)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], text: m[2] }));
-    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], { encoding: 'utf8' });
+    const blocks = [...section.matchAll(/```(json|toml|bash)\n([\s\S]*?)```/g)].map((m) => ({
+      lang: m[1],
+      text: m[2],
+    }));
+    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], {
+      encoding: 'utf8',
+    });
     const checkArgs = (args: string[]) => {
       expect(args[0]).toBe('serve');
       for (const a of args.filter((x) => x.startsWith('--'))) expect(help, a).toContain(a.split('=')[0]);
@@ -348,12 +472,14 @@ describe('server.json and .mcp.json', () => {
     checkArgs(claude.split(' -- ')[1].split(' ').slice(1));
   });
 
-  it('.mcp.json starts this checkout\'s bin on the sandbox, and package.json names that bin', () => {
+  it(".mcp.json starts this checkout's bin on the sandbox, and package.json names that bin", () => {
     expect(pkg.bin[pkg.name]).toBe('bin/kubeflow-mcp.mjs');
     const entry = mcp.mcpServers.kubeflow;
     expect(entry.command).toBe('node');
     expect(entry.args.slice(0, 3)).toEqual([pkg.bin[pkg.name], 'serve', '--sandbox']);
-    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], { encoding: 'utf8' });
+    const help = execFileSync(process.execPath, [join(src, 'bin', 'kubeflow-mcp.mjs'), 'serve', '--help'], {
+      encoding: 'utf8',
+    });
     for (const a of entry.args.filter((x: string) => x.startsWith('--'))) expect(help, a).toContain(a);
     expect(pkg.scripts.inspector).toBe('node scripts/inspector.mjs');
     expect(pkg.scripts.prepack).toMatch(/scripts\/build\.mjs/);

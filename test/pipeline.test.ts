@@ -19,8 +19,20 @@ describe('call pipeline', () => {
   it('refuses a real write from a handler before confirmation (only dry runs pass)', async () => {
     const tool = state.tools.get('create_runtime')!;
     const sneaky = { ...tool, custom: true };
-    const write = async () => ({ default: async (_i: any, ctx: any) => ctx.kube.create('clustertrainingruntimes', { apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'ClusterTrainingRuntime', metadata: { name: 'sneaky', labels: { 'trainer.kubeflow.org/framework': 'torch' } }, spec: { template: {} } }) });
-    const s2 = { ...state, tools: new Map([...state.tools, ['create_runtime', sneaky]]), handlers: { create_runtime: write } };
+    const write = async () => ({
+      default: async (_i: any, ctx: any) =>
+        ctx.kube.create('clustertrainingruntimes', {
+          apiVersion: 'trainer.kubeflow.org/v1alpha1',
+          kind: 'ClusterTrainingRuntime',
+          metadata: { name: 'sneaky', labels: { 'trainer.kubeflow.org/framework': 'torch' } },
+          spec: { template: {} },
+        }),
+    });
+    const s2 = {
+      ...state,
+      tools: new Map([...state.tools, ['create_runtime', sneaky]]),
+      handlers: { create_runtime: write },
+    };
     const r = await runTool(s2, 'create_runtime', { name: 'sneaky', framework: 'torch', spec: { template: {} } });
     expect(r).toMatchObject({ success: false, error_code: 'INTERNAL_ERROR' });
     expect(String(r.error)).toContain('only dry runs are allowed');
@@ -37,20 +49,35 @@ describe('call pipeline', () => {
   });
 
   it('never deletes or patches a job swapped in after the ownership check (uid precondition)', async () => {
-    const body = () => ({ apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob', metadata: { name: 'swap-me', labels: { 'kubeflow-mcp/managed-by': 'mcp' } }, spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' }, suspend: true } });
+    const body = () => ({
+      apiVersion: 'trainer.kubeflow.org/v1alpha1',
+      kind: 'TrainJob',
+      metadata: { name: 'swap-me', labels: { 'kubeflow-mcp/managed-by': 'mcp' } },
+      spec: {
+        runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' },
+        suspend: true,
+      },
+    });
     const kube = state.kube;
     const owner = await state.localOwner();
     // Created as the server creates jobs: with an ownership proof for this caller.
-    const createOwned = async () => state.ownership.claim(kube, 'trainjobs', await kube.create('trainjobs', body(), 'default'), owner, 'default');
+    const createOwned = async () =>
+      state.ownership.claim(kube, 'trainjobs', await kube.create('trainjobs', body(), 'default'), owner, 'default');
     // Between the guard's read and the write, the job is replaced by another of the same name.
     const racing = Object.create(kube) as typeof kube;
     racing.get = async (resource: string, name: string, ns?: string) => {
       const o = await kube.get(resource, name, ns);
-      if (resource === 'trainjobs' && name === 'swap-me') { await kube.remove('trainjobs', 'swap-me', 'default'); await createOwned(); }
+      if (resource === 'trainjobs' && name === 'swap-me') {
+        await kube.remove('trainjobs', 'swap-me', 'default');
+        await createOwned();
+      }
       return o;
     };
     const ds = { ...state, kube: racing, persona: 'data-scientist', bypassOwnership: false };
-    for (const [tool, args] of [['delete_training_job', { name: 'swap-me' }], ['update_training_job', { name: 'swap-me', action: 'resume' }]] as const) {
+    for (const [tool, args] of [
+      ['delete_training_job', { name: 'swap-me' }],
+      ['update_training_job', { name: 'swap-me', action: 'resume' }],
+    ] as const) {
       await createOwned().catch(() => {});
       const before = (await kube.get('trainjobs', 'swap-me', 'default')).metadata.uid;
       const r = await runTool(ds, tool, { ...args, confirmed: true });
@@ -62,7 +89,9 @@ describe('call pipeline', () => {
   });
 
   it('says whether an unknown tool does not exist or is hidden from the persona', async () => {
-    expect(await runTool({ ...state, tools: new Map() }, 'fine_tune', {})).toMatchObject({ error_code: 'PERMISSION_DENIED' });
+    expect(await runTool({ ...state, tools: new Map() }, 'fine_tune', {})).toMatchObject({
+      error_code: 'PERMISSION_DENIED',
+    });
     expect(await runTool(state, 'make_coffee', {})).toMatchObject({ error_code: 'VALIDATION_ERROR' });
   });
 });

@@ -13,19 +13,50 @@ import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/c
 import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ROOT } from './helpers/mcp.ts';
 
-const SERVE = ['--import', 'tsx', join(ROOT, 'runtime', 'cli.ts'), 'serve', '--sandbox', '--persona', 'platform-admin', '--time-scale', '0.02'];
+const SERVE = [
+  '--import',
+  'tsx',
+  join(ROOT, 'runtime', 'cli.ts'),
+  'serve',
+  '--sandbox',
+  '--persona',
+  'platform-admin',
+  '--time-scale',
+  '0.02',
+];
 const CLI = [...SERVE, '--no-banner'];
-const ENV = { ...process.env, HOME: '/nonexistent-home', KUBEFLOW_MCP_PROTOCOL_KEY: 'a-test-key-of-at-least-thirty-two-characters' } as Record<string, string>;
-const JOB_ARGS = (name: string) => ({ model: 'hf://meta-llama/Llama-3.2-1B-Instruct', dataset: 'hf://tatsu-lab/alpaca', runtime: 'torchtune-llama3.2-1b', name, hf_token: 'hf_SeedWorkflowToken42', resources_per_node: { gpu: 1 } });
+const ENV = {
+  ...process.env,
+  HOME: '/nonexistent-home',
+  KUBEFLOW_MCP_PROTOCOL_KEY: 'a-test-key-of-at-least-thirty-two-characters',
+} as Record<string, string>;
+const JOB_ARGS = (name: string) => ({
+  model: 'hf://meta-llama/Llama-3.2-1B-Instruct',
+  dataset: 'hf://tatsu-lab/alpaca',
+  runtime: 'torchtune-llama3.2-1b',
+  name,
+  hf_token: 'hf_SeedWorkflowToken42',
+  resources_per_node: { gpu: 1 },
+});
 const started: ChildProcess[] = [];
-afterAll(() => { for (const p of started) p.kill('SIGKILL'); });
+afterAll(() => {
+  for (const p of started) p.kill('SIGKILL');
+});
 
 function serveHttp(): Promise<string> {
-  const proc = spawn(process.execPath, [...SERVE, '--transport', 'http', '--port', '0', '--log-level', 'ERROR'], { cwd: ROOT, env: { ...ENV }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...SERVE, '--transport', 'http', '--port', '0', '--log-level', 'ERROR'], {
+    cwd: ROOT,
+    env: { ...ENV },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   started.push(proc);
   let err = '';
   return new Promise((resolve, reject) => {
-    proc.stderr!.on('data', (d) => { err += d; const m = /listening on (http:\S+)/.exec(err); if (m) resolve(m[1]); });
+    proc.stderr!.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\S+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
     proc.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
   });
 }
@@ -45,7 +76,10 @@ async function seed(call: Call, name: string, confirm: (args: Record<string, unk
 }
 
 function modernClient(answers: string[]) {
-  const client = new ModernClient({ name: 'era-2026', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } });
+  const client = new ModernClient(
+    { name: 'era-2026', version: '1.0.0' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { form: {} } } },
+  );
   client.setRequestHandler('elicitation/create', async (req: any) => {
     answers.push(req.params.message);
     return { action: 'accept', content: { confirm: true } };
@@ -68,7 +102,9 @@ describe('both protocol eras run the seed workflow', () => {
   it('2026-07-28 over stdio (SDK v2 client)', async () => {
     const answers: string[] = [];
     const client = modernClient(answers);
-    await client.connect(new ModernStdio({ command: process.execPath, args: CLI, cwd: ROOT, env: ENV, stderr: 'ignore' }));
+    await client.connect(
+      new ModernStdio({ command: process.execPath, args: CLI, cwd: ROOT, env: ENV, stderr: 'ignore' }),
+    );
     try {
       expect(client.getProtocolEra()).toBe('modern');
       const listed = await client.listTools();
@@ -76,16 +112,22 @@ describe('both protocol eras run the seed workflow', () => {
       const call: Call = async (name, args) => envelope(await client.callTool({ name, arguments: args }));
       await seed(call, 'era-stdio-2026', modernConfirm(client, answers));
       expect(answers).toHaveLength(1);
-    } finally { await client.close(); }
+    } finally {
+      await client.close();
+    }
   }, 240_000);
 
   it('2025-11-25 over stdio (SDK 1.x client)', async () => {
     const client = new LegacyClient({ name: 'era-2025', version: '1.0.0' });
-    await client.connect(new LegacyStdio({ command: process.execPath, args: CLI, cwd: ROOT, env: ENV, stderr: 'ignore' }));
+    await client.connect(
+      new LegacyStdio({ command: process.execPath, args: CLI, cwd: ROOT, env: ENV, stderr: 'ignore' }),
+    );
     try {
       const call: Call = async (name, args) => envelope(await client.callTool({ name, arguments: args }));
       await seed(call, 'era-stdio-2025', legacyConfirm(call));
-    } finally { await client.close(); }
+    } finally {
+      await client.close();
+    }
   }, 240_000);
 
   it('both eras over Streamable HTTP against one process', async () => {
@@ -99,9 +141,17 @@ describe('both protocol eras run the seed workflow', () => {
       expect(modern.getProtocolEra()).toBe('modern');
       const m: Call = async (name, args) => envelope(await modern.callTool({ name, arguments: args }));
       const l: Call = async (name, args) => envelope(await legacy.callTool({ name, arguments: args }));
-      await Promise.all([seed(m, 'era-http-2026', modernConfirm(modern, answers)), seed(l, 'era-http-2025', legacyConfirm(l))]);
+      await Promise.all([
+        seed(m, 'era-http-2026', modernConfirm(modern, answers)),
+        seed(l, 'era-http-2025', legacyConfirm(l)),
+      ]);
       // The same tools in the same order in both eras.
-      expect((await modern.listTools()).tools.map((t) => t.name)).toEqual((await legacy.listTools()).tools.map((t) => t.name));
-    } finally { await modern.close(); await legacy.close(); }
+      expect((await modern.listTools()).tools.map((t) => t.name)).toEqual(
+        (await legacy.listTools()).tools.map((t) => t.name),
+      );
+    } finally {
+      await modern.close();
+      await legacy.close();
+    }
   }, 240_000);
 });

@@ -9,7 +9,12 @@ import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
 let sb: Sandbox, kc: string;
-const control = (method: string, body?: unknown) => fetch(`${sb.url}/sandbox/v1/faults`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json());
+const control = (method: string, body?: unknown) =>
+  fetch(`${sb.url}/sandbox/v1/faults`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).then((r) => r.json());
 
 beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.05 });
@@ -20,9 +25,19 @@ afterAll(() => sb?.stop());
 
 describe('faults on demand', () => {
   it('answers chosen requests with a status, once, set over HTTP', async () => {
-    const set = await control('POST', { method: 'GET', path: '/api/v1/namespaces/default/configmaps$', fault: 'error', status: 503, times: 1 });
+    const set = await control('POST', {
+      method: 'GET',
+      path: '/api/v1/namespaces/default/configmaps$',
+      fault: 'error',
+      status: 503,
+      times: 1,
+    });
     expect(set.rules).toHaveLength(1);
-    const core = (() => { const c = new k8s.KubeConfig(); c.loadFromString(sb.kubeconfig); return c.makeApiClient(k8s.CoreV1Api); })();
+    const core = (() => {
+      const c = new k8s.KubeConfig();
+      c.loadFromString(sb.kubeconfig);
+      return c.makeApiClient(k8s.CoreV1Api);
+    })();
     const err: any = await core.listNamespacedConfigMap({ namespace: 'default' }).catch((e) => e);
     expect(err.code).toBe(503);
     expect(JSON.parse(err.body)).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
@@ -37,7 +52,10 @@ describe('faults on demand', () => {
     expect((await fetch(`${sb.url}/api/v1/nodes`)).status).toBe(200);
     expect(performance.now() - t).toBeGreaterThanOrEqual(290);
     sb.faults.set([{ method: 'GET', path: /\/api\/v1\/namespaces$/, fault: 'hang', times: 1 }]);
-    const hung = await fetch(`${sb.url}/api/v1/namespaces`, { signal: AbortSignal.timeout(300) }).then(() => 'answered', (e) => e.name);
+    const hung = await fetch(`${sb.url}/api/v1/namespaces`, { signal: AbortSignal.timeout(300) }).then(
+      () => 'answered',
+      (e) => e.name,
+    );
     expect(hung).toBe('TimeoutError');
     sb.faults.set([{ method: 'GET', path: /\/version$/, fault: 'drop', times: 1 }]);
     await expect(fetch(`${sb.url}/version`)).rejects.toThrow();
@@ -67,7 +85,9 @@ describe('the client against injected faults', () => {
     await expect(kube.list('configmaps', { namespace: 'default' })).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
     sb.faults.set([{ method: 'POST', path: /\/configmaps/, fault: 'error', status: 503, times: 1 }]);
     before = count(/^POST .*\/configmaps/);
-    await expect(kube.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no-retry' } }, 'default')).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
+    await expect(
+      kube.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'no-retry' } }, 'default'),
+    ).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
     expect(count(/^POST .*\/configmaps/) - before).toBe(1);
     sb.faults.set([]);
   });
@@ -81,11 +101,17 @@ describe('the circuit breaker', () => {
     (kube as any).breaker = new Breaker(3, 400);
     const gets = () => sb.faults.seen.filter((l) => l.startsWith('GET /api/v1/namespaces/default/configmaps/')).length;
     // A caller's mistakes (404) do not open it.
-    for (let i = 0; i < 5; i++) await expect(kube.get('configmaps', `missing-${i}`, 'default')).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+    for (let i = 0; i < 5; i++)
+      await expect(kube.get('configmaps', `missing-${i}`, 'default')).rejects.toMatchObject({
+        code: 'RESOURCE_NOT_FOUND',
+      });
     sb.faults.set([{ method: 'GET', path: /\/configmaps\/down-/, fault: 'error', status: 503 }]);
-    for (let i = 0; i < 3; i++) await expect(kube.get('configmaps', `down-${i}`, 'default')).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
+    for (let i = 0; i < 3; i++)
+      await expect(kube.get('configmaps', `down-${i}`, 'default')).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
     const before = gets();
-    await expect(kube.get('configmaps', 'down-3', 'default')).rejects.toThrow(/failed 3 times in a row; not calling it/);
+    await expect(kube.get('configmaps', 'down-3', 'default')).rejects.toThrow(
+      /failed 3 times in a row; not calling it/,
+    );
     expect(gets()).toBe(before); // no request was made
     sb.faults.set([]);
     await new Promise((r) => setTimeout(r, 450));

@@ -10,14 +10,23 @@ import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 let sb: Sandbox;
 let dir: string;
 const kubectl = (...args: string[]) => kubectlWith(join(dir, 'kc')).kubectl(...args);
-const kubectlFail = async (...args: string[]) => { try { await kubectl(...args); return ''; } catch (e: any) { return String(e.stderr); } };
+const kubectlFail = async (...args: string[]) => {
+  try {
+    await kubectl(...args);
+    return '';
+  } catch (e: any) {
+    return String(e.stderr);
+  }
+};
 
 describe.skipIf(!hasKubectl)('sandbox with kubectl', () => {
   beforeAll(async () => {
     sb = await startSandbox({ timeScale: 0.03 });
     dir = mkdtempSync(join(tmpdir(), 'kfmcp-kubectl-'));
     writeFileSync(join(dir, 'kc'), sb.kubeconfig);
-    writeFileSync(join(dir, 'job.yaml'), `apiVersion: trainer.kubeflow.org/v1alpha1
+    writeFileSync(
+      join(dir, 'job.yaml'),
+      `apiVersion: trainer.kubeflow.org/v1alpha1
 kind: TrainJob
 metadata: {name: kubectl-job}
 spec:
@@ -29,8 +38,12 @@ spec:
     command: [tune, run]
     args: ["dtype=bf16", "batch_size=8"]
     resourcesPerNode: {limits: {nvidia.com/gpu: 1}, requests: {nvidia.com/gpu: 1}}
-`);
-    writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainJob\nmetadata: {name: 1bad}\nspec:\n  runtimeRef: {name: torch-distributed}\n');
+`,
+    );
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainJob\nmetadata: {name: 1bad}\nspec:\n  runtimeRef: {name: torch-distributed}\n',
+    );
   });
   afterAll(() => sb?.stop());
 
@@ -40,21 +53,48 @@ spec:
   });
 
   it('applies a TrainJob, watches it to Complete, reads trainer logs, deletes with cascade', async () => {
-    expect(await kubectl('apply', '-f', join(dir, 'job.yaml'))).toContain('trainjob.trainer.kubeflow.org/kubectl-job created');
+    expect(await kubectl('apply', '-f', join(dir, 'job.yaml'))).toContain(
+      'trainjob.trainer.kubeflow.org/kubectl-job created',
+    );
     const watched = await new Promise<string>((resolve, reject) => {
-      const p = spawn('kubectl', ['--kubeconfig', join(dir, 'kc'), '--cache-dir', join(dir, 'cache'), 'get', 'trainjobs', '-w']);
+      const p = spawn('kubectl', [
+        '--kubeconfig',
+        join(dir, 'kc'),
+        '--cache-dir',
+        join(dir, 'cache'),
+        'get',
+        'trainjobs',
+        '-w',
+      ]);
       let out = '';
-      const timer = setTimeout(() => { p.kill(); reject(new Error(`no Complete in: ${out}`)); }, 20000);
-      p.stdout.on('data', (d) => { out += d; if (/kubectl-job\s+Complete/.test(out)) { clearTimeout(timer); p.kill(); resolve(out); } });
+      const timer = setTimeout(() => {
+        p.kill();
+        reject(new Error(`no Complete in: ${out}`));
+      }, 20000);
+      p.stdout.on('data', (d) => {
+        out += d;
+        if (/kubectl-job\s+Complete/.test(out)) {
+          clearTimeout(timer);
+          p.kill();
+          resolve(out);
+        }
+      });
     });
     expect(watched).toMatch(/NAME\s+STATE\s+AGE/);
     const pod = (await kubectl('get', 'pods', '-l', 'jobset.sigs.k8s.io/replicatedjob-name=node', '-o', 'name')).trim();
     const logs = await kubectl('logs', pod);
     expect(logs).toContain('Loss:');
-    const init = await kubectl('logs', (await kubectl('get', 'pods', '-l', 'jobset.sigs.k8s.io/replicatedjob-name=dataset-initializer', '-o', 'name')).trim());
+    const init = await kubectl(
+      'logs',
+      (
+        await kubectl('get', 'pods', '-l', 'jobset.sigs.k8s.io/replicatedjob-name=dataset-initializer', '-o', 'name')
+      ).trim(),
+    );
     expect(init).toContain('Downloading dataset: tatsu-lab/alpaca/data');
     expect(await kubectl('delete', '-f', join(dir, 'job.yaml'))).toContain('deleted');
-    expect((await kubectl('get', 'pods', '-l', 'jobset.sigs.k8s.io/jobset-name=kubectl-job', '-o', 'name')).trim()).toBe('');
+    expect(
+      (await kubectl('get', 'pods', '-l', 'jobset.sigs.k8s.io/jobset-name=kubectl-job', '-o', 'name')).trim(),
+    ).toBe('');
   });
 
   it('rejects an invalid TrainJob with the message shape of a real cluster', async () => {
@@ -81,6 +121,8 @@ describe('sandbox over TLS', () => {
         const out = await kubectlWith(join(d, 'kc')).kubectl('get', 'nodes', '-o', 'name');
         expect(out).toContain('node/gpu-node-a100-1');
       }
-    } finally { await tls.stop(); }
+    } finally {
+      await tls.stop();
+    }
   });
 });

@@ -13,21 +13,45 @@ let sb: Sandbox, co: k8s.CustomObjectsApi;
 const G = { group: 'trainer.kubeflow.org', version: 'v1alpha1', namespace: 'default' };
 
 const oj = (name: string, spec: Record<string, unknown>) => ({
-  apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'OptimizationJob', metadata: { name },
+  apiVersion: 'trainer.kubeflow.org/v1alpha1',
+  kind: 'OptimizationJob',
+  metadata: { name },
   spec: {
     objectives: [{ metric: 'loss', direction: 'Minimize' }],
-    trainJobTemplate: { spec: { runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' }, trainer: { args: ['--lr={{.learning_rate}}', '--rank={{.lora_rank}}'] } } },
+    trainJobTemplate: {
+      spec: {
+        runtimeRef: { apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime', name: 'torch-distributed' },
+        trainer: { args: ['--lr={{.learning_rate}}', '--rank={{.lora_rank}}'] },
+      },
+    },
     parameters: [
       { name: 'learning_rate', searchSpace: { categorical: { choices: ['1e-5', '3e-4', '1e-2'] } } },
       { name: 'lora_rank', searchSpace: { categorical: { choices: ['8', '16'] } } },
     ],
-    searchAlgorithm: { grid: {} }, numTrials: 6, parallelTrials: 2,
+    searchAlgorithm: { grid: {} },
+    numTrials: 6,
+    parallelTrials: 2,
     ...spec,
   },
 });
-const getOj = async (name: string) => (await co.getNamespacedCustomObject({ ...G, plural: 'optimizationjobs', name })) as any;
-const trials = async (name: string) => ((await co.listNamespacedCustomObject({ ...G, plural: 'trainjobs', labelSelector: `${TRIAL_OF_LABEL}=${name}` })) as any).items;
-const reject = async (body: any) => { try { await co.createNamespacedCustomObject({ ...G, plural: 'optimizationjobs', body }); return ''; } catch (e: any) { return `${e.code} ${e.body ?? e.message}`; } };
+const getOj = async (name: string) =>
+  (await co.getNamespacedCustomObject({ ...G, plural: 'optimizationjobs', name })) as any;
+const trials = async (name: string) =>
+  (
+    (await co.listNamespacedCustomObject({
+      ...G,
+      plural: 'trainjobs',
+      labelSelector: `${TRIAL_OF_LABEL}=${name}`,
+    })) as any
+  ).items;
+const reject = async (body: any) => {
+  try {
+    await co.createNamespacedCustomObject({ ...G, plural: 'optimizationjobs', body });
+    return '';
+  } catch (e: any) {
+    return `${e.code} ${e.body ?? e.message}`;
+  }
+};
 
 beforeAll(async () => {
   sb = await startSandbox({ timeScale: 0.01 });
@@ -40,17 +64,61 @@ afterAll(() => sb?.stop());
 describe('OptimizationJobs in the sandbox', () => {
   it('enforces the CRD rules and the placeholder webhook', async () => {
     expect(await reject(oj('a', { parallelTrials: 9 }))).toMatch(/^422 .*parallelTrials/);
-    expect(await reject(oj('b', { searchAlgorithm: { grid: {} }, parameters: [{ name: 'learning_rate', searchSpace: { uniform: { min: '0.1', max: '0.2' } } }, { name: 'lora_rank', searchSpace: { categorical: { choices: ['8'] } } }] }))).toMatch(/^422 /);
-    expect(await reject(oj('c', { searchAlgorithm: { random: {} }, parameters: [{ name: 'learning_rate', searchSpace: { logUniform: { min: '0', max: '0.1' } } }, { name: 'lora_rank', searchSpace: { categorical: { choices: ['8'] } } }] }))).toMatch(/^422 /);
-    expect(await reject(oj('d', { parameters: [{ name: 'learning_rate', searchSpace: { categorical: { choices: ['1'] } } }, { name: 'dropout', searchSpace: { categorical: { choices: ['0.1'] } } }] }))).toMatch(/^403 .*validator.optimizationjob.*dropout/);
+    expect(
+      await reject(
+        oj('b', {
+          searchAlgorithm: { grid: {} },
+          parameters: [
+            { name: 'learning_rate', searchSpace: { uniform: { min: '0.1', max: '0.2' } } },
+            { name: 'lora_rank', searchSpace: { categorical: { choices: ['8'] } } },
+          ],
+        }),
+      ),
+    ).toMatch(/^422 /);
+    expect(
+      await reject(
+        oj('c', {
+          searchAlgorithm: { random: {} },
+          parameters: [
+            { name: 'learning_rate', searchSpace: { logUniform: { min: '0', max: '0.1' } } },
+            { name: 'lora_rank', searchSpace: { categorical: { choices: ['8'] } } },
+          ],
+        }),
+      ),
+    ).toMatch(/^422 /);
+    expect(
+      await reject(
+        oj('d', {
+          parameters: [
+            { name: 'learning_rate', searchSpace: { categorical: { choices: ['1'] } } },
+            { name: 'dropout', searchSpace: { categorical: { choices: ['0.1'] } } },
+          ],
+        }),
+      ),
+    ).toMatch(/^403 .*validator.optimizationjob.*dropout/);
     expect(((await co.listNamespacedCustomObject({ ...G, plural: 'optimizationjobs' })) as any).items).toEqual([]);
   });
 
   it('samples reproducibly: grid in declared order, random by seed', () => {
     const spec = oj('x', {}).spec;
-    expect(sampleTrials(spec, 1).map((t) => `${t.learning_rate}/${t.lora_rank}`)).toEqual(['1e-5/8', '1e-5/16', '3e-4/8', '3e-4/16', '1e-2/8', '1e-2/16']);
-    const random = { ...spec, searchAlgorithm: { random: { seed: 7 } }, parameters: [{ name: 'learning_rate', searchSpace: { logUniform: { min: '1e-5', max: '1e-2' } } }, { name: 'lora_rank', searchSpace: { uniform: { min: '4', max: '64', type: 'Int' } } }] };
-    const a = sampleTrials(random, 1), b = sampleTrials(random, 2);
+    expect(sampleTrials(spec, 1).map((t) => `${t.learning_rate}/${t.lora_rank}`)).toEqual([
+      '1e-5/8',
+      '1e-5/16',
+      '3e-4/8',
+      '3e-4/16',
+      '1e-2/8',
+      '1e-2/16',
+    ]);
+    const random = {
+      ...spec,
+      searchAlgorithm: { random: { seed: 7 } },
+      parameters: [
+        { name: 'learning_rate', searchSpace: { logUniform: { min: '1e-5', max: '1e-2' } } },
+        { name: 'lora_rank', searchSpace: { uniform: { min: '4', max: '64', type: 'Int' } } },
+      ],
+    };
+    const a = sampleTrials(random, 1),
+      b = sampleTrials(random, 2);
     expect(a).toEqual(b);
     for (const t of a) {
       expect(Number(t.learning_rate)).toBeGreaterThanOrEqual(1e-5);
@@ -65,7 +133,12 @@ describe('OptimizationJobs in the sandbox', () => {
     let maxRunning = 0;
     for (let i = 0; i < 400; i++) {
       const ts = await trials('grid');
-      const running = ts.filter((t: any) => !(t.status?.conditions ?? []).some((c: any) => ['Complete', 'Failed'].includes(c.type) && c.status === 'True')).length;
+      const running = ts.filter(
+        (t: any) =>
+          !(t.status?.conditions ?? []).some(
+            (c: any) => ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
+          ),
+      ).length;
       maxRunning = Math.max(maxRunning, running);
       const o = await getOj('grid');
       if ((o.status?.conditions ?? []).some((c: any) => c.type === 'Complete' && c.status === 'True')) break;
@@ -78,12 +151,27 @@ describe('OptimizationJobs in the sandbox', () => {
     expect(ts).toHaveLength(6);
     expect(ts[0].spec.trainer.args[0]).toMatch(/^--lr=(1e-5|3e-4|1e-2)$/);
     // The true optimum of the surface over the grid.
-    const grid = [['1e-5', '8'], ['1e-5', '16'], ['3e-4', '8'], ['3e-4', '16'], ['1e-2', '8'], ['1e-2', '16']];
-    const best = grid.sort((a, b) => trialLoss({ learning_rate: a[0], lora_rank: a[1] }) - trialLoss({ learning_rate: b[0], lora_rank: b[1] }))[0];
-    expect(o.status.result.parameters).toEqual([{ name: 'learning_rate', value: best[0] }, { name: 'lora_rank', value: best[1] }]);
+    const grid = [
+      ['1e-5', '8'],
+      ['1e-5', '16'],
+      ['3e-4', '8'],
+      ['3e-4', '16'],
+      ['1e-2', '8'],
+      ['1e-2', '16'],
+    ];
+    const best = grid.sort(
+      (a, b) =>
+        trialLoss({ learning_rate: a[0], lora_rank: a[1] }) - trialLoss({ learning_rate: b[0], lora_rank: b[1] }),
+    )[0];
+    expect(o.status.result.parameters).toEqual([
+      { name: 'learning_rate', value: best[0] },
+      { name: 'lora_rank', value: best[1] },
+    ]);
     expect(best).toEqual(['3e-4', '16']);
     const winner = ts.find((t: any) => t.metadata.name === o.status.result.trainJobName);
-    expect(winner.status.trainerStatus.metrics.find((m: any) => m.name === 'loss').value).toBe(trialLoss({ learning_rate: '3e-4', lora_rank: '16' }).toFixed(4));
+    expect(winner.status.trainerStatus.metrics.find((m: any) => m.name === 'loss').value).toBe(
+      trialLoss({ learning_rate: '3e-4', lora_rank: '16' }).toFixed(4),
+    );
   });
 
   it('trials log the objective they report: the loss lines fall to it, and the tools agree', async () => {
@@ -96,9 +184,18 @@ describe('OptimizationJobs in the sandbox', () => {
     expect(job.error ?? '').toBe('');
     for (const t of await trials('grid')) {
       const reported = t.status.trainerStatus.metrics.find((m: any) => m.name === 'loss').value;
-      const pods = (await core.listNamespacedPod({ namespace: 'default', labelSelector: `jobset.sigs.k8s.io/jobset-name=${t.metadata.name}` })).items;
+      const pods = (
+        await core.listNamespacedPod({
+          namespace: 'default',
+          labelSelector: `jobset.sigs.k8s.io/jobset-name=${t.metadata.name}`,
+        })
+      ).items;
       const trainer = pods.find((p) => p.metadata!.labels!['jobset.sigs.k8s.io/replicatedjob-name'] === 'node')!;
-      const log = await core.readNamespacedPodLog({ namespace: 'default', name: trainer.metadata!.name!, container: trainer.spec!.containers[0].name });
+      const log = await core.readNamespacedPodLog({
+        namespace: 'default',
+        name: trainer.metadata!.name!,
+        container: trainer.spec!.containers[0].name,
+      });
       const losses = lossesIn(log);
       expect(losses.length).toBeGreaterThan(3);
       expect(losses.at(-1)!.toFixed(4)).toBe(reported);
@@ -116,7 +213,15 @@ describe('OptimizationJobs in the sandbox', () => {
   });
 
   it('carries on past failed trials and fails when every trial failed', async () => {
-    const body: any = oj('doomed', { numTrials: 2, parallelTrials: 2, searchAlgorithm: { random: { seed: 3 } }, parameters: [{ name: 'learning_rate', searchSpace: { logUniform: { min: '1e-5', max: '1e-2' } } }, { name: 'lora_rank', searchSpace: { uniform: { min: '4', max: '32', type: 'Int' } } }] });
+    const body: any = oj('doomed', {
+      numTrials: 2,
+      parallelTrials: 2,
+      searchAlgorithm: { random: { seed: 3 } },
+      parameters: [
+        { name: 'learning_rate', searchSpace: { logUniform: { min: '1e-5', max: '1e-2' } } },
+        { name: 'lora_rank', searchSpace: { uniform: { min: '4', max: '32', type: 'Int' } } },
+      ],
+    });
     body.spec.trainJobTemplate.metadata = { annotations: { 'sandbox.kubeflow-mcp.dev/outcome': 'fail' } };
     await co.createNamespacedCustomObject({ ...G, plural: 'optimizationjobs', body });
     let o: any;
@@ -125,7 +230,10 @@ describe('OptimizationJobs in the sandbox', () => {
       if ((o.status?.conditions ?? []).some((c: any) => c.type === 'Failed' && c.status === 'True')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(o.status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'AllTrialsFailed' });
+    expect(o.status.conditions.find((c: any) => c.type === 'Failed')).toMatchObject({
+      status: 'True',
+      reason: 'AllTrialsFailed',
+    });
     expect(o.status.result).toBeUndefined();
     const ts = await trials('doomed');
     expect(ts).toHaveLength(2);

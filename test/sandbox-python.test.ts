@@ -11,8 +11,18 @@ import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { typeNamed } from '../sandbox/resources.ts';
 
 // Debian's package installs into the system interpreter, which a python3 earlier on PATH may not be.
-const python = ['/usr/bin/python3', 'python3'].find((p) => { try { execFileSync(p, ['-c', 'import kubernetes'], { stdio: 'ignore' }); return true; } catch { return false; } });
-if (!python) console.warn('the Kubernetes Python client is not installed (apt-get install python3-kubernetes): the Python client tests are skipped');
+const python = ['/usr/bin/python3', 'python3'].find((p) => {
+  try {
+    execFileSync(p, ['-c', 'import kubernetes'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+});
+if (!python)
+  console.warn(
+    'the Kubernetes Python client is not installed (apt-get install python3-kubernetes): the Python client tests are skipped',
+  );
 const run = promisify(execFile);
 const script = join(import.meta.dirname, 'fixtures', 'python', 'client_session.py');
 
@@ -28,14 +38,22 @@ describe.skipIf(!python)('sandbox with the Kubernetes Python client', () => {
   afterAll(() => sb?.stop());
 
   it('creates, lists, patches and deletes; discovers; watches a job to Complete; reads its logs', async () => {
-    const { stdout } = await run(python!, [script, kubeconfig, 'default', 'py-job'], { encoding: 'utf8', timeout: 60000, env: { ...process.env, TMPDIR: join(kubeconfig, '..') } });
+    const { stdout } = await run(python!, [script, kubeconfig, 'default', 'py-job'], {
+      encoding: 'utf8',
+      timeout: 60000,
+      env: { ...process.env, TMPDIR: join(kubeconfig, '..') },
+    });
     const seen = JSON.parse(stdout);
     expect(seen).toMatchObject({
-      created_uid: true, listed: ['py-config'], patched: { lr: '1e-4' }, after_delete: 404,
+      created_uid: true,
+      listed: ['py-config'],
+      patched: { lr: '1e-4' },
+      after_delete: 404,
       trainjobs: ['py-job'],
       dynamic_trainjob: { name: 'trainjobs', namespaced: true },
       dynamic_get: 'torch-distributed',
-      completed: true, pod_phase: 'Succeeded',
+      completed: true,
+      pod_phase: 'Succeeded',
     });
     expect(seen.dynamic_runtimes).toContain('torchtune-llama3.2-1b');
     // The watch began with the job as it was and saw it change until it completed.

@@ -10,8 +10,20 @@ import { hasKubectl, kubectlWith } from './helpers/kubectl.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kfmcp-state-'));
 const state = join(dir, 'session.json');
-const lock = () => JSON.parse(readFileSync(`${state}.lock`, 'utf8')) as { pid: number; url: string; kubeconfig: string };
-const serve = () => connect(['--sandbox', '--sandbox-state', state, '--time-scale', '0.05', '--persona', 'platform-admin', '--clients', 'trainer,hub']);
+const lock = () =>
+  JSON.parse(readFileSync(`${state}.lock`, 'utf8')) as { pid: number; url: string; kubeconfig: string };
+const serve = () =>
+  connect([
+    '--sandbox',
+    '--sandbox-state',
+    state,
+    '--time-scale',
+    '0.05',
+    '--persona',
+    'platform-admin',
+    '--clients',
+    'trainer,hub',
+  ]);
 const daemons = new Set<number>();
 const open: Connected[] = [];
 // Starting a server and, the first time, its sandbox in the background takes a while on a busy machine.
@@ -25,7 +37,13 @@ async function stopDaemon(pid: number) {
 
 afterAll(async () => {
   for (const c of open) await c.close().catch(() => {});
-  for (const pid of daemons) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
+  for (const pid of daemons) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
 });
 
 const REGISTRY = '/api/v1/namespaces/kubeflow/services/model-registry-service:8080/proxy/api/model_registry/v1alpha3';
@@ -40,9 +58,18 @@ describe.skipIf(!hasKubectl)('a sandbox shared through its state file', () => {
     expect(first.pid).not.toBe(process.pid);
     writeFileSync(join(dir, 'kc'), first.kubeconfig);
     const { kubectl } = kubectlWith(join(dir, 'kc'));
-    writeFileSync(join(dir, 'job.yaml'), 'apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainJob\nmetadata: {name: shared-job, namespace: default}\nspec:\n  runtimeRef: {name: torch-distributed}\n  trainer: {numNodes: 1}\n');
-    expect(await kubectl('apply', '-f', join(dir, 'job.yaml'))).toContain('trainjob.trainer.kubeflow.org/shared-job created');
-    const registered = await fetch(`${first.url}${REGISTRY}/registered_models`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'kept-model', owner: 'ml-team' }) });
+    writeFileSync(
+      join(dir, 'job.yaml'),
+      'apiVersion: trainer.kubeflow.org/v1alpha1\nkind: TrainJob\nmetadata: {name: shared-job, namespace: default}\nspec:\n  runtimeRef: {name: torch-distributed}\n  trainer: {numNodes: 1}\n',
+    );
+    expect(await kubectl('apply', '-f', join(dir, 'job.yaml'))).toContain(
+      'trainjob.trainer.kubeflow.org/shared-job created',
+    );
+    const registered = await fetch(`${first.url}${REGISTRY}/registered_models`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'kept-model', owner: 'ml-team' }),
+    });
     expect(registered.status).toBe(201);
 
     // A second server process joins the same cluster instead of starting another.

@@ -17,33 +17,48 @@ function fakeKube(fail = false) {
       objects.set(key, body);
       return body;
     },
-    list: async (_r: string, o: any) => ({ items: [...objects.entries()].filter(([k]) => k.startsWith(`${o.namespace}/`)).map(([, v]) => v) }),
-    remove: async (_r: string, name: string, ns: string) => { objects.delete(`${ns}/${name}`); return {}; },
+    list: async (_r: string, o: any) => ({
+      items: [...objects.entries()].filter(([k]) => k.startsWith(`${o.namespace}/`)).map(([, v]) => v),
+    }),
+    remove: async (_r: string, name: string, ns: string) => {
+      objects.delete(`${ns}/${name}`);
+      return {};
+    },
   };
 }
 
 describe('cluster shared state', () => {
   it('spends an id once across replicas that share the cluster, and names markers by hash only', async () => {
     const kube = fakeKube();
-    const a = new ClusterSharedState(kube as any, async () => 'mcp', 3), b = new ClusterSharedState(kube as any, async () => 'mcp', 3);
+    const a = new ClusterSharedState(kube as any, async () => 'mcp', 3),
+      b = new ClusterSharedState(kube as any, async () => 'mcp', 3);
     const exp = Date.now() + 60_000;
     expect(await a.spendOnce('confirmation', 'n1', exp)).toBe(true);
     expect(await b.spendOnce('confirmation', 'n1', exp)).toBe(false);
     expect(await b.spendOnce('confirmation', 'n2', exp)).toBe(true);
     const name = markerName('confirmation', 'n1');
     expect(name).toMatch(/^kubeflow-mcp-used-[0-9a-f]{40}$/);
-    expect(kube.objects.get(`mcp/${name}`).metadata.annotations['kubeflow-mcp/expires-at']).toBe(new Date(exp).toISOString());
+    expect(kube.objects.get(`mcp/${name}`).metadata.annotations['kubeflow-mcp/expires-at']).toBe(
+      new Date(exp).toISOString(),
+    );
   });
 
   it('refuses (does not accept) when the cluster cannot record the use', async () => {
     const s = new ClusterSharedState(fakeKube(true) as any, async () => 'mcp', 1);
-    await expect(s.spendOnce('confirmation', 'n', Date.now() + 1000)).rejects.toMatchObject({ code: 'KUBERNETES_ERROR' });
+    await expect(s.spendOnce('confirmation', 'n', Date.now() + 1000)).rejects.toMatchObject({
+      code: 'KUBERNETES_ERROR',
+    });
   });
 
   it('sweeps expired markers, boundedly and at most once a minute', async () => {
     const kube = fakeKube();
     let now = 1_000_000;
-    const s = new ClusterSharedState(kube as any, async () => 'mcp', 1, () => now);
+    const s = new ClusterSharedState(
+      kube as any,
+      async () => 'mcp',
+      1,
+      () => now,
+    );
     for (let i = 0; i < 30; i++) await s.spendOnce('confirmation', `old${i}`, now + 1000);
     now += 120_000;
     await s.spendOnce('confirmation', 'fresh', now + 1000);

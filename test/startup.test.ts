@@ -9,11 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/mcp.ts';
 
-const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+const META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
 /** What a client of each era sends first: the 2025 handshake, or a 2026-07-28 client's server/discover; tools/list (id 2) last. */
 const OPENING = {
   legacy: [
-    { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } },
+    {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    },
     { jsonrpc: '2.0', method: 'notifications/initialized' },
     { jsonrpc: '2.0', id: 2, method: 'tools/list' },
   ],
@@ -25,10 +33,33 @@ const OPENING = {
 
 async function modulesLoadedUntilToolsList(args: string[], era: keyof typeof OPENING = 'legacy'): Promise<string[]> {
   const file = join(mkdtempSync(join(tmpdir(), 'kfmcp-loads-')), 'loaded.txt');
-  const child = spawn(process.execPath, ['--import', join(ROOT, 'test', 'helpers', 'record-loads.mjs'), '--import', 'tsx', join(ROOT, 'runtime', 'cli.ts'), 'serve', '--no-banner', ...args], { cwd: ROOT, env: { ...process.env, KFMCP_LOADED: file, HOME: '/nonexistent-home' }, stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      join(ROOT, 'test', 'helpers', 'record-loads.mjs'),
+      '--import',
+      'tsx',
+      join(ROOT, 'runtime', 'cli.ts'),
+      'serve',
+      '--no-banner',
+      ...args,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, KFMCP_LOADED: file, HOME: '/nonexistent-home' },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    },
+  );
   const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
   for (const m of OPENING[era]) send(m);
-  await new Promise<void>((resolve) => { let out = ''; child.stdout.on('data', (d) => { out += d; if (out.includes('"id":2')) resolve(); }); });
+  await new Promise<void>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('"id":2')) resolve();
+    });
+  });
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   child.kill();
   // Everything resolved before the tools/list answer was written.
@@ -38,9 +69,17 @@ async function modulesLoadedUntilToolsList(args: string[], era: keyof typeof OPE
 }
 
 const NOT_AT_START = [
-  /@modelcontextprotocol\/sdk/, /\/zod\//, /\/ajv/, /\/commander\//, /\/yaml\//,
-  /@kubernetes\/client-node/, /@marcbachmann\/cel-js/, /minisearch/, /stemmer/,
-  /\/generated\/(index|validators\/|tools\/)/, /\/runtime\/(server|pipeline|executor|logger|sandbox\/|handlers\/|cel\/|trainer\/|k8s\/)/,
+  /@modelcontextprotocol\/sdk/,
+  /\/zod\//,
+  /\/ajv/,
+  /\/commander\//,
+  /\/yaml\//,
+  /@kubernetes\/client-node/,
+  /@marcbachmann\/cel-js/,
+  /minisearch/,
+  /stemmer/,
+  /\/generated\/(index|validators\/|tools\/)/,
+  /\/runtime\/(server|pipeline|executor|logger|sandbox\/|handlers\/|cel\/|trainer\/|k8s\/)/,
 ];
 
 describe('the start-up path', () => {
@@ -51,11 +90,15 @@ describe('the start-up path', () => {
       expect(loaded.filter((u) => NOT_AT_START.some((re) => re.test(u)))).toEqual([]);
     });
   }
-  it('answers a 2026-07-28 client\'s server/discover and tools/list just as lightly', async () => {
+  it("answers a 2026-07-28 client's server/discover and tools/list just as lightly", async () => {
     const loaded = await modulesLoadedUntilToolsList(['--persona', 'platform-admin'], 'modern');
     expect(loaded.length).toBeGreaterThan(10);
     expect(loaded.filter((u) => NOT_AT_START.some((re) => re.test(u)))).toEqual([]);
     // The new era's own modules on the path hold plain functions only.
-    expect([...new Set(loaded.filter((u) => /\/runtime\/protocol\//.test(u)).map((u) => u.replace(/.*\/runtime\//, '')))].sort()).toEqual(['protocol/era.ts', 'protocol/listen.ts']);
+    expect(
+      [
+        ...new Set(loaded.filter((u) => /\/runtime\/protocol\//.test(u)).map((u) => u.replace(/.*\/runtime\//, ''))),
+      ].sort(),
+    ).toEqual(['protocol/era.ts', 'protocol/listen.ts']);
   });
 });

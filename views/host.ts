@@ -18,16 +18,30 @@ const DEFAULT_POLL = { interval_ms: 5000, max_polls: 120 };
 export type Envelope = Record<string, any>;
 
 /** The envelope of a tools/call result: structuredContent, else the JSON of its first text block. */
-export function envelopeOf(result: { structuredContent?: unknown; content?: Array<{ type: string; text?: string }> }): Envelope {
-  if (result.structuredContent && typeof result.structuredContent === 'object') return result.structuredContent as Envelope;
+export function envelopeOf(result: {
+  structuredContent?: unknown;
+  content?: Array<{ type: string; text?: string }>;
+}): Envelope {
+  if (result.structuredContent && typeof result.structuredContent === 'object')
+    return result.structuredContent as Envelope;
   const text = result.content?.find((c) => c.type === 'text')?.text;
-  try { return text ? JSON.parse(text) : {}; } catch { return { success: false, error: text ?? 'unreadable answer' }; }
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return { success: false, error: text ?? 'unreadable answer' };
+  }
 }
 
 /** What the server allows; without its _meta the view offers nothing and polls nothing. */
 export function metaOf(result: { _meta?: Record<string, unknown> }, fallbackTool: string): ViewMeta {
   const m = result._meta?.[META_KEY] as Partial<ViewMeta> | undefined;
-  return { view: m?.view ?? '', tool: m?.tool ?? fallbackTool, actions: m?.actions ?? [], polls: m?.polls ?? [], poll: m?.poll ?? DEFAULT_POLL };
+  return {
+    view: m?.view ?? '',
+    tool: m?.tool ?? fallbackTool,
+    actions: m?.actions ?? [],
+    polls: m?.polls ?? [],
+    poll: m?.poll ?? DEFAULT_POLL,
+  };
 }
 
 export interface Ctx {
@@ -45,17 +59,27 @@ export interface Ctx {
 export function makeCtx(app: App, tool: string, args: Record<string, unknown>, meta: ViewMeta, root: HTMLElement): Ctx {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return {
-    app, tool, args, meta, root,
+    app,
+    tool,
+    args,
+    meta,
+    root,
     async call(name, a) {
-      try { return envelopeOf(await app.callServerTool({ name, arguments: a }) as any); }
-      catch (e) { return { success: false, error: (e as Error).message }; }
+      try {
+        return envelopeOf((await app.callServerTool({ name, arguments: a })) as any);
+      } catch (e) {
+        return { success: false, error: (e as Error).message };
+      }
     },
     poll(tick) {
       if (timer) clearTimeout(timer);
       let n = 0;
       const next = () => {
         if (n >= meta.poll.max_polls) return;
-        timer = setTimeout(async () => { n++; if (await tick().catch(() => false)) next(); }, meta.poll.interval_ms);
+        timer = setTimeout(async () => {
+          n++;
+          if (await tick().catch(() => false)) next();
+        }, meta.poll.interval_ms);
       };
       next();
     },

@@ -17,16 +17,23 @@ const which = (document.documentElement.dataset.view ?? '') as keyof typeof VIEW
 const app = new App({ name: 'kubeflow-mcp-views', version: '1.0.0' }, {}, { autoResize: true });
 let args: Record<string, unknown> = {};
 
-app.ontoolinput = (p) => { args = (p.arguments ?? {}) as Record<string, unknown>; };
+app.ontoolinput = (p) => {
+  args = (p.arguments ?? {}) as Record<string, unknown>;
+};
 app.ontoolresult = (result) => {
   const tool = app.getHostContext()?.toolInfo?.tool.name ?? '';
   const meta = metaOf(result as any, tool);
   const view = VIEWS[which] ?? VIEWS[meta.view as keyof typeof VIEWS];
   const ctx = makeCtx(app, meta.tool, args, meta, root);
-  if (!view) { root.replaceChildren(h('p', {}, `Unknown view ${which}`)); return; }
+  if (!view) {
+    root.replaceChildren(h('p', {}, `Unknown view ${which}`));
+    return;
+  }
   view(ctx, envelopeOf(result as any));
 };
-app.ontoolcancelled = () => { root.replaceChildren(h('p', { class: 'muted' }, 'The call was cancelled.')); };
+app.ontoolcancelled = () => {
+  root.replaceChildren(h('p', { class: 'muted' }, 'The call was cancelled.'));
+};
 app.onhostcontextchanged = (c) => applyTheme(c);
 
 await app.connect();

@@ -22,8 +22,16 @@ const base = process.env.DOCS_BASE ?? '/';
 /** The released versions, newest first: the repository's v* tags (none outside a git checkout). */
 function versions(): string[] {
   try {
-    return execFileSync('git', ['tag', '--list', 'v*', '--sort=-v:refname'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter(Boolean);
-  } catch { return []; }
+    return execFileSync('git', ['tag', '--list', 'v*', '--sort=-v:refname'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 /** Where the published versions live side by side (each tag under its own folder). */
@@ -33,7 +41,11 @@ const versionMenu: DefaultTheme.NavItem = {
   text: current,
   items: [
     { text: `${current} (this site)`, link: '/' },
-    ...(siteUrl ? versions().filter((v) => v !== current).map((v) => ({ text: v, link: `${siteUrl}/${v}/` })) : []),
+    ...(siteUrl
+      ? versions()
+          .filter((v) => v !== current)
+          .map((v) => ({ text: v, link: `${siteUrl}/${v}/` }))
+      : []),
   ],
 };
 
@@ -63,23 +75,36 @@ export default defineConfig({
       { text: 'Personas', link: '/personas/', activeMatch: '^/personas/' },
       { text: 'Tools', link: '/tools/', activeMatch: '^/tools/' },
       { text: 'Guides', link: '/guides/', activeMatch: '^/guides/' },
-      { text: 'Reference', items: [
-        { text: 'Prompts', link: '/prompts' },
-        { text: 'CLI and configuration', link: '/reference/cli' },
-        { text: 'Deployment: Helm values', link: '/reference/helm' },
-        { text: 'The operation language', link: '/reference/operations' },
-        // Not a page: VitePress leaves such a link as written, so it carries the base itself.
-        { text: 'llms.txt', link: `${base}llms.txt`, target: '_self' },
-      ] },
+      {
+        text: 'Reference',
+        items: [
+          { text: 'Prompts', link: '/prompts' },
+          { text: 'CLI and configuration', link: '/reference/cli' },
+          { text: 'Deployment: Helm values', link: '/reference/helm' },
+          { text: 'The operation language', link: '/reference/operations' },
+          // Not a page: VitePress leaves such a link as written, so it carries the base itself.
+          { text: 'llms.txt', link: `${base}llms.txt`, target: '_self' },
+        ],
+      },
       versionMenu,
     ],
     sidebar,
     outline: { level: [2, 3], label: 'On this page' },
     search: { provider: 'local' },
     docFooter: { prev: 'Previous page', next: 'Next page' },
-    footer: { message: `kubeflow-mcp ${current}. Released under the Apache-2.0 licence.`, copyright: 'Generated from the tool specs.' },
+    footer: {
+      message: `kubeflow-mcp ${current}. Released under the Apache-2.0 licence.`,
+      copyright: 'Generated from the tool specs.',
+    },
   },
   async buildEnd(site) {
-    writeLlmsFiles({ srcDir: site.srcDir, outDir: site.outDir, pages: site.pages, base, title: 'kubeflow-mcp', summary: pkg.description });
+    writeLlmsFiles({
+      srcDir: site.srcDir,
+      outDir: site.outDir,
+      pages: site.pages,
+      base,
+      title: 'kubeflow-mcp',
+      summary: pkg.description,
+    });
   },
 });

@@ -16,7 +16,7 @@ export const COMMANDS: [string, string][] = [
   ['/mode [full|progressive|semantic]', 'show or change the tool mode (restarts the server)'],
   ['/persona [name]', 'show or change the persona (restarts the server)'],
   ['/clear', 'forget the conversation so far'],
-  ['/think [on|off]', 'show the model\'s thinking, or not'],
+  ['/think [on|off]', "show the model's thinking, or not"],
   ['/file <path>', 'attach a file (a script for run_custom_training) to the next message'],
   ['/save [path]', 'write the transcript as Markdown'],
   ['/help', 'this list'],
@@ -39,11 +39,19 @@ export function historyFile(): string {
 }
 
 export function loadHistory(): string[] {
-  try { return readFileSync(historyFile(), 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500); } catch { return []; }
+  try {
+    return readFileSync(historyFile(), 'utf8').split('\n').filter(Boolean).reverse().slice(0, 500);
+  } catch {
+    return [];
+  }
 }
 
 export function saveHistory(h: string[]): void {
-  try { writeFileSync(historyFile(), `${[...h].reverse().join('\n')}\n`, { mode: 0o600 }); } catch { /* no writable home: keep it in memory */ }
+  try {
+    writeFileSync(historyFile(), `${[...h].reverse().join('\n')}\n`, { mode: 0o600 });
+  } catch {
+    /* no writable home: keep it in memory */
+  }
 }
 
 /** A slash command; returns false for /exit. */
@@ -66,8 +74,14 @@ async function command(ctx: ChatContext, line: string): Promise<boolean> {
     case '/mode':
     case '/persona': {
       const key = cmd.slice(1) as 'mode' | 'persona';
-      if (!arg) { ui.line(`${key}: ${ctx.current[key]}`); return true; }
-      if (key === 'mode' && !['full', 'progressive', 'semantic'].includes(arg)) { ui.error(`unknown mode "${arg}"; expected full, progressive or semantic`); return true; }
+      if (!arg) {
+        ui.line(`${key}: ${ctx.current[key]}`);
+        return true;
+      }
+      if (key === 'mode' && !['full', 'progressive', 'semantic'].includes(arg)) {
+        ui.error(`unknown mode "${arg}"; expected full, progressive or semantic`);
+        return true;
+      }
       ui.notice(`restarting the MCP server with --${key} ${arg}`);
       const err = await ctx.restart(key, arg);
       if (err) ui.error(err);
@@ -83,7 +97,10 @@ async function command(ctx: ChatContext, line: string): Promise<boolean> {
       ui.line(`thinking ${agent.think ? 'on' : 'off'}`);
       return true;
     case '/file': {
-      if (!arg) { ui.error('usage: /file <path>'); return true; }
+      if (!arg) {
+        ui.error('usage: /file <path>');
+        return true;
+      }
       try {
         const { name, lines } = agent.attach(arg.replace(/^~(?=\/)/, homedir()));
         ui.line(`attached ${name} (${lines} lines) to your next message; the model passes it as "@file:${name}"`);
@@ -154,7 +171,10 @@ export function runChat(ctx: ChatContext, onExit: () => Promise<void>): void {
       rl.prompt();
       return;
     }
-    if (armed) { void leave(); return; }
+    if (armed) {
+      void leave();
+      return;
+    }
     armed = true;
     ui.write('\n');
     ui.notice('press Ctrl-C again, Ctrl-D or type /exit to leave');
@@ -177,26 +197,42 @@ export function runChat(ctx: ChatContext, onExit: () => Promise<void>): void {
     if (piped) ui.write(`${input}\n`);
     armed = false;
     const text = input.trim();
-    if (!text) { rl.prompt(); return; }
+    if (!text) {
+      rl.prompt();
+      return;
+    }
     const ac = new AbortController();
     running = ac;
     try {
       if (text.startsWith('/')) {
-        if (!(await command(ctx, text))) { running = undefined; await leave(); return; }
+        if (!(await command(ctx, text))) {
+          running = undefined;
+          await leave();
+          return;
+        }
       } else {
         await agent.turn(text, ac.signal);
       }
     } catch (e) {
-      if (e instanceof Cancelled || ac.signal.aborted) ui.line(ui.p.yellow(`cancelled: ${e instanceof Cancelled ? e.message : 'stopped'}`));
+      if (e instanceof Cancelled || ac.signal.aborted)
+        ui.line(ui.p.yellow(`cancelled: ${e instanceof Cancelled ? e.message : 'stopped'}`));
       else ui.error(errorLine(e, session));
     } finally {
       running = undefined;
     }
     if (leaving) return;
-    if (queue.length) { rl.prompt(); return onLine(queue.shift() as string); }
-    if (inputEnded) { await leave(); return; }
+    if (queue.length) {
+      rl.prompt();
+      return onLine(queue.shift() as string);
+    }
+    if (inputEnded) {
+      await leave();
+      return;
+    }
     rl.prompt();
   };
-  rl.on('line', (input: string) => { void onLine(input); });
+  rl.on('line', (input: string) => {
+    void onLine(input);
+  });
   rl.prompt();
 }

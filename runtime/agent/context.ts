@@ -7,7 +7,11 @@ import type { ChatMessage, ToolDef } from './backends.ts';
 export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 export function messageTokens(m: ChatMessage): number {
-  return 4 + estimateTokens(m.content) + (m.toolCalls ? estimateTokens(JSON.stringify(m.toolCalls.map((c) => [c.name, c.arguments]))) : 0);
+  return (
+    4 +
+    estimateTokens(m.content) +
+    (m.toolCalls ? estimateTokens(JSON.stringify(m.toolCalls.map((c) => [c.name, c.arguments]))) : 0)
+  );
 }
 
 export const toolsTokens = (tools: ToolDef[]) => estimateTokens(JSON.stringify(tools));
@@ -19,11 +23,17 @@ const stub = (m: ChatMessage) =>
 export function capToolResult(text: string, budgetTokens: number): string {
   const max = Math.max(2000, Math.floor(budgetTokens * 4 * 0.4));
   if (text.length <= max) return text;
-  const head = Math.floor(max * 0.3), tail = max - head;
+  const head = Math.floor(max * 0.3),
+    tail = max - head;
   return `${text.slice(0, head)}\n[... ${text.length - max} characters cut to fit the context ...]\n${text.slice(-tail)}`;
 }
 
-export interface Fitted { messages: ChatMessage[]; trimmedResults: number; droppedMessages: number; tokens: number }
+export interface Fitted {
+  messages: ChatMessage[];
+  trimmedResults: number;
+  droppedMessages: number;
+  tokens: number;
+}
 
 /** `messages` (system first) cut to `budget` tokens, `reserve` of them held back for tools and the answer. */
 export function fitBudget(messages: ChatMessage[], budget: number, reserve = 0): Fitted {
@@ -31,11 +41,17 @@ export function fitBudget(messages: ChatMessage[], budget: number, reserve = 0):
   const limit = Math.max(256, budget - reserve);
   let total = out.reduce((n, m) => n + messageTokens(m), 0);
   const lastUser = out.map((m) => m.role).lastIndexOf('user');
-  let trimmedResults = 0, droppedMessages = 0;
+  let trimmedResults = 0,
+    droppedMessages = 0;
   // 1. Old tool results (before the exchange in progress), oldest first.
   for (let i = 0; i < out.length && total > limit; i++) {
     const m = out[i];
-    if (m.role !== 'tool' || i > lastUser || m.content.startsWith('[') && m.content.includes('left out to save context')) continue;
+    if (
+      m.role !== 'tool' ||
+      i > lastUser ||
+      (m.content.startsWith('[') && m.content.includes('left out to save context'))
+    )
+      continue;
     const before = messageTokens(m);
     m.content = stub(m);
     total -= before - messageTokens(m);

@@ -26,9 +26,15 @@ export interface AgentUI {
   notice(line: string): void;
 }
 
-export class Cancelled extends Error { override name = 'Cancelled'; }
+export class Cancelled extends Error {
+  override name = 'Cancelled';
+}
 
-export interface TranscriptEntry { kind: 'user' | 'assistant' | 'thinking' | 'call' | 'result' | 'preview' | 'decision' | 'notice'; text: string; data?: unknown }
+export interface TranscriptEntry {
+  kind: 'user' | 'assistant' | 'thinking' | 'call' | 'result' | 'preview' | 'decision' | 'notice';
+  text: string;
+  data?: unknown;
+}
 
 const AGENT_NOTES = `
 YOU ARE IN A TERMINAL CHAT. A person types requests; you act through the tools above.
@@ -39,7 +45,10 @@ YOU ARE IN A TERMINAL CHAT. A person types requests; you act through the tools a
 
 const MAX_ROUNDS = 24;
 
-export interface AgentOptions { think: boolean; contextTokens: number }
+export interface AgentOptions {
+  think: boolean;
+  contextTokens: number;
+}
 
 function isAbortError(e: unknown): boolean {
   return (e as Error)?.name === 'AbortError' || (e as any)?.code === 'ABORT_ERR';
@@ -53,7 +62,12 @@ export class Agent {
   think: boolean;
   contextTokens: number;
 
-  constructor(public session: McpSession, public backend: Backend, public ui: AgentUI, opts: AgentOptions) {
+  constructor(
+    public session: McpSession,
+    public backend: Backend,
+    public ui: AgentUI,
+    opts: AgentOptions,
+  ) {
     this.think = opts.think;
     this.contextTokens = opts.contextTokens;
   }
@@ -63,7 +77,11 @@ export class Agent {
   }
 
   toolDefs(): ToolDef[] {
-    return this.session.tools.map((t) => ({ name: t.name, description: t.description ?? '', parameters: t.inputSchema as Record<string, unknown> }));
+    return this.session.tools.map((t) => ({
+      name: t.name,
+      description: t.description ?? '',
+      parameters: t.inputSchema as Record<string, unknown>,
+    }));
   }
 
   clear(): void {
@@ -87,7 +105,8 @@ export class Agent {
     if (!this.pendingFiles.length) return text;
     const parts = this.pendingFiles.map((n) => {
       const body = this.files.get(n)!;
-      const shown = body.length > 12_000 ? `${body.slice(0, 12_000)}\n[... ${body.length - 12_000} more characters]` : body;
+      const shown =
+        body.length > 12_000 ? `${body.slice(0, 12_000)}\n[... ${body.length - 12_000} more characters]` : body;
       return `Attached file @file:${n} (${body.split('\n').length} lines):\n\`\`\`\n${shown}\n\`\`\``;
     });
     this.pendingFiles = [];
@@ -100,19 +119,28 @@ export class Agent {
     this.history.push({ role: 'user', content: this.withAttachments(userText) });
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const tools = this.toolDefs();
-      const fitted = fitBudget([{ role: 'system', content: this.systemPrompt() }, ...this.history], this.contextTokens, toolsTokens(tools) + 1024);
+      const fitted = fitBudget(
+        [{ role: 'system', content: this.systemPrompt() }, ...this.history],
+        this.contextTokens,
+        toolsTokens(tools) + 1024,
+      );
       if (fitted.trimmedResults || fitted.droppedMessages) {
-        this.ui.notice(`context budget: ${fitted.trimmedResults} old tool result(s) trimmed${fitted.droppedMessages ? `, ${fitted.droppedMessages} old message(s) left out` : ''}`);
+        this.ui.notice(
+          `context budget: ${fitted.trimmedResults} old tool result(s) trimmed${fitted.droppedMessages ? `, ${fitted.droppedMessages} old message(s) left out` : ''}`,
+        );
       }
       let reply: ChatMessage;
       try {
-        reply = await this.backend.chat({ messages: fitted.messages, tools, think: this.think, signal }, {
-          onThinking: (d) => this.ui.thinking(d),
-          onText: (d) => this.ui.text(d),
-        });
+        reply = await this.backend.chat(
+          { messages: fitted.messages, tools, think: this.think, signal },
+          {
+            onThinking: (d) => this.ui.thinking(d),
+            onText: (d) => this.ui.text(d),
+          },
+        );
       } catch (e) {
         this.ui.endMessage();
-        if (signal.aborted || isAbortError(e)) throw new Cancelled('the model\'s answer was cancelled');
+        if (signal.aborted || isAbortError(e)) throw new Cancelled("the model's answer was cancelled");
         throw e;
       }
       this.ui.endMessage();
@@ -128,11 +156,26 @@ export class Agent {
         } catch (e) {
           if (!(e instanceof Cancelled) && !signal.aborted && !isAbortError(e)) throw e;
           // Every call of the message gets an answer, so the history stays valid for the next turn.
-          for (const c of calls.slice(i)) this.history.push({ role: 'tool', toolCallId: c.id, toolName: c.name, content: JSON.stringify({ success: false, status: 'cancelled', message: 'The person cancelled this call (Ctrl-C) before it finished; ask before running it again.' }) });
+          for (const c of calls.slice(i))
+            this.history.push({
+              role: 'tool',
+              toolCallId: c.id,
+              toolName: c.name,
+              content: JSON.stringify({
+                success: false,
+                status: 'cancelled',
+                message: 'The person cancelled this call (Ctrl-C) before it finished; ask before running it again.',
+              }),
+            });
           this.transcript.push({ kind: 'notice', text: `${calls[i].name} cancelled` });
           throw e instanceof Cancelled ? e : new Cancelled(`${calls[i].name} cancelled`);
         }
-        this.history.push({ role: 'tool', toolCallId: calls[i].id, toolName: calls[i].name, content: capToolResult(content, this.contextTokens) });
+        this.history.push({
+          role: 'tool',
+          toolCallId: calls[i].id,
+          toolName: calls[i].name,
+          content: capToolResult(content, this.contextTokens),
+        });
       }
     }
     this.ui.notice(`stopped after ${MAX_ROUNDS} model rounds in one request`);
@@ -145,7 +188,8 @@ export class Agent {
       return m && this.files.has(m[1].trim()) ? this.files.get(m[1].trim()) : v;
     }
     if (Array.isArray(v)) return v.map((x) => this.substituteFiles(x));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.substituteFiles(x)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.substituteFiles(x)]));
     return v;
   }
 
@@ -155,7 +199,8 @@ export class Agent {
     } catch (e) {
       // A protocol error (an unknown tool, arguments the server refuses) is the model's to read;
       // a cancellation or a server that has gone away ends the request.
-      if (signal.aborted || isAbortError(e) || /Connection closed|not running/i.test(String((e as Error)?.message))) throw e;
+      if (signal.aborted || isAbortError(e) || /Connection closed|not running/i.test(String((e as Error)?.message)))
+        throw e;
       const error = String((e as Error)?.message ?? e).split('\n')[0];
       return { text: JSON.stringify({ success: false, error }), envelope: { success: false, error }, isError: true };
     } finally {
@@ -167,23 +212,40 @@ export class Agent {
     if (call.invalidArguments !== undefined) {
       this.ui.toolCall(`${call.name}(<arguments that are not JSON>)`);
       this.ui.toolResult(false, ['the model sent arguments that are not a JSON object']);
-      return JSON.stringify({ success: false, error: `The arguments of ${call.name} were not a JSON object: ${call.invalidArguments.slice(0, 200)}` });
+      return JSON.stringify({
+        success: false,
+        error: `The arguments of ${call.name} were not a JSON object: ${call.invalidArguments.slice(0, 200)}`,
+      });
     }
-    const { args, modelConfirmed } = withoutConfirmed(call.name, this.substituteFiles(call.arguments) as Record<string, unknown>);
+    const { args, modelConfirmed } = withoutConfirmed(
+      call.name,
+      this.substituteFiles(call.arguments) as Record<string, unknown>,
+    );
     const shown = withoutConfirmed(call.name, call.arguments).args;
     const line = formatCall(call.name, shown);
-    this.ui.toolCall(line, modelConfirmed ? 'the model set confirmed=true; the server previews first and you decide' : undefined);
+    this.ui.toolCall(
+      line,
+      modelConfirmed ? 'the model set confirmed=true; the server previews first and you decide' : undefined,
+    );
     this.transcript.push({ kind: 'call', text: line, data: maskSecrets(shown) });
     const first = await this.call(call.name, args, signal);
     if (!isPreview(first.envelope)) return this.report(first);
 
     this.ui.preview(first.envelope);
-    this.transcript.push({ kind: 'preview', text: String(first.envelope.message ?? 'preview'), data: maskSecrets(first.envelope.config) });
+    this.transcript.push({
+      kind: 'preview',
+      text: String(first.envelope.message ?? 'preview'),
+      data: maskSecrets(first.envelope.config),
+    });
     const yes = await this.ui.confirm('Go ahead? [y/N] ', signal);
     if (signal.aborted) throw new Cancelled('cancelled at the question');
     this.transcript.push({ kind: 'decision', text: yes ? 'yes' : 'no' });
     if (!yes) {
-      const declined = { success: false, status: 'declined', message: `The person declined this ${call.name} preview; nothing was created or changed. Ask them what to change.` };
+      const declined = {
+        success: false,
+        status: 'declined',
+        message: `The person declined this ${call.name} preview; nothing was created or changed. Ask them what to change.`,
+      };
       this.ui.toolResult(false, ['declined; nothing was created or changed']);
       return JSON.stringify(declined);
     }
@@ -205,10 +267,18 @@ export class Agent {
 }
 
 /** The arguments without confirmed (also inside execute_tool's arguments), and whether the model set it. */
-export function withoutConfirmed(name: string, args: Record<string, unknown>): { args: Record<string, unknown>; modelConfirmed: boolean } {
+export function withoutConfirmed(
+  name: string,
+  args: Record<string, unknown>,
+): { args: Record<string, unknown>; modelConfirmed: boolean } {
   const { confirmed, ...rest } = args;
   let modelConfirmed = confirmed === true || confirmed === 'true';
-  if (name === 'execute_tool' && rest.arguments && typeof rest.arguments === 'object' && !Array.isArray(rest.arguments)) {
+  if (
+    name === 'execute_tool' &&
+    rest.arguments &&
+    typeof rest.arguments === 'object' &&
+    !Array.isArray(rest.arguments)
+  ) {
     const { confirmed: inner, ...innerRest } = rest.arguments as Record<string, unknown>;
     modelConfirmed ||= inner === true || inner === 'true';
     return { args: { ...rest, arguments: innerRest }, modelConfirmed };
@@ -217,6 +287,7 @@ export function withoutConfirmed(name: string, args: Record<string, unknown>): {
 }
 
 export function withConfirmed(name: string, args: Record<string, unknown>): Record<string, unknown> {
-  if (name === 'execute_tool' && args.arguments && typeof args.arguments === 'object') return { ...args, arguments: { ...(args.arguments as object), confirmed: true } };
+  if (name === 'execute_tool' && args.arguments && typeof args.arguments === 'object')
+    return { ...args, arguments: { ...(args.arguments as object), confirmed: true } };
   return { ...args, confirmed: true };
 }

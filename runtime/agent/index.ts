@@ -10,12 +10,17 @@ import { McpSession, ownServerCommand, type ServerCommand } from './mcp.ts';
 import { serveArgs } from './options.ts';
 import { TerminalUI } from './terminal.ts';
 
-export interface AgentRun { command?: ServerCommand; input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream }
+export interface AgentRun {
+  command?: ServerCommand;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+}
 
 export function contextTokens(flag: unknown): number {
   if (flag === undefined) return 16_000;
   const n = Number(flag);
-  if (!Number.isInteger(n) || n < 1000) throw new ConfigError(`invalid --context-tokens "${flag}"; expected a whole number of at least 1000`);
+  if (!Number.isInteger(n) || n < 1000)
+    throw new ConfigError(`invalid --context-tokens "${flag}"; expected a whole number of at least 1000`);
   return n;
 }
 
@@ -38,14 +43,23 @@ export async function runAgent(flags: Record<string, any>, run: AgentRun = {}): 
   // The prompt comes once the server is up: lines piped in meanwhile wait in the input stream.
   let rl: readline.Interface | undefined;
   let agent: Agent | undefined;
-  const ui = new TerminalUI(output, tty, color, () => agent?.think ?? false, (q, signal) => (rl as readline.Interface).question(q, { signal }).catch((e) => {
-    // The input has ended (a pipe): nobody can say yes.
-    if (signal.aborted) throw e;
-    output.write('\n');
-    return 'no';
-  }));
+  const ui = new TerminalUI(
+    output,
+    tty,
+    color,
+    () => agent?.think ?? false,
+    (q, signal) =>
+      (rl as readline.Interface).question(q, { signal }).catch((e) => {
+        // The input has ended (a pipe): nobody can say yes.
+        if (signal.aborted) throw e;
+        output.write('\n');
+        return 'no';
+      }),
+  );
 
-  ui.line(ui.p.dim(`kubeflow-mcp agent ${VERSION}: starting the MCP server (${session.serveArgs.join(' ') || 'serve'})...`));
+  ui.line(
+    ui.p.dim(`kubeflow-mcp agent ${VERSION}: starting the MCP server (${session.serveArgs.join(' ') || 'serve'})...`),
+  );
   const [started, checked] = await Promise.allSettled([session.start(), backend.check(!!flags.thinking)]);
   if (started.status === 'rejected') {
     await session.close();
@@ -57,14 +71,35 @@ export async function runAgent(flags: Record<string, any>, run: AgentRun = {}): 
     `MCP server: ${session.tools.length} tools, mode ${current.mode}, persona ${current.persona}${flags.sandbox ? ', sandbox cluster' : ''}`,
   ];
   for (const h of header()) ui.line(h);
-  ui.line(ui.p.dim('Type a request. /help lists the commands; Ctrl-C cancels a running call, and twice at the prompt leaves.'));
-  if (checked.status === 'rejected') ui.error(checked.reason instanceof BackendError ? checked.reason.message : String((checked.reason as Error)?.message ?? checked.reason));
+  ui.line(
+    ui.p.dim(
+      'Type a request. /help lists the commands; Ctrl-C cancels a running call, and twice at the prompt leaves.',
+    ),
+  );
+  if (checked.status === 'rejected')
+    ui.error(
+      checked.reason instanceof BackendError
+        ? checked.reason.message
+        : String((checked.reason as Error)?.message ?? checked.reason),
+    );
   else for (const n of checked.value) ui.notice(n);
 
-  rl = readline.createInterface({ input, output, terminal: !!input.isTTY && tty, history: loadHistory(), historySize: 500, prompt: 'you> ' });
+  rl = readline.createInterface({
+    input,
+    output,
+    terminal: !!input.isTTY && tty,
+    history: loadHistory(),
+    historySize: 500,
+    prompt: 'you> ',
+  });
   if (!input.isTTY) process.on('SIGINT', () => rl?.emit('SIGINT'));
   const ctx: ChatContext = {
-    session, agent, ui, rl, current, header,
+    session,
+    agent,
+    ui,
+    rl,
+    current,
+    header,
     async restart(option, value) {
       const before = { ...overrides };
       overrides[option] = value;

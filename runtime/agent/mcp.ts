@@ -6,14 +6,21 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../version.ts';
 
-export interface ServerCommand { command: string; args: string[] }
+export interface ServerCommand {
+  command: string;
+  args: string[];
+}
 
 /** This very program (the bundle through bin/, or runtime/cli.ts under tsx), to start as `serve`. */
 export function ownServerCommand(): ServerCommand {
   return { command: process.execPath, args: [...process.execArgv, process.argv[1]] };
 }
 
-export interface Progress { progress: number; total?: number; message?: string }
+export interface Progress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
 
 export interface CallOutcome {
   /** The text the server answered (the JSON envelope), as the model gets it. */
@@ -32,7 +39,11 @@ export class McpSession {
   instructions = '';
   private stderrTail = '';
 
-  constructor(private command: ServerCommand, public serveArgs: string[], private env: Record<string, string | undefined> = process.env) {}
+  constructor(
+    private command: ServerCommand,
+    public serveArgs: string[],
+    private env: Record<string, string | undefined> = process.env,
+  ) {}
 
   /** The last line the server wrote on stderr (its one-line reason when it refuses to start). */
   lastServerLine(): string {
@@ -46,14 +57,18 @@ export class McpSession {
       env: Object.fromEntries(Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined)),
       stderr: 'pipe',
     });
-    transport.stderr?.on('data', (d) => { this.stderrTail = (this.stderrTail + d.toString()).slice(-8000); });
+    transport.stderr?.on('data', (d) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-8000);
+    });
     const client = new Client({ name: 'kubeflow-mcp-agent', version: VERSION });
     try {
       await client.connect(transport);
     } catch (e) {
       await client.close().catch(() => {});
       await new Promise((r) => setTimeout(r, 100));
-      throw new Error(`the MCP server did not start: ${this.lastServerLine().replace(/^kubeflow-mcp: /, '') || (e as Error).message}`);
+      throw new Error(
+        `the MCP server did not start: ${this.lastServerLine().replace(/^kubeflow-mcp: /, '') || (e as Error).message}`,
+      );
     }
     this.client = client;
     this.instructions = client.getInstructions() ?? '';
@@ -66,7 +81,11 @@ export class McpSession {
     } while (cursor);
   }
 
-  async call(name: string, args: Record<string, unknown>, opts: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {}): Promise<CallOutcome> {
+  async call(
+    name: string,
+    args: Record<string, unknown>,
+    opts: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {},
+  ): Promise<CallOutcome> {
     if (!this.client) throw new Error('the MCP server is not running');
     const res: any = await this.client.callTool({ name, arguments: args }, undefined, {
       signal: opts.signal,
@@ -74,9 +93,18 @@ export class McpSession {
       timeout: CALL_TIMEOUT_MS,
       resetTimeoutOnProgress: true,
     });
-    const text = (res.content ?? []).filter((c: any) => c.type === 'text').map((c: any) => c.text).join('\n');
+    const text = (res.content ?? [])
+      .filter((c: any) => c.type === 'text')
+      .map((c: any) => c.text)
+      .join('\n');
     let envelope: any = res.structuredContent;
-    if (envelope === undefined) { try { envelope = JSON.parse(text); } catch { envelope = undefined; } }
+    if (envelope === undefined) {
+      try {
+        envelope = JSON.parse(text);
+      } catch {
+        envelope = undefined;
+      }
+    }
     return { text, envelope, isError: !!res.isError };
   }
 

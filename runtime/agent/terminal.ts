@@ -13,12 +13,23 @@ export class TerminalUI implements AgentUI {
   private barShown = false;
   private lastBarMessage: string | undefined;
 
-  constructor(private out: NodeJS.WritableStream & { columns?: number }, private tty: boolean, color: boolean, private showThinking: () => boolean, private asker: Asker) {
+  constructor(
+    private out: NodeJS.WritableStream & { columns?: number },
+    private tty: boolean,
+    color: boolean,
+    private showThinking: () => boolean,
+    private asker: Asker,
+  ) {
     this.p = paint(color);
   }
 
-  write(s: string): void { this.out.write(s); }
-  line(s = ''): void { this.closeStream(); this.out.write(`${s}\n`); }
+  write(s: string): void {
+    this.out.write(s);
+  }
+  line(s = ''): void {
+    this.closeStream();
+    this.out.write(`${s}\n`);
+  }
 
   private closeStream(): void {
     if (this.streaming !== 'none') this.out.write('\n');
@@ -27,7 +38,11 @@ export class TerminalUI implements AgentUI {
 
   thinking(delta: string): void {
     if (!this.showThinking()) return;
-    if (this.streaming !== 'thinking') { this.closeStream(); this.write(this.p.dim('thinking: ')); this.streaming = 'thinking'; }
+    if (this.streaming !== 'thinking') {
+      this.closeStream();
+      this.write(this.p.dim('thinking: '));
+      this.streaming = 'thinking';
+    }
     this.write(this.p.dim(delta));
   }
 
@@ -42,7 +57,9 @@ export class TerminalUI implements AgentUI {
     this.write(delta);
   }
 
-  endMessage(): void { this.closeStream(); }
+  endMessage(): void {
+    this.closeStream();
+  }
 
   toolCall(line: string, note?: string): void {
     this.line(`${this.p.magenta('->')} ${line}`);
@@ -84,6 +101,10 @@ export class TerminalUI implements AgentUI {
     this.lastBarMessage = undefined;
   }
 
-  notice(line: string): void { this.line(this.p.dim(`(${line})`)); }
-  error(line: string): void { this.line(`${this.p.red('error:')} ${line}`); }
+  notice(line: string): void {
+    this.line(this.p.dim(`(${line})`));
+  }
+  error(line: string): void {
+    this.line(`${this.p.red('error:')} ${line}`);
+  }
 }

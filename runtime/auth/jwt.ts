@@ -18,35 +18,53 @@ export interface JwtConfig {
   refetchCooldownSeconds: number;
 }
 
-export class JwtError extends Error { override name = 'JwtError'; }
+export class JwtError extends Error {
+  override name = 'JwtError';
+}
 
 export type Verifier = (token: string) => Promise<Caller>;
 
 export function jwtVerifier(c: JwtConfig): Verifier {
   const keys = c.jwksUrl
-    ? createRemoteJWKSet(new URL(c.jwksUrl), { cooldownDuration: c.refetchCooldownSeconds * 1000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 })
+    ? createRemoteJWKSet(new URL(c.jwksUrl), {
+        cooldownDuration: c.refetchCooldownSeconds * 1000,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: 5_000,
+      })
     : createLocalJWKSet(JSON.parse(readFileSync(c.jwksFile!, 'utf8')));
   return async (token) => {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, { issuer: c.issuer, audience: c.audience, algorithms: c.algorithms, clockTolerance: c.clockSkewSeconds, requiredClaims: ['sub', 'exp'] }));
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: c.issuer,
+        audience: c.audience,
+        algorithms: c.algorithms,
+        clockTolerance: c.clockSkewSeconds,
+        requiredClaims: ['sub', 'exp'],
+      }));
     } catch (e) {
       throw new JwtError(describe(e));
     }
     // Only plain strings name a caller: an object would become "[object Object]" and two tenants
     // with object subjects would share one owner.
-    if (typeof payload.sub !== 'string' || !payload.sub) throw new JwtError("the token's sub claim must be a non-empty string");
+    if (typeof payload.sub !== 'string' || !payload.sub)
+      throw new JwtError("the token's sub claim must be a non-empty string");
     // The static token's callers go by this name; a token may not claim it.
     if (payload.sub === 'static-token') throw new JwtError('the subject "static-token" is reserved');
     const groups = payload[c.groupsClaim];
-    if (groups !== undefined && typeof groups !== 'string' && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))) {
+    if (
+      groups !== undefined &&
+      typeof groups !== 'string' &&
+      !(Array.isArray(groups) && groups.every((g) => typeof g === 'string'))
+    ) {
       throw new JwtError(`the token's ${c.groupsClaim} claim must be a string or a list of strings`);
     }
     const scope = payload.scope ?? payload.scp;
     return {
       subject: payload.sub,
       groups: Array.isArray(groups) ? groups : typeof groups === 'string' ? [groups] : [],
-      scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.map(String) : [],
+      scopes:
+        typeof scope === 'string' ? scope.split(' ').filter(Boolean) : Array.isArray(scope) ? scope.map(String) : [],
       via: 'jwt',
     };
   };
@@ -59,6 +77,7 @@ function describe(e: unknown): string {
   if (e instanceof errors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm this server does not accept';
   if (e instanceof errors.JWKSNoMatchingKey) return 'the token is signed with a key the issuer does not publish';
   if (e instanceof errors.JWSSignatureVerificationFailed) return 'the token signature does not verify';
-  if (e instanceof errors.JWKSTimeout || e instanceof errors.JOSENotSupported) return `the token cannot be checked: ${(e as Error).message}`;
+  if (e instanceof errors.JWKSTimeout || e instanceof errors.JOSENotSupported)
+    return `the token cannot be checked: ${(e as Error).message}`;
   return 'the token is not a valid signed JWT';
 }

@@ -22,34 +22,52 @@ export class Ownership {
   private key?: Promise<Buffer>;
 
   /** `kube` is the server's own client (never a caller's impersonating view): callers need no access to the key. */
-  constructor(private kube: Kube, private env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private kube: Kube,
+    private env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   private loadKey(): Promise<Buffer> {
     this.key ??= (async () => {
       const fromEnv = this.env.KUBEFLOW_MCP_OWNERSHIP_KEY;
       if (fromEnv) {
-        if (fromEnv.length < 32) throw new ToolError('INTERNAL_ERROR', 'KUBEFLOW_MCP_OWNERSHIP_KEY must be at least 32 characters');
+        if (fromEnv.length < 32)
+          throw new ToolError('INTERNAL_ERROR', 'KUBEFLOW_MCP_OWNERSHIP_KEY must be at least 32 characters');
         return Buffer.from(fromEnv);
       }
-      try { return await this.fromSecret(); } catch (e) {
+      try {
+        return await this.fromSecret();
+      } catch (e) {
         if ((e as ToolError).code !== 'PERMISSION_DENIED') throw e;
         return this.fromFile();
       }
     })();
     // A failure is not kept: the next call tries again.
-    this.key.catch(() => { this.key = undefined; });
+    this.key.catch(() => {
+      this.key = undefined;
+    });
     return this.key;
   }
 
   private async fromSecret(): Promise<Buffer> {
     const ns = this.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await this.kube.defaultNamespace());
     const read = (s: Obj) => Buffer.from(String(s.data?.key ?? ''), 'base64');
-    try { return read(await this.kube.get('secrets', SECRET, ns)); } catch (e) {
+    try {
+      return read(await this.kube.get('secrets', SECRET, ns));
+    } catch (e) {
       if ((e as ToolError).code !== 'RESOURCE_NOT_FOUND') throw e;
     }
-    const fresh = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: SECRET, labels: { 'app.kubernetes.io/name': 'kubeflow-mcp' } }, data: { key: randomBytes(32).toString('base64') } };
+    const fresh = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: SECRET, labels: { 'app.kubernetes.io/name': 'kubeflow-mcp' } },
+      data: { key: randomBytes(32).toString('base64') },
+    };
     // Another server may create it at the same moment: then theirs is the key.
-    try { return read(await this.kube.create('secrets', fresh, ns)); } catch (e) {
+    try {
+      return read(await this.kube.create('secrets', fresh, ns));
+    } catch (e) {
       if ((e as ToolError).code !== 'ALREADY_EXISTS') throw e;
       return read(await this.kube.get('secrets', SECRET, ns));
     }
@@ -57,11 +75,16 @@ export class Ownership {
 
   /** The user's own key file, created (mode 0600, never overwritten) when missing. */
   private fromFile(): Buffer {
-    const path = this.env.KUBEFLOW_MCP_OWNERSHIP_KEY_FILE ?? join(this.env.HOME ?? homedir(), '.config', 'kubeflow-mcp', 'ownership.key');
+    const path =
+      this.env.KUBEFLOW_MCP_OWNERSHIP_KEY_FILE ??
+      join(this.env.HOME ?? homedir(), '.config', 'kubeflow-mcp', 'ownership.key');
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      try { writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' }); } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ToolError('INTERNAL_ERROR', `cannot keep the ownership key in ${path}: ${(e as Error).message}`);
+      try {
+        writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new ToolError('INTERNAL_ERROR', `cannot keep the ownership key in ${path}: ${(e as Error).message}`);
       }
     }
     const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
@@ -70,7 +93,9 @@ export class Ownership {
   }
 
   private async proof(uid: string, owner: string): Promise<string> {
-    return createHmac('sha256', await this.loadKey()).update(`${uid}\n${owner}`).digest('base64url');
+    return createHmac('sha256', await this.loadKey())
+      .update(`${uid}\n${owner}`)
+      .digest('base64url');
   }
 
   /** Marks a just-created object as `owner`'s; the patch applies to that very object (UID precondition). */

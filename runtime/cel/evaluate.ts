@@ -9,7 +9,9 @@ import { CEL_FUNCTIONS } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 
 type Program = (vars: Record<string, unknown>) => unknown;
-let engine: { cel: typeof import('@marcbachmann/cel-js'); library: typeof import('./library.ts')['LIBRARY'] } | undefined;
+let engine:
+  | { cel: typeof import('@marcbachmann/cel-js'); library: typeof import('./library.ts')['LIBRARY'] }
+  | undefined;
 let base: Environment | undefined;
 const envs = new Map<string, Environment>();
 const programs = new Map<string, Program>();
@@ -33,11 +35,18 @@ export const optional = {
 function baseEnvironment(): Environment {
   if (base) return base;
   if (!engine) throw new Error('the CEL engine is used before loadCel()');
-  base = new engine.cel.Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: false, unlistedVariablesAreDyn: true });
+  base = new engine.cel.Environment({
+    enableOptionalTypes: true,
+    homogeneousAggregateLiterals: false,
+    unlistedVariablesAreDyn: true,
+  });
   for (const f of CEL_FUNCTIONS) {
     const impl = engine.library[f.name];
     // celValues functions only move elements: they get and give CEL values unconverted.
-    base.registerFunction(f.signature, f.celValues ? impl : (...args: unknown[]) => toCel(impl(...args.map(fromCel)), false));
+    base.registerFunction(
+      f.signature,
+      f.celValues ? impl : (...args: unknown[]) => toCel(impl(...args.map(fromCel)), false),
+    );
   }
   return base;
 }
@@ -62,7 +71,8 @@ export function toCel(v: unknown, dropNulls = true): unknown {
   if (Array.isArray(v)) return v.map((x) => toCel(x, dropNulls));
   if (optional.is(v) || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== undefined && !(dropNulls && x === null)) out[k] = toCel(x, dropNulls);
+  for (const [k, x] of Object.entries(v))
+    if (x !== undefined && !(dropNulls && x === null)) out[k] = toCel(x, dropNulls);
   return out;
 }
 
@@ -73,7 +83,10 @@ export function toCel(v: unknown, dropNulls = true): unknown {
 export function toCelInPlace(v: unknown): unknown {
   if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
   if (!v || typeof v !== 'object') return v;
-  if (Array.isArray(v)) { for (let i = 0; i < v.length; i++) v[i] = toCelInPlace(v[i]); return v; }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = toCelInPlace(v[i]);
+    return v;
+  }
   const o = v as Record<string, unknown>;
   for (const k in o) {
     const x = o[k];
@@ -91,17 +104,26 @@ export function fromCel(v: unknown): unknown {
   if (v instanceof Map) return fromCel(Object.fromEntries(v));
   if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) { const y = fromCel(x); if (y !== undefined) out[k] = y; }
+    for (const [k, x] of Object.entries(v)) {
+      const y = fromCel(x);
+      if (y !== undefined) out[k] = y;
+    }
     return out;
   }
   return v;
 }
 
 /** Evaluates one checked expression; a ToolError thrown by a library function passes through. */
-export function evaluate(scope: { name: string; optionals: string[] }, expr: string, vars: Record<string, unknown>, where: string): unknown {
+export function evaluate(
+  scope: { name: string; optionals: string[] },
+  expr: string,
+  vars: Record<string, unknown>,
+  where: string,
+): unknown {
   const key = `${scope.name}\u0000${expr}`;
   let program = programs.get(key);
-  if (!program) programs.set(key, (program = environmentFor(scope.name, scope.optionals).parse(expr) as unknown as Program));
+  if (!program)
+    programs.set(key, (program = environmentFor(scope.name, scope.optionals).parse(expr) as unknown as Program));
   try {
     return program!(vars);
   } catch (e: any) {

@@ -11,7 +11,16 @@ export default async function fineTune(input: FineTuneInput, ctx: ToolContext) {
   const out = await previewOrSubmit(built, ctx, 'fine-tuning job');
   const reg = built.registered;
   if (!reg) return out;
-  const registered_model = { reference: reg.reference, model: reg.model, version: reg.version, version_id: reg.version_id, uri: reg.uri, format: reg.format, ...(reg.base_model ? { base_model: reg.base_model } : {}), read_from: reg.read_from };
+  const registered_model = {
+    reference: reg.reference,
+    model: reg.model,
+    version: reg.version,
+    version_id: reg.version_id,
+    uri: reg.uri,
+    format: reg.format,
+    ...(reg.base_model ? { base_model: reg.base_model } : {}),
+    read_from: reg.read_from,
+  };
   if (out instanceof Preview) {
     out.message = `Starts from version '${reg.version}' of registered model '${reg.model}' (${reg.uri}). ${out.message}`;
     out.config = { registered_model, ...out.config };

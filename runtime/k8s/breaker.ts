@@ -7,7 +7,10 @@ export class Breaker {
   private openUntil = 0;
   private trial = false;
 
-  constructor(readonly threshold = Number(process.env.KUBEFLOW_MCP_BREAKER_THRESHOLD ?? 5), readonly cooldownMs = Number(process.env.KUBEFLOW_MCP_BREAKER_COOLDOWN_MS ?? 10_000)) {}
+  constructor(
+    readonly threshold = Number(process.env.KUBEFLOW_MCP_BREAKER_THRESHOLD ?? 5),
+    readonly cooldownMs = Number(process.env.KUBEFLOW_MCP_BREAKER_COOLDOWN_MS ?? 10_000),
+  ) {}
 
   /** Milliseconds until calls may go again, or 0 if this one may go now. */
   blockedFor(now = Date.now()): number {
@@ -18,10 +21,16 @@ export class Breaker {
     return 0;
   }
 
-  succeeded() { this.failures = 0; this.trial = false; }
+  succeeded() {
+    this.failures = 0;
+    this.trial = false;
+  }
 
   failed(infrastructure: boolean, now = Date.now()) {
-    if (!infrastructure) { if (this.trial) this.succeeded(); return; }
+    if (!infrastructure) {
+      if (this.trial) this.succeeded();
+      return;
+    }
     this.failures++;
     this.trial = false;
     if (this.failures >= this.threshold) this.openUntil = now + this.cooldownMs;

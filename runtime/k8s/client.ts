@@ -12,21 +12,34 @@ import { Breaker } from './breaker.ts';
 import { markError, SpanKind, traced } from '../telemetry.ts';
 
 export type Obj = Record<string, any>;
-export interface ListOpts { namespace?: string; labelSelector?: string; fieldSelector?: string; limit?: number; continueToken?: string }
-export interface ListResult { items: Obj[]; continueToken?: string; remaining?: number; resourceVersion?: string }
+export interface ListOpts {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continueToken?: string;
+}
+export interface ListResult {
+  items: Obj[];
+  continueToken?: string;
+  remaining?: number;
+  resourceVersion?: string;
+}
 
 /** Resource types by plural, from the catalogue (specs/catalogue.yaml). */
 const TYPES = new Map(CATALOGUE.map((t) => [t.plural, t]));
 
 function typeOf(resource: string): ResourceType {
   const t = TYPES.get(resource);
-  if (!t) throw new ToolError('INTERNAL_ERROR', `unknown resource ${resource}; resources come from specs/catalogue.yaml`);
+  if (!t)
+    throw new ToolError('INTERNAL_ERROR', `unknown resource ${resource}; resources come from specs/catalogue.yaml`);
   return t;
 }
 
 /** A name that becomes a URL path segment must be a Kubernetes name, never a path. */
 function checkName(name: string, what: string) {
-  if (!name || name === '.' || name === '..' || /[/%?#\\]/.test(name)) throw new ToolError('VALIDATION_ERROR', `${what}: '${name}' is not a valid object name`);
+  if (!name || name === '.' || name === '..' || /[/%?#\\]/.test(name))
+    throw new ToolError('VALIDATION_ERROR', `${what}: '${name}' is not a valid object name`);
 }
 
 /** The URL path of a resource's collection (in one namespace, or across all), or of one object. */
@@ -38,7 +51,10 @@ function pathOf(t: ResourceType, namespace?: string, name?: string) {
 
 const RETRIES = 2;
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
-const isTransient = (e: unknown) => /ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|ETIMEDOUT/i.test(String((e as any)?.code ?? '') + String((e as Error)?.message ?? ''));
+const isTransient = (e: unknown) =>
+  /ECONNRESET|ECONNREFUSED|EPIPE|socket hang up|ETIMEDOUT/i.test(
+    String((e as any)?.code ?? '') + String((e as Error)?.message ?? ''),
+  );
 
 /** Waits before retry `attempt` (0-based): 100 ms, 200 ms... with full jitter, or what Retry-After asks (at most 2 s). */
 function backoff(attempt: number, retryAfter: string | null, signal: AbortSignal) {
@@ -46,38 +62,100 @@ function backoff(attempt: number, retryAfter: string | null, signal: AbortSignal
   const ms = asked ?? Math.random() * 100 * 2 ** attempt;
   return new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
-interface Request { method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path: string; query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; text?: boolean }
+interface Request {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  text?: boolean;
+}
 type Lib = typeof import('./kube-lib.ts');
-interface Loaded { lib: Lib; kc: InstanceType<Lib['KubeConfig']>; http: InstanceType<Lib['IsomorphicFetchHttpLibrary']>; server: string }
+interface Loaded {
+  lib: Lib;
+  kc: InstanceType<Lib['KubeConfig']>;
+  http: InstanceType<Lib['IsomorphicFetchHttpLibrary']>;
+  server: string;
+}
 
-export interface KubeOptions { kubeconfigPath?: string; kubeconfigYaml?: string; context?: string; timeoutMs?: number }
+export interface KubeOptions {
+  kubeconfigPath?: string;
+  kubeconfigYaml?: string;
+  context?: string;
+  timeoutMs?: number;
+}
 
 /** Maps an API failure to the tool error codes. */
 export function mapK8sError(e: any, what: string): ToolError {
   if (e instanceof ToolError) return e;
   const code = e?.code ?? e?.statusCode;
   let status: any;
-  try { status = typeof e?.body === 'string' ? JSON.parse(e.body) : e?.body; } catch { status = undefined; }
+  try {
+    status = typeof e?.body === 'string' ? JSON.parse(e.body) : e?.body;
+  } catch {
+    status = undefined;
+  }
   const msg = status?.message ?? e?.message ?? String(e);
-  const details = { status: code, reason: status?.reason, message: msg, ...(status?.details?.causes ? { causes: status.details.causes } : {}) };
+  const details = {
+    status: code,
+    reason: status?.reason,
+    message: msg,
+    ...(status?.details?.causes ? { causes: status.details.causes } : {}),
+  };
   if (code === 404) return new ToolError('RESOURCE_NOT_FOUND', `${what}: ${msg}`, details);
   // An admission webhook's refusal is about the object, not about permissions.
   const webhook = code === 403 && /admission webhook "([^"]+)" denied the request: ([\s\S]*)/.exec(String(msg));
-  if (webhook) return new ToolError('VALIDATION_ERROR', `${what}: rejected by ${webhook[1]}: ${webhook[2]}`, { ...details, webhook: webhook[1], reason: webhook[2] }, 'Change what the webhook names and preview again.');
-  if (code === 403 || code === 401) return new ToolError('PERMISSION_DENIED', `${what}: ${msg}`, details, 'Check the RBAC rules of the kubeconfig user or service account.');
-  if (code === 409) return new ToolError(status?.reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT', `${what}: ${msg}`, details, status?.reason === 'AlreadyExists' ? 'Pick another name.' : 'Re-read the object and retry.');
+  if (webhook)
+    return new ToolError(
+      'VALIDATION_ERROR',
+      `${what}: rejected by ${webhook[1]}: ${webhook[2]}`,
+      { ...details, webhook: webhook[1], reason: webhook[2] },
+      'Change what the webhook names and preview again.',
+    );
+  if (code === 403 || code === 401)
+    return new ToolError(
+      'PERMISSION_DENIED',
+      `${what}: ${msg}`,
+      details,
+      'Check the RBAC rules of the kubeconfig user or service account.',
+    );
+  if (code === 409)
+    return new ToolError(
+      status?.reason === 'AlreadyExists' ? 'ALREADY_EXISTS' : 'CONFLICT',
+      `${what}: ${msg}`,
+      details,
+      status?.reason === 'AlreadyExists' ? 'Pick another name.' : 'Re-read the object and retry.',
+    );
   if (code === 422 || code === 400) return new ToolError('VALIDATION_ERROR', `${what}: ${msg}`, details);
-  if (e?.name === 'AbortError' || /timed out/.test(msg)) return new ToolError('TIMEOUT', `${what}: the Kubernetes API did not answer in time`, details, 'Retry; check health_check() if it persists.');
+  if (e?.name === 'AbortError' || /timed out/.test(msg))
+    return new ToolError(
+      'TIMEOUT',
+      `${what}: the Kubernetes API did not answer in time`,
+      details,
+      'Retry; check health_check() if it persists.',
+    );
   return new ToolError('KUBERNETES_ERROR', `${what}: ${msg}`, details, 'Check connectivity with health_check().');
 }
 
 /** One request through node's http(s), with the kubeconfig's TLS and credentials and extra headers
  * whose list values go out as separate lines. */
-async function sendWithHeaders(a: Loaded, req: InstanceType<Lib['RequestContext']>, extra: Record<string, string | string[]>, signal: AbortSignal): Promise<{ status: number; retryAfter: string | null; text: string }> {
+async function sendWithHeaders(
+  a: Loaded,
+  req: InstanceType<Lib['RequestContext']>,
+  extra: Record<string, string | string[]>,
+  signal: AbortSignal,
+): Promise<{ status: number; retryAfter: string | null; text: string }> {
   const url = new URL(req.getUrl());
   const opts: Record<string, any> = { method: req.getHttpMethod(), headers: {} };
   await a.kc.applyToHTTPSOptions(opts);
@@ -88,8 +166,16 @@ async function sendWithHeaders(a: Loaded, req: InstanceType<Lib['RequestContext'
     const r = mod.request(url, { ...opts, headers, signal }, (res) => {
       let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null, text }));
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: (res.headers['retry-after'] as string | undefined) ?? null,
+          text,
+        }),
+      );
       res.on('error', reject);
     });
     r.on('error', reject);
@@ -104,11 +190,20 @@ async function sendWithHeaders(a: Loaded, req: InstanceType<Lib['RequestContext'
  * a projection), so a 10,000-object stream never exists as one string or one parsed value.
  * Credentials, TLS and impersonation headers are the kubeconfig's, as for every other request.
  */
-async function readWatch(a: Loaded, url: URL, signal: AbortSignal, onEvent: (type: string, obj: Obj) => void, end: (why: string) => void): Promise<void> {
+async function readWatch(
+  a: Loaded,
+  url: URL,
+  signal: AbortSignal,
+  onEvent: (type: string, obj: Obj) => void,
+  end: (why: string) => void,
+): Promise<void> {
   const init = await a.kc.applyToFetchOptions({});
   const headers: Record<string, string | string[]> = { Accept: 'application/json' };
   const given = init.headers as any;
-  const raw: Record<string, string[]> = typeof given?.raw === 'function' ? given.raw() : Object.fromEntries([...(given ?? [])].map(([k, v]: [string, string]) => [k, [v]]));
+  const raw: Record<string, string[]> =
+    typeof given?.raw === 'function'
+      ? given.raw()
+      : Object.fromEntries([...(given ?? [])].map(([k, v]: [string, string]) => [k, [v]]));
   for (const [k, v] of Object.entries(raw)) headers[k] = v.length === 1 ? v[0] : v;
   const https = url.protocol === 'https:';
   const agent = init.agent && (init.agent as any).protocol === (https ? 'https:' : 'http:') ? init.agent : undefined;
@@ -123,11 +218,17 @@ async function readWatch(a: Loaded, url: URL, signal: AbortSignal, onEvent: (typ
     res.on('data', (chunk: Buffer) => {
       let start = 0;
       for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
-        const line = pending.length ? Buffer.concat([...pending, chunk.subarray(start, nl)]).toString('utf8') : chunk.toString('utf8', start, nl);
+        const line = pending.length
+          ? Buffer.concat([...pending, chunk.subarray(start, nl)]).toString('utf8')
+          : chunk.toString('utf8', start, nl);
         pending = [];
         start = nl + 1;
         let ev: { type?: string; object?: Obj } | undefined;
-        try { ev = JSON.parse(withoutManagedFields(line)); } catch { ev = undefined; }
+        try {
+          ev = JSON.parse(withoutManagedFields(line));
+        } catch {
+          ev = undefined;
+        }
         if (ev?.type) onEvent(ev.type, ev.object ?? {});
       }
       if (start < chunk.length) pending.push(chunk.subarray(start));
@@ -149,8 +250,9 @@ function scan(text: string, i: number, stopAt = -1): { depth: number; end: numbe
   const until = stopAt < 0 ? text.length : stopAt;
   for (; i < until; i++) {
     const c = text.charCodeAt(i);
-    if (c === 34) { for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++; }
-    else if (c === 91 || c === 123) depth++;
+    if (c === 34) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 91 || c === 123) depth++;
     else if ((c === 93 || c === 125) && --depth === 0) return { depth, end: i + 1 };
   }
   return { depth, end: -1 };
@@ -161,8 +263,9 @@ function depthAt(text: string, at: number): number {
   let depth = 0;
   for (let i = 0; i < at; i++) {
     const c = text.charCodeAt(i);
-    if (c === 34) { for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++; }
-    else if (c === 91 || c === 123) depth++;
+    if (c === 34) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 91 || c === 123) depth++;
     else if (c === 93 || c === 125) depth--;
   }
   return depth;
@@ -182,7 +285,8 @@ export function withoutManagedFields(line: string): string {
   if (arrayEnd < 0) return line; // not well formed: let JSON.parse say so
   const i = arrayEnd - 1;
   // Drop the member and one comma beside it.
-  let from = at, to = i + 1;
+  let from = at,
+    to = i + 1;
   if (line.charCodeAt(to) === 44) to++;
   else if (line.charCodeAt(from - 1) === 44) from--;
   return line.slice(0, from) + line.slice(to);
@@ -201,11 +305,14 @@ export class Kube {
 
   constructor(private opts: KubeOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.caches = new ListCaches({
-      listPage: (resource, q) => this.list(resource, q),
-      watchFrom: (resource, q, rv, onEvent, onEnd) => this.watchFrom(resource, q, rv, onEvent, onEnd),
-      watchList: (resource, q, onEvent, onEnd) => this.watchList(resource, q, onEvent, onEnd),
-    }, { stallMs: this.timeoutMs });
+    this.caches = new ListCaches(
+      {
+        listPage: (resource, q) => this.list(resource, q),
+        watchFrom: (resource, q, rv, onEvent, onEnd) => this.watchFrom(resource, q, rv, onEvent, onEnd),
+        watchList: (resource, q, onEvent, onEnd) => this.watchList(resource, q, onEvent, onEnd),
+      },
+      { stallMs: this.timeoutMs },
+    );
   }
 
   protected load(): Promise<Loaded> {
@@ -221,7 +328,12 @@ export class Kube {
       // Plain HTTP (kubectl proxy, a local API server) has no certificate to verify; client-node
       // refuses it unless TLS verification is marked as skipped, so mark it for those clusters only.
       if (kc.clusters.some((c) => c.server.startsWith('http://') && !c.skipTLSVerify)) {
-        kc.loadFromOptions({ clusters: kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c)), users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
+        kc.loadFromOptions({
+          clusters: kc.clusters.map((c) => (c.server.startsWith('http://') ? { ...c, skipTLSVerify: true } : c)),
+          users: kc.users,
+          contexts: kc.contexts,
+          currentContext: kc.currentContext,
+        });
       }
       this.ns = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
       const server = kc.getCurrentCluster()?.server;
@@ -231,16 +343,30 @@ export class Kube {
     return this.apis;
   }
 
-  async defaultNamespace(): Promise<string> { await this.load(); return this.ns; }
+  async defaultNamespace(): Promise<string> {
+    await this.load();
+    return this.ns;
+  }
 
   /** The context this client uses (the kubeconfig's current one unless one was named). */
-  async contextName(): Promise<string> { return (await this.load()).kc.getCurrentContext(); }
+  async contextName(): Promise<string> {
+    return (await this.load()).kc.getCurrentContext();
+  }
 
   /** Every context of the kubeconfig, with the cluster and user it names. */
-  async contexts(): Promise<Array<{ name: string; cluster: string; server: string; namespace: string; user: string; current: boolean }>> {
+  async contexts(): Promise<
+    Array<{ name: string; cluster: string; server: string; namespace: string; user: string; current: boolean }>
+  > {
     const { kc } = await this.load();
     const current = kc.getCurrentContext();
-    return kc.contexts.map((c) => ({ name: c.name, cluster: c.cluster, server: kc.getCluster(c.cluster)?.server ?? '', namespace: c.namespace ?? 'default', user: c.user, current: c.name === current }));
+    return kc.contexts.map((c) => ({
+      name: c.name,
+      cluster: c.cluster,
+      server: kc.getCluster(c.cluster)?.server ?? '',
+      namespace: c.namespace ?? 'default',
+      user: c.user,
+      current: c.name === current,
+    }));
   }
 
   private others?: Map<string, Kube>;
@@ -272,22 +398,31 @@ export class Kube {
   }
 
   /** The kubeconfig's current user name (who this client is, as far as the kubeconfig says). */
-  async userName(): Promise<string> { return (await this.load()).kc.getCurrentUser()?.name ?? 'unknown'; }
+  async userName(): Promise<string> {
+    return (await this.load()).kc.getCurrentUser()?.name ?? 'unknown';
+  }
 
   /** Why no kubeconfig can be used (a named file is missing, or none is found), or undefined. */
   missingKubeconfig(): string | undefined {
     if (this.opts.kubeconfigYaml) return undefined;
-    if (this.opts.kubeconfigPath) return existsSync(this.opts.kubeconfigPath) ? undefined : `kubeconfig ${this.opts.kubeconfigPath} does not exist`;
+    if (this.opts.kubeconfigPath)
+      return existsSync(this.opts.kubeconfigPath) ? undefined : `kubeconfig ${this.opts.kubeconfigPath} does not exist`;
     if (process.env.KUBERNETES_SERVICE_HOST) return undefined; // in-cluster service account
     const env = process.env.KUBECONFIG;
-    if (env) return env.split(delimiter).some((p) => p && existsSync(p)) ? undefined : `no file named by KUBECONFIG exists (${env})`;
+    if (env)
+      return env.split(delimiter).some((p) => p && existsSync(p))
+        ? undefined
+        : `no file named by KUBECONFIG exists (${env})`;
     const home = join(homedir(), '.kube', 'config');
     return existsSync(home) ? undefined : `no kubeconfig: KUBECONFIG is unset and ${home} does not exist`;
   }
 
   /** Loads the kubeconfig now (no API request) and says what is wrong with it, if anything. */
   async check(): Promise<string | undefined> {
-    return this.load().then(() => undefined, (e: Error) => e.message.split('\n')[0]);
+    return this.load().then(
+      () => undefined,
+      (e: Error) => e.message.split('\n')[0],
+    );
   }
 
   /**
@@ -296,15 +431,30 @@ export class Kube {
    */
   private call<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
     // Named by verb and resource (not object name), so spans group well.
-    return traced(`k8s ${what.replace(/\/\S*$/, '')}`, SpanKind.CLIENT, { 'k8s.request': what }, () => this.callUntraced(what, fn));
+    return traced(`k8s ${what.replace(/\/\S*$/, '')}`, SpanKind.CLIENT, { 'k8s.request': what }, () =>
+      this.callUntraced(what, fn),
+    );
   }
 
   private async callUntraced<T>(what: string, fn: (a: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const a = await this.load().catch((e) => { throw new ToolError('KUBERNETES_ERROR', `cannot load the kubeconfig: ${e.message}`, undefined, 'Set KUBECONFIG or pass --kubeconfig to the server, or run it with --sandbox.'); });
+    const a = await this.load().catch((e) => {
+      throw new ToolError(
+        'KUBERNETES_ERROR',
+        `cannot load the kubeconfig: ${e.message}`,
+        undefined,
+        'Set KUBECONFIG or pass --kubeconfig to the server, or run it with --sandbox.',
+      );
+    });
     const cancelled = () => new ToolError('CANCELLED', `${what}: the request was cancelled by the client`);
     if (this.cancel?.aborted) throw cancelled();
     const blocked = this.breaker.blockedFor();
-    if (blocked) throw new ToolError('KUBERNETES_ERROR', `${what}: the Kubernetes API failed ${this.breaker.threshold} times in a row; not calling it for ${Math.ceil(blocked / 1000)} s`, { retry_after_seconds: Math.ceil(blocked / 1000) }, 'Check health_check() and the cluster; calls resume on their own.');
+    if (blocked)
+      throw new ToolError(
+        'KUBERNETES_ERROR',
+        `${what}: the Kubernetes API failed ${this.breaker.threshold} times in a row; not calling it for ${Math.ceil(blocked / 1000)} s`,
+        { retry_after_seconds: Math.ceil(blocked / 1000) },
+        'Check health_check() and the cluster; calls resume on their own.',
+      );
     this.calls++;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
@@ -315,7 +465,9 @@ export class Kube {
     try {
       const call = fn(a, abort.signal);
       // A call that does not honour the signal still ends at the deadline.
-      const deadline = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(timedOut()), { once: true }));
+      const deadline = new Promise<never>((_, reject) =>
+        abort.signal.addEventListener('abort', () => reject(timedOut()), { once: true }),
+      );
       const out = await Promise.race([call, deadline]);
       this.breaker.succeeded();
       return out;
@@ -336,7 +488,8 @@ export class Kube {
   private request(what: string, r: Request): Promise<any> {
     return this.call(what, async (a, signal) => {
       const url = new URL(a.server + r.path);
-      for (const [k, v] of Object.entries(r.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+      for (const [k, v] of Object.entries(r.query ?? {}))
+        if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
       const req = new a.lib.RequestContext(url.toString(), a.lib.HttpMethod[r.method]);
       req.setHeaderParam('Accept', r.text ? '*/*' : 'application/json');
       if (r.body !== undefined) {
@@ -348,7 +501,9 @@ export class Kube {
       // Reads are retried a little on the failures a busy or restarting API server gives (429,
       // 5xx, a reset connection), with jittered back-off; writes never are (they may have happened).
       for (let attempt = 0; ; attempt++) {
-        let status: number | undefined, text = '', retryAfter: string | null = null;
+        let status: number | undefined,
+          text = '',
+          retryAfter: string | null = null;
         try {
           ({ status, retryAfter, text } = await this.send(a, req, signal));
         } catch (e) {
@@ -357,7 +512,10 @@ export class Kube {
           continue;
         }
         if (status >= 400) {
-          if (r.method === 'GET' && attempt < RETRIES && RETRY_STATUS.has(status) && !signal.aborted) { await backoff(attempt, retryAfter, signal); continue; }
+          if (r.method === 'GET' && attempt < RETRIES && RETRY_STATUS.has(status) && !signal.aborted) {
+            await backoff(attempt, retryAfter, signal);
+            continue;
+          }
           throw Object.assign(new Error(`HTTP ${status}`), { code: status, body: text });
         }
         return r.text ? text : text ? JSON.parse(text) : {};
@@ -366,20 +524,33 @@ export class Kube {
   }
 
   /** Sends one prepared request: status, Retry-After and the body as text. */
-  protected async send(a: Loaded, req: InstanceType<Lib['RequestContext']>, _signal: AbortSignal): Promise<{ status: number; retryAfter: string | null; text: string }> {
+  protected async send(
+    a: Loaded,
+    req: InstanceType<Lib['RequestContext']>,
+    _signal: AbortSignal,
+  ): Promise<{ status: number; retryAfter: string | null; text: string }> {
     const res = await a.http.send(req).toPromise();
     return { status: res.httpStatusCode, retryAfter: res.headers['retry-after'] ?? null, text: await res.body.text() };
   }
 
-  isNamespaced(resource: string): boolean { return typeOf(resource).namespaced; }
+  isNamespaced(resource: string): boolean {
+    return typeOf(resource).namespaced;
+  }
 
   /**
    * One request to any API path with this client's credentials (impersonation included), under
    * the same timeout, retries of reads and error mapping; used for a Service's proxy
    * (/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/...). The answer parsed as JSON.
    */
-  raw(what: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, query?: Record<string, string | number | boolean | undefined>, body?: unknown): Promise<any> {
-    if (!path.startsWith('/') || /(^|\/)\.\.?(\/|$)/.test(path)) throw new ToolError('VALIDATION_ERROR', `${what}: '${path}' is not an API path`);
+  raw(
+    what: string,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    query?: Record<string, string | number | boolean | undefined>,
+    body?: unknown,
+  ): Promise<any> {
+    if (!path.startsWith('/') || /(^|\/)\.\.?(\/|$)/.test(path))
+      throw new ToolError('VALIDATION_ERROR', `${what}: '${path}' is not an API path`);
     return this.request(what, { method, path, query, body });
   }
 
@@ -396,9 +567,23 @@ export class Kube {
    */
   async list(resource: string, o: ListOpts = {}): Promise<ListResult> {
     const t = typeOf(resource);
-    const query = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: o.continueToken };
-    const res = await this.request(`list ${resource}`, { method: 'GET', path: pathOf(t, t.namespaced ? o.namespace : undefined), query });
-    return { items: res.items ?? [], continueToken: res.metadata?.continue || undefined, remaining: res.metadata?.remainingItemCount, resourceVersion: res.metadata?.resourceVersion };
+    const query = {
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+      limit: o.limit,
+      continue: o.continueToken,
+    };
+    const res = await this.request(`list ${resource}`, {
+      method: 'GET',
+      path: pathOf(t, t.namespaced ? o.namespace : undefined),
+      query,
+    });
+    return {
+      items: res.items ?? [],
+      continueToken: res.metadata?.continue || undefined,
+      remaining: res.metadata?.remainingItemCount,
+      resourceVersion: res.metadata?.resourceVersion,
+    };
   }
 
   /**
@@ -413,20 +598,43 @@ export class Kube {
   async create(resource: string, body: Obj, namespace?: string, dryRun = false): Promise<Obj> {
     const what = `create ${resource}/${body.metadata?.name ?? body.metadata?.generateName ?? ''}`;
     const t = typeOf(resource);
-    const created = await this.request(what, { method: 'POST', path: pathOf(t, namespace), query: { dryRun: dryRun ? 'All' : undefined }, body });
+    const created = await this.request(what, {
+      method: 'POST',
+      path: pathOf(t, namespace),
+      query: { dryRun: dryRun ? 'All' : undefined },
+      body,
+    });
     if (!dryRun) this.caches.written(resource, created, false);
     return created;
   }
 
   /** JSON merge patch (RFC 7386) by default, or JSON patch (RFC 6902). */
-  async patch(resource: string, name: string, body0: Obj | Obj[], namespace?: string, dryRun = false, type: 'merge' | 'json' = 'merge', uid?: string): Promise<Obj> {
+  async patch(
+    resource: string,
+    name: string,
+    body0: Obj | Obj[],
+    namespace?: string,
+    dryRun = false,
+    type: 'merge' | 'json' = 'merge',
+    uid?: string,
+  ): Promise<Obj> {
     const what = `patch ${resource}/${name}`;
     checkName(name, what);
     // With a uid the patch applies only to that very object (another one of the same name is a 409 or 422).
-    const body = !uid ? body0 : type === 'json' ? [{ op: 'test', path: '/metadata/uid', value: uid }, ...(body0 as Obj[])] : { ...(body0 as Obj), metadata: { ...(body0 as Obj).metadata, uid } };
+    const body = !uid
+      ? body0
+      : type === 'json'
+        ? [{ op: 'test', path: '/metadata/uid', value: uid }, ...(body0 as Obj[])]
+        : { ...(body0 as Obj), metadata: { ...(body0 as Obj).metadata, uid } };
     const t = typeOf(resource);
     const contentType = type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json';
-    const patched = await this.request(what, { method: 'PATCH', path: pathOf(t, namespace, name), query: { dryRun: dryRun ? 'All' : undefined }, body, contentType });
+    const patched = await this.request(what, {
+      method: 'PATCH',
+      path: pathOf(t, namespace, name),
+      query: { dryRun: dryRun ? 'All' : undefined },
+      body,
+      contentType,
+    });
     if (!dryRun) this.caches.written(resource, patched, false);
     return patched;
   }
@@ -436,21 +644,45 @@ export class Kube {
     const what = `delete ${resource}/${name}`;
     checkName(name, what);
     const t = typeOf(resource);
-    const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
-    const gone = await this.request(what, { method: 'DELETE', path: pathOf(t, namespace, name), query: { dryRun: dryRun ? 'All' : undefined }, body }).catch(async (e: ToolError) => {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: 'Background',
+      ...(uid ? { preconditions: { uid } } : {}),
+    };
+    const gone = await this.request(what, {
+      method: 'DELETE',
+      path: pathOf(t, namespace, name),
+      query: { dryRun: dryRun ? 'All' : undefined },
+      body,
+    }).catch(async (e: ToolError) => {
       if (dryRun || e.code !== 'TIMEOUT') throw e;
       // The request may have reached the API server and be carried out after our deadline: give it
       // a moment, then look once before calling it a failure, so a job that is gone is not
       // reported as still there.
       await new Promise((r) => setTimeout(r, Math.min(this.timeoutMs, 2000)));
-      const now = await this.request(`get ${resource}/${name}`, { method: 'GET', path: pathOf(t, namespace, name) }).catch((g: ToolError) => g);
-      if (now instanceof ToolError && now.code === 'RESOURCE_NOT_FOUND') return { kind: 'Status', status: 'Success', details: { name }, checkedAfterTimeout: true };
-      if (!(now instanceof ToolError) && (now.metadata?.deletionTimestamp || (uid && now.metadata?.uid !== uid))) return { ...now, checkedAfterTimeout: true };
-      const outcome = now instanceof ToolError ? 'unknown (the API did not answer the check either)' : 'not deleted: the object is still there';
-      throw new ToolError('TIMEOUT', `${what}: the Kubernetes API did not answer in time; outcome ${outcome}`, { ...e.details, outcome: now instanceof ToolError ? 'unknown' : 'still_exists' }, e.hint);
+      const now = await this.request(`get ${resource}/${name}`, {
+        method: 'GET',
+        path: pathOf(t, namespace, name),
+      }).catch((g: ToolError) => g);
+      if (now instanceof ToolError && now.code === 'RESOURCE_NOT_FOUND')
+        return { kind: 'Status', status: 'Success', details: { name }, checkedAfterTimeout: true };
+      if (!(now instanceof ToolError) && (now.metadata?.deletionTimestamp || (uid && now.metadata?.uid !== uid)))
+        return { ...now, checkedAfterTimeout: true };
+      const outcome =
+        now instanceof ToolError
+          ? 'unknown (the API did not answer the check either)'
+          : 'not deleted: the object is still there';
+      throw new ToolError(
+        'TIMEOUT',
+        `${what}: the Kubernetes API did not answer in time; outcome ${outcome}`,
+        { ...e.details, outcome: now instanceof ToolError ? 'unknown' : 'still_exists' },
+        e.hint,
+      );
     });
     // The object is gone, or (with finalizers) going: the watch reports which; the rows drop it now.
-    if (!dryRun) this.caches.written(resource, { metadata: { name, namespace: t.namespaced ? namespace : undefined } }, true);
+    if (!dryRun)
+      this.caches.written(resource, { metadata: { name, namespace: t.namespaced ? namespace : undefined } }, true);
     return gone;
   }
 
@@ -458,23 +690,52 @@ export class Kube {
    * Watches a resource (in one namespace, or all): `onEvent` gets every change. The watch restarts
    * after the server closes it, until the returned stop function is called.
    */
-  async watch(resource: string, namespace: string | undefined, onEvent: (type: string, obj: Obj) => void): Promise<() => void> {
+  async watch(
+    resource: string,
+    namespace: string | undefined,
+    onEvent: (type: string, obj: Obj) => void,
+  ): Promise<() => void> {
     const a = await this.load();
     const path = pathOf(typeOf(resource), namespace);
     let stopped = false;
     let current: AbortController | undefined;
     const start = async () => {
       if (stopped) return;
-      current = await new a.lib.Watch(a.kc).watch(path, { allowWatchBookmarks: true }, (type: string, obj: Obj) => onEvent(type, obj), () => {
-        if (!stopped) setTimeout(() => { void start().catch(() => {}); }, 1000).unref();
-      }).catch(() => { if (!stopped) setTimeout(() => { void start().catch(() => {}); }, 1000).unref(); return undefined; });
+      current = await new a.lib.Watch(a.kc)
+        .watch(
+          path,
+          { allowWatchBookmarks: true },
+          (type: string, obj: Obj) => onEvent(type, obj),
+          () => {
+            if (!stopped)
+              setTimeout(() => {
+                void start().catch(() => {});
+              }, 1000).unref();
+          },
+        )
+        .catch(() => {
+          if (!stopped)
+            setTimeout(() => {
+              void start().catch(() => {});
+            }, 1000).unref();
+          return undefined;
+        });
     };
     await start();
-    return () => { stopped = true; current?.abort(); };
+    return () => {
+      stopped = true;
+      current?.abort();
+    };
   }
 
   /** A watch from a list's resourceVersion, for the list caches; `onEnd` runs once unless stopped. */
-  private watchFrom(resource: string, q: ListQuery, resourceVersion: string, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
+  private watchFrom(
+    resource: string,
+    q: ListQuery,
+    resourceVersion: string,
+    onEvent: (type: string, obj: Obj) => void,
+    onEnd: (why: string) => void,
+  ): Promise<WatchHandle> {
     return this.watchWith(resource, q, { resourceVersion, allowWatchBookmarks: true }, onEvent, onEnd);
   }
 
@@ -483,7 +744,12 @@ export class Kube {
    * resourceVersion, a bookmark when it is complete, then changes (one request instead of a page
    * per 500 objects, and each object parsed on its own as it arrives).
    */
-  private watchList(resource: string, q: ListQuery, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
+  private watchList(
+    resource: string,
+    q: ListQuery,
+    onEvent: (type: string, obj: Obj) => void,
+    onEnd: (why: string) => void,
+  ): Promise<WatchHandle> {
     // An API that is failing is not asked (the paged list that follows says why).
     if (this.breaker.blockedFor()) return Promise.reject(new Error('the Kubernetes API is failing'));
     this.calls++;
@@ -491,29 +757,76 @@ export class Kube {
     // to the bookmark that says the state is complete (an error if the stream ends first, or when
     // the watch is stopped). The handle is handed back as soon as the stream is open.
     return new Promise<WatchHandle>((resolve, reject) => {
-      void traced(`k8s list ${resource}`, SpanKind.CLIENT, { 'k8s.request': `list ${resource}`, 'k8s.streaming_list': true }, (span) => new Promise<void>((done) => {
-        let initial = true;
-        const event = (type: string, obj: Obj) => {
-          if (initial && type === 'BOOKMARK' && obj?.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true') { initial = false; done(); }
-          onEvent(type, obj);
-        };
-        const end = (why: string) => {
-          if (initial) { initial = false; markError(span, why); done(); }
-          onEnd(why);
-        };
-        this.watchWith(resource, q, { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' }, event, end).then(
-          (w) => resolve({ stop: () => { if (initial) { initial = false; done(); } w.stop(); } }),
-          (e) => { done(); reject(e); },
-        );
-      })).catch(() => undefined);
+      void traced(
+        `k8s list ${resource}`,
+        SpanKind.CLIENT,
+        { 'k8s.request': `list ${resource}`, 'k8s.streaming_list': true },
+        (span) =>
+          new Promise<void>((done) => {
+            let initial = true;
+            const event = (type: string, obj: Obj) => {
+              if (
+                initial &&
+                type === 'BOOKMARK' &&
+                obj?.metadata?.annotations?.['k8s.io/initial-events-end'] === 'true'
+              ) {
+                initial = false;
+                done();
+              }
+              onEvent(type, obj);
+            };
+            const end = (why: string) => {
+              if (initial) {
+                initial = false;
+                markError(span, why);
+                done();
+              }
+              onEnd(why);
+            };
+            this.watchWith(
+              resource,
+              q,
+              { sendInitialEvents: true, allowWatchBookmarks: true, resourceVersionMatch: 'NotOlderThan' },
+              event,
+              end,
+            ).then(
+              (w) =>
+                resolve({
+                  stop: () => {
+                    if (initial) {
+                      initial = false;
+                      done();
+                    }
+                    w.stop();
+                  },
+                }),
+              (e) => {
+                done();
+                reject(e);
+              },
+            );
+          }),
+      ).catch(() => undefined);
     });
   }
 
-  private async watchWith(resource: string, q: ListQuery, query: Record<string, string | boolean>, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle> {
+  private async watchWith(
+    resource: string,
+    q: ListQuery,
+    query: Record<string, string | boolean>,
+    onEvent: (type: string, obj: Obj) => void,
+    onEnd: (why: string) => void,
+  ): Promise<WatchHandle> {
     const a = await this.load();
     const t = typeOf(resource);
-    let stopped = false, ended = false;
-    const end = (why: string) => { if (!stopped && !ended) { ended = true; onEnd(why); } };
+    let stopped = false,
+      ended = false;
+    const end = (why: string) => {
+      if (!stopped && !ended) {
+        ended = true;
+        onEnd(why);
+      }
+    };
     const url = new URL(a.server + pathOf(t, q.namespace));
     url.searchParams.set('watch', 'true');
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
@@ -521,16 +834,42 @@ export class Kube {
     if (q.fieldSelector) url.searchParams.set('fieldSelector', q.fieldSelector);
     const ctl = new AbortController();
     try {
-      await readWatch(a, url, ctl.signal, (type, obj) => { if (!stopped) onEvent(type, obj); }, end);
-    } catch (e) { end((e as Error).message); }
-    return { stop: () => { stopped = true; ctl.abort(); } };
+      await readWatch(
+        a,
+        url,
+        ctl.signal,
+        (type, obj) => {
+          if (!stopped) onEvent(type, obj);
+        },
+        end,
+      );
+    } catch (e) {
+      end((e as Error).message);
+    }
+    return {
+      stop: () => {
+        stopped = true;
+        ctl.abort();
+      },
+    };
   }
 
-  podLog(namespace: string, name: string, o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean }): Promise<string> {
+  podLog(
+    namespace: string,
+    name: string,
+    o: { container?: string; tailLines?: number; sinceSeconds?: number; limitBytes?: number; previous?: boolean },
+  ): Promise<string> {
     checkName(name, `logs of pod ${name}`);
-    return this.request(`logs of pod ${name}`, { method: 'GET', path: `${pathOf(typeOf('pods'), namespace, name)}/log`, query: { ...o }, text: true })
-      // A byte limit can cut a character in two; its half decodes to U+FFFD, which is not log text.
-      .then((t: string) => (o.limitBytes !== undefined && t.endsWith('\uFFFD') ? t.replace(/\uFFFD+$/, '') : t));
+    return (
+      this.request(`logs of pod ${name}`, {
+        method: 'GET',
+        path: `${pathOf(typeOf('pods'), namespace, name)}/log`,
+        query: { ...o },
+        text: true,
+      })
+        // A byte limit can cut a character in two; its half decodes to U+FFFD, which is not log text.
+        .then((t: string) => (o.limitBytes !== undefined && t.endsWith('\uFFFD') ? t.replace(/\uFFFD+$/, '') : t))
+    );
   }
 
   /** The call's abort signal, on a view made by withSignal. */
@@ -549,11 +888,20 @@ export class Kube {
    */
   dryRunOnly(): Kube {
     const view = Object.create(this) as Kube;
-    const refuse = (what: string) => { throw new ToolError('INTERNAL_ERROR', `${what} attempted during a preview; only dry runs are allowed before confirmed=true`); };
-    view.create = (resource, body, namespace, dryRun = false) => (dryRun ? this.create(resource, body, namespace, true) : refuse(`create ${resource}`));
-    view.patch = (resource, name, body, namespace, dryRun = false, type = 'merge', uid) => (dryRun ? this.patch(resource, name, body, namespace, true, type, uid) : refuse(`patch ${resource}/${name}`));
-    view.remove = (resource, name, namespace, dryRun = false, uid) => (dryRun ? this.remove(resource, name, namespace, true, uid) : refuse(`delete ${resource}/${name}`));
-    view.raw = (what, method, path, query, body) => (method === 'GET' ? this.raw(what, method, path, query, body) : refuse(what));
+    const refuse = (what: string) => {
+      throw new ToolError(
+        'INTERNAL_ERROR',
+        `${what} attempted during a preview; only dry runs are allowed before confirmed=true`,
+      );
+    };
+    view.create = (resource, body, namespace, dryRun = false) =>
+      dryRun ? this.create(resource, body, namespace, true) : refuse(`create ${resource}`);
+    view.patch = (resource, name, body, namespace, dryRun = false, type = 'merge', uid) =>
+      dryRun ? this.patch(resource, name, body, namespace, true, type, uid) : refuse(`patch ${resource}/${name}`);
+    view.remove = (resource, name, namespace, dryRun = false, uid) =>
+      dryRun ? this.remove(resource, name, namespace, true, uid) : refuse(`delete ${resource}/${name}`);
+    view.raw = (what, method, path, query, body) =>
+      method === 'GET' ? this.raw(what, method, path, query, body) : refuse(what);
     return view;
   }
 
@@ -574,19 +922,28 @@ export class Kube {
     let view = root.impersonations.get(key);
     if (view) return view;
     view = Object.create(root) as Kube;
-    const headers: Record<string, string | string[]> = { 'Impersonate-User': user, ...(groups.length ? { 'Impersonate-Group': groups } : {}) };
-    (view as any).load = () => ((view as any).loaded ??= root.load().then((a) => {
-      const kc = Object.create(a.kc);
-      // Watches take their headers from applyToFetchOptions, which sends a list as several lines.
-      kc.applyToFetchOptions = (o: any) => a.kc.applyToFetchOptions({ ...o, headers: { ...(o?.headers ?? {}), ...headers } });
-      return { ...a, kc };
-    }));
-    (view as any).send = (a: Loaded, req: InstanceType<Lib['RequestContext']>, signal: AbortSignal) => sendWithHeaders(a, req, headers, signal);
-    (view as any).caches = new ListCaches({
-      listPage: (resource, q) => view!.list(resource, q),
-      watchFrom: (resource, q, rv, onEvent, onEnd) => (view as any).watchFrom(resource, q, rv, onEvent, onEnd),
-      watchList: (resource, q, onEvent, onEnd) => (view as any).watchList(resource, q, onEvent, onEnd),
-    }, { stallMs: root.timeoutMs });
+    const headers: Record<string, string | string[]> = {
+      'Impersonate-User': user,
+      ...(groups.length ? { 'Impersonate-Group': groups } : {}),
+    };
+    (view as any).load = () =>
+      ((view as any).loaded ??= root.load().then((a) => {
+        const kc = Object.create(a.kc);
+        // Watches take their headers from applyToFetchOptions, which sends a list as several lines.
+        kc.applyToFetchOptions = (o: any) =>
+          a.kc.applyToFetchOptions({ ...o, headers: { ...(o?.headers ?? {}), ...headers } });
+        return { ...a, kc };
+      }));
+    (view as any).send = (a: Loaded, req: InstanceType<Lib['RequestContext']>, signal: AbortSignal) =>
+      sendWithHeaders(a, req, headers, signal);
+    (view as any).caches = new ListCaches(
+      {
+        listPage: (resource, q) => view!.list(resource, q),
+        watchFrom: (resource, q, rv, onEvent, onEnd) => (view as any).watchFrom(resource, q, rv, onEvent, onEnd),
+        watchList: (resource, q, onEvent, onEnd) => (view as any).watchList(resource, q, onEvent, onEnd),
+      },
+      { stallMs: root.timeoutMs },
+    );
     root.impersonations.set(key, view);
     return view;
   }
@@ -604,12 +961,28 @@ export class Kube {
     return (r.groups ?? []).map((g: any) => g.name);
   }
 
-  version(): Promise<Obj> { return this.request('get version', { method: 'GET', path: '/version' }); }
+  version(): Promise<Obj> {
+    return this.request('get version', { method: 'GET', path: '/version' });
+  }
 
   /** SelfSubjectAccessReview: may the current user do `verb` on `resource`? */
-  async canI(verb: string, resource: string, group: string, namespace?: string, subresource?: string): Promise<boolean> {
-    const body = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, group, namespace, ...(subresource ? { subresource } : {}) } } };
-    const r = await this.request(`access review ${verb} ${resource}`, { method: 'POST', path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', body });
+  async canI(
+    verb: string,
+    resource: string,
+    group: string,
+    namespace?: string,
+    subresource?: string,
+  ): Promise<boolean> {
+    const body = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb, resource, group, namespace, ...(subresource ? { subresource } : {}) } },
+    };
+    const r = await this.request(`access review ${verb} ${resource}`, {
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      body,
+    });
     return !!r.status?.allowed;
   }
 }

@@ -12,22 +12,45 @@
 // makes the next read list again.
 
 export type Obj = Record<string, any>;
-export interface Projection { /** Identifies the projection: rows of different ones never mix. */ key: string; project: (obj: Obj) => unknown }
-export interface ListQuery { namespace?: string; labelSelector?: string; fieldSelector?: string }
-export interface WatchHandle { stop: () => void }
+export interface Projection {
+  /** Identifies the projection: rows of different ones never mix. */ key: string;
+  project: (obj: Obj) => unknown;
+}
+export interface ListQuery {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+export interface WatchHandle {
+  stop: () => void;
+}
 
 /** What the cache needs from the Kubernetes client. */
 export interface ListSource {
   /** One page of a list, items as plain JSON. */
-  listPage(resource: string, q: ListQuery & { limit: number; continueToken?: string }): Promise<{ items: Obj[]; continueToken?: string; resourceVersion?: string }>;
+  listPage(
+    resource: string,
+    q: ListQuery & { limit: number; continueToken?: string },
+  ): Promise<{ items: Obj[]; continueToken?: string; resourceVersion?: string }>;
   /** A watch from `resourceVersion`; `onEnd` runs once when it stops for any reason but stop(). */
-  watchFrom(resource: string, q: ListQuery, resourceVersion: string, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle>;
+  watchFrom(
+    resource: string,
+    q: ListQuery,
+    resourceVersion: string,
+    onEvent: (type: string, obj: Obj) => void,
+    onEnd: (why: string) => void,
+  ): Promise<WatchHandle>;
   /**
    * A streaming list: a watch with sendInitialEvents=true that sends every object as ADDED, then a
    * BOOKMARK annotated k8s.io/initial-events-end, then changes. Rejects (or ends) without that
    * bookmark when the server does not serve it. Without this method every fill lists in pages.
    */
-  watchList?(resource: string, q: ListQuery, onEvent: (type: string, obj: Obj) => void, onEnd: (why: string) => void): Promise<WatchHandle>;
+  watchList?(
+    resource: string,
+    q: ListQuery,
+    onEvent: (type: string, obj: Obj) => void,
+    onEnd: (why: string) => void,
+  ): Promise<WatchHandle>;
 }
 
 /** The bookmark a streaming list ends its initial state with. */
@@ -36,9 +59,14 @@ const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 const PAGE = 500;
 
 /** A row and its object's resourceVersion (a number where the server's are integers: no allocation). */
-interface Row { rv: number | string; row: unknown }
+interface Row {
+  rv: number | string;
+  row: unknown;
+}
 interface Entry {
-  resource: string; q: ListQuery; projection: Projection;
+  resource: string;
+  q: ListQuery;
+  projection: Projection;
   rows: Map<string, Row>;
   /** Row keys in order; rebuilt only when an object comes or goes. */
   keys?: string[];
@@ -51,7 +79,10 @@ interface Entry {
 }
 
 /** Rows of one namespace are keyed by name alone (the object's own string); across namespaces by both. */
-const keyOf = (e: Entry, o: Obj) => (e.q.namespace !== undefined || o.metadata?.namespace === undefined ? o.metadata?.name : `${o.metadata.namespace}/${o.metadata.name}`);
+const keyOf = (e: Entry, o: Obj) =>
+  e.q.namespace !== undefined || o.metadata?.namespace === undefined
+    ? o.metadata?.name
+    : `${o.metadata.namespace}/${o.metadata.name}`;
 const rvOf = (o: Obj): number | string => {
   const rv = o.metadata?.resourceVersion ?? '';
   return /^\d{1,15}$/.test(rv) ? Number(rv) : rv;
@@ -67,13 +98,21 @@ export class ListCaches {
   /** Whether the API server serves streaming lists: unknown until the first fill asks. */
   private streaming: boolean | undefined;
 
-  constructor(private source: ListSource, private opts: { idleMs?: number; maxEntries?: number; stallMs?: number } = {}) {}
+  constructor(
+    private source: ListSource,
+    private opts: { idleMs?: number; maxEntries?: number; stallMs?: number } = {},
+  ) {}
 
   /** The rows of every object the query matches, in namespace/name order. */
   async list(resource: string, q: ListQuery, projection: Projection): Promise<unknown[]> {
-    const key = [resource, q.namespace ?? '', q.labelSelector ?? '', q.fieldSelector ?? '', projection.key].join('\u0000');
+    const key = [resource, q.namespace ?? '', q.labelSelector ?? '', q.fieldSelector ?? '', projection.key].join(
+      '\u0000',
+    );
     let e = this.entries.get(key);
-    if (e && !e.live) { this.drop(key); e = undefined; }
+    if (e && !e.live) {
+      this.drop(key);
+      e = undefined;
+    }
     if (!e) {
       e = { resource, q, projection, rows: new Map(), ready: Promise.resolve(), live: false, lastRead: Date.now() };
       const entry = e;
@@ -81,7 +120,12 @@ export class ListCaches {
       this.entries.set(key, entry);
       this.evictBeyondLimit();
       this.sweep();
-      try { await entry.ready; } catch (err) { if (this.entries.get(key) === entry) this.drop(key); throw err; }
+      try {
+        await entry.ready;
+      } catch (err) {
+        if (this.entries.get(key) === entry) this.drop(key);
+        throw err;
+      }
     } else await e.ready;
     e.lastRead = Date.now();
     const rows = e.rows;
@@ -96,7 +140,10 @@ export class ListCaches {
     for (const e of this.entries.values()) {
       if (e.resource !== resource || (e.q.namespace && e.q.namespace !== obj.metadata.namespace)) continue;
       // Whether a selector still matches the written object is the server's to say: list again.
-      if (e.q.labelSelector || e.q.fieldSelector) { e.live = false; continue; }
+      if (e.q.labelSelector || e.q.fieldSelector) {
+        e.live = false;
+        continue;
+      }
       this.apply(e, deleted ? 'DELETED' : 'MODIFIED', obj);
     }
   }
@@ -108,13 +155,18 @@ export class ListCaches {
     this.sweeper = undefined;
   }
 
-  get size() { return this.entries.size; }
+  get size() {
+    return this.entries.size;
+  }
 
   private async fill(e: Entry) {
     this.fills++;
     if (this.source.watchList && this.streaming !== false) {
       const outcome = await this.fillStreaming(e);
-      if (outcome === 'filled') { this.streaming = true; return; }
+      if (outcome === 'filled') {
+        this.streaming = true;
+        return;
+      }
       // A server that refused the request or ended it before the initial state was complete:
       // list in pages (which also says why, if the request itself is not allowed).
       if (outcome === 'unsupported') this.streaming = false;
@@ -134,9 +186,27 @@ export class ListCaches {
       const stallMs = this.opts.stallMs ?? 10_000;
       let heard = Date.now();
       // Objects but no bookmark: a server that ignores sendInitialEvents (it never says the state is complete).
-      const stall = setInterval(() => { if (Date.now() - heard > stallMs) { e.watch?.stop(); settle(e.rows.size ? 'unsupported' : 'failed'); } }, Math.min(1000, stallMs));
-      const settle = (outcome: 'filled' | 'unsupported' | 'failed') => { clearInterval(stall); if (!settled) { settled = true; resolve(outcome); } };
-      e.watch = { stop: () => { stopped.now = true; } };
+      const stall = setInterval(
+        () => {
+          if (Date.now() - heard > stallMs) {
+            e.watch?.stop();
+            settle(e.rows.size ? 'unsupported' : 'failed');
+          }
+        },
+        Math.min(1000, stallMs),
+      );
+      const settle = (outcome: 'filled' | 'unsupported' | 'failed') => {
+        clearInterval(stall);
+        if (!settled) {
+          settled = true;
+          resolve(outcome);
+        }
+      };
+      e.watch = {
+        stop: () => {
+          stopped.now = true;
+        },
+      };
       const onEvent = (type: string, obj: Obj) => {
         heard = Date.now();
         if (type === 'BOOKMARK') {
@@ -147,18 +217,38 @@ export class ListCaches {
           }
           return;
         }
-        if (type === 'ERROR') { e.live = false; e.watch?.stop(); settle('failed'); return; }
+        if (type === 'ERROR') {
+          e.live = false;
+          e.watch?.stop();
+          settle('failed');
+          return;
+        }
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-          try { this.apply(e, type, obj); } catch { e.live = false; e.watch?.stop(); settle('failed'); }
+          try {
+            this.apply(e, type, obj);
+          } catch {
+            e.live = false;
+            e.watch?.stop();
+            settle('failed');
+          }
         }
       };
       // Ended before the bookmark: a server without the feature refuses the options (400 or 422);
       // a stream that broke half-way is followed by pages this time and streamed again next time.
-      const onEnd = (why: string) => { e.live = false; settle(/HTTP (400|422)\b/.test(why) ? 'unsupported' : 'failed'); };
-      this.source.watchList!(e.resource, e.q, onEvent, onEnd).then((w) => {
-        if (stopped.now || (settled && !e.live)) w.stop();
-        else e.watch = w;
-      }, () => { e.live = false; settle('failed'); });
+      const onEnd = (why: string) => {
+        e.live = false;
+        settle(/HTTP (400|422)\b/.test(why) ? 'unsupported' : 'failed');
+      };
+      this.source.watchList!(e.resource, e.q, onEvent, onEnd).then(
+        (w) => {
+          if (stopped.now || (settled && !e.live)) w.stop();
+          else e.watch = w;
+        },
+        () => {
+          e.live = false;
+          settle('failed');
+        },
+      );
     });
   }
 
@@ -176,16 +266,44 @@ export class ListCaches {
     e.live = true;
     // The rows are ready now; the watch connects behind them and replays what changed since `rv`.
     const stopped = { now: false };
-    e.watch = { stop: () => { stopped.now = true; } };
-    void this.source.watchFrom(e.resource, e.q, rv, (type, obj) => {
-      if (type === 'ERROR') { e.live = false; e.watch?.stop(); return; }
-      if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-        try { this.apply(e, type, obj); } catch { e.live = false; e.watch?.stop(); }
-      }
-    }, () => { e.live = false; }).then((w) => {
-      if (stopped.now) w.stop();
-      else e.watch = w;
-    }, () => { e.live = false; });
+    e.watch = {
+      stop: () => {
+        stopped.now = true;
+      },
+    };
+    void this.source
+      .watchFrom(
+        e.resource,
+        e.q,
+        rv,
+        (type, obj) => {
+          if (type === 'ERROR') {
+            e.live = false;
+            e.watch?.stop();
+            return;
+          }
+          if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+            try {
+              this.apply(e, type, obj);
+            } catch {
+              e.live = false;
+              e.watch?.stop();
+            }
+          }
+        },
+        () => {
+          e.live = false;
+        },
+      )
+      .then(
+        (w) => {
+          if (stopped.now) w.stop();
+          else e.watch = w;
+        },
+        () => {
+          e.live = false;
+        },
+      );
   }
 
   private apply(e: Entry, type: string, obj: Obj) {
@@ -195,7 +313,10 @@ export class ListCaches {
     // An event older than what a write already showed us must not undo it.
     if (had && older(rv, had.rv)) return;
     if (type === 'DELETED') {
-      if (had) { e.rows.delete(k); e.keys = e.ordered = undefined; }
+      if (had) {
+        e.rows.delete(k);
+        e.keys = e.ordered = undefined;
+      }
       return;
     }
     e.rows.set(k, { rv, row: e.projection.project(obj) });
@@ -221,12 +342,20 @@ export class ListCaches {
   private sweep() {
     if (this.sweeper) return;
     const idle = this.opts.idleMs ?? 10 * 60_000;
-    this.sweeper = setInterval(() => {
-      for (const [k, e] of this.entries) if (Date.now() - e.lastRead > idle) this.drop(k);
-      if (!this.entries.size) { clearInterval(this.sweeper); this.sweeper = undefined; }
-    }, Math.min(idle, 60_000));
+    this.sweeper = setInterval(
+      () => {
+        for (const [k, e] of this.entries) if (Date.now() - e.lastRead > idle) this.drop(k);
+        if (!this.entries.size) {
+          clearInterval(this.sweeper);
+          this.sweeper = undefined;
+        }
+      },
+      Math.min(idle, 60_000),
+    );
     this.sweeper.unref();
   }
 }
 
-function byteOrder(a: string, b: string) { return a < b ? -1 : a > b ? 1 : 0; }
+function byteOrder(a: string, b: string) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -5,24 +5,67 @@
 // The ranker maps each to the inputs a tool takes; the words left over are read by the lexicon.
 
 export type EntityKind = 'job' | 'sweep' | 'runtime' | 'model' | 'dataset' | 'image' | 'script' | 'step' | 'namespace';
-export interface Entity { kind: EntityKind; text: string }
+export interface Entity {
+  kind: EntityKind;
+  text: string;
+}
 
 /** Training frameworks and launchers whose names runtimes are usually named after. */
-const FRAMEWORKS = new Set(['torch', 'pytorch', 'torchtune', 'deepspeed', 'mlx', 'jax', 'flax', 'xgboost', 'lightgbm', 'megatron',
-  'mpi', 'tensorflow', 'tf', 'paddle', 'horovod', 'ray', 'nemo', 'accelerate', 'keras', 'colossalai', 'fsdp']);
+const FRAMEWORKS = new Set([
+  'torch',
+  'pytorch',
+  'torchtune',
+  'deepspeed',
+  'mlx',
+  'jax',
+  'flax',
+  'xgboost',
+  'lightgbm',
+  'megatron',
+  'mpi',
+  'tensorflow',
+  'tf',
+  'paddle',
+  'horovod',
+  'ray',
+  'nemo',
+  'accelerate',
+  'keras',
+  'colossalai',
+  'fsdp',
+]);
 /** Model families, for ids written without an org ("llama 8b", "phi3", "qwen2.5"). */
-const FAMILIES = /^(llama|gemma|qwen|mistral|mixtral|phi|deepseek|falcon|gpt|bert|roberta|t5|bloom|granite|olmo|smollm|yi|starcoder|codellama|vicuna|opt)[\d.]*$/;
-const SWEEP_WORDS = new Set(['hpo', 'sweep', 'search', 'tune', 'tuning', 'trial', 'trials', 'optuna', 'katib', 'experiment']);
+const FAMILIES =
+  /^(llama|gemma|qwen|mistral|mixtral|phi|deepseek|falcon|gpt|bert|roberta|t5|bloom|granite|olmo|smollm|yi|starcoder|codellama|vicuna|opt)[\d.]*$/;
+const SWEEP_WORDS = new Set([
+  'hpo',
+  'sweep',
+  'search',
+  'tune',
+  'tuning',
+  'trial',
+  'trials',
+  'optuna',
+  'katib',
+  'experiment',
+]);
 const SWEEP_CUES = new Set(['sweep', 'search', 'hpo', 'experiment', 'optimization', 'study']);
 const JOB_CUES = new Set(['job', 'trainjob', 'run', 'called', 'named', 'workload']);
 const NAMESPACE_CUES = new Set(['namespace', 'ns', 'project']);
 const DATA_EXT = /\.(jsonl?|csv|parquet|arrow|txt|tsv|xml)$/i;
 
-export interface Recognised { entities: Entity[]; words: string[] }
+export interface Recognised {
+  entities: Entity[];
+  words: string[];
+}
 
 /** Lower-case words of a text: apostrophes and punctuation split ("hasn't" -> hasn t). */
 export function wordsOf(text: string): string[] {
-  return text.toLowerCase().replace(/[’']/g, ' ').split(/[^a-z0-9]+/).filter(Boolean);
+  return text
+    .toLowerCase()
+    .replace(/[’']/g, ' ')
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 }
 
 export function recognise(query: string): Recognised {
@@ -41,9 +84,14 @@ export function recognise(query: string): Recognised {
   };
   const dataCue = (before: string) => ['on', 'with', 'using', 'dataset', 'data', 'from'].includes(before);
   // URIs first: hf://org/name, s3://bucket/key.
-  take(/\b(?:hf|s3|gs|https?):\/\/[^\s,;'"]+/gi, (m, before) => (DATA_EXT.test(m[0]) || dataCue(before) || /dataset/i.test(m[0]) ? 'dataset' : 'model'));
+  take(/\b(?:hf|s3|gs|https?):\/\/[^\s,;'"]+/gi, (m, before) =>
+    DATA_EXT.test(m[0]) || dataCue(before) || /dataset/i.test(m[0]) ? 'dataset' : 'model',
+  );
   // Images: a registry host (with a dot or a port) or a :tag.
-  take(/(?<=\s|^)(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?\/)[a-z0-9._\/-]+(?::[\w][\w.-]*)?(?=[\s,;)]|$)|(?<=\s|^)[a-z0-9._-]+\/[a-z0-9._\/-]+:[\w][\w.-]*(?=[\s,;)]|$)/gi, () => 'image');
+  take(
+    /(?<=\s|^)(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?\/)[a-z0-9._\/-]+(?::[\w][\w.-]*)?(?=[\s,;)]|$)|(?<=\s|^)[a-z0-9._-]+\/[a-z0-9._\/-]+:[\w][\w.-]*(?=[\s,;)]|$)/gi,
+    () => 'image',
+  );
   // org/name ids (Hugging Face), not fractions such as 0/3.
   take(/(?<=\s|^)[A-Za-z][\w.-]*\/[A-Za-z0-9][\w.-]*(?=[\s,;?!)]|$)/g, (m, before) => {
     const [org, name] = m[0].split('/');
@@ -56,7 +104,10 @@ export function recognise(query: string): Recognised {
   // Two-word steps: "worker 1", "node 0".
   take(/\b(?:node|worker|rank|launcher)\s+#?\d+\b/gi, () => 'step');
 
-  const raw = text.split(/\s+/).map((t) => t.replace(/^[("'`]+|[)"'`,;:!?]+$/g, '').replace(/\.$/, '')).filter(Boolean);
+  const raw = text
+    .split(/\s+/)
+    .map((t) => t.replace(/^[("'`]+|[)"'`,;:!?]+$/g, '').replace(/\.$/, ''))
+    .filter(Boolean);
   const words: string[] = [];
   for (let i = 0; i < raw.length; i++) {
     const tok = raw[i];
@@ -67,12 +118,26 @@ export function recognise(query: string): Recognised {
       const parts = lower.split(/[-.]/);
       const hasDigit = /\d/.test(lower);
       let kind: EntityKind | null = null;
-      const cue = JOB_CUES.has(prev) || SWEEP_CUES.has(prev) || NAMESPACE_CUES.has(prev) || parts[parts.length - 1] === 'runtime' || prev === 'runtime' || next === 'runtime' || next === 'runtimes';
+      const cue =
+        JOB_CUES.has(prev) ||
+        SWEEP_CUES.has(prev) ||
+        NAMESPACE_CUES.has(prev) ||
+        parts[parts.length - 1] === 'runtime' ||
+        prev === 'runtime' ||
+        next === 'runtime' ||
+        next === 'runtimes';
       // An ordinary compound ("fine-tune", "cluster-wide") is not a name.
       if (!hasDigit && parts.length < 3 && !cue && !FRAMEWORKS.has(parts[0])) kind = null;
       else if (/^(node|worker|step|launcher|trainer|master|rank)-?\d+$/.test(lower)) kind = 'step';
       else if (NAMESPACE_CUES.has(prev)) kind = 'namespace';
-      else if (FRAMEWORKS.has(parts[0]) || parts[parts.length - 1] === 'runtime' || prev === 'runtime' || next === 'runtime' || next === 'runtimes') kind = 'runtime';
+      else if (
+        FRAMEWORKS.has(parts[0]) ||
+        parts[parts.length - 1] === 'runtime' ||
+        prev === 'runtime' ||
+        next === 'runtime' ||
+        next === 'runtimes'
+      )
+        kind = 'runtime';
       else if (SWEEP_CUES.has(prev) || parts.some((p) => SWEEP_WORDS.has(p))) kind = 'sweep';
       else if (FAMILIES.test(parts[0]) && parts.length === 2 && /^\d+(\.\d+)?[bm]?$/.test(parts[1])) kind = 'model';
       else kind = 'job';
@@ -86,8 +151,12 @@ export function recognise(query: string): Recognised {
     const runtimeAt = ahead.findIndex((t) => /^runtimes?$/.test(t));
     const w0 = wordsOf(tok)[0];
     if (w0 && FRAMEWORKS.has(w0) && (prev === 'runtime' || runtimeAt >= 0)) {
-      entities.push({ kind: 'runtime', text: [tok, ...ahead.slice(0, Math.max(runtimeAt, 0))].join(' ').toLowerCase() });
-      for (const t of [tok, ...raw.slice(i + 1, i + 1 + Math.max(runtimeAt, 0))]) words.push(...wordsOf(t).filter((x) => !FAMILIES.test(x)));
+      entities.push({
+        kind: 'runtime',
+        text: [tok, ...ahead.slice(0, Math.max(runtimeAt, 0))].join(' ').toLowerCase(),
+      });
+      for (const t of [tok, ...raw.slice(i + 1, i + 1 + Math.max(runtimeAt, 0))])
+        words.push(...wordsOf(t).filter((x) => !FAMILIES.test(x)));
       i += Math.max(runtimeAt, 0);
       continue;
     }

@@ -17,13 +17,30 @@ export const CONFIRM_INPUT = 'confirm';
 export const CONFIRM_TTL_MS = 10 * 60_000;
 const PURPOSE = 'confirmation';
 
-interface ConfirmState { tool: string; args: string; caller: string; exp: number; nonce: string }
+interface ConfirmState {
+  tool: string;
+  args: string;
+  caller: string;
+  exp: number;
+  nonce: string;
+}
 
 /** Arguments as the confirmation binds them: every input but `confirmed`, keys in order. */
 export function argsDigest(args: unknown): string {
-  const canon = (v: unknown): unknown => (Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as any)[k])])) : v);
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as any)[k])]),
+          )
+        : v;
   const { confirmed: _c, ...rest } = (args && typeof args === 'object' ? args : {}) as Record<string, unknown>;
-  return createHash('sha256').update(JSON.stringify(canon(rest))).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify(canon(rest)))
+    .digest('base64url');
 }
 
 /** States already answered, until they expire: an answer is good for one run. */
@@ -44,7 +61,17 @@ export interface ModernConfirmation {
   pending(): Record<string, unknown> | undefined;
 }
 
-export function modernConfirmation(signer: Signer, o: { tool: string; args: unknown; caller: string; inputResponses?: unknown; requestState?: unknown; now?: () => number }): ModernConfirmation {
+export function modernConfirmation(
+  signer: Signer,
+  o: {
+    tool: string;
+    args: unknown;
+    caller: string;
+    inputResponses?: unknown;
+    requestState?: unknown;
+    now?: () => number;
+  },
+): ModernConfirmation {
   const now = o.now ?? Date.now;
   let asked: Record<string, unknown> | undefined;
   const elicit: Elicit = async (message, schema) => {
@@ -53,14 +80,31 @@ export function modernConfirmation(signer: Signer, o: { tool: string; args: unkn
       const answer = (o.inputResponses as Record<string, any> | undefined)?.[CONFIRM_INPUT];
       const valid = s && s.tool === o.tool && s.caller === o.caller && s.args === argsDigest(o.args) && s.exp > now();
       if (valid && answer && typeof answer === 'object' && ['accept', 'decline', 'cancel'].includes(answer.action)) {
-        if (!(await spend(s.nonce, s.exp))) throw new ToolError('CONFLICT', `This confirmation of ${o.tool} was already used; an answer is good for one run, so nothing was changed`, { reason: 'confirmation_already_used' }, `Call ${o.tool} again without requestState to ask the user anew.`);
-        return { action: answer.action, content: answer.content && typeof answer.content === 'object' ? answer.content : undefined };
+        if (!(await spend(s.nonce, s.exp)))
+          throw new ToolError(
+            'CONFLICT',
+            `This confirmation of ${o.tool} was already used; an answer is good for one run, so nothing was changed`,
+            { reason: 'confirmation_already_used' },
+            `Call ${o.tool} again without requestState to ask the user anew.`,
+          );
+        return {
+          action: answer.action,
+          content: answer.content && typeof answer.content === 'object' ? answer.content : undefined,
+        };
       }
     }
-    const state: ConfirmState = { tool: o.tool, args: argsDigest(o.args), caller: o.caller, exp: now() + CONFIRM_TTL_MS, nonce: randomBytes(12).toString('base64url') };
+    const state: ConfirmState = {
+      tool: o.tool,
+      args: argsDigest(o.args),
+      caller: o.caller,
+      exp: now() + CONFIRM_TTL_MS,
+      nonce: randomBytes(12).toString('base64url'),
+    };
     asked = {
       resultType: 'input_required',
-      inputRequests: { [CONFIRM_INPUT]: { method: 'elicitation/create', params: { mode: 'form', message, requestedSchema: schema } } },
+      inputRequests: {
+        [CONFIRM_INPUT]: { method: 'elicitation/create', params: { mode: 'form', message, requestedSchema: schema } },
+      },
       requestState: await signer.sign(PURPOSE, state),
     };
     return { action: 'pending' };

@@ -27,7 +27,8 @@ const invalid = (message: string) => Object.assign(new Error(`Invalid params: ${
 /** The filter a listen request asks for, or a -32602 error naming what is wrong with it. */
 export function parseFilter(params: unknown): SubscriptionFilter {
   const n = (params as { notifications?: unknown } | undefined)?.notifications;
-  if (!n || typeof n !== 'object' || Array.isArray(n)) throw invalid('subscriptions/listen needs params.notifications, an object naming the notifications wanted');
+  if (!n || typeof n !== 'object' || Array.isArray(n))
+    throw invalid('subscriptions/listen needs params.notifications, an object naming the notifications wanted');
   const out: SubscriptionFilter = {};
   for (const key of ['toolsListChanged', 'promptsListChanged', 'resourcesListChanged'] as const) {
     const v = (n as Record<string, unknown>)[key];
@@ -37,8 +38,12 @@ export function parseFilter(params: unknown): SubscriptionFilter {
   }
   const uris = (n as Record<string, unknown>).resourceSubscriptions;
   if (uris !== undefined) {
-    if (!Array.isArray(uris) || uris.some((u) => typeof u !== 'string' || u.length > 1024)) throw invalid('notifications.resourceSubscriptions must be an array of resource URIs');
-    if (uris.length > MAX_RESOURCE_SUBSCRIPTIONS) throw invalid(`notifications.resourceSubscriptions names ${uris.length} resources; at most ${MAX_RESOURCE_SUBSCRIPTIONS} per listen`);
+    if (!Array.isArray(uris) || uris.some((u) => typeof u !== 'string' || u.length > 1024))
+      throw invalid('notifications.resourceSubscriptions must be an array of resource URIs');
+    if (uris.length > MAX_RESOURCE_SUBSCRIPTIONS)
+      throw invalid(
+        `notifications.resourceSubscriptions names ${uris.length} resources; at most ${MAX_RESOURCE_SUBSCRIPTIONS} per listen`,
+      );
     out.resourceSubscriptions = [...new Set(uris as string[])];
   }
   return out;
@@ -54,7 +59,11 @@ export interface ListenHost {
   closed: Promise<void>;
 }
 
-interface Extra { requestId: Id; signal: AbortSignal; sendNotification(n: { method: string; params?: Record<string, unknown> }): Promise<void> }
+interface Extra {
+  requestId: Id;
+  signal: AbortSignal;
+  sendNotification(n: { method: string; params?: Record<string, unknown> }): Promise<void>;
+}
 
 /**
  * Serves one subscriptions/listen request: acknowledges the part of the filter this server honours
@@ -72,7 +81,13 @@ export async function serveListen(params: unknown, extra: Extra, host: ListenHos
     for (const uri of asked.resourceSubscriptions) {
       if (extra.signal.aborted) break;
       // A resource this caller may not watch (another namespace, not a TrainJob) is left out of the acknowledgement.
-      if (await host.subscribe(uri).then(() => true, () => false)) joined.push(uri);
+      if (
+        await host.subscribe(uri).then(
+          () => true,
+          () => false,
+        )
+      )
+        joined.push(uri);
     }
     honored.resourceSubscriptions = joined;
   }
@@ -92,11 +107,16 @@ export async function serveListen(params: unknown, extra: Extra, host: ListenHos
 /** Which filter key lets a notification through. */
 function admits(filter: SubscriptionFilter, m: { method?: string; params?: any }): boolean {
   switch (m.method) {
-    case 'notifications/tools/list_changed': return !!filter.toolsListChanged;
-    case 'notifications/prompts/list_changed': return !!filter.promptsListChanged;
-    case 'notifications/resources/list_changed': return !!filter.resourcesListChanged;
-    case 'notifications/resources/updated': return !!filter.resourceSubscriptions?.includes(m.params?.uri);
-    default: return false;
+    case 'notifications/tools/list_changed':
+      return !!filter.toolsListChanged;
+    case 'notifications/prompts/list_changed':
+      return !!filter.promptsListChanged;
+    case 'notifications/resources/list_changed':
+      return !!filter.resourcesListChanged;
+    case 'notifications/resources/updated':
+      return !!filter.resourceSubscriptions?.includes(m.params?.uri);
+    default:
+      return false;
   }
 }
 
@@ -120,12 +140,16 @@ export class ListenRoutes {
   }
 
   /** The listen went away without an answer (the client cancelled it). */
-  drop(id: Id) { this.open.delete(id); }
+  drop(id: Id) {
+    this.open.delete(id);
+  }
 
   /** The copies of an unsolicited notification to send, one per listen that asked for it. */
   route<M extends { method?: string; params?: any }>(m: M): M[] {
     return [...this.open].filter(([, f]) => admits(f, m)).map(([id]) => tagged(m, id));
   }
 
-  get size() { return this.open.size; }
+  get size() {
+    return this.open.size;
+  }
 }

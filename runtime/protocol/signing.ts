@@ -21,10 +21,14 @@ export function protocolKey(ownership: Ownership, env: NodeJS.ProcessEnv = proce
         return Buffer.from(given);
       }
       // The ownership proof of a made-up UID no Kubernetes object can have, used as a key of its own.
-      const derive = (ownership as unknown as { proof(uid: string, owner: string): Promise<string> }).proof.bind(ownership);
+      const derive = (ownership as unknown as { proof(uid: string, owner: string): Promise<string> }).proof.bind(
+        ownership,
+      );
       return Buffer.from(await derive('kubeflow-mcp:protocol-key:v1', 'kubeflow-mcp/protocol'), 'base64url');
     })();
-    key.catch(() => { key = undefined; });
+    key.catch(() => {
+      key = undefined;
+    });
     return key;
   };
 }
@@ -33,7 +37,9 @@ export class Signer {
   constructor(private key: KeySource) {}
 
   private async mac(purpose: string, payload: string): Promise<string> {
-    return createHmac('sha256', await this.key()).update(`${purpose}\n${payload}`).digest('base64url');
+    return createHmac('sha256', await this.key())
+      .update(`${purpose}\n${payload}`)
+      .digest('base64url');
   }
 
   async sign(purpose: string, data: unknown): Promise<string> {
@@ -50,6 +56,10 @@ export class Signer {
     const want = Buffer.from(await this.mac(purpose, payload));
     const got = Buffer.from(token.slice(dot + 1));
     if (got.length !== want.length || !timingSafeEqual(got, want)) return undefined;
-    try { return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as T; } catch { return undefined; }
+    try {
+      return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as T;
+    } catch {
+      return undefined;
+    }
   }
 }

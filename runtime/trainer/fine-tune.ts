@@ -5,8 +5,25 @@
 import type { FineTuneInput } from '../../generated/index.ts';
 import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../context.ts';
-import { baseJob, baseNameOf, credentialsSecret, frameworkOf, resourcesPerNode, schedulingPatch, SDK_MANAGER, type Built } from './submit.ts';
-import { BASE_MODEL_ANNOTATION, isRegistryRef, resolveRegistered, SOURCE_MODEL_ANNOTATION, weightsOf, type RegisteredSource, type RegisteredWeights } from './registered-model.ts';
+import {
+  baseJob,
+  baseNameOf,
+  credentialsSecret,
+  frameworkOf,
+  resourcesPerNode,
+  schedulingPatch,
+  SDK_MANAGER,
+  type Built,
+} from './submit.ts';
+import {
+  BASE_MODEL_ANNOTATION,
+  isRegistryRef,
+  resolveRegistered,
+  SOURCE_MODEL_ANNOTATION,
+  weightsOf,
+  type RegisteredSource,
+  type RegisteredWeights,
+} from './registered-model.ts';
 import { allRuntimes } from './lookup.ts';
 import { fitOf } from './recipes.ts';
 import { lookupModel, estimate, isGated } from './models.ts';
@@ -17,34 +34,74 @@ export function torchtuneArgs(i: FineTuneInput): string[] {
   a.push(`batch_size=${i.batch_size}`, `epochs=${i.epochs}`);
   if (i.loss) a.push(`loss=torchtune.modules.loss.${i.loss}`);
   if (i.dataset.startsWith('hf://')) {
-    const path = i.dataset.replace(/^hf:\/\//, '').split('/').slice(2).join('/');
-    a.push(path.includes('.') ? `dataset.data_files=/workspace/dataset/${path}` : `dataset.data_dir=/workspace/dataset/${path || '.'}`);
+    const path = i.dataset
+      .replace(/^hf:\/\//, '')
+      .split('/')
+      .slice(2)
+      .join('/');
+    a.push(
+      path.includes('.')
+        ? `dataset.data_files=/workspace/dataset/${path}`
+        : `dataset.data_dir=/workspace/dataset/${path || '.'}`,
+    );
   }
   const py = (v: unknown) => (v === true ? 'True' : v === false ? 'False' : String(v));
-  for (const [k, v] of [['apply_lora_to_mlp', i.apply_lora_to_mlp], ['apply_lora_to_output', i.apply_lora_to_output], ['lora_rank', i.lora_rank], ['lora_alpha', i.lora_alpha], ['lora_dropout', i.lora_dropout], ['quantize_base', i.quantize_base], ['use_dora', i.use_dora]] as const) {
+  for (const [k, v] of [
+    ['apply_lora_to_mlp', i.apply_lora_to_mlp],
+    ['apply_lora_to_output', i.apply_lora_to_output],
+    ['lora_rank', i.lora_rank],
+    ['lora_alpha', i.lora_alpha],
+    ['lora_dropout', i.lora_dropout],
+    ['quantize_base', i.quantize_base],
+    ['use_dora', i.use_dora],
+  ] as const) {
     if (v !== undefined) a.push(`model.${k}=${py(v)}`);
   }
   a.push(`model.lora_attn_modules=[${(i.lora_attn_modules ?? ['q_proj', 'v_proj', 'output_proj']).join(',')}]`);
-  if (i.dataset_source || i.dataset_split || i.dataset_train_on_input !== undefined || i.dataset_system_prompt || i.dataset_column_map) {
+  if (
+    i.dataset_source ||
+    i.dataset_split ||
+    i.dataset_train_on_input !== undefined ||
+    i.dataset_system_prompt ||
+    i.dataset_column_map
+  ) {
     a.push('dataset=torchtune.datasets.instruct_dataset');
     if (i.dataset_source) a.push(`dataset.source=${i.dataset_source}`);
     if (i.dataset_split) a.push(`dataset.split=${i.dataset_split}`);
     if (i.dataset_train_on_input !== undefined) a.push(`dataset.train_on_input=${py(i.dataset_train_on_input)}`);
     if (i.dataset_system_prompt) a.push(`dataset.new_system_prompt=${i.dataset_system_prompt}`);
-    if (i.dataset_column_map) a.push(`dataset.column_map={${Object.entries(i.dataset_column_map).map(([k, v]) => `'${k}': '${v}'`).join(', ')}}`);
+    if (i.dataset_column_map)
+      a.push(
+        `dataset.column_map={${Object.entries(i.dataset_column_map)
+          .map(([k, v]) => `'${k}': '${v}'`)
+          .join(', ')}}`,
+      );
   }
   return a;
 }
 
 /** The torchtune runtime whose recipe fits the model; none fitting is said, never guessed. */
 async function pickRuntime(ctx: ToolContext, model: string): Promise<{ name: string; note: string }> {
-  const tune = (await allRuntimes(ctx)).usable.filter((r) => frameworkOf(r) === 'torchtune').map((r) => r.metadata.name as string).sort();
-  if (!tune.length) throw new ToolError('VALIDATION_ERROR', 'No torchtune runtime is installed, so fine_tune cannot run here', undefined, 'Use run_custom_training() with a training script instead.');
+  const tune = (await allRuntimes(ctx)).usable
+    .filter((r) => frameworkOf(r) === 'torchtune')
+    .map((r) => r.metadata.name as string)
+    .sort();
+  if (!tune.length)
+    throw new ToolError(
+      'VALIDATION_ERROR',
+      'No torchtune runtime is installed, so fine_tune cannot run here',
+      undefined,
+      'Use run_custom_training() with a training script instead.',
+    );
   const fits = tune.map((n) => fitOf(model, n));
   const best = fits.find((f) => f.fit === 'fits');
   if (best) return { name: best.runtime, note: `runtime not given: chose ${best.runtime}; ${best.reason}` };
-  throw new ToolError('VALIDATION_ERROR', `No installed torchtune runtime has a recipe for ${model}`, { runtimes: fits.map((f) => ({ runtime: f.runtime, fit: f.fit, reason: f.reason })) },
-    'Use run_custom_training() with your own script on a torch runtime, pass runtime= to choose one anyway, or ask a platform admin for a runtime with a recipe for this model (create_runtime).');
+  throw new ToolError(
+    'VALIDATION_ERROR',
+    `No installed torchtune runtime has a recipe for ${model}`,
+    { runtimes: fits.map((f) => ({ runtime: f.runtime, fit: f.fit, reason: f.reason })) },
+    'Use run_custom_training() with your own script on a torch runtime, pass runtime= to choose one anyway, or ask a platform admin for a runtime with a recipe for this model (create_runtime).',
+  );
 }
 
 /**
@@ -58,7 +115,9 @@ const WEIGHT_PATTERNS = ['*.safetensors', '*.bin', '*.pt', '*.pth', '*.msgpack',
 
 /** Mounts a volume into the `node` container only (the initializers do not need it). */
 function mountOnNode(job: Record<string, any>, volume: Record<string, unknown>, mount: Record<string, unknown>) {
-  const patches: any[] = (job.spec.runtimePatches ??= [{ manager: SDK_MANAGER, trainingRuntimeSpec: { template: { spec: { replicatedJobs: [] } } } }]);
+  const patches: any[] = (job.spec.runtimePatches ??= [
+    { manager: SDK_MANAGER, trainingRuntimeSpec: { template: { spec: { replicatedJobs: [] } } } },
+  ]);
   const jobs: any[] = (patches[0].trainingRuntimeSpec.template.spec.replicatedJobs ??= []);
   let node = jobs.find((j) => j.name === 'node');
   if (!node) jobs.unshift((node = { name: 'node', template: { spec: { template: { spec: {} } } } }));
@@ -91,14 +150,27 @@ export async function buildFineTune(asked: FineTuneInput, ctx: ToolContext): Pro
   const slug = registered ? `${registered.model}-${registered.version}` : baseNameOf(input.model);
   const { job, runtime } = await baseJob(asked, ctx, runtimeName, `${slug}-${input.quantize_base ? 'qlora' : 'lora'}`);
   if (frameworkOf(runtime) !== 'torchtune') {
-    throw new ToolError('VALIDATION_ERROR', `Runtime '${runtimeName}' is a ${frameworkOf(runtime) ?? 'unlabelled'} runtime; fine_tune needs a torchtune runtime`, { runtime: runtimeName }, 'Pick a torchtune-* runtime from list_runtimes(), or use run_custom_training().');
+    throw new ToolError(
+      'VALIDATION_ERROR',
+      `Runtime '${runtimeName}' is a ${frameworkOf(runtime) ?? 'unlabelled'} runtime; fine_tune needs a torchtune runtime`,
+      { runtime: runtimeName },
+      'Pick a torchtune-* runtime from list_runtimes(), or use run_custom_training().',
+    );
   }
   const s3 = input.model.startsWith('s3://') || input.dataset.startsWith('s3://');
-  const secret = credentialsSecret(job.metadata.name, s3
-    ? { ACCESS_KEY_ID: input.s3_access_key_id, SECRET_ACCESS_KEY: input.s3_secret_access_key }
-    : { ACCESS_TOKEN: input.hf_token });
-  const envOf = (extra: Array<[string, string | undefined]>) => extra.filter(([, v]) => v).map(([name, value]) => ({ name, value: value! }));
-  const s3env: Array<[string, string | undefined]> = [['ENDPOINT', input.s3_endpoint], ['REGION', input.s3_region], ['ROLE_ARN', input.s3_role_arn]];
+  const secret = credentialsSecret(
+    job.metadata.name,
+    s3
+      ? { ACCESS_KEY_ID: input.s3_access_key_id, SECRET_ACCESS_KEY: input.s3_secret_access_key }
+      : { ACCESS_TOKEN: input.hf_token },
+  );
+  const envOf = (extra: Array<[string, string | undefined]>) =>
+    extra.filter(([, v]) => v).map(([name, value]) => ({ name, value: value! }));
+  const s3env: Array<[string, string | undefined]> = [
+    ['ENDPOINT', input.s3_endpoint],
+    ['REGION', input.s3_region],
+    ['ROLE_ARN', input.s3_role_arn],
+  ];
   job.spec.trainer = {
     command: ['tune', 'run'],
     args: torchtuneArgs(input),
@@ -108,29 +180,91 @@ export async function buildFineTune(asked: FineTuneInput, ctx: ToolContext): Pro
     env: [{ name: 'HF_HOME', value: '/workspace/.hf' }],
   };
   job.spec.initializer = {
-    dataset: { storageUri: input.dataset, env: envOf([...(input.dataset.startsWith('s3://') ? s3env : []), ['IGNORE_PATTERNS', input.dataset_ignore_patterns?.join(',')]]), ...(secret ? { secretRef: { name: secret.metadata.name } } : {}) },
-    model: { storageUri: input.model, env: envOf([...(input.model.startsWith('s3://') ? s3env : []), ['IGNORE_PATTERNS', (input.model_ignore_patterns ?? ['*.msgpack', '*.h5', '*.bin', '*.pt', '*.pth']).join(',')]]), ...(secret ? { secretRef: { name: secret.metadata.name } } : {}) },
+    dataset: {
+      storageUri: input.dataset,
+      env: envOf([
+        ...(input.dataset.startsWith('s3://') ? s3env : []),
+        ['IGNORE_PATTERNS', input.dataset_ignore_patterns?.join(',')],
+      ]),
+      ...(secret ? { secretRef: { name: secret.metadata.name } } : {}),
+    },
+    model: {
+      storageUri: input.model,
+      env: envOf([
+        ...(input.model.startsWith('s3://') ? s3env : []),
+        ['IGNORE_PATTERNS', (input.model_ignore_patterns ?? ['*.msgpack', '*.h5', '*.bin', '*.pt', '*.pth']).join(',')],
+      ]),
+      ...(secret ? { secretRef: { name: secret.metadata.name } } : {}),
+    },
   };
-  const patches = schedulingPatch(input, ['node', 'dataset-initializer', 'model-initializer'].slice(0, input.volumes || input.volume_mounts ? 3 : 1));
+  const patches = schedulingPatch(
+    input,
+    ['node', 'dataset-initializer', 'model-initializer'].slice(0, input.volumes || input.volume_mounts ? 3 : 1),
+  );
   if (patches) job.spec.runtimePatches = patches;
   if (registered && weights) {
-    job.metadata.annotations = { ...job.metadata.annotations, [SOURCE_MODEL_ANNOTATION]: registered.reference, [BASE_MODEL_ANNOTATION]: identity };
+    job.metadata.annotations = {
+      ...job.metadata.annotations,
+      [SOURCE_MODEL_ANNOTATION]: registered.reference,
+      [BASE_MODEL_ANNOTATION]: identity,
+    };
     if (weights.claim) {
-      mountOnNode(job, { name: 'registered-model', persistentVolumeClaim: { claimName: weights.claim.name, readOnly: true } },
-        { name: 'registered-model', mountPath: MODEL_DIR, readOnly: true, ...(weights.claim.path ? { subPath: weights.claim.path } : {}) });
+      mountOnNode(
+        job,
+        { name: 'registered-model', persistentVolumeClaim: { claimName: weights.claim.name, readOnly: true } },
+        {
+          name: 'registered-model',
+          mountPath: MODEL_DIR,
+          readOnly: true,
+          ...(weights.claim.path ? { subPath: weights.claim.path } : {}),
+        },
+      );
       // The runtime still runs its model initializer: it fetches the base model without its weights.
       const model = job.spec.initializer.model;
-      model.env = [...model.env.filter((e: any) => e.name !== 'IGNORE_PATTERNS'), { name: 'IGNORE_PATTERNS', value: WEIGHT_PATTERNS.join(',') }];
-      warnings.push(`The trainer reads ${registered.reference} from volume claim '${weights.claim.name}'${weights.claim.path ? ` (${weights.claim.path})` : ''}, mounted read-only at ${MODEL_DIR}: that directory must hold the checkpoint and the tokenizer the recipe reads there; a ReadWriteOnce claim must not be in use on another node.`);
+      model.env = [
+        ...model.env.filter((e: any) => e.name !== 'IGNORE_PATTERNS'),
+        { name: 'IGNORE_PATTERNS', value: WEIGHT_PATTERNS.join(',') },
+      ];
+      warnings.push(
+        `The trainer reads ${registered.reference} from volume claim '${weights.claim.name}'${weights.claim.path ? ` (${weights.claim.path})` : ''}, mounted read-only at ${MODEL_DIR}: that directory must hold the checkpoint and the tokenizer the recipe reads there; a ReadWriteOnce claim must not be in use on another node.`,
+      );
     }
   }
-  if (!input.hf_token && input.model.startsWith('hf://') && isGated(input.model)) warnings.push(`${input.model.replace(/^hf:\/\//, '')} is gated on Hugging Face: pass hf_token (an account that accepted its licence) or the model download will fail with 401.`);
+  if (!input.hf_token && input.model.startsWith('hf://') && isGated(input.model))
+    warnings.push(
+      `${input.model.replace(/^hf:\/\//, '')} is gated on Hugging Face: pass hf_token (an account that accepted its licence) or the model download will fail with 401.`,
+    );
   const fit = input.runtime ? fitOf(identity, runtimeName) : undefined;
-  if (fit && fit.fit !== 'fits' && fit.fit !== 'unsure') warnings.push(`Runtime '${runtimeName}' may not fit ${identity}: ${fit.reason}, so the recipe's model settings may not match it.`);
+  if (fit && fit.fit !== 'fits' && fit.fit !== 'unsure')
+    warnings.push(
+      `Runtime '${runtimeName}' may not fit ${identity}: ${fit.reason}, so the recipe's model settings may not match it.`,
+    );
   const known = lookupModel(identity.replace(/^hf:\/\//, ''));
-  const est = known && estimate(known, { method: input.quantize_base ? 'qlora' : 'lora', batch_size: input.batch_size!, sequence_length: 2048, quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16', gradient_checkpointing: true, num_workers: input.num_nodes! });
+  const est =
+    known &&
+    estimate(known, {
+      method: input.quantize_base ? 'qlora' : 'lora',
+      batch_size: input.batch_size!,
+      sequence_length: 2048,
+      quantization: input.dtype === 'fp32' ? 'fp32' : 'bf16',
+      gradient_checkpointing: true,
+      num_workers: input.num_nodes!,
+    });
   return {
-    job, secret, runtime, warnings, gpusNeededPerNode: est ? est.gpu_per_worker : undefined,
-    ...(registered && weights ? { registered: { ...registered, read_from: weights.claim ? `volume claim ${weights.claim.name}${weights.claim.path ? `/${weights.claim.path}` : ''}, mounted at ${MODEL_DIR}` : weights.storageUri } } : {}),
+    job,
+    secret,
+    runtime,
+    warnings,
+    gpusNeededPerNode: est ? est.gpu_per_worker : undefined,
+    ...(registered && weights
+      ? {
+          registered: {
+            ...registered,
+            read_from: weights.claim
+              ? `volume claim ${weights.claim.name}${weights.claim.path ? `/${weights.claim.path}` : ''}, mounted at ${MODEL_DIR}`
+              : weights.storageUri,
+          },
+        }
+      : {}),
   };
 }

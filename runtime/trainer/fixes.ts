@@ -7,31 +7,57 @@ import { isSecretName } from '../logger.ts';
 export const REQUEST_ANNOTATION = 'kubeflow-mcp/request';
 const TRAINING_TOOLS = ['fine_tune', 'run_custom_training', 'run_container_training'];
 
-export interface Fix { tool: string; arguments: Record<string, unknown>; change: string; note?: string }
+export interface Fix {
+  tool: string;
+  arguments: Record<string, unknown>;
+  change: string;
+  note?: string;
+}
 
 /** The annotation value for a submit: its tool and arguments without secrets, name or confirmation. */
 export function requestAnnotation(tool: string, input: Record<string, unknown>): string {
-  const args = Object.fromEntries(Object.entries(input).filter(([k]) => k !== 'confirmed' && k !== 'name' && !isSecretName(k) && k !== 'env'));
-  return JSON.stringify({ tool, arguments: args, had_secrets: Object.keys(input).some((k) => isSecretName(k)) || !!input.env });
+  const args = Object.fromEntries(
+    Object.entries(input).filter(([k]) => k !== 'confirmed' && k !== 'name' && !isSecretName(k) && k !== 'env'),
+  );
+  return JSON.stringify({
+    tool,
+    arguments: args,
+    had_secrets: Object.keys(input).some((k) => isSecretName(k)) || !!input.env,
+  });
 }
 
 function requestOf(job: Obj): { tool: string; arguments: Record<string, any>; had_secrets?: boolean } | undefined {
   try {
     const r = JSON.parse(job.metadata?.annotations?.[REQUEST_ANNOTATION] ?? '');
     return r && TRAINING_TOOLS.includes(r.tool) && r.arguments && typeof r.arguments === 'object' ? r : undefined;
-  } catch { return undefined; }
+  } catch {
+    return undefined;
+  }
 }
 
-const again = (r: { had_secrets?: boolean }) => (r.had_secrets ? 'Pass the same credentials (hf_token, env secrets) again; they are not kept.' : undefined);
+const again = (r: { had_secrets?: boolean }) =>
+  r.had_secrets ? 'Pass the same credentials (hf_token, env secrets) again; they are not kept.' : undefined;
 
 /** Out of memory: a fine-tune retried with QLoRA, then with half the batch. */
 export function oomFix(job: Obj): Fix | undefined {
   const r = requestOf(job);
   if (!r || r.tool !== 'fine_tune') return undefined;
   const a = r.arguments;
-  if (!a.quantize_base) return { tool: r.tool, arguments: { ...a, quantize_base: true }, change: 'QLoRA: the frozen weights in 4 bits (quantize_base=true) need far less GPU memory', note: again(r) };
+  if (!a.quantize_base)
+    return {
+      tool: r.tool,
+      arguments: { ...a, quantize_base: true },
+      change: 'QLoRA: the frozen weights in 4 bits (quantize_base=true) need far less GPU memory',
+      note: again(r),
+    };
   const batch = Number(a.batch_size ?? 4);
-  if (batch > 1) return { tool: r.tool, arguments: { ...a, batch_size: Math.floor(batch / 2) }, change: `half the batch size (${batch} -> ${Math.floor(batch / 2)}) halves the activation memory`, note: again(r) };
+  if (batch > 1)
+    return {
+      tool: r.tool,
+      arguments: { ...a, batch_size: Math.floor(batch / 2) },
+      change: `half the batch size (${batch} -> ${Math.floor(batch / 2)}) halves the activation memory`,
+      note: again(r),
+    };
   return undefined;
 }
 
@@ -45,7 +71,12 @@ export const nodesFitting = (freePerNode: number[], perNode: number) => freePerN
  * when the tool can add nodes). Else the most GPUs the cluster can give at once, on fewer nodes
  * or fewer per node. Undefined when even one GPU per node on one node is not free.
  */
-export function feasibleShape(freePerNode: number[], asked: number, nodes: number, canAddNodes: boolean): { perNode: number; nodes: number; sameTotal: boolean } | undefined {
+export function feasibleShape(
+  freePerNode: number[],
+  asked: number,
+  nodes: number,
+  canAddNodes: boolean,
+): { perNode: number; nodes: number; sameTotal: boolean } | undefined {
   const total = asked * nodes;
   if (canAddNodes) {
     for (let g = Math.min(asked, freePerNode[0] ?? 0); g >= 1; g--) {
@@ -56,7 +87,8 @@ export function feasibleShape(freePerNode: number[], asked: number, nodes: numbe
   let best: { perNode: number; nodes: number; sameTotal: boolean } | undefined;
   for (let g = Math.min(asked, freePerNode[0] ?? 0); g >= 1; g--) {
     const n = Math.min(canAddNodes ? Math.ceil(total / g) : nodes, nodesFitting(freePerNode, g));
-    if (n >= 1 && (!best || g * n > best.perNode * best.nodes)) best = { perNode: g, nodes: n, sameTotal: g * n >= total };
+    if (n >= 1 && (!best || g * n > best.perNode * best.nodes))
+      best = { perNode: g, nodes: n, sameTotal: g * n >= total };
   }
   return best;
 }
@@ -82,18 +114,26 @@ export function shapeFix(job: Obj, free: Record<string, number | number[]>): Fix
   const shape = feasibleShape(perNodeFree, asked, nodes, canAddNodes);
   if (!shape || (!Array.isArray(known) && shape.nodes > 1)) return undefined;
   const args = { ...r.arguments };
-  if (r.tool === 'fine_tune' || args.resources_per_node) args.resources_per_node = { ...(args.resources_per_node ?? {}), gpu: shape.perNode };
+  if (r.tool === 'fine_tune' || args.resources_per_node)
+    args.resources_per_node = { ...(args.resources_per_node ?? {}), gpu: shape.perNode };
   else args.gpu_per_node = shape.perNode;
   if (shape.nodes !== nodes || args.num_nodes !== undefined) args.num_nodes = shape.nodes;
-  const was = asked * nodes, now = shape.perNode * shape.nodes;
-  const where = shape.nodes === 1 ? 'on one node that has them free' : `on ${shape.nodes} nodes, each with ${shape.perNode} free now`;
+  const was = asked * nodes,
+    now = shape.perNode * shape.nodes;
+  const where =
+    shape.nodes === 1
+      ? 'on one node that has them free'
+      : `on ${shape.nodes} nodes, each with ${shape.perNode} free now`;
   const change = shape.sameTotal
     ? `${shape.perNode} ${kind} per node ${where}, instead of ${asked} per node on ${nodes}`
     : `${now} ${kind} in all instead of ${was} (${shape.perNode} per node ${where}): the most this cluster has free at once`;
-  const fewer = !shape.sameTotal ? ' With fewer GPUs training is slower, and a model that needed all of them may not fit: if it runs out of memory, retry with QLoRA (quantize_base=true) or a smaller model.' : '';
+  const fewer = !shape.sameTotal
+    ? ' With fewer GPUs training is slower, and a model that needed all of them may not fit: if it runs out of memory, retry with QLoRA (quantize_base=true) or a smaller model.'
+    : '';
   const note = [again(r), fewer.trim() || undefined].filter(Boolean).join(' ') || undefined;
   return { tool: r.tool, arguments: args, change, ...(note ? { note } : {}) };
 }
 
 /** A next step naming the fix as a call to preview. */
-export const fixStep = (fix: Fix) => `Preview the fix with ${fix.tool}(...) using the arguments in fix.arguments: ${fix.change}`;
+export const fixStep = (fix: Fix) =>
+  `Preview the fix with ${fix.tool}(...) using the arguments in fix.arguments: ${fix.change}`;

@@ -7,7 +7,10 @@ const cache = new Map<string, ModelInfo | null>();
 const TIMEOUT_MS = 2500;
 
 async function getJson(url: string, token?: string): Promise<any> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   if (!res.ok) throw new Error(`${res.status}`);
   return res.json();
 }
@@ -18,12 +21,30 @@ export async function hubModel(id: string, env: NodeJS.ProcessEnv = process.env)
   const base = (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
   let info: ModelInfo | null = null;
   try {
-    const [meta, config] = await Promise.all([getJson(`${base}/api/models/${id}`, env.HF_TOKEN), getJson(`${base}/${id}/resolve/main/config.json`, env.HF_TOKEN).catch(() => ({}))]);
+    const [meta, config] = await Promise.all([
+      getJson(`${base}/api/models/${id}`, env.HF_TOKEN),
+      getJson(`${base}/${id}/resolve/main/config.json`, env.HF_TOKEN).catch(() => ({})),
+    ]);
     const total = meta?.safetensors?.total ?? meta?.cardData?.num_parameters;
     if (typeof total === 'number' && total > 0) {
       const hidden = config.hidden_size ?? config.n_embd ?? config.d_model ?? 4096;
       const layers = config.num_hidden_layers ?? config.n_layer ?? 32;
-      info = { id, params_b: total / 1e9, hidden, layers, arch: { vocab: config.vocab_size ?? 32000, hidden, layers, intermediate: config.intermediate_size ?? hidden * 4, heads: config.num_attention_heads ?? 32, kvHeads: config.num_key_value_heads ?? config.num_attention_heads ?? 32, tied: !!config.tie_word_embeddings, mlp: 'gated' } };
+      info = {
+        id,
+        params_b: total / 1e9,
+        hidden,
+        layers,
+        arch: {
+          vocab: config.vocab_size ?? 32000,
+          hidden,
+          layers,
+          intermediate: config.intermediate_size ?? hidden * 4,
+          heads: config.num_attention_heads ?? 32,
+          kvHeads: config.num_key_value_heads ?? config.num_attention_heads ?? 32,
+          tied: !!config.tie_word_embeddings,
+          mlp: 'gated',
+        },
+      };
     }
   } catch {
     info = null; // unreachable or unknown: remembered so one slow lookup is not repeated

@@ -19,16 +19,49 @@ export interface NameInfo {
 
 /** Token prefixes and the family they name, most specific first (mixtral before mistral, ...). */
 const FAMILIES: Array<[string, string]> = [
-  ['tinyllama', 'tinyllama'], ['codellama', 'codellama'], ['llava', 'llava'],
-  ['mixtral', 'mixtral'], ['mistral', 'mistral'], ['ministral', 'mistral'], ['codestral', 'mistral'],
-  ['llama', 'llama'], ['qwq', 'qwen'], ['qwen', 'qwen'], ['codegemma', 'gemma'], ['gemma', 'gemma'],
-  ['phi', 'phi'], ['deepseek', 'deepseek'], ['falcon', 'falcon'], ['gpt2', 'gpt2'], ['gptj', 'gpt-j'],
-  ['gptneox', 'gpt-neox'], ['pythia', 'pythia'], ['bloom', 'bloom'], ['mpt', 'mpt'], ['yi', 'yi'],
-  ['smollm', 'smollm'], ['starcoder', 'starcoder'], ['olmo', 'olmo'], ['granite', 'granite'],
-  ['internlm', 'internlm'], ['baichuan', 'baichuan'], ['chatglm', 'chatglm'], ['glm', 'glm'],
-  ['stablelm', 'stablelm'], ['command', 'command-r'], ['aya', 'aya'], ['dbrx', 'dbrx'],
-  ['jamba', 'jamba'], ['nemotron', 'nemotron'], ['opt', 'opt'], ['exaone', 'exaone'], ['solar', 'solar'],
-  ['vicuna', 'llama'], ['zephyr', 'mistral'], ['openchat', 'mistral'], ['hermes', 'hermes'],
+  ['tinyllama', 'tinyllama'],
+  ['codellama', 'codellama'],
+  ['llava', 'llava'],
+  ['mixtral', 'mixtral'],
+  ['mistral', 'mistral'],
+  ['ministral', 'mistral'],
+  ['codestral', 'mistral'],
+  ['llama', 'llama'],
+  ['qwq', 'qwen'],
+  ['qwen', 'qwen'],
+  ['codegemma', 'gemma'],
+  ['gemma', 'gemma'],
+  ['phi', 'phi'],
+  ['deepseek', 'deepseek'],
+  ['falcon', 'falcon'],
+  ['gpt2', 'gpt2'],
+  ['gptj', 'gpt-j'],
+  ['gptneox', 'gpt-neox'],
+  ['pythia', 'pythia'],
+  ['bloom', 'bloom'],
+  ['mpt', 'mpt'],
+  ['yi', 'yi'],
+  ['smollm', 'smollm'],
+  ['starcoder', 'starcoder'],
+  ['olmo', 'olmo'],
+  ['granite', 'granite'],
+  ['internlm', 'internlm'],
+  ['baichuan', 'baichuan'],
+  ['chatglm', 'chatglm'],
+  ['glm', 'glm'],
+  ['stablelm', 'stablelm'],
+  ['command', 'command-r'],
+  ['aya', 'aya'],
+  ['dbrx', 'dbrx'],
+  ['jamba', 'jamba'],
+  ['nemotron', 'nemotron'],
+  ['opt', 'opt'],
+  ['exaone', 'exaone'],
+  ['solar', 'solar'],
+  ['vicuna', 'llama'],
+  ['zephyr', 'mistral'],
+  ['openchat', 'mistral'],
+  ['hermes', 'hermes'],
 ];
 
 const num = (s: string) => Number(s);
@@ -41,7 +74,11 @@ const SIZE_WORDS: Record<string, Record<string, number>> = { phi: { mini: 3.8, s
 
 /** Lowercase tokens of an id: `hf://` and tags dropped, "1_6b" read as "1.6b", split on - _ / space. */
 function tokens(id: string): string[] {
-  const s = id.toLowerCase().replace(/^[a-z0-9]+:\/\//, '').replace(/:/g, '-').replace(/(\d)_(\d)/g, '$1.$2');
+  const s = id
+    .toLowerCase()
+    .replace(/^[a-z0-9]+:\/\//, '')
+    .replace(/:/g, '-')
+    .replace(/(\d)_(\d)/g, '$1.$2');
   return s.split(/[-_/\s]+/).filter(Boolean);
 }
 
@@ -78,9 +115,21 @@ export function parseModelName(id: string): NameInfo {
   let famAt = -1;
   for (const t of order) {
     const f = familyToken(t);
-    if (f) { info.family = f.family; famAt = name.indexOf(t); if (/^\d/.test(f.rest) && !SIZE.test(f.rest)) info.version = f.rest; break; }
+    if (f) {
+      info.family = f.family;
+      famAt = name.indexOf(t);
+      if (/^\d/.test(f.rest) && !SIZE.test(f.rest)) info.version = f.rest;
+      break;
+    }
   }
-  if (!info.family) for (const t of orgTokens) { const f = familyToken(t); if (f) { info.family = f.family; break; } }
+  if (!info.family)
+    for (const t of orgTokens) {
+      const f = familyToken(t);
+      if (f) {
+        info.family = f.family;
+        break;
+      }
+    }
   // A version written as its own token right after the family: Llama-3.2-1B, gemma-2-9b, Phi-3-mini.
   if (info.family && !info.version && famAt >= 0) {
     const next = name[famAt + 1];
@@ -92,26 +141,41 @@ export function parseModelName(id: string): NameInfo {
   for (const t of name) {
     const moe = MOE.exec(t);
     if (moe) {
-      const experts = num(moe[1]), each = inB(num(moe[2]), moe[3]);
+      const experts = num(moe[1]),
+        each = inB(num(moe[2]), moe[3]);
       // Two experts per token plus the shared fifth: 8x7B -> about 12.6B active.
-      Object.assign(info, { experts, params_b: moeTotal(experts, each), active_params_b: round(each * 1.8), size_text: t });
+      Object.assign(info, {
+        experts,
+        params_b: moeTotal(experts, each),
+        active_params_b: round(each * 1.8),
+        size_text: t,
+      });
       return info;
     }
   }
   let best: number | undefined;
   for (const t of name) {
     const active = ACTIVE.exec(t);
-    if (active) { info.active_params_b = num(active[1]); continue; }
+    if (active) {
+      info.active_params_b = num(active[1]);
+      continue;
+    }
     const size = SIZE.exec(t);
     if (!size) continue;
     const b = inB(num(size[1]), size[2]);
     if (b < 0.01) continue;
-    if (best === undefined || b > best) { best = b; info.size_text = t; }
+    if (best === undefined || b > best) {
+      best = b;
+      info.size_text = t;
+    }
   }
   if (best !== undefined) info.params_b = best;
   else if (info.family && SIZE_WORDS[info.family]) {
     const word = name.find((t) => SIZE_WORDS[info.family!][t] !== undefined);
-    if (word) { info.params_b = SIZE_WORDS[info.family][word]; info.size_text = word; }
+    if (word) {
+      info.params_b = SIZE_WORDS[info.family][word];
+      info.size_text = word;
+    }
   }
   return info;
 }

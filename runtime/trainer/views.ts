@@ -10,7 +10,8 @@ export const INDEX_LABEL = 'batch.kubernetes.io/job-completion-index';
 
 export type JobStatus = 'Created' | 'Running' | 'Suspended' | 'Complete' | 'Failed';
 
-const condTrue = (o: Obj, type: string) => (o.status?.conditions ?? []).find((c: any) => c.type === type && c.status === 'True');
+const condTrue = (o: Obj, type: string) =>
+  (o.status?.conditions ?? []).find((c: any) => c.type === type && c.status === 'True');
 
 /** Status from the TrainJob alone: conditions first, then its jobsStatus counters. */
 export function jobStatus(job: Obj): JobStatus {
@@ -30,7 +31,12 @@ export function statusReason(job: Obj): string | undefined {
 
 export function deviceOf(resources: Obj | undefined): { device: string; count: number } {
   const lim = { ...(resources?.requests ?? {}), ...(resources?.limits ?? {}) };
-  for (const [key, device] of [['nvidia.com/gpu', 'gpu'], ['amd.com/gpu', 'gpu'], ['gpu.intel.com/i915', 'gpu'], ['google.com/tpu', 'tpu']] as const) {
+  for (const [key, device] of [
+    ['nvidia.com/gpu', 'gpu'],
+    ['amd.com/gpu', 'gpu'],
+    ['gpu.intel.com/i915', 'gpu'],
+    ['google.com/tpu', 'tpu'],
+  ] as const) {
     if (lim[key] !== undefined) return { device, count: Number(lim[key]) };
   }
   const mig = Object.keys(lim).find((k) => k.startsWith('nvidia.com/mig-'));
@@ -41,24 +47,37 @@ export function deviceOf(resources: Obj | undefined): { device: string; count: n
 
 /** One step per pod: node-<rank> for trainer pods, the initializer name otherwise. */
 export function stepsOf(pods: Obj[], mpi: boolean) {
-  return pods.map((p) => {
-    const rjob = p.metadata.labels?.[RJOB_LABEL] ?? 'unknown';
-    const idx = Number(p.metadata.labels?.[INDEX_LABEL] ?? 0);
-    const name = rjob === 'node' ? `node-${mpi ? idx + 1 : idx}` : rjob === 'launcher' ? 'node-0' : rjob;
-    const main = p.spec?.containers?.[0];
-    const { device, count } = deviceOf(main?.resources);
-    const cs = p.status?.containerStatuses?.[0];
-    const waiting = cs?.state?.waiting?.reason;
-    const unschedulable = (p.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled' && c.reason === 'Unschedulable');
-    return {
-      name, status: p.status?.phase ?? 'Pending', pod_name: p.metadata.name, replicated_job: rjob, device, device_count: count,
-      restarts: cs?.restartCount ?? 0, ...(waiting ? { waiting: waiting } : {}), ...(unschedulable ? { unschedulable: unschedulable.message } : {}),
-    };
-  }).sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  return pods
+    .map((p) => {
+      const rjob = p.metadata.labels?.[RJOB_LABEL] ?? 'unknown';
+      const idx = Number(p.metadata.labels?.[INDEX_LABEL] ?? 0);
+      const name = rjob === 'node' ? `node-${mpi ? idx + 1 : idx}` : rjob === 'launcher' ? 'node-0' : rjob;
+      const main = p.spec?.containers?.[0];
+      const { device, count } = deviceOf(main?.resources);
+      const cs = p.status?.containerStatuses?.[0];
+      const waiting = cs?.state?.waiting?.reason;
+      const unschedulable = (p.status?.conditions ?? []).find(
+        (c: any) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
+      );
+      return {
+        name,
+        status: p.status?.phase ?? 'Pending',
+        pod_name: p.metadata.name,
+        replicated_job: rjob,
+        device,
+        device_count: count,
+        restarts: cs?.restartCount ?? 0,
+        ...(waiting ? { waiting: waiting } : {}),
+        ...(unschedulable ? { unschedulable: unschedulable.message } : {}),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
 }
 
 export function trainerJobOf(rt: Obj) {
-  return (rt.spec?.template?.spec?.replicatedJobs ?? []).find((r: any) => r.template?.metadata?.labels?.[ANCESTOR_LABEL] === 'trainer');
+  return (rt.spec?.template?.spec?.replicatedJobs ?? []).find(
+    (r: any) => r.template?.metadata?.labels?.[ANCESTOR_LABEL] === 'trainer',
+  );
 }
 
 /** What an agent needs to choose a runtime. */
@@ -83,7 +102,9 @@ export function summarizeRuntime(rt: Obj) {
     device,
     device_count: perNode * numNodes,
     steps: rjobs.map((r) => r.name),
-    initializers: rjobs.map((r) => r.template?.metadata?.labels?.[ANCESTOR_LABEL]).filter((s: string) => s && s !== 'trainer'),
+    initializers: rjobs
+      .map((r) => r.template?.metadata?.labels?.[ANCESTOR_LABEL])
+      .filter((s: string) => s && s !== 'trainer'),
     ...(rt.metadata?.labels?.['trainer.kubeflow.org/support'] === 'deprecated' ? { deprecated: true } : {}),
   };
 }

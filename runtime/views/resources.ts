@@ -17,7 +17,13 @@ export function viewsFor(tools: Set<string>): ViewDecl[] {
 }
 
 export function viewResources(tools: Set<string>) {
-  return viewsFor(tools).map((v) => ({ uri: v.uri, name: `view-${v.name}`, title: v.title, description: v.description, mimeType: VIEW_MIME }));
+  return viewsFor(tools).map((v) => ({
+    uri: v.uri,
+    name: `view-${v.name}`,
+    title: v.title,
+    description: v.description,
+    mimeType: VIEW_MIME,
+  }));
 }
 
 /** The package root, from source (tsx) or from the bundle in dist/: the nearest folder with package.json. */

@@ -26,7 +26,10 @@ const bounded = (raw: string | undefined, dflt: number, lo: number, hi: number) 
 
 /** How often and how many times a view polls (KUBEFLOW_MCP_VIEW_POLL_MS, KUBEFLOW_MCP_VIEW_MAX_POLLS), within fixed bounds. */
 export function pollPolicy(env: NodeJS.ProcessEnv = process.env) {
-  return { interval_ms: bounded(env.KUBEFLOW_MCP_VIEW_POLL_MS, 5000, 250, 60_000), max_polls: bounded(env.KUBEFLOW_MCP_VIEW_MAX_POLLS, 120, 1, 720) };
+  return {
+    interval_ms: bounded(env.KUBEFLOW_MCP_VIEW_POLL_MS, 5000, 250, 60_000),
+    max_polls: bounded(env.KUBEFLOW_MCP_VIEW_MAX_POLLS, 120, 1, 720),
+  };
 }
 
 /** The result _meta a view reads, for a tool linked to one; undefined otherwise. */
@@ -37,28 +40,58 @@ export function viewMeta(state: ServerState, tool: string, env: NodeJS.ProcessEn
   // A preview's Approve calls the tool itself; other views offer their declared actions.
   const offered = view.name === 'preview' ? [tool] : view.actions;
   const polls = Object.keys(view.polls).filter((t) => state.tools.has(t));
-  return { [VIEW_META_KEY]: { view: view.name, tool, actions: offered.filter((t) => state.tools.has(t)), polls, poll: pollPolicy(env) } };
+  return {
+    [VIEW_META_KEY]: {
+      view: view.name,
+      tool,
+      actions: offered.filter((t) => state.tools.has(t)),
+      polls,
+      poll: pollPolicy(env),
+    },
+  };
 }
 
 const PALETTE = { width: 640, height: 280, text: '#334155', grid: '#e2e8f0', background: '#ffffff' };
-const svgBlock = (svg: string) => ({ type: 'image' as const, data: Buffer.from(svg).toString('base64'), mimeType: 'image/svg+xml' });
+const svgBlock = (svg: string) => ({
+  type: 'image' as const,
+  data: Buffer.from(svg).toString('base64'),
+  mimeType: 'image/svg+xml',
+});
 
 /** The chart of this answer as an image block, when its view has one and there is something to draw. */
-export async function chartImage(state: ServerState, tool: string, args: Record<string, any>, result: Record<string, any>) {
+export async function chartImage(
+  state: ServerState,
+  tool: string,
+  args: Record<string, any>,
+  result: Record<string, any>,
+) {
   const view = VIEWS.find((v) => v.uri === VIEW_OF_TOOL[tool]);
   if (!view?.image || result.success !== true) return undefined;
   const data = result.data ?? {};
   if (view.image === 'loss') {
     const name = data.name ?? data.job;
     if (!name || !state.tools.has('get_training_logs')) return undefined;
-    const logs: any = await runTool(state, 'get_training_logs', { name, ...(args.namespace ? { namespace: args.namespace } : {}), tail_lines: 1000, max_bytes: 262_144 });
+    const logs: any = await runTool(state, 'get_training_logs', {
+      name,
+      ...(args.namespace ? { namespace: args.namespace } : {}),
+      tail_lines: 1000,
+      max_bytes: 262_144,
+    });
     const points = logs.success ? metricSeries(String(logs.data.logs ?? '')) : [];
     if (points.filter((p) => p.loss !== undefined).length < 2) return undefined;
     return svgBlock(lossChartSvg(points, { ...PALETTE, loss: '#2563eb', lr: '#d97706' }));
   }
   const param = data.search_space?.[0]?.name;
-  const trials = (Array.isArray(data.trials) ? data.trials : []).filter((t: any) => t.objective !== null && Number.isFinite(Number(t.parameters?.[param])));
+  const trials = (Array.isArray(data.trials) ? data.trials : []).filter(
+    (t: any) => t.objective !== null && Number.isFinite(Number(t.parameters?.[param])),
+  );
   if (!param || trials.length < 1) return undefined;
-  const points = trials.map((t: any) => ({ value: Number(t.parameters[param]), objective: t.objective, best: t.name === data.best?.name }));
-  return svgBlock(objectiveChartSvg(param, data.objective?.metric ?? 'objective', points, { ...PALETTE, color: '#2563eb' }));
+  const points = trials.map((t: any) => ({
+    value: Number(t.parameters[param]),
+    objective: t.objective,
+    best: t.name === data.best?.name,
+  }));
+  return svgBlock(
+    objectiveChartSvg(param, data.objective?.metric ?? 'objective', points, { ...PALETTE, color: '#2563eb' }),
+  );
 }

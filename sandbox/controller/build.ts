@@ -9,14 +9,20 @@ export const TRAINER_CONTROLLER = 'trainer.kubeflow.org/trainjob-controller';
 const clone = <T>(o: T): T => structuredClone(o);
 
 export const ownerRef = (o: KObject) => ({
-  apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, controller: true, blockOwnerDeletion: true,
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name,
+  uid: o.metadata.uid,
+  controller: true,
+  blockOwnerDeletion: true,
 });
 
 function upsertEnv(list: any[] | undefined, add: any[] | undefined) {
   const out = [...(list ?? [])];
   for (const e of add ?? []) {
     const i = out.findIndex((x) => x.name === e.name);
-    if (i >= 0) out[i] = e; else out.push(e);
+    if (i >= 0) out[i] = e;
+    else out.push(e);
   }
   return out;
 }
@@ -38,15 +44,39 @@ function torchtuneCommand(job: KObject, runtimeCmd: string[], numNodes: number, 
   const cfgIdx = runtimeCmd.indexOf('--config');
   const base = cfgIdx >= 0 ? runtimeCmd[cfgIdx + 1].replace(/_full$/, '') : 'model';
   let recipe: string, suffix: string;
-  if (!distributed) { recipe = lora ? 'lora_finetune_single_device' : 'full_finetune_single_device'; suffix = qlora ? '_qlora_single_device' : lora ? '_lora_single_device' : '_full_single_device'; }
-  else if (lora) { recipe = 'lora_finetune_distributed'; suffix = qlora ? '_qlora' : '_lora'; }
-  else { recipe = 'full_finetune_distributed'; suffix = numNodes > 1 ? '_full_multinode' : '_full'; }
-  const keep = runtimeCmd.filter((a) => /^(output_dir|tokenizer\.path|tokenizer\.merges_file|checkpointer\.checkpoint_dir)=/.test(a));
+  if (!distributed) {
+    recipe = lora ? 'lora_finetune_single_device' : 'full_finetune_single_device';
+    suffix = qlora ? '_qlora_single_device' : lora ? '_lora_single_device' : '_full_single_device';
+  } else if (lora) {
+    recipe = 'lora_finetune_distributed';
+    suffix = qlora ? '_qlora' : '_lora';
+  } else {
+    recipe = 'full_finetune_distributed';
+    suffix = numNodes > 1 ? '_full_multinode' : '_full';
+  }
+  const keep = runtimeCmd.filter((a) =>
+    /^(output_dir|tokenizer\.path|tokenizer\.merges_file|checkpointer\.checkpoint_dir)=/.test(a),
+  );
   const name = job.metadata.name;
-  return ['tune', 'run', ...(distributed ? [`--rdzv_endpoint=${name}-node-0-0.${name}:29500`] : []), recipe, '--config', `${base}${suffix}`, ...keep];
+  return [
+    'tune',
+    'run',
+    ...(distributed ? [`--rdzv_endpoint=${name}-node-0-0.${name}:29500`] : []),
+    recipe,
+    '--config',
+    `${base}${suffix}`,
+    ...keep,
+  ];
 }
 
-export interface PlannedJob { name: string; rjob: string; step?: string; dependsOn: Array<{ name: string; status: string }>; parallelism: number; template: any }
+export interface PlannedJob {
+  name: string;
+  rjob: string;
+  step?: string;
+  dependsOn: Array<{ name: string; status: string }>;
+  parallelism: number;
+  template: any;
+}
 
 /** The JobSet for a TrainJob, with TrainJob overrides and runtimePatches applied. */
 export function buildJobSet(job: KObject, runtime: KObject): KObject {
@@ -77,28 +107,47 @@ export function buildJobSet(job: KObject, runtime: KObject): KObject {
     }
     const isMpiNode = policy.mpi && rj.name === 'node';
     if (step === 'trainer' || isMpiNode) {
-      parallelism = policy.mpi ? (rj.name === 'launcher' ? 1 : policy.mpi.runLauncherAsNode ? Math.max(numNodes - 1, 1) : numNodes) : numNodes;
+      parallelism = policy.mpi
+        ? rj.name === 'launcher'
+          ? 1
+          : policy.mpi.runLauncherAsNode
+            ? Math.max(numNodes - 1, 1)
+            : numNodes
+        : numNodes;
       const c = podSpec.containers.find((x: any) => x.name === 'node');
       if (c && step === 'trainer') {
         const t = spec.trainer ?? {};
         if (t.image) c.image = t.image;
         if (t.resourcesPerNode) {
           c.resources = { ...(c.resources ?? {}) };
-          for (const k of ['requests', 'limits'] as const) if (t.resourcesPerNode[k]) c.resources[k] = { ...(c.resources[k] ?? {}), ...t.resourcesPerNode[k] };
+          for (const k of ['requests', 'limits'] as const)
+            if (t.resourcesPerNode[k]) c.resources[k] = { ...(c.resources[k] ?? {}), ...t.resourcesPerNode[k] };
         }
         const gpus = acceleratorCount(c.resources?.limits ?? c.resources?.requests);
         if (t.command) c.command = t.command;
         if (t.args) c.args = t.args;
-        if (policy.torch && (c.command ?? [])[0] === 'tune') c.command = torchtuneCommand(job, runtimeCommand(runtime), numNodes, gpus);
+        if (policy.torch && (c.command ?? [])[0] === 'tune')
+          c.command = torchtuneCommand(job, runtimeCommand(runtime), numNodes, gpus);
         c.env = upsertEnv(c.env, t.env);
         if (policy.torch) {
-          const procs = t.numProcPerNode ?? (gpus > 0 ? 'auto' : Number(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) || 'auto');
+          const procs =
+            t.numProcPerNode ??
+            (gpus > 0 ? 'auto' : Number(c.resources?.requests?.cpu ?? c.resources?.limits?.cpu) || 'auto');
           const pet = [
             { name: 'PET_NNODES', value: String(numNodes) },
             { name: 'PET_NPROC_PER_NODE', value: String(procs) },
-            { name: 'PET_NODE_RANK', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },
+            {
+              name: 'PET_NODE_RANK',
+              valueFrom: {
+                fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+              },
+            },
           ];
-          if ((c.command ?? [])[0] !== 'tune') pet.push({ name: 'PET_MASTER_ADDR', value: `${name}-node-0-0.${name}` }, { name: 'PET_MASTER_PORT', value: '29500' });
+          if ((c.command ?? [])[0] !== 'tune')
+            pet.push(
+              { name: 'PET_MASTER_ADDR', value: `${name}-node-0-0.${name}` },
+              { name: 'PET_MASTER_PORT', value: '29500' },
+            );
           c.env = upsertEnv(c.env, pet);
           c.ports = [{ containerPort: 29500, protocol: 'TCP' }];
         }
@@ -111,8 +160,15 @@ export function buildJobSet(job: KObject, runtime: KObject): KObject {
   for (const p of spec.runtimePatches ?? []) applyRuntimePatch(jsMeta, rjobs, p.trainingRuntimeSpec?.template);
 
   return {
-    apiVersion: 'jobset.x-k8s.io/v1alpha2', kind: 'JobSet',
-    metadata: { name, namespace: job.metadata.namespace, labels: jsMeta.labels, annotations: jsMeta.annotations, ownerReferences: [ownerRef(job)] },
+    apiVersion: 'jobset.x-k8s.io/v1alpha2',
+    kind: 'JobSet',
+    metadata: {
+      name,
+      namespace: job.metadata.namespace,
+      labels: jsMeta.labels,
+      annotations: jsMeta.annotations,
+      ownerReferences: [ownerRef(job)],
+    },
     spec: {
       replicatedJobs: rjobs,
       successPolicy: rt.template?.spec?.successPolicy ?? { operator: 'All' },
@@ -146,8 +202,16 @@ function applyRuntimePatch(jsMeta: any, rjobs: any[], tpl: any) {
     podTpl.metadata ??= {};
     mergeMeta(podTpl.metadata, rp.template?.spec?.template?.metadata);
     const ps = rp.template?.spec?.template?.spec ?? {};
-    for (const k of ['serviceAccountName', 'nodeSelector', 'affinity', 'securityContext', 'terminationGracePeriodSeconds']) if (ps[k] !== undefined) podTpl.spec[k] = ps[k];
-    for (const k of ['tolerations', 'volumes', 'imagePullSecrets', 'schedulingGates']) if (ps[k]) podTpl.spec[k] = [...(podTpl.spec[k] ?? []), ...ps[k]];
+    for (const k of [
+      'serviceAccountName',
+      'nodeSelector',
+      'affinity',
+      'securityContext',
+      'terminationGracePeriodSeconds',
+    ])
+      if (ps[k] !== undefined) podTpl.spec[k] = ps[k];
+    for (const k of ['tolerations', 'volumes', 'imagePullSecrets', 'schedulingGates'])
+      if (ps[k]) podTpl.spec[k] = [...(podTpl.spec[k] ?? []), ...ps[k]];
     for (const key of ['containers', 'initContainers'] as const) {
       for (const cp of ps[key] ?? []) {
         const c = (podTpl.spec[key] ?? []).find((x: any) => x.name === cp.name);
@@ -162,10 +226,21 @@ function applyRuntimePatch(jsMeta: any, rjobs: any[], tpl: any) {
 
 export function buildJob(js: KObject, rj: any): KObject {
   const jobName = `${js.metadata.name}-${rj.name}-0`;
-  const labels = { ...(js.metadata.labels ?? {}), ...(rj.template.metadata?.labels ?? {}), ...jobsetLabels(js, rj, jobName) };
+  const labels = {
+    ...(js.metadata.labels ?? {}),
+    ...(rj.template.metadata?.labels ?? {}),
+    ...jobsetLabels(js, rj, jobName),
+  };
   return {
-    apiVersion: 'batch/v1', kind: 'Job',
-    metadata: { name: jobName, namespace: js.metadata.namespace, labels, annotations: { ...(rj.template.metadata?.annotations ?? {}), ...jobsetLabels(js, rj, jobName) }, ownerReferences: [ownerRef(js)] },
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName,
+      namespace: js.metadata.namespace,
+      labels,
+      annotations: { ...(rj.template.metadata?.annotations ?? {}), ...jobsetLabels(js, rj, jobName) },
+      ownerReferences: [ownerRef(js)],
+    },
     spec: { ...clone(rj.template.spec), suspend: false },
     status: {},
   };
@@ -187,20 +262,45 @@ const suffix = () => Array.from(randomBytes(5), (b) => 'bcdfghjklmnpqrstvwxz2456
 export function buildPod(job: KObject, index: number, now: Date): KObject {
   const tpl = clone(job.spec.template);
   const jobsetName = job.metadata.labels['jobset.sigs.k8s.io/jobset-name'];
-  const ctl = { 'batch.kubernetes.io/controller-uid': job.metadata.uid, 'controller-uid': job.metadata.uid, 'batch.kubernetes.io/job-name': job.metadata.name, 'job-name': job.metadata.name };
-  const jsKeys = Object.fromEntries(Object.entries(job.metadata.labels).filter(([k]) => k.startsWith('jobset.sigs.k8s.io/'))) as Record<string, string>;
-  const labels = { ...(tpl.metadata?.labels ?? {}), ...jsKeys, ...ctl, 'batch.kubernetes.io/job-completion-index': String(index) };
-  const annotations = { ...(tpl.metadata?.annotations ?? {}), ...jsKeys, 'batch.kubernetes.io/job-completion-index': String(index) };
+  const ctl = {
+    'batch.kubernetes.io/controller-uid': job.metadata.uid,
+    'controller-uid': job.metadata.uid,
+    'batch.kubernetes.io/job-name': job.metadata.name,
+    'job-name': job.metadata.name,
+  };
+  const jsKeys = Object.fromEntries(
+    Object.entries(job.metadata.labels).filter(([k]) => k.startsWith('jobset.sigs.k8s.io/')),
+  ) as Record<string, string>;
+  const labels = {
+    ...(tpl.metadata?.labels ?? {}),
+    ...jsKeys,
+    ...ctl,
+    'batch.kubernetes.io/job-completion-index': String(index),
+  };
+  const annotations = {
+    ...(tpl.metadata?.annotations ?? {}),
+    ...jsKeys,
+    'batch.kubernetes.io/job-completion-index': String(index),
+  };
   const spec = tpl.spec;
   spec.hostname = `${job.metadata.name}-${index}`;
   spec.subdomain = jobsetName;
   spec.restartPolicy ??= 'OnFailure';
   return {
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: `${job.metadata.name}-${index}-${suffix()}`, namespace: job.metadata.namespace, labels, annotations, ownerReferences: [ownerRef(job)] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${job.metadata.name}-${index}-${suffix()}`,
+      namespace: job.metadata.namespace,
+      labels,
+      annotations,
+      ownerReferences: [ownerRef(job)],
+    },
     spec,
     status: {
-      phase: 'Pending', qosClass: 'BestEffort', startTime: undefined,
+      phase: 'Pending',
+      qosClass: 'BestEffort',
+      startTime: undefined,
       // No container statuses until a node runs the pod: an unschedulable pod shows Pending.
       conditions: [{ type: 'PodScheduled', status: 'False', lastTransitionTime: isoSeconds(now) }],
     },

@@ -10,9 +10,16 @@ import type { LogLine, LogSource } from '../pod-logs.ts';
 import type { Recorder } from './events.ts';
 import { planLog, rendezvousError, type LogContext, type Outcome } from './log-lines.ts';
 
-export interface Attempt { start: number; duration: number; end?: number; ctx: LogContext }
+export interface Attempt {
+  start: number;
+  duration: number;
+  end?: number;
+  ctx: LogContext;
+}
 export interface PodPlan {
-  duration: number | 'until-stopped'; ctx: Omit<LogContext, 'attempt'>; restarts: number;
+  duration: number | 'until-stopped';
+  ctx: Omit<LogContext, 'attempt'>;
+  restarts: number;
   /** Decides the outcome when the container starts (what it depends on may appear after the pod). */
   outcomeAtStart?: () => Outcome;
   /**
@@ -34,7 +41,10 @@ const MAX_ATTEMPTS = 2;
 function runtimeIds(image: string, podUid: string, container: string) {
   const digest = createHash('sha256').update(image).digest('hex');
   const ref = image.split('@')[0].replace(/:[^/:]+$/, '');
-  return { imageID: `${ref}@sha256:${digest}`, containerID: `containerd://${createHash('sha256').update(`${podUid}/${container}/${Date.now()}`).digest('hex')}` };
+  return {
+    imageID: `${ref}@sha256:${digest}`,
+    containerID: `containerd://${createHash('sha256').update(`${podUid}/${container}/${Date.now()}`).digest('hex')}`,
+  };
 }
 
 function requests(pod: KObject): Record<string, number> {
@@ -61,18 +71,30 @@ export class Kubelet implements LogSource {
   /** Each waiting pod's timeout, cancelled when the group forms. */
   private rendezvousTimers = new Map<string, () => void>();
 
-  constructor(private store: Store, private clock: Clock, private record: Recorder, private onChange: (pod: KObject) => void) {
+  constructor(
+    private store: Store,
+    private clock: Clock,
+    private record: Recorder,
+    private onChange: (pod: KObject) => void,
+  ) {
     for (const p of store.list(pods)) this.account(p, false);
-    this.unsubscribe = store.subscribe((ev) => { if (ev.typeKey === '/pods') this.account(ev.object, ev.type === 'DELETED'); });
+    this.unsubscribe = store.subscribe((ev) => {
+      if (ev.typeKey === '/pods') this.account(ev.object, ev.type === 'DELETED');
+    });
   }
 
-  close() { this.unsubscribe(); }
+  close() {
+    this.unsubscribe();
+  }
 
   /** Keep the per-node usage current from the pod's latest state (one pod's work per event). */
   private account(pod: KObject, deleted: boolean) {
     const uid = pod.metadata.uid;
     const was = this.nodeOf.get(uid);
-    if (was !== undefined) { this.usage.get(was)?.delete(uid); this.nodeOf.delete(uid); }
+    if (was !== undefined) {
+      this.usage.get(was)?.delete(uid);
+      this.nodeOf.delete(uid);
+    }
     const node = pod.spec?.nodeName;
     if (deleted || !node || ['Succeeded', 'Failed'].includes(pod.status?.phase)) return;
     this.nodeOf.set(uid, node);
@@ -115,10 +137,20 @@ export class Kubelet implements LogSource {
     const selector: Record<string, string> = pod.spec.nodeSelector ?? {};
     const reasons = new Map<string, number>();
     const fit = all.find((n) => {
-      if (Object.entries(selector).some(([k, v]) => n.metadata.labels?.[k] !== v)) { reasons.set("didn't match Pod's node affinity/selector", (reasons.get("didn't match Pod's node affinity/selector") ?? 0) + 1); return false; }
+      if (Object.entries(selector).some(([k, v]) => n.metadata.labels?.[k] !== v)) {
+        reasons.set(
+          "didn't match Pod's node affinity/selector",
+          (reasons.get("didn't match Pod's node affinity/selector") ?? 0) + 1,
+        );
+        return false;
+      }
       const free = this.freeOn(n);
       const short = Object.entries(want).find(([k, v]) => v > 0 && (free[k] ?? 0) < v - 1e-9);
-      if (short) { const why = `Insufficient ${short[0]}`; reasons.set(why, (reasons.get(why) ?? 0) + 1); return false; }
+      if (short) {
+        const why = `Insufficient ${short[0]}`;
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        return false;
+      }
       return true;
     });
     const id = `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -129,21 +161,48 @@ export class Kubelet implements LogSource {
       this.unschedulable.add(id);
       // The scheduler leaves a pod alone when it is still unschedulable for the same reason.
       if (pod.status?.conditions?.[0]?.message === message) return;
-      const updated = this.update(pod, (p) => { p.status.conditions = [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: isoSeconds(this.clock.now()) }]; });
+      const updated = this.update(pod, (p) => {
+        p.status.conditions = [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message,
+            lastTransitionTime: isoSeconds(this.clock.now()),
+          },
+        ];
+      });
       if (first && updated) this.record(updated, 'Warning', 'FailedScheduling', message, 'default-scheduler');
       return;
     }
     this.unschedulable.delete(id);
     const bound = this.update(pod, (p) => {
       p.spec.nodeName = fit.metadata.name;
-      p.status.conditions = [{ type: 'PodScheduled', status: 'True', lastTransitionTime: isoSeconds(this.clock.now()) }];
+      p.status.conditions = [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: isoSeconds(this.clock.now()) },
+      ];
       // The node's kubelet reports its containers from now on, first as being created.
-      p.status.containerStatuses = (p.spec.containers ?? []).map((c: any) => ({ name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, started: false, state: { waiting: { reason: 'ContainerCreating' } } }));
+      p.status.containerStatuses = (p.spec.containers ?? []).map((c: any) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: false,
+        state: { waiting: { reason: 'ContainerCreating' } },
+      }));
       p.status.hostIP = fit.status?.addresses?.[0]?.address ?? '10.0.0.1';
     });
     if (!bound) return;
-    this.record(bound, 'Normal', 'Scheduled', `Successfully assigned ${id} to ${fit.metadata.name}`, 'default-scheduler');
-    for (const c of bound.spec.containers ?? []) this.record(bound, 'Normal', 'Pulling', `Pulling image "${c.image}"`, 'kubelet');
+    this.record(
+      bound,
+      'Normal',
+      'Scheduled',
+      `Successfully assigned ${id} to ${fit.metadata.name}`,
+      'default-scheduler',
+    );
+    for (const c of bound.spec.containers ?? [])
+      this.record(bound, 'Normal', 'Pulling', `Pulling image "${c.image}"`, 'kubelet');
     this.later(bound.metadata.uid, delay, () => this.startAttempt(bound));
   }
 
@@ -158,14 +217,20 @@ export class Kubelet implements LogSource {
   rescheduleWaiting() {
     if (this.retryQueued || this.unschedulable.size === 0) return;
     this.retryQueued = true;
-    setImmediate(() => { this.retryQueued = false; this.retryWaiting(); });
+    setImmediate(() => {
+      this.retryQueued = false;
+      this.retryWaiting();
+    });
   }
 
   private retryWaiting() {
     for (const id of [...this.unschedulable]) {
       const [ns, name] = id.split('/');
       const p = this.store.get(pods, ns, name);
-      if (!p) { this.unschedulable.delete(id); continue; }
+      if (!p) {
+        this.unschedulable.delete(id);
+        continue;
+      }
       this.trySchedule(p, 1000);
     }
   }
@@ -184,14 +249,17 @@ export class Kubelet implements LogSource {
         if (!ref?.name || ref.optional) continue;
         const s = secret(ref.name);
         if (!s) return `secret "${ref.name}" not found`;
-        if (s.data?.[ref.key] === undefined && s.stringData?.[ref.key] === undefined) return `couldn't find key ${ref.key} in Secret ${ns}/${ref.name}`;
+        if (s.data?.[ref.key] === undefined && s.stringData?.[ref.key] === undefined)
+          return `couldn't find key ${ref.key} in Secret ${ns}/${ref.name}`;
       }
       for (const f of c.envFrom ?? []) {
-        if (f.secretRef?.name && !f.secretRef.optional && !secret(f.secretRef.name)) return `secret "${f.secretRef.name}" not found`;
+        if (f.secretRef?.name && !f.secretRef.optional && !secret(f.secretRef.name))
+          return `secret "${f.secretRef.name}" not found`;
       }
     }
     for (const v of pod.spec.volumes ?? []) {
-      if (v.secret?.secretName && !v.secret.optional && !secret(v.secret.secretName)) return `secret "${v.secret.secretName}" not found`;
+      if (v.secret?.secretName && !v.secret.optional && !secret(v.secret.secretName))
+        return `secret "${v.secret.secretName}" not found`;
     }
     return undefined;
   }
@@ -202,10 +270,16 @@ export class Kubelet implements LogSource {
     const missing = this.missingConfig(pod);
     if (missing) {
       const waiting = this.update(pod, (p) => {
-        p.status.containerStatuses = (p.status.containerStatuses ?? []).map((c: any) => ({ ...c, ready: false, started: false, state: { waiting: { reason: 'CreateContainerConfigError', message: missing } } }));
+        p.status.containerStatuses = (p.status.containerStatuses ?? []).map((c: any) => ({
+          ...c,
+          ready: false,
+          started: false,
+          state: { waiting: { reason: 'CreateContainerConfigError', message: missing } },
+        }));
       });
       if (!waiting) return;
-      if (pod.status?.containerStatuses?.[0]?.state?.waiting?.message !== missing) this.record(waiting, 'Warning', 'Failed', `Error: ${missing}`, 'kubelet');
+      if (pod.status?.containerStatuses?.[0]?.state?.waiting?.message !== missing)
+        this.record(waiting, 'Warning', 'Failed', `Error: ${missing}`, 'kubelet');
       this.later(pod.metadata.uid, CONFIG_RETRY_MS, () => this.startAttempt(waiting));
       return;
     }
@@ -223,28 +297,43 @@ export class Kubelet implements LogSource {
       p.status.startTime ??= ts;
       p.status.podIP ??= `10.244.${(p.metadata.uid.charCodeAt(0) % 200) + 1}.${(p.metadata.uid.charCodeAt(1) % 250) + 2}`;
       p.status.conditions = [
-        { type: 'PodScheduled', status: 'True', lastTransitionTime: p.status.conditions?.[0]?.lastTransitionTime ?? ts },
+        {
+          type: 'PodScheduled',
+          status: 'True',
+          lastTransitionTime: p.status.conditions?.[0]?.lastTransitionTime ?? ts,
+        },
         { type: 'Initialized', status: 'True', lastTransitionTime: ts },
         { type: 'ContainersReady', status: 'True', lastTransitionTime: ts },
         { type: 'Ready', status: 'True', lastTransitionTime: ts },
       ];
-      p.status.containerStatuses = (p.status.containerStatuses ?? []).map((c: any) => ({ ...c, ...runtimeIds(c.image, p.metadata.uid, c.name), ready: true, started: true, state: { running: { startedAt: ts } } }));
+      p.status.containerStatuses = (p.status.containerStatuses ?? []).map((c: any) => ({
+        ...c,
+        ...runtimeIds(c.image, p.metadata.uid, c.name),
+        ready: true,
+        started: true,
+        state: { running: { startedAt: ts } },
+      }));
     });
     if (!updated) return;
-    if (first) for (const c of updated.spec.containers ?? []) {
-      this.record(updated, 'Normal', 'Pulled', `Successfully pulled image "${c.image}"`, 'kubelet');
-      this.record(updated, 'Normal', 'Created', `Created container: ${c.name}`, 'kubelet');
-      this.record(updated, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
-    } else {
+    if (first)
+      for (const c of updated.spec.containers ?? []) {
+        this.record(updated, 'Normal', 'Pulled', `Successfully pulled image "${c.image}"`, 'kubelet');
+        this.record(updated, 'Normal', 'Created', `Created container: ${c.name}`, 'kubelet');
+        this.record(updated, 'Normal', 'Started', `Started container ${c.name}`, 'kubelet');
+      }
+    else {
       this.record(updated, 'Normal', 'Started', `Started container ${updated.spec.containers[0].name}`, 'kubelet');
     }
     this.onChange(updated);
     if (plan.rendezvous) return this.joinRendezvous(updated, plan);
-    if (plan.duration !== 'until-stopped') this.later(pod.metadata.uid, plan.duration, () => this.finishAttempt(updated, outcome === 'succeed' ? 0 : 1));
+    if (plan.duration !== 'until-stopped')
+      this.later(pod.metadata.uid, plan.duration, () => this.finishAttempt(updated, outcome === 'succeed' ? 0 : 1));
   }
 
   /** Is this pod's container waiting for its peers? */
-  inRendezvous(uid: string) { return this.rendezvousTimers.has(uid); }
+  inRendezvous(uid: string) {
+    return this.rendezvousTimers.has(uid);
+  }
 
   /**
    * A distributed trainer's container waits at the rendezvous: when the last of its peers joins,
@@ -260,15 +349,18 @@ export class Kubelet implements LogSource {
     let group = this.waiting.get(z.group);
     if (!group) this.waiting.set(z.group, (group = new Map()));
     group.set(uid, pod);
-    this.rendezvousTimers.set(uid, this.clock.after(z.timeout, () => {
-      this.rendezvousTimers.delete(uid);
-      const members = [...(this.waiting.get(z.group)?.values() ?? [])];
-      this.leaveRendezvous(z.group, uid);
-      const rdzv = attempt.ctx.rendezvous!;
-      const masterUp = members.some((m) => m.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '0');
-      attempt.ctx = { ...attempt.ctx, rendezvous: { ...rdzv, state: 'timed-out', joined: members.length, masterUp } };
-      this.finishAttempt(pod, 1, rendezvousError(attempt.ctx));
-    }));
+    this.rendezvousTimers.set(
+      uid,
+      this.clock.after(z.timeout, () => {
+        this.rendezvousTimers.delete(uid);
+        const members = [...(this.waiting.get(z.group)?.values() ?? [])];
+        this.leaveRendezvous(z.group, uid);
+        const rdzv = attempt.ctx.rendezvous!;
+        const masterUp = members.some((m) => m.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '0');
+        attempt.ctx = { ...attempt.ctx, rendezvous: { ...rdzv, state: 'timed-out', joined: members.length, masterUp } };
+        this.finishAttempt(pod, 1, rendezvousError(attempt.ctx));
+      }),
+    );
     if (group.size < z.world) return;
     // Everyone is here: the run starts now for each of them, for the plan's duration.
     this.waiting.delete(z.group);
@@ -310,23 +402,48 @@ export class Kubelet implements LogSource {
     const restart = exitCode !== 0 && list!.length < Math.min(MAX_ATTEMPTS, plan.restarts + 1);
     this.dropFromRendezvous(pod.metadata.uid);
     const terminated = {
-      exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', ...(message ? { message } : {}),
-      startedAt: isoSeconds(new Date(cur.start)), finishedAt: isoSeconds(now),
+      exitCode,
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      ...(message ? { message } : {}),
+      startedAt: isoSeconds(new Date(cur.start)),
+      finishedAt: isoSeconds(now),
     };
     const updated = this.update(pod, (p) => {
       p.status.containerStatuses = p.status.containerStatuses.map((c: any, i: number) => {
-        if (restart && i === 0) return { ...c, ready: false, restartCount: (c.restartCount ?? 0) + 1, lastState: { terminated }, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${c.name} pod=${p.metadata.name}` } } };
+        if (restart && i === 0)
+          return {
+            ...c,
+            ready: false,
+            restartCount: (c.restartCount ?? 0) + 1,
+            lastState: { terminated },
+            state: {
+              waiting: {
+                reason: 'CrashLoopBackOff',
+                message: `back-off 10s restarting failed container=${c.name} pod=${p.metadata.name}`,
+              },
+            },
+          };
         return { ...c, ready: false, started: false, state: { terminated } };
       });
       if (!restart) {
         p.status.phase = exitCode === 0 ? 'Succeeded' : 'Failed';
         const ts = isoSeconds(now);
-        p.status.conditions = (p.status.conditions ?? []).map((c: any) => (c.type === 'Ready' || c.type === 'ContainersReady' ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: ts } : c));
+        p.status.conditions = (p.status.conditions ?? []).map((c: any) =>
+          c.type === 'Ready' || c.type === 'ContainersReady'
+            ? { ...c, status: 'False', reason: 'PodCompleted', lastTransitionTime: ts }
+            : c,
+        );
       }
     });
     if (!updated) return;
     if (restart) {
-      this.record(updated, 'Warning', 'BackOff', `Back-off restarting failed container ${updated.spec.containers[0].name} in pod ${updated.metadata.name}`, 'kubelet');
+      this.record(
+        updated,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${updated.spec.containers[0].name} in pod ${updated.metadata.name}`,
+        'kubelet',
+      );
       this.later(pod.metadata.uid, 1500, () => this.startAttempt(updated));
     }
     this.onChange(updated);
@@ -357,7 +474,9 @@ export class Kubelet implements LogSource {
     if (container !== main) return { lines: [], finished: a.end !== undefined };
     const span = a.duration === Number.MAX_SAFE_INTEGER ? this.clock.scale(60_000) : a.duration;
     const horizon = a.end ?? this.clock.now().getTime();
-    const lines = planLog(a.ctx).map((l) => ({ at: a.start + Math.round(l.frac * span), text: l.text })).filter((l) => l.at <= horizon);
+    const lines = planLog(a.ctx)
+      .map((l) => ({ at: a.start + Math.round(l.frac * span), text: l.text }))
+      .filter((l) => l.at <= horizon);
     return { lines, finished: a.end !== undefined };
   }
 }

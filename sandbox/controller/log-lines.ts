@@ -4,7 +4,15 @@
 
 export type Outcome = 'succeed' | 'fail' | 'oom';
 export interface LogContext {
-  kind: 'dataset-initializer' | 'model-initializer' | 'torchtune' | 'torchrun' | 'mpi-launcher' | 'mpi-worker' | 'trainer-controller' | 'generic';
+  kind:
+    | 'dataset-initializer'
+    | 'model-initializer'
+    | 'torchtune'
+    | 'torchrun'
+    | 'mpi-launcher'
+    | 'mpi-worker'
+    | 'trainer-controller'
+    | 'generic';
   pod: string;
   rank: number;
   world: number;
@@ -18,13 +26,20 @@ export interface LogContext {
   finalLoss?: number;
 }
 export interface Rendezvous {
-  master: string; port: number; timeoutSeconds: number; procs: number;
+  master: string;
+  port: number;
+  timeoutSeconds: number;
+  procs: number;
   /** waiting for the peers, formed (all joined: training runs), or timed out. */
   state: 'waiting' | 'formed' | 'timed-out';
   /** Peers whose pods were running when it timed out, and whether rank 0 (the store's host) was. */
-  joined?: number; masterUp?: boolean;
+  joined?: number;
+  masterUp?: boolean;
 }
-export interface PlannedLine { frac: number; text: string }
+export interface PlannedLine {
+  frac: number;
+  text: string;
+}
 
 /** Small seeded PRNG so the same pod and attempt always print the same numbers. */
 function rng(seed: string) {
@@ -53,11 +68,15 @@ function lossCurve(r: () => number, i: number, final?: number) {
 /** Linear warm-up to 3e-4 over the first tenth, then cosine decay, as the recipes schedule it. */
 function learningRate(step: number, total: number) {
   const warm = Math.max(1, Math.floor(total / 10));
-  const lr = step < warm ? 3e-4 * (step / warm) : 3e-4 * 0.5 * (1 + Math.cos(Math.PI * ((step - warm) / Math.max(1, total - warm))));
+  const lr =
+    step < warm
+      ? 3e-4 * (step / warm)
+      : 3e-4 * 0.5 * (1 + Math.cos(Math.PI * ((step - warm) / Math.max(1, total - warm))));
   return lr.toExponential(4);
 }
 
-const clock = (s: number) => `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+const clock = (s: number) =>
+  `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 
 /** A tqdm progress bar: `  10%|█         | 10/100 [00:05<00:45,  1.98it/s]` (or s/it when slower). */
 function bar(step: number, total: number, secPerStep: number, itPerSec: boolean) {
@@ -69,11 +88,17 @@ function bar(step: number, total: number, secPerStep: number, itPerSec: boolean)
 
 function failureTail(ctx: LogContext, prefix: string): string[] {
   if (ctx.outcome === 'oom') {
-    return [`${prefix}Traceback (most recent call last):`, `${prefix}  File "/workspace/train.py", line 88, in <module>`,
-      `${prefix}torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 15.77 GiB of which 1.12 GiB is free.`];
+    return [
+      `${prefix}Traceback (most recent call last):`,
+      `${prefix}  File "/workspace/train.py", line 88, in <module>`,
+      `${prefix}torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 15.77 GiB of which 1.12 GiB is free.`,
+    ];
   }
-  return [`${prefix}Traceback (most recent call last):`, `${prefix}  File "/workspace/train.py", line 42, in <module>`,
-    `${prefix}RuntimeError: training step failed (the sandbox was asked to fail this job)`];
+  return [
+    `${prefix}Traceback (most recent call last):`,
+    `${prefix}  File "/workspace/train.py", line 42, in <module>`,
+    `${prefix}RuntimeError: training step failed (the sandbox was asked to fail this job)`,
+  ];
 }
 
 function spread(lines: string[], from = 0, to = 1): PlannedLine[] {
@@ -84,8 +109,10 @@ function spread(lines: string[], from = 0, to = 1): PlannedLine[] {
 /** The last line a container whose rendezvous timed out prints: torch's own error. */
 export function rendezvousError(ctx: LogContext): string {
   const z = ctx.rendezvous!;
-  if (ctx.rank === 0) return `torch.distributed.DistStoreError: Timed out after ${z.timeoutSeconds + 1} seconds waiting for clients. ${z.joined ?? 1}/${ctx.world} clients joined.`;
-  if (!z.masterUp) return `torch.distributed.DistNetworkError: The client socket has timed out after ${z.timeoutSeconds}s while trying to connect to (${z.master}, ${z.port}).`;
+  if (ctx.rank === 0)
+    return `torch.distributed.DistStoreError: Timed out after ${z.timeoutSeconds + 1} seconds waiting for clients. ${z.joined ?? 1}/${ctx.world} clients joined.`;
+  if (!z.masterUp)
+    return `torch.distributed.DistNetworkError: The client socket has timed out after ${z.timeoutSeconds}s while trying to connect to (${z.master}, ${z.port}).`;
   return 'torch.distributed.DistStoreError: Socket Timeout';
 }
 
@@ -109,20 +136,23 @@ function rendezvousLog(ctx: LogContext): PlannedLine[] {
   const lines: PlannedLine[] = start.map((text, i) => ({ frac: (i + 1) / 1000, text }));
   if (z.state !== 'timed-out') return lines;
   const site = '/usr/local/lib/python3.11/site-packages/torch/distributed';
-  return [...lines, ...[
-    'Traceback (most recent call last):',
-    '  File "/usr/local/bin/torchrun", line 8, in <module>',
-    '    sys.exit(main())',
-    `  File "${site}/elastic/multiprocessing/errors/__init__.py", line 355, in wrapper`,
-    '    return f(*args, **kwargs)',
-    `  File "${site}/launcher/api.py", line 260, in launch_agent`,
-    '    result = agent.run()',
-    `  File "${site}/elastic/agent/server/api.py", line 711, in _initialize_workers`,
-    '    self._rendezvous(worker_group)',
-    `  File "${site}/elastic/rendezvous/static_tcp_rendezvous.py", line 68, in next_rendezvous`,
-    '    self._store = TCPStore(  # type: ignore[call-arg]',
-    rendezvousError(ctx),
-  ].map((text, i) => ({ frac: 1 - (12 - i) / 10000, text }))];
+  return [
+    ...lines,
+    ...[
+      'Traceback (most recent call last):',
+      '  File "/usr/local/bin/torchrun", line 8, in <module>',
+      '    sys.exit(main())',
+      `  File "${site}/elastic/multiprocessing/errors/__init__.py", line 355, in wrapper`,
+      '    return f(*args, **kwargs)',
+      `  File "${site}/launcher/api.py", line 260, in launch_agent`,
+      '    result = agent.run()',
+      `  File "${site}/elastic/agent/server/api.py", line 711, in _initialize_workers`,
+      '    self._rendezvous(worker_group)',
+      `  File "${site}/elastic/rendezvous/static_tcp_rendezvous.py", line 68, in next_rendezvous`,
+      '    self._store = TCPStore(  # type: ignore[call-arg]',
+      rendezvousError(ctx),
+    ].map((text, i) => ({ frac: 1 - (12 - i) / 10000, text })),
+  ];
 }
 
 export function planLog(ctx: LogContext): PlannedLine[] {
@@ -135,12 +165,19 @@ export function planLog(ctx: LogContext): PlannedLine[] {
       const what = ctx.kind === 'dataset-initializer' ? 'dataset' : 'model';
       const uri = ctx.storageUri ?? 'hf://unknown';
       const id = uri.replace(/^[a-z0-9]+:\/\//, '');
-      const files = what === 'model' ? ['config.json', 'tokenizer.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'] : ['README.md', 'data/train-00000-of-00001.parquet'];
+      const files =
+        what === 'model'
+          ? ['config.json', 'tokenizer.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']
+          : ['README.md', 'data/train-00000-of-00001.parquet'];
       return spread([
         `INFO [__main__.py:16] Starting ${what === 'model' ? 'pretrained model' : 'dataset'} initialization`,
         `INFO [huggingface.py:28] Downloading ${what}: ${id}`,
         ...files.map((f) => `INFO [huggingface.py:41] Fetched ${f} (${(r() * 900 + 20).toFixed(1)} MB)`),
-        ...(failing ? [`ERROR [__main__.py:30] ${what} download failed: 401 Client Error: Unauthorized for url: https://huggingface.co/${id}`] : [`INFO [huggingface.py:45] ${what === 'model' ? 'Model' : 'Dataset'} has been downloaded`]),
+        ...(failing
+          ? [
+              `ERROR [__main__.py:30] ${what} download failed: 401 Client Error: Unauthorized for url: https://huggingface.co/${id}`,
+            ]
+          : [`INFO [huggingface.py:45] ${what === 'model' ? 'Model' : 'Dataset'} has been downloaded`]),
       ]);
     }
     case 'torchtune': {
@@ -157,13 +194,19 @@ export function planLog(ctx: LogContext): PlannedLine[] {
       const steps = failing ? STEPS / 2 : STEPS;
       const secPerStep = 1.6 + r() * 1.4;
       for (let i = 1; i <= steps; i++) {
-        const step = i * 5, loss = lossCurve(r, i, ctx.finalLoss);
+        const step = i * 5,
+          loss = lossCurve(r, i, ctx.finalLoss);
         lines.push(`1|${step}|Loss: ${loss}: ${bar(step, total, secPerStep, false)}`);
-        lines.push(`Step ${step} | loss:${loss} lr:${learningRate(step, total)} tokens_per_second_per_gpu:${(1400 + r() * 600).toFixed(1)} peak_memory_active:${(9 + r() * 3).toFixed(2)} peak_memory_alloc:${(9 + r() * 3).toFixed(2)} peak_memory_reserved:${(12 + r() * 2).toFixed(2)}`);
+        lines.push(
+          `Step ${step} | loss:${loss} lr:${learningRate(step, total)} tokens_per_second_per_gpu:${(1400 + r() * 600).toFixed(1)} peak_memory_active:${(9 + r() * 3).toFixed(2)} peak_memory_alloc:${(9 + r() * 3).toFixed(2)} peak_memory_reserved:${(12 + r() * 2).toFixed(2)}`,
+        );
       }
       if (failing) lines.push(...failureTail(ctx, ''));
-      else lines.push('INFO:torchtune.utils._logging:Saving checkpoint. This may take some time. Retrieving full model state dict...',
-        `INFO:torchtune.utils._logging:Model checkpoint of size ${(1 + r() * 2).toFixed(2)} GiB saved to /workspace/output/epoch_0/model-00001-of-00001.safetensors`);
+      else
+        lines.push(
+          'INFO:torchtune.utils._logging:Saving checkpoint. This may take some time. Retrieving full model state dict...',
+          `INFO:torchtune.utils._logging:Model checkpoint of size ${(1 + r() * 2).toFixed(2)} GiB saved to /workspace/output/epoch_0/model-00001-of-00001.safetensors`,
+        );
       return spread(lines);
     }
     case 'torchrun': {
@@ -181,11 +224,17 @@ export function planLog(ctx: LogContext): PlannedLine[] {
         const step = i * 10;
         if (ctx.rank === 0) {
           lines.push(`${p}${bar(step, total, 1 / itPerSec, true)}`);
-          lines.push(`${p}{'loss': ${lossCurve(r, i, ctx.finalLoss)}, 'grad_norm': ${(0.8 + r() * 2).toFixed(4)}, 'learning_rate': ${learningRate(step, total)}, 'epoch': ${(step / total).toFixed(2)}}`);
+          lines.push(
+            `${p}{'loss': ${lossCurve(r, i, ctx.finalLoss)}, 'grad_norm': ${(0.8 + r() * 2).toFixed(4)}, 'learning_rate': ${learningRate(step, total)}, 'epoch': ${(step / total).toFixed(2)}}`,
+          );
         } else lines.push(`${p}epoch=1 step=${step} loss=${lossCurve(r, i, ctx.finalLoss)}`);
       }
       if (failing) lines.push(...failureTail(ctx, p));
-      else lines.push(`${p}{'train_runtime': ${(total / itPerSec).toFixed(4)}, 'train_samples_per_second': ${(itPerSec * 8).toFixed(3)}, 'train_steps_per_second': ${itPerSec.toFixed(3)}, 'train_loss': ${lossCurve(r, STEPS, ctx.finalLoss)}, 'epoch': 1.0}`, `${p}training finished`);
+      else
+        lines.push(
+          `${p}{'train_runtime': ${(total / itPerSec).toFixed(4)}, 'train_samples_per_second': ${(itPerSec * 8).toFixed(3)}, 'train_steps_per_second': ${itPerSec.toFixed(3)}, 'train_loss': ${lossCurve(r, STEPS, ctx.finalLoss)}, 'epoch': 1.0}`,
+          `${p}training finished`,
+        );
       return spread(lines);
     }
     case 'mpi-launcher': {
@@ -196,16 +245,23 @@ export function planLog(ctx: LogContext): PlannedLine[] {
       return spread(lines);
     }
     case 'trainer-controller':
-      return spread([
-        '{"level":"info","logger":"setup","msg":"starting manager","version":"v2.3.0"}',
-        '{"level":"info","logger":"controller-runtime.webhook","msg":"Serving webhook server","host":"","port":9443}',
-        '{"level":"info","msg":"Starting EventSource","controller":"trainjob_controller","source":"kind source: *v1alpha1.TrainJob"}',
-        '{"level":"info","msg":"Starting Controller","controller":"trainjob_controller"}',
-        '{"level":"info","msg":"Starting workers","controller":"trainjob_controller","worker count":1}',
-      ], 0, 0.01);
+      return spread(
+        [
+          '{"level":"info","logger":"setup","msg":"starting manager","version":"v2.3.0"}',
+          '{"level":"info","logger":"controller-runtime.webhook","msg":"Serving webhook server","host":"","port":9443}',
+          '{"level":"info","msg":"Starting EventSource","controller":"trainjob_controller","source":"kind source: *v1alpha1.TrainJob"}',
+          '{"level":"info","msg":"Starting Controller","controller":"trainjob_controller"}',
+          '{"level":"info","msg":"Starting workers","controller":"trainjob_controller","worker count":1}',
+        ],
+        0,
+        0.01,
+      );
     case 'mpi-worker':
       return spread(['Server listening on 0.0.0.0 port 2222.', 'Server listening on :: port 2222.'], 0, 0.05);
     default:
-      return spread([`Running ${(ctx.command ?? ['<image entrypoint>']).join(' ').slice(0, 200)}`, ...(failing ? failureTail(ctx, '') : ['done'])]);
+      return spread([
+        `Running ${(ctx.command ?? ['<image entrypoint>']).join(' ').slice(0, 200)}`,
+        ...(failing ? failureTail(ctx, '') : ['done']),
+      ]);
   }
 }

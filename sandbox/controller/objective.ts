@@ -25,7 +25,10 @@ export function trialLoss(params: Record<string, string>): number {
   for (const [name, raw] of Object.entries(params)) {
     const o = OPTIMA[name.toLowerCase()];
     const v = Number(raw);
-    if (!o || !Number.isFinite(v) || (o.log && v <= 0)) { loss += textPenalty(name, raw); continue; }
+    if (!o || !Number.isFinite(v) || (o.log && v <= 0)) {
+      loss += textPenalty(name, raw);
+      continue;
+    }
     const d = o.log ? Math.log10(v / o.best) : v - o.best;
     loss += o.weight * d * d;
   }
@@ -35,5 +38,8 @@ export function trialLoss(params: Record<string, string>): number {
 /** The metrics a finished trial reports: loss and a matching accuracy, for either direction. */
 export function trialMetrics(params: Record<string, string>) {
   const loss = trialLoss(params);
-  return [{ name: 'loss', value: loss.toFixed(4) }, { name: 'accuracy', value: (1 / (1 + loss)).toFixed(4) }];
+  return [
+    { name: 'loss', value: loss.toFixed(4) },
+    { name: 'accuracy', value: (1 / (1 + loss)).toFixed(4) },
+  ];
 }

@@ -15,7 +15,8 @@ import { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION } from '
 export { TRIAL_INDEX_LABEL, TRIAL_OF_LABEL, TRIAL_PARAMETERS_ANNOTATION };
 
 const T = { ojs: typeNamed('optimizationjobs'), trainjobs: typeNamed('trainjobs') };
-const condTrue = (o: KObject | undefined, type: string) => (o?.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
+const condTrue = (o: KObject | undefined, type: string) =>
+  (o?.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
 const done = (o: KObject) => condTrue(o, 'Complete') || condTrue(o, 'Failed');
 
 /** Seeded PRNG (mulberry32), so a seed always draws the same trials. */
@@ -38,23 +39,35 @@ export function sampleTrials(spec: any, fallbackSeed: number): Array<Record<stri
   const total: number = spec.numTrials ?? 1;
   if (spec.searchAlgorithm?.grid) {
     let rows: Array<Record<string, string>> = [{}];
-    for (const p of params) rows = rows.flatMap((r) => p.searchSpace.categorical.choices.map((c: unknown) => ({ ...r, [p.name]: String(c) })));
+    for (const p of params)
+      rows = rows.flatMap((r) =>
+        p.searchSpace.categorical.choices.map((c: unknown) => ({ ...r, [p.name]: String(c) })),
+      );
     return rows.slice(0, total);
   }
   const r = prng(Number(spec.searchAlgorithm?.random?.seed ?? fallbackSeed));
-  return Array.from({ length: total }, () => Object.fromEntries(params.map((p) => {
-    const s = p.searchSpace;
-    if (s.categorical) return [p.name, String(s.categorical.choices[Math.floor(r() * s.categorical.choices.length)])];
-    const range = s.uniform ?? s.logUniform;
-    const min = Number(range.min), max = Number(range.max), int = range.type === 'Int';
-    const v = s.uniform ? min + r() * (max - min) : Math.exp(Math.log(min) + r() * (Math.log(max) - Math.log(min)));
-    return [p.name, fmt(v, int)];
-  })));
+  return Array.from({ length: total }, () =>
+    Object.fromEntries(
+      params.map((p) => {
+        const s = p.searchSpace;
+        if (s.categorical)
+          return [p.name, String(s.categorical.choices[Math.floor(r() * s.categorical.choices.length)])];
+        const range = s.uniform ?? s.logUniform;
+        const min = Number(range.min),
+          max = Number(range.max),
+          int = range.type === 'Int';
+        const v = s.uniform ? min + r() * (max - min) : Math.exp(Math.log(min) + r() * (Math.log(max) - Math.log(min)));
+        return [p.name, fmt(v, int)];
+      }),
+    ),
+  );
 }
 
 /** The template with every {{.name}} replaced; values land inside JSON strings, escaped. */
 export function renderTemplate(template: any, values: Record<string, string>): any {
-  const text = JSON.stringify(template).replace(/\{\{\s*\.(\w+)\s*\}\}/g, (m, name) => (name in values ? JSON.stringify(values[name]).slice(1, -1) : m));
+  const text = JSON.stringify(template).replace(/\{\{\s*\.(\w+)\s*\}\}/g, (m, name) =>
+    name in values ? JSON.stringify(values[name]).slice(1, -1) : m,
+  );
   return JSON.parse(text);
 }
 
@@ -70,22 +83,36 @@ export class OptimizationController {
   private unsubscribe?: () => void;
   private record: Recorder;
 
-  constructor(private store: Store, private clock: Clock) { this.record = eventRecorder(store, clock); }
+  constructor(
+    private store: Store,
+    private clock: Clock,
+  ) {
+    this.record = eventRecorder(store, clock);
+  }
 
   start() {
     this.unsubscribe = this.store.subscribe((ev) => {
-      if (ev.typeKey === 'trainer.kubeflow.org/optimizationjobs' && ev.type !== 'DELETED') this.enqueue(ev.object.metadata.namespace, ev.object.metadata.name);
-      if (ev.typeKey === 'trainer.kubeflow.org/trainjobs') this.enqueue(ev.object.metadata.namespace, ev.object.metadata.labels?.[TRIAL_OF_LABEL]);
+      if (ev.typeKey === 'trainer.kubeflow.org/optimizationjobs' && ev.type !== 'DELETED')
+        this.enqueue(ev.object.metadata.namespace, ev.object.metadata.name);
+      if (ev.typeKey === 'trainer.kubeflow.org/trainjobs')
+        this.enqueue(ev.object.metadata.namespace, ev.object.metadata.labels?.[TRIAL_OF_LABEL]);
     });
-    for (const ns of this.store.list(typeNamed('namespaces'))) for (const o of this.store.list(T.ojs, ns.metadata.name)) this.enqueue(o.metadata.namespace, o.metadata.name);
+    for (const ns of this.store.list(typeNamed('namespaces')))
+      for (const o of this.store.list(T.ojs, ns.metadata.name)) this.enqueue(o.metadata.namespace, o.metadata.name);
   }
 
-  stop() { this.unsubscribe?.(); }
+  stop() {
+    this.unsubscribe?.();
+  }
 
-  private enqueue(ns: string | undefined, name: string | undefined) { this.queue.enqueue(ns, name); }
+  private enqueue(ns: string | undefined, name: string | undefined) {
+    this.queue.enqueue(ns, name);
+  }
 
   trialsOf(oj: KObject): KObject[] {
-    return this.store.withLabel(T.trainjobs, oj.metadata.namespace, TRIAL_OF_LABEL, oj.metadata.name).filter((j) => (j.metadata.ownerReferences ?? []).some((r: any) => r.uid === oj.metadata.uid));
+    return this.store
+      .withLabel(T.trainjobs, oj.metadata.namespace, TRIAL_OF_LABEL, oj.metadata.name)
+      .filter((j) => (j.metadata.ownerReferences ?? []).some((r: any) => r.uid === oj.metadata.uid));
   }
 
   reconcile(ns: string, name: string) {
@@ -109,17 +136,31 @@ export class OptimizationController {
   private createTrial(oj: KObject, index: number, values: Record<string, string>) {
     const tpl = renderTemplate(oj.spec.trainJobTemplate, values);
     const trial: KObject = {
-      apiVersion: 'trainer.kubeflow.org/v1alpha1', kind: 'TrainJob',
+      apiVersion: 'trainer.kubeflow.org/v1alpha1',
+      kind: 'TrainJob',
       metadata: {
-        name: `${oj.metadata.name}-${index}`, namespace: oj.metadata.namespace,
-        labels: { ...(tpl.metadata?.labels ?? {}), [TRIAL_OF_LABEL]: oj.metadata.name, [TRIAL_INDEX_LABEL]: String(index) },
+        name: `${oj.metadata.name}-${index}`,
+        namespace: oj.metadata.namespace,
+        labels: {
+          ...(tpl.metadata?.labels ?? {}),
+          [TRIAL_OF_LABEL]: oj.metadata.name,
+          [TRIAL_INDEX_LABEL]: String(index),
+        },
         annotations: { ...(tpl.metadata?.annotations ?? {}), [TRIAL_PARAMETERS_ANNOTATION]: JSON.stringify(values) },
         ownerReferences: [ownerRef(oj)],
       },
       spec: { managedBy: TRAINER_CONTROLLER, ...tpl.spec },
     };
     this.store.create(T.trainjobs, trial);
-    this.record(oj, 'Normal', 'TrialCreated', `Created trial TrainJob ${trial.metadata.name} with ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')}`, 'optimizationjob-controller');
+    this.record(
+      oj,
+      'Normal',
+      'TrialCreated',
+      `Created trial TrainJob ${trial.metadata.name} with ${Object.entries(values)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}`,
+      'optimizationjob-controller',
+    );
   }
 
   private writeStatus(oj: KObject, planned: number) {
@@ -128,24 +169,71 @@ export class OptimizationController {
     const trials = this.trialsOf(cur);
     const objective = cur.spec.objectives[0];
     const sign = objective.direction === 'Maximize' ? -1 : 1;
-    const scored = trials.filter((t) => condTrue(t, 'Complete')).map((t) => ({ t, v: objectiveOf(t, objective.metric) })).filter((x) => x.v !== undefined);
+    const scored = trials
+      .filter((t) => condTrue(t, 'Complete'))
+      .map((t) => ({ t, v: objectiveOf(t, objective.metric) }))
+      .filter((x) => x.v !== undefined);
     const best = scored.sort((a, b) => sign * (a.v! - b.v!) || a.t.metadata.name.localeCompare(b.t.metadata.name))[0];
     const finished = trials.filter(done).length;
     const succeeded = trials.filter((t) => condTrue(t, 'Complete')).length;
     const now = isoSeconds(this.clock.now());
     const conditions: any[] = [];
     const all = finished >= planned;
-    if (!all) conditions.push({ type: 'Running', status: 'True', reason: 'TrialsRunning', message: `${finished} of ${planned} trials finished`, lastTransitionTime: now });
-    else if (succeeded) conditions.push({ type: 'Complete', status: 'True', reason: 'AllTrialsFinished', message: `${planned} trials finished, ${succeeded} succeeded; best: ${best?.t.metadata.name ?? 'none reported the objective'}`, lastTransitionTime: now });
-    else conditions.push({ type: 'Failed', status: 'True', reason: 'AllTrialsFailed', message: `all ${planned} trials failed`, lastTransitionTime: now });
+    if (!all)
+      conditions.push({
+        type: 'Running',
+        status: 'True',
+        reason: 'TrialsRunning',
+        message: `${finished} of ${planned} trials finished`,
+        lastTransitionTime: now,
+      });
+    else if (succeeded)
+      conditions.push({
+        type: 'Complete',
+        status: 'True',
+        reason: 'AllTrialsFinished',
+        message: `${planned} trials finished, ${succeeded} succeeded; best: ${best?.t.metadata.name ?? 'none reported the objective'}`,
+        lastTransitionTime: now,
+      });
+    else
+      conditions.push({
+        type: 'Failed',
+        status: 'True',
+        reason: 'AllTrialsFailed',
+        message: `all ${planned} trials failed`,
+        lastTransitionTime: now,
+      });
     const next = clone(cur);
-    const keep = (cur.status?.conditions ?? []).filter((c: any) => !conditions.some((n) => n.type === c.type) && c.type !== 'Running');
-    const same = (a: any, b: any) => JSON.stringify({ ...a, lastTransitionTime: 0 }) === JSON.stringify({ ...b, lastTransitionTime: 0 });
-    const merged = [...keep, ...conditions.map((c) => { const old = (cur.status?.conditions ?? []).find((o: any) => same(o, c)); return old ?? c; })];
-    const result = best ? { parameters: Object.entries<string>(JSON.parse(best.t.metadata.annotations?.[TRIAL_PARAMETERS_ANNOTATION] ?? '{}')).map(([name, value]) => ({ name, value })), trainJobName: best.t.metadata.name } : undefined;
+    const keep = (cur.status?.conditions ?? []).filter(
+      (c: any) => !conditions.some((n) => n.type === c.type) && c.type !== 'Running',
+    );
+    const same = (a: any, b: any) =>
+      JSON.stringify({ ...a, lastTransitionTime: 0 }) === JSON.stringify({ ...b, lastTransitionTime: 0 });
+    const merged = [
+      ...keep,
+      ...conditions.map((c) => {
+        const old = (cur.status?.conditions ?? []).find((o: any) => same(o, c));
+        return old ?? c;
+      }),
+    ];
+    const result = best
+      ? {
+          parameters: Object.entries<string>(
+            JSON.parse(best.t.metadata.annotations?.[TRIAL_PARAMETERS_ANNOTATION] ?? '{}'),
+          ).map(([name, value]) => ({ name, value })),
+          trainJobName: best.t.metadata.name,
+        }
+      : undefined;
     next.status = { conditions: merged, ...(result ? { result } : {}) };
     if (JSON.stringify(next.status) === JSON.stringify(cur.status ?? {})) return;
     this.store.update(T.ojs, next);
-    if (all && !done(cur)) this.record(cur, succeeded ? 'Normal' : 'Warning', conditions[0].reason, conditions[0].message, 'optimizationjob-controller');
+    if (all && !done(cur))
+      this.record(
+        cur,
+        succeeded ? 'Normal' : 'Warning',
+        conditions[0].reason,
+        conditions[0].message,
+        'optimizationjob-controller',
+      );
   }
 }

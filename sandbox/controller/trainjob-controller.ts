@@ -17,18 +17,39 @@ import { TORCH_RENDEZVOUS_TIMEOUT_SECONDS, needsHubToken } from '../facts.ts';
 import { WorkQueue } from './work-queue.ts';
 import { TRIAL_PARAMETERS_ANNOTATION } from './optimization-controller.ts';
 
-export interface Durations { schedule: number; initializer: number; trainer: number; launcher: number; retry: number; rendezvous: number }
-export const DEFAULT_DURATIONS: Durations = { schedule: 2000, initializer: 6000, trainer: 24000, launcher: 18000, retry: 5000, rendezvous: TORCH_RENDEZVOUS_TIMEOUT_SECONDS * 1000 };
+export interface Durations {
+  schedule: number;
+  initializer: number;
+  trainer: number;
+  launcher: number;
+  retry: number;
+  rendezvous: number;
+}
+export const DEFAULT_DURATIONS: Durations = {
+  schedule: 2000,
+  initializer: 6000,
+  trainer: 24000,
+  launcher: 18000,
+  retry: 5000,
+  rendezvous: TORCH_RENDEZVOUS_TIMEOUT_SECONDS * 1000,
+};
 
 /** Annotation a user (or test) sets on a TrainJob to choose how the sandbox ends it. */
 export const OUTCOME_ANNOTATION = 'sandbox.kubeflow-mcp.dev/outcome';
 
 const T = {
-  trainjobs: typeNamed('trainjobs'), jobsets: typeNamed('jobsets'), jobs: typeNamed('jobs'), pods: typeNamed('pods'),
-  services: typeNamed('services'), configmaps: typeNamed('configmaps'), secrets: typeNamed('secrets'), pvcs: typeNamed('persistentvolumeclaims'),
+  trainjobs: typeNamed('trainjobs'),
+  jobsets: typeNamed('jobsets'),
+  jobs: typeNamed('jobs'),
+  pods: typeNamed('pods'),
+  services: typeNamed('services'),
+  configmaps: typeNamed('configmaps'),
+  secrets: typeNamed('secrets'),
+  pvcs: typeNamed('persistentvolumeclaims'),
 };
 
-const condTrue = (o: KObject | undefined, type: string) => (o?.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
+const condTrue = (o: KObject | undefined, type: string) =>
+  (o?.status?.conditions ?? []).some((c: any) => c.type === type && c.status === 'True');
 const finished = (o: KObject) => condTrue(o, 'Complete') || condTrue(o, 'Failed');
 
 function outcomeOf(job: KObject): Outcome {
@@ -47,25 +68,44 @@ export class TrainerController {
   /** How many reconciles ran (a test guard against reconcile loops). */
   reconciles = 0;
 
-  constructor(private store: Store, private clock: Clock, private durations: Durations = DEFAULT_DURATIONS) {
+  constructor(
+    private store: Store,
+    private clock: Clock,
+    private durations: Durations = DEFAULT_DURATIONS,
+  ) {
     this.record = eventRecorder(store, clock);
-    this.kubelet = new Kubelet(store, clock, this.record, (pod) => this.enqueue(pod.metadata.namespace, pod.metadata.labels?.['jobset.sigs.k8s.io/jobset-name']));
+    this.kubelet = new Kubelet(store, clock, this.record, (pod) =>
+      this.enqueue(pod.metadata.namespace, pod.metadata.labels?.['jobset.sigs.k8s.io/jobset-name']),
+    );
   }
 
   start() {
     this.unsubscribe = this.store.subscribe((ev) => {
       if (ev.typeKey === 'trainer.kubeflow.org/trainjobs') {
-        if (ev.type === 'DELETED') { this.deadlines.get(ev.object.metadata.uid)?.(); this.deadlines.delete(ev.object.metadata.uid); }
-        else this.enqueue(ev.object.metadata.namespace, ev.object.metadata.name);
+        if (ev.type === 'DELETED') {
+          this.deadlines.get(ev.object.metadata.uid)?.();
+          this.deadlines.delete(ev.object.metadata.uid);
+        } else this.enqueue(ev.object.metadata.namespace, ev.object.metadata.name);
       }
-      if (ev.typeKey === '/pods' && ev.type === 'DELETED') { this.kubelet.forget(ev.object.metadata.uid); this.kubelet.rescheduleWaiting(); }
+      if (ev.typeKey === '/pods' && ev.type === 'DELETED') {
+        this.kubelet.forget(ev.object.metadata.uid);
+        this.kubelet.rescheduleWaiting();
+      }
     });
-    for (const ns of this.store.list(typeNamed('namespaces'))) for (const j of this.store.list(T.trainjobs, ns.metadata.name)) this.enqueue(j.metadata.namespace, j.metadata.name);
+    for (const ns of this.store.list(typeNamed('namespaces')))
+      for (const j of this.store.list(T.trainjobs, ns.metadata.name))
+        this.enqueue(j.metadata.namespace, j.metadata.name);
   }
 
-  stop() { this.unsubscribe?.(); this.kubelet.close(); for (const c of this.deadlines.values()) c(); }
+  stop() {
+    this.unsubscribe?.();
+    this.kubelet.close();
+    for (const c of this.deadlines.values()) c();
+  }
 
-  private enqueue(ns: string | undefined, name: string | undefined) { this.queue.enqueue(ns, name); }
+  private enqueue(ns: string | undefined, name: string | undefined) {
+    this.queue.enqueue(ns, name);
+  }
 
   private writeStatus(job: KObject, mutate: (s: any) => void) {
     const cur = this.store.get(T.trainjobs, job.metadata.namespace, job.metadata.name);
@@ -79,7 +119,14 @@ export class TrainerController {
   private setCondition(job: KObject, type: string, status: string, reason: string, message: string) {
     return this.writeStatus(job, (s) => {
       s.conditions = (s.conditions ?? []).filter((c: any) => c.type !== type);
-      s.conditions.push({ type, status, reason, message, lastTransitionTime: isoSeconds(this.clock.now()), observedGeneration: job.metadata.generation });
+      s.conditions.push({
+        type,
+        status,
+        reason,
+        message,
+        lastTransitionTime: isoSeconds(this.clock.now()),
+        observedGeneration: job.metadata.generation,
+      });
     });
   }
 
@@ -89,14 +136,26 @@ export class TrainerController {
     if (!job || job.spec.managedBy !== TRAINER_CONTROLLER || finished(job)) return;
     const ref = job.spec.runtimeRef;
     if (ref.apiGroup !== 'trainer.kubeflow.org' || !['ClusterTrainingRuntime', 'TrainingRuntime'].includes(ref.kind)) {
-      this.setCondition(job, 'Failed', 'True', 'TrainingRuntimeNotSupported', `unsupported runtime: ${ref.kind}.${ref.apiGroup}`);
+      this.setCondition(
+        job,
+        'Failed',
+        'True',
+        'TrainingRuntimeNotSupported',
+        `unsupported runtime: ${ref.kind}.${ref.apiGroup}`,
+      );
       return;
     }
     let js = this.store.get(T.jobsets, ns, name);
     if (!js) {
       const runtime = resolveRuntime(this.store, job);
       if (!runtime) {
-        this.record(job, 'Warning', 'TrainJobResourcesCreationFailed', `TrainJob resources reconciliation failed: ${ref.kind === 'TrainingRuntime' ? 'trainingruntimes' : 'clustertrainingruntimes'}.trainer.kubeflow.org "${ref.name}" not found`, 'trainjob-controller');
+        this.record(
+          job,
+          'Warning',
+          'TrainJobResourcesCreationFailed',
+          `TrainJob resources reconciliation failed: ${ref.kind === 'TrainingRuntime' ? 'trainingruntimes' : 'clustertrainingruntimes'}.trainer.kubeflow.org "${ref.name}" not found`,
+          'trainjob-controller',
+        );
         this.clock.after(this.durations.retry, () => this.enqueue(ns, name));
         return;
       }
@@ -116,22 +175,60 @@ export class TrainerController {
   private createJobSet(job: KObject, runtime: KObject): KObject {
     const { namespace: ns, name } = job.metadata;
     const owner = [ownerRef(job)];
-    this.store.create(T.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-runtime-snapshot`, namespace: ns, ownerReferences: owner }, data: { runtime: toYaml({ kind: runtime.kind, metadata: { name: runtime.metadata.name }, spec: runtime.spec }) } });
+    this.store.create(T.configmaps, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${name}-runtime-snapshot`, namespace: ns, ownerReferences: owner },
+      data: { runtime: toYaml({ kind: runtime.kind, metadata: { name: runtime.metadata.name }, spec: runtime.spec }) },
+    });
     const js = this.store.create(T.jobsets, buildJobSet(job, runtime));
     const jsOwner = [ownerRef(js)];
-    this.store.create(T.services, { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns, ownerReferences: jsOwner }, spec: { clusterIP: 'None', selector: { 'jobset.sigs.k8s.io/jobset-name': name }, publishNotReadyAddresses: true } });
-    for (const policy of js.spec.volumeClaimPolicies ?? []) for (const tpl of policy.templates ?? []) {
-      const pvc = `${tpl.metadata.name}-${name}`;
-      if (!this.store.get(T.pvcs, ns, pvc)) this.store.create(T.pvcs, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: pvc, namespace: ns, labels: { 'jobset.sigs.k8s.io/jobset-name': name } }, spec: tpl.spec, status: { phase: 'Bound' } });
-    }
+    this.store.create(T.services, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: ns, ownerReferences: jsOwner },
+      spec: { clusterIP: 'None', selector: { 'jobset.sigs.k8s.io/jobset-name': name }, publishNotReadyAddresses: true },
+    });
+    for (const policy of js.spec.volumeClaimPolicies ?? [])
+      for (const tpl of policy.templates ?? []) {
+        const pvc = `${tpl.metadata.name}-${name}`;
+        if (!this.store.get(T.pvcs, ns, pvc))
+          this.store.create(T.pvcs, {
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: { name: pvc, namespace: ns, labels: { 'jobset.sigs.k8s.io/jobset-name': name } },
+            spec: tpl.spec,
+            status: { phase: 'Bound' },
+          });
+      }
     if (runtime.spec.mlPolicy?.mpi) {
-      this.store.create(T.secrets, { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/ssh-auth', metadata: { name: `${name}-mpi-ssh-auth`, namespace: ns, ownerReferences: owner }, data: { 'ssh-privatekey': Buffer.from(createHash('sha256').update(name).digest('hex')).toString('base64') } });
+      this.store.create(T.secrets, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/ssh-auth',
+        metadata: { name: `${name}-mpi-ssh-auth`, namespace: ns, ownerReferences: owner },
+        data: { 'ssh-privatekey': Buffer.from(createHash('sha256').update(name).digest('hex')).toString('base64') },
+      });
       const workers = js.spec.replicatedJobs.find((r: any) => r.name === 'node')?.template.spec.parallelism ?? 1;
       const slots = runtime.spec.mlPolicy.mpi.numProcPerNode ?? 1;
       const hosts = Array.from({ length: workers }, (_, i) => `${name}-node-0-${i}.${name} slots=${slots}`);
-      this.store.create(T.configmaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-mpi-hostfile`, namespace: ns, ownerReferences: owner }, data: { hostfile: hosts.join('\n') + '\n' } });
+      this.store.create(T.configmaps, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${name}-mpi-hostfile`, namespace: ns, ownerReferences: owner },
+        data: { hostfile: hosts.join('\n') + '\n' },
+      });
     }
-    this.writeStatus(job, (s) => { s.jobsStatus = js.spec.replicatedJobs.map((r: any) => ({ name: r.name, ready: 0, succeeded: 0, failed: 0, active: 0, suspended: job.spec.suspend ? 1 : 0 })); });
+    this.writeStatus(job, (s) => {
+      s.jobsStatus = js.spec.replicatedJobs.map((r: any) => ({
+        name: r.name,
+        ready: 0,
+        succeeded: 0,
+        failed: 0,
+        active: 0,
+        suspended: job.spec.suspend ? 1 : 0,
+      }));
+    });
     return js;
   }
 
@@ -149,7 +246,10 @@ export class TrainerController {
   }
 
   private jobsOf(js: KObject) {
-    return js.spec.replicatedJobs.map((rj: any) => ({ rj, job: this.store.get(T.jobs, js.metadata.namespace, `${js.metadata.name}-${rj.name}-0`) }));
+    return js.spec.replicatedJobs.map((rj: any) => ({
+      rj,
+      job: this.store.get(T.jobs, js.metadata.namespace, `${js.metadata.name}-${rj.name}-0`),
+    }));
   }
 
   private podsOf(job: KObject) {
@@ -160,21 +260,57 @@ export class TrainerController {
     this.deadlines.get(job.metadata.uid)?.();
     const nextJs = clone(js);
     nextJs.spec.suspend = true;
-    nextJs.status = { ...(nextJs.status ?? {}), conditions: [{ type: 'Suspended', status: 'True', reason: 'SuspendedJobs', message: 'jobset is suspended', lastTransitionTime: isoSeconds(this.clock.now()) }] };
+    nextJs.status = {
+      ...(nextJs.status ?? {}),
+      conditions: [
+        {
+          type: 'Suspended',
+          status: 'True',
+          reason: 'SuspendedJobs',
+          message: 'jobset is suspended',
+          lastTransitionTime: isoSeconds(this.clock.now()),
+        },
+      ],
+    };
     this.store.update(T.jobsets, nextJs);
-    for (const { job: j } of this.jobsOf(js)) if (j) {
-      for (const p of this.podsOf(j)) { this.kubelet.stop(p); this.store.remove(T.pods, p.metadata.namespace, p.metadata.name); }
-      this.store.remove(T.jobs, j.metadata.namespace, j.metadata.name);
-    }
+    for (const { job: j } of this.jobsOf(js))
+      if (j) {
+        for (const p of this.podsOf(j)) {
+          this.kubelet.stop(p);
+          this.store.remove(T.pods, p.metadata.namespace, p.metadata.name);
+        }
+        this.store.remove(T.jobs, j.metadata.namespace, j.metadata.name);
+      }
     this.record(js, 'Normal', 'SuspendedJobs', 'jobset is suspended', 'jobset-controller');
     const j2 = this.setCondition(job, 'Suspended', 'True', 'Suspended', 'TrainJob is suspended');
-    if (j2) this.writeStatus(j2, (s) => { s.jobsStatus = js.spec.replicatedJobs.map((r: any) => ({ name: r.name, ready: 0, succeeded: 0, failed: 0, active: 0, suspended: 1 })); });
+    if (j2)
+      this.writeStatus(j2, (s) => {
+        s.jobsStatus = js.spec.replicatedJobs.map((r: any) => ({
+          name: r.name,
+          ready: 0,
+          succeeded: 0,
+          failed: 0,
+          active: 0,
+          suspended: 1,
+        }));
+      });
   }
 
   private resume(job: KObject, js: KObject) {
     const nextJs = clone(js);
     nextJs.spec.suspend = false;
-    nextJs.status = { ...(nextJs.status ?? {}), conditions: [{ type: 'Suspended', status: 'False', reason: 'ResumeJobs', message: 'jobset is resumed', lastTransitionTime: isoSeconds(this.clock.now()) }] };
+    nextJs.status = {
+      ...(nextJs.status ?? {}),
+      conditions: [
+        {
+          type: 'Suspended',
+          status: 'False',
+          reason: 'ResumeJobs',
+          message: 'jobset is resumed',
+          lastTransitionTime: isoSeconds(this.clock.now()),
+        },
+      ],
+    };
     this.store.update(T.jobsets, nextJs);
     this.record(js, 'Normal', 'ResumeJobs', 'jobset is resumed', 'jobset-controller');
     this.setCondition(job, 'Suspended', 'False', 'Resumed', 'TrainJob is resumed');
@@ -189,7 +325,9 @@ export class TrainerController {
       const ready = (rj.dependsOn ?? []).every((d: any) => {
         const dep = entries.find((e: any) => e.rj.name === d.name)?.job;
         if (!dep) return false;
-        return d.status === 'Ready' ? (dep.status?.ready ?? 0) >= (dep.spec.parallelism ?? 1) || condTrue(dep, 'Complete') : condTrue(dep, 'Complete');
+        return d.status === 'Ready'
+          ? (dep.status?.ready ?? 0) >= (dep.spec.parallelism ?? 1) || condTrue(dep, 'Complete')
+          : condTrue(dep, 'Complete');
       });
       if (!ready) continue;
       const created = this.store.create(T.jobs, buildJob(js, rj));
@@ -215,7 +353,9 @@ export class TrainerController {
       const ref = e.valueFrom?.secretKeyRef;
       if (ref && inSecret(secret(ref.name), ref.key)) return true;
     }
-    return (c.envFrom ?? []).some((f: any) => f.secretRef?.name && names.some((k) => inSecret(secret(f.secretRef.name), k)));
+    return (c.envFrom ?? []).some(
+      (f: any) => f.secretRef?.name && names.some((k) => inSecret(secret(f.secretRef.name), k)),
+    );
   }
 
   private planFor(trainJob: KObject, js: KObject, rj: any, pod: KObject, rank: number): PodPlan {
@@ -228,7 +368,13 @@ export class TrainerController {
     // A hyperparameter trial trains towards the objective it will report (controller/objective.ts).
     const params = trainJob.metadata.annotations?.[TRIAL_PARAMETERS_ANNOTATION];
     const finalLoss = params ? trialLoss(JSON.parse(params)) : undefined;
-    const base = { pod: pod.metadata.name, rank, world, command: [...(c.command ?? []), ...(c.args ?? [])], ...(finalLoss === undefined ? {} : { finalLoss }) };
+    const base = {
+      pod: pod.metadata.name,
+      rank,
+      world,
+      command: [...(c.command ?? []), ...(c.args ?? [])],
+      ...(finalLoss === undefined ? {} : { finalLoss }),
+    };
     let ctx: Omit<LogContext, 'attempt'>;
     let duration: PodPlan['duration'] = this.durations.trainer;
     if (step === 'dataset-initializer' || step === 'model-initializer') {
@@ -252,8 +398,23 @@ export class TrainerController {
       // A multi-node torch trainer runs only when all its nodes meet at rank 0's TCPStore.
       if (kind !== 'generic' && world > 1) {
         const name = js.metadata.name;
-        ctx.rendezvous = { master: env('PET_MASTER_ADDR') ?? `${name}-node-0-0.${name}`, port: Number(env('PET_MASTER_PORT') ?? 29500), timeoutSeconds: Math.round(this.durations.rendezvous / 1000), procs: procsPerNode(env('PET_NPROC_PER_NODE'), c), state: 'waiting' };
-        return { duration, ctx, restarts: 1, rendezvous: { group: `${pod.metadata.namespace}/${name}/${rj.name}`, world, timeout: this.durations.rendezvous } };
+        ctx.rendezvous = {
+          master: env('PET_MASTER_ADDR') ?? `${name}-node-0-0.${name}`,
+          port: Number(env('PET_MASTER_PORT') ?? 29500),
+          timeoutSeconds: Math.round(this.durations.rendezvous / 1000),
+          procs: procsPerNode(env('PET_NPROC_PER_NODE'), c),
+          state: 'waiting',
+        };
+        return {
+          duration,
+          ctx,
+          restarts: 1,
+          rendezvous: {
+            group: `${pod.metadata.namespace}/${name}/${rj.name}`,
+            world,
+            timeout: this.durations.rendezvous,
+          },
+        };
       }
     }
     return { duration, ctx, restarts: 1 };
@@ -263,61 +424,133 @@ export class TrainerController {
   private rollUp(trainJob: KObject, js: KObject) {
     const now = isoSeconds(this.clock.now());
     const entries = this.jobsOf(js);
-    let anyFailed = false, unblocking = false;
+    let anyFailed = false,
+      unblocking = false;
     for (const e of entries) {
       if (!e.job) continue;
       const pods = this.podsOf(e.job);
       const count = (ph: string) => pods.filter((p) => p.status?.phase === ph).length;
-      const succeeded = count('Succeeded'), failed = count('Failed');
+      const succeeded = count('Succeeded'),
+        failed = count('Failed');
       const active = pods.length - succeeded - failed;
-      const ready = pods.filter((p) => (p.status?.containerStatuses ?? []).every((c: any) => c.ready) && p.status?.phase === 'Running').length;
-      const next = { ...e.job, metadata: { ...e.job.metadata }, status: { ...clone(e.job.status ?? {}), active, ready, succeeded, failed } };
+      const ready = pods.filter(
+        (p) => (p.status?.containerStatuses ?? []).every((c: any) => c.ready) && p.status?.phase === 'Running',
+      ).length;
+      const next = {
+        ...e.job,
+        metadata: { ...e.job.metadata },
+        status: { ...clone(e.job.status ?? {}), active, ready, succeeded, failed },
+      };
       const want = e.job.spec.completions ?? 1;
       if (failed > 0 && !condTrue(e.job, 'Failed')) {
-        next.status.conditions = [{ type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now },
-          { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastTransitionTime: now }];
-        this.record(e.job, 'Warning', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', 'job-controller');
+        next.status.conditions = [
+          {
+            type: 'FailureTarget',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+            lastTransitionTime: now,
+          },
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+            lastTransitionTime: now,
+          },
+        ];
+        this.record(
+          e.job,
+          'Warning',
+          'BackoffLimitExceeded',
+          'Job has reached the specified backoff limit',
+          'job-controller',
+        );
       } else if (succeeded >= want && !condTrue(e.job, 'Complete')) {
         next.status.completionTime = now;
-        next.status.conditions = [{ type: 'SuccessCriteriaMet', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: now },
-          { type: 'Complete', status: 'True', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods', lastTransitionTime: now }];
+        next.status.conditions = [
+          {
+            type: 'SuccessCriteriaMet',
+            status: 'True',
+            reason: 'CompletionsReached',
+            message: 'Reached expected number of succeeded pods',
+            lastTransitionTime: now,
+          },
+          {
+            type: 'Complete',
+            status: 'True',
+            reason: 'CompletionsReached',
+            message: 'Reached expected number of succeeded pods',
+            lastTransitionTime: now,
+          },
+        ];
         this.record(e.job, 'Normal', 'Completed', 'Job completed', 'job-controller');
       }
       const before = e.job;
       e.job = this.store.update(T.jobs, next);
       if (condTrue(e.job, 'Failed')) anyFailed = true;
       // Becoming Complete or fully Ready is what a dependsOn waits for.
-      if ((condTrue(e.job, 'Complete') && !condTrue(before, 'Complete')) || (e.job.status.ready >= (e.job.spec.parallelism ?? 1) && (before.status?.ready ?? 0) < (e.job.spec.parallelism ?? 1))) unblocking = true;
+      if (
+        (condTrue(e.job, 'Complete') && !condTrue(before, 'Complete')) ||
+        (e.job.status.ready >= (e.job.spec.parallelism ?? 1) &&
+          (before.status?.ready ?? 0) < (e.job.spec.parallelism ?? 1))
+      )
+        unblocking = true;
     }
     // A Job reaching Ready or Complete may unblock its dependents.
     if (!anyFailed && unblocking && entries.some((e: any) => !e.job)) this.progressLater(trainJob);
 
     const jobsStatus = entries.map(({ rj, job }: any) => ({
       name: rj.name,
-      ready: job && !condTrue(job, 'Complete') && !condTrue(job, 'Failed') && (job.status?.ready ?? 0) >= (job.spec.parallelism ?? 1) ? 1 : 0,
+      ready:
+        job &&
+        !condTrue(job, 'Complete') &&
+        !condTrue(job, 'Failed') &&
+        (job.status?.ready ?? 0) >= (job.spec.parallelism ?? 1)
+          ? 1
+          : 0,
       succeeded: job && condTrue(job, 'Complete') ? 1 : 0,
       failed: job && condTrue(job, 'Failed') ? 1 : 0,
       active: job && !condTrue(job, 'Complete') && !condTrue(job, 'Failed') && (job.status?.active ?? 0) > 0 ? 1 : 0,
       suspended: 0,
     }));
-    const targets: string[] = js.spec.successPolicy?.targetReplicatedJobs ?? js.spec.replicatedJobs.map((r: any) => r.name);
+    const targets: string[] =
+      js.spec.successPolicy?.targetReplicatedJobs ?? js.spec.replicatedJobs.map((r: any) => r.name);
     const complete = !anyFailed && targets.every((n) => jobsStatus.find((s: any) => s.name === n)?.succeeded === 1);
-    this.writeStatus(trainJob, (s) => { s.jobsStatus = jobsStatus; });
+    this.writeStatus(trainJob, (s) => {
+      s.jobsStatus = jobsStatus;
+    });
     // JobSet names the Job that failed first; the TrainJob copies its condition.
-    const firstFailed = entries.filter((e: any) => e.job && condTrue(e.job, 'Failed'))
-      .sort((a: any, b: any) => String(a.job.status.conditions.find((c: any) => c.type === 'Failed')?.lastTransitionTime).localeCompare(String(b.job.status.conditions.find((c: any) => c.type === 'Failed')?.lastTransitionTime)))[0]?.job;
-    if (anyFailed) this.finish(trainJob, js, 'Failed', 'FailedJobs', `jobset failed due to one or more job failures (first failed job: ${firstFailed?.metadata.name})`);
+    const firstFailed = entries
+      .filter((e: any) => e.job && condTrue(e.job, 'Failed'))
+      .sort((a: any, b: any) =>
+        String(a.job.status.conditions.find((c: any) => c.type === 'Failed')?.lastTransitionTime).localeCompare(
+          String(b.job.status.conditions.find((c: any) => c.type === 'Failed')?.lastTransitionTime),
+        ),
+      )[0]?.job;
+    if (anyFailed)
+      this.finish(
+        trainJob,
+        js,
+        'Failed',
+        'FailedJobs',
+        `jobset failed due to one or more job failures (first failed job: ${firstFailed?.metadata.name})`,
+      );
     else if (complete) this.finish(trainJob, js, 'Complete', 'AllJobsCompleted', 'jobset completed successfully');
     else this.reportProgress(trainJob, entries);
   }
 
-  private progressLater(trainJob: KObject) { this.enqueue(trainJob.metadata.namespace, trainJob.metadata.name); }
+  private progressLater(trainJob: KObject) {
+    this.enqueue(trainJob.metadata.namespace, trainJob.metadata.name);
+  }
 
   /** trainerStatus while the trainer step runs: progress, time left, and the latest loss. */
   private reportProgress(trainJob: KObject, entries: Array<{ rj: any; job?: KObject }>) {
     const trainer = entries.find((e) => ancestorStep(e.rj) === 'trainer')?.job;
     if (!trainer) return;
-    const pod = this.podsOf(trainer).find((p) => p.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '0');
+    const pod = this.podsOf(trainer).find(
+      (p) => p.metadata.labels?.['batch.kubernetes.io/job-completion-index'] === '0',
+    );
     if (!pod || pod.status?.phase !== 'Running') return;
     const total = this.clock.scale(runDuration(this.durations, entries));
     const started = Date.parse(pod.status.containerStatuses?.[0]?.state?.running?.startedAt ?? pod.status.startTime);
@@ -326,10 +559,16 @@ export class TrainerController {
       const live = this.store.get(T.pods, pod.metadata.namespace, pod.metadata.name);
       if (!cur || finished(cur) || !live || live.status?.phase !== 'Running') return;
       // Nothing trains (and nothing is reported) while the nodes wait for each other.
-      if (this.kubelet.inRendezvous(live.metadata.uid)) { this.clock.after(runDuration(this.durations, entries) / 5, tick); return; }
+      if (this.kubelet.inRendezvous(live.metadata.uid)) {
+        this.clock.after(runDuration(this.durations, entries) / 5, tick);
+        return;
+      }
       const frac = Math.min(0.99, Math.max(0, (this.clock.now().getTime() - started) / total));
       const logs = this.kubelet.read(live, live.spec.containers[0].name, false).lines;
-      const loss = [...logs].reverse().map((l) => l.text.match(/loss[=:]?\s*([\d.]+)/i)?.[1]).find(Boolean);
+      const loss = [...logs]
+        .reverse()
+        .map((l) => l.text.match(/loss[=:]?\s*([\d.]+)/i)?.[1])
+        .find(Boolean);
       this.writeStatus(cur, (s) => {
         s.trainerStatus = {
           progressPercentage: Math.floor(frac * 100),
@@ -348,26 +587,56 @@ export class TrainerController {
     if (!cur || finished(cur)) return;
     const now = isoSeconds(this.clock.now());
     const nextJs = clone(this.store.get(T.jobsets, js.metadata.namespace, js.metadata.name) ?? js);
-    nextJs.status = { ...(nextJs.status ?? {}), terminalState: type === 'Complete' ? 'Completed' : 'Failed', conditions: [{ type: type === 'Complete' ? 'Completed' : 'Failed', status: 'True', reason, message, lastTransitionTime: now }] };
+    nextJs.status = {
+      ...(nextJs.status ?? {}),
+      terminalState: type === 'Complete' ? 'Completed' : 'Failed',
+      conditions: [
+        {
+          type: type === 'Complete' ? 'Completed' : 'Failed',
+          status: 'True',
+          reason,
+          message,
+          lastTransitionTime: now,
+        },
+      ],
+    };
     this.store.update(T.jobsets, nextJs);
     this.record(js, type === 'Complete' ? 'Normal' : 'Warning', reason, message, 'jobset-controller');
     // Remaining pods end: MPI workers exit with the launcher; on failure the others are deleted.
-    for (const { job } of this.jobsOf(js)) if (job) for (const p of this.podsOf(job)) {
-      if (['Succeeded', 'Failed'].includes(p.status?.phase)) continue;
-      if (type === 'Complete') this.kubelet.finishAttempt(p, 0);
-      else {
-        this.kubelet.stop(p);
-        this.store.remove(T.pods, p.metadata.namespace, p.metadata.name);
-        this.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, 'job-controller');
-      }
-    }
+    for (const { job } of this.jobsOf(js))
+      if (job)
+        for (const p of this.podsOf(job)) {
+          if (['Succeeded', 'Failed'].includes(p.status?.phase)) continue;
+          if (type === 'Complete') this.kubelet.finishAttempt(p, 0);
+          else {
+            this.kubelet.stop(p);
+            this.store.remove(T.pods, p.metadata.namespace, p.metadata.name);
+            this.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, 'job-controller');
+          }
+        }
     this.deadlines.get(cur.metadata.uid)?.();
     this.writeStatus(cur, (s) => {
-      s.conditions = [...(s.conditions ?? []).filter((c: any) => c.type !== type), { type, status: 'True', reason, message, lastTransitionTime: now }];
-      if (type === 'Complete' && s.trainerStatus) s.trainerStatus = { ...s.trainerStatus, progressPercentage: 100, estimatedRemainingSeconds: 0, lastUpdatedTime: now };
+      s.conditions = [
+        ...(s.conditions ?? []).filter((c: any) => c.type !== type),
+        { type, status: 'True', reason, message, lastTransitionTime: now },
+      ];
+      if (type === 'Complete' && s.trainerStatus)
+        s.trainerStatus = {
+          ...s.trainerStatus,
+          progressPercentage: 100,
+          estimatedRemainingSeconds: 0,
+          lastUpdatedTime: now,
+        };
       // A hyperparameter trial reports its objective from the sandbox's known surface.
       const params = cur.metadata.annotations?.[TRIAL_PARAMETERS_ANNOTATION];
-      if (type === 'Complete' && params) s.trainerStatus = { ...(s.trainerStatus ?? {}), progressPercentage: 100, estimatedRemainingSeconds: 0, metrics: trialMetrics(JSON.parse(params)), lastUpdatedTime: now };
+      if (type === 'Complete' && params)
+        s.trainerStatus = {
+          ...(s.trainerStatus ?? {}),
+          progressPercentage: 100,
+          estimatedRemainingSeconds: 0,
+          metrics: trialMetrics(JSON.parse(params)),
+          lastUpdatedTime: now,
+        };
     });
   }
 }
@@ -384,7 +653,9 @@ function runDuration(d: Durations, entries: Array<{ rj: any }>) {
 function procsPerNode(value: string | undefined, container: any): number {
   if (value !== undefined && /^\d+$/.test(value)) return Number(value);
   const r = { ...(container.resources?.requests ?? {}), ...(container.resources?.limits ?? {}) };
-  const gpus = Object.entries(r).filter(([k]) => k.endsWith('/gpu')).reduce((n, [, v]) => n + (Number(v) || 0), 0);
+  const gpus = Object.entries(r)
+    .filter(([k]) => k.endsWith('/gpu'))
+    .reduce((n, [, v]) => n + (Number(v) || 0), 0);
   if (value === 'cpu') return Math.max(1, Math.floor(Number(container.resources?.requests?.cpu ?? 1)) || 1);
   return gpus > 0 ? gpus : 1;
 }

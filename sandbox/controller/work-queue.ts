@@ -3,7 +3,10 @@
 export class WorkQueue {
   private queued = new Set<string>();
 
-  constructor(private reconcile: (ns: string, name: string) => void, private who: string) {}
+  constructor(
+    private reconcile: (ns: string, name: string) => void,
+    private who: string,
+  ) {}
 
   enqueue(ns: string | undefined, name: string | undefined) {
     if (!ns || !name) return;
@@ -12,7 +15,11 @@ export class WorkQueue {
     this.queued.add(key);
     setImmediate(() => {
       this.queued.delete(key);
-      try { this.reconcile(ns, name); } catch (e) { process.emitWarning(`sandbox ${this.who}: ${(e as Error).stack}`); }
+      try {
+        this.reconcile(ns, name);
+      } catch (e) {
+        process.emitWarning(`sandbox ${this.who}: ${(e as Error).stack}`);
+      }
     });
   }
 }

@@ -19,7 +19,8 @@ export const HELM_VERSION = helmVersion();
 /** helm's stdout; throws an error carrying helm's stderr. `cwd` is where relative files (--set-file, -f) are read. */
 export async function helm(args: string[], cwd = process.cwd()): Promise<string> {
   try {
-    return (await run(bin, args, { cwd, encoding: 'utf8', env: helmEnv(home), timeout: 30000, maxBuffer: 16 << 20 })).stdout;
+    return (await run(bin, args, { cwd, encoding: 'utf8', env: helmEnv(home), timeout: 30000, maxBuffer: 16 << 20 }))
+      .stdout;
   } catch (e: any) {
     throw new Error(`helm ${args.join(' ')}: ${String(e.stderr || e.message).trim()}`);
   }
@@ -27,7 +28,12 @@ export async function helm(args: string[], cwd = process.cwd()): Promise<string>
 
 /** helm's stderr for a command that should fail (or a line saying it succeeded). */
 export async function helmErr(args: string[], cwd?: string): Promise<string> {
-  try { await helm(args, cwd); return 'unexpectedly succeeded'; } catch (e) { return (e as Error).message; }
+  try {
+    await helm(args, cwd);
+    return 'unexpectedly succeeded';
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /** kubectl on PATH, else the one the same layer archive ships (so the chart's dry runs never skip). */
@@ -37,7 +43,14 @@ export const KUBECTL = hasKubectl ? 'kubectl' : layerBinary('kubectl');
 export function kubectlAt(kubeconfig: string) {
   return async (...args: string[]) => {
     try {
-      return (await run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', `${kubeconfig}.cache`, ...args], { encoding: 'utf8', timeout: 30000 })).stdout;
-    } catch (e: any) { throw new Error(`kubectl ${args.join(' ')}: ${String(e.stderr || e.message).trim()}`); }
+      return (
+        await run(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', `${kubeconfig}.cache`, ...args], {
+          encoding: 'utf8',
+          timeout: 30000,
+        })
+      ).stdout;
+    } catch (e: any) {
+      throw new Error(`kubectl ${args.join(' ')}: ${String(e.stderr || e.message).trim()}`);
+    }
   };
 }

@@ -9,8 +9,31 @@ import { localOwnerOf, selectTools } from '../../runtime/server.ts';
 import { Ownership } from '../../runtime/auth/ownership.ts';
 
 export function inProcessState(kubeconfig: string, persona = 'platform-admin', clients = ['trainer']): ServerState {
-  const { log, ring } = createLogger({ level: 'INFO', format: 'json', destination: new Writable({ write(_c, _e, done) { done(); } }) });
+  const { log, ring } = createLogger({
+    level: 'INFO',
+    format: 'json',
+    destination: new Writable({
+      write(_c, _e, done) {
+        done();
+      },
+    }),
+  });
   const tools = selectTools({ persona, clients, policy: {} });
   const kube = new Kube({ kubeconfigYaml: kubeconfig });
-  return { kube, kubeFor: (c) => kube.forContext(c), persona, bypassOwnership: persona === 'platform-admin', policy: {}, log, ring, startedAt: Date.now(), version: 'test', tools: new Map(tools.map((t) => [t.name, t])), allTools: tools, ownership: new Ownership(kube), localOwner: localOwnerOf(kube), handlers: HANDLERS };
+  return {
+    kube,
+    kubeFor: (c) => kube.forContext(c),
+    persona,
+    bypassOwnership: persona === 'platform-admin',
+    policy: {},
+    log,
+    ring,
+    startedAt: Date.now(),
+    version: 'test',
+    tools: new Map(tools.map((t) => [t.name, t])),
+    allTools: tools,
+    ownership: new Ownership(kube),
+    localOwner: localOwnerOf(kube),
+    handlers: HANDLERS,
+  };
 }

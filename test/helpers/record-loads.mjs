@@ -4,16 +4,20 @@
 import { appendFileSync } from 'node:fs';
 import { register } from 'node:module';
 
-register('data:text/javascript,' + encodeURIComponent(`
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`
 import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
   if (process.env.KFMCP_LOADED) appendFileSync(process.env.KFMCP_LOADED, r.url + '\\n');
   return r;
-}`));
+}`),
+);
 
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, ...rest) => {
-  if (process.env.KFMCP_LOADED) appendFileSync(process.env.KFMCP_LOADED, `#wrote ${String(chunk).slice(0, 60).replace(/\n/g, ' ')}\n`);
+  if (process.env.KFMCP_LOADED)
+    appendFileSync(process.env.KFMCP_LOADED, `#wrote ${String(chunk).slice(0, 60).replace(/\n/g, ' ')}\n`);
   return write(chunk, ...rest);
 };

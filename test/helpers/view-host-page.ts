@@ -6,7 +6,13 @@ import { AppBridge, PostMessageTransport, type McpUiHostContext } from '@modelco
 declare global {
   interface Window {
     hostCallTool(params: unknown): Promise<any>;
-    mountView(o: { html: string; tool: string; args: Record<string, unknown>; result: any; context: McpUiHostContext }): Promise<void>;
+    mountView(o: {
+      html: string;
+      tool: string;
+      args: Record<string, unknown>;
+      result: any;
+      context: McpUiHostContext;
+    }): Promise<void>;
   }
 }
 
@@ -16,12 +22,25 @@ window.mountView = async (o) => {
   frame.setAttribute('sandbox', 'allow-scripts');
   frame.style.cssText = 'border:0;width:100%;height:400px;display:block';
   document.getElementById('host')!.append(frame);
-  const bridge = new AppBridge(null, { name: 'kubeflow-mcp-test-host', version: '1.0.0' }, { serverTools: {}, logging: {} }, {
-    hostContext: { ...o.context, toolInfo: { tool: { name: o.tool, inputSchema: { type: 'object' } } }, displayMode: 'inline' },
-  });
+  const bridge = new AppBridge(
+    null,
+    { name: 'kubeflow-mcp-test-host', version: '1.0.0' },
+    { serverTools: {}, logging: {} },
+    {
+      hostContext: {
+        ...o.context,
+        toolInfo: { tool: { name: o.tool, inputSchema: { type: 'object' } } },
+        displayMode: 'inline',
+      },
+    },
+  );
   bridge.oncalltool = (params) => window.hostCallTool(params);
-  bridge.onsizechange = ({ height }) => { if (height) frame.style.height = `${Math.ceil(height)}px`; };
-  const ready = new Promise<void>((resolve) => { bridge.oninitialized = () => resolve(); });
+  bridge.onsizechange = ({ height }) => {
+    if (height) frame.style.height = `${Math.ceil(height)}px`;
+  };
+  const ready = new Promise<void>((resolve) => {
+    bridge.oninitialized = () => resolve();
+  });
   await bridge.connect(new PostMessageTransport(frame.contentWindow!, frame.contentWindow!));
   frame.srcdoc = o.html;
   await ready;

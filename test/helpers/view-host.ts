@@ -13,33 +13,82 @@ import { BIN, ROOT } from './mcp.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test', 'artifacts');
-export const UI_CAPABILITY = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
+export const UI_CAPABILITY = {
+  extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } },
+};
 
-export interface UiClient { client: Client; close: () => Promise<void>; stderr: () => string }
+export interface UiClient {
+  client: Client;
+  close: () => Promise<void>;
+  stderr: () => string;
+}
 
 /** `kubeflow-mcp serve` with a client that declares the MCP Apps extension (or not, with ui=false). */
 export async function connectUi(args: string[], env: Record<string, string> = {}, ui = true): Promise<UiClient> {
   const transport = new StdioClientTransport({
-    command: process.execPath, args: [BIN, 'serve', '--no-banner', '--log-format', 'json', ...args],
-    env: { ...process.env as Record<string, string>, HOME: '/nonexistent-home', ...env }, stderr: 'pipe',
+    command: process.execPath,
+    args: [BIN, 'serve', '--no-banner', '--log-format', 'json', ...args],
+    env: { ...(process.env as Record<string, string>), HOME: '/nonexistent-home', ...env },
+    stderr: 'pipe',
   });
   let err = '';
-  transport.stderr?.on('data', (d) => { err += d.toString(); });
-  const client = new Client({ name: 'kubeflow-mcp-view-host', version: '1.0.0' }, { capabilities: ui ? UI_CAPABILITY as any : {} });
+  transport.stderr?.on('data', (d) => {
+    err += d.toString();
+  });
+  const client = new Client(
+    { name: 'kubeflow-mcp-view-host', version: '1.0.0' },
+    { capabilities: ui ? (UI_CAPABILITY as any) : {} },
+  );
   await client.connect(transport);
   return { client, close: () => client.close(), stderr: () => err };
 }
 
-export interface Host { browser: Browser; close: () => Promise<void>; open: (c: Client, o: OpenOptions) => Promise<Mounted> }
-export interface OpenOptions { tool: string; args: Record<string, unknown>; width?: number; theme?: 'light' | 'dark'; variables?: Record<string, string> }
-export interface Mounted { page: Page; view: Frame; result: any; uri: string; calls: Array<{ name: string; arguments: any; result: any }>; shot: (name: string) => Promise<string> }
+export interface Host {
+  browser: Browser;
+  close: () => Promise<void>;
+  open: (c: Client, o: OpenOptions) => Promise<Mounted>;
+}
+export interface OpenOptions {
+  tool: string;
+  args: Record<string, unknown>;
+  width?: number;
+  theme?: 'light' | 'dark';
+  variables?: Record<string, string>;
+}
+export interface Mounted {
+  page: Page;
+  view: Frame;
+  result: any;
+  uri: string;
+  calls: Array<{ name: string; arguments: any; result: any }>;
+  shot: (name: string) => Promise<string>;
+}
 
 let pageScript: Promise<string> | undefined;
-const hostScript = () => (pageScript ??= build({ entryPoints: [join(ROOT, 'test/helpers/view-host-page.ts')], bundle: true, write: false, platform: 'browser', format: 'esm', target: 'es2022', logLevel: 'warning' }).then((r) => r.outputFiles[0].text));
+const hostScript = () =>
+  (pageScript ??= build({
+    entryPoints: [join(ROOT, 'test/helpers/view-host-page.ts')],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    logLevel: 'warning',
+  }).then((r) => r.outputFiles[0].text));
 
 export async function startHost(): Promise<Host> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
   const script = await hostScript();
   const open = async (c: Client, o: OpenOptions): Promise<Mounted> => {
     const listed = (await c.listTools()).tools.find((t) => t.name === o.tool);
@@ -47,21 +96,34 @@ export async function startHost(): Promise<Host> {
     if (!uri) throw new Error(`${o.tool} names no view in tools/list`);
     const html = (await c.readResource({ uri })).contents[0] as { text: string; mimeType: string };
     const result = await c.callTool({ name: o.tool, arguments: o.args });
-    const context = await browser.newContext({ viewport: { width: o.width ?? 760, height: 900 }, colorScheme: o.theme ?? 'light' });
+    const context = await browser.newContext({
+      viewport: { width: o.width ?? 760, height: 900 },
+      colorScheme: o.theme ?? 'light',
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     // The view may reach the network only through the host: any request the page makes fails the test.
     const requests: string[] = [];
-    page.on('request', (r) => { if (!r.url().startsWith('data:') && r.url() !== 'about:srcdoc') requests.push(r.url()); });
+    page.on('request', (r) => {
+      if (!r.url().startsWith('data:') && r.url() !== 'about:srcdoc') requests.push(r.url());
+    });
     const calls: Mounted['calls'] = [];
     await page.exposeFunction('hostCallTool', async (params: { name: string; arguments?: any }) => {
       const r = await c.callTool({ name: params.name, arguments: params.arguments ?? {} });
       calls.push({ name: params.name, arguments: params.arguments, result: r });
       return r;
     });
-    await page.setContent(`<!doctype html><html><body style="margin:0"><div id="host"></div><script type="module">${script.replace(/<\/script/gi, '<\\/script')}</script></body></html>`);
+    await page.setContent(
+      `<!doctype html><html><body style="margin:0"><div id="host"></div><script type="module">${script.replace(/<\/script/gi, '<\\/script')}</script></body></html>`,
+    );
     await page.waitForFunction(() => typeof window.mountView === 'function');
-    await page.evaluate((a) => window.mountView(a as any), { html: html.text, tool: o.tool, args: o.args, result: result as any, context: { theme: o.theme ?? "light", ...(o.variables ? { styles: { variables: o.variables } } : {}) } });
+    await page.evaluate((a) => window.mountView(a as any), {
+      html: html.text,
+      tool: o.tool,
+      args: o.args,
+      result: result as any,
+      context: { theme: o.theme ?? 'light', ...(o.variables ? { styles: { variables: o.variables } } : {}) },
+    });
     const view = page.frames().find((f) => f !== page.mainFrame())!;
     // The host sizes the iframe from the view's size notifications, so a screenshot waits until the
     // frame has been given a height (else it can catch the frame before its first resize, blank).
