@@ -1,6 +1,6 @@
 // The resource catalogue (specs/catalogue.yaml): the one list of Kubernetes resource types, with
 // the CRD schemas it points at loaded for type checking.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
@@ -72,6 +72,22 @@ export function emittedServices(cat: Catalogue) {
 }
 
 /** Reads the CRD manifests the catalogue names; returns problems as [plural, message]. */
+/** Parsed CRD files by path, size and mtime: the vendored CRDs are large, and one process may
+ * load the specs many times (the generator's tests). Each caller gets its own copy. */
+const crds = new Map<string, any>();
+function crdIn(path: string): any {
+  const { size, mtimeMs } = statSync(path);
+  const key = `${path}\0${size}\0${mtimeMs}`;
+  if (!crds.has(key))
+    crds.set(
+      key,
+      parseAllDocuments(readFileSync(path, 'utf8'))
+        .map((d) => d.toJS())
+        .find((d: any) => d?.kind === 'CustomResourceDefinition'),
+    );
+  return structuredClone(crds.get(key));
+}
+
 export function loadCrdSchemas(cat: Catalogue, packageRoot: string): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   for (const [plural, r] of Object.entries(cat.resources)) {
@@ -81,9 +97,7 @@ export function loadCrdSchemas(cat: Catalogue, packageRoot: string): Array<[stri
       problems.push([plural, `schema file ${r.schema} does not exist`]);
       continue;
     }
-    const crd = parseAllDocuments(readFileSync(path, 'utf8'))
-      .map((d) => d.toJS())
-      .find((d: any) => d?.kind === 'CustomResourceDefinition');
+    const crd = crdIn(path);
     const version = crd?.spec?.versions?.find((v: any) => v.name === r.version);
     if (!crd || crd.spec.names?.plural !== plural || crd.spec.group !== r.group || !version) {
       problems.push([plural, `${r.schema} is not the CRD of ${plural}.${r.group} ${r.version}`]);

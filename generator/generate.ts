@@ -43,7 +43,10 @@ const copied = (file: string) =>
   readFileSync(join(here, file), 'utf8').replaceAll("'../generated/spec-types.ts'", "'./spec-types.ts'");
 
 function validatorModule(t: ToolIR): string {
+  // The input schema was already compiled once in the IR; skipping the meta-schema check here saves
+  // compiling the draft-07 meta-schema again for every tool (the emitted code is the same).
   const ajv = new Ajv({
+    validateSchema: false,
     code: { source: true, esm: true, lines: true },
     useDefaults: true,
     allErrors: true,
