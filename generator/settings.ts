@@ -60,7 +60,7 @@ export function checkSettings(
             : s.type === 'list'
               ? Array.isArray(d) && d.every((x) => typeof x === 'string')
               : typeof d === 'string' && (s.type !== 'enum' || s.values!.includes(d));
-      if (!ok) at(s.key, 'default', `is not a ${s.type}${s.values ? ` of ${s.values.join(', ')}` : ''}`);
+      if (!ok) at(s.key, 'default', `is not of type ${s.type}${s.values ? ` (one of ${s.values.join(', ')})` : ''}`);
       if (typeof d === 'number' && !inBounds(s, d)) at(s.key, 'default', 'is outside the bounds');
     }
     if (!NUMERIC.has(s.type))

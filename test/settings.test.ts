@@ -4,7 +4,7 @@
 // the server with one line and exit code 2.
 import { describe, expect, it } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,6 +51,30 @@ describe('the declaration of settings', () => {
     const block = /<!-- generated:settings -->\n([\s\S]*?)\n<!-- \/generated:settings -->/.exec(readme)?.[1];
     expect(block).toBe(readmeSettings(loadSpecs(join(ROOT, 'specs')).settings));
     for (const s of SETTINGS) for (const e of 'env' in s ? s.env : []) expect(block).toContain(`\`${e}\``);
+  });
+
+  it('refuses a declaration with a mistake, naming the file and line', () => {
+    const bad: Array<[string, RegExp]> = [
+      [
+        '  a:\n    doc: x\n    type: enum\n    values: [one]\n    default: two\n    commands: [serve]\n',
+        /settings\.yaml:6:\d+: settings\.a\.default: is not of type enum \(one of one\)/,
+      ],
+      [
+        '  a:\n    doc: x\n    type: int\n    commands: [serve]\n    env: [KUBEFLOW_MCP_X]\n  b:\n    doc: y\n    type: int\n    commands: [serve]\n    env: [KUBEFLOW_MCP_X]\n',
+        /settings\.b\.env: KUBEFLOW_MCP_X is already the variable of a/,
+      ],
+      [
+        '  a:\n    doc: x\n    type: string\n    max: 3\n    commands: [serve]\n',
+        /settings\.a\.max: bounds apply to int, number and seconds/,
+      ],
+      ['  a:\n    doc: x\n    type: int\n    comands: [serve]\n', /settings\.yaml:\d+:\d+: settings\.a/],
+    ];
+    for (const [text, want] of bad) {
+      const dir = mkdtempSync(join(tmpdir(), 'kfmcp-settings-specs-'));
+      cpSync(join(ROOT, 'specs'), dir, { recursive: true });
+      writeFileSync(join(dir, 'settings.yaml'), `settings:\n${text}`);
+      expect(() => loadSpecs(dir, join(dir, 'schema'), ROOT), text).toThrow(want);
+    }
   });
 
   it('gives serve its flags, each once, with a help line', () => {
