@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSpecs, SpecError } from './load.ts';
 import { generate, readmeSearch, readmeSummary } from './generate.ts';
+import { readmeSettings } from './settings.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -30,12 +31,17 @@ try {
   });
   const onDisk = listFiles(join(root, 'generated')).map((f) => relative(root, f));
   // The README's generated blocks (between their markers), so its counts and figures stay true:
-  // the tool summary from the specs, the search figure from the bench's last run.
+  // the tool summary from the specs, the search figure from the bench's last run, the table of
+  // settings from specs/settings.yaml.
   const readmePath = join(root, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
   const latestPath = join(root, 'bench/results/latest.json');
   const latest = existsSync(latestPath) ? JSON.parse(readFileSync(latestPath, 'utf8')) : undefined;
-  const blocks: Record<string, string> = { tools: readmeSummary(specs), search: readmeSearch(latest) };
+  const blocks: Record<string, string> = {
+    tools: readmeSummary(specs),
+    search: readmeSearch(latest),
+    settings: readmeSettings(specs.settings),
+  };
   let readmeNext = readme;
   for (const [name, text] of Object.entries(blocks)) {
     const marked = new RegExp(`(<!-- generated:${name} -->\\n)[\\s\\S]*?(<!-- \\/generated:${name} -->)`);
@@ -50,7 +56,7 @@ try {
       else if (readFileSync(abs, 'utf8') !== text) problems.push(`stale: ${path}`);
     }
     for (const f of onDisk) if (!files.has(f)) problems.push(`orphan: ${f}`);
-    if (readmeNext !== readme) problems.push('stale: README.md (a generated block: tools or search)');
+    if (readmeNext !== readme) problems.push('stale: README.md (a generated block: tools, search or settings)');
     if (problems.length) {
       console.error(`generated/ is out of date with specs/ (run \`npm run gen\`):\n  ${problems.join('\n  ')}`);
       process.exit(1);

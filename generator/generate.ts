@@ -22,6 +22,7 @@ import { buildIR, personaTools, TIERS, type IR, type ToolIR } from './ir.ts';
 import { helmChart } from './helm.ts';
 import { siteSources } from './site.ts';
 import { viewFiles } from './views.ts';
+import { settingsHelpModule, settingsModule } from './settings.ts';
 
 const Ajv = (AjvModule as any).default ?? AjvModule;
 const standaloneCode = (standaloneModule as any).default ?? standaloneModule;
@@ -484,5 +485,9 @@ export async function generate(specs: Specs, opts: CheckOptions): Promise<Map<st
   for (const [k, v] of docs(ir)) files.set(k, v);
   for (const [k, v] of siteSources(ir)) files.set(k, v);
   for (const [k, v] of viewFiles(specs, ir.analyses)) files.set(k, v);
+  if (specs.settings.length) {
+    files.set('generated/settings.ts', settingsModule(specs.settings, tsBanner('specs/settings.yaml')));
+    files.set('generated/settings-help.ts', settingsHelpModule(specs.settings, tsBanner('specs/settings.yaml')));
+  }
   return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -9,6 +9,7 @@ import { loadCrdSchemas, loadServiceDocs, type Catalogue } from './catalogue.ts'
 import type { FunctionDecl } from './cel-types.ts';
 import type { RbacRule, ToolSpecFile } from '../generated/spec-types.ts';
 import type { GuardName } from './guards.ts';
+import { checkSettings, type SettingSpec } from './settings.ts';
 
 export { SpecError } from './source.ts';
 
@@ -74,6 +75,8 @@ export interface Specs {
   /** The typed async functions of `call` steps (specs/calls.yaml). */
   calls: CallDecl[];
   examplesFixture: any[];
+  /** Every setting of the commands (specs/settings.yaml), in file order; empty without the file. */
+  settings: SettingSpec[];
   /** Every error_code an answer may carry (the meta-schema's list, tool.schema.yaml $defs.errorCode). */
   errorCodes: string[];
   /** The tool meta-schema itself: the spec's TypeScript types are generated from it. */
@@ -240,6 +243,7 @@ export function loadSpecs(root: string, schemaDir = join(root, 'schema'), packag
     functions,
     calls: Object.entries<any>(read('calls.yaml', 'calls', true)?.calls ?? {}).map(([name, c]) => ({ name, ...c })),
     examplesFixture: read('examples-fixture.yaml', 'examples-fixture', true)?.objects ?? [],
+    settings: checkSettings(read('settings.yaml', 'settings', true)?.settings, sources.get('settings.yaml'), problems),
     errorCodes: toolMeta.$defs.errorCode.enum,
     toolMetaSchema: toolMeta,
     sources,

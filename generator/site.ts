@@ -1,6 +1,6 @@
 // The page sources of the docs site (generated/site/): the VitePress configuration and theme in
 // docs/ read them, and `npm run docs:build` renders them. Every page is a function of the IR
-// (and of the few declarations the runtime makes once: the serve options, the meta-tools of the
+// (and of the few declarations made once elsewhere: the settings, the meta-tools of the
 // progressive and semantic modes, the chart's values), so a change to a spec changes its page and
 // `gen:check` fails until the site sources are regenerated.
 //
@@ -15,7 +15,7 @@ import { assembleInstructions, type Tier } from './assemble-instructions.ts';
 import { assembleGuide } from './references.ts';
 import { TIERS, type IR, type ToolIR } from './ir.ts';
 import type { ToolSpec } from './load.ts';
-import { SERVE_OPTIONS } from '../runtime/serve-options.ts';
+import { SETTINGS_COMMANDS, settingsCommandTitle, settingsTable } from './settings.ts';
 import { metaToolsFor, type Mode } from '../runtime/modes/meta-listing.ts';
 import { instructionsFor } from '../runtime/listing.ts';
 
@@ -610,17 +610,18 @@ function promptsPage(ir: IR, pt: Record<string, string[]>): string {
   ]);
 }
 
-function cliPage(): string {
+function cliPage(ir: IR): string {
+  const settings = ir.specs.settings;
   return page([
-    frontmatter({ title: 'CLI and configuration', description: 'The options of kubeflow-mcp serve' }),
-    banner('runtime/serve-options.ts'),
+    frontmatter({
+      title: 'CLI and configuration',
+      description: 'The options, variables and config-file keys of kubeflow-mcp',
+    }),
+    banner('specs/settings.yaml'),
     '# CLI and configuration',
-    `${code('kubeflow-mcp serve')} takes these options (declared once in ${code('runtime/serve-options.ts')}; ${code('--help')} prints the same). A setting comes from the flag, else from its environment variable, else from the config file, else from the default.`,
-    table(
-      ['Option', 'What it sets'],
-      SERVE_OPTIONS.map((o) => [code(o.flags), cell(o.description)]),
-    ),
-    'Other commands: `kubeflow-mcp status` (the version and the client modules) and `kubeflow-mcp sandbox` (the sandbox cluster alone). The config file is YAML with the same settings, and the policy file (`KUBEFLOW_MCP_POLICY`, or `policy:` in the config file) narrows tools, namespaces and contexts per caller; the README describes both.',
+    `Every setting is declared once, in ${code('specs/settings.yaml')}: these tables, ${code('--help')} and the server's own checks come from it. A setting comes from the flag, else from its environment variable (the first one set; the ones marked upstream are the upstream server's names), else from the config file, else from the default. An invalid value prints one line and exits with code 2; a ${code('KUBEFLOW_MCP_*')} variable that is not declared is logged as a WARNING naming the closest declared one.`,
+    ...SETTINGS_COMMANDS.map((c) => `## ${settingsCommandTitle(c)}\n\n${settingsTable(settings, c, code, cell)}`),
+    'The config file (`./.kubeflow-mcp.yaml`, `~/.kubeflow-mcp.yaml`, `~/.config/kubeflow-mcp/config.yaml`, or `--config`) is YAML with the keys above, and the policy file (`KUBEFLOW_MCP_POLICY`, or `policy:` in the config file) narrows tools, namespaces and contexts per caller; the README describes both.',
   ]);
 }
 
@@ -848,7 +849,7 @@ export function siteSources(ir: IR): Map<string, string> {
   for (const t of ir.tools) out.set(`${ROOT}/tools/${t.name}.md`, toolPage(ir, t, pt, captures));
   for (const [k, v] of guidePages(ir, pt)) out.set(k, v);
   out.set(`${ROOT}/prompts.md`, promptsPage(ir, pt));
-  out.set(`${ROOT}/reference/cli.md`, cliPage());
+  out.set(`${ROOT}/reference/cli.md`, cliPage(ir));
   out.set(`${ROOT}/reference/helm.md`, helmPage(ir));
   out.set(`${ROOT}/reference/operations.md`, operationsPage(ir));
   out.set(`${ROOT}/sidebar.json`, `${JSON.stringify(sidebar(ir, pt), null, 2)}\n`);

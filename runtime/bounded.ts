@@ -2,6 +2,7 @@
 // shortened, long lists shortened) until it fits, and `_meta.truncated` says what was cut, so a
 // client never receives, and an agent never pays for, megabytes it did not ask for. Input nesting
 // is bounded too, checked without recursion before anything else walks the arguments.
+import { defaultOf, envText } from './settings.ts';
 
 const STEPS: Array<[maxString: number, maxItems: number]> = [
   [4000, 200],
@@ -91,7 +92,7 @@ const positive = (raw: string | undefined, fallback: number) => {
 
 /** Size limits: any answer (KUBEFLOW_MCP_MAX_ANSWER_BYTES, default 256 KiB), and errors, which need far less (16 KiB). */
 export const ANSWER_LIMITS = {
-  answer: positive(process.env.KUBEFLOW_MCP_MAX_ANSWER_BYTES, 256 * 1024),
+  answer: positive(envText('maxAnswerBytes'), defaultOf('maxAnswerBytes')),
   error: 16 * 1024,
   depth: 32,
 };

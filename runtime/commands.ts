@@ -5,13 +5,20 @@ import { Command } from 'commander';
 import { MODULES, TOOLS } from '../generated/index.ts';
 import { ConfigError } from './policy.ts';
 import { die } from './exit.ts';
-import { SERVE_OPTIONS } from './serve-options.ts';
+import { commandOptions, SERVE_OPTIONS } from './serve-options.ts';
 import { AGENT_DESCRIPTION, AGENT_OPTIONS, HANDED_ON_OPTIONS } from './agent/options.ts';
 import { serve } from './serve.ts';
 import { loadSandbox } from './sandbox-loader.ts';
 import { VERSION } from './version.ts';
+import { checkEnvironment } from './settings.ts';
+
+/** A command's variables checked (a bad value is a ConfigError), and each undeclared one of ours named on stderr. */
+function checkVariables(command: 'sandbox' | 'agent') {
+  for (const w of checkEnvironment(command)) process.stderr.write(`kubeflow-mcp: WARNING ${w}\n`);
+}
 
 async function sandbox(flags: Record<string, any>) {
+  checkVariables('sandbox');
   const scale = Number(flags.timeScale ?? 1);
   if (!(scale > 0)) throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
   const port = flags.port === undefined ? 0 : Number(flags.port);
@@ -67,28 +74,21 @@ const serveCommand = program.command('serve').description('run the MCP server');
 for (const o of SERVE_OPTIONS) serveCommand.option(o.flags, o.description);
 serveCommand.action((flags) => serve(flags).catch(die));
 
-program
+const sandboxCommand = program
   .command('sandbox')
-  .description('run the sandbox cluster (a simulated Kubernetes API with Kubeflow Trainer) in the foreground')
-  .option('--port <n>', 'port on 127.0.0.1 (default: any free port)')
-  .option('--kubeconfig <path>', 'where to write its kubeconfig', 'kubeflow-mcp-sandbox.kubeconfig')
-  .option('--time-scale <factor>', 'multiply simulated durations by this factor', '1')
-  .option('--state <file>', 'YAML objects that replace the default seed state')
-  .option(
-    '--keep',
-    'keep the state in the --state file: start from it, write every change back, and let `serve --sandbox --sandbox-state <file>` join',
-  )
-  .option(
-    '--platform <name>',
-    'shape the cluster as openshift | eks | gke | aks: their nodes, provider IDs, GPU labels, API groups and version',
-  )
-  .option('--idle-exit <seconds>', 'stop (keeping the state) after this long without a request or an open connection')
-  .option('--tls', 'serve HTTPS with a self-signed certificate (written into the kubeconfig as its CA)')
-  .action((flags) => sandbox(flags).catch(die));
+  .description('run the sandbox cluster (a simulated Kubernetes API with Kubeflow Trainer) in the foreground');
+for (const o of commandOptions('sandbox')) sandboxCommand.option(o.flags, o.description, o.default);
+sandboxCommand.action((flags) => sandbox(flags).catch(die));
 
 const agentCommand = program.command('agent').description(AGENT_DESCRIPTION);
 for (const o of [...AGENT_OPTIONS, ...HANDED_ON_OPTIONS]) agentCommand.option(o.flags, o.description);
-agentCommand.action((flags) => import('./agent/index.ts').then((m) => m.runAgent(flags)).catch(die));
+agentCommand.action((flags) =>
+  Promise.resolve()
+    .then(() => checkVariables('agent'))
+    .then(() => import('./agent/index.ts'))
+    .then((m) => m.runAgent(flags))
+    .catch(die),
+);
 
 program.command('status').description('version and client modules (does not contact a cluster)').action(status);
 

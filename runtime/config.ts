@@ -8,6 +8,18 @@ import { ConfigError, onlyKeys } from './policy.ts';
 import type { JwtConfig } from './auth/jwt.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { serviceSettings, type ServiceSettings } from './service-settings.ts';
+import {
+  checkEnvironment,
+  declOf,
+  defaultOf,
+  environment,
+  envSource,
+  envText,
+  holdSetting,
+  type Env,
+  type SettingKey,
+} from './settings.ts';
+import { SETTINGS, type SettingDecl } from '../generated/settings.ts';
 
 export interface ServeConfig {
   clients: string[];
@@ -37,6 +49,8 @@ export interface ServeConfig {
   transportFromFile?: boolean;
   /** How the model registry (module hub) is reached, when not by looking its Service up (service-settings.ts). */
   hub?: ServiceSettings;
+  /** Lines to log as WARNING once the logger runs: variables of ours that no setting declares. */
+  warnings: string[];
 }
 
 export interface HttpConfig {
@@ -76,15 +90,25 @@ export const isLoopback = (host: string) => {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 };
 
+/** The values an enum setting may take, as specs/settings.yaml declares them. */
+const valuesOf = <T extends string>(key: SettingKey) => declOf(key).values as readonly T[];
 const ENUMS = {
-  mode: ['full', 'progressive', 'semantic'],
-  tier: ['full', 'compact', 'minimal'],
-  transport: ['stdio', 'http', 'sse'],
-  logLevel: ['DEBUG', 'INFO', 'WARNING', 'ERROR'],
-  logFormat: ['json', 'console'],
+  mode: valuesOf<ServeConfig['mode']>('mode'),
+  tier: valuesOf<ServeConfig['tier']>('instructionTier'),
+  transport: valuesOf<ServeConfig['transport']>('transport'),
+  logLevel: valuesOf<ServeConfig['logLevel']>('logLevel'),
+  logFormat: valuesOf<ServeConfig['logFormat']>('logFormat'),
   // The sandbox's platform presets (sandbox/platforms.ts).
-  sandboxPlatform: ['openshift', 'eks', 'gke', 'aks'],
-} as const;
+  sandboxPlatform: valuesOf<NonNullable<ServeConfig['sandboxPlatform']>>('sandboxPlatform'),
+};
+
+/** The config-file sections, and the keys of each that some setting declares. */
+const SECTIONS = ['server', 'logging', 'trainer', 'auth', 'security', 'observability'];
+const fileKeys = (section: string) =>
+  (SETTINGS as readonly SettingDecl[])
+    .flatMap((s) => s.file ?? [])
+    .filter((k) => k.startsWith(`${section}.`))
+    .map((k) => k.slice(section.length + 1));
 
 export function findConfigFile(): string | undefined {
   return [
@@ -140,12 +164,14 @@ const WIDENING: Record<string, string[] | '*'> = {
  * The upstream server's circuit-breaker variables, read as ours (its recovery timeout is in
  * seconds, ours in milliseconds): set before the Kubernetes client reads them.
  */
-function breakerFromUpstream(env: NodeJS.ProcessEnv) {
-  const pairs: Array<[string, string, number]> = [
-    ['KUBEFLOW_MCP_CB_FAILURE_THRESHOLD', 'KUBEFLOW_MCP_BREAKER_THRESHOLD', 1],
-    ['KUBEFLOW_MCP_CB_RECOVERY_TIMEOUT', 'KUBEFLOW_MCP_BREAKER_COOLDOWN_MS', 1000],
+function breakerFromUpstream(env: Env) {
+  const pairs: Array<[SettingKey, SettingKey, number]> = [
+    ['cbFailureThreshold', 'breakerThreshold', 1],
+    ['cbRecoveryTimeout', 'breakerCooldownMs', 1000],
   ];
-  for (const [theirs, ours, scale] of pairs) {
+  for (const [theirKey, ourKey, scale] of pairs) {
+    const theirs = declOf(theirKey).env![0],
+      ours = declOf(ourKey).env![0];
     if (env[theirs] === undefined) continue;
     const v = Number(env[theirs]);
     if (!(v > 0 && v <= 3600))
@@ -157,26 +183,13 @@ function breakerFromUpstream(env: NodeJS.ProcessEnv) {
   }
 }
 
-/** An environment variable and its older (upstream) name must not disagree. */
-function aliased(env: NodeJS.ProcessEnv, ours: string, theirs: string): string | undefined {
-  const a = env[ours],
-    b = env[theirs];
-  if (a !== undefined && b !== undefined && a !== b)
-    throw new ConfigError(`${ours} and ${theirs} are both set, to different values; set only ${ours}`);
-  return a ?? b;
-}
-
-export async function resolveServeConfig(
-  flags: Record<string, any>,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ServeConfig> {
+export async function resolveServeConfig(flags: Record<string, any>, env: Env = environment()): Promise<ServeConfig> {
   breakerFromUpstream(env);
+  const e = (key: SettingKey) => envText(key, env);
   // Upstream blocks scripts that match risky patterns unless this is true; here no script is
   // blocked by pattern (it runs in the cluster under the job's RBAC), so only "true" means the same.
-  if (
-    env.KUBEFLOW_MCP_UNSAFE_SCRIPTS !== undefined &&
-    !['1', 'true', 'yes'].includes(env.KUBEFLOW_MCP_UNSAFE_SCRIPTS.toLowerCase())
-  ) {
+  const unsafeScripts = e('unsafeScripts');
+  if (unsafeScripts !== undefined && !['1', 'true', 'yes'].includes(unsafeScripts.toLowerCase())) {
     throw new ConfigError(
       'KUBEFLOW_MCP_UNSAFE_SCRIPTS is not supported: this server does not block training scripts by pattern (scripts run in the cluster, limited by its RBAC and the namespace policy); unset it',
     );
@@ -186,57 +199,18 @@ export async function resolveServeConfig(
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
-  const explicit = flags.config ?? env.KUBEFLOW_MCP_CONFIG;
+  const explicit = flags.config ?? e('config');
   const configFile = explicit ?? findConfigFile();
   const file = configFile ? await readConfigFile(configFile) : {};
   const where = `config file ${configFile}`;
-  onlyKeys(file, ['server', 'logging', 'trainer', 'auth', 'security', 'observability'], where, '');
-  onlyKeys(
-    file.auth,
-    [
-      'auth_token',
-      'jwks_url',
-      'jwks_uri',
-      'jwks_file',
-      'issuer',
-      'audience',
-      'algorithms',
-      'clock_skew_seconds',
-      'groups_claim',
-      'resource_url',
-    ],
-    where,
-    'auth.',
-  );
-  onlyKeys(file.security, ['enable_dns_rebinding_protection', 'allowed_hosts', 'allowed_origins'], where, 'security.');
-  onlyKeys(file.observability, ['otel_endpoint'], where, 'observability.');
-  onlyKeys(
-    file.server,
-    [
-      'clients',
-      'persona',
-      'mode',
-      'transport',
-      'instruction_tier',
-      'host',
-      'port',
-      'path',
-      'stateless',
-      'allowed_hosts',
-      'allowed_origins',
-      'context',
-    ],
-    where,
-    'server.',
-  );
-  onlyKeys(file.logging, ['level', 'format'], where, 'logging.');
-  onlyKeys(file.trainer, ['controller_namespace'], where, 'trainer.');
+  onlyKeys(file, SECTIONS, where, '');
+  for (const section of SECTIONS) onlyKeys(file[section], fileKeys(section), where, `${section}.`);
   const s = file.server ?? {},
     l = file.logging ?? {};
   // A file that happens to lie in the working directory may neither hand out more tools than the
   // default persona has nor open the server, unless it was named or trusted explicitly.
   const untrusted =
-    !explicit && configFile === join(process.cwd(), '.kubeflow-mcp.yaml') && env.KUBEFLOW_MCP_TRUST_CWD_CONFIG !== '1';
+    !explicit && configFile === join(process.cwd(), '.kubeflow-mcp.yaml') && e('trustCwdConfig') !== '1';
   const trustHow = `pass --config ${configFile} or set KUBEFLOW_MCP_TRUST_CWD_CONFIG=1 to use it`;
   if (untrusted) {
     const widening = Object.entries(WIDENING).flatMap(([section, keys]) =>
@@ -249,7 +223,7 @@ export async function resolveServeConfig(
         `${where} (found in the working directory) sets ${widening.join(', ')}, which only a config file you name may set; ${trustHow}`,
       );
   }
-  if (untrusted && s.persona && !flags.persona && !env.KUBEFLOW_MCP_PERSONA) {
+  if (untrusted && s.persona && !flags.persona && !e('persona')) {
     const base = new Set(PERSONA_TOOLS.readonly ?? []);
     const asked = PERSONA_TOOLS[String(s.persona)];
     if (!asked || asked.some((t) => !base.has(t))) {
@@ -263,31 +237,39 @@ export async function resolveServeConfig(
     if (!/^https?:\/\/[^\s]+$/.test(String(otel)))
       throw new ConfigError(`invalid OTLP endpoint "${otel}"; expected an http(s) URL`);
     // Read by the OpenTelemetry exporters the standard way.
-    if (!env.OTEL_EXPORTER_OTLP_ENDPOINT || flags.otelEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = String(otel);
+    const name = declOf('otelEndpoint').env![0];
+    if (!env[name] || flags.otelEndpoint) env[name] = String(otel);
   }
   const clientsRaw =
-    first(flags.clients, env.KUBEFLOW_MCP_CLIENTS, Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ??
+    first(flags.clients, e('clients'), Array.isArray(s.clients) ? s.clients.join(',') : s.clients) ??
     Object.keys(MODULES)
       .filter((m) => MODULES[m].default)
       .join(',');
-  const timeScale = Number(first(flags.timeScale, env.KUBEFLOW_MCP_SANDBOX_TIME_SCALE) ?? 0.25);
+  const timeScale = Number(first(flags.timeScale, e('timeScale')) ?? defaultOf('timeScale'));
   if (flags.sandboxState && !flags.sandbox) throw new ConfigError('--sandbox-state needs --sandbox');
   if (!(timeScale > 0 && timeScale <= 100))
     throw new ConfigError(`invalid --time-scale "${flags.timeScale}"; expected a number above 0`);
-  const persona = String(first(flags.persona, env.KUBEFLOW_MCP_PERSONA, s.persona) ?? 'readonly');
+  const persona = String(first(flags.persona, e('persona'), s.persona) ?? defaultOf('persona'));
   const transport =
     pick(
       'transport',
       ENUMS.transport,
       ['--transport', flags.transport],
-      ['MCP_TRANSPORT', env.MCP_TRANSPORT],
+      envSource('transport', env) ?? ['', undefined],
       ['config server.transport', s.transport],
-    ) ?? 'stdio';
+    ) ?? defaultOf('transport');
   const http = httpConfig(flags, env, s, transport !== 'stdio', file.auth ?? {}, file.security ?? {});
   if (transport === 'sse') {
     http.legacySse = true;
-    if (!first(flags.path, env.MCP_PATH, s.path)) http.path = '/sse';
+    if (!first(flags.path, e('path'), s.path)) http.path = '/sse';
   }
+  // One value for every reader (the version check, inspect_controller): environment, then file, then default.
+  const controllerNamespace = String(
+    first(e('controllerNamespace'), file.trainer?.controller_namespace) ?? defaultOf('controllerNamespace'),
+  );
+  holdSetting('controllerNamespace', controllerNamespace);
+  // Every other variable of ours, by its declared type; and the ones no setting declares, for a warning.
+  const warnings = checkEnvironment('serve', env);
   return {
     clients: String(clientsRaw)
       .split(',')
@@ -295,21 +277,18 @@ export async function resolveServeConfig(
       .filter(Boolean),
     persona,
     mode:
-      pick(
-        'mode',
-        ENUMS.mode,
-        ['--mode', flags.mode],
-        ['KUBEFLOW_MCP_MODE', env.KUBEFLOW_MCP_MODE],
-        ['config server.mode', s.mode],
-      ) ?? 'full',
+      pick('mode', ENUMS.mode, ['--mode', flags.mode], envSource('mode', env) ?? ['', undefined], [
+        'config server.mode',
+        s.mode,
+      ]) ?? defaultOf('mode'),
     tier:
       pick(
         'instruction tier',
         ENUMS.tier,
         ['--instruction-tier', flags.instructionTier],
-        ['KUBEFLOW_MCP_INSTRUCTION_TIER', env.KUBEFLOW_MCP_INSTRUCTION_TIER],
+        envSource('instructionTier', env) ?? ['', undefined],
         ['config server.instruction_tier', s.instruction_tier],
-      ) ?? 'full',
+      ) ?? defaultOf('instructionTier'),
     transport,
     http,
     logLevel:
@@ -317,15 +296,15 @@ export async function resolveServeConfig(
         'log level',
         ENUMS.logLevel,
         ['--log-level', flags.logLevel],
-        ['LOG_LEVEL', env.LOG_LEVEL],
+        envSource('logLevel', env) ?? ['', undefined],
         ['config logging.level', l.level],
-      ) ?? 'INFO',
+      ) ?? defaultOf('logLevel'),
     logFormat:
       pick(
         'log format',
         ENUMS.logFormat,
         ['--log-format', flags.logFormat],
-        ['LOG_FORMAT', env.LOG_FORMAT],
+        envSource('logFormat', env) ?? ['', undefined],
         ['config logging.format', l.format],
       ) ?? (process.stderr.isTTY ? 'console' : 'json'),
     banner: flags.banner !== false,
@@ -335,20 +314,19 @@ export async function resolveServeConfig(
     sandboxState: flags.sandboxState as string | undefined,
     sandboxPlatform: pick('sandbox platform', ENUMS.sandboxPlatform, ['--sandbox-platform', flags.sandboxPlatform]),
     kubeconfig: flags.kubeconfig,
-    context: first(flags.context, env.KUBEFLOW_MCP_CONTEXT, s.context) as string | undefined,
-    controllerNamespace: first(env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE, file.trainer?.controller_namespace) as
-      | string
-      | undefined,
+    context: first(flags.context, e('context'), s.context) as string | undefined,
+    controllerNamespace,
     configFile,
-    transportFromFile: !flags.transport && !env.MCP_TRANSPORT && !!s.transport,
+    transportFromFile: !flags.transport && !e('transport') && !!s.transport,
     hub: serviceSettings('hub', {
-      url: first(flags.hubUrl, env.KUBEFLOW_MCP_HUB_URL),
-      tokenFile: first(flags.hubTokenFile, env.KUBEFLOW_MCP_HUB_TOKEN_FILE),
-      tokenSecret: first(flags.hubTokenSecret, env.KUBEFLOW_MCP_HUB_TOKEN_SECRET),
-      service: first(flags.hubService, env.KUBEFLOW_MCP_HUB_SERVICE),
-      namespaces: first(flags.hubNamespaces, env.KUBEFLOW_MCP_HUB_NAMESPACES),
-      plainToken: ['KUBEFLOW_MCP_HUB_TOKEN', env.KUBEFLOW_MCP_HUB_TOKEN],
+      url: first(flags.hubUrl, e('hubUrl')),
+      tokenFile: first(flags.hubTokenFile, e('hubTokenFile')),
+      tokenSecret: first(flags.hubTokenSecret, e('hubTokenSecret')),
+      service: first(flags.hubService, e('hubService')),
+      namespaces: first(flags.hubNamespaces, e('hubNamespaces')),
+      plainToken: [declOf('hubToken').env![0], e('hubToken')],
     }),
+    warnings,
   };
 }
 
@@ -364,24 +342,23 @@ const FALSE_WORDS = ['0', 'false', 'no', 'off'];
 /** The HTTP listener's settings; a non-loopback bind without a token is refused unless allowed on purpose. */
 function httpConfig(
   flags: Record<string, any>,
-  env: NodeJS.ProcessEnv,
+  env: Env,
   s: Record<string, any>,
   used: boolean,
   a: Record<string, any>,
   sec: Record<string, any>,
 ): HttpConfig {
-  const host = String(first(flags.host, env.MCP_HOST, env.FASTMCP_HOST, s.host) ?? '127.0.0.1');
-  const port = Number(first(flags.port, env.MCP_PORT, env.FASTMCP_PORT, s.port) ?? 8000);
+  const e = (key: SettingKey) => envText(key, env);
+  const host = String(first(flags.host, e('host'), s.host) ?? defaultOf('host'));
+  const port = Number(first(flags.port, e('port'), s.port) ?? defaultOf('port'));
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new ConfigError(
-      `invalid port "${first(flags.port, env.MCP_PORT, env.FASTMCP_PORT, s.port)}"; expected 0 to 65535`,
-    );
-  const path = String(first(flags.path, env.MCP_PATH, s.path) ?? '/mcp');
+    throw new ConfigError(`invalid port "${first(flags.port, e('port'), s.port)}"; expected 0 to 65535`);
+  const path = String(first(flags.path, e('path'), s.path) ?? defaultOf('path'));
   if (!path.startsWith('/')) throw new ConfigError(`invalid path "${path}"; it must start with /`);
   // A token that is given must be usable: an empty one would otherwise leave the server open.
   const sources: Array<[string, unknown]> = [
     ['--auth-token', flags.authToken],
-    ['KUBEFLOW_MCP_AUTH_TOKEN', env.KUBEFLOW_MCP_AUTH_TOKEN],
+    envSource('authToken', env) ?? [declOf('authToken').env![0], undefined],
     ['config auth.auth_token', a.auth_token],
   ];
   let [tokenFrom, raw] = sources.find(([, v]) => v !== undefined) ?? ['', undefined];
@@ -395,18 +372,18 @@ function httpConfig(
     throw new ConfigError(
       `the auth token from ${tokenFrom} must be at least 16 characters${token ? '' : ' (it is empty)'}`,
     );
-  const allowUnauthenticated = !!flags.allowUnauthenticated || env.KUBEFLOW_MCP_ALLOW_UNAUTHENTICATED === '1';
+  const allowUnauthenticated = !!flags.allowUnauthenticated || e('allowUnauthenticated') === '1';
   const jwt = jwtConfig(flags, env, a);
   if (used && !token && !jwt && !isLoopback(host) && !allowUnauthenticated) {
     throw new ConfigError(
       `refusing to serve on ${host} without authentication: set KUBEFLOW_MCP_AUTH_TOKEN or --auth-token-file, configure JWTs (--jwks-url), bind to 127.0.0.1, or pass --allow-unauthenticated`,
     );
   }
-  const resourceUrl = first(flags.resourceUrl, env.KUBEFLOW_MCP_RESOURCE_URL, a.resource_url) as string | undefined;
+  const resourceUrl = first(flags.resourceUrl, e('resourceUrl'), a.resource_url) as string | undefined;
   if (resourceUrl !== undefined && !/^https?:\/\//.test(resourceUrl))
     throw new ConfigError(`invalid resource URL "${resourceUrl}"; expected an http(s) URL`);
-  const maxBodyBytes = Number(env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? 8 * 1024 * 1024);
-  const rebinding = first(env.KUBEFLOW_MCP_DNS_REBINDING_PROTECTION, sec.enable_dns_rebinding_protection);
+  const maxBodyBytes = Number(e('maxRequestBytes') ?? defaultOf('maxRequestBytes'));
+  const rebinding = first(e('dnsRebindingProtection'), sec.enable_dns_rebinding_protection);
   const hostChecks = rebinding === undefined || !FALSE_WORDS.includes(String(rebinding).toLowerCase());
   return {
     host,
@@ -415,92 +392,74 @@ function httpConfig(
     stateless: !!(flags.stateless ?? s.stateless),
     token,
     allowUnauthenticated,
-    allowedHosts: list(
-      first(
-        flags.allowedHosts,
-        aliased(env, 'MCP_ALLOWED_HOSTS', 'KUBEFLOW_MCP_ALLOWED_HOSTS'),
-        sec.allowed_hosts,
-        s.allowed_hosts,
-      ),
-    ),
-    allowedOrigins: list(
-      first(
-        flags.allowedOrigins,
-        aliased(env, 'MCP_ALLOWED_ORIGINS', 'KUBEFLOW_MCP_ALLOWED_ORIGINS'),
-        sec.allowed_origins,
-        s.allowed_origins,
-      ),
-    ),
+    allowedHosts: list(first(flags.allowedHosts, e('allowedHosts'), sec.allowed_hosts, s.allowed_hosts)),
+    allowedOrigins: list(first(flags.allowedOrigins, e('allowedOrigins'), sec.allowed_origins, s.allowed_origins)),
     hostChecks,
     maxBodyBytes,
     jwt,
     resourceUrl,
-    ...sessionLimits(env),
+    ...sessionLimits(e),
     tokenOnCommandLine: tokenFrom === '--auth-token',
   };
 }
 
 /** Sessions: how many at once and how long one may sit idle before it is closed. */
-function sessionLimits(env: NodeJS.ProcessEnv) {
-  const maxSessions = Number(env.KUBEFLOW_MCP_MAX_SESSIONS ?? 1000);
+function sessionLimits(e: (key: SettingKey) => string | undefined) {
+  const maxSessions = Number(e('maxSessions') ?? defaultOf('maxSessions'));
   if (!(Number.isInteger(maxSessions) && maxSessions >= 1))
-    throw new ConfigError(
-      `invalid KUBEFLOW_MCP_MAX_SESSIONS "${env.KUBEFLOW_MCP_MAX_SESSIONS}"; expected a whole number above 0`,
-    );
-  const sessionIdleSeconds = Number(env.KUBEFLOW_MCP_SESSION_IDLE_SECONDS ?? 1800);
+    throw new ConfigError(`invalid KUBEFLOW_MCP_MAX_SESSIONS "${e('maxSessions')}"; expected a whole number above 0`);
+  const sessionIdleSeconds = Number(e('sessionIdleSeconds') ?? defaultOf('sessionIdleSeconds'));
   if (!(sessionIdleSeconds > 0))
     throw new ConfigError(
-      `invalid KUBEFLOW_MCP_SESSION_IDLE_SECONDS "${env.KUBEFLOW_MCP_SESSION_IDLE_SECONDS}"; expected seconds above 0`,
+      `invalid KUBEFLOW_MCP_SESSION_IDLE_SECONDS "${e('sessionIdleSeconds')}"; expected seconds above 0`,
     );
-  const seconds = (name: string, fallback: number) => {
-    const v = Number(env[name] ?? fallback);
+  const seconds = (key: SettingKey) => {
+    const v = Number(e(key) ?? defaultOf(key));
     if (!(v > 0 && v <= 3600))
-      throw new ConfigError(`invalid ${name} "${env[name]}"; expected seconds between 0 and 3600`);
+      throw new ConfigError(`invalid ${declOf(key).env![0]} "${e(key)}"; expected seconds between 0 and 3600`);
     return v * 1000;
   };
   return {
     maxSessions,
     sessionIdleMs: sessionIdleSeconds * 1000,
-    headersTimeoutMs: seconds('KUBEFLOW_MCP_HTTP_HEADERS_TIMEOUT_SECONDS', 10),
-    requestTimeoutMs: seconds('KUBEFLOW_MCP_HTTP_REQUEST_TIMEOUT_SECONDS', 30),
-    idleSocketMs: seconds('KUBEFLOW_MCP_HTTP_IDLE_SECONDS', 120),
+    headersTimeoutMs: seconds('httpHeadersTimeoutSeconds'),
+    requestTimeoutMs: seconds('httpRequestTimeoutSeconds'),
+    idleSocketMs: seconds('httpIdleSeconds'),
   };
 }
 
 /** JWT settings, or undefined when no JWKS is configured; a JWKS without issuer and audience is refused. */
-function jwtConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, a: Record<string, any>): JwtConfig | undefined {
+function jwtConfig(flags: Record<string, any>, env: Env, a: Record<string, any>): JwtConfig | undefined {
+  const e = (key: SettingKey) => envText(key, env);
   const first = (...vs: unknown[]) => vs.find((v) => v !== undefined && v !== null && v !== '') as string | undefined;
-  const jwksUrl = first(
-    flags.jwksUrl,
-    aliased(env, 'KUBEFLOW_MCP_JWKS_URL', 'KUBEFLOW_MCP_JWKS_URI'),
-    a.jwks_url,
-    a.jwks_uri,
-  );
-  const jwksFile = first(env.KUBEFLOW_MCP_JWKS_FILE, a.jwks_file);
+  const jwksUrl = first(flags.jwksUrl, e('jwksUrl'), a.jwks_url, a.jwks_uri);
+  const jwksFile = first(e('jwksFile'), a.jwks_file);
   if (!jwksUrl && !jwksFile) return undefined;
   if (jwksUrl && !/^https?:\/\//.test(jwksUrl))
     throw new ConfigError(`invalid JWKS URL "${jwksUrl}"; expected an http(s) URL`);
   if (jwksFile && !existsSync(jwksFile)) throw new ConfigError(`JWKS file ${jwksFile} does not exist`);
-  const issuer = first(flags.jwtIssuer, env.KUBEFLOW_MCP_JWT_ISSUER, a.issuer);
-  const audience = first(flags.jwtAudience, env.KUBEFLOW_MCP_JWT_AUDIENCE, a.audience);
+  const issuer = first(flags.jwtIssuer, e('jwtIssuer'), a.issuer);
+  const audience = first(flags.jwtAudience, e('jwtAudience'), a.audience);
   // Without both, a token minted for another service by the same issuer would be accepted here.
   if (!issuer || !audience)
     throw new ConfigError(
       'JWT authentication needs an issuer and an audience (--jwt-issuer and --jwt-audience, or KUBEFLOW_MCP_JWT_ISSUER and KUBEFLOW_MCP_JWT_AUDIENCE)',
     );
   const algorithms = list(
-    first(env.KUBEFLOW_MCP_JWT_ALGORITHMS, Array.isArray(a.algorithms) ? a.algorithms.join(',') : a.algorithms) ??
-      'RS256,ES256,PS256,EdDSA',
+    first(e('jwtAlgorithms'), Array.isArray(a.algorithms) ? a.algorithms.join(',') : a.algorithms) ??
+      defaultOf('jwtAlgorithms').join(','),
   );
   const bad = algorithms.filter((x) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/.test(x));
   if (bad.length)
     throw new ConfigError(
       `JWT algorithms not accepted: ${bad.join(', ')} (asymmetric signatures only: RS*, PS*, ES*, EdDSA)`,
     );
-  const clockSkewSeconds = Number(first(env.KUBEFLOW_MCP_JWT_CLOCK_SKEW_SECONDS, a.clock_skew_seconds) ?? 30);
+  const clockSkewSeconds = Number(
+    first(e('jwtClockSkewSeconds'), a.clock_skew_seconds) ?? defaultOf('jwtClockSkewSeconds'),
+  );
   if (!(clockSkewSeconds >= 0 && clockSkewSeconds <= 300))
     throw new ConfigError('the JWT clock skew must be 0 to 300 seconds');
-  const refetchCooldownSeconds = Number(first(env.KUBEFLOW_MCP_JWKS_COOLDOWN_SECONDS) ?? 30);
+  const refetchCooldownSeconds = Number(first(e('jwksCooldownSeconds')) ?? defaultOf('jwksCooldownSeconds'));
   if (!(refetchCooldownSeconds >= 0 && refetchCooldownSeconds <= 3600))
     throw new ConfigError('KUBEFLOW_MCP_JWKS_COOLDOWN_SECONDS must be 0 to 3600');
   return {
@@ -510,7 +469,7 @@ function jwtConfig(flags: Record<string, any>, env: NodeJS.ProcessEnv, a: Record
     audience,
     algorithms,
     clockSkewSeconds,
-    groupsClaim: first(env.KUBEFLOW_MCP_JWT_GROUPS_CLAIM, a.groups_claim) ?? 'groups',
+    groupsClaim: first(e('jwtGroupsClaim'), a.groups_claim) ?? defaultOf('jwtGroupsClaim'),
     refetchCooldownSeconds,
   };
 }

@@ -17,6 +17,7 @@ import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel
 import { allowedContexts, checkNamespace } from './policy.ts';
 import { sleep } from './sleep.ts';
 import { serviceRequest } from './service-endpoints.ts';
+import { setting } from './settings.ts';
 
 const MAX_FOR_EACH = 20;
 const REDACT = new Map(CATALOGUE.filter((t) => t.redact).map((t) => [t.plural, t.redact!]));
@@ -54,7 +55,7 @@ async function serverOf(ctx: ToolContext): Promise<Record<string, unknown>> {
   const values: Record<string, () => unknown> = {
     persona: () => ctx.persona,
     version: () => ctx.version,
-    controllerNamespace: () => process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? '',
+    controllerNamespace: () => setting('controllerNamespace'),
     namespacesRestricted: () => !!allowed,
     allowedNamespaces: () => allowed ?? [],
     tools: () => tools.length,

@@ -8,6 +8,7 @@
 // gets at most max(burst, n) + rate*t in all. The cost is the other direction: calls that land
 // unevenly (all on one replica) get less than the limit. A cluster-held counter would be exact but
 // would put an optimistic-concurrency write, and its conflicts under load, in front of every call.
+import { environment, envText, type Env } from './settings.ts';
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -16,20 +17,21 @@ export class RateLimiter {
     readonly burst: number,
   ) {}
 
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): RateLimiter | undefined {
-    if (!env.KUBEFLOW_MCP_RATE_LIMIT) {
-      if (env.KUBEFLOW_MCP_RATE_BURST ?? env.KUBEFLOW_MCP_RATE_CAPACITY)
+  static fromEnv(env: Env = environment()): RateLimiter | undefined {
+    const rateRaw = envText('rateLimit', env);
+    if (!rateRaw) {
+      if (envText('rateBurst', env))
         throw new Error(
           'KUBEFLOW_MCP_RATE_BURST (or KUBEFLOW_MCP_RATE_CAPACITY) needs KUBEFLOW_MCP_RATE_LIMIT, the calls a second',
         );
       return undefined;
     }
-    const burstRaw = env.KUBEFLOW_MCP_RATE_BURST ?? env.KUBEFLOW_MCP_RATE_CAPACITY;
-    const rate = Number(env.KUBEFLOW_MCP_RATE_LIMIT),
+    const burstRaw = envText('rateBurst', env);
+    const rate = Number(rateRaw),
       burst = Number(burstRaw ?? rate * 2);
     if (!(rate > 0) || !(burst >= 1))
       throw new Error(
-        `invalid KUBEFLOW_MCP_RATE_LIMIT/KUBEFLOW_MCP_RATE_BURST "${env.KUBEFLOW_MCP_RATE_LIMIT}/${burstRaw ?? ''}"; expected calls a second above 0 and a burst of at least 1`,
+        `invalid KUBEFLOW_MCP_RATE_LIMIT/KUBEFLOW_MCP_RATE_BURST "${rateRaw}/${burstRaw ?? ''}"; expected calls a second above 0 and a burst of at least 1`,
       );
     return new RateLimiter(rate, burst);
   }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, fstatSync, openSync, watch } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { findPolicyFile, grantFor, loadPolicy, ConfigError, type Caller } from './policy.ts';
+import { findPolicyFile, grantFor, loadPolicy, type Caller } from './policy.ts';
 import { resolveServeConfig } from './config.ts';
 import { configureServices } from './service-settings.ts';
 import { CAPABILITIES, instructionsFor, SERVER_NAME, selectListed, toolsListJson } from './listing.ts';
@@ -16,6 +16,7 @@ import { discoverResult } from './protocol/era.ts';
 import { VERSION } from './version.ts';
 import { die } from './exit.ts';
 import { loadSandbox } from './sandbox-loader.ts';
+import { setting } from './settings.ts';
 
 /** Calls `changed` (debounced) whenever the file at `path` is written, replaced or removed. */
 function watchFile(path: string, changed: () => void) {
@@ -34,15 +35,16 @@ function watchFile(path: string, changed: () => void) {
 
 export async function serve(flags: Record<string, any>) {
   const cfg = await resolveServeConfig(flags);
+  // Variables of ours that nothing declares (a typo, most often): logged at once, whatever the transport.
+  if (cfg.warnings.length) {
+    const { log } = (await import('./logger.ts')).createLogger({ level: cfg.logLevel, format: cfg.logFormat });
+    for (const w of cfg.warnings) log.warn({}, w);
+  }
   configureServices({ hub: cfg.hub });
-  const policyPath = process.env.KUBEFLOW_MCP_POLICY ?? findPolicyFile();
+  const policyPath = setting('policy') ?? findPolicyFile();
   const policy = await loadPolicy(policyPath);
   // One deadline for every Kubernetes request (default 10 s).
-  const timeoutSeconds = Number(process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS ?? 10);
-  if (!(timeoutSeconds > 0 && timeoutSeconds <= 600))
-    throw new ConfigError(
-      `invalid KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS "${process.env.KUBEFLOW_MCP_K8S_TIMEOUT_SECONDS}"; expected seconds between 0 and 600`,
-    );
+  const timeoutSeconds = setting('k8sTimeoutSeconds');
   const tools = selectListed({ persona: cfg.persona, clients: cfg.clients, policy });
   const mode = cfg.mode ?? 'full';
   const instructions = instructionsFor(
@@ -202,10 +204,7 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
   // Traces only when an OTLP endpoint is configured; flushed when the process ends.
   const stopTelemetry = await (await import('./telemetry.ts')).startTelemetry(VERSION);
   if (stopTelemetry) {
-    log.info(
-      { endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT },
-      'exporting traces over OTLP',
-    );
+    log.info({ endpoint: setting('otelTracesEndpoint') ?? setting('otelEndpoint') }, 'exporting traces over OTLP');
     flushers.push(stopTelemetry);
   }
   const [{ buildServer }, { Kube }] = await Promise.all([import('./server.ts'), import('./k8s/client.ts')]);
@@ -214,7 +213,9 @@ async function loadServerParts(cfg: Awaited<ReturnType<typeof resolveServeConfig
     // An edited kubeconfig (new credentials, another cluster) is read again on the next call.
     const path =
       cfg.kubeconfig ??
-      process.env.KUBECONFIG?.split(delimiter).find((p) => p && existsSync(p)) ??
+      setting('kubeconfigPaths')
+        ?.split(delimiter)
+        .find((p) => p && existsSync(p)) ??
       join(homedir(), '.kube', 'config');
     if (existsSync(path))
       watchFile(path, () => {
@@ -300,12 +301,12 @@ async function serveOverHttp(
   const { Ownership } = await import('./auth/ownership.ts');
   const ownership = new Ownership(kube);
   // Replicas without sticky sessions agree through the cluster on what must be shared (shared-state.ts).
-  if (cfg.http.stateless || process.env.KUBEFLOW_MCP_SHARED_STATE === 'cluster') {
+  if (cfg.http.stateless || setting('sharedState') === 'cluster') {
     const { ClusterSharedState, replicasFromEnv, useSharedState } = await import('./shared-state.ts');
     useSharedState(
       new ClusterSharedState(
         kube,
-        async () => process.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await kube.defaultNamespace()),
+        async () => setting('ownershipNamespace') ?? (await kube.defaultNamespace()),
         replicasFromEnv(),
       ),
     );
@@ -413,7 +414,7 @@ async function serveOverHttp(
     closing = true;
     // Calls get this long to finish (KUBEFLOW_MCP_SHUTDOWN_GRACE_SECONDS, default 10); those still
     // running after it are answered as cancelled.
-    const grace = Number(process.env.KUBEFLOW_MCP_SHUTDOWN_GRACE_SECONDS ?? 10);
+    const grace = setting('shutdownGraceSeconds');
     await server.close((grace >= 0 && grace <= 600 ? grace : 10) * 1000);
     kube.closeCaches();
     await stopSandbox?.();

@@ -39,6 +39,7 @@ import { linkTools, wantsViews } from './views/links.ts';
 import { readView, viewResources } from './views/resources.ts';
 import { chartImage, chartImagesFrom, viewMeta } from './views/results.ts';
 import { serveListen } from './protocol/listen.ts';
+import { environment, envText, type Env } from './settings.ts';
 
 /** subscriptions/listen, which the 1.x SDK does not know: its filter is checked by protocol/listen.ts. */
 const ListenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), params: z.unknown().optional() });
@@ -101,11 +102,11 @@ export function selectTools(o: Pick<ServerOptions, 'persona' | 'clients' | 'poli
 }
 
 /** Without an authenticated caller, jobs belong to the server's own identity. */
-export function localOwnerOf(kube: Kube, env: NodeJS.ProcessEnv = process.env): () => Promise<string> {
+export function localOwnerOf(kube: Kube, env: Env = environment()): () => Promise<string> {
   let owner: Promise<string> | undefined;
   return () =>
-    (owner ??= env.KUBEFLOW_MCP_OWNER
-      ? Promise.resolve(env.KUBEFLOW_MCP_OWNER)
+    (owner ??= envText('owner', env)
+      ? Promise.resolve(envText('owner', env)!)
       : kube.userName().then(
           (u) => `kubeconfig:${u}`,
           () => 'kubeconfig:unknown',

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { ToolError } from './envelope.ts';
 import type { Kube } from './k8s/client.ts';
+import { environment, envText, type Env } from './settings.ts';
 
 const KIND = 'kubeflow-mcp/shared-state';
 const EXPIRES = 'kubeflow-mcp/expires-at';
@@ -24,8 +25,8 @@ export interface SharedState {
 }
 
 /** Replica count from KUBEFLOW_MCP_REPLICAS (default 1), checked. */
-export function replicasFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.KUBEFLOW_MCP_REPLICAS;
+export function replicasFromEnv(env: Env = environment()): number {
+  const raw = envText('replicas', env);
   if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 1000)

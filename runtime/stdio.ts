@@ -26,6 +26,7 @@ import {
   REMOVED_METHODS,
   type Identity,
 } from './protocol/era.ts';
+import { envText } from './settings.ts';
 
 /** Protocol versions the server speaks, newest first (checked against the SDK's list in a test). */
 export const PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
@@ -86,7 +87,7 @@ export class StdioSession {
     /** Called (once is enough; more calls are harmless) when the full server is needed. */
     needServer: () => void,
     private out: NodeJS.WritableStream = process.stdout,
-    private maxFrame = Number(process.env.KUBEFLOW_MCP_MAX_REQUEST_BYTES ?? DEFAULT_MAX_FRAME),
+    private maxFrame = Number(envText('maxRequestBytes') ?? DEFAULT_MAX_FRAME),
   ) {
     this.needServer = () => {
       if (!this.serverNeeded) {

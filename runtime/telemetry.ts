@@ -4,6 +4,7 @@
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; OTEL_SDK_DISABLED=true turns it off again); until then the
 // API's no-op tracer costs next to nothing and the SDK is never loaded.
 import { metrics, SpanKind, SpanStatusCode, trace, type Meter, type Span } from '@opentelemetry/api';
+import { defaultOf, environment, envText, type Env } from './settings.ts';
 
 export const tracer = trace.getTracer('kubeflow-mcp');
 const instrumentsOf = (meter: Meter) => ({
@@ -43,9 +44,12 @@ export const markError = (span: Span, message: string) => span.setStatus({ code:
 /** Starts exporting spans over OTLP/HTTP when configured; returns how to flush and stop, or undefined. */
 export async function startTelemetry(
   version: string,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = environment(),
 ): Promise<(() => Promise<void>) | undefined> {
-  if (env.OTEL_SDK_DISABLED === 'true' || !(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT))
+  if (
+    envText('otelSdkDisabled', env) === 'true' ||
+    !(envText('otelEndpoint', env) || envText('otelTracesEndpoint', env))
+  )
     return undefined;
   // CommonJS packages: Node's ESM loader may see only their default export.
   const named = <T>(m: T): T => ({ ...(m as any).default, ...m });
@@ -71,7 +75,7 @@ export async function startTelemetry(
     typeof import('@opentelemetry/exporter-metrics-otlp-http'),
   ];
   const resource = resourceFromAttributes({
-    'service.name': env.OTEL_SERVICE_NAME ?? 'kubeflow-mcp',
+    'service.name': envText('otelServiceName', env) ?? defaultOf('otelServiceName'),
     'service.version': version,
   });
   const provider = new NodeTracerProvider({
@@ -84,7 +88,7 @@ export async function startTelemetry(
     readers: [
       new PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter(),
-        exportIntervalMillis: Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000),
+        exportIntervalMillis: Number(envText('otelMetricExportInterval', env) ?? defaultOf('otelMetricExportInterval')),
       }),
     ],
   });

@@ -3,6 +3,7 @@
 // messages into its wire format, streams thinking and text as they come, and collects tool calls.
 // Every failure the person can act on (backend down, model missing, no tool support, bad key) is a
 // BackendError whose message is one line.
+import { defaultOf, environment, envText, type Env } from '../settings.ts';
 
 export interface ToolCall {
   id: string;
@@ -56,8 +57,8 @@ export class BackendError extends Error {
 export const DEFAULT_MODELS = { ollama: 'qwen3:8b', openai: 'gpt-4o-mini' } as const;
 
 /** OLLAMA_HOST as Ollama reads it: a bare host, host:port or a URL. */
-export function ollamaUrl(env: Record<string, string | undefined> = process.env): string {
-  const h = env.OLLAMA_HOST?.trim();
+export function ollamaUrl(env: Env = environment()): string {
+  const h = envText('ollamaHost', env)?.trim();
   if (!h) return 'http://127.0.0.1:11434';
   const withScheme = /^https?:\/\//.test(h) ? h : `http://${h}`;
   const u = new URL(withScheme);
@@ -66,28 +67,27 @@ export function ollamaUrl(env: Record<string, string | undefined> = process.env)
   return u.toString().replace(/\/$/, '');
 }
 
-export function chooseBackend(
-  flag: string | undefined,
-  env: Record<string, string | undefined> = process.env,
-): 'ollama' | 'openai' {
+export function chooseBackend(flag: string | undefined, env: Env = environment()): 'ollama' | 'openai' {
   if (flag !== undefined) {
     if (flag === 'ollama' || flag === 'openai') return flag;
     throw new BackendError(`unknown --backend "${flag}"; expected ollama or openai`);
   }
-  return !env.OLLAMA_HOST && (env.OPENAI_BASE_URL || env.OPENAI_API_KEY) ? 'openai' : 'ollama';
+  return !envText('ollamaHost', env) && (envText('openaiBaseUrl', env) || envText('openaiApiKey', env))
+    ? 'openai'
+    : 'ollama';
 }
 
 export function makeBackend(
   opts: { backend?: string; model?: string; url?: string },
-  env: Record<string, string | undefined> = process.env,
+  env: Env = environment(),
 ): Backend {
   const kind = chooseBackend(opts.backend, env);
   const model = opts.model ?? DEFAULT_MODELS[kind];
   if (kind === 'ollama') return new OllamaBackend(trimSlash(opts.url ?? ollamaUrl(env)), model);
   return new OpenAIBackend(
-    trimSlash(opts.url ?? env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1'),
+    trimSlash(opts.url ?? envText('openaiBaseUrl', env) ?? defaultOf('openaiBaseUrl')),
     model,
-    env.OPENAI_API_KEY,
+    envText('openaiApiKey', env),
   );
 }
 

@@ -10,6 +10,7 @@ import { Agent, Cancelled } from './engine.ts';
 import type { McpSession } from './mcp.ts';
 import { TerminalUI } from './terminal.ts';
 import { transcriptMarkdown } from './transcript.ts';
+import { setting } from '../settings.ts';
 
 export const COMMANDS: [string, string][] = [
   ['/tools', 'the tools the model can call now'],
@@ -35,7 +36,7 @@ export interface ChatContext {
 }
 
 export function historyFile(): string {
-  return process.env.KUBEFLOW_MCP_AGENT_HISTORY ?? join(homedir(), '.kubeflow-mcp_agent_history');
+  return setting('agentHistory') ?? join(homedir(), '.kubeflow-mcp_agent_history');
 }
 
 export function loadHistory(): string[] {

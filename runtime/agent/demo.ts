@@ -8,6 +8,7 @@ import type { Backend, ChatMessage, ChatRequest, StreamHandlers } from './backen
 import { Agent } from './engine.ts';
 import { McpSession, type ServerCommand } from './mcp.ts';
 import { TerminalUI } from './terminal.ts';
+import { setting } from '../settings.ts';
 
 type Step = (toolResults: any[]) => {
   thinking?: string;
@@ -114,7 +115,7 @@ export async function runDemo(out: NodeJS.WriteStream = process.stdout): Promise
   const ui = new TerminalUI(
     out,
     tty,
-    tty && !process.env.NO_COLOR,
+    tty && !setting('noColor'),
     () => true,
     async (question) => {
       out.write(question);

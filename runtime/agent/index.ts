@@ -9,6 +9,7 @@ import { Agent } from './engine.ts';
 import { McpSession, ownServerCommand, type ServerCommand } from './mcp.ts';
 import { serveArgs } from './options.ts';
 import { TerminalUI } from './terminal.ts';
+import { setting } from '../settings.ts';
 
 export interface AgentRun {
   command?: ServerCommand;
@@ -35,7 +36,7 @@ export async function runAgent(flags: Record<string, any>, run: AgentRun = {}): 
     throw e instanceof BackendError ? new ConfigError(e.message) : e;
   }
   const tty = !!output.isTTY;
-  const color = tty && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+  const color = tty && !setting('noColor') && setting('term') !== 'dumb';
   const current = { mode: String(flags.mode ?? 'full'), persona: String(flags.persona ?? '(default)') };
   const overrides: Record<string, string | undefined> = {};
   const session = new McpSession(run.command ?? ownServerCommand(), serveArgs(flags));

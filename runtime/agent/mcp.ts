@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../version.ts';
+import { environment, type Env } from '../settings.ts';
 
 export interface ServerCommand {
   command: string;
@@ -42,7 +43,7 @@ export class McpSession {
   constructor(
     private command: ServerCommand,
     public serveArgs: string[],
-    private env: Record<string, string | undefined> = process.env,
+    private env: Env = environment(),
   ) {}
 
   /** The last line the server wrote on stderr (its one-line reason when it refuses to start). */

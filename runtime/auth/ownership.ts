@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ToolError } from '../envelope.ts';
 import type { Kube, Obj } from '../k8s/client.ts';
+import { environment, envText, type Env } from '../settings.ts';
 
 export const OWNER_ANNOTATION = 'kubeflow-mcp/owner';
 export const PROOF_ANNOTATION = 'kubeflow-mcp/owner-proof';
@@ -24,12 +25,12 @@ export class Ownership {
   /** `kube` is the server's own client (never a caller's impersonating view): callers need no access to the key. */
   constructor(
     private kube: Kube,
-    private env: NodeJS.ProcessEnv = process.env,
+    private env: Env = environment(),
   ) {}
 
   private loadKey(): Promise<Buffer> {
     this.key ??= (async () => {
-      const fromEnv = this.env.KUBEFLOW_MCP_OWNERSHIP_KEY;
+      const fromEnv = envText('ownershipKey', this.env);
       if (fromEnv) {
         if (fromEnv.length < 32)
           throw new ToolError('INTERNAL_ERROR', 'KUBEFLOW_MCP_OWNERSHIP_KEY must be at least 32 characters');
@@ -50,7 +51,7 @@ export class Ownership {
   }
 
   private async fromSecret(): Promise<Buffer> {
-    const ns = this.env.KUBEFLOW_MCP_OWNERSHIP_NAMESPACE ?? (await this.kube.defaultNamespace());
+    const ns = envText('ownershipNamespace', this.env) ?? (await this.kube.defaultNamespace());
     const read = (s: Obj) => Buffer.from(String(s.data?.key ?? ''), 'base64');
     try {
       return read(await this.kube.get('secrets', SECRET, ns));
@@ -76,8 +77,8 @@ export class Ownership {
   /** The user's own key file, created (mode 0600, never overwritten) when missing. */
   private fromFile(): Buffer {
     const path =
-      this.env.KUBEFLOW_MCP_OWNERSHIP_KEY_FILE ??
-      join(this.env.HOME ?? homedir(), '.config', 'kubeflow-mcp', 'ownership.key');
+      envText('ownershipKeyFile', this.env) ??
+      join(envText('home', this.env) ?? homedir(), '.config', 'kubeflow-mcp', 'ownership.key');
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       try {

@@ -2,14 +2,16 @@
 // (timeouts, refused or reset connections, 5xx), calls fail at once for `cooldownMs` instead of
 // each waiting out its deadline; then one call is let through to try again. A caller's own
 // mistakes (4xx: not found, forbidden, invalid) say nothing about the API's health and never count.
+import { setting } from '../settings.ts';
+
 export class Breaker {
   private failures = 0;
   private openUntil = 0;
   private trial = false;
 
   constructor(
-    readonly threshold = Number(process.env.KUBEFLOW_MCP_BREAKER_THRESHOLD ?? 5),
-    readonly cooldownMs = Number(process.env.KUBEFLOW_MCP_BREAKER_COOLDOWN_MS ?? 10_000),
+    readonly threshold = setting('breakerThreshold'),
+    readonly cooldownMs = setting('breakerCooldownMs'),
   ) {}
 
   /** Milliseconds until calls may go again, or 0 if this one may go now. */

@@ -10,6 +10,7 @@ import { ToolError } from '../envelope.ts';
 import { ListCaches, type ListQuery, type Projection, type WatchHandle } from './list-cache.ts';
 import { Breaker } from './breaker.ts';
 import { markError, SpanKind, traced } from '../telemetry.ts';
+import { setting } from '../settings.ts';
 
 export type Obj = Record<string, any>;
 export interface ListOpts {
@@ -407,8 +408,8 @@ export class Kube {
     if (this.opts.kubeconfigYaml) return undefined;
     if (this.opts.kubeconfigPath)
       return existsSync(this.opts.kubeconfigPath) ? undefined : `kubeconfig ${this.opts.kubeconfigPath} does not exist`;
-    if (process.env.KUBERNETES_SERVICE_HOST) return undefined; // in-cluster service account
-    const env = process.env.KUBECONFIG;
+    if (setting('inCluster')) return undefined; // in-cluster service account
+    const env = setting('kubeconfigPaths');
     if (env)
       return env.split(delimiter).some((p) => p && existsSync(p))
         ? undefined

@@ -18,6 +18,7 @@ import {
   type Concepts,
 } from './lexicon.ts';
 import { recognise, type EntityKind } from './entities.ts';
+import { defaultOf, environment, envText, type Env } from '../settings.ts';
 
 /** `low_confidence`: nothing in the request matched this tool well; a guess. */
 export interface RankedTool {
@@ -480,14 +481,10 @@ class EmbeddingRanker implements ToolRanker {
 }
 
 /** The configured ranker: embeddings when KUBEFLOW_MCP_EMBEDDINGS_URL is set, lexical otherwise. */
-export function rankerFor(tools: RankableTool[], env: NodeJS.ProcessEnv = process.env): ToolRanker {
+export function rankerFor(tools: RankableTool[], env: Env = environment()): ToolRanker {
   const lexical = new LexicalRanker(tools);
-  return env.KUBEFLOW_MCP_EMBEDDINGS_URL
-    ? new EmbeddingRanker(
-        tools,
-        env.KUBEFLOW_MCP_EMBEDDINGS_URL,
-        env.KUBEFLOW_MCP_EMBEDDINGS_MODEL ?? 'nomic-embed-text',
-        lexical,
-      )
+  const url = envText('embeddingsUrl', env);
+  return url
+    ? new EmbeddingRanker(tools, url, envText('embeddingsModel', env) ?? defaultOf('embeddingsModel'), lexical)
     : lexical;
 }

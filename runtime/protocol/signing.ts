@@ -7,15 +7,16 @@
 // any other.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Ownership } from '../auth/ownership.ts';
+import { environment, envText, type Env } from '../settings.ts';
 
 export type KeySource = () => Promise<Buffer>;
 
 /** The key from the environment, else derived from the ownership key (never the ownership key itself). */
-export function protocolKey(ownership: Ownership, env: NodeJS.ProcessEnv = process.env): KeySource {
+export function protocolKey(ownership: Ownership, env: Env = environment()): KeySource {
   let key: Promise<Buffer> | undefined;
   return () => {
     key ??= (async () => {
-      const given = env.KUBEFLOW_MCP_PROTOCOL_KEY;
+      const given = envText('protocolKey', env);
       if (given) {
         if (given.length < 32) throw new Error('KUBEFLOW_MCP_PROTOCOL_KEY must be at least 32 characters');
         return Buffer.from(given);

@@ -3,6 +3,7 @@
 // node labels and provider IDs.
 import { CATALOGUE } from '../../generated/index.ts';
 import type { ToolContext } from '../context.ts';
+import { setting } from '../settings.ts';
 
 export async function compatibility(ctx: ToolContext, namespace: string) {
   const checks: Record<string, unknown> = {},
@@ -30,11 +31,7 @@ export async function compatibility(ctx: ToolContext, namespace: string) {
     blockers.push('Kubeflow Trainer is not installed (no TrainJob CRD); install Trainer v2.2 or later');
   }
   try {
-    const cm = await ctx.kube.get(
-      'configmaps',
-      'kubeflow-trainer-public',
-      process.env.KUBEFLOW_MCP_CONTROLLER_NAMESPACE ?? 'kubeflow-system',
-    );
+    const cm = await ctx.kube.get('configmaps', 'kubeflow-trainer-public', setting('controllerNamespace'));
     const tv = cm.data?.kubeflow_trainer_version ?? 'unknown';
     const m = String(tv).match(/v?(\d+)\.(\d+)/);
     const ok = !!m && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 2));

@@ -7,6 +7,7 @@ import { ToolError } from '../envelope.ts';
 import { estimate, lookupModel, modelOfSize, suggestModels, type ModelInfo } from './models.ts';
 import { parseModelName } from './model-names.ts';
 import { hubModel } from './hub.ts';
+import { environment, type Env } from '../settings.ts';
 
 type Input = Omit<EstimateResourcesInput, 'model'> & { model: string; params_billions?: number };
 
@@ -23,7 +24,7 @@ const bareId = (model: string) => model.replace(/^hf:\/\//, '').replace(/:[\w.-]
 export async function sizeModel(
   model: string,
   params_billions?: number,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = environment(),
 ): Promise<Sized | undefined> {
   const local = lookupModel(model);
   if (params_billions !== undefined) {

@@ -2,6 +2,7 @@
 // the model's safetensors metadata and sizes from its config.json. Short timeout, cached, and never
 // required: when the Hub cannot be reached the caller falls back to the catalogue's suggestions.
 import type { ModelInfo } from './models.ts';
+import { environment, envText, setting, type Env } from '../settings.ts';
 
 const cache = new Map<string, ModelInfo | null>();
 const TIMEOUT_MS = 2500;
@@ -15,15 +16,15 @@ async function getJson(url: string, token?: string): Promise<any> {
   return res.json();
 }
 
-export async function hubModel(id: string, env: NodeJS.ProcessEnv = process.env): Promise<ModelInfo | undefined> {
-  if (env.KUBEFLOW_MCP_OFFLINE === '1' || !/^[\w.-]+\/[\w.-]+$/.test(id)) return undefined;
+export async function hubModel(id: string, env: Env = environment()): Promise<ModelInfo | undefined> {
+  if (envText('offline', env) === '1' || !/^[\w.-]+\/[\w.-]+$/.test(id)) return undefined;
   if (cache.has(id)) return cache.get(id) ?? undefined;
-  const base = (env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/$/, '');
+  const base = setting('hfEndpoint', env).replace(/\/$/, '');
   let info: ModelInfo | null = null;
   try {
     const [meta, config] = await Promise.all([
-      getJson(`${base}/api/models/${id}`, env.HF_TOKEN),
-      getJson(`${base}/${id}/resolve/main/config.json`, env.HF_TOKEN).catch(() => ({})),
+      getJson(`${base}/api/models/${id}`, envText('hfToken', env)),
+      getJson(`${base}/${id}/resolve/main/config.json`, envText('hfToken', env)).catch(() => ({})),
     ]);
     const total = meta?.safetensors?.total ?? meta?.cardData?.num_parameters;
     if (typeof total === 'number' && total > 0) {

@@ -7,16 +7,17 @@ import { VIEWS, VIEW_OF_TOOL } from '../../generated/views.ts';
 import type { ServerState } from '../context.ts';
 import { runTool } from '../pipeline.ts';
 import { lossChartSvg, metricSeries, objectiveChartSvg } from './chart.ts';
+import { defaultOf, environment, envText, type Env } from '../settings.ts';
 
 export const VIEW_META_KEY = 'kubeflow-mcp/view';
 export type ChartImages = 'off' | 'svg';
 
 /** KUBEFLOW_MCP_CHART_IMAGES: off (the default) or svg. */
-export function chartImagesFrom(env: NodeJS.ProcessEnv = process.env): ChartImages {
-  const v = (env.KUBEFLOW_MCP_CHART_IMAGES ?? 'off').toLowerCase();
+export function chartImagesFrom(env: Env = environment()): ChartImages {
+  const v = (envText('chartImages', env) ?? defaultOf('chartImages')).toLowerCase();
   if (v === 'off' || v === '' || v === '0' || v === 'false') return 'off';
   if (v === 'svg' || v === '1' || v === 'true') return 'svg';
-  throw new Error(`invalid KUBEFLOW_MCP_CHART_IMAGES "${env.KUBEFLOW_MCP_CHART_IMAGES}"; expected svg or off`);
+  throw new Error(`invalid KUBEFLOW_MCP_CHART_IMAGES "${envText('chartImages', env)}"; expected svg or off`);
 }
 
 const bounded = (raw: string | undefined, dflt: number, lo: number, hi: number) => {
@@ -25,15 +26,15 @@ const bounded = (raw: string | undefined, dflt: number, lo: number, hi: number) 
 };
 
 /** How often and how many times a view polls (KUBEFLOW_MCP_VIEW_POLL_MS, KUBEFLOW_MCP_VIEW_MAX_POLLS), within fixed bounds. */
-export function pollPolicy(env: NodeJS.ProcessEnv = process.env) {
+export function pollPolicy(env: Env = environment()) {
   return {
-    interval_ms: bounded(env.KUBEFLOW_MCP_VIEW_POLL_MS, 5000, 250, 60_000),
-    max_polls: bounded(env.KUBEFLOW_MCP_VIEW_MAX_POLLS, 120, 1, 720),
+    interval_ms: bounded(envText('viewPollMs', env), defaultOf('viewPollMs'), 250, 60_000),
+    max_polls: bounded(envText('viewMaxPolls', env), defaultOf('viewMaxPolls'), 1, 720),
   };
 }
 
 /** The result _meta a view reads, for a tool linked to one; undefined otherwise. */
-export function viewMeta(state: ServerState, tool: string, env: NodeJS.ProcessEnv = process.env) {
+export function viewMeta(state: ServerState, tool: string, env: Env = environment()) {
   const uri = VIEW_OF_TOOL[tool];
   const view = VIEWS.find((v) => v.uri === uri);
   if (!view) return undefined;
