@@ -4,6 +4,8 @@
 // the handlers and trainer/ can all depend on it without depending on each other.
 import type { ToolDescriptor } from '../generated/index.ts';
 import type { Ownership } from './auth/ownership.ts';
+import type { Clock } from './clock.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import type { Kube } from './k8s/client.ts';
 import type { Logger, RingBuffer } from './logger.ts';
 import type { PolicyFile } from './policy.ts';
@@ -28,6 +30,10 @@ export interface ServerState {
   log: Logger;
   ring: RingBuffer;
   startedAt: number;
+  /** What polls, waits and expiries read time from (a test may move it by hand). */
+  clock: Clock;
+  /** Calls a second per caller, shared by every session of the process; none when unset. */
+  limiter?: RateLimiter;
   version: string;
   tools: Map<string, ToolDescriptor<any>>;
   /** Every tool of the build, before persona and policy filtering. */

@@ -15,7 +15,6 @@ import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './context.ts';
 import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
 import { allowedContexts, checkNamespace } from './policy.ts';
-import { sleep } from './sleep.ts';
 import { serviceRequest } from './service-endpoints.ts';
 import { setting } from './settings.ts';
 
@@ -60,7 +59,7 @@ async function serverOf(ctx: ToolContext): Promise<Record<string, unknown>> {
     allowedNamespaces: () => allowed ?? [],
     tools: () => tools.length,
     offline_tools: () => tools.filter((t) => !t.annotations.openWorldHint).map((t) => t.name),
-    uptime_seconds: () => Math.floor((Date.now() - ctx.startedAt) / 1000),
+    uptime_seconds: () => Math.floor((ctx.clock.now() - ctx.startedAt) / 1000),
     time: () => new Date().toISOString(),
   };
   const server: Record<string, unknown> = {};
@@ -190,7 +189,7 @@ export async function runDeclarative(
   else {
     // Waiting, said in the spec: the steps run each round until `until` holds or time is up.
     const p = op.poll;
-    const started = Date.now();
+    const started = ctx.clock.now();
     const deadline = started + Number(fromCel(ev(p.timeout, 'poll.timeout'))) * 1000;
     const every = Number(fromCel(ev(p.every, 'poll.every'))) * 1000;
     let polls = 0,
@@ -211,16 +210,16 @@ export async function runDeclarative(
         }
       }
       if (ev(p.until, 'poll.until') === true) break;
-      if (Date.now() >= deadline) {
+      if (ctx.clock.now() >= deadline) {
         timedOut = true;
         break;
       }
-      await sleep(Math.min(every, Math.max(0, deadline - Date.now())), ctx.signal);
+      await ctx.clock.sleep(Math.min(every, Math.max(0, deadline - ctx.clock.now())), ctx.signal);
     }
     vars.poll = {
       timed_out: timedOut,
       polls: BigInt(polls),
-      waited_seconds: Math.round((Date.now() - started) / 100) / 10,
+      waited_seconds: Math.round((ctx.clock.now() - started) / 100) / 10,
     };
   }
 

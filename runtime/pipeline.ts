@@ -8,7 +8,6 @@ import { maskSecrets } from './logger.ts';
 import { runDeclarative } from './executor.ts';
 import { nextFor, tailorEnvelope } from './hints.ts';
 import { callerOf } from './references.ts';
-import { RateLimiter } from './rate-limit.ts';
 import { sharedState } from './shared-state.ts';
 import { metrics } from './metrics.ts';
 import { ANSWER_LIMITS, boundAnswer, nestingDepth } from './bounded.ts';
@@ -115,8 +114,6 @@ async function once<T>(
   return v;
 }
 
-const limiter = RateLimiter.fromEnv();
-
 /** The calls running now, each with a way to answer it at once (see cancelRunning). */
 const running = new Set<() => void>();
 
@@ -181,7 +178,8 @@ async function runToolUntraced(
   let args: Record<string, any> = {};
   try {
     // Before anything else, so neither good nor bad calls beyond the limit cost the cluster anything.
-    const wait = limiter?.take(extras.rateKey ?? extras.caller ?? 'stdio', Date.now(), sharedState()?.replicas);
+    const limiter = state.limiter;
+    const wait = limiter?.take(extras.rateKey ?? extras.caller ?? 'stdio', state.clock.now(), sharedState()?.replicas);
     if (wait !== undefined)
       throw new ToolError(
         'RATE_LIMITED',

@@ -51,3 +51,10 @@ export class RateLimiter {
     return Math.ceil(((1 - b.tokens) / rate) * 10) / 10;
   }
 }
+
+let processLimiter: RateLimiter | undefined | null = null;
+/** The process's one limiter from the environment, made on first use: every session shares its buckets. */
+export function limiterFromEnv(): RateLimiter | undefined {
+  if (processLimiter === null) processLimiter = RateLimiter.fromEnv();
+  return processLimiter;
+}

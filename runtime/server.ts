@@ -40,6 +40,8 @@ import { readView, viewResources } from './views/resources.ts';
 import { chartImage, chartImagesFrom, viewMeta } from './views/results.ts';
 import { serveListen } from './protocol/listen.ts';
 import { environment, envText, type Env } from './settings.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { limiterFromEnv, type RateLimiter } from './rate-limit.ts';
 
 /** subscriptions/listen, which the 1.x SDK does not know: its filter is checked by protocol/listen.ts. */
 const ListenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), params: z.unknown().optional() });
@@ -65,6 +67,10 @@ export interface ServerOptions {
   version: string;
   /** Shared by every session of a process; made from `kube` when not given. */
   ownership?: Ownership;
+  /** Time for polls, waits and expiries; the system clock when not given. */
+  clock?: Clock;
+  /** Per-caller call rate; the one the environment sets when not given. */
+  limiter?: RateLimiter;
   /** Act as this caller towards Kubernetes (impersonation), in every context. */
   impersonate?: { user: string; groups: string[] };
   /** One of many callers of a shared (HTTP) server: its log notifications carry only its own records. */
@@ -124,7 +130,9 @@ export function buildServer(o: ServerOptions) {
     policy: o.policy,
     log: o.log,
     ring: o.ring,
-    startedAt: Date.now(),
+    clock: o.clock ?? systemClock,
+    limiter: o.limiter ?? limiterFromEnv(),
+    startedAt: (o.clock ?? systemClock).now(),
     version: o.version,
     tools: new Map(tools.map((t) => [t.name, t])),
     allTools: TOOLS,
@@ -230,6 +238,7 @@ export function buildServer(o: ServerOptions) {
           caller: principal ?? 'anonymous',
           inputResponses: req.params.inputResponses,
           requestState: req.params.requestState,
+          now: () => state.clock.now(),
         });
         elicit = confirmation.elicit;
       }
@@ -294,7 +303,7 @@ export function buildServer(o: ServerOptions) {
   const live = new LiveResources(state, (uri) => server.sendResourceUpdated({ uri }));
   // Long waits as tasks (2026-07-28 clients that declare the extension): see protocol/tasks.ts.
   const signer = o.signer ?? new Signer(protocolKey(state.ownership));
-  const tasks = new TaskService(signer);
+  const tasks = new TaskService(signer, () => state.clock.now());
   const toolResult = (r: Record<string, any>) => ({
     content: [{ type: 'text', text: JSON.stringify(r) }],
     structuredContent: r,

@@ -6,6 +6,8 @@ import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { runTool } from '../runtime/pipeline.ts';
 import type { ServerState } from '../runtime/context.ts';
 import { inProcessState } from './helpers/in-process.ts';
+import { driveClock } from './helpers/clock.ts';
+import { ManualClock } from '../runtime/clock.ts';
 import type { Operation, ToolDescriptor } from '../generated/index.ts';
 import { typeNamed } from '../sandbox/resources.ts';
 
@@ -102,6 +104,7 @@ describe('declarative steps', () => {
       },
       output: { timed_out: 'poll.timed_out', polls: 'poll.polls', waited: 'poll.waited_seconds' },
     };
+    const clock = new ManualClock();
     const progress: number[] = [];
     const run2 = async (signal?: AbortSignal) => {
       const base = state.tools.get('get_training_job')!;
@@ -115,7 +118,7 @@ describe('declarative steps', () => {
         validator: async () => Object.assign((_: unknown) => true, { errors: null }),
       };
       return runTool(
-        { ...state, tools: new Map([['probe', tool]]) },
+        { ...state, clock, tools: new Map([['probe', tool]]) },
         'probe',
         {},
         {
@@ -126,17 +129,17 @@ describe('declarative steps', () => {
         },
       );
     };
-    const out: any = await run2();
-    expect(out.data.timed_out).toBe(true);
-    expect(out.data.polls).toBeGreaterThan(2);
-    expect(out.data.waited).toBeGreaterThanOrEqual(0.4);
+    const out: any = await driveClock(clock, run2());
+    // Rounds at 0, 0.05, ... 0.4 s of clock time: the last one at the deadline, then time is up.
+    expect(out.data).toMatchObject({ timed_out: true, polls: 9, waited: 0.4 });
     expect(progress).toEqual([4]); // the node count never changed, so one notification
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    const t0 = Date.now();
-    const cancelled: any = await run2(ac.signal);
-    expect(cancelled.error_code).toBe('CANCELLED');
-    expect(Date.now() - t0).toBeLessThan(400);
+    const cancelled = run2(ac.signal);
+    while (!clock.sleeping) await new Promise((r) => setTimeout(r, 1));
+    const asleepAt = clock.now();
+    ac.abort();
+    expect(((await cancelled) as any).error_code).toBe('CANCELLED');
+    expect(clock.now()).toBe(asleepAt); // stopped while asleep, without waiting out its round
   });
 
   it('never lets an expression see Secret values', async () => {

@@ -5,6 +5,8 @@ import { startSandbox, type Sandbox } from '../sandbox/index.ts';
 import { runTool } from '../runtime/pipeline.ts';
 import type { ServerState } from '../runtime/context.ts';
 import { inProcessState } from './helpers/in-process.ts';
+import { ManualClock } from '../runtime/clock.ts';
+import { RateLimiter } from '../runtime/rate-limit.ts';
 
 let sb: Sandbox;
 let state: ServerState;
@@ -16,6 +18,34 @@ beforeAll(async () => {
 afterAll(() => sb?.stop());
 
 describe('call pipeline', () => {
+  it('limits each caller to its rate and burst, before validating, refilling with time', async () => {
+    const clock = new ManualClock();
+    const limited = { ...state, clock, limiter: new RateLimiter(2, 3) };
+    const call = (i: number, caller = 'a') =>
+      runTool(
+        limited,
+        i % 2 ? 'get_training_job' : 'estimate_resources',
+        i % 2 ? { name: 'Bad_Name' } : { model: 'google/gemma-2b' },
+        { caller },
+      );
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await call(i));
+    expect(results.map((r) => r.error_code ?? 'ok')).toEqual([
+      'ok',
+      'VALIDATION_ERROR',
+      'ok',
+      'RATE_LIMITED',
+      'RATE_LIMITED',
+    ]);
+    expect((results[3].details as any).retry_after_seconds).toBe(0.5);
+    expect((await call(0, 'b')).success).toBe(true); // another caller has its own bucket
+    clock.advance(499);
+    expect((await call(0)).error_code).toBe('RATE_LIMITED');
+    clock.advance(1);
+    expect((await call(0)).success).toBe(true);
+    expect((await call(0)).error_code).toBe('RATE_LIMITED');
+  });
+
   it('refuses a real write from a handler before confirmation (only dry runs pass)', async () => {
     const tool = state.tools.get('create_runtime')!;
     const sneaky = { ...tool, custom: true };

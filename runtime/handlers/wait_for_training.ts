@@ -6,7 +6,6 @@ import { ToolError } from '../envelope.ts';
 import type { ToolContext } from '../context.ts';
 import { JOBSET_LABEL, jobStatus, statusReason, stepsOf } from '../trainer/views.ts';
 import { fetchJob } from '../trainer/lookup.ts';
-import { sleep } from '../sleep.ts';
 import { diagnose, failedPodOf, missingTokenDiagnosis } from '../trainer/failure-hints.ts';
 import { fixStep, oomFix, shapeFix } from '../trainer/fixes.ts';
 import { clusterResources } from '../trainer/cluster.ts';
@@ -38,12 +37,12 @@ async function failureFix(ctx: ToolContext, job: Record<string, any>) {
 export default async function waitForTraining(input: WaitForTrainingInput, ctx: ToolContext) {
   const raw = Array.isArray(input.target_statuses) ? input.target_statuses : [input.target_statuses ?? 'Complete'];
   const targets = new Set(raw.map((s) => (s === 'Succeeded' ? 'Complete' : s)));
-  const deadline = Date.now() + input.timeout_seconds! * 1000;
-  const started = Date.now();
+  const deadline = ctx.clock.now() + input.timeout_seconds! * 1000;
+  const started = ctx.clock.now();
   let polls = 0;
   let reported = -1;
   let unschedulableSince: number | undefined;
-  const waited = () => Math.round((Date.now() - started) / 100) / 10;
+  const waited = () => Math.round((ctx.clock.now() - started) / 100) / 10;
   for (;;) {
     if (ctx.signal.aborted)
       throw new ToolError('CANCELLED', `Stopped waiting for '${input.name}': the request was cancelled`);
@@ -113,8 +112,8 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
           ),
         )
         .find(Boolean);
-      unschedulableSince = refused ? (unschedulableSince ?? Date.now()) : undefined;
-      if (refused && Date.now() - unschedulableSince! >= input.unschedulable_grace_seconds! * 1000) {
+      unschedulableSince = refused ? (unschedulableSince ?? ctx.clock.now()) : undefined;
+      if (refused && ctx.clock.now() - unschedulableSince! >= input.unschedulable_grace_seconds! * 1000) {
         // Free GPUs node by node: a distributed job needs all its nodes at once, so only a shape
         // whose every node fits now is offered.
         const cluster = await clusterResources(ctx, 500).catch(() => undefined);
@@ -133,7 +132,7 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
         };
       }
     }
-    if (Date.now() >= deadline) {
+    if (ctx.clock.now() >= deadline) {
       return {
         job: input.name,
         status,
@@ -145,7 +144,10 @@ export default async function waitForTraining(input: WaitForTrainingInput, ctx: 
         hint: `Call wait_for_training(name='${input.name}') again, or see get_training_events(name='${input.name}')`,
       };
     }
-    await sleep(Math.min(input.polling_interval! * 1000, Math.max(0, deadline - Date.now())), ctx.signal);
+    await ctx.clock.sleep(
+      Math.min(input.polling_interval! * 1000, Math.max(0, deadline - ctx.clock.now())),
+      ctx.signal,
+    );
   }
 }
 

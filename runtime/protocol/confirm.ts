@@ -45,8 +45,7 @@ export function argsDigest(args: unknown): string {
 
 /** States already answered, until they expire: an answer is good for one run. */
 const used = new Map<string, number>();
-async function spend(nonce: string, exp: number): Promise<boolean> {
-  const now = Date.now();
+async function spend(nonce: string, exp: number, now: number): Promise<boolean> {
   for (const [n, e] of used) if (e < now) used.delete(n);
   if (used.has(nonce)) return false;
   used.set(nonce, exp);
@@ -80,7 +79,7 @@ export function modernConfirmation(
       const answer = (o.inputResponses as Record<string, any> | undefined)?.[CONFIRM_INPUT];
       const valid = s && s.tool === o.tool && s.caller === o.caller && s.args === argsDigest(o.args) && s.exp > now();
       if (valid && answer && typeof answer === 'object' && ['accept', 'decline', 'cancel'].includes(answer.action)) {
-        if (!(await spend(s.nonce, s.exp)))
+        if (!(await spend(s.nonce, s.exp, now())))
           throw new ToolError(
             'CONFLICT',
             `This confirmation of ${o.tool} was already used; an answer is good for one run, so nothing was changed`,

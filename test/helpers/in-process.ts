@@ -7,6 +7,7 @@ import type { ServerState } from '../../runtime/context.ts';
 import { HANDLERS } from '../../runtime/handlers/index.ts';
 import { localOwnerOf, selectTools } from '../../runtime/server.ts';
 import { Ownership } from '../../runtime/auth/ownership.ts';
+import { systemClock } from '../../runtime/clock.ts';
 
 export function inProcessState(kubeconfig: string, persona = 'platform-admin', clients = ['trainer']): ServerState {
   const { log, ring } = createLogger({
@@ -28,6 +29,7 @@ export function inProcessState(kubeconfig: string, persona = 'platform-admin', c
     policy: {},
     log,
     ring,
+    clock: systemClock,
     startedAt: Date.now(),
     version: 'test',
     tools: new Map(tools.map((t) => [t.name, t])),
