@@ -58,6 +58,17 @@ module.exports = {
       to: { path: '^runtime/handlers/' },
     },
     {
+      name: 'unit-tests-start-no-process',
+      comment:
+        'The unit tier (test/*.unit.test.ts) runs in-process: no child_process, no stdio client, none of the helpers ' +
+        'that start the server, kubectl or Helm. A test that needs one belongs to the process tier (a plain .test.ts).',
+      severity: 'error',
+      from: { path: '[.]unit[.]test[.]ts$' },
+      to: {
+        path: '^((node:)?child_process|@modelcontextprotocol/sdk/client/stdio[.]js|test/helpers/(mcp|serve-http|kubectl|helm|project-copy)[.]ts)$',
+      },
+    },
+    {
       name: 'nothing-imports-tests',
       comment: 'Tests and their helpers and fixtures are for the test runner only.',
       severity: 'error',

@@ -2,8 +2,8 @@
 // YAML tools are added, `npm run gen` accepts them, the bin serves them without a manual build, and
 // they work through a real MCP client against the sandbox (the change checked over the API).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyProject } from './helpers/project-copy.ts';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as k8s from '@kubernetes/client-node';
@@ -40,22 +40,7 @@ const call = async (c: Client, name: string, args: Record<string, unknown>) =>
   ((await c.callTool({ name, arguments: args })) as any).structuredContent;
 
 beforeAll(async () => {
-  copy = mkdtempSync(join(tmpdir(), 'kfmcp-guide-'));
-  for (const d of [
-    'specs',
-    'generator',
-    'generated',
-    'runtime',
-    'sandbox',
-    'views',
-    'bin',
-    'scripts',
-    'package.json',
-    'tsconfig.json',
-    'README.md',
-  ])
-    cpSync(join(ROOT, d), join(copy, d), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  copy = copyProject('kfmcp-guide-');
   sb = await startSandbox({ timeScale: 0.02, objects: structuredClone(EXAMPLES_FIXTURE) });
   await claimFixtureJobs(sb.kubeconfig);
   kc = join(copy, 'kc');

@@ -1,6 +1,6 @@
 // Progressive and semantic modes through a real MCP client: a few meta-tools instead of every tool,
 // the seed workflow run through them, every check of full mode still holding, small tools/list
-// answers (the ranker's accuracy is measured in tool-search.test.ts).
+// answers (the ranker's accuracy is measured in tool-search.unit.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { TOOLS } from '../generated/index.ts';
@@ -209,4 +209,4 @@ describe('an embeddings endpoint as the ranker', () => {
 });
 
 // The offline ranker's accuracy on both splits of user-phrased requests, per persona, and the size
-// of find_tools answers: test/tool-search.test.ts.
+// of find_tools answers: test/tool-search.unit.test.ts.

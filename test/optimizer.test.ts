@@ -209,7 +209,8 @@ describe('hyperparameter search, as an agent would run it', () => {
       c.loadFromString(sb.kubeconfig);
       return c.makeApiClient(k8s.CoreV1Api);
     })();
-    for (let i = 0; i < 100; i++) {
+    // Garbage collection is asynchronous: waits for it (up to 20 s however slow the machine), then checks.
+    for (const until = Date.now() + 20_000; Date.now() < until; ) {
       const left = (
         (await co.listNamespacedCustomObject({
           group: 'trainer.kubeflow.org',
@@ -223,7 +224,7 @@ describe('hyperparameter search, as an agent would run it', () => {
         (s) => s.metadata?.name === 'tune-gemma-credentials',
       );
       if (!left.length && !secrets.length) break;
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
     }
     expect(await searches()).toEqual([]);
     expect(

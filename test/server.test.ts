@@ -412,7 +412,7 @@ describe('policy file', () => {
 });
 
 describe('rate limits', () => {
-  // The refill over time is tested in-process on a manual clock (pipeline.test.ts); here the rate is
+  // The refill over time is tested in-process on a manual clock (pipeline.unit.test.ts); here the rate is
   // so low that no token comes back during the test however slow the machine is.
   it('limits each client to its rate and burst from the environment, before validating, and says when to retry', async () => {
     const c = await connect(['--persona', 'readonly'], {

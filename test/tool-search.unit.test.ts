@@ -15,7 +15,8 @@ import {
   type SplitScore,
 } from '../bench/tool-search.ts';
 import { FIND_ANSWER_TOKENS, lazyRanker, runMetaTool } from '../runtime/modes/meta-tools.ts';
-import { ROOT } from './helpers/mcp.ts';
+
+const ROOT = join(import.meta.dirname, '..');
 
 /** Requests with nothing a tool could match. */
 const NOTHING = ['?', 'hmm', 'asdfghjkl qwerty', 'lorem ipsum dolor sit amet', '42', 'the and of a', '🙂'];
