@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/setup/sequencer.ts';
 
 // Two tiers. `unit` runs in this process tree only (pipeline, executor, generator, ranker, the
 // sandbox's API server and controllers in-process); `process` starts the server, kubectl, Helm,
@@ -17,6 +18,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers,
+    sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.unit.test.ts'] } },
       {
