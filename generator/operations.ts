@@ -275,6 +275,8 @@ export function analyseTool(
         problems.at(f, at('allNamespaces'), 'only list steps can span namespaces');
       if (kind === 'logs' && resource === 'pods') addRule({ verb: 'get', resource: 'pods', subresource: 'log' });
       else addRule({ verb: kind as RbacRule['verb'], resource: resource! });
+      // A projected list is kept current by a watch between calls (runtime/k8s/list-cache.ts).
+      if (kind === 'list' && s.project) addRule({ verb: 'watch', resource: resource! });
     }
     if (s.forEach !== undefined && !['get', 'list', 'logs', 'http'].includes(kind))
       problems.at(f, at('forEach'), `forEach is for get, list, logs and http GET steps, not ${kind}`);

@@ -524,6 +524,19 @@ describe('spec checks', () => {
   );
 });
 
+describe('derived RBAC', () => {
+  it('grants watch with every projected list, which the runtime keeps current by a watch', () => {
+    let projected = 0;
+    for (const t of TOOLS)
+      for (const s of (t.operation?.steps ?? []) as Array<Record<string, any>>)
+        if (typeof s.list === 'string' && s.project) {
+          projected++;
+          expect(t.rbac, `${t.name} lists ${s.list} projected`).toContainEqual({ verb: 'watch', resource: s.list });
+        }
+    expect(projected).toBeGreaterThan(0);
+  });
+});
+
 describe('the lists the checker holds to', () => {
   it('reserves every meta-tool name', () => {
     for (const { name } of [EXECUTE, LIST, DESCRIBE, FIND]) expect(RESERVED_TOOL_NAMES).toContain(name);

@@ -103,7 +103,7 @@ export const descriptor: ToolDescriptor<FineTuneInput> = {
   custom: true,
   operation: null,
   serverFields: [],
-  rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"create","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"},{"verb":"create","resource":"secrets"},{"verb":"patch","resource":"secrets"},{"verb":"delete","resource":"secrets"},{"verb":"list","resource":"services"},{"verb":"get","resource":"services","subresource":"proxy"},{"verb":"get","resource":"persistentvolumeclaims"}],
+  rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"watch","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"watch","resource":"pods"},{"verb":"create","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"},{"verb":"create","resource":"secrets"},{"verb":"patch","resource":"secrets"},{"verb":"delete","resource":"secrets"},{"verb":"list","resource":"services"},{"verb":"get","resource":"services","subresource":"proxy"},{"verb":"get","resource":"persistentvolumeclaims"}],
   examples: [{"title":"preview LoRA on gemma-2b with alpaca","input":{"model":"hf://google/gemma-2b","dataset":"hf://tatsu-lab/alpaca","runtime":"torchtune-llama3.2-1b"},"expect":"result.status == 'preview' && result.config.trainjob.kind == 'TrainJob'"}],
   validator: () => import('../validators/fine_tune.ts').then((m) => m.validate),
 };

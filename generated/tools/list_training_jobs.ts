@@ -40,7 +40,7 @@ export const descriptor: ToolDescriptor<ListTrainingJobsInput> = {
   custom: false,
   operation: {"steps":[{"id":"jobs","list":"trainjobs","project":{"name":"item.metadata.name","status":"jobStatus(item)","runtime":"item.spec.runtimeRef.name","created":"item.metadata.creationTimestamp","progress":"item.?status.?trainerStatus.?progressPercentage"}},{"id":"rows","let":"has(input.runtime) ? jobs.items.filter(j, j.runtime == input.runtime) : jobs.items"},{"id":"wanted","let":"!has(input.status) ? '' : input.status == 'Succeeded' ? 'Complete' : input.status"},{"id":"matching","let":"wanted == '' ? rows : rows.filter(r, r.status == wanted)"},{"id":"shown","let":"page(matching, 'name', input.limit, input.?continue.orValue(''))"}],"output":{"namespace":"ns","total":"size(matching)","counts_by_status":"countBy(rows, 'status')","jobs":"shown.items","continue":"shown.?continue","remaining":"shown.?remaining"}},
   serverFields: [],
-  rbac: [{"verb":"list","resource":"trainjobs"}],
+  rbac: [{"verb":"list","resource":"trainjobs"},{"verb":"watch","resource":"trainjobs"}],
   examples: [{"title":"the jobs of the default namespace","input":{"namespace":"default"},"expect":"data.namespace == 'default' && data.jobs.exists(j, j.name == 'demo')"},{"title":"only failed jobs, two per page","input":{"status":"Failed","limit":2},"expect":"data.jobs.all(j, j.status == 'Failed') && size(data.jobs) <= 2"},{"title":"a continue token this tool never returned","input":{"continue":"not-a-token"},"error":"VALIDATION_ERROR"}],
   validator: () => import('../validators/list_training_jobs.ts').then((m) => m.validate),
 };

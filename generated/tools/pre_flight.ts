@@ -43,7 +43,7 @@ export const descriptor: ToolDescriptor<PreFlightInput> = {
   custom: true,
   operation: null,
   serverFields: [],
-  rbac: [{"verb":"get","resource":"customresourcedefinitions"},{"verb":"get","resource":"configmaps"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"trainingruntimes"},{"verb":"create","resource":"selfsubjectaccessreviews"}],
+  rbac: [{"verb":"get","resource":"customresourcedefinitions"},{"verb":"get","resource":"configmaps"},{"verb":"list","resource":"nodes"},{"verb":"watch","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"watch","resource":"pods"},{"verb":"list","resource":"clustertrainingruntimes"},{"verb":"list","resource":"trainingruntimes"},{"verb":"create","resource":"selfsubjectaccessreviews"}],
   examples: [{"title":"plan a fine-tune of a small llama","input":{"model":"meta-llama/Llama-3.2-1B-Instruct"},"expect":"data.tool_selection.recommended == 'fine_tune'"}],
   validator: () => import('../validators/pre_flight.ts').then((m) => m.validate),
 };

@@ -75,7 +75,7 @@ export const descriptor: ToolDescriptor<RunContainerTrainingInput> = {
   custom: true,
   operation: null,
   serverFields: [],
-  rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"create","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"},{"verb":"create","resource":"secrets"},{"verb":"patch","resource":"secrets"},{"verb":"delete","resource":"secrets"}],
+  rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"watch","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"watch","resource":"pods"},{"verb":"create","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"},{"verb":"create","resource":"secrets"},{"verb":"patch","resource":"secrets"},{"verb":"delete","resource":"secrets"}],
   examples: [{"title":"preview a container job","input":{"image":"pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime","command":["python","-c","print(1)"],"runtime":"torch-distributed"},"expect":"result.status == 'preview'"}],
   validator: () => import('../validators/run_container_training.ts').then((m) => m.validate),
 };

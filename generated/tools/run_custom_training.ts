@@ -88,7 +88,7 @@ export const descriptor: ToolDescriptor<RunCustomTrainingInput> = {
   custom: true,
   operation: null,
   serverFields: [],
-  rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"create","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"},{"verb":"create","resource":"secrets"},{"verb":"patch","resource":"secrets"},{"verb":"delete","resource":"secrets"}],
+  rbac: [{"verb":"get","resource":"trainingruntimes"},{"verb":"get","resource":"clustertrainingruntimes"},{"verb":"list","resource":"nodes"},{"verb":"watch","resource":"nodes"},{"verb":"list","resource":"pods"},{"verb":"watch","resource":"pods"},{"verb":"create","resource":"trainjobs"},{"verb":"patch","resource":"trainjobs"},{"verb":"delete","resource":"trainjobs"},{"verb":"create","resource":"secrets"},{"verb":"patch","resource":"secrets"},{"verb":"delete","resource":"secrets"}],
   examples: [{"title":"preview a script on the torch runtime","input":{"script":"print('hello')","runtime":"torch-distributed"},"expect":"result.status == 'preview'"}],
   validator: () => import('../validators/run_custom_training.ts').then((m) => m.validate),
 };

@@ -41,7 +41,7 @@ export const descriptor: ToolDescriptor<WaitForTrainingInput> = {
   custom: true,
   operation: null,
   serverFields: [],
-  rbac: [{"verb":"get","resource":"trainjobs"},{"verb":"list","resource":"pods"},{"verb":"get","resource":"pods","subresource":"log"},{"verb":"list","resource":"nodes"}],
+  rbac: [{"verb":"get","resource":"trainjobs"},{"verb":"list","resource":"pods"},{"verb":"watch","resource":"pods"},{"verb":"get","resource":"pods","subresource":"log"},{"verb":"list","resource":"nodes"},{"verb":"watch","resource":"nodes"}],
   examples: [{"title":"wait briefly for a job","input":{"name":"demo","timeout_seconds":1,"polling_interval":0.5},"expect":"data.job == 'demo'"}],
   validator: () => import('../validators/wait_for_training.ts').then((m) => m.validate),
 };
