@@ -54,6 +54,12 @@ export class Store {
   private listeners = new Set<Listener>();
   /** Objects returned by full lists so far: a test's measure of work that grows with the store. */
   scanned = 0;
+  /**
+   * Each stored object's JSON text, made once when it is written: stored objects are never changed
+   * in place (a write stores a new object), so lists and watches send this text instead of
+   * serialising thousands of objects on every request.
+   */
+  private texts = new WeakMap<object, string>();
 
   constructor(private clock: Clock) {}
 
@@ -85,6 +91,13 @@ export class Store {
     return o;
   }
 
+  /** The JSON text of an object this store holds or held (made now for one it never stored). */
+  textOf(obj: KObject): string {
+    let text = this.texts.get(obj);
+    if (text === undefined) this.texts.set(obj, (text = JSON.stringify(obj)));
+    return text;
+  }
+
   /** Items sorted by namespace then name (byte order, as etcd returns keys). */
   list(t: ResourceType, ns?: string): KObject[] {
     const tab = this.table(t);
@@ -114,6 +127,7 @@ export class Store {
     if (!m) tab.byNs.set(ns, (m = new Map()));
     if (!previous) tab.order.delete(ns);
     m.set(obj.metadata.name, obj);
+    this.texts.set(obj, JSON.stringify(obj));
     this.reindex(t, ns, previous, obj);
   }
 
