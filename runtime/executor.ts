@@ -13,7 +13,7 @@ import {
 import { CALLS } from './calls.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './context.ts';
-import { evaluate, evaluatePlain, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
+import { evaluate, fromCel, loadCel, optional, plainEvaluator, toCel, toCelInPlace } from './cel/evaluate.ts';
 import { allowedContexts, checkNamespace } from './policy.ts';
 import { sleep } from './sleep.ts';
 import { serviceRequest } from './service-endpoints.ts';
@@ -271,6 +271,9 @@ async function projectedList(
   const resource = s.list!;
   const fields = Object.entries(s.project!);
   const scope = { name: `${tool.name}.${s.id}.project`, optionals: [] };
+  const evaluators = fields.map(
+    ([k, expr]) => [k, plainEvaluator(scope, expr, `${tool.name} steps.${s.id}.project.${k}`)] as const,
+  );
   const projection = {
     key: `${tool.name}.${s.id}`,
     project: (obj: Record<string, any>) => {
@@ -282,8 +285,8 @@ async function projectedList(
       const celVars = () => ({ item: (item ??= toCelInPlace(plain)) });
       const vars = { item: plain };
       const row: Record<string, unknown> = {};
-      for (const [k, expr] of fields) {
-        const v = evaluatePlain(scope, expr, vars, celVars, `${tool.name} steps.${s.id}.project.${k}`);
+      for (const [k, run] of evaluators) {
+        const v = run(vars, celVars);
         if (!optional.is(v)) row[k] = v;
         else if (v.hasValue()) row[k] = v.value();
       }

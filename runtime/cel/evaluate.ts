@@ -207,18 +207,17 @@ function compileReader(expr: string): Reader | undefined {
 type CelFunctionNameKey = keyof NonNullable<typeof engine>['library'];
 
 /**
- * Evaluates `expr` over plain JSON `vars` with its reader where it has one, and with CEL over
- * `celVars()` (the same values converted) where not or where the reader falls back.
+ * An evaluator of `expr` over plain JSON `vars`: with its reader where it has one, and with CEL
+ * over `celVars()` (the same values converted) where not or where the reader falls back.
  */
-export function evaluatePlain(
+export function plainEvaluator(
   scope: { name: string; optionals: string[] },
   expr: string,
-  vars: Record<string, unknown>,
-  celVars: () => Record<string, unknown>,
   where: string,
-): unknown {
+): (vars: Record<string, unknown>, celVars: () => Record<string, unknown>) => unknown {
   const read = readerFor(expr);
-  if (read) {
+  if (!read) return (_vars, celVars) => evaluate(scope, expr, celVars(), where);
+  return (vars, celVars) => {
     let v: unknown;
     try {
       v = read(vars);
@@ -226,7 +225,17 @@ export function evaluatePlain(
       for (let c = e; c; c = c.cause) if (c instanceof ToolError) throw c;
       throw new ToolError('INTERNAL_ERROR', `Expression of ${where} failed: ${String(e?.message ?? e).split('\n')[0]}`);
     }
-    if (v !== FALLBACK) return v;
-  }
-  return evaluate(scope, expr, celVars(), where);
+    return v === FALLBACK ? evaluate(scope, expr, celVars(), where) : v;
+  };
+}
+
+/** plainEvaluator, made and run once. */
+export function evaluatePlain(
+  scope: { name: string; optionals: string[] },
+  expr: string,
+  vars: Record<string, unknown>,
+  celVars: () => Record<string, unknown>,
+  where: string,
+): unknown {
+  return plainEvaluator(scope, expr, where)(vars, celVars);
 }
