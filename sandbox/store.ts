@@ -57,7 +57,7 @@ export class Store {
   /**
    * Each stored object's JSON text, made once when it is written: stored objects are never changed
    * in place (a write stores a new object), so lists and watches send this text instead of
-   * serialising thousands of objects on every request.
+   * serialising thousands of objects on every request. Dropped when the object is replaced.
    */
   private texts = new WeakMap<object, string>();
 
@@ -91,11 +91,9 @@ export class Store {
     return o;
   }
 
-  /** The JSON text of an object this store holds or held (made now for one it never stored). */
+  /** An object's JSON text: kept for the objects the store holds now, made again for older versions. */
   textOf(obj: KObject): string {
-    let text = this.texts.get(obj);
-    if (text === undefined) this.texts.set(obj, (text = JSON.stringify(obj)));
-    return text;
+    return this.texts.get(obj) ?? JSON.stringify(obj);
   }
 
   /** Items sorted by namespace then name (byte order, as etcd returns keys). */
@@ -127,6 +125,8 @@ export class Store {
     if (!m) tab.byNs.set(ns, (m = new Map()));
     if (!previous) tab.order.delete(ns);
     m.set(obj.metadata.name, obj);
+    // Only the current version keeps its text (the watch history holds older ones, often thousands).
+    if (previous) this.texts.delete(previous);
     this.texts.set(obj, JSON.stringify(obj));
     this.reindex(t, ns, previous, obj);
   }
@@ -135,6 +135,7 @@ export class Store {
     const tab = this.table(t);
     const ns = Store.nsOf(t, obj.metadata.namespace);
     tab.byNs.get(ns)?.delete(obj.metadata.name);
+    this.texts.delete(obj);
     tab.order.delete(ns);
     this.reindex(t, ns, obj, undefined);
   }
