@@ -217,22 +217,13 @@ async function readWatch(
     }
     let pending: Buffer[] = [];
     res.on('data', (chunk: Buffer) => {
-      const last = chunk.lastIndexOf(10);
-      if (last < 0) {
-        pending.push(chunk);
-        return;
-      }
-      // The chunk's complete lines decoded at once (a newline byte is never inside a character).
-      const text = pending.length
-        ? Buffer.concat([...pending, chunk.subarray(0, last)]).toString('utf8')
-        : chunk.toString('utf8', 0, last);
-      pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-      for (let start = 0; start <= text.length; ) {
-        let nl = text.indexOf('\n', start);
-        if (nl < 0) nl = text.length;
-        const line = text.slice(start, nl);
+      let start = 0;
+      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+        const line = pending.length
+          ? Buffer.concat([...pending, chunk.subarray(start, nl)]).toString('utf8')
+          : chunk.toString('utf8', start, nl);
+        pending = [];
         start = nl + 1;
-        if (!line) continue;
         let ev: { type?: string; object?: Obj } | undefined;
         try {
           ev = JSON.parse(withoutManagedFields(line));
@@ -241,6 +232,7 @@ async function readWatch(
         }
         if (ev?.type) onEvent(ev.type, ev.object ?? {});
       }
+      if (start < chunk.length) pending.push(chunk.subarray(start));
     });
     res.on('error', (e) => end(e.message));
     res.on('close', () => end('closed'));
