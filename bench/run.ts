@@ -1,4 +1,4 @@
-// npm run bench [-- --install-peers] [-- --readme] [-- --only=overhead|ranker|tokens|context|http]: one run that measures our server beside bare
+// npm run bench [-- --install-peers] [-- --readme] [-- --only=overhead|ranker|tokens|context|http|list]: one run that measures our server beside bare
 // node and the two public Kubernetes MCP servers (when installed in the cache folder), on the same
 // sandbox cluster: start-up, tools/list tokens, memory, listing 1,000 and 10,000 TrainJobs,
 // per-call latency alone and 16 in flight, cluster resources over 1,000 nodes and 20,000 pods,
@@ -63,35 +63,13 @@ async function main() {
   report.write(args.includes('--readme'));
 }
 
-async function serversSection(
+/** Listing at 1,000 and 10,000 jobs of both shapes, every server asked the same question in the same cluster. */
+async function listingSection(
   servers: ServerUnderTest[],
-  notes: string[],
   env: Record<string, string>,
   sb: Awaited<ReturnType<typeof startSandboxProcess>>,
 ) {
-  // Start-up is measured while the sandbox is idle.
-  const st = await startups(servers, env, RUNS);
-  report.heading(
-    `Start-up: process spawn to the tools/list answer on stdout (raw JSON-RPC, median of ${RUNS}, the environment an MCP client gives)`,
-  );
-  for (const n of notes) report.note(`Not measured: ${n}.`);
-  report.table(
-    ['server', 'start-up', 'x bare `node -e 0`', 'tools', 'tools/list tokens (o200k)', 'idle RSS'],
-    [
-      ['bare `node -e 0`', ms(st.bareMs), '1.00', '', '', ''],
-      ...servers.map((s) => {
-        const x = st.servers.get(s.id)!;
-        return [s.label, ms(x.ms), (x.ms / st.bareMs).toFixed(2), x.tools, int(x.listTokens), mb(x.idleRssMb)];
-      }),
-    ],
-  );
-  const ourX = st.servers.get('ours')!.ms / st.bareMs;
-  report.note(`Target: at most 2.0x bare node: ${met(ourX <= 2.0)} (${ourX.toFixed(2)}x).`);
-  report.record('startup', { bareMs: st.bareMs, servers: Object.fromEntries(st.servers) });
-
-  // Listing at 1,000 and 10,000 jobs; every server asked the same question in the same cluster.
   const lists: Record<string, Record<string, Listing>> = {};
-  const sandboxFigures: Array<[string, string]> = [];
   let created = 0,
     createMs = 0;
   const sandboxAt: Array<[number, number, number, number]> = []; // jobs, create ms, list p50 ms, list bytes
@@ -175,6 +153,37 @@ async function serversSection(
   report.record('listHeavy', heavy);
   report.record('list', lists);
 
+  return { lists, createMs, sandboxAt };
+}
+
+async function serversSection(
+  servers: ServerUnderTest[],
+  notes: string[],
+  env: Record<string, string>,
+  sb: Awaited<ReturnType<typeof startSandboxProcess>>,
+) {
+  // Start-up is measured while the sandbox is idle.
+  const st = await startups(servers, env, RUNS);
+  report.heading(
+    `Start-up: process spawn to the tools/list answer on stdout (raw JSON-RPC, median of ${RUNS}, the environment an MCP client gives)`,
+  );
+  for (const n of notes) report.note(`Not measured: ${n}.`);
+  report.table(
+    ['server', 'start-up', 'x bare `node -e 0`', 'tools', 'tools/list tokens (o200k)', 'idle RSS'],
+    [
+      ['bare `node -e 0`', ms(st.bareMs), '1.00', '', '', ''],
+      ...servers.map((s) => {
+        const x = st.servers.get(s.id)!;
+        return [s.label, ms(x.ms), (x.ms / st.bareMs).toFixed(2), x.tools, int(x.listTokens), mb(x.idleRssMb)];
+      }),
+    ],
+  );
+  const ourX = st.servers.get('ours')!.ms / st.bareMs;
+  report.note(`Target: at most 2.0x bare node: ${met(ourX <= 2.0)} (${ourX.toFixed(2)}x).`);
+  report.record('startup', { bareMs: st.bareMs, servers: Object.fromEntries(st.servers) });
+
+  const { lists, createMs, sandboxAt } = await listingSection(servers, env, sb);
+  const sandboxFigures: Array<[string, string]> = [];
   // Per-call latency of a call that needs no cluster, alone and 16 in flight.
   const calls: Record<string, PerCall> = {};
   for (const s of servers) calls[s.id] = await perCall(s, env);
@@ -570,7 +579,16 @@ async function overheadSection() {
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
 if (only === 'overhead') await overheadSection();
 else if (only === 'ranker') await rankerSection();
-else if (only === 'http') {
+else if (only === 'list') {
+  const found = peers();
+  const sb = await startSandboxProcess(0.05);
+  try {
+    for (const n of found.notes) report.note(`Not measured: ${n}.`);
+    await listingSection([ours, ...found.servers.filter((p) => p.id === 'go-native')], clientEnv(sb.kubeconfig), sb);
+  } finally {
+    sb.stop();
+  }
+} else if (only === 'http') {
   const sb = await startSandboxProcess(0.05);
   try {
     await createJobs(sb.url, 0, 1000);

@@ -13,7 +13,7 @@ import {
 import { CALLS } from './calls.ts';
 import { Preview, ToolError, type ErrorCode } from './envelope.ts';
 import type { ToolContext } from './context.ts';
-import { evaluate, fromCel, loadCel, optional, toCel, toCelInPlace } from './cel/evaluate.ts';
+import { evaluate, fromCel, loadCel, optional, plainEvaluator, toCel, toCelInPlace } from './cel/evaluate.ts';
 import { allowedContexts, checkNamespace } from './policy.ts';
 import { serviceRequest } from './service-endpoints.ts';
 import { setting } from './settings.ts';
@@ -270,14 +270,22 @@ async function projectedList(
   const resource = s.list!;
   const fields = Object.entries(s.project!);
   const scope = { name: `${tool.name}.${s.id}.project`, optionals: [] };
+  const evaluators = fields.map(
+    ([k, expr]) => [k, plainEvaluator(scope, expr, `${tool.name} steps.${s.id}.project.${k}`)] as const,
+  );
   const projection = {
     key: `${tool.name}.${s.id}`,
     project: (obj: Record<string, any>) => {
       // The object is this projection's own (just parsed from a list page or a watch event).
-      const item = toCelInPlace(redact(resource, obj));
+      // Fields that are paths (item.metadata.name) are read from it as it is; it is converted to
+      // CEL values (where it lies) only if some field needs CEL itself.
+      const plain = redact(resource, obj);
+      let item: unknown;
+      const celVars = () => ({ item: (item ??= toCelInPlace(plain)) });
+      const vars = { item: plain };
       const row: Record<string, unknown> = {};
-      for (const [k, expr] of fields) {
-        const v = evaluate(scope, expr, { item }, `${tool.name} steps.${s.id}.project.${k}`);
+      for (const [k, run] of evaluators) {
+        const v = run(vars, celVars);
         if (!optional.is(v)) row[k] = v;
         else if (v.hasValue()) row[k] = v.value();
       }

@@ -22,7 +22,7 @@ import {
 } from './discovery.ts';
 import { columnsFor, toTable } from './table.ts';
 import { defaultTrainJob, validateOptimizationJob, validateTrainJob } from './admission.ts';
-import { readJson, sendError, sendJson, warningHeaders } from './http-util.ts';
+import { drained, listText, readJson, sendError, sendJson, sendJsonText, warningHeaders } from './http-util.ts';
 import type { CrdSchema } from './crd-schema.ts';
 import type { Clock } from './clock.ts';
 import { servePodLog, type LogSource } from './pod-logs.ts';
@@ -406,6 +406,9 @@ export function createApiServer(deps: ApiServerDeps) {
     return t.crd ? store.get(typeNamed('customresourcedefinitions'), undefined, t.crd) : undefined;
   }
 
+  /** A watch's first events (its initial state, or a backlog) go out in writes of about this many characters. */
+  const WATCH_BATCH = 256 * 1024;
+
   function watch(req: http.IncomingMessage, res: http.ServerResponse, r: Route, o: ListOptions) {
     const lp = parseLabelSelector(o.labelSelector ?? null);
     const fp = parseFieldSelector(o.fieldSelector ?? null);
@@ -420,10 +423,20 @@ export function createApiServer(deps: ApiServerDeps) {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // A real API server answers a watch at once; a client waits for these headers before it reads.
     res.flushHeaders();
-    const write = (type: string, o: KObject) => {
-      const object = table ? toTable(cols, [o], {}, deps.clock.now()) : o;
-      res.write(JSON.stringify({ type, object }) + '\n');
+    // The same text as JSON.stringify({ type, object }), with the object's stored text.
+    const line = (type: string, o: KObject) =>
+      table
+        ? `${JSON.stringify({ type, object: toTable(cols, [o], {}, deps.clock.now()) })}\n`
+        : `{"type":${JSON.stringify(type)},"object":${store.textOf(o)}}\n`;
+    // Until the first events are out, everything else waits behind them, in order.
+    let starting = true;
+    let closed = false;
+    const queued: string[] = [];
+    const out = (text: string) => {
+      if (starting) queued.push(text);
+      else if (!closed && !res.writableEnded) res.write(text);
     };
+    const write = (type: string, o: KObject) => out(line(type, o));
     const rvParam = o.resourceVersion;
     let lastRv = store.resourceVersion;
     // With a selector, an object that stops matching is DELETED for this watcher and one that starts
@@ -444,35 +457,29 @@ export function createApiServer(deps: ApiServerDeps) {
       if (now) write(was ? 'MODIFIED' : 'ADDED', o);
       else if (was) write('DELETED', o);
     };
-    const bookmark = (annotations?: Record<string, string>) =>
-      res.write(
-        JSON.stringify({
-          type: 'BOOKMARK',
-          object: {
-            kind: r.t.kind,
-            apiVersion: apiVersionOf(r.t),
-            metadata: { resourceVersion: String(lastRv), ...(annotations ? { annotations } : {}) },
-          },
-        }) + '\n',
-      );
-    if (o.sendInitialEvents === true) {
-      // Watch-list: the current state as ADDED events, then (to a client that takes bookmarks) a
-      // bookmark marking the end of them, then changes.
-      for (const x of store.list(r.t, r.ns))
-        if (matches(x)) {
-          inside.add(idOf(x));
-          write('ADDED', x);
-        }
-      if (o.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+    const bookmarkLine = (annotations?: Record<string, string>) =>
+      `${JSON.stringify({
+        type: 'BOOKMARK',
+        object: {
+          kind: r.t.kind,
+          apiVersion: apiVersionOf(r.t),
+          metadata: { resourceVersion: String(lastRv), ...(annotations ? { annotations } : {}) },
+        },
+      })}\n`;
+    const bookmark = () => out(bookmarkLine());
+    // The objects of the initial state, as they are now (stored objects never change: a later
+    // write stores a new one, so the state stays the one of this resourceVersion while it is sent).
+    let initial: KObject[] = [];
+    if (o.sendInitialEvents === true || (o.sendInitialEvents !== false && (!rvParam || rvParam === '0'))) {
+      // Watch-list (sendInitialEvents=true), or a watch from no version: the current state as ADDED
+      // events; watch-list then (to a client that takes bookmarks) a bookmark marking their end.
+      initial = store.list(r.t, r.ns).filter(matches);
+      for (const x of initial) inside.add(idOf(x));
+      if (o.sendInitialEvents === true && o.allowWatchBookmarks)
+        queued.push(bookmarkLine({ 'k8s.io/initial-events-end': 'true' }));
     } else if (o.sendInitialEvents === false && (!rvParam || rvParam === '0')) {
       // No initial state: changes from now on.
       if (selective) for (const x of store.list(r.t, r.ns)) if (matches(x)) inside.add(idOf(x));
-    } else if (!rvParam || rvParam === '0') {
-      for (const x of store.list(r.t, r.ns))
-        if (matches(x)) {
-          inside.add(idOf(x));
-          write('ADDED', x);
-        }
     } else {
       const backlog = store.since(Number(rvParam));
       if (!backlog) {
@@ -503,13 +510,40 @@ export function createApiServer(deps: ApiServerDeps) {
     const timers: NodeJS.Timeout[] = [];
     if (o.allowWatchBookmarks) timers.push(setInterval(() => bookmark(), 1000));
     const timeout = o.timeoutSeconds ?? 1800;
-    timers.push(setTimeout(() => res.end(), timeout * 1000));
+    timers.push(
+      setTimeout(() => {
+        closed = true;
+        res.end();
+      }, timeout * 1000),
+    );
     const close = () => {
+      closed = true;
       unsubscribe();
       timers.forEach((t) => clearTimeout(t));
     };
     res.on('close', close);
     req.on('close', close);
+    // The first events in batches, each written once the one before has drained (a slow reader
+    // holds back the sending, not the sandbox's memory); then what came meanwhile, then live.
+    void (async () => {
+      let parts: string[] = [],
+        size = 0;
+      const add = (text: string) => {
+        parts.push(text);
+        size += text.length;
+        if (size < WATCH_BATCH) return true;
+        const ok = res.write(parts.join(''));
+        parts = [];
+        size = 0;
+        return ok;
+      };
+      for (let i = 0; i < initial.length && !closed; i++) if (!add(line('ADDED', initial[i]))) await drained(res);
+      initial = [];
+      for (let i = 0; i < queued.length && !closed; i++) if (!add(queued[i])) await drained(res);
+      queued.length = 0;
+      starting = false;
+      if (!closed && parts.length) res.write(parts.join(''));
+    })();
   }
 
   async function handleResource(
@@ -571,12 +605,11 @@ export function createApiServer(deps: ApiServerDeps) {
       if (r.name) {
         authorize(who, 'get', r);
         const o = store.mustGet(t, r.ns, r.name);
+        if (!wantsTable(req)) return sendJsonText(res, 200, store.textOf(o));
         return sendJson(
           res,
           200,
-          wantsTable(req)
-            ? toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now(), q.get('includeObject') ?? undefined)
-            : o,
+          toTable(columnsFor(t, crdObject(t)), [o], {}, deps.clock.now(), q.get('includeObject') ?? undefined),
         );
       }
       authorize(who, 'list', r);
@@ -587,7 +620,14 @@ export function createApiServer(deps: ApiServerDeps) {
           200,
           toTable(columnsFor(t, crdObject(t)), items, meta, deps.clock.now(), q.get('includeObject') ?? undefined),
         );
-      return sendJson(res, 200, { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: meta, items });
+      return sendJsonText(
+        res,
+        200,
+        listText(
+          { apiVersion: apiVersionOf(t), kind: `${t.kind}List`, metadata: meta },
+          items.map((o) => store.textOf(o)),
+        ),
+      );
     }
     if (t.readOnly)
       throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);

@@ -16,6 +16,39 @@ export function sendJson(
   res.end(text);
 }
 
+/** Like sendJson, for a body that is JSON text already (made once, sent many times). */
+export function sendJsonText(
+  res: ServerResponse,
+  code: number,
+  text: string,
+  headers: Record<string, string | string[]> = {},
+) {
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * A list object (`head` and then its items) whose items are JSON text already: the same bytes as
+ * JSON.stringify of the whole list, without serialising the items again.
+ */
+export function listText(head: Record<string, unknown>, items: string[]): string {
+  const start = JSON.stringify(head);
+  return `${start.slice(0, -1)}${start.length > 2 ? ',' : ''}"items":[${items.join(',')}]}`;
+}
+
+/** Resolves once `res` may be written again (or is gone). */
+export function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 export function sendError(res: ServerResponse, err: unknown) {
   const e =
     err instanceof StatusError

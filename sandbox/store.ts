@@ -54,6 +54,12 @@ export class Store {
   private listeners = new Set<Listener>();
   /** Objects returned by full lists so far: a test's measure of work that grows with the store. */
   scanned = 0;
+  /**
+   * Each stored object's JSON text, made once when it is written: stored objects are never changed
+   * in place (a write stores a new object), so lists and watches send this text instead of
+   * serialising thousands of objects on every request. Dropped when the object is replaced.
+   */
+  private texts = new WeakMap<object, string>();
 
   constructor(private clock: Clock) {}
 
@@ -85,6 +91,11 @@ export class Store {
     return o;
   }
 
+  /** An object's JSON text: kept for the objects the store holds now, made again for older versions. */
+  textOf(obj: KObject): string {
+    return this.texts.get(obj) ?? JSON.stringify(obj);
+  }
+
   /** Items sorted by namespace then name (byte order, as etcd returns keys). */
   list(t: ResourceType, ns?: string): KObject[] {
     const tab = this.table(t);
@@ -114,6 +125,9 @@ export class Store {
     if (!m) tab.byNs.set(ns, (m = new Map()));
     if (!previous) tab.order.delete(ns);
     m.set(obj.metadata.name, obj);
+    // Only the current version keeps its text (the watch history holds older ones, often thousands).
+    if (previous) this.texts.delete(previous);
+    this.texts.set(obj, JSON.stringify(obj));
     this.reindex(t, ns, previous, obj);
   }
 
@@ -121,6 +135,7 @@ export class Store {
     const tab = this.table(t);
     const ns = Store.nsOf(t, obj.metadata.namespace);
     tab.byNs.get(ns)?.delete(obj.metadata.name);
+    this.texts.delete(obj);
     tab.order.delete(ns);
     this.reindex(t, ns, obj, undefined);
   }

@@ -153,4 +153,17 @@ describe('watch-fed projected lists', () => {
     expect(r.map((x) => x.name)).toEqual(truth);
     sb.faults.set([]);
   });
+
+  it('serves reads that come while the first fill is under way from that one fill', async () => {
+    const own = new Kube({ kubeconfigYaml: sb.kubeconfig });
+    const started = Date.now();
+    const all = await Promise.all(
+      Array.from({ length: 20 }, () => own.listProjected('trainjobs', { namespace: 'team' }, projection)),
+    );
+    expect(own.caches.fills).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5000);
+    for (const r of all) expect(r).toEqual(all[0]);
+    expect(all[0].length).toBeGreaterThanOrEqual(1200);
+    own.closeCaches();
+  });
 });

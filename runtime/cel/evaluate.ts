@@ -131,3 +131,111 @@ export function evaluate(
     throw new ToolError('INTERNAL_ERROR', `Expression of ${where} failed: ${String(e?.message ?? e).split('\n')[0]}`);
   }
 }
+
+/**
+ * Direct readers: an expression that is only a path of field selections from a variable
+ * (`item.metadata.name`), optionally ending in optional selections (`item.?status.?phase`), or a
+ * call of a plain-JSON library function on a variable (`jobStatus(item)`), is read from the plain
+ * JSON value itself, without converting the whole object to CEL values first. The answer is the
+ * one CEL gives on the converted value; whatever a reader cannot decide (a missing field on a
+ * plain path, which CEL reports as an error, a value of another type on the way) it answers with
+ * FALLBACK, and the caller evaluates the expression with CEL instead.
+ */
+export const FALLBACK: unique symbol = Symbol('evaluate with CEL');
+export type Reader = (vars: Record<string, unknown>) => unknown;
+
+/** Library functions that give the same answer on plain JSON as on its CEL value: they only read
+ * fields, and compare numbers in ways that treat a number and a BigInt alike. */
+const PLAIN_JSON_FUNCTIONS = new Set<string>(['jobStatus']);
+/** Words the engine reads as literals or operators, never as a name. */
+const RESERVED = new Set(['true', 'false', 'null', 'in']);
+const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
+const PATH = new RegExp(`^(${IDENT})((?:\\.\\??${IDENT})+)$`);
+const CALL = new RegExp(`^(${IDENT})\\((${IDENT})\\)$`);
+const readers = new Map<string, Reader | null>();
+
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+const own = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
+
+/** The reader of `expr`, or undefined when the expression is not one a reader can answer. */
+export function readerFor(expr: string): Reader | undefined {
+  let r = readers.get(expr);
+  if (r === undefined) readers.set(expr, (r = compileReader(expr.trim()) ?? null));
+  return r ?? undefined;
+}
+
+function compileReader(expr: string): Reader | undefined {
+  const call = CALL.exec(expr);
+  if (call) {
+    const [, fn, root] = call;
+    if (!PLAIN_JSON_FUNCTIONS.has(fn) || RESERVED.has(root)) return undefined;
+    return (vars) => {
+      if (!engine) throw new Error('the CEL engine is used before loadCel()');
+      const v = own(vars, root);
+      if (v === undefined || v === null) return FALLBACK;
+      return engine.library[fn as CelFunctionNameKey](v);
+    };
+  }
+  const m = PATH.exec(expr);
+  if (!m) return undefined;
+  const root = m[1];
+  const steps = m[2]
+    .slice(1)
+    .split('.')
+    .map((s) => (s.startsWith('?') ? { key: s.slice(1), opt: true } : { key: s, opt: false }));
+  if (RESERVED.has(root) || steps.some((s) => RESERVED.has(s.key))) return undefined;
+  // Plain selections, then optional ones: `a.?b.c` (a plain selection on an optional) is CEL's own.
+  const firstOpt = steps.findIndex((s) => s.opt);
+  if (firstOpt >= 0 && steps.slice(firstOpt).some((s) => !s.opt)) return undefined;
+  const keys = steps.map((s) => s.key);
+  const plainCount = firstOpt < 0 ? keys.length : firstOpt;
+  return (vars) => {
+    let v: unknown = own(vars, root);
+    if (v === undefined || optional.is(v)) return FALLBACK;
+    for (let i = 0; i < keys.length; i++) {
+      if (!isMap(v) || optional.is(v)) return FALLBACK;
+      const next = own(v, keys[i]);
+      // A null field is an absent one (toCel drops it).
+      if (next === undefined || next === null) return i < plainCount ? FALLBACK : optional.none();
+      v = next;
+    }
+    const value = toCel(v);
+    return firstOpt < 0 ? value : optional.of(value);
+  };
+}
+type CelFunctionNameKey = keyof NonNullable<typeof engine>['library'];
+
+/**
+ * An evaluator of `expr` over plain JSON `vars`: with its reader where it has one, and with CEL
+ * over `celVars()` (the same values converted) where not or where the reader falls back.
+ */
+export function plainEvaluator(
+  scope: { name: string; optionals: string[] },
+  expr: string,
+  where: string,
+): (vars: Record<string, unknown>, celVars: () => Record<string, unknown>) => unknown {
+  const read = readerFor(expr);
+  if (!read) return (_vars, celVars) => evaluate(scope, expr, celVars(), where);
+  return (vars, celVars) => {
+    let v: unknown;
+    try {
+      v = read(vars);
+    } catch (e: any) {
+      for (let c = e; c; c = c.cause) if (c instanceof ToolError) throw c;
+      throw new ToolError('INTERNAL_ERROR', `Expression of ${where} failed: ${String(e?.message ?? e).split('\n')[0]}`);
+    }
+    return v === FALLBACK ? evaluate(scope, expr, celVars(), where) : v;
+  };
+}
+
+/** plainEvaluator, made and run once. */
+export function evaluatePlain(
+  scope: { name: string; optionals: string[] },
+  expr: string,
+  vars: Record<string, unknown>,
+  celVars: () => Record<string, unknown>,
+  where: string,
+): unknown {
+  return plainEvaluator(scope, expr, where)(vars, celVars);
+}

@@ -74,6 +74,10 @@ interface Entry {
   ordered?: unknown[];
   ready: Promise<void>;
   live: boolean;
+  /** Its first fill is under way: readers meanwhile wait for that one, rather than list again. */
+  filling: boolean;
+  /** Dropped (evicted, idle or closed): a fill still under way ends and lists no more. */
+  dropped?: boolean;
   watch?: WatchHandle;
   lastRead: number;
 }
@@ -109,14 +113,25 @@ export class ListCaches {
       '\u0000',
     );
     let e = this.entries.get(key);
-    if (e && !e.live) {
+    if (e && !e.live && !e.filling) {
       this.drop(key);
       e = undefined;
     }
     if (!e) {
-      e = { resource, q, projection, rows: new Map(), ready: Promise.resolve(), live: false, lastRead: Date.now() };
+      e = {
+        resource,
+        q,
+        projection,
+        rows: new Map(),
+        ready: Promise.resolve(),
+        live: false,
+        filling: true,
+        lastRead: Date.now(),
+      };
       const entry = e;
-      entry.ready = this.fill(entry);
+      entry.ready = this.fill(entry).finally(() => {
+        entry.filling = false;
+      });
       this.entries.set(key, entry);
       this.evictBeyondLimit();
       this.sweep();
@@ -167,6 +182,8 @@ export class ListCaches {
         this.streaming = true;
         return;
       }
+      // Stopped from here (the entry was dropped): it says nothing of the server; nobody reads these rows.
+      if (e.dropped) throw new Error('the list was stopped before it was complete');
       // A server that refused the request or ended it before the initial state was complete:
       // list in pages (which also says why, if the request itself is not allowed).
       if (outcome === 'unsupported') this.streaming = false;
@@ -189,8 +206,8 @@ export class ListCaches {
       const stall = setInterval(
         () => {
           if (Date.now() - heard > stallMs) {
-            e.watch?.stop();
             settle(e.rows.size ? 'unsupported' : 'failed');
+            e.watch?.stop();
           }
         },
         Math.min(1000, stallMs),
@@ -205,6 +222,8 @@ export class ListCaches {
       e.watch = {
         stop: () => {
           stopped.now = true;
+          // Stopped before the stream opened: the fill ends now, not when the stall limit says so.
+          settle('failed');
         },
       };
       const onEvent = (type: string, obj: Obj) => {
@@ -242,7 +261,14 @@ export class ListCaches {
       this.source.watchList!(e.resource, e.q, onEvent, onEnd).then(
         (w) => {
           if (stopped.now || (settled && !e.live)) w.stop();
-          else e.watch = w;
+          else
+            e.watch = {
+              // Stopped while the initial state is still coming: the fill ends now.
+              stop: () => {
+                settle('failed');
+                w.stop();
+              },
+            };
         },
         () => {
           e.live = false;
@@ -256,13 +282,14 @@ export class ListCaches {
     let token: string | undefined;
     let rv: string | undefined;
     do {
+      if (e.dropped) throw new Error('the list was stopped before it was complete');
       const page = await this.source.listPage(e.resource, { ...e.q, limit: PAGE, continueToken: token });
       rv ??= page.resourceVersion;
       for (const o of page.items) e.rows.set(keyOf(e, o), { rv: rvOf(o), row: e.projection.project(o) });
       token = page.continueToken;
     } while (token);
     e.keys = e.ordered = undefined;
-    if (!rv) return; // nothing to resume a watch from: every read lists again
+    if (!rv || e.dropped) return; // nothing to resume a watch from (every read lists again), or nobody to keep current
     e.live = true;
     // The rows are ready now; the watch connects behind them and replays what changed since `rv`.
     const stopped = { now: false };
@@ -327,6 +354,7 @@ export class ListCaches {
   private drop(key: string) {
     const e = this.entries.get(key);
     this.entries.delete(key);
+    if (e) e.dropped = true;
     e?.watch?.stop();
   }
 
