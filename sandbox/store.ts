@@ -55,8 +55,8 @@ export class Store {
   /** Objects returned by full lists so far: a test's measure of work that grows with the store. */
   scanned = 0;
   /**
-   * Each stored object's JSON text, made once when it is written: stored objects are never changed
-   * in place (a write stores a new object), so lists and watches send this text instead of
+   * Each stored object's JSON text, made once when it is written: stored objects are frozen (a write
+   * stores a new object), so lists and watches send this text instead of
    * serialising thousands of objects on every request. Dropped when the object is replaced.
    */
   private texts = new WeakMap<object, string>();
@@ -128,6 +128,7 @@ export class Store {
     // Only the current version keeps its text (the watch history holds older ones, often thousands).
     if (previous) this.texts.delete(previous);
     this.texts.set(obj, JSON.stringify(obj));
+    deepFreeze(obj);
     this.reindex(t, ns, previous, obj);
   }
 
@@ -285,3 +286,12 @@ export class Store {
 }
 
 export const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Freezes a stored object through and through: its JSON text was made at the write, so a change in
+ * place would serve stale bytes; frozen, such a change throws where it is made instead. */
+function deepFreeze(o: any) {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+}
