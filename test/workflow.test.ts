@@ -879,12 +879,17 @@ describe('platform detection', () => {
 
 describe('get_training_logs options', () => {
   it('caps by bytes and lines, filters by time, and rejects unknown steps and containers', async () => {
-    // The sandbox's torchtune log is a few KiB: whole under a large cap, cut to the smallest one.
-    const whole = await call(mcp.client, 'get_training_logs', {
-      name: 'gemma-alpaca',
-      max_bytes: 65536,
-      tail_lines: 5000,
-    });
+    // The sandbox's torchtune log grows to a few KiB as the job runs: whole under a large cap, cut to
+    // the smallest one. A job that started moments ago may have written less, so it is read until
+    // there is more than the small cap to cut (however slow the machine), then the caps are tested.
+    const read = () =>
+      call(mcp.client, 'get_training_logs', { name: 'gemma-alpaca', max_bytes: 65536, tail_lines: 5000 });
+    let whole = await read();
+    for (const until = Date.now() + 30_000; Buffer.byteLength(whole.data?.logs ?? '') <= 1024 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      whole = await read();
+    }
+    expect(Buffer.byteLength(whole.data.logs)).toBeGreaterThan(1024);
     expect(whole.data.truncated).toBe(false);
     const capped = await call(mcp.client, 'get_training_logs', {
       name: 'gemma-alpaca',
