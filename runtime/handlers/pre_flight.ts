@@ -68,12 +68,13 @@ function fitNodes(
 }
 
 export default async function preFlight(input: PreFlightInput, ctx: ToolContext) {
-  const ns = input.namespace ?? (await ctx.kube.defaultNamespace());
+  // The pipeline resolved the namespace (input, else the kubeconfig's) and checked it against the policy.
+  const ns = ctx.namespace;
   const compat = await compatibility(ctx, ns);
   const next_steps: string[] = [];
   const notSelf = (r: string) => !/\bpre_flight\(/.test(r);
   if (!compat.compatible) return { compatibility: compat, next_steps: compat.blockers.map((b) => `Blocker: ${b}`) };
-  const cluster = await clusterResources({ ...ctx, namespace: ns }, 0);
+  const cluster = await clusterResources(ctx, 0);
   let est: any;
   if (input.model) {
     try {
@@ -83,7 +84,7 @@ export default async function preFlight(input: PreFlightInput, ctx: ToolContext)
     }
   }
 
-  const usable = (await allRuntimes({ ...ctx, namespace: ns })).usable;
+  const usable = (await allRuntimes(ctx)).usable;
   const byName = new Map(usable.map((r) => [r.metadata.name as string, r]));
   const runtimes = usable.map(summarizeRuntime);
   const tune = runtimes.filter((r) => r.framework === 'torchtune');
