@@ -191,7 +191,15 @@ beforeAll(async () => {
     i++
   )
     await new Promise((r) => setTimeout(r, 50));
-});
+  // The captured answers show the fixture search finished (both trials run one after the other):
+  // waits for that, however slow the machine, rather than racing it.
+  const searchDone = () =>
+    (sb.store.get(typeNamed('optimizationjobs'), 'default', 'demo-hpo')?.status?.conditions ?? []).some(
+      (c: any) => c.type === 'Complete' && c.status === 'True',
+    );
+  for (const until = Date.now() + 25_000; !searchDone() && Date.now() < until; )
+    await new Promise((r) => setTimeout(r, 50));
+}, 60_000);
 afterAll(async () => {
   for (const c of clients.values()) await c.close();
   await sb?.stop();
